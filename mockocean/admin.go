@@ -1,0 +1,197 @@
+package mockocean
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/gorilla/mux"
+)
+
+// AdminPrefix is the path under which the admin endpoints live.
+const AdminPrefix = "/_admin/ocean"
+
+// maxAdminBody bounds admin request bodies.
+const maxAdminBody = 64 << 10
+
+func (s *Server) adminRoutes(r *mux.Router) {
+	r.HandleFunc("/requests", s.getRequests).Methods(http.MethodGet)
+	r.HandleFunc("/requests", func(w http.ResponseWriter, _ *http.Request) {
+		s.ResetJournal()
+		w.WriteHeader(http.StatusNoContent)
+	}).Methods(http.MethodDelete)
+	r.HandleFunc("/conversions", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"conversions": s.Conversions()})
+	}).Methods(http.MethodGet)
+	r.HandleFunc("/faults", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"faults": s.Faults()})
+	}).Methods(http.MethodGet)
+	r.HandleFunc("/faults", s.postFault).Methods(http.MethodPost)
+	r.HandleFunc("/faults", func(w http.ResponseWriter, _ *http.Request) {
+		s.ClearFaults()
+		w.WriteHeader(http.StatusNoContent)
+	}).Methods(http.MethodDelete)
+	r.HandleFunc("/faults/{id}", func(w http.ResponseWriter, r *http.Request) {
+		id := mux.Vars(r)["id"]
+		if !s.RemoveFault(id) {
+			WriteError(w, http.StatusNotFound, fmt.Sprintf("no fault with id %q", id))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}).Methods(http.MethodDelete)
+	r.HandleFunc("/dedup", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, s.DedupStats())
+	}).Methods(http.MethodGet)
+	r.HandleFunc("/dedup", func(w http.ResponseWriter, _ *http.Request) {
+		s.ResetDedup()
+		w.WriteHeader(http.StatusNoContent)
+	}).Methods(http.MethodDelete)
+	r.HandleFunc("/catalog", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"catalog": Catalog, "event_types": EventTypes, "params": Params})
+	}).Methods(http.MethodGet)
+}
+
+// RequestFilter selects journal entries; zero fields match everything.
+type RequestFilter struct {
+	Code      *int
+	EventType *int
+	Fault     string
+	Limit     int // the newest Limit entries; 0: all
+}
+
+// ParseRequestFilter reads code, event_type, fault and limit from a query.
+func ParseRequestFilter(q map[string][]string) (RequestFilter, error) {
+	var f RequestFilter
+	intParam := func(name string) (*int, error) {
+		v := first(q[name])
+		if v == "" {
+			return nil, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, fmt.Errorf("query parameter %s: %q is not an integer", name, v)
+		}
+		return &n, nil
+	}
+	var err error
+	if f.Code, err = intParam("code"); err != nil {
+		return f, err
+	}
+	if f.EventType, err = intParam("event_type"); err != nil {
+		return f, err
+	}
+	limit, err := intParam("limit")
+	if err != nil {
+		return f, err
+	}
+	if limit != nil {
+		if *limit < 0 {
+			return f, fmt.Errorf("query parameter limit: %d is negative", *limit)
+		}
+		f.Limit = *limit
+	}
+	f.Fault = first(q["fault"])
+	return f, nil
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+// keep reports whether r passes the filter.
+func (f RequestFilter) keep(r *Request) bool {
+	if f.Code != nil && (r.Status != http.StatusOK || r.Code != *f.Code) {
+		return false
+	}
+	if f.EventType != nil {
+		if r.Conversion != nil {
+			if r.Conversion.EventType != *f.EventType {
+				return false
+			}
+		} else if r.Params[ParamEventType] != strconv.Itoa(*f.EventType) {
+			return false
+		}
+	}
+	return f.Fault == "" || r.Fault == f.Fault
+}
+
+// FilterRequests returns the journal entries that pass f.
+func (s *Server) FilterRequests(f RequestFilter) []Request {
+	out := s.journal.snapshot(f.keep)
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[len(out)-f.Limit:]
+	}
+	return out
+}
+
+func (s *Server) getRequests(w http.ResponseWriter, r *http.Request) {
+	f, err := ParseRequestFilter(r.URL.Query())
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	reqs := s.FilterRequests(f)
+	writeJSON(w, http.StatusOK, map[string]any{"count": len(reqs), "stats": s.JournalStats(), "requests": reqs})
+}
+
+func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAdminBody))
+	if err != nil {
+		WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("fault: body over %d bytes", maxAdminBody))
+		return
+	}
+	var f Fault
+	if err := json.Unmarshal(body, &f); err != nil {
+		WriteError(w, http.StatusBadRequest, "fault: "+jsonErrorText(err))
+		return
+	}
+	added, err := s.InjectFault(f)
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusCreated, added)
+}
+
+// strictUnmarshal decodes one JSON value into v, rejecting unknown fields
+// and trailing data.
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("data after the JSON value")
+	}
+	return nil
+}
+
+// jsonErrorText turns a decoding error into a message naming the field.
+func jsonErrorText(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %s: got JSON %s, want %s", te.Field, te.Value, te.Type)
+	case errors.As(err, &se):
+		return fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se)
+	}
+	return err.Error()
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}

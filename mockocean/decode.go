@@ -1,0 +1,193 @@
+package mockocean
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// Input is one request's parameters after decoding, whatever the method or
+// encoding. Validate reads nothing else.
+type Input struct {
+	// Values maps each parameter name to its value as received (the first
+	// one when repeated). An empty value counts as absent.
+	Values map[string]string
+	// BodyError is set when the body (or query string) could not be
+	// parsed; Validate answers CodeInvalidBody.
+	BodyError string
+	// Notes are remarks on the decoding that never change the answer.
+	Notes []string
+}
+
+// ErrBodyTooLarge is returned by Decode for a body over the limit.
+var ErrBodyTooLarge = errors.New("request body too large")
+
+// Decode reads r's parameters: the query string for GET; for POST the body
+// (form, multipart or JSON object) and, except in strict mode, the query
+// string too (the body wins). maxBody bounds the body in bytes.
+func Decode(r *http.Request, maxBody int64, strict bool) (Input, error) {
+	in := Input{Values: map[string]string{}}
+	query, qerr := url.ParseQuery(r.URL.RawQuery)
+	if r.Method != http.MethodPost {
+		if qerr != nil {
+			in.BodyError = fmt.Sprintf("malformed query string: %v", qerr)
+		}
+		in.addAll(query, "query")
+		return in, nil
+	}
+
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return in, fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, tooLarge.Limit)
+		}
+		in.BodyError = fmt.Sprintf("reading body: %v", err)
+		return in, nil
+	}
+	ctype := r.Header.Get("Content-Type")
+	if err := in.decodeBody(ctype, body); err != nil {
+		in.BodyError = err.Error()
+	}
+	if len(query) > 0 {
+		if strict {
+			in.Notes = append(in.Notes, "strict mode: query string of a POST ignored")
+		} else {
+			for _, k := range sortedKeys(query) {
+				if _, inBody := in.Values[k]; !inBody {
+					in.Values[k] = query[k][0]
+				}
+			}
+			in.Notes = append(in.Notes, "parameters read from the query string of a POST")
+			if qerr != nil {
+				in.BodyError = fmt.Sprintf("malformed query string: %v", qerr)
+			}
+		}
+	}
+	return in, nil
+}
+
+func (in *Input) decodeBody(ctype string, body []byte) error {
+	media := ""
+	if ctype != "" {
+		mt, params, err := mime.ParseMediaType(ctype)
+		if err != nil {
+			return fmt.Errorf("Content-Type %q: %w", ctype, err)
+		}
+		media = mt
+		if media == "multipart/form-data" {
+			return in.decodeMultipart(body, params["boundary"])
+		}
+	}
+	trimmed := bytes.TrimSpace(body)
+	switch {
+	case len(trimmed) == 0:
+		return nil
+	case media == "application/json" || strings.HasSuffix(media, "+json"):
+		return in.decodeJSON(trimmed)
+	case media == "application/x-www-form-urlencoded":
+		return in.decodeForm(trimmed)
+	case trimmed[0] == '{':
+		if media != "" {
+			in.Notes = append(in.Notes, fmt.Sprintf("Content-Type %s: body read as JSON", media))
+		}
+		return in.decodeJSON(trimmed)
+	default:
+		if media != "" {
+			in.Notes = append(in.Notes, fmt.Sprintf("Content-Type %s: body read as a form", media))
+		}
+		return in.decodeForm(trimmed)
+	}
+}
+
+func (in *Input) decodeForm(body []byte) error {
+	vals, err := url.ParseQuery(string(body))
+	if err != nil {
+		return fmt.Errorf("form body: %w", err)
+	}
+	in.addAll(vals, "body")
+	return nil
+}
+
+func (in *Input) decodeMultipart(body []byte, boundary string) error {
+	if boundary == "" {
+		return errors.New("multipart body without a boundary")
+	}
+	req := &http.Request{
+		Method: http.MethodPost,
+		Header: http.Header{"Content-Type": {"multipart/form-data; boundary=" + boundary}},
+		Body:   io.NopCloser(bytes.NewReader(body)),
+	}
+	if err := req.ParseMultipartForm(int64(len(body)) + 1); err != nil {
+		return fmt.Errorf("multipart body: %w", err)
+	}
+	in.addAll(req.MultipartForm.Value, "body")
+	return nil
+}
+
+// decodeJSON reads a JSON object. Strings are taken as they are, numbers
+// by their text, booleans as true/false, null as absent, and objects and
+// arrays as their compact JSON text.
+func (in *Input) decodeJSON(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var obj map[string]json.RawMessage
+	if err := dec.Decode(&obj); err != nil {
+		return fmt.Errorf("JSON body: %w", err)
+	}
+	if obj == nil {
+		return errors.New("JSON body: null is not an object")
+	}
+	if dec.More() {
+		return errors.New("JSON body: data after the object")
+	}
+	for _, k := range sortedKeys(obj) {
+		raw := bytes.TrimSpace(obj[k])
+		switch raw[0] {
+		case '"':
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return fmt.Errorf("JSON body: field %q: %w", k, err)
+			}
+			in.Values[k] = s
+		case 'n': // null
+		case '{', '[':
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, raw); err != nil {
+				return fmt.Errorf("JSON body: field %q: %w", k, err)
+			}
+			in.Values[k] = buf.String()
+		default: // number, true, false
+			in.Values[k] = string(raw)
+		}
+	}
+	return nil
+}
+
+func (in *Input) addAll(vals map[string][]string, where string) {
+	for _, k := range sortedKeys(vals) {
+		v := vals[k]
+		if len(v) > 1 {
+			in.Notes = append(in.Notes, fmt.Sprintf("parameter %q repeated %d times in the %s; the first value is used", k, len(v), where))
+		}
+		if len(v) > 0 {
+			in.Values[k] = v[0]
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,242 @@
+package mockocean
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Fault is a rule that makes the emulator misbehave on purpose, to test an
+// uploader's retry logic. A matching request gets the fault's answer
+// instead of the normal one: an HTTP status, a dropped connection, a
+// malformed body, or a chosen code/msg, each optionally after a delay. A
+// fault with only a delay delays the normal answer.
+type Fault struct {
+	// ID names the rule; assigned by InjectFault when empty.
+	ID string `json:"id"`
+	// Match selects requests whose parameters equal these values; empty
+	// matches every request.
+	Match map[string]string `json:"match,omitempty"`
+	// Times is how many matching requests the rule answers; 0 means every
+	// one.
+	Times int `json:"times,omitempty"`
+	// Probability, when in (0,1), makes the rule answer a matching request
+	// with that chance, drawn from a generator seeded with Seed; 0 means
+	// always.
+	Probability float64 `json:"probability,omitempty"`
+	Seed        uint64  `json:"seed,omitempty"`
+
+	// Delay waits this long before answering.
+	Delay time.Duration `json:"-"`
+	// Status answers with this HTTP status and Body.
+	Status int    `json:"status,omitempty"`
+	Body   string `json:"body,omitempty"`
+	// Drop closes the connection without an answer.
+	Drop bool `json:"drop,omitempty"`
+	// Malformed answers HTTP 200 with a truncated JSON body.
+	Malformed bool `json:"malformed,omitempty"`
+	// Code and Msg answer HTTP 200 with this code/msg. Msg defaults to the
+	// catalog's message for Code.
+	Code int    `json:"code,omitempty"`
+	Msg  string `json:"msg,omitempty"`
+
+	// Hits counts the requests the rule has answered (read-only).
+	Hits int `json:"hits"`
+}
+
+// MarshalJSON writes Delay as a duration string ("1.5s").
+func (f Fault) MarshalJSON() ([]byte, error) {
+	type plain Fault // no methods: avoids recursion
+	out := struct {
+		plain
+		Delay string `json:"delay,omitempty"`
+	}{plain: plain(f)}
+	if f.Delay > 0 {
+		out.Delay = f.Delay.String()
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads Delay as a duration string, and rejects unknown
+// fields.
+func (f *Fault) UnmarshalJSON(b []byte) error {
+	type plain Fault
+	var in struct {
+		plain
+		Delay string `json:"delay,omitempty"`
+	}
+	if err := strictUnmarshal(b, &in); err != nil {
+		return err
+	}
+	*f = Fault(in.plain)
+	if in.Delay != "" {
+		d, err := time.ParseDuration(in.Delay)
+		if err != nil {
+			return fmt.Errorf("field delay: %w", err)
+		}
+		f.Delay = d
+	}
+	return nil
+}
+
+// validate checks that f does one thing, with sane numbers.
+func (f *Fault) validate() error {
+	actions := 0
+	for _, on := range []bool{f.Status != 0, f.Drop, f.Malformed, f.Code != 0 || f.Msg != ""} {
+		if on {
+			actions++
+		}
+	}
+	switch {
+	case actions > 1:
+		return errors.New("fault: set only one of status, drop, malformed, code/msg")
+	case actions == 0 && f.Delay <= 0:
+		return errors.New("fault: set one of status, drop, malformed, code/msg or delay")
+	case f.Status != 0 && (f.Status < 100 || f.Status > 599):
+		return fmt.Errorf("fault: field status: %d is not an HTTP status", f.Status)
+	case f.Times < 0:
+		return fmt.Errorf("fault: field times: %d is negative", f.Times)
+	case f.Probability < 0 || f.Probability > 1:
+		return fmt.Errorf("fault: field probability: %v is not in [0, 1]", f.Probability)
+	case f.Delay < 0:
+		return fmt.Errorf("fault: field delay: %v is negative", f.Delay)
+	}
+	return nil
+}
+
+// faultSet holds the rules in the order they were added; the first that
+// matches and fires answers.
+type faultSet struct {
+	mu    sync.Mutex
+	next  int
+	rules []*faultRule
+}
+
+type faultRule struct {
+	Fault
+	rng *rand.Rand
+}
+
+func (s *faultSet) add(f Fault) (Fault, error) {
+	if err := f.validate(); err != nil {
+		return Fault{}, err
+	}
+	if f.Code != 0 && f.Msg == "" {
+		if r, ok := ruleByCode[f.Code]; ok {
+			f.Msg = r.Msg
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.next++
+	if f.ID == "" {
+		f.ID = fmt.Sprintf("f%d", s.next)
+	}
+	for _, r := range s.rules {
+		if r.ID == f.ID {
+			return Fault{}, fmt.Errorf("fault: field id: %q is already in use", f.ID)
+		}
+	}
+	f.Hits = 0
+	s.rules = append(s.rules, &faultRule{Fault: f, rng: rand.New(rand.NewPCG(f.Seed, 0x6f6365616e))})
+	return f, nil
+}
+
+// pick returns the first rule that matches values and fires, counting the
+// hit.
+func (s *faultSet) pick(values map[string]string) (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.rules {
+		if r.Times > 0 && r.Hits >= r.Times {
+			continue
+		}
+		if !matches(r.Match, values) {
+			continue
+		}
+		if r.Probability > 0 && r.Probability < 1 && r.rng.Float64() >= r.Probability {
+			continue
+		}
+		r.Hits++
+		return r.Fault, true
+	}
+	return Fault{}, false
+}
+
+func matches(want, values map[string]string) bool {
+	for k, v := range want {
+		if values[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *faultSet) list() []Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Fault, len(s.rules))
+	for i, r := range s.rules {
+		out[i] = r.Fault
+	}
+	return out
+}
+
+func (s *faultSet) remove(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range s.rules {
+		if r.ID == id {
+			s.rules = append(s.rules[:i], s.rules[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+func (s *faultSet) clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rules = nil
+}
+
+// malformedBody is what a Malformed fault answers: JSON cut short.
+const malformedBody = `{"code":0,"ret":0,"msg":"succ`
+
+// faultStatus reports the HTTP status f answers with (0 for a dropped
+// connection) and whether the normal answer follows (a delay-only fault).
+func faultStatus(f Fault) (status int, proceed bool) {
+	switch {
+	case f.Drop:
+		return 0, false
+	case f.Status != 0:
+		return f.Status, false
+	case f.Malformed, f.Code != 0 || f.Msg != "":
+		return http.StatusOK, false
+	}
+	return 0, true
+}
+
+// writeFault writes f's answer; a Drop fault writes nothing.
+func writeFault(w http.ResponseWriter, f Fault) {
+	switch {
+	case f.Status != 0:
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(f.Status)
+		body := f.Body
+		if body == "" {
+			body = http.StatusText(f.Status)
+		}
+		_, _ = w.Write([]byte(body))
+	case f.Malformed:
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = w.Write([]byte(malformedBody))
+	case f.Code != 0 || f.Msg != "":
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = w.Write(answerBody(f.Code, f.Msg))
+	}
+}

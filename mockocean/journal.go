@@ -1,0 +1,147 @@
+package mockocean
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// Request is one journal entry: a request to /track/activate/ and the
+// answer it got.
+type Request struct {
+	// Seq numbers requests from 1 in arrival order (reset by Reset).
+	Seq  uint64    `json:"seq"`
+	Time time.Time `json:"time"`
+
+	Method      string `json:"method"`
+	Path        string `json:"path"`
+	ContentType string `json:"content_type,omitempty"`
+	RemoteAddr  string `json:"remote_addr,omitempty"`
+	// Params are the decoded parameters as received.
+	Params map[string]string `json:"params"`
+
+	// Status is the HTTP status answered; 0 when an injected fault dropped
+	// the connection.
+	Status int `json:"status"`
+	// Code and Msg are the JSON answer (when Status is 200 and no fault
+	// replaced it).
+	Code int    `json:"code"`
+	Msg  string `json:"msg"`
+	// Detail says precisely why the request was rejected.
+	Detail string `json:"detail,omitempty"`
+	// Warnings are accepted deviations from the documented rules.
+	Warnings []string `json:"warnings,omitempty"`
+	// Notes are remarks on decoding that never change the answer.
+	Notes []string `json:"notes,omitempty"`
+	// Fault is the id of the fault rule that shaped the answer, if any.
+	Fault string `json:"fault,omitempty"`
+	// Conversion is the parsed request when every field check passed
+	// (code 0, and also 40004 and 40011).
+	Conversion *Conversion `json:"conversion,omitempty"`
+}
+
+// IgnoreVolatile is a go-cmp option that ignores the fields of Request
+// that change from run to run (Seq, Time, RemoteAddr), for comparing
+// journals with cmp.Diff.
+var IgnoreVolatile cmp.Option = cmpopts.IgnoreFields(Request{}, "Seq", "Time", "RemoteAddr")
+
+// journal keeps Requests in arrival order, optionally bounded (oldest
+// evicted first). It is safe for concurrent use.
+type journal struct {
+	mu       sync.Mutex
+	capacity int       // 0: unbounded
+	buf      []Request // ring when capacity > 0
+	head     int
+	n        int
+	received uint64 // since reset, evicted ones included
+	evicted  uint64
+	changed  chan struct{} // closed and replaced on every append
+}
+
+func newJournal(capacity int) *journal {
+	return &journal{capacity: capacity, changed: make(chan struct{})}
+}
+
+// add stores r, numbering it, and wakes waiters.
+func (j *journal) add(r Request) {
+	j.mu.Lock()
+	j.received++
+	r.Seq = j.received
+	switch {
+	case j.capacity <= 0:
+		j.buf = append(j.buf, r)
+		j.n++
+	case j.n < j.capacity:
+		if len(j.buf) < j.capacity {
+			j.buf = append(j.buf, r)
+		} else {
+			j.buf[(j.head+j.n)%j.capacity] = r
+		}
+		j.n++
+	default:
+		j.buf[j.head] = r
+		j.head = (j.head + 1) % j.capacity
+		j.evicted++
+	}
+	close(j.changed)
+	j.changed = make(chan struct{})
+	j.mu.Unlock()
+}
+
+// snapshot returns the stored requests, oldest first, that keep returns
+// true for (all when keep is nil).
+func (j *journal) snapshot(keep func(*Request) bool) []Request {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make([]Request, 0, j.n)
+	for i := 0; i < j.n; i++ {
+		r := &j.buf[(j.head+i)%len(j.buf)]
+		if keep == nil || keep(r) {
+			out = append(out, *r)
+		}
+	}
+	return out
+}
+
+// wait blocks until at least n requests have been received since the last
+// reset, or ctx is done.
+func (j *journal) wait(ctx context.Context, n int) error {
+	for {
+		j.mu.Lock()
+		got, ch := j.received, j.changed
+		j.mu.Unlock()
+		if got >= uint64(n) {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// JournalStats counts what the journal holds and has dropped.
+type JournalStats struct {
+	Stored   int    `json:"stored"`
+	Received uint64 `json:"received"`
+	Evicted  uint64 `json:"evicted"`
+	Capacity int    `json:"capacity"`
+}
+
+func (j *journal) stats() JournalStats {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return JournalStats{Stored: j.n, Received: j.received, Evicted: j.evicted, Capacity: j.capacity}
+}
+
+func (j *journal) reset() {
+	j.mu.Lock()
+	j.buf, j.head, j.n, j.received, j.evicted = nil, 0, 0, 0, 0
+	close(j.changed)
+	j.changed = make(chan struct{})
+	j.mu.Unlock()
+}

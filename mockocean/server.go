@@ -1,0 +1,221 @@
+package mockocean
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/postbacksim/postbacksim/clock"
+)
+
+// Config configures a Server. The zero value is the default mode with the
+// defaults named on each field.
+type Config struct {
+	// Strict applies only the documented rules; see Mode.Strict.
+	Strict bool
+	// StrictAttribution answers 40011 for callbacks Verifier does not know.
+	StrictAttribution bool
+	// Verifier recognises callbacks issued by the emulator; nil: none.
+	Verifier CallbackVerifier
+
+	// Clock stamps the journal, ages dedup entries and times injected
+	// delays; nil means the wall clock.
+	Clock clock.Clock
+	// DedupCapacity bounds the remembered outer_event_ids (oldest evicted
+	// first); 0 means 1,000,000.
+	DedupCapacity int
+	// DedupTTL is how long an outer_event_id is remembered; 0 means 24h.
+	DedupTTL time.Duration
+	// JournalCapacity bounds the journal (oldest evicted first); 0 means
+	// unbounded.
+	JournalCapacity int
+	// MaxBodyBytes bounds a request body; larger ones get HTTP 413. 0
+	// means 1 MiB.
+	MaxBodyBytes int64
+	// OnRequest, when set, is called with every journaled request, after
+	// it is journaled and before it is answered (metrics, logs).
+	OnRequest func(Request)
+}
+
+// Defaults for the zero values of Config.
+const (
+	DefaultDedupCapacity = 1_000_000
+	DefaultDedupTTL      = 24 * time.Hour
+	DefaultMaxBodyBytes  = 1 << 20
+)
+
+// Server emulates /track/activate/ and serves its admin endpoints. Create
+// it with New; it is an http.Handler, safe for concurrent use.
+type Server struct {
+	cfg     Config
+	mode    Mode
+	clock   clock.Clock
+	journal *journal
+	dedup   *dedup
+	faults  faultSet
+	router  *mux.Router
+}
+
+// New returns a Server configured by cfg.
+func New(cfg Config) *Server {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.DedupCapacity <= 0 {
+		cfg.DedupCapacity = DefaultDedupCapacity
+	}
+	if cfg.DedupTTL <= 0 {
+		cfg.DedupTTL = DefaultDedupTTL
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	s := &Server{
+		cfg:     cfg,
+		mode:    Mode{Strict: cfg.Strict, StrictAttribution: cfg.StrictAttribution, Verifier: cfg.Verifier},
+		clock:   cfg.Clock,
+		journal: newJournal(cfg.JournalCapacity),
+		dedup:   newDedup(cfg.DedupCapacity, cfg.DedupTTL),
+	}
+	s.router = s.routes()
+	return s
+}
+
+// ActivatePath is the conversion endpoint's path.
+const ActivatePath = "/track/activate/"
+
+func (s *Server) routes() *mux.Router {
+	r := mux.NewRouter()
+	act := http.HandlerFunc(s.activate)
+	r.Handle(ActivatePath, act).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/track/activate", act).Methods(http.MethodGet, http.MethodPost)
+	s.adminRoutes(r.PathPrefix(AdminPrefix).Subrouter())
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, http.StatusNotFound, "no such path: "+r.URL.Path)
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path)
+	})
+	return r
+}
+
+// ServeHTTP serves /track/activate/ (and /track/activate) and the admin
+// endpoints under /_admin/ocean/.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// Mode reports the validation mode the server runs in.
+func (s *Server) Mode() Mode { return s.mode }
+
+func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
+	now := s.clock.Now()
+	in, err := Decode(r, s.cfg.MaxBodyBytes, s.mode.Strict)
+	rec := Request{
+		Time: now, Method: r.Method, Path: r.URL.Path, ContentType: r.Header.Get("Content-Type"),
+		RemoteAddr: r.RemoteAddr, Params: in.Values, Notes: in.Notes,
+	}
+	if errors.Is(err, ErrBodyTooLarge) {
+		rec.Status, rec.Detail = http.StatusRequestEntityTooLarge, err.Error()
+		s.record(rec)
+		WriteError(w, http.StatusRequestEntityTooLarge, err.Error())
+		return
+	}
+
+	if f, ok := s.faults.pick(in.Values); ok {
+		rec.Fault = f.ID
+		if err := s.clock.Sleep(r.Context(), f.Delay); err != nil {
+			rec.Detail = "client went away during the injected delay"
+			s.record(rec)
+			return
+		}
+		if status, proceed := faultStatus(f); !proceed {
+			rec.Status = status
+			if f.Code != 0 || f.Msg != "" {
+				rec.Code, rec.Msg = f.Code, f.Msg
+			}
+			s.record(rec)
+			if status == 0 {
+				panic(http.ErrAbortHandler) // drops the connection, unlogged
+			}
+			writeFault(w, f)
+			return
+		}
+	}
+
+	v := Validate(in, s.mode)
+	if v.Code == CodeSuccess && v.Conversion.OuterEventID != "" && !s.dedup.add(v.Conversion.OuterEventID, now) {
+		dup := ruleByCode[CodeDuplicate]
+		v.Code, v.Msg, v.Detail = dup.Code, dup.Msg, "outer_event_id "+v.Conversion.OuterEventID+" was accepted before"
+	}
+	rec.Status, rec.Code, rec.Msg, rec.Detail = http.StatusOK, v.Code, v.Msg, v.Detail
+	rec.Warnings, rec.Conversion = v.Warnings, v.Conversion
+	s.record(rec)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(answerBody(v.Code, v.Msg))
+}
+
+func (s *Server) record(r Request) {
+	s.journal.add(r)
+	if s.cfg.OnRequest != nil {
+		s.cfg.OnRequest(r)
+	}
+}
+
+// Requests returns the journal, oldest first.
+func (s *Server) Requests() []Request { return s.journal.snapshot(nil) }
+
+// Conversions returns the accepted conversions (code 0), oldest first.
+func (s *Server) Conversions() []Conversion {
+	reqs := s.journal.snapshot(func(r *Request) bool {
+		return r.Status == http.StatusOK && r.Fault == "" && r.Code == CodeSuccess && r.Conversion != nil
+	})
+	out := make([]Conversion, len(reqs))
+	for i := range reqs {
+		out[i] = *reqs[i].Conversion
+	}
+	return out
+}
+
+// WaitForRequests blocks until the server has journaled at least n
+// requests since the last ResetJournal, or ctx is done.
+func (s *Server) WaitForRequests(ctx context.Context, n int) error {
+	return s.journal.wait(ctx, n)
+}
+
+// JournalStats reports how many requests the journal holds and dropped.
+func (s *Server) JournalStats() JournalStats { return s.journal.stats() }
+
+// ResetJournal empties the journal and restarts its numbering.
+func (s *Server) ResetJournal() { s.journal.reset() }
+
+// DedupStats reports the duplicate filter's size and evictions.
+func (s *Server) DedupStats() DedupStats { return s.dedup.stats() }
+
+// ResetDedup forgets every outer_event_id.
+func (s *Server) ResetDedup() { s.dedup.reset() }
+
+// InjectFault adds a fault rule and returns it with its ID.
+func (s *Server) InjectFault(f Fault) (Fault, error) { return s.faults.add(f) }
+
+// Faults lists the fault rules with their hit counts.
+func (s *Server) Faults() []Fault { return s.faults.list() }
+
+// RemoveFault deletes the rule with id; it reports whether one existed.
+func (s *Server) RemoveFault(id string) bool { return s.faults.remove(id) }
+
+// ClearFaults deletes every fault rule.
+func (s *Server) ClearFaults() { s.faults.clear() }
+
+// WriteError writes {"error": msg} with status, the JSON error shape of
+// every non-API answer.
+func WriteError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(map[string]string{"error": msg})
+}

@@ -1,0 +1,354 @@
+package mockocean_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/mockocean/mocks"
+)
+
+func get(t testing.TB, rawURL string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(rawURL)
+	if err != nil {
+		t.Fatalf("GET %s: %v", rawURL, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func do(t testing.TB, method, rawURL, ctype, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, rawURL, strings.NewReader(body))
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, rawURL, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func answer(t testing.TB, body string) mockocean.Answer {
+	t.Helper()
+	var a mockocean.Answer
+	if err := json.Unmarshal([]byte(body), &a); err != nil {
+		t.Fatalf("answer %q: %v", body, err)
+	}
+	return a
+}
+
+func TestQuickStart(t *testing.T) {
+	srv := mockocean.NewTestServer(t)
+	status, body := get(t, srv.ActivateURL+"?callback=abc&imei=0c2bd03c39f19845bf54ea0abafae70e&event_type=2&source=%E4%B8%AD%E6%96%87")
+	if status != 200 || body != `{"code":0,"ret":0,"msg":"success"}` {
+		t.Fatalf("got %d %s", status, body)
+	}
+	want := []mockocean.Request{{
+		Method: "GET", Path: "/track/activate/", Status: 200, Code: 0, Msg: "success",
+		Params: map[string]string{"callback": "abc", "imei": "0c2bd03c39f19845bf54ea0abafae70e", "event_type": "2", "source": "中文"},
+		Conversion: &mockocean.Conversion{
+			Callback: "abc", CallbackParam: "callback", IMEI: "0c2bd03c39f19845bf54ea0abafae70e",
+			EventType: 2, EventName: "付费", Source: "中文",
+		},
+	}}
+	if diff := cmp.Diff(want, srv.Requests(), mockocean.IgnoreVolatile); diff != "" {
+		t.Fatalf("journal (-want +got):\n%s", diff)
+	}
+	if got := srv.Conversions(); len(got) != 1 || got[0].EventType != 2 {
+		t.Fatalf("conversions: %+v", got)
+	}
+}
+
+func TestMethodsAndPaths(t *testing.T) {
+	srv := mockocean.NewTestServer(t)
+	q := "?callback=c&idfa=i&event_type=0"
+	for _, path := range []string{"/track/activate/", "/track/activate"} {
+		if s, b := get(t, srv.URL+path+q); s != 200 || answer(t, b).Code != 0 {
+			t.Errorf("GET %s: %d %s", path, s, b)
+		}
+	}
+	for _, m := range []string{"PUT", "DELETE", "PATCH"} {
+		s, b := do(t, m, srv.ActivateURL+q, "", "")
+		if s != http.StatusMethodNotAllowed || !strings.Contains(b, `"error"`) {
+			t.Errorf("%s: %d %s", m, s, b)
+		}
+	}
+	s, b := get(t, srv.URL+"/nope")
+	if s != 404 || !strings.Contains(b, `"error":"no such path: /nope"`) {
+		t.Errorf("unknown path: %d %s", s, b)
+	}
+	s, b = do(t, "POST", srv.ActivateURL, "application/x-www-form-urlencoded", "callback="+strings.Repeat("a", 1<<20))
+	if s != http.StatusRequestEntityTooLarge || !strings.Contains(b, "too large") {
+		t.Errorf("2 MiB body: %d %.100s", s, b)
+	}
+	if last := srv.Requests(); last[len(last)-1].Status != 413 {
+		t.Errorf("413 not journaled: %+v", last[len(last)-1])
+	}
+}
+
+func TestEncodingsOverHTTP(t *testing.T) {
+	srv := mockocean.NewTestServer(t)
+	props := url.QueryEscape(`{"aaa":"bbb","中":"文"}`)
+	cases := []struct{ name, method, ctype, query, body string }{
+		{"GET", "GET", "", "callback=c&idfa=i&event_type=1&props=" + props, ""},
+		{"form", "POST", "application/x-www-form-urlencoded", "", "callback=c&idfa=i&event_type=1&props=" + props},
+		{"JSON", "POST", "application/json", "", `{"callback":"c","idfa":"i","event_type":1,"props":{"aaa":"bbb","中":"文"}}`},
+	}
+	for _, c := range cases {
+		srv.ResetJournal()
+		u := srv.ActivateURL
+		if c.query != "" {
+			u += "?" + c.query
+		}
+		s, b := do(t, c.method, u, c.ctype, c.body)
+		if s != 200 || answer(t, b).Code != 0 {
+			t.Fatalf("%s: %d %s", c.name, s, b)
+		}
+		conv := srv.Conversions()[0]
+		if string(conv.Props) != `{"aaa":"bbb","中":"文"}` || conv.EventType != 1 {
+			t.Errorf("%s: %+v props %s", c.name, conv, conv.Props)
+		}
+	}
+}
+
+// TestEveryCatalogAnswerOverHTTP checks that each code reaches the wire
+// with its documented message and HTTP 200.
+func TestEveryCatalogAnswerOverHTTP(t *testing.T) {
+	v := mocks.NewCallbackVerifier(t)
+	v.EXPECT().Verify("issued").Return(true).Maybe()
+	v.EXPECT().Verify("forged").Return(false).Once()
+	srv := mockocean.NewTestServer(t, mockocean.WithVerifier(v))
+	reqs := map[int]string{
+		0:     "callback=issued&idfa=i&event_type=0&outer_event_id=dup",
+		40001: "idfa=i&event_type=0",
+		40002: "callback=issued&event_type=0",
+		40003: "callback=issued&idfa=i&outer_event_id=" + strings.Repeat("x", 201),
+		40004: "callback=issued&idfa=i&event_type=0&outer_event_id=dup",
+		40005: "callback=issued&idfa=i&event_type=8",
+		40006: "callback=issued&os=3&muid=m",
+		40007: "callback=issued&idfa=i&conv_time=1.5",
+		40008: "callback=issued&idfa=i&match_type=5",
+		40009: "callback=issued&idfa=i&props=%5B%5D",
+		40010: "callback=%zz",
+		40011: "callback=forged&idfa=i&event_type=0",
+	}
+	for _, r := range mockocean.Catalog {
+		q, ok := reqs[r.Code]
+		if !ok {
+			t.Errorf("no request for code %d", r.Code)
+			continue
+		}
+		s, b := get(t, srv.ActivateURL+"?"+q)
+		want := fmt.Sprintf(`{"code":%d,"ret":%d,"msg":"%s"}`, r.Code, r.Code, r.Msg)
+		if s != 200 || b != want {
+			t.Errorf("code %d: got %d %s, want 200 %s", r.Code, s, b, want)
+		}
+	}
+}
+
+func TestDedupSequential(t *testing.T) {
+	srv := mockocean.NewTestServer(t)
+	base := srv.ActivateURL + "?callback=c&idfa=i&outer_event_id=order-1"
+	// A request that fails another check does not use up the id.
+	if _, b := get(t, base+"&event_type=999"); answer(t, b).Code != 40005 {
+		t.Fatalf("bad event_type: %s", b)
+	}
+	if _, b := get(t, base+"&event_type=2"); answer(t, b).Code != 0 {
+		t.Fatalf("first: %s", b)
+	}
+	_, b := get(t, base+"&event_type=2")
+	if a := answer(t, b); a.Code != 40004 || a.Msg != "重复的请求，系统已自动过滤" {
+		t.Fatalf("second: %s", b)
+	}
+	// Without outer_event_id nothing is filtered.
+	for range 2 {
+		if _, b := get(t, srv.ActivateURL+"?callback=c&idfa=i&event_type=2"); answer(t, b).Code != 0 {
+			t.Fatalf("no outer_event_id: %s", b)
+		}
+	}
+	if got := len(srv.Conversions()); got != 3 {
+		t.Fatalf("%d conversions, want 3", got)
+	}
+}
+
+func TestDedupConcurrent(t *testing.T) {
+	srv := mockocean.NewTestServer(t)
+	const n = 64
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, b := get(t, srv.ActivateURL+"?callback=c&idfa=i&event_type=0&outer_event_id=same")
+			codes <- answer(t, b).Code
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if diff := cmp.Diff(map[int]int{0: 1, 40004: n - 1}, count); diff != "" {
+		t.Fatalf("answers (-want +got):\n%s", diff)
+	}
+}
+
+func TestDedupCapacityAndTTL(t *testing.T) {
+	vc := clock.NewVirtual(time.Time{})
+	srv := mockocean.NewTestServer(t, mockocean.WithConfig(mockocean.Config{Clock: vc, DedupCapacity: 3, DedupTTL: time.Hour}))
+	send := func(id string) int {
+		_, b := get(t, srv.ActivateURL+"?callback=c&idfa=i&event_type=0&outer_event_id="+id)
+		return answer(t, b).Code
+	}
+	for _, id := range []string{"a", "b", "c", "d"} { // d evicts a
+		if c := send(id); c != 0 {
+			t.Fatalf("%s: %d", id, c)
+		}
+	}
+	if c := send("a"); c != 0 {
+		t.Fatalf("evicted id a came back as %d, want 0", c)
+	} // a evicts b
+	if c := send("c"); c != 40004 {
+		t.Fatalf("c: %d, want 40004", c)
+	}
+	if st := srv.DedupStats(); st.Size != 3 || st.Evicted != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+	vc.Advance(time.Hour + time.Second)
+	if c := send("c"); c != 0 {
+		t.Fatalf("c after TTL: %d, want 0", c)
+	}
+	if st := srv.DedupStats(); st.Expired != 3 || st.Size != 1 {
+		t.Fatalf("stats after TTL %+v", st)
+	}
+	srv.ResetDedup()
+	if c := send("c"); c != 0 {
+		t.Fatalf("c after reset: %d", c)
+	}
+}
+
+// TestJournalKeepsEverythingUnderLoad: many clients, mixed answers;
+// every request is journaled exactly once.
+func TestJournalKeepsEverythingUnderLoad(t *testing.T) {
+	srv := mockocean.NewTestServer(t)
+	const clients, each = 32, 50
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g := fixtures.NewOceanGen(int64(c + 1))
+			for i := range each {
+				p := g.ConversionParams(g.Callback(), g.Device(), 0, 1700000000)
+				if i%5 == 0 {
+					delete(p, "callback")
+				}
+				q := url.Values{}
+				for k, v := range p {
+					q.Set(k, v)
+				}
+				get(t, srv.ActivateURL+"?"+q.Encode())
+			}
+		}()
+	}
+	wg.Wait()
+	reqs := srv.Requests()
+	if len(reqs) != clients*each {
+		t.Fatalf("journal holds %d requests, want %d", len(reqs), clients*each)
+	}
+	seen := map[uint64]bool{}
+	var missing int
+	for i, r := range reqs {
+		if r.Seq != uint64(i+1) || seen[r.Seq] {
+			t.Fatalf("entry %d has seq %d", i, r.Seq)
+		}
+		seen[r.Seq] = true
+		if r.Code == 40001 {
+			missing++
+		}
+	}
+	if missing != clients*each/5 || len(srv.Conversions()) != clients*each*4/5 {
+		t.Fatalf("%d rejected, %d accepted", missing, len(srv.Conversions()))
+	}
+}
+
+func TestWaitForRequestsBlocks(t *testing.T) {
+	srv := mockocean.NewTestServer(t)
+	done := make(chan error, 1)
+	go func() { done <- srv.WaitForRequests(context.Background(), 2) }()
+	get(t, srv.ActivateURL+"?callback=c")
+	select {
+	case err := <-done:
+		t.Fatalf("returned after 1 request: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	get(t, srv.ActivateURL+"?callback=c")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if err := srv.WaitForRequests(ctx, 3); err != context.DeadlineExceeded {
+		t.Fatalf("wait for a 3rd: %v", err)
+	}
+}
+
+func TestJournalCapacity(t *testing.T) {
+	srv := mockocean.NewTestServer(t, mockocean.WithConfig(mockocean.Config{JournalCapacity: 3}))
+	for i := range 5 {
+		get(t, fmt.Sprintf("%s?callback=c%d&idfa=i", srv.ActivateURL, i))
+	}
+	var got []string
+	for _, r := range srv.Requests() {
+		got = append(got, r.Params["callback"])
+	}
+	if diff := cmp.Diff([]string{"c2", "c3", "c4"}, got); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+	if st := srv.JournalStats(); st.Received != 5 || st.Evicted != 2 || st.Stored != 3 {
+		t.Fatalf("%+v", st)
+	}
+	if err := srv.WaitForRequests(context.Background(), 5); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWarningsInJournal(t *testing.T) {
+	srv := mockocean.NewTestServer(t)
+	get(t, srv.ActivateURL+"?callback=c&os=ios&muid=m&conv_time=1574835097000")
+	r := srv.Requests()[0]
+	if r.Code != 0 || len(r.Warnings) != 3 {
+		t.Fatalf("%d %v", r.Code, r.Warnings)
+	}
+	strict := mockocean.NewTestServer(t, mockocean.WithStrict())
+	_, b := get(t, strict.ActivateURL+"?callback=c&os=ios&muid=m")
+	if a := answer(t, b); a.Code != 40006 {
+		t.Fatalf("strict: %s", b)
+	}
+	if d := strict.Requests()[0].Detail; !strings.HasPrefix(d, "strict mode: ") {
+		t.Fatalf("strict detail %q", d)
+	}
+}

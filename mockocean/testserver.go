@@ -1,0 +1,50 @@
+package mockocean
+
+import (
+	"net/http/httptest"
+	"testing"
+)
+
+// TestServer is a Server listening on a loopback port, in the spirit of
+// httptest.Server. NewTestServer closes it through t.Cleanup.
+type TestServer struct {
+	*Server
+	// URL is the base URL, http://127.0.0.1:PORT, without a trailing
+	// slash.
+	URL string
+	// ActivateURL is URL + ActivatePath.
+	ActivateURL string
+
+	http *httptest.Server
+}
+
+// Option adjusts the Config of a TestServer.
+type Option func(*Config)
+
+// WithConfig replaces the whole Config.
+func WithConfig(c Config) Option { return func(dst *Config) { *dst = c } }
+
+// WithStrict turns on strict mode.
+func WithStrict() Option { return func(c *Config) { c.Strict = true } }
+
+// WithVerifier turns on strict attribution with v.
+func WithVerifier(v CallbackVerifier) Option {
+	return func(c *Config) { c.StrictAttribution, c.Verifier = true, v }
+}
+
+// NewTestServer starts a Server on 127.0.0.1 and stops it when the test
+// ends.
+func NewTestServer(t testing.TB, opts ...Option) *TestServer {
+	t.Helper()
+	var cfg Config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv := New(cfg)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return &TestServer{Server: srv, URL: hs.URL, ActivateURL: hs.URL + ActivatePath, http: hs}
+}
+
+// Close shuts the listener down early; t.Cleanup would do it anyway.
+func (ts *TestServer) Close() { ts.http.Close() }

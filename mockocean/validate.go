@@ -1,0 +1,274 @@
+package mockocean
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Mode selects which rules Validate applies.
+type Mode struct {
+	// Strict applies only the documented rules: warnings become errors,
+	// the os words android/ios are rejected, and a link-only request needs
+	// device info like any other.
+	Strict bool
+	// StrictAttribution answers CodeCallbackInvalid for a callback that
+	// Verifier does not recognise. It needs a Verifier.
+	StrictAttribution bool
+	// Verifier recognises callbacks the emulator issued; nil means none.
+	Verifier CallbackVerifier
+}
+
+// CallbackVerifier recognises the callbacks that the emulator itself
+// issued with clicks.
+type CallbackVerifier interface {
+	// Verify reports whether callback was issued by this emulator.
+	Verify(callback string) bool
+}
+
+// Verdict is Validate's answer for one request.
+type Verdict struct {
+	// Code and Msg are the answer, from the Catalog.
+	Code int
+	Msg  string
+	// Detail says precisely what was wrong (empty on success).
+	Detail string
+	// Warnings are accepted deviations from the documented rules.
+	Warnings []string
+	// Conversion is the parsed request; nil unless every field check
+	// passed.
+	Conversion *Conversion
+}
+
+// Validate checks in against the Catalog in check order and returns the
+// first failing rule, or success with the parsed Conversion. It does not
+// filter duplicates: that needs state, and runs after it.
+func Validate(in Input, mode Mode) Verdict {
+	s := checkState{in: in, mode: mode, conv: &Conversion{}}
+	for _, r := range checkOrder {
+		if detail, failed := r.check(&s); failed {
+			return Verdict{Code: r.Code, Msg: r.Msg, Detail: detail, Warnings: s.warnings}
+		}
+	}
+	s.conv.Extra = extraParams(in.Values)
+	return Verdict{Code: CodeSuccess, Msg: ruleByCode[CodeSuccess].Msg, Warnings: s.warnings, Conversion: s.conv}
+}
+
+// checkFunc runs one rule. It returns failed=true and a detail when the
+// rule rejects the request; it may fill conv and add warnings.
+type checkFunc func(s *checkState) (detail string, failed bool)
+
+type checkState struct {
+	in       Input
+	mode     Mode
+	conv     *Conversion
+	warnings []string
+}
+
+func (s *checkState) get(name string) string { return s.in.Values[name] }
+
+// lenient records a deviation: a warning in default mode, an error in
+// strict mode.
+func (s *checkState) lenient(msg string) (string, bool) {
+	if s.mode.Strict {
+		return "strict mode: " + msg, true
+	}
+	s.warnings = append(s.warnings, msg)
+	return "", false
+}
+
+func checkBody(s *checkState) (string, bool) {
+	return s.in.BodyError, s.in.BodyError != ""
+}
+
+func checkCallback(s *checkState) (string, bool) {
+	for _, p := range callbackParams {
+		if v := s.get(p); v != "" {
+			s.conv.Callback, s.conv.CallbackParam = v, p
+			return "", false
+		}
+	}
+	return "none of callback, callback_param, callback_url, link is set", true
+}
+
+func checkDevice(s *checkState) (string, bool) {
+	c := s.conv
+	c.IDFA, c.IMEI, c.OAID, c.OAIDMD5 = s.get(ParamIDFA), s.get(ParamIMEI), s.get(ParamOAID), s.get(ParamOAIDMD5)
+	c.CAID1, c.CAID2, c.MUID = s.get(ParamCAID1), s.get(ParamCAID2), s.get(ParamMUID)
+	os := s.get(ParamOS)
+	switch {
+	case c.IDFA != "" || c.IMEI != "" || c.OAID != "":
+		return "", false
+	case os != "" && c.MUID != "":
+		return "", false
+	case c.CallbackParam == ParamLink && !s.mode.Strict:
+		return "", false // a web landing-page conversion has no device
+	case os != "":
+		return "os is set but muid is missing", true
+	case c.MUID != "":
+		return "muid is set but os is missing", true
+	default:
+		return "no device info: set idfa, imei or oaid, or os together with muid", true
+	}
+}
+
+func checkOS(s *checkState) (string, bool) {
+	v := s.get(ParamOS)
+	switch strings.ToLower(v) {
+	case "":
+		return "", false
+	case "0", "1":
+		s.conv.OS = Ptr(int(v[0] - '0'))
+		return "", false
+	case "android", "ios":
+		n := 0
+		if strings.EqualFold(v, "ios") {
+			n = 1
+		}
+		if detail, failed := s.lenient(fmt.Sprintf("os %q read as %d; the documented values are 0 and 1", v, n)); failed {
+			return detail, true
+		}
+		s.conv.OS = Ptr(n)
+		return "", false
+	}
+	return fmt.Sprintf("os %q: want 0 (android) or 1 (ios)", v), true
+}
+
+func checkEventType(s *checkState) (string, bool) {
+	v := s.get(ParamEventType)
+	if v == "" {
+		if detail, failed := s.lenient("event_type absent: read as 0 (激活 activation)"); failed {
+			return detail, true
+		}
+		s.conv.EventType, s.conv.EventName = 0, eventTypeByValue[0].Name
+		return "", false
+	}
+	n, ok := parseDigits(v)
+	if !ok {
+		return fmt.Sprintf("event_type %q is not a non-negative integer", v), true
+	}
+	e, ok := eventTypeByValue[int(n)]
+	if !ok {
+		return fmt.Sprintf("event_type %s is not in the documented enum", v), true
+	}
+	s.conv.EventType, s.conv.EventName = e.Value, e.Name
+	return "", false
+}
+
+// msThreshold: a conv_time above it (year 5138 in seconds) is taken for
+// milliseconds.
+const msThreshold = 100_000_000_000
+
+func checkConvTime(s *checkState) (string, bool) {
+	v := s.get(ParamConvTime)
+	if v == "" {
+		return "", false
+	}
+	n, ok := parseDigits(v)
+	if !ok {
+		return fmt.Sprintf("conv_time %q is not a non-negative integer of unix seconds", v), true
+	}
+	if n > msThreshold {
+		if detail, failed := s.lenient(fmt.Sprintf("conv_time %s looks like milliseconds; the API takes seconds", v)); failed {
+			return detail, true
+		}
+	}
+	s.conv.ConvTime = Ptr(n)
+	return "", false
+}
+
+func checkMatchType(s *checkState) (string, bool) {
+	switch v := s.get(ParamMatchType); v {
+	case "":
+		return "", false
+	case "0", "1", "2":
+		s.conv.MatchType = Ptr(int(v[0] - '0'))
+		return "", false
+	default:
+		return fmt.Sprintf("match_type %q: want 0 (click), 1 (impression) or 2 (valid play)", v), true
+	}
+}
+
+func checkProps(s *checkState) (string, bool) {
+	v := s.get(ParamProps)
+	if v == "" {
+		return "", false
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(v), &obj); err != nil || obj == nil {
+		why := "null"
+		if err != nil {
+			why = err.Error()
+		}
+		return fmt.Sprintf("props is not a JSON object: %s", why), true
+	}
+	var buf bytes.Buffer
+	_ = json.Compact(&buf, []byte(v)) // valid: Unmarshal accepted it
+	s.conv.Props = buf.Bytes()
+	return "", false
+}
+
+// MaxOuterEventIDLen is the documented limit on outer_event_id, in
+// characters.
+const MaxOuterEventIDLen = 200
+
+func checkOuterEventID(s *checkState) (string, bool) {
+	v := s.get(ParamOuterEventID)
+	if n := utf8.RuneCountInString(v); n > MaxOuterEventIDLen {
+		return fmt.Sprintf("outer_event_id has %d characters; at most %d", n, MaxOuterEventIDLen), true
+	}
+	s.conv.OuterEventID = v
+	s.conv.Source = s.get(ParamSource)
+	return "", false
+}
+
+func checkAttribution(s *checkState) (string, bool) {
+	if !s.mode.StrictAttribution || s.mode.Verifier == nil {
+		return "", false
+	}
+	if s.mode.Verifier.Verify(s.conv.Callback) {
+		return "", false
+	}
+	return fmt.Sprintf("%s was not issued by this emulator", s.conv.CallbackParam), true
+}
+
+// parseDigits parses a non-negative decimal integer written with digits
+// only (no sign, no spaces, no exponent).
+func parseDigits(v string) (int64, bool) {
+	if v == "" || len(v) > 18 {
+		return 0, false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil
+}
+
+var knownParams = func() map[string]bool {
+	m := map[string]bool{}
+	for _, p := range []string{ParamCallback, ParamCallbackParam, ParamCallbackURL, ParamLink,
+		ParamIMEI, ParamIDFA, ParamOAID, ParamOAIDMD5, ParamCAID1, ParamCAID2, ParamOS, ParamMUID,
+		ParamEventType, ParamConvTime, ParamMatchType, ParamSource, ParamOuterEventID, ParamProps} {
+		m[p] = true
+	}
+	return m
+}()
+
+func extraParams(values map[string]string) map[string]string {
+	var extra map[string]string
+	for k, v := range values {
+		if !knownParams[k] {
+			if extra == nil {
+				extra = map[string]string{}
+			}
+			extra[k] = v
+		}
+	}
+	return extra
+}

@@ -1,0 +1,281 @@
+package mockocean
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// valid is a request that passes every check; tests change one thing.
+func valid() map[string]string {
+	return map[string]string{
+		"callback":   "EJiw267wvfQCGKf2g74ZIPD89-vIATAMOAFCIjIwMTkxMTI3MTQxMTEzMDEwMDI2MDc3MjE1MTUwNTczNTBIAQ==",
+		"imei":       "0c2bd03c39f19845bf54ea0abafae70e",
+		"event_type": "0",
+	}
+}
+
+func with(base map[string]string, kv ...string) map[string]string {
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == "<absent>" {
+			delete(base, kv[i])
+		} else {
+			base[kv[i]] = kv[i+1]
+		}
+	}
+	return base
+}
+
+// TestCatalogRows triggers every checked row of the catalog.
+func TestCatalogRows(t *testing.T) {
+	cases := map[int]Input{
+		CodeSuccess:         {Values: valid()},
+		CodeInvalidBody:     {Values: valid(), BodyError: "JSON body: unexpected EOF"},
+		CodeMissingCallback: {Values: with(valid(), "callback", "<absent>")},
+		CodeDeviceInfo:      {Values: with(valid(), "imei", "<absent>")},
+		CodeOS:              {Values: with(valid(), "os", "2")},
+		CodeEventType:       {Values: with(valid(), "event_type", "7")},
+		CodeConvTime:        {Values: with(valid(), "conv_time", "yesterday")},
+		CodeMatchType:       {Values: with(valid(), "match_type", "3")},
+		CodeProps:           {Values: with(valid(), "props", "[1,2]")},
+		CodeOuterEventID:    {Values: with(valid(), "outer_event_id", strings.Repeat("x", 201))},
+		CodeCallbackInvalid: {Values: valid()},
+	}
+	mode := Mode{StrictAttribution: true, Verifier: verifierFunc(func(string) bool { return false })}
+	for _, r := range Catalog {
+		if r.Code == CodeDuplicate {
+			continue // needs state: see TestDedup*
+		}
+		in, ok := cases[r.Code]
+		if !ok {
+			t.Errorf("catalog row %d has no test case", r.Code)
+			continue
+		}
+		m := Mode{}
+		if r.Code == CodeCallbackInvalid {
+			m = mode
+		}
+		v := Validate(in, m)
+		if v.Code != r.Code || v.Msg != r.Msg {
+			t.Errorf("row %d: got %d %q (%s), want %d %q", r.Code, v.Code, v.Msg, v.Detail, r.Code, r.Msg)
+		}
+		if (v.Code == CodeSuccess) != (v.Conversion != nil) {
+			t.Errorf("row %d: conversion %v", r.Code, v.Conversion)
+		}
+	}
+}
+
+type verifierFunc func(string) bool
+
+func (f verifierFunc) Verify(cb string) bool { return f(cb) }
+
+// TestCheckOrder sends requests that break several rules and expects the
+// one that comes first in the check order.
+func TestCheckOrder(t *testing.T) {
+	broken := map[int][]string{ // code → the kv that breaks its rule
+		CodeMissingCallback: {"callback", "<absent>"},
+		CodeDeviceInfo:      {"imei", "<absent>", "muid", "m"},
+		CodeOS:              {"os", "9"},
+		CodeEventType:       {"event_type", "x"},
+		CodeConvTime:        {"conv_time", "-1"},
+		CodeMatchType:       {"match_type", "x"},
+		CodeProps:           {"props", "nope"},
+		CodeOuterEventID:    {"outer_event_id", strings.Repeat("长", 201)},
+	}
+	for i, a := range checkOrder {
+		for _, b := range checkOrder[i+1:] {
+			ka, kb := broken[a.Code], broken[b.Code]
+			if ka == nil || kb == nil {
+				continue
+			}
+			in := Input{Values: with(with(valid(), kb...), ka...)}
+			if a.Code == CodeDeviceInfo && b.Code == CodeOS {
+				continue // muid without os cannot also carry a bad os
+			}
+			if got := Validate(in, Mode{}).Code; got != a.Code {
+				t.Errorf("breaking %d and %d answered %d, want %d (first in check order)", a.Code, b.Code, got, a.Code)
+			}
+		}
+	}
+	// body errors come before everything.
+	if got := Validate(Input{Values: map[string]string{}, BodyError: "x"}, Mode{}).Code; got != CodeInvalidBody {
+		t.Errorf("body error + no params: %d", got)
+	}
+	// os value is checked after device presence.
+	if got := Validate(Input{Values: map[string]string{"callback": "c", "os": "9"}}, Mode{}).Code; got != CodeDeviceInfo {
+		t.Errorf("os=9 without muid: %d, want %d", got, CodeDeviceInfo)
+	}
+}
+
+func TestEveryEventType(t *testing.T) {
+	for _, e := range EventTypes {
+		v := Validate(Input{Values: with(valid(), "event_type", fmt.Sprint(e.Value))}, Mode{Strict: true})
+		if v.Code != CodeSuccess || v.Conversion.EventType != e.Value || v.Conversion.EventName != e.Name {
+			t.Errorf("event_type %d: %d %s %+v", e.Value, v.Code, v.Detail, v.Conversion)
+		}
+	}
+	for _, bad := range []string{"7", "19", "24", "26", "27", "30", "126", "129", "203", "215", "-1", "+3", "3.0", "1e2", " 3", "abc", "99999999999999999999"} {
+		if v := Validate(Input{Values: with(valid(), "event_type", bad)}, Mode{}); v.Code != CodeEventType {
+			t.Errorf("event_type %q: got %d, want %d", bad, v.Code, CodeEventType)
+		}
+	}
+}
+
+func TestEventTypesTable(t *testing.T) {
+	if len(EventTypes) != 31 {
+		t.Fatalf("%d event types; the seed lists 31", len(EventTypes))
+	}
+	seen := map[int]bool{}
+	for i, e := range EventTypes {
+		if seen[e.Value] || (i > 0 && e.Value <= EventTypes[i-1].Value) || e.Name == "" || e.English == "" {
+			t.Errorf("row %d %+v: duplicate, out of order or unnamed", i, e)
+		}
+		seen[e.Value] = true
+	}
+}
+
+// TestSeedDeviceExamples runs the seed's legal and illegal device-info
+// examples (设备信息, 举例说明).
+func TestSeedDeviceExamples(t *testing.T) {
+	cases := []struct {
+		query string
+		code  int
+	}{
+		{"callback=xxxxx&imei=xxxxx", CodeSuccess},
+		{"callback=xxxxx&idfa=xxxxxx", CodeSuccess},
+		{"callback=xxxxx&os=1&muid=xxxxxxx", CodeSuccess},
+		{"callback=xxxxx", CodeDeviceInfo},            // 没有任何设备信息
+		{"callback=xxxxx&os=1", CodeDeviceInfo},       // 传了 os 没有传入 muid
+		{"callback=xxxxx&muid=xxxx", CodeDeviceInfo},  // 传入了 muid，没有传入os
+		{"callback=xxxxx&oaid=b305ee2f", CodeSuccess}, // combination 1 includes oaid
+		{"callback=xxxxx&caid1=f949f306", CodeDeviceInfo},
+		{"callback=xxxxx&oaid_md5=8FCF82C6", CodeDeviceInfo},
+		{"callback=xxxxx&os=1&idfa=x", CodeSuccess}, // combination 1 satisfied
+	}
+	for _, c := range cases {
+		for _, strict := range []bool{false, true} {
+			in := decodeQuery(t, c.query)
+			in.Values["event_type"] = "0"
+			if v := Validate(in, Mode{Strict: strict}); v.Code != c.code {
+				t.Errorf("%s (strict %v): got %d %q, want %d", c.query, strict, v.Code, v.Detail, c.code)
+			}
+		}
+	}
+}
+
+func TestSeedExampleRequest(t *testing.T) {
+	in := decodeQuery(t, "callback=EJiw267wvfQCGKf2g74ZIPD89-vIATAMOAFCIjIwMTkxMTI3MTQxMTEzMDEwMDI2MDc3MjE1MTUwNTczNTBIAQ==&conv_time=1574835097&event_type=3&os=1&idfa=FCD369C3-F622-44B8-AFDE-12065659F34B&muid=FCD369C3-F622-44B8-AFDE-12065659F34B&source=mybestcustom")
+	v := Validate(in, Mode{Strict: true})
+	want := &Conversion{
+		Callback:      "EJiw267wvfQCGKf2g74ZIPD89-vIATAMOAFCIjIwMTkxMTI3MTQxMTEzMDEwMDI2MDc3MjE1MTUwNTczNTBIAQ==",
+		CallbackParam: "callback",
+		IDFA:          "FCD369C3-F622-44B8-AFDE-12065659F34B",
+		MUID:          "FCD369C3-F622-44B8-AFDE-12065659F34B",
+		OS:            Ptr(1),
+		EventType:     3, EventName: "表单",
+		ConvTime: Ptr[int64](1574835097),
+		Source:   "mybestcustom",
+	}
+	if diff := cmp.Diff(want, v.Conversion); diff != "" || v.Code != 0 || len(v.Warnings) != 0 {
+		t.Fatalf("code %d warnings %v; conversion (-want +got):\n%s", v.Code, v.Warnings, diff)
+	}
+}
+
+// TestLenientVersusStrict: each deviation SPEC.md accepts with a warning
+// is an error in strict mode.
+func TestLenientVersusStrict(t *testing.T) {
+	cases := []struct {
+		name string
+		kv   []string
+		code int // in strict mode
+	}{
+		{"absent event_type", []string{"event_type", "<absent>"}, CodeEventType},
+		{"empty event_type", []string{"event_type", ""}, CodeEventType},
+		{"os word", []string{"os", "iOS", "muid", "m"}, CodeOS},
+		{"millisecond conv_time", []string{"conv_time", "1574835097000"}, CodeConvTime},
+		{"link only", []string{"callback", "<absent>", "imei", "<absent>", "link", "https://brand.example/lp?x=1"}, CodeDeviceInfo},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := Input{Values: with(valid(), c.kv...)}
+			lenient := Validate(in, Mode{})
+			if lenient.Code != CodeSuccess {
+				t.Fatalf("default mode: %d %s", lenient.Code, lenient.Detail)
+			}
+			if c.name != "link only" && len(lenient.Warnings) != 1 {
+				t.Fatalf("default mode warnings: %v", lenient.Warnings)
+			}
+			strict := Validate(in, Mode{Strict: true})
+			if strict.Code != c.code {
+				t.Fatalf("strict mode: %d %s, want %d", strict.Code, strict.Detail, c.code)
+			}
+		})
+	}
+	v := Validate(Input{Values: with(valid(), "event_type", "<absent>")}, Mode{})
+	if v.Conversion.EventType != 0 || !strings.Contains(v.Warnings[0], "event_type absent") {
+		t.Fatalf("absent event_type: %+v %v", v.Conversion, v.Warnings)
+	}
+}
+
+func TestOuterEventIDLimitCountsCharacters(t *testing.T) {
+	ok := Validate(Input{Values: with(valid(), "outer_event_id", strings.Repeat("长", 200))}, Mode{})
+	if ok.Code != CodeSuccess {
+		t.Fatalf("200 characters (600 bytes): %d %s", ok.Code, ok.Detail)
+	}
+	bad := Validate(Input{Values: with(valid(), "outer_event_id", strings.Repeat("长", 201))}, Mode{})
+	if bad.Code != CodeOuterEventID || !strings.Contains(bad.Detail, "201 characters") {
+		t.Fatalf("201 characters: %d %s", bad.Code, bad.Detail)
+	}
+}
+
+func TestCallbackAlternatives(t *testing.T) {
+	for _, p := range []string{"callback", "callback_param", "callback_url", "link"} {
+		in := Input{Values: with(valid(), "callback", "<absent>", p, "cb-"+p)}
+		v := Validate(in, Mode{})
+		if v.Code != CodeSuccess || v.Conversion.Callback != "cb-"+p || v.Conversion.CallbackParam != p {
+			t.Errorf("%s: %d %+v", p, v.Code, v.Conversion)
+		}
+	}
+}
+
+func TestPropsAndExtras(t *testing.T) {
+	in := Input{Values: with(valid(), "props", `{ "aaa" : "bbb", "n": [1, 2] }`, "ext", `{"k":"v"}`, "caid", "x")}
+	v := Validate(in, Mode{Strict: true})
+	if v.Code != CodeSuccess {
+		t.Fatalf("%d %s", v.Code, v.Detail)
+	}
+	if got := string(v.Conversion.Props); got != `{"aaa":"bbb","n":[1,2]}` {
+		t.Errorf("props = %s", got)
+	}
+	if diff := cmp.Diff(map[string]string{"ext": `{"k":"v"}`, "caid": "x"}, v.Conversion.Extra); diff != "" {
+		t.Errorf("extra (-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{"null", `"str"`, "1", "{", "{'a':1}"} {
+		if v := Validate(Input{Values: with(valid(), "props", bad)}, Mode{}); v.Code != CodeProps {
+			t.Errorf("props %s: %d", bad, v.Code)
+		}
+	}
+}
+
+func TestCatalogTable(t *testing.T) {
+	seenOrder := map[int]bool{}
+	for _, r := range Catalog {
+		if r.Code != CodeSuccess && (r.Order < 1 || seenOrder[r.Order]) {
+			t.Errorf("row %d: order %d missing or repeated", r.Code, r.Order)
+		}
+		seenOrder[r.Order] = true
+		if got := string(answerBody(r.Code, r.Msg)); got != fmt.Sprintf(`{"code":%d,"ret":%d,"msg":"%s"}`, r.Code, r.Code, r.Msg) {
+			t.Errorf("answer for %d: %s", r.Code, got)
+		}
+	}
+	if got := string(answerBody(0, "success")); got != `{"code":0,"ret":0,"msg":"success"}` {
+		t.Errorf("success answer %s", got)
+	}
+	// The duplicate filter comes last: only a request that passes every
+	// other check uses up its outer_event_id.
+	if dup := ruleByCode[CodeDuplicate]; dup.Order <= checkOrder[len(checkOrder)-1].Order {
+		t.Errorf("duplicate filter order %d is not last", dup.Order)
+	}
+}
