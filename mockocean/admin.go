@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 )
@@ -180,7 +181,7 @@ func jsonErrorText(err error) string {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &te):
-		return fmt.Sprintf("field %s: got JSON %s, want %s", te.Field, te.Value, te.Type)
+		return fmt.Sprintf("field %s: got JSON %s, want %s", strings.TrimPrefix(te.Field, "plain."), te.Value, te.Type)
 	case errors.As(err, &se):
 		return fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se)
 	}

@@ -33,13 +33,11 @@ var ErrBodyTooLarge = errors.New("request body too large")
 // (form, multipart or JSON object) and, except in strict mode, the query
 // string too (the body wins). maxBody bounds the body in bytes.
 func Decode(r *http.Request, maxBody int64, strict bool) (Input, error) {
-	in := Input{Values: map[string]string{}}
-	query, qerr := url.ParseQuery(r.URL.RawQuery)
+	in := Input{Values: make(map[string]string, 8)}
 	if r.Method != http.MethodPost {
-		if qerr != nil {
-			in.BodyError = fmt.Sprintf("malformed query string: %v", qerr)
+		if err := in.parseQuery(r.URL.RawQuery, "query"); err != nil {
+			in.BodyError = fmt.Sprintf("malformed query string: %v", err)
 		}
-		in.addAll(query, "query")
 		return in, nil
 	}
 
@@ -56,19 +54,22 @@ func Decode(r *http.Request, maxBody int64, strict bool) (Input, error) {
 	if err := in.decodeBody(ctype, body); err != nil {
 		in.BodyError = err.Error()
 	}
-	if len(query) > 0 {
+	if r.URL.RawQuery != "" {
 		if strict {
 			in.Notes = append(in.Notes, "strict mode: query string of a POST ignored")
-		} else {
-			for _, k := range sortedKeys(query) {
-				if _, inBody := in.Values[k]; !inBody {
-					in.Values[k] = query[k][0]
-				}
+			return in, nil
+		}
+		q := Input{Values: map[string]string{}}
+		qerr := q.parseQuery(r.URL.RawQuery, "query string")
+		for k, v := range q.Values {
+			if _, inBody := in.Values[k]; !inBody {
+				in.Values[k] = v
 			}
-			in.Notes = append(in.Notes, "parameters read from the query string of a POST")
-			if qerr != nil {
-				in.BodyError = fmt.Sprintf("malformed query string: %v", qerr)
-			}
+		}
+		in.Notes = append(in.Notes, q.Notes...)
+		in.Notes = append(in.Notes, "parameters read from the query string of a POST")
+		if qerr != nil && in.BodyError == "" {
+			in.BodyError = fmt.Sprintf("malformed query string: %v", qerr)
 		}
 	}
 	return in, nil
@@ -108,12 +109,52 @@ func (in *Input) decodeBody(ctype string, body []byte) error {
 }
 
 func (in *Input) decodeForm(body []byte) error {
-	vals, err := url.ParseQuery(string(body))
-	if err != nil {
+	if err := in.parseQuery(string(body), "body"); err != nil {
 		return fmt.Errorf("form body: %w", err)
 	}
-	in.addAll(vals, "body")
 	return nil
+}
+
+// parseQuery reads a URL-encoded key=value&… string into Values, keeping
+// the first value of a repeated key, with url.ParseQuery's rules. It
+// reads every well-formed pair and returns the first error.
+func (in *Input) parseQuery(raw, where string) error {
+	var firstErr error
+	var repeated map[string]int
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if strings.Contains(pair, ";") {
+			if firstErr == nil {
+				firstErr = errors.New("invalid semicolon separator in query")
+			}
+			continue
+		}
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err1 := url.QueryUnescape(k)
+		v, err2 := url.QueryUnescape(v)
+		if err := errors.Join(err1, err2); err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if _, dup := in.Values[k]; dup {
+			if repeated == nil {
+				repeated = map[string]int{}
+			}
+			repeated[k]++
+			continue
+		}
+		in.Values[k] = v
+	}
+	for _, k := range sortedKeys(repeated) {
+		in.Notes = append(in.Notes, fmt.Sprintf("parameter %q repeated %d times in the %s; the first value is used", k, repeated[k]+1, where))
+	}
+	return firstErr
 }
 
 func (in *Input) decodeMultipart(body []byte, boundary string) error {

@@ -1,5 +1,10 @@
 package mockocean
 
+import (
+	"fmt"
+	"strings"
+)
+
 // EventType is one documented value of the event_type parameter.
 type EventType struct {
 	// Value is the number sent in event_type.
@@ -58,4 +63,14 @@ var eventTypeByValue = func() map[int]EventType {
 func LookupEventType(v int) (EventType, bool) {
 	e, ok := eventTypeByValue[v]
 	return e, ok
+}
+
+// EventTypesMarkdown renders EventTypes as a Markdown table.
+func EventTypesMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| event_type | name | meaning |\n| --- | --- | --- |\n")
+	for _, e := range EventTypes {
+		fmt.Fprintf(&b, "| %d | %s | %s |\n", e.Value, e.Name, e.English)
+	}
+	return b.String()
 }

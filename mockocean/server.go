@@ -36,9 +36,10 @@ type Config struct {
 	// MaxBodyBytes bounds a request body; larger ones get HTTP 413. 0
 	// means 1 MiB.
 	MaxBodyBytes int64
-	// OnRequest, when set, is called with every journaled request, after
-	// it is journaled and before it is answered (metrics, logs).
-	OnRequest func(Request)
+	// OnRequest, when set, is called with every journaled request and the
+	// HTTP request's context, after it is journaled and before it is
+	// answered (for metrics and logs).
+	OnRequest func(ctx context.Context, r Request)
 }
 
 // Defaults for the zero values of Config.
@@ -105,7 +106,15 @@ func (s *Server) routes() *mux.Router {
 
 // ServeHTTP serves /track/activate/ (and /track/activate) and the admin
 // endpoints under /_admin/ocean/.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Fast path: the conversion endpoint skips the router, which clones
+	// the request to carry route variables it does not need.
+	if (r.URL.Path == ActivatePath || r.URL.Path == "/track/activate") && (r.Method == http.MethodGet || r.Method == http.MethodPost) {
+		s.activate(w, r)
+		return
+	}
+	s.router.ServeHTTP(w, r)
+}
 
 // Mode reports the validation mode the server runs in.
 func (s *Server) Mode() Mode { return s.mode }
@@ -119,7 +128,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	}
 	if errors.Is(err, ErrBodyTooLarge) {
 		rec.Status, rec.Detail = http.StatusRequestEntityTooLarge, err.Error()
-		s.record(rec)
+		s.record(r.Context(), rec)
 		WriteError(w, http.StatusRequestEntityTooLarge, err.Error())
 		return
 	}
@@ -128,7 +137,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 		rec.Fault = f.ID
 		if err := s.clock.Sleep(r.Context(), f.Delay); err != nil {
 			rec.Detail = "client went away during the injected delay"
-			s.record(rec)
+			s.record(r.Context(), rec)
 			return
 		}
 		if status, proceed := faultStatus(f); !proceed {
@@ -136,7 +145,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 			if f.Code != 0 || f.Msg != "" {
 				rec.Code, rec.Msg = f.Code, f.Msg
 			}
-			s.record(rec)
+			s.record(r.Context(), rec)
 			if status == 0 {
 				panic(http.ErrAbortHandler) // drops the connection, unlogged
 			}
@@ -152,15 +161,18 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Status, rec.Code, rec.Msg, rec.Detail = http.StatusOK, v.Code, v.Msg, v.Detail
 	rec.Warnings, rec.Conversion = v.Warnings, v.Conversion
-	s.record(rec)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	s.record(r.Context(), rec)
+	w.Header()["Content-Type"] = jsonContentType
 	_, _ = w.Write(answerBody(v.Code, v.Msg))
 }
 
-func (s *Server) record(r Request) {
+// jsonContentType is shared by every answer; nothing modifies it.
+var jsonContentType = []string{"application/json; charset=utf-8"}
+
+func (s *Server) record(ctx context.Context, r Request) {
 	s.journal.add(r)
 	if s.cfg.OnRequest != nil {
-		s.cfg.OnRequest(r)
+		s.cfg.OnRequest(ctx, r)
 	}
 }
 

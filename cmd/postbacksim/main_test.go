@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsageAndBadInput(t *testing.T) {
+	cases := []struct {
+		args     []string
+		code     int
+		inStdout string
+		inStderr string
+	}{
+		{nil, exitUsage, "", "Usage: postbacksim COMMAND"},
+		{[]string{"--help"}, exitOK, "Commands:", ""},
+		{[]string{"frobnicate"}, exitUsage, "", `unknown command "frobnicate"`},
+		{[]string{"serve", "--bogus"}, exitUsage, "", "flag provided but not defined: -bogus"},
+		{[]string{"serve", "--help"}, exitOK, "", "-addr HOST:PORT"},
+		{[]string{"serve", "extra"}, exitUsage, "", `unexpected argument "extra"`},
+		{[]string{"serve", "--log-format", "xml"}, exitUsage, "", `--log-format: "xml" is not text or json`},
+		{[]string{"serve", "--journal-capacity", "-1"}, exitUsage, "", "--journal-capacity: -1 is negative"},
+		{[]string{"serve", "--addr", "256.0.0.1:99999"}, exitFail, "", "listening on 256.0.0.1:99999"},
+		{[]string{"ocean"}, exitUsage, "", "ocean catalog|event-types"},
+		{[]string{"ocean", "nope"}, exitUsage, "", `unknown subcommand "nope"`},
+		{[]string{"ocean", "catalog"}, exitOK, "| 11 | 40004 |", ""},
+		{[]string{"ocean", "event-types", "--json"}, exitOK, `"name": "激活"`, ""},
+		{[]string{"version"}, exitOK, "postbacksim dev", ""},
+	}
+	for _, c := range cases {
+		code, out, errs := runCLI(c.args...)
+		if code != c.code || !strings.Contains(out, c.inStdout) || !strings.Contains(errs, c.inStderr) {
+			t.Errorf("postbacksim %v: exit %d (want %d)\nstdout: %s\nstderr: %s", c.args, code, c.code, out, errs)
+		}
+	}
+}
+
+func TestServeAnswersAndShutsDown(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, io.Discard, &stderr) }()
+
+	urlRE := regexp.MustCompile(`"url":"(http://127\.0\.0\.1:\d+)"`)
+	var base string
+	for deadline := time.Now().Add(5 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if m := urlRE.FindStringSubmatch(stderr.String()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		t.Fatalf("server did not log its URL:\n%s", stderr.String())
+	}
+	for path, want := range map[string]string{
+		"/healthz": `{"status":"ok"}`,
+		"/track/activate/?callback=c&idfa=i&event_type=0": `{"code":0,"ret":0,"msg":"success"}`,
+	} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), want) {
+			t.Errorf("GET %s: %s", path, b)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Fatalf("exit %d:\n%s", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop after its context was cancelled")
+	}
+	logs := stderr.String()
+	if !strings.Contains(logs, `"path":"/track/activate/"`) || !strings.Contains(logs, `"code":0`) || !strings.Contains(logs, `"msg":"stopped"`) {
+		t.Fatalf("logs:\n%s", logs)
+	}
+}

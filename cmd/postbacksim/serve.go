@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/postbacksim/postbacksim/internal/sandbox"
+	"github.com/postbacksim/postbacksim/mockocean"
+)
+
+// defaultJournalCapacity bounds the sandbox's journal: a long-running
+// server must not grow without end.
+const defaultJournalCapacity = 100_000
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("serve", "serve [flags]", stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address `HOST:PORT` (loopback by default; use 0.0.0.0:PORT to accept other hosts)")
+	logFormat := fs.String("log-format", "text", "log format: `text` or json (one line per request, on stderr)")
+	strict := fs.Bool("strict", false, "Ocean: documented rules only; warnings become errors")
+	dedupCap := fs.Int("dedup-capacity", mockocean.DefaultDedupCapacity, "Ocean: outer_event_ids remembered (oldest evicted first)")
+	dedupTTL := fs.Duration("dedup-ttl", mockocean.DefaultDedupTTL, "Ocean: how long an outer_event_id is remembered")
+	journalCap := fs.Int("journal-capacity", defaultJournalCapacity, "requests kept in each journal (oldest evicted first; 0 = unbounded)")
+	maxBody := fs.Int64("max-body", mockocean.DefaultMaxBodyBytes, "largest request body in bytes; larger ones get HTTP 413")
+	shutdownGrace := fs.Duration("shutdown-grace", 10*time.Second, "how long in-flight requests may finish after SIGTERM/SIGINT")
+	if code, ok := parseFlags(fs, args, false); !ok {
+		return code
+	}
+
+	var handler slog.Handler
+	switch *logFormat {
+	case "text":
+		handler = slog.NewTextHandler(stderr, nil)
+	case "json":
+		handler = slog.NewJSONHandler(stderr, nil)
+	default:
+		fmt.Fprintf(stderr, "postbacksim serve: --log-format: %q is not text or json\n", *logFormat)
+		return exitUsage
+	}
+	for name, v := range map[string]int64{"dedup-capacity": int64(*dedupCap), "journal-capacity": int64(*journalCap), "max-body": *maxBody} {
+		if v < 0 {
+			fmt.Fprintf(stderr, "postbacksim serve: --%s: %d is negative\n", name, v)
+			return exitUsage
+		}
+	}
+	logger := slog.New(handler)
+
+	sb := sandbox.New(sandbox.Config{
+		Logger: logger,
+		Ocean: mockocean.Config{
+			Strict: *strict, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
+			JournalCapacity: *journalCap, MaxBodyBytes: *maxBody,
+		},
+	})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "postbacksim serve: listening on %s: %v\n", *addr, err)
+		return exitFail
+	}
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	logger.Info("postbacksim listening", "url", "http://"+ln.Addr().String(), "activate", "http://"+ln.Addr().String()+mockocean.ActivatePath, "strict", *strict)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
+		return exitFail
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "grace", *shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), *shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(stderr, "postbacksim serve: shutdown: %v\n", err)
+		return exitFail
+	}
+	logger.Info("stopped")
+	return exitOK
+}

@@ -1,0 +1,107 @@
+// Package loadgen drives HTTP load from a fixed number of concurrent
+// clients and reports throughput and latency percentiles. It is for
+// benchmarks against servers on loopback; it sends a bounded number of
+// requests and stops by itself.
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config describes one load run.
+type Config struct {
+	// Clients is the number of concurrent clients (default 50).
+	Clients int
+	// Requests is the total number of requests to send (default 10,000).
+	Requests int
+	// URL returns the URL of request i (0 ≤ i < Requests); GET is used.
+	URL func(i int) string
+	// Client sends the requests; nil means a keep-alive client sized for
+	// Clients connections.
+	Client *http.Client
+}
+
+// Result summarises a run.
+type Result struct {
+	Requests int
+	Errors   int // transport errors and non-2xx answers
+	Elapsed  time.Duration
+	P50, P99 time.Duration
+}
+
+// RPS is the achieved request rate.
+func (r Result) RPS() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
+
+func (r Result) String() string {
+	return fmt.Sprintf("%d requests in %v: %.0f req/s, p50 %v, p99 %v, %d errors",
+		r.Requests, r.Elapsed.Round(time.Millisecond), r.RPS(), r.P50, r.P99, r.Errors)
+}
+
+// Run sends cfg.Requests requests from cfg.Clients goroutines. It
+// measures wall-clock latency on purpose: that is what it reports.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	if cfg.Clients <= 0 {
+		cfg.Clients = 50
+	}
+	if cfg.Requests <= 0 {
+		cfg.Requests = 10_000
+	}
+	if cfg.URL == nil {
+		return Result{}, fmt.Errorf("loadgen: Config.URL is nil")
+	}
+	client := cfg.Client
+	if client == nil {
+		client = &http.Client{Transport: &http.Transport{
+			MaxIdleConns: cfg.Clients, MaxIdleConnsPerHost: cfg.Clients, MaxConnsPerHost: cfg.Clients,
+		}}
+		defer client.CloseIdleConnections()
+	}
+	var next atomic.Int64
+	var errs atomic.Int64
+	lat := make([][]time.Duration, cfg.Clients)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := range cfg.Clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := make([]time.Duration, 0, cfg.Requests/cfg.Clients+1)
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= cfg.Requests {
+					break
+				}
+				t0 := time.Now()
+				resp, err := client.Get(cfg.URL(i))
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				mine = append(mine, time.Since(t0))
+				if resp.StatusCode/100 != 2 {
+					errs.Add(1)
+				}
+			}
+			lat[c] = mine
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	res := Result{Requests: len(all), Errors: int(errs.Load()), Elapsed: elapsed}
+	if len(all) > 0 {
+		res.P50 = all[len(all)*50/100]
+		res.P99 = all[min(len(all)*99/100, len(all)-1)]
+	}
+	return res, ctx.Err()
+}
