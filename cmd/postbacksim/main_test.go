@@ -71,7 +71,9 @@ func TestServeAnswersAndShutsDown(t *testing.T) {
 	defer cancel()
 	var stderr syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, io.Discard, &stderr) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, io.Discard, &stderr)
+	}()
 
 	urlRE := regexp.MustCompile(`"url":"(http://127\.0\.0\.1:\d+)"`)
 	var base string
