@@ -3,13 +3,13 @@ module github.com/postbacksim/postbacksim
 go 1.26
 
 require (
+	github.com/brianvoe/gofakeit/v6 v6.28.0
 	github.com/google/go-cmp v0.7.0
 	github.com/gorilla/mux v1.8.1
 	github.com/stretchr/testify v1.11.1
 )
 
 require (
-	github.com/brianvoe/gofakeit/v6 v6.28.0 // indirect
 	github.com/chigopher/pathlib v0.19.1 // indirect
 	github.com/davecgh/go-spew v1.1.2-0.20180830191138-d8f796af33cc // indirect
 	github.com/fsnotify/fsnotify v1.9.0 // indirect
