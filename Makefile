@@ -33,6 +33,7 @@ bench:
 ## fuzz: a short pass of every fuzz target
 fuzz:
 	$(GO) test ./mockocean -run '^$$' -fuzz '^FuzzActivate$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./mockimpact/macro -run '^$$' -fuzz '^FuzzTemplate$$' -fuzztime $(FUZZTIME)
 
 ## mocks: regenerate the mockery mocks listed in .mockery.yaml
 mocks:

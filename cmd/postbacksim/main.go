@@ -3,6 +3,8 @@
 //	postbacksim serve [flags]        serve the emulators over HTTP
 //	postbacksim ocean catalog        print the Ocean Engine error catalog
 //	postbacksim ocean event-types    print the event_type enum
+//	postbacksim impact events        list the impact.com events and fields
+//	postbacksim impact render        print the request impact would send
 //	postbacksim version              print the version
 //
 // Run `postbacksim COMMAND --help` for a command's flags.
@@ -36,6 +38,7 @@ func commands() []command {
 	return []command{
 		{"serve", "serve the emulators over HTTP (Ocean Engine /track/activate/, admin, health)", runServe},
 		{"ocean", "Ocean Engine tools: catalog, event-types", runOcean},
+		{"impact", "impact.com tools: events, render", runImpact},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "postbacksim", version)
 			return exitOK

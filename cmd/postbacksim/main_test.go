@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -57,12 +60,41 @@ func TestUsageAndBadInput(t *testing.T) {
 		{[]string{"ocean", "catalog"}, exitOK, "| 11 | 40004 |", ""},
 		{[]string{"ocean", "event-types", "--json"}, exitOK, `"name": "激活"`, ""},
 		{[]string{"version"}, exitOK, "postbacksim dev", ""},
+		{[]string{"impact"}, exitUsage, "", "impact events|render"},
+		{[]string{"impact", "nope"}, exitUsage, "", `unknown subcommand "nope"`},
+		{[]string{"impact", "events", "--event", "action_cleared"}, exitOK, "{LedgerDate}", ""},
+		{[]string{"impact", "events", "--event", "x"}, exitUsage, "", `unknown event "x"`},
+		{[]string{"impact", "render", "--event", "job_completed", "--method", "GET", "--url", "https://b.example/j?id={JobId}"}, exitOK, "GET https://b.example/j?id=", ""},
+		{[]string{"impact", "render", "--url", "https://b/{Nope}"}, exitUsage, "", `field url: url:1:11: unknown field "Nope"`},
+		{[]string{"impact", "render", "--method", "PUT"}, exitUsage, "", `field method: "PUT"`},
+		{[]string{"impact", "render", "--header", "nocolon"}, exitUsage, "", `"nocolon": want Name: value`},
+		{[]string{"impact", "render", "--body-template", "/nonexistent.tpl"}, exitUsage, "", "no such file"},
+		{[]string{"impact", "render", "--url", "ftp://x/y"}, exitOK, "POST ftp://x/y", "impact would not send this"},
 	}
 	for _, c := range cases {
 		code, out, errs := runCLI(c.args...)
 		if code != c.code || !strings.Contains(out, c.inStdout) || !strings.Contains(errs, c.inStderr) {
 			t.Errorf("postbacksim %v: exit %d (want %d)\nstdout: %s\nstderr: %s", c.args, code, c.code, out, errs)
 		}
+	}
+}
+
+func TestRenderBodyTemplateErrorNamesFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "body.tpl")
+	os.WriteFile(path, []byte("{\"aid\":\"{ActionId}\",\n \"amount\":{Amount\n}"), 0o644)
+	code, _, errs := runCLI("impact", "render", "--body-template", path)
+	if want := path + ":2:18: expected '}' to close the macro {Amount opened at 2:11"; code != exitUsage || !strings.Contains(errs, want) {
+		t.Fatalf("exit %d, stderr %s; want %s", code, errs, want)
+	}
+	os.WriteFile(path, []byte(`{"aid":"{ActionId}","skus":[{join(items, i, "\"{i.sku}\"")}]}`), 0o644)
+	code, out, errs := runCLI("impact", "render", "--body-template", path, "--seed", "3")
+	body := out[strings.Index(out, "\n\n")+2:]
+	var got struct {
+		Aid  string
+		Skus []string
+	}
+	if code != exitOK || json.Unmarshal([]byte(body), &got) != nil || got.Aid == "" || len(got.Skus) == 0 {
+		t.Fatalf("exit %d %s\n%s", code, errs, out)
 	}
 }
 

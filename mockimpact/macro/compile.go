@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/postbacksim/postbacksim/fixtures"
 )
@@ -36,6 +37,8 @@ type Template struct {
 	payload reflect.Type
 	ops     []op
 	refs    []string
+	// sizeHint is the length of the last rendering, to size the next.
+	sizeHint atomic.Int64
 }
 
 type opKind uint8
@@ -298,7 +301,8 @@ func distance(a, b string) int {
 // Render renders the template for payload, which must be a pointer to
 // the type the template was compiled for.
 func (t *Template) Render(payload any) (string, error) {
-	b, err := t.Append(nil, payload)
+	b, err := t.Append(make([]byte, 0, t.sizeHint.Load()+64), payload)
+	t.sizeHint.Store(int64(len(b)))
 	return string(b), err
 }
 

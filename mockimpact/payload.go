@@ -1,0 +1,72 @@
+package mockimpact
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/postbacksim/postbacksim/fixtures"
+)
+
+// Body formats of a postback.
+const (
+	// FormatJSON sends the data as a JSON object (the default for POST).
+	FormatJSON = "json"
+	// FormatForm sends it x-www-form-urlencoded (the default for GET,
+	// where it becomes the query string).
+	FormatForm = "form"
+	// FormatNone sends no data beyond what the URL's own macros carry.
+	FormatNone = "none"
+)
+
+// DefaultTemplate returns the template of an event's default payload in
+// format: for JSON, every documented field in the seed's order, with
+// collections rendered through the seed's own join templates; for form,
+// Name={Name} pairs with collections as JSON text.
+func DefaultTemplate(spec fixtures.EventSpec, format string) string {
+	var b strings.Builder
+	fields := spec.Fields()
+	switch format {
+	case FormatForm:
+		for i, f := range fields {
+			if i > 0 {
+				b.WriteByte('&')
+			}
+			fmt.Fprintf(&b, "%s={%s}", f.JSONName, f.Name)
+		}
+	case FormatJSON:
+		b.WriteByte('{')
+		for i, f := range fields {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "%q:", f.JSONName)
+			if f.Kind == fixtures.KindCollection {
+				b.WriteString("[" + SeedJoinTemplate(f) + "]")
+			} else {
+				fmt.Fprintf(&b, "{%s}", f.Name)
+			}
+		}
+		b.WriteByte('}')
+	}
+	return b.String()
+}
+
+// SeedJoinTemplate returns the join macro the seed uses for a collection
+// field (items, properties): one JSON object per element, keyed by the
+// element's JSON names, numbers bare and strings quoted, as in the seed.
+func SeedJoinTemplate(coll fixtures.Field) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `{join(%s, i, "\{`, coll.Name)
+	for j, e := range coll.Elem {
+		if j > 0 {
+			b.WriteByte(',')
+		}
+		if e.Kind == fixtures.KindString {
+			fmt.Fprintf(&b, `\"%s\":\"{i.%s}\"`, e.JSONName, e.Name)
+		} else {
+			fmt.Fprintf(&b, `\"%s\":{i.%s}`, e.JSONName, e.Name)
+		}
+	}
+	b.WriteString(`\}")}`)
+	return b.String()
+}

@@ -1,0 +1,270 @@
+package mockimpact
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/mockimpact/macro"
+)
+
+// Postback is one event's postback configuration (SPEC.md §A1). Templates
+// may hold macros; see package macro.
+type Postback struct {
+	// Event names the event type (fixtures.ImpactEvents).
+	Event string `json:"event" yaml:"event"`
+	// URL is the brand's endpoint, a URL template.
+	URL string `json:"url" yaml:"url"`
+	// Method is GET (data appended as a query string) or POST (data in
+	// the body). Empty means POST.
+	Method string `json:"method,omitempty" yaml:"method,omitempty"`
+	// Headers are custom headers; values are templates. They override
+	// the Content-Type the format sets.
+	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
+	// Format is json, form or none. Empty means json for POST and form
+	// for GET.
+	Format string `json:"format,omitempty" yaml:"format,omitempty"`
+	// Body is the data template; empty means the event's default payload
+	// (DefaultTemplate) in Format.
+	Body string `json:"body,omitempty" yaml:"body,omitempty"`
+}
+
+// Compiled is a Postback checked and compiled once, ready to render many
+// events.
+type Compiled struct {
+	Postback
+	spec    fixtures.EventSpec
+	url     *macro.Template
+	body    *macro.Template // nil for FormatNone
+	headers []compiledHeader
+}
+
+type compiledHeader struct {
+	name string
+	tpl  *macro.Template
+}
+
+// ConfigError is a configuration mistake in one field.
+type ConfigError struct {
+	Field string
+	Err   error
+}
+
+func (e *ConfigError) Error() string { return fmt.Sprintf("postback: field %s: %v", e.Field, e.Err) }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Compile validates p and compiles its templates against its event's
+// payload type. Every template error names the field, line and column.
+func Compile(p Postback) (*Compiled, error) {
+	spec, err := fixtures.LookupEvent(p.Event)
+	if err != nil {
+		return nil, &ConfigError{"event", err}
+	}
+	p.Method = strings.ToUpper(p.Method)
+	switch p.Method {
+	case "":
+		p.Method = http.MethodPost
+	case http.MethodGet, http.MethodPost:
+	default:
+		return nil, &ConfigError{"method", fmt.Errorf("%q: want GET or POST", p.Method)}
+	}
+	switch p.Format {
+	case "":
+		p.Format = FormatJSON
+		if p.Method == http.MethodGet {
+			p.Format = FormatForm
+		}
+	case FormatJSON, FormatForm, FormatNone:
+	default:
+		return nil, &ConfigError{"format", fmt.Errorf("%q: want json, form or none", p.Format)}
+	}
+	if p.Method == http.MethodGet && p.Format == FormatJSON {
+		return nil, &ConfigError{"format", errors.New("json: a GET sends its data as a query string; use form or none")}
+	}
+	if strings.TrimSpace(p.URL) == "" {
+		return nil, &ConfigError{"url", errors.New("empty")}
+	}
+	if p.Body != "" && p.Format == FormatNone {
+		return nil, &ConfigError{"body", errors.New("set, but format is none")}
+	}
+	payload := reflect.TypeOf(spec.New())
+	c := &Compiled{Postback: p, spec: spec}
+	if c.url, err = macro.Compile("url", p.URL, macro.URL, payload); err != nil {
+		return nil, &ConfigError{"url", err}
+	}
+	if p.Format != FormatNone {
+		src, ctx := p.Body, macro.JSON
+		if p.Format == FormatForm {
+			ctx = macro.Form
+		}
+		if src == "" {
+			src = DefaultTemplate(spec, p.Format)
+		}
+		if c.body, err = macro.Compile("body", src, ctx, payload); err != nil {
+			return nil, &ConfigError{"body", err}
+		}
+	}
+	names := make([]string, 0, len(p.Headers))
+	for name := range p.Headers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !validHeaderName(name) {
+			return nil, &ConfigError{"headers", fmt.Errorf("%q is not a valid header name", name)}
+		}
+		tpl, err := macro.Compile("header "+name, p.Headers[name], macro.Header, payload)
+		if err != nil {
+			return nil, &ConfigError{"headers", err}
+		}
+		c.headers = append(c.headers, compiledHeader{http.CanonicalHeaderKey(name), tpl})
+	}
+	return c, nil
+}
+
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Spec returns the configured event's spec.
+func (c *Compiled) Spec() fixtures.EventSpec { return c.spec }
+
+// Rendered is the request impact would send for one event, as data.
+type Rendered struct {
+	Method string      `json:"method"`
+	URL    string      `json:"url"`
+	Header http.Header `json:"headers"`
+	Body   string      `json:"body,omitempty"`
+}
+
+// UserAgent is the User-Agent of every postback.
+const UserAgent = "postbacksim-impact/1 (impact.com postback emulator)"
+
+// Render renders ev (which must be of the configured event's type).
+func (c *Compiled) Render(ev fixtures.Event) (*Rendered, error) {
+	if ev.EventName() != c.spec.Name {
+		return nil, fmt.Errorf("postback for %s cannot render a %s event", c.spec.Name, ev.EventName())
+	}
+	u, err := c.url.Render(ev)
+	if err != nil {
+		return nil, err
+	}
+	r := &Rendered{Method: c.Method, URL: u, Header: http.Header{"User-Agent": {UserAgent}}}
+	var data string
+	if c.body != nil {
+		if data, err = c.body.Render(ev); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case c.Method == http.MethodGet && data != "":
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+			if strings.HasSuffix(u, "?") || strings.HasSuffix(u, "&") {
+				sep = ""
+			}
+		}
+		r.URL = u + sep + data
+	case c.Method == http.MethodPost && c.Format == FormatJSON:
+		r.Header.Set("Content-Type", "application/json")
+		r.Body = data
+	case c.Method == http.MethodPost && c.Format == FormatForm:
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Body = data
+	}
+	for _, h := range c.headers {
+		v, err := h.tpl.Render(ev)
+		if err != nil {
+			return nil, err
+		}
+		r.Header.Set(h.name, v)
+	}
+	return r, nil
+}
+
+// InvalidURLError says a rendered URL cannot be sent to: impact does not
+// retry it (SPEC.md §A4).
+type InvalidURLError struct {
+	URL    string
+	Reason string
+}
+
+func (e *InvalidURLError) Error() string { return fmt.Sprintf("invalid URL %q: %s", e.URL, e.Reason) }
+
+// CheckURL reports whether raw is a URL a postback can be sent to: it
+// parses, is http or https, and names a host.
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		var ue *url.Error
+		reason := err.Error()
+		if errors.As(err, &ue) {
+			reason = ue.Err.Error()
+		}
+		return &InvalidURLError{raw, reason}
+	case u.Scheme != "http" && u.Scheme != "https":
+		return &InvalidURLError{raw, fmt.Sprintf("scheme %q: want http or https", u.Scheme)}
+	case u.Hostname() == "":
+		return &InvalidURLError{raw, "no host"}
+	}
+	return nil
+}
+
+// Request builds the *http.Request. A URL that cannot be sent to gives an
+// *InvalidURLError.
+func (r *Rendered) Request(ctx context.Context) (*http.Request, error) {
+	if err := CheckURL(r.URL); err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, bytes.NewReader([]byte(r.Body)))
+	if err != nil {
+		return nil, &InvalidURLError{r.URL, err.Error()}
+	}
+	if r.Body == "" {
+		req.Body, req.ContentLength = http.NoBody, 0
+	}
+	req.Header = r.Header.Clone()
+	return req, nil
+}
+
+// Wire writes r as it goes on the wire: request line, headers (sorted),
+// blank line, body.
+func (r *Rendered) Wire() string {
+	var b strings.Builder
+	target := r.URL
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\n", r.Method, target)
+	names := make([]string, 0, len(r.Header))
+	for k := range r.Header {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, v := range r.Header[k] {
+			fmt.Fprintf(&b, "%s: %s\n", k, v)
+		}
+	}
+	if r.Body != "" {
+		fmt.Fprintf(&b, "Content-Length: %d\n\n%s\n", len(r.Body), r.Body)
+	} else {
+		b.WriteString("\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,262 @@
+package mockimpact
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/mockimpact/macro"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func compact(t *testing.T, ev fixtures.Event) string {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(ev); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// TestDefaultPayloadIsTheDocumentedStruct: the default JSON body, rendered
+// through macros and the seed's join templates, is byte for byte the
+// struct's JSON encoding, for every event over many generated payloads.
+func TestDefaultPayloadIsTheDocumentedStruct(t *testing.T) {
+	for _, spec := range fixtures.ImpactEvents {
+		c, err := Compile(Postback{Event: spec.Name, URL: "https://brand.example/pb"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seed := int64(1); seed <= 50; seed++ {
+			ev, _ := fixtures.NewImpactGen(seed, time.Time{}).Event(spec.Name)
+			r, err := c.Render(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := compact(t, ev); r.Body != want {
+				t.Fatalf("%s seed %d:\n got %s\nwant %s", spec.Name, seed, r.Body, want)
+			}
+		}
+	}
+}
+
+// TestSeedJoinTemplates pins the generated join templates to the seed's.
+func TestSeedJoinTemplates(t *testing.T) {
+	const seedItems = `{join(items, i, "\{\"sku\":\"{i.sku}\",\"item_price\":{i.amt},\"category\":\"{i.cat}\",\"quantity\":{i.qty},\"cartamt\":{i.cartamt},\"rbt\":\"{i.rbt}\",\"name\":\"{i.name}\"\}")}`
+	const seedProperties = `{join(properties, i, "{\"platform\":\"{i.platform}\",\"verified\":\"{i.verified}\",\"url\":\"{i.url}\",\"category\":\"{i.category}\",\"reach\":\"{i.reach}\",\"engagementRate\":\"{i.engagementRate}\",\"audienceCountryPct\":\"{i.audienceCountryPct}\",\"audienceGenderPct\":\"{i.audienceGenderPct}\",\"audienceAgeRangePct\":\"{i.audienceAgeRangePct}\"}")}`
+	lifecycle, _ := fixtures.LookupEvent("action_lifecycle")
+	for _, f := range lifecycle.Fields() {
+		if f.Name == "items" && SeedJoinTemplate(f) != seedItems {
+			t.Fatalf("items join:\n got %s\nwant %s", SeedJoinTemplate(f), seedItems)
+		}
+	}
+	// The properties template differs in text (\{ vs {) but not in output.
+	pub, _ := fixtures.LookupEvent("publisher_application")
+	ev := fixtures.NewImpactGen(3, time.Time{}).PublisherApplication(fixtures.StatusPending)
+	for _, f := range pub.Fields() {
+		if f.Name != "properties" {
+			continue
+		}
+		ours := macro.MustCompile("ours", "["+SeedJoinTemplate(f)+"]", macro.JSON, typeOf(ev))
+		seed := macro.MustCompile("seed", "["+seedProperties+"]", macro.JSON, typeOf(ev))
+		a, _ := ours.Render(ev)
+		b, _ := seed.Render(ev)
+		if a != b || !json.Valid([]byte(a)) {
+			t.Fatalf("properties:\n ours %s\n seed %s", a, b)
+		}
+	}
+}
+
+// TestEveryRenderParses: over every event, both methods and both formats,
+// every rendered URL parses and every JSON body is valid JSON.
+func TestEveryRenderParses(t *testing.T) {
+	configs := []Postback{
+		{URL: "https://brand.example/pb/{EventDateish}?src=impact", Method: "GET"},
+		{URL: "https://brand.example/pb?src=impact", Method: "GET"},
+		{URL: "https://brand.example/pb", Method: "POST"},
+		{URL: "https://brand.example/pb?x=1", Method: "POST", Format: "form"},
+	}
+	for _, spec := range fixtures.ImpactEvents {
+		for _, base := range configs {
+			p := base
+			p.Event = spec.Name
+			p.URL = strings.ReplaceAll(p.URL, "{EventDateish}", "{"+spec.Fields()[0].Name+"}")
+			c, err := Compile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := fixtures.NewImpactGen(int64(len(p.URL)), time.Time{})
+			for range 30 {
+				ev, _ := g.Event(spec.Name)
+				r, _ := c.Render(ev)
+				u, err := url.Parse(r.URL)
+				if err != nil || u.Host != "brand.example" {
+					t.Fatalf("%s %s: URL %q: %v", spec.Name, p.Method, r.URL, err)
+				}
+				if p.Method == "GET" {
+					// Every field of the payload comes back out of the query.
+					if got := len(u.Query()); got < len(spec.Fields()) {
+						t.Fatalf("%s GET: %d query params, want ≥ %d", spec.Name, got, len(spec.Fields()))
+					}
+				}
+				if c.Format == FormatJSON && !json.Valid([]byte(r.Body)) {
+					t.Fatalf("%s: invalid JSON body %s", spec.Name, r.Body)
+				}
+				if c.Format == FormatForm && p.Method == "POST" {
+					if _, err := url.ParseQuery(r.Body); err != nil {
+						t.Fatalf("%s: form body does not parse: %v", spec.Name, err)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestGETQueryCarriesValues(t *testing.T) {
+	c, err := Compile(Postback{Event: "action_lifecycle", URL: "https://brand.example/pb?aid={ActionId}", Method: "get"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := fixtures.NewImpactGen(8, time.Time{}).ActionLifecycle()
+	r, _ := c.Render(ev)
+	u, _ := url.Parse(r.URL)
+	q := u.Query()
+	if q.Get("aid") != ev.ActionId || q.Get("ActionId") != ev.ActionId || q.Get("Amount") != ev.Amount.String() ||
+		q.Get("EventDate") != ev.EventDate.String() || q.Get("CallerId") != "" {
+		t.Fatalf("query %v", q)
+	}
+	var items []fixtures.Item
+	if err := json.Unmarshal([]byte(q.Get("items")), &items); err != nil || !cmp.Equal(items, ev.Items) {
+		t.Fatalf("items in the query: %v %s", err, q.Get("items"))
+	}
+	if r.Body != "" || r.Header.Get("Content-Type") != "" {
+		t.Fatalf("GET with a body: %q %v", r.Body, r.Header)
+	}
+}
+
+func TestRequestAndHeaders(t *testing.T) {
+	c, err := Compile(Postback{
+		Event: "job_completed", URL: "https://brand.example/jobs/{JobId}", Method: "POST",
+		Headers: map[string]string{"authorization": "Bearer s3cret", "X-Job": "{JobType}:{JobId}", "Content-Type": "application/vnd.brand+json"},
+		Body:    `{"job":{JobId},"type":"{JobType}","records":{RecordsProcessed}}`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := fixtures.NewImpactGen(2, time.Time{}).JobCompleted()
+	r, _ := c.Render(ev)
+	req, err := r.Request(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(req.Body)
+	var got struct {
+		Job     int64
+		Type    string
+		Records int64
+	}
+	if err := json.Unmarshal(body, &got); err != nil || got.Job != ev.JobId || got.Type != ev.JobType || got.Records != ev.RecordsProcessed {
+		t.Fatalf("body %s: %v", body, err)
+	}
+	want := map[string]string{
+		"Authorization": "Bearer s3cret", "X-Job": ev.JobType + ":" + itoa(ev.JobId),
+		"Content-Type": "application/vnd.brand+json", "User-Agent": UserAgent,
+	}
+	for k, v := range want {
+		if req.Header.Get(k) != v {
+			t.Errorf("header %s = %q, want %q", k, req.Header.Get(k), v)
+		}
+	}
+	if req.Method != "POST" || req.URL.Path != "/jobs/"+itoa(ev.JobId) || req.ContentLength != int64(len(body)) {
+		t.Fatalf("%s %s %d", req.Method, req.URL, req.ContentLength)
+	}
+}
+
+func TestInvalidURLs(t *testing.T) {
+	for _, raw := range []string{"not a url", "ftp://brand.example/x", "https://", "https://brand.example:port/x", "http://[::1"} {
+		r := &Rendered{Method: "GET", URL: raw}
+		_, err := r.Request(context.Background())
+		var iu *InvalidURLError
+		if !errors.As(err, &iu) {
+			t.Errorf("%q: %v, want an InvalidURLError", raw, err)
+		}
+	}
+	if err := CheckURL("https://brand.example/pb?x=1"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	cases := []struct {
+		p    Postback
+		want string
+	}{
+		{Postback{Event: "action_lifecycl", URL: "x"}, `postback: field event: unknown event "action_lifecycl"`},
+		{Postback{Event: "action_cleared", URL: "x", Method: "PUT"}, `postback: field method: "PUT": want GET or POST`},
+		{Postback{Event: "action_cleared", URL: "x", Format: "xml"}, `postback: field format: "xml": want json, form or none`},
+		{Postback{Event: "action_cleared", URL: "x", Method: "GET", Format: "json"}, `postback: field format: json: a GET sends its data as a query string`},
+		{Postback{Event: "action_cleared", URL: " "}, `postback: field url: empty`},
+		{Postback{Event: "action_cleared", URL: "https://b/{OrderID}"}, `postback: field url: url:1:11: unknown field "OrderID" (did you mean "OrderIds"?)`},
+		{Postback{Event: "action_cleared", URL: "x", Body: "{\n\"a\": {LedgerDate"}, `postback: field body: body:2:17: expected '}' to close the macro {LedgerDate opened at 2:6`},
+		{Postback{Event: "action_cleared", URL: "x", Headers: map[string]string{"Bad Name": "v"}}, `postback: field headers: "Bad Name" is not a valid header name`},
+		{Postback{Event: "action_cleared", URL: "x", Headers: map[string]string{"X-A": "{Nope}"}}, `postback: field headers: header X-A:1:1: unknown field "Nope"`},
+		{Postback{Event: "action_cleared", URL: "x", Format: "none", Body: "x"}, `postback: field body: set, but format is none`},
+	}
+	for _, c := range cases {
+		_, err := Compile(c.p)
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%+v\n got %v\nwant %s…", c.p, err, c.want)
+		}
+	}
+}
+
+func TestWrongEventType(t *testing.T) {
+	c, _ := Compile(Postback{Event: "action_cleared", URL: "https://b/x"})
+	if _, err := c.Render(&fixtures.JobCompleted{}); err == nil {
+		t.Fatal("rendered a job_completed through an action_cleared postback")
+	}
+}
+
+// TestGoldenRequests pins the exact wire form of each event, GET and POST,
+// for seed 1 (go test ./mockimpact -run Golden -update rewrites them).
+func TestGoldenRequests(t *testing.T) {
+	for _, spec := range fixtures.ImpactEvents {
+		for _, method := range []string{"GET", "POST"} {
+			c, err := Compile(Postback{Event: spec.Name, URL: "https://brand.example/impact/" + spec.Name + "?src=impact", Method: method,
+				Headers: map[string]string{"Authorization": "Bearer token"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, _ := fixtures.NewImpactGen(1, time.Time{}).Event(spec.Name)
+			r, _ := c.Render(ev)
+			got := r.Wire()
+			path := filepath.Join("testdata", "render", spec.Name+"_"+method+".txt")
+			if *update {
+				os.WriteFile(path, []byte(got), 0o644)
+				continue
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs (-want +got):\n%s", path, cmp.Diff(string(want), got))
+			}
+		}
+	}
+}
