@@ -1,12 +1,13 @@
 module github.com/postbacksim/postbacksim
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/brianvoe/gofakeit/v6 v6.28.0
 	github.com/google/go-cmp v0.7.0
 	github.com/gorilla/mux v1.8.1
 	github.com/stretchr/testify v1.11.1
+	golang.org/x/time v0.16.0
 )
 
 require (

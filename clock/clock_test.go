@@ -127,3 +127,37 @@ func TestRealSleep(t *testing.T) {
 		<-fired
 	})
 }
+
+func TestDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{`"15s"`: 15 * time.Second, `"1h30m"`: 90 * time.Minute, `30`: 30 * time.Second, `"1d6h"`: 30 * time.Hour, `"2d"`: 48 * time.Hour, `0.5`: 500 * time.Millisecond} {
+		var d Duration
+		if err := d.UnmarshalJSON([]byte(in)); err != nil || d.D() != want {
+			t.Errorf("%s → %v %v, want %v", in, d, err, want)
+		}
+	}
+	for _, bad := range []string{`"15"`, `"abc"`, `true`, `"1x"`} {
+		var d Duration
+		if err := d.UnmarshalJSON([]byte(bad)); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+	if b, _ := Duration(90 * time.Second).MarshalText(); string(b) != "1m30s" {
+		t.Errorf("marshal %s", b)
+	}
+}
+
+func TestScaled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := NewScaled(60)
+		start := s.Now()
+		fired := make(chan time.Time, 1)
+		s.AfterFunc(time.Hour, func() { fired <- s.Now() })
+		at := <-fired
+		if got := at.Sub(start); got != time.Hour {
+			t.Fatalf("fired at +%v scaled", got)
+		}
+		if err := s.Sleep(context.Background(), 2*time.Hour); err != nil || s.Now().Sub(start) != 3*time.Hour {
+			t.Fatalf("sleep: %v, now +%v", err, s.Now().Sub(start))
+		}
+	})
+}

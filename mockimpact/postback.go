@@ -5,11 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"reflect"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/postbacksim/postbacksim/clock"
 
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/mockimpact/macro"
@@ -34,7 +38,25 @@ type Postback struct {
 	// Body is the data template; empty means the event's default payload
 	// (DefaultTemplate) in Format.
 	Body string `json:"body,omitempty" yaml:"body,omitempty"`
+
+	// MinDelay is waited after the event before the first attempt.
+	MinDelay clock.Duration `json:"min_delay,omitempty" yaml:"min_delay,omitempty"`
+	// MaxRPS caps attempts per second across all deliveries of this
+	// configuration, retries included; 0 means no cap. The cap can delay
+	// an attempt, never advance it.
+	MaxRPS float64 `json:"max_rps,omitempty" yaml:"max_rps,omitempty"`
+	// Success recognises a delivered postback: a status ("200") or a text
+	// the body contains ("OK"). Zero means any 2xx status.
+	Success Matcher `json:"success,omitzero" yaml:"success,omitempty"`
+	// Error recognises a failure to retry: a status ("500") or a text
+	// ("ERROR"). Zero means none; status 400–599 is retried anyway.
+	Error Matcher `json:"error,omitzero" yaml:"error,omitempty"`
+	// Timeout bounds one attempt; 0 means DefaultTimeout.
+	Timeout clock.Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
 }
+
+// DefaultTimeout bounds one attempt when Postback.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
 
 // Compiled is a Postback checked and compiled once, ready to render many
 // events.
@@ -93,6 +115,19 @@ func Compile(p Postback) (*Compiled, error) {
 	}
 	if p.Body != "" && p.Format == FormatNone {
 		return nil, &ConfigError{"body", errors.New("set, but format is none")}
+	}
+	switch {
+	case p.MinDelay < 0:
+		return nil, &ConfigError{"min_delay", fmt.Errorf("%v is negative", p.MinDelay)}
+	case p.MaxRPS < 0 || math.IsNaN(p.MaxRPS) || math.IsInf(p.MaxRPS, 0):
+		return nil, &ConfigError{"max_rps", fmt.Errorf("%v: want a positive number, or 0 for no cap", p.MaxRPS)}
+	case p.Timeout < 0:
+		return nil, &ConfigError{"timeout", fmt.Errorf("%v is negative", p.Timeout)}
+	case p.Timeout == 0:
+		p.Timeout = clock.Duration(DefaultTimeout)
+	}
+	if !p.Success.IsZero() && p.Success == p.Error {
+		return nil, &ConfigError{"error", fmt.Errorf("%q is also the success response", p.Error)}
 	}
 	payload := reflect.TypeOf(spec.New())
 	c := &Compiled{Postback: p, spec: spec}

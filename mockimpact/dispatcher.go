@@ -1,0 +1,412 @@
+package mockimpact
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/fixtures"
+)
+
+// Options are a Dispatcher's dependencies. The zero value sends for real
+// on the wall clock.
+type Options struct {
+	// Clock schedules every attempt and rate-limit decision; nil means the
+	// wall clock. A *clock.Virtual makes the dispatcher a discrete-event
+	// simulation.
+	Clock clock.Clock
+	// Transport sends requests; nil means NewLiveTransport(). A Simulator
+	// (such as *Script) is asked how long each exchange takes, in virtual
+	// time.
+	Transport Transport
+	// Resolver resolves hosts before each attempt; nil means
+	// net.DefaultResolver.
+	Resolver Resolver
+	// OnAttempt, when set, is called after each attempt is journaled.
+	OnAttempt func(Attempt)
+}
+
+// Dispatcher delivers events to their configured postbacks as impact.com
+// does: renders each request once, sends it, classifies every attempt,
+// retries on the documented schedule, and applies each configuration's
+// minimum delay and rate limit. Many deliveries run at once; attempts of
+// one delivery never overlap. Safe for concurrent use.
+type Dispatcher struct {
+	clock     clock.Clock
+	transport Transport
+	sim       Simulator // transport, when it simulates
+	resolver  Resolver
+	onAttempt func(Attempt)
+
+	mu         sync.Mutex
+	postbacks  map[string]*postbackState
+	deliveries []*delivery
+	byID       map[string]*delivery
+	seq        int
+	attempts   int
+	pending    int
+	changed    chan struct{}
+	closed     bool
+}
+
+type postbackState struct {
+	c       *Compiled
+	limiter *rate.Limiter
+}
+
+type delivery struct {
+	Delivery
+	ps        *postbackState
+	scheduled time.Time
+	timer     clock.Timer
+}
+
+// NewDispatcher returns a dispatcher with no postbacks configured.
+func NewDispatcher(o Options) *Dispatcher {
+	d := &Dispatcher{
+		clock: o.Clock, transport: o.Transport, resolver: o.Resolver, onAttempt: o.OnAttempt,
+		postbacks: map[string]*postbackState{}, byID: map[string]*delivery{}, changed: make(chan struct{}),
+	}
+	if d.clock == nil {
+		d.clock = clock.Real{}
+	}
+	if d.transport == nil {
+		d.transport = NewLiveTransport()
+	}
+	if d.resolver == nil {
+		d.resolver = net.DefaultResolver
+	}
+	d.sim, _ = d.transport.(Simulator)
+	return d
+}
+
+// Clock returns the dispatcher's clock.
+func (d *Dispatcher) Clock() clock.Clock { return d.clock }
+
+// Configure compiles p and makes it the postback of its event, replacing
+// any earlier one (deliveries already fired keep theirs).
+func (d *Dispatcher) Configure(p Postback) (*Compiled, error) {
+	c, err := Compile(p)
+	if err != nil {
+		return nil, err
+	}
+	ps := &postbackState{c: c}
+	if c.MaxRPS > 0 {
+		ps.limiter = rate.NewLimiter(rate.Limit(c.MaxRPS), 1)
+	}
+	d.mu.Lock()
+	d.postbacks[c.Event] = ps
+	d.mu.Unlock()
+	return c, nil
+}
+
+// Postbacks returns the configured postbacks, by event name.
+func (d *Dispatcher) Postbacks() []Postback {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]Postback, 0, len(d.postbacks))
+	for _, ps := range d.postbacks {
+		out = append(out, ps.c.Postback)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Event < out[j].Event })
+	return out
+}
+
+// ErrNoPostback is returned by Fire for an event with no postback.
+var ErrNoPostback = errors.New("no postback configured for this event")
+
+// ErrClosed is returned by Fire after Close.
+var ErrClosed = errors.New("dispatcher closed")
+
+// Fire queues the delivery of ev to its event's postback and returns the
+// delivery's ID. The request is rendered now, once; the first attempt
+// is due after the postback's minimum delay.
+func (d *Dispatcher) Fire(ev fixtures.Event) (string, error) {
+	d.mu.Lock()
+	ps, ok := d.postbacks[ev.EventName()]
+	closed := d.closed
+	d.mu.Unlock()
+	if closed {
+		return "", ErrClosed
+	}
+	if !ok {
+		return "", fmt.Errorf("%s: %w", ev.EventName(), ErrNoPostback)
+	}
+	r, err := ps.c.Render(ev)
+	if err != nil {
+		return "", fmt.Errorf("rendering %s: %w", ev.EventName(), err)
+	}
+	now := d.clock.Now()
+	d.mu.Lock()
+	d.seq++
+	dl := &delivery{ps: ps, Delivery: Delivery{
+		ID: fmt.Sprintf("d%06d", d.seq), Event: ev.EventName(), Fired: now, Outcome: DeliveryPending, Request: r,
+	}}
+	d.deliveries = append(d.deliveries, dl)
+	d.byID[dl.ID] = dl
+	d.pending++
+	d.scheduleLocked(dl, now.Add(ps.c.MinDelay.D()), now)
+	d.mu.Unlock()
+	return dl.ID, nil
+}
+
+func (d *Dispatcher) scheduleLocked(dl *delivery, due, now time.Time) {
+	dl.scheduled = due
+	dl.timer = d.clock.AfterFunc(due.Sub(now), func() { d.due(dl) })
+}
+
+// due runs when an attempt falls due: the rate limit may hold it back.
+func (d *Dispatcher) due(dl *delivery) {
+	now := d.clock.Now()
+	if lim := dl.ps.limiter; lim != nil {
+		if wait := lim.ReserveN(now, 1).DelayFrom(now); wait > 0 {
+			d.mu.Lock()
+			if d.closed {
+				d.mu.Unlock()
+				return
+			}
+			dl.timer = d.clock.AfterFunc(wait, func() { d.send(dl) })
+			d.mu.Unlock()
+			return
+		}
+	}
+	d.send(dl)
+}
+
+// send makes one attempt.
+func (d *Dispatcher) send(dl *delivery) {
+	start := d.clock.Now()
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return
+	}
+	n := len(dl.Attempts) + 1
+	a := Attempt{DeliveryID: dl.ID, Event: dl.Event, N: n, Scheduled: dl.scheduled, Actual: start, RateLimited: start.Sub(dl.scheduled)}
+	if n > 1 {
+		a.Offset = start.Sub(dl.Attempts[0].Actual)
+	}
+	d.mu.Unlock()
+
+	c := dl.ps.c
+	ctx := WithAttempt(context.Background(), AttemptInfo{DeliveryID: dl.ID, Event: dl.Event, N: n})
+	var x exchange
+	req, err := dl.Request.Request(ctx)
+	if err != nil {
+		x.invalidURL = err
+		d.finish(dl, a, x, 0)
+		return
+	}
+	if host := req.URL.Hostname(); net.ParseIP(host) == nil {
+		addrs, err := d.resolver.LookupHost(ctx, host)
+		var dnsErr *net.DNSError
+		switch {
+		case err != nil && errors.As(err, &dnsErr) && (dnsErr.IsTimeout || dnsErr.IsTemporary) && !dnsErr.IsNotFound:
+			x.netErr = fmt.Errorf("resolving %s: %w", host, err)
+		case err != nil:
+			x.dnsErr = err
+		case len(addrs) == 0:
+			x.dnsErr = &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
+		}
+		if x.dnsErr != nil || x.netErr != nil {
+			d.finish(dl, a, x, 0)
+			return
+		}
+		req = req.WithContext(context.WithValue(req.Context(), resolvedKey{}, resolved{host: host, addrs: addrs}))
+	}
+
+	if d.sim != nil {
+		resp, latency, err := d.sim.Simulate(req, c.Timeout.D())
+		if err == nil {
+			x.status = resp.StatusCode
+			x.body, err = readSome(resp)
+		}
+		x.netErr = err
+		d.clock.AfterFunc(latency, func() { d.finish(dl, a, x, latency) })
+		return
+	}
+	status, body, latency, err := sendLive(d.transport, req, c.Timeout.D())
+	x.status, x.body, x.netErr = status, body, err
+	d.finish(dl, a, x, latency)
+}
+
+// finish classifies the attempt, journals it, and schedules the next one.
+func (d *Dispatcher) finish(dl *delivery, a Attempt, x exchange, latency time.Duration) {
+	c := dl.ps.c
+	a.Outcome = classify(x, c.Success, c.Error)
+	a.Latency = latency
+	a.Status = x.status
+	if len(x.body) > 0 {
+		a.ResponseBody = excerpt(x.body)
+	}
+	for _, err := range []error{x.invalidURL, x.dnsErr, x.netErr} {
+		if err != nil {
+			a.Error = err.Error()
+		}
+	}
+	if x.netErr != nil {
+		a.ErrorKind, a.Status = networkErrorKind(x.netErr), 0
+	}
+	a.Flagged = a.Outcome == OutcomeUnconfirmed
+	now := d.clock.Now()
+
+	d.mu.Lock()
+	a.Retry = !d.closed && a.Outcome.Retries() && a.N < MaxAttempts
+	switch {
+	case d.closed: // in flight when Close ran: journaled, never retried
+	case a.Retry:
+		next := now.Add(RetrySchedule[a.N-1])
+		a.Next = &next
+		d.scheduleLocked(dl, next, now)
+	default:
+		dl.Outcome = deliveryOutcome(a.Outcome)
+		dl.timer = nil
+		d.pending--
+	}
+	dl.Attempts = append(dl.Attempts, a)
+	d.attempts++
+	close(d.changed)
+	d.changed = make(chan struct{})
+	d.mu.Unlock()
+	if d.onAttempt != nil {
+		d.onAttempt(a)
+	}
+}
+
+func deliveryOutcome(o Outcome) DeliveryOutcome {
+	switch o {
+	case OutcomeDelivered:
+		return DeliveryDelivered
+	case OutcomeUnconfirmed:
+		return DeliveryUnconfirmed
+	case OutcomeInvalidURL:
+		return DeliveryInvalidURL
+	case OutcomeDNSFailure:
+		return DeliveryDNSFailure
+	}
+	return DeliveryExhausted
+}
+
+func excerpt(b []byte) string {
+	if len(b) <= responseExcerpt {
+		return string(b)
+	}
+	return string(b[:responseExcerpt]) + "…"
+}
+
+// Deliveries returns every delivery, oldest first.
+func (d *Dispatcher) Deliveries() []Delivery {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]Delivery, len(d.deliveries))
+	for i, dl := range d.deliveries {
+		out[i] = dl.snapshot()
+	}
+	return out
+}
+
+// Delivery returns one delivery by ID.
+func (d *Dispatcher) Delivery(id string) (Delivery, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	dl, ok := d.byID[id]
+	if !ok {
+		return Delivery{}, false
+	}
+	return dl.snapshot(), true
+}
+
+func (dl *delivery) snapshot() Delivery {
+	s := dl.Delivery
+	s.Attempts = append([]Attempt(nil), dl.Attempts...)
+	return s
+}
+
+// Stats counts deliveries and attempts.
+type Stats struct {
+	Deliveries int `json:"deliveries"`
+	Pending    int `json:"pending"`
+	Attempts   int `json:"attempts"`
+}
+
+// Stats reports the dispatcher's counts.
+func (d *Dispatcher) Stats() Stats {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return Stats{Deliveries: len(d.deliveries), Pending: d.pending, Attempts: d.attempts}
+}
+
+// WaitForAttempts blocks until at least n attempts have been journaled,
+// or ctx is done.
+func (d *Dispatcher) WaitForAttempts(ctx context.Context, n int) error {
+	return d.waitFor(ctx, func() bool { return d.attempts >= n })
+}
+
+// WaitIdle blocks until no delivery is pending, or ctx is done.
+func (d *Dispatcher) WaitIdle(ctx context.Context) error {
+	return d.waitFor(ctx, func() bool { return d.pending == 0 })
+}
+
+func (d *Dispatcher) waitFor(ctx context.Context, done func() bool) error {
+	for {
+		d.mu.Lock()
+		ok, ch := done(), d.changed
+		d.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Reset forgets every finished delivery (pending ones stay).
+func (d *Dispatcher) Reset() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	kept := d.deliveries[:0]
+	for _, dl := range d.deliveries {
+		if dl.Outcome == DeliveryPending {
+			kept = append(kept, dl)
+		} else {
+			delete(d.byID, dl.ID)
+		}
+	}
+	d.deliveries = kept
+}
+
+// Close stops the dispatcher: pending deliveries are marked cancelled
+// (they stay in the journal) and their timers stopped. It returns how
+// many were cancelled.
+func (d *Dispatcher) Close() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return 0
+	}
+	d.closed = true
+	n := 0
+	for _, dl := range d.deliveries {
+		if dl.Outcome == DeliveryPending {
+			if dl.timer != nil {
+				dl.timer.Stop()
+			}
+			dl.Outcome = DeliveryCancelled
+			n++
+		}
+	}
+	d.pending = 0
+	close(d.changed)
+	d.changed = make(chan struct{})
+	return n
+}

@@ -1,0 +1,416 @@
+package mockimpact_test
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/mock"
+
+	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/mockimpact"
+	"github.com/postbacksim/postbacksim/mockimpact/mocks"
+)
+
+const pbURL = "https://brand.example/pb?aid={ActionId}"
+
+func cfg(mods ...func(*mockimpact.Postback)) mockimpact.Postback {
+	p := mockimpact.Postback{Event: "action_lifecycle", URL: pbURL, Method: "GET", Format: "none"}
+	for _, m := range mods {
+		m(&p)
+	}
+	return p
+}
+
+func steps(t *testing.T, list string) []mockimpact.Step {
+	t.Helper()
+	s, err := mockimpact.ParseSteps(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func secs(ds []time.Duration) []float64 {
+	out := make([]float64, len(ds))
+	for i, d := range ds {
+		out[i] = d.Seconds()
+	}
+	return out
+}
+
+// run fires one generated event against a script and returns its delivery.
+func run(t *testing.T, p mockimpact.Postback, list string) (mockimpact.Delivery, *mockimpact.TestDispatcher) {
+	t.Helper()
+	td := mockimpact.NewTestDispatcher(t, p, mockimpact.WithScript(steps(t, list)...))
+	td.FireGenerated(p.Event, 1)
+	td.RunUntilIdle()
+	return td.Only(), td
+}
+
+func TestDocumentedSchedule(t *testing.T) {
+	d, _ := run(t, cfg(), "500")
+	want := []float64{0, 15, 30, 45, 225, 405, 1305, 2205, 3105, 10305, 17505, 24705, 46305, 67905, 89505, 111105}
+	if diff := cmp.Diff(want, secs(d.Offsets())); diff != "" {
+		t.Fatalf("offsets (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, secs(mockimpact.ScheduleOffsets())); diff != "" {
+		t.Fatalf("ScheduleOffsets (-want +got):\n%s", diff)
+	}
+	if d.Outcome != mockimpact.DeliveryExhausted || len(d.Attempts) != 16 || mockimpact.MaxAttempts != 16 {
+		t.Fatalf("outcome %s after %d attempts", d.Outcome, len(d.Attempts))
+	}
+	last := d.Attempts[15]
+	if last.Retry || last.Next != nil || !d.Attempts[14].Retry {
+		t.Fatalf("the 16th attempt must be the last: %+v", last)
+	}
+	if total := last.Offset; total != 30*time.Hour+51*time.Minute+45*time.Second {
+		t.Fatalf("schedule spans %v", total)
+	}
+}
+
+// TestClassification: one case per row of SPEC.md §A4, first match wins.
+func TestClassification(t *testing.T) {
+	cases := []struct {
+		name     string
+		p        mockimpact.Postback
+		list     string
+		outcome  mockimpact.Outcome
+		attempts int
+	}{
+		{"invalid URL: not retried", cfg(func(p *mockimpact.Postback) { p.URL = "htp:/brand.example/{ActionId}" }), "200", mockimpact.OutcomeInvalidURL, 1},
+		{"DNS failure: not retried", cfg(), "dns", mockimpact.OutcomeDNSFailure, 1},
+		{"refused: retried", cfg(), "refused", mockimpact.OutcomeNetworkError, 16},
+		{"reset: retried", cfg(), "reset", mockimpact.OutcomeNetworkError, 16},
+		{"timeout: retried", cfg(), "timeout", mockimpact.OutcomeNetworkError, 16},
+		{"slow body: retried", cfg(), "slow_body", mockimpact.OutcomeNetworkError, 16},
+		{"error text beats success", cfg(func(p *mockimpact.Postback) { p.Error, p.Success = must(mockimpact.ParseMatcher("ERROR")), must(mockimpact.ParseMatcher("200")) }), "200:ERROR", mockimpact.OutcomeErrorResponse, 16},
+		{"error status beats http_error", cfg(func(p *mockimpact.Postback) { p.Error = must(mockimpact.ParseMatcher("500")) }), "500", mockimpact.OutcomeErrorResponse, 16},
+		{"default success: any 2xx", cfg(), "204", mockimpact.OutcomeDelivered, 1},
+		{"success text", cfg(func(p *mockimpact.Postback) { p.Success = must(mockimpact.ParseMatcher("OK")) }), "200: OK ", mockimpact.OutcomeDelivered, 1},
+		{"success status only", cfg(func(p *mockimpact.Postback) { p.Success = must(mockimpact.ParseMatcher("202")) }), "202", mockimpact.OutcomeDelivered, 1},
+		{"400 retried", cfg(), "400", mockimpact.OutcomeHTTPError, 16},
+		{"599 retried", cfg(), "599", mockimpact.OutcomeHTTPError, 16},
+		{"3xx unconfirmed", cfg(), "302", mockimpact.OutcomeUnconfirmed, 1},
+		{"2xx without the success text", cfg(func(p *mockimpact.Postback) { p.Success = must(mockimpact.ParseMatcher("OK")) }), "200:accepted", mockimpact.OutcomeUnconfirmed, 1},
+		{"success status, other 2xx", cfg(func(p *mockimpact.Postback) { p.Success = must(mockimpact.ParseMatcher("200")) }), "201", mockimpact.OutcomeUnconfirmed, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, td := run(t, c.p, c.list)
+			if got := d.Attempts[0].Outcome; got != c.outcome || len(d.Attempts) != c.attempts {
+				t.Fatalf("first attempt %s, %d attempts; want %s, %d", got, len(d.Attempts), c.outcome, c.attempts)
+			}
+			if c.outcome == mockimpact.OutcomeInvalidURL || c.outcome == mockimpact.OutcomeDNSFailure {
+				if n := len(td.Script.Received()); n != 0 {
+					t.Fatalf("%d requests reached the receiver; want none", n)
+				}
+			}
+			if got, want := d.Attempts[0].Flagged, c.outcome == mockimpact.OutcomeUnconfirmed; got != want {
+				t.Fatalf("flagged %v", got)
+			}
+		})
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func TestReceiverRecoversMidway(t *testing.T) {
+	d, td := run(t, cfg(), "500,503,200")
+	if diff := cmp.Diff([]float64{0, 15, 30}, secs(d.Offsets())); diff != "" {
+		t.Fatal(diff)
+	}
+	want := []mockimpact.Outcome{mockimpact.OutcomeHTTPError, mockimpact.OutcomeHTTPError, mockimpact.OutcomeDelivered}
+	if diff := cmp.Diff(want, d.Outcomes()); diff != "" || d.Outcome != mockimpact.DeliveryDelivered {
+		t.Fatalf("%s %s", d.Outcome, diff)
+	}
+	if got := len(td.Script.Received()); got != 3 {
+		t.Fatalf("receiver got %d requests", got)
+	}
+}
+
+// Each delay counts from when the previous outcome is known, so a
+// timeout (30s by default) shifts every later attempt.
+func TestTimeoutsShiftLaterOffsets(t *testing.T) {
+	d, _ := run(t, cfg(), "timeout,500,timeout,200")
+	if diff := cmp.Diff([]float64{0, 45, 60, 105}, secs(d.Offsets())); diff != "" {
+		t.Fatalf("offsets (-want +got):\n%s", diff)
+	}
+	if d.Attempts[0].ErrorKind != mockimpact.ErrKindTimeout || d.Attempts[0].Latency != 30*time.Second {
+		t.Fatalf("attempt 1: %+v", d.Attempts[0])
+	}
+	d, _ = run(t, cfg(func(p *mockimpact.Postback) { p.Timeout = clock.Duration(5 * time.Second) }), "timeout,200")
+	if diff := cmp.Diff([]float64{0, 20}, secs(d.Offsets())); diff != "" {
+		t.Fatalf("5s timeout: %s", diff)
+	}
+	// A slow answer under the timeout is not a timeout, but still costs time.
+	td := mockimpact.NewTestDispatcher(t, cfg(), mockimpact.WithScript(mockimpact.Step{Status: 500, Delay: clock.Duration(10 * time.Second)}, mockimpact.Step{}))
+	td.FireGenerated("action_lifecycle", 1)
+	td.RunUntilIdle()
+	if diff := cmp.Diff([]float64{0, 25}, secs(td.Only().Offsets())); diff != "" {
+		t.Fatalf("slow 500: %s", diff)
+	}
+}
+
+func TestMinDelay(t *testing.T) {
+	td := mockimpact.NewTestDispatcher(t, cfg(func(p *mockimpact.Postback) { p.MinDelay = clock.Duration(90 * time.Second) }), mockimpact.WithScript())
+	td.FireGenerated("action_lifecycle", 1)
+	td.Advance(89 * time.Second)
+	if n := td.Stats().Attempts; n != 0 {
+		t.Fatalf("%d attempts before the minimum delay", n)
+	}
+	td.RunUntilIdle()
+	d := td.Only()
+	if got := d.Attempts[0].Actual.Sub(d.Fired); got != 90*time.Second {
+		t.Fatalf("first attempt %v after the event", got)
+	}
+}
+
+// TestRateLimitSpreadsABurst: 10 events at once with max_rps 2 go out
+// every 0.5s; scheduled stays at the fire time, actual is later, never
+// earlier.
+func TestRateLimitSpreadsABurst(t *testing.T) {
+	td := mockimpact.NewTestDispatcher(t, cfg(func(p *mockimpact.Postback) { p.MaxRPS = 2 }), mockimpact.WithScript())
+	for i := range 10 {
+		td.FireGenerated("action_lifecycle", int64(i+1))
+	}
+	td.RunUntilIdle()
+	var actual []float64
+	for _, d := range td.Deliveries() {
+		a := d.Attempts[0]
+		actual = append(actual, a.Actual.Sub(clock.Epoch).Seconds())
+		if !a.Scheduled.Equal(clock.Epoch) || a.Actual.Before(a.Scheduled) || a.RateLimited != a.Actual.Sub(a.Scheduled) {
+			t.Fatalf("attempt %+v", a)
+		}
+	}
+	if diff := cmp.Diff([]float64{0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5}, actual); diff != "" {
+		t.Fatalf("send times (-want +got):\n%s", diff)
+	}
+}
+
+// Retries count toward the rate limit too.
+func TestRetriesCountTowardRateLimit(t *testing.T) {
+	td := mockimpact.NewTestDispatcher(t, cfg(func(p *mockimpact.Postback) { p.MaxRPS = 0.05 }), mockimpact.WithScript(steps(t, "500,200")...))
+	td.FireGenerated("action_lifecycle", 1)
+	td.FireGenerated("action_lifecycle", 2)
+	td.RunUntilIdle()
+	var got [][]float64
+	for _, d := range td.Deliveries() {
+		var at []float64
+		for _, a := range d.Attempts {
+			at = append(at, a.Actual.Sub(clock.Epoch).Seconds())
+		}
+		got = append(got, at)
+	}
+	// One request every 20s: d1 at 0, d2 at 20; d1's retry due at 15 waits for 40; d2's due at 35 waits for 60.
+	if diff := cmp.Diff([][]float64{{0, 40}, {20, 60}}, got); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestCustomHeadersAndBodyArrive(t *testing.T) {
+	p := mockimpact.Postback{
+		Event: "tracking_value_request", URL: "https://brand.example/tv", Method: "POST",
+		Headers: map[string]string{"Authorization": "Bearer t0k", "X-Action": "{ActionId}"},
+	}
+	td := mockimpact.NewTestDispatcher(t, p, mockimpact.WithScript())
+	ev := fixtures.NewImpactGen(4, time.Time{}).TrackingValueRequest()
+	td.Fire(ev)
+	td.RunUntilIdle()
+	got := td.Script.Received()
+	if len(got) != 1 {
+		t.Fatalf("%d received", len(got))
+	}
+	r := got[0]
+	if r.Header.Get("Authorization") != "Bearer t0k" || r.Header.Get("X-Action") != ev.ActionId ||
+		r.Header.Get("Content-Type") != "application/json" || !strings.Contains(r.Body, `"ActionId":"`+ev.ActionId+`"`) {
+		t.Fatalf("received %+v", r)
+	}
+	if r.Attempt.N != 1 || r.Attempt.Event != "tracking_value_request" {
+		t.Fatalf("attempt info %+v", r.Attempt)
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	once := func() []mockimpact.Delivery {
+		td := mockimpact.NewTestDispatcher(t, cfg(func(p *mockimpact.Postback) { p.MaxRPS = 3 }), mockimpact.WithScript(steps(t, "500,timeout,reset,200:x,200")...))
+		for i := range 20 {
+			td.FireGenerated("action_lifecycle", int64(i))
+		}
+		td.RunUntilIdle()
+		return td.Deliveries()
+	}
+	if diff := cmp.Diff(once(), once()); diff != "" {
+		t.Fatalf("two runs differ:\n%s", diff)
+	}
+}
+
+// TestMockedResolverFailsOneHost uses the mockery Resolver: DNS fails for
+// one host only, so that delivery ends at once while the other succeeds.
+func TestMockedResolverFailsOneHost(t *testing.T) {
+	res := mocks.NewResolver(t)
+	res.EXPECT().LookupHost(mock.Anything, "gone.example").Return(nil, &net.DNSError{Err: "no such host", Name: "gone.example", IsNotFound: true}).Once()
+	res.EXPECT().LookupHost(mock.Anything, "brand.example").Return([]string{"127.0.0.1"}, nil).Once()
+	script := mockimpact.NewScript()
+	td := mockimpact.NewTestDispatcher(t, cfg(func(p *mockimpact.Postback) { p.URL = "https://{ReferringDomain}/pb" }),
+		mockimpact.WithTransport(script), mockimpact.WithResolver(res))
+	for _, host := range []string{"gone.example", "brand.example"} {
+		ev := fixtures.NewImpactGen(1, time.Time{}).ActionLifecycle()
+		ev.ReferringDomain = host
+		td.Fire(ev)
+	}
+	td.RunUntilIdle()
+	var got []mockimpact.DeliveryOutcome
+	for _, d := range td.Deliveries() {
+		got = append(got, d.Outcome)
+	}
+	if diff := cmp.Diff([]mockimpact.DeliveryOutcome{mockimpact.DeliveryDNSFailure, mockimpact.DeliveryDelivered}, got); diff != "" {
+		t.Fatal(diff)
+	}
+}
+
+// A temporary DNS error is a network problem, retried.
+func TestTemporaryDNSErrorIsRetried(t *testing.T) {
+	res := mocks.NewResolver(t)
+	res.EXPECT().LookupHost(mock.Anything, "brand.example").Return(nil, &net.DNSError{Err: "i/o timeout", IsTimeout: true}).Once()
+	res.EXPECT().LookupHost(mock.Anything, "brand.example").Return([]string{"127.0.0.1"}, nil)
+	td := mockimpact.NewTestDispatcher(t, cfg(), mockimpact.WithTransport(mockimpact.NewScript()), mockimpact.WithResolver(res))
+	td.FireGenerated("action_lifecycle", 1)
+	td.RunUntilIdle()
+	if diff := cmp.Diff([]mockimpact.Outcome{mockimpact.OutcomeNetworkError, mockimpact.OutcomeDelivered}, td.Only().Outcomes()); diff != "" {
+		t.Fatal(diff)
+	}
+}
+
+// TestMockedTransportTLSFailure uses the mockery Transport for an error
+// no script plays: a TLS failure, classified network_error (kind tls).
+func TestMockedTransportTLSFailure(t *testing.T) {
+	tr := mocks.NewTransport(t)
+	tr.EXPECT().RoundTrip(mock.Anything).Return(nil, tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}).Times(16)
+	res := mocks.NewResolver(t)
+	res.EXPECT().LookupHost(mock.Anything, mock.Anything).Return([]string{"127.0.0.1"}, nil)
+	td := mockimpact.NewTestDispatcher(t, cfg(), mockimpact.WithTransport(tr), mockimpact.WithResolver(res))
+	td.FireGenerated("action_lifecycle", 1)
+	td.RunUntilIdle()
+	d := td.Only()
+	if d.Outcome != mockimpact.DeliveryExhausted || d.Attempts[0].ErrorKind != mockimpact.ErrKindTLS {
+		t.Fatalf("%s %+v", d.Outcome, d.Attempts[0])
+	}
+}
+
+func TestFireWithoutPostback(t *testing.T) {
+	td := mockimpact.NewTestDispatcher(t, cfg(), mockimpact.WithScript())
+	_, err := td.Dispatcher.Fire(fixtures.NewImpactGen(1, time.Time{}).JobCompleted())
+	if !errors.Is(err, mockimpact.ErrNoPostback) {
+		t.Fatalf("%v", err)
+	}
+}
+
+// TestLiveAgainstLoopback sends for real to an httptest receiver on the
+// wall clock, many deliveries at once: run with -race. It also checks
+// that attempts of one delivery never overlap.
+func TestLiveAgainstLoopback(t *testing.T) {
+	var inFlight sync.Map // delivery → *int32
+	var overlaps, hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		aid := r.URL.Query().Get("aid")
+		v, _ := inFlight.LoadOrStore(aid, new(int32))
+		if atomic.AddInt32(v.(*int32), 1) > 1 {
+			overlaps.Add(1)
+		}
+		defer atomic.AddInt32(v.(*int32), -1)
+		if hits.Add(1)%2 == 1 {
+			w.WriteHeader(500) // every other request fails
+			return
+		}
+		w.Write([]byte("OK"))
+	}))
+	defer srv.Close()
+	d := mockimpact.NewDispatcher(mockimpact.Options{})
+	defer d.Close()
+	if _, err := d.Configure(mockimpact.Postback{Event: "action_lifecycle", URL: srv.URL + "/pb?aid={ActionId}", Method: "GET", Format: "none",
+		Success: must(mockimpact.ParseMatcher("OK"))}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev := fixtures.NewImpactGen(int64(i+1), time.Time{}).ActionLifecycle()
+			ev.ActionId = "A" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+			if _, err := d.Fire(ev); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.WaitForAttempts(ctx, n); err != nil {
+		t.Fatalf("waiting for %d attempts: %v (have %+v)", n, err, d.Stats())
+	}
+	if overlaps.Load() != 0 {
+		t.Fatalf("%d overlapping attempts of one delivery", overlaps.Load())
+	}
+	delivered, pending := 0, 0
+	for _, dl := range d.Deliveries() {
+		switch dl.Outcome {
+		case mockimpact.DeliveryDelivered:
+			delivered++
+		case mockimpact.DeliveryPending: // failed once, retry due in 15s
+			pending++
+			if a := dl.Attempts[0]; a.Outcome != mockimpact.OutcomeHTTPError || a.Status != 500 || !a.Retry {
+				t.Fatalf("pending delivery's first attempt %+v", a)
+			}
+		default:
+			t.Fatalf("delivery %s", dl.Outcome)
+		}
+	}
+	if delivered+pending != n || delivered == 0 || pending == 0 {
+		t.Fatalf("%d delivered, %d pending", delivered, pending)
+	}
+	if cancelled := d.Close(); cancelled != pending {
+		t.Fatalf("Close cancelled %d, want %d", cancelled, pending)
+	}
+}
+
+func TestLiveRefusedAndTimeout(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens here now: refused
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	}))
+	defer slow.Close()
+	for url, kind := range map[string]string{"http://" + addr + "/pb": mockimpact.ErrKindRefused, slow.URL + "/pb": mockimpact.ErrKindTimeout} {
+		td := mockimpact.NewTestDispatcher(t, cfg(func(p *mockimpact.Postback) {
+			p.URL, p.Timeout = url, clock.Duration(200*time.Millisecond)
+		}))
+		td.FireGenerated("action_lifecycle", 1)
+		td.Advance(time.Second) // first attempt only
+		a := td.Only().Attempts[0]
+		if a.Outcome != mockimpact.OutcomeNetworkError || a.ErrorKind != kind || !a.Retry {
+			t.Errorf("%s: %+v", url, a)
+		}
+	}
+}

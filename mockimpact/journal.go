@@ -1,0 +1,83 @@
+package mockimpact
+
+import (
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// Delivery is one event's delivery: every attempt made so far.
+type Delivery struct {
+	ID    string    `json:"id"`
+	Event string    `json:"event"`
+	Fired time.Time `json:"fired"`
+	// Outcome is pending until the delivery ends.
+	Outcome  DeliveryOutcome `json:"outcome"`
+	Attempts []Attempt       `json:"attempts"`
+	// Request is what every attempt sends.
+	Request *Rendered `json:"request"`
+}
+
+// Attempt is one try at sending a delivery, as the journal records it.
+type Attempt struct {
+	DeliveryID string `json:"delivery_id"`
+	Event      string `json:"event"`
+	// N counts attempts from 1.
+	N int `json:"n"`
+	// Scheduled is when the attempt was due; Actual when it was sent (later
+	// if the rate limit held it back). Offset is Actual minus the first
+	// attempt's Actual.
+	Scheduled time.Time     `json:"scheduled"`
+	Actual    time.Time     `json:"actual"`
+	Offset    time.Duration `json:"offset_ns"`
+	// RateLimited is how long the rate limit delayed the attempt.
+	RateLimited time.Duration `json:"rate_limited_ns,omitempty"`
+
+	// Status and ResponseBody (an excerpt) describe the answer, if any.
+	Status       int           `json:"status,omitempty"`
+	ResponseBody string        `json:"response_body,omitempty"`
+	Latency      time.Duration `json:"latency_ns"`
+	// Error and ErrorKind describe a failure to get an answer.
+	Error     string `json:"error,omitempty"`
+	ErrorKind string `json:"error_kind,omitempty"`
+
+	Outcome Outcome `json:"outcome"`
+	// Retry says another attempt follows, due at Next.
+	Retry bool       `json:"retry"`
+	Next  *time.Time `json:"next,omitempty"`
+	// Flagged marks an unconfirmed attempt for a person to look at.
+	Flagged bool `json:"flagged,omitempty"`
+}
+
+// responseExcerpt bounds ResponseBody.
+const responseExcerpt = 512
+
+// IgnoreTimes is a go-cmp option that ignores the wall-clock-dependent
+// fields of Delivery and Attempt (times, latencies, IDs), for comparing
+// live runs. On the virtual clock every field is deterministic.
+var IgnoreTimes cmp.Option = cmp.Options{
+	cmpopts.IgnoreFields(Delivery{}, "ID", "Fired"),
+	cmpopts.IgnoreFields(Attempt{}, "DeliveryID", "Scheduled", "Actual", "Offset", "Latency", "Next", "RateLimited"),
+}
+
+// Offsets returns each attempt's offset from the first.
+func (d Delivery) Offsets() []time.Duration {
+	out := make([]time.Duration, len(d.Attempts))
+	for i, a := range d.Attempts {
+		out[i] = a.Offset
+	}
+	return out
+}
+
+// Outcomes returns each attempt's outcome.
+func (d Delivery) Outcomes() []Outcome {
+	out := make([]Outcome, len(d.Attempts))
+	for i, a := range d.Attempts {
+		out[i] = a.Outcome
+	}
+	return out
+}
+
+// Done reports whether the delivery has ended.
+func (d Delivery) Done() bool { return d.Outcome != DeliveryPending }
