@@ -38,4 +38,6 @@ func (s *Scaled) real(d time.Duration) time.Duration { return time.Duration(floa
 func (s *Scaled) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(s.real(d), f) }
 
 // Sleep waits for d of scaled time.
-func (s *Scaled) Sleep(ctx context.Context, d time.Duration) error { return Real{}.Sleep(ctx, s.real(d)) }
+func (s *Scaled) Sleep(ctx context.Context, d time.Duration) error {
+	return Real{}.Sleep(ctx, s.real(d))
+}

@@ -94,7 +94,9 @@ func TestClassification(t *testing.T) {
 		{"reset: retried", cfg(), "reset", mockimpact.OutcomeNetworkError, 16},
 		{"timeout: retried", cfg(), "timeout", mockimpact.OutcomeNetworkError, 16},
 		{"slow body: retried", cfg(), "slow_body", mockimpact.OutcomeNetworkError, 16},
-		{"error text beats success", cfg(func(p *mockimpact.Postback) { p.Error, p.Success = must(mockimpact.ParseMatcher("ERROR")), must(mockimpact.ParseMatcher("200")) }), "200:ERROR", mockimpact.OutcomeErrorResponse, 16},
+		{"error text beats success", cfg(func(p *mockimpact.Postback) {
+			p.Error, p.Success = must(mockimpact.ParseMatcher("ERROR")), must(mockimpact.ParseMatcher("200"))
+		}), "200:ERROR", mockimpact.OutcomeErrorResponse, 16},
 		{"error status beats http_error", cfg(func(p *mockimpact.Postback) { p.Error = must(mockimpact.ParseMatcher("500")) }), "500", mockimpact.OutcomeErrorResponse, 16},
 		{"default success: any 2xx", cfg(), "204", mockimpact.OutcomeDelivered, 1},
 		{"success text", cfg(func(p *mockimpact.Postback) { p.Success = must(mockimpact.ParseMatcher("OK")) }), "200: OK ", mockimpact.OutcomeDelivered, 1},

@@ -1,7 +1,6 @@
 package mockimpact
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -269,7 +268,7 @@ func (r *Rendered) Request(ctx context.Context) (*http.Request, error) {
 	if err := CheckURL(r.URL); err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, bytes.NewReader([]byte(r.Body)))
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, strings.NewReader(r.Body))
 	if err != nil {
 		return nil, &InvalidURLError{r.URL, err.Error()}
 	}

@@ -109,9 +109,18 @@ func ParseSteps(list string) ([]Step, error) {
 // delays and timeouts cost virtual time only) and a Resolver (the dns
 // fault). It records what it received. Safe for concurrent use.
 type Script struct {
-	steps []Step
-	mu    sync.Mutex
-	got   []Received
+	steps   []Step
+	mu      sync.Mutex
+	got     []Received
+	discard bool
+}
+
+// Discard stops the script from keeping what it receives (for load runs,
+// where the journal is what matters).
+func (s *Script) Discard() {
+	s.mu.Lock()
+	s.discard, s.got = true, nil
+	s.mu.Unlock()
 }
 
 // Received is one request as the scripted receiver got it.
@@ -190,11 +199,19 @@ func (s *Script) Simulate(req *http.Request, timeout time.Duration) (*http.Respo
 }
 
 func (s *Script) record(req *http.Request) {
+	s.mu.Lock()
+	discard := s.discard
+	s.mu.Unlock()
+	if discard {
+		return
+	}
 	r := Received{Method: req.Method, URL: req.URL.String(), Path: req.URL.Path, Query: req.URL.RawQuery, Header: req.Header.Clone()}
 	r.Attempt, _ = AttemptFromContext(req.Context())
 	if req.Body != nil && req.Body != http.NoBody {
-		b, _ := io.ReadAll(req.Body)
-		r.Body = string(b)
+		var b strings.Builder
+		b.Grow(int(req.ContentLength))
+		_, _ = io.Copy(&b, req.Body)
+		r.Body = b.String()
 	}
 	s.mu.Lock()
 	s.got = append(s.got, r)
