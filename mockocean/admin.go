@@ -1,16 +1,14 @@
 package mockocean
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/gorilla/mux"
+
+	"github.com/postbacksim/postbacksim/internal/httpjson"
 )
 
 // AdminPrefix is the path under which the admin endpoints live.
@@ -26,10 +24,10 @@ func (s *Server) adminRoutes(r *mux.Router) {
 		w.WriteHeader(http.StatusNoContent)
 	}).Methods(http.MethodDelete)
 	r.HandleFunc("/conversions", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"conversions": s.Conversions()})
+		httpjson.Write(w, http.StatusOK, map[string]any{"conversions": s.Conversions()})
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/faults", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"faults": s.Faults()})
+		httpjson.Write(w, http.StatusOK, map[string]any{"faults": s.Faults()})
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/faults", s.postFault).Methods(http.MethodPost)
 	r.HandleFunc("/faults", func(w http.ResponseWriter, _ *http.Request) {
@@ -39,20 +37,20 @@ func (s *Server) adminRoutes(r *mux.Router) {
 	r.HandleFunc("/faults/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id := mux.Vars(r)["id"]
 		if !s.RemoveFault(id) {
-			WriteError(w, http.StatusNotFound, fmt.Sprintf("no fault with id %q", id))
+			httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("no fault with id %q", id))
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}).Methods(http.MethodDelete)
 	r.HandleFunc("/dedup", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, s.DedupStats())
+		httpjson.Write(w, http.StatusOK, s.DedupStats())
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/dedup", func(w http.ResponseWriter, _ *http.Request) {
 		s.ResetDedup()
 		w.WriteHeader(http.StatusNoContent)
 	}).Methods(http.MethodDelete)
 	r.HandleFunc("/catalog", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"catalog": Catalog, "event_types": EventTypes, "params": Params})
+		httpjson.Write(w, http.StatusOK, map[string]any{"catalog": Catalog, "event_types": EventTypes, "params": Params})
 	}).Methods(http.MethodGet)
 }
 
@@ -135,64 +133,28 @@ func (s *Server) FilterRequests(f RequestFilter) []Request {
 func (s *Server) getRequests(w http.ResponseWriter, r *http.Request) {
 	f, err := ParseRequestFilter(r.URL.Query())
 	if err != nil {
-		WriteError(w, http.StatusBadRequest, err.Error())
+		httpjson.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	reqs := s.FilterRequests(f)
-	writeJSON(w, http.StatusOK, map[string]any{"count": len(reqs), "stats": s.JournalStats(), "requests": reqs})
+	httpjson.Write(w, http.StatusOK, map[string]any{"count": len(reqs), "stats": s.JournalStats(), "requests": reqs})
 }
 
 func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAdminBody))
+	body, err := httpjson.ReadBody(w, r, maxAdminBody)
 	if err != nil {
-		WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("fault: body over %d bytes", maxAdminBody))
+		httpjson.Error(w, http.StatusRequestEntityTooLarge, "fault: "+err.Error())
 		return
 	}
 	var f Fault
 	if err := json.Unmarshal(body, &f); err != nil {
-		WriteError(w, http.StatusBadRequest, "fault: "+jsonErrorText(err))
+		httpjson.Error(w, http.StatusBadRequest, "fault: "+httpjson.Describe(err))
 		return
 	}
 	added, err := s.InjectFault(f)
 	if err != nil {
-		WriteError(w, http.StatusBadRequest, err.Error())
+		httpjson.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusCreated, added)
-}
-
-// strictUnmarshal decodes one JSON value into v, rejecting unknown fields
-// and trailing data.
-func strictUnmarshal(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("data after the JSON value")
-	}
-	return nil
-}
-
-// jsonErrorText turns a decoding error into a message naming the field.
-func jsonErrorText(err error) string {
-	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &te):
-		return fmt.Sprintf("field %s: got JSON %s, want %s", strings.TrimPrefix(te.Field, "plain."), te.Value, te.Type)
-	case errors.As(err, &se):
-		return fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se)
-	}
-	return err.Error()
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	httpjson.Write(w, http.StatusCreated, added)
 }

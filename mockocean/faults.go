@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/postbacksim/postbacksim/internal/httpjson"
 )
 
 // Fault is a rule that makes the emulator misbehave on purpose, to test an
@@ -69,7 +71,7 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 		plain
 		Delay string `json:"delay,omitempty"`
 	}
-	if err := strictUnmarshal(b, &in); err != nil {
+	if err := httpjson.Unmarshal(b, &in); err != nil {
 		return err
 	}
 	*f = Fault(in.plain)

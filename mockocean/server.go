@@ -2,7 +2,6 @@ package mockocean
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/internal/httpjson"
 )
 
 // Config configures a Server. The zero value is the default mode with the
@@ -96,10 +96,10 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/track/activate", act).Methods(http.MethodGet, http.MethodPost)
 	s.adminRoutes(r.PathPrefix(AdminPrefix).Subrouter())
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, http.StatusNotFound, "no such path: "+r.URL.Path)
+		httpjson.Error(w, http.StatusNotFound, "no such path: "+r.URL.Path)
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path)
+		httpjson.Error(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path)
 	})
 	return r
 }
@@ -129,7 +129,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, ErrBodyTooLarge) {
 		rec.Status, rec.Detail = http.StatusRequestEntityTooLarge, err.Error()
 		s.record(r.Context(), rec)
-		WriteError(w, http.StatusRequestEntityTooLarge, err.Error())
+		httpjson.Error(w, http.StatusRequestEntityTooLarge, err.Error())
 		return
 	}
 
@@ -220,14 +220,3 @@ func (s *Server) RemoveFault(id string) bool { return s.faults.remove(id) }
 
 // ClearFaults deletes every fault rule.
 func (s *Server) ClearFaults() { s.faults.clear() }
-
-// WriteError writes {"error": msg} with status, the JSON error shape of
-// every non-API answer.
-func WriteError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(map[string]string{"error": msg})
-}

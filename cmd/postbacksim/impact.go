@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,15 +18,16 @@ import (
 
 func runImpact(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	subs := map[string]func(context.Context, []string, io.Writer, io.Writer) int{
-		"events": runImpactEvents,
-		"render": runImpactRender,
+		"events":   runImpactEvents,
+		"render":   runImpactRender,
+		"simulate": runImpactSimulate,
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		w := stderr
 		if len(args) > 0 {
 			w = stdout
 		}
-		fmt.Fprintln(w, "Usage: postbacksim impact events|render [flags]\n\n  events   list the six events and their fields\n  render   print the request impact would send for an event\n\nRun 'postbacksim impact SUBCOMMAND --help' for its flags.")
+		fmt.Fprintln(w, "Usage: postbacksim impact events|render|simulate [flags]\n\n  events     list the six events and their fields\n  render     print the request impact would send for an event\n  simulate   run one delivery through the retry schedule and print its timeline\n\nRun 'postbacksim impact SUBCOMMAND --help' for its flags.")
 		if len(args) == 0 {
 			return exitUsage
 		}
@@ -33,7 +35,7 @@ func runImpact(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	run, ok := subs[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "postbacksim impact: unknown subcommand %q (want events or render)\n", args[0])
+		fmt.Fprintf(stderr, "postbacksim impact: unknown subcommand %q (want events, render or simulate)\n", args[0])
 		return exitUsage
 	}
 	return run(ctx, args[1:], stdout, stderr)
@@ -92,39 +94,64 @@ func runImpactEvents(_ context.Context, args []string, stdout, stderr io.Writer)
 	return exitOK
 }
 
-func runImpactRender(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("impact render", "impact render --event NAME [flags]", stderr)
-	event := fs.String("event", "action_lifecycle", "event `NAME` (see 'postbacksim impact events')")
-	seed := fs.Int64("seed", fixtures.DefaultSeed, "seed of the generated event (same seed, same event)")
-	method := fs.String("method", "POST", "`GET` (data in the query string) or POST (data in the body)")
-	urlTpl := fs.String("url", "https://brand.example/postback", "URL `TEMPLATE`, macros allowed: https://b.example/pb?aid={ActionId}")
-	bodyFile := fs.String("body-template", "", "`FILE` holding the body template (default: the event's full payload)")
-	format := fs.String("format", "", "body format: json, form or none (default json for POST, form for GET)")
-	var headers headerFlags
-	fs.Var(&headers, "header", "custom header `Name: value`, macros allowed in the value (repeatable)")
-	if code, ok := parseFlags(fs, args, false); !ok {
-		return code
-	}
-	p := mockimpact.Postback{Event: *event, URL: *urlTpl, Method: *method, Format: *format, Headers: headers.m}
-	if *bodyFile != "" {
-		b, err := os.ReadFile(*bodyFile)
+// postbackFlags are the flags that describe a postback configuration,
+// shared by render and simulate.
+type postbackFlags struct {
+	event, method, url, bodyFile, format string
+	headers                              headerFlags
+}
+
+func (pf *postbackFlags) register(fs *flag.FlagSet, formatFlag, defaultURL string) {
+	fs.StringVar(&pf.event, "event", "action_lifecycle", "event `NAME` (see 'postbacksim impact events')")
+	fs.StringVar(&pf.method, "method", "POST", "`GET` (data in the query string) or POST (data in the body)")
+	fs.StringVar(&pf.url, "url", defaultURL, "URL `TEMPLATE`, macros allowed: https://b.example/pb?aid={ActionId}")
+	fs.StringVar(&pf.bodyFile, "body-template", "", "`FILE` holding the body template (default: the event's full payload)")
+	fs.StringVar(&pf.format, formatFlag, "", "body format: json, form or none (default json for POST, form for GET)")
+	fs.Var(&pf.headers, "header", "custom header `Name: value`, macros allowed in the value (repeatable)")
+}
+
+// postback builds the configuration; a template error from the body file
+// reads FILE:LINE:COL, like a compiler's.
+func (pf *postbackFlags) postback() (mockimpact.Postback, error) {
+	p := mockimpact.Postback{Event: pf.event, URL: pf.url, Method: pf.method, Format: pf.format, Headers: pf.headers.m}
+	if pf.bodyFile != "" {
+		b, err := os.ReadFile(pf.bodyFile)
 		if err != nil {
-			fmt.Fprintf(stderr, "postbacksim impact render: --body-template: %v\n", err)
-			return exitUsage
+			return p, fmt.Errorf("--body-template: %w", err)
 		}
 		p.Body = strings.TrimSuffix(string(b), "\n")
 	}
-	c, err := mockimpact.Compile(p)
+	return p, nil
+}
+
+func (pf *postbackFlags) explain(err error) error {
+	var me *macro.Error
+	if pf.bodyFile != "" && errors.As(err, &me) && me.Template == "body" {
+		me.Template = pf.bodyFile
+		return me
+	}
+	return err
+}
+
+func runImpactRender(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("impact render", "impact render --event NAME [flags]", stderr)
+	var pf postbackFlags
+	pf.register(fs, "format", "https://brand.example/postback")
+	seed := fs.Int64("seed", fixtures.DefaultSeed, "seed of the generated event (same seed, same event)")
+	if code, ok := parseFlags(fs, args, false); !ok {
+		return code
+	}
+	p, err := pf.postback()
 	if err != nil {
-		var me *macro.Error
-		if *bodyFile != "" && errors.As(err, &me) && me.Template == "body" {
-			me.Template = *bodyFile // FILE:LINE:COL, like a compiler
-			err = me
-		}
 		fmt.Fprintf(stderr, "postbacksim impact render: %v\n", err)
 		return exitUsage
 	}
-	ev, err := fixtures.NewImpactGen(*seed, fixtures.DefaultImpactTime).Event(*event)
+	c, err := mockimpact.Compile(p)
+	if err != nil {
+		fmt.Fprintf(stderr, "postbacksim impact render: %v\n", pf.explain(err))
+		return exitUsage
+	}
+	ev, err := fixtures.NewImpactGen(*seed, fixtures.DefaultImpactTime).Event(pf.event)
 	if err != nil {
 		fmt.Fprintf(stderr, "postbacksim impact render: %v\n", err)
 		return exitFail

@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -60,7 +63,7 @@ func TestUsageAndBadInput(t *testing.T) {
 		{[]string{"ocean", "catalog"}, exitOK, "| 11 | 40004 |", ""},
 		{[]string{"ocean", "event-types", "--json"}, exitOK, `"name": "激活"`, ""},
 		{[]string{"version"}, exitOK, "postbacksim dev", ""},
-		{[]string{"impact"}, exitUsage, "", "impact events|render"},
+		{[]string{"impact"}, exitUsage, "", "impact events|render|simulate"},
 		{[]string{"impact", "nope"}, exitUsage, "", `unknown subcommand "nope"`},
 		{[]string{"impact", "events", "--event", "action_cleared"}, exitOK, "{LedgerDate}", ""},
 		{[]string{"impact", "events", "--event", "x"}, exitUsage, "", `unknown event "x"`},
@@ -70,6 +73,12 @@ func TestUsageAndBadInput(t *testing.T) {
 		{[]string{"impact", "render", "--header", "nocolon"}, exitUsage, "", `"nocolon": want Name: value`},
 		{[]string{"impact", "render", "--body-template", "/nonexistent.tpl"}, exitUsage, "", "no such file"},
 		{[]string{"impact", "render", "--url", "ftp://x/y"}, exitOK, "POST ftp://x/y", "impact would not send this"},
+		{[]string{"impact", "simulate", "--responses", "500,abc"}, exitUsage, "", `--responses: response 2 "abc": fault "abc"`},
+		{[]string{"impact", "simulate", "--success", "999"}, exitUsage, "", `--success: "999": want an HTTP status`},
+		{[]string{"impact", "simulate", "--format", "yaml"}, exitUsage, "", `--format: "yaml" is not text or json`},
+		{[]string{"impact", "simulate", "--responses", "dns"}, exitOK, "outcome: dns_failure after 1 attempt(s)", ""},
+		{[]string{"impact", "simulate", "--url", "htp:/x/{ActionId}", "--responses", "200"}, exitOK, "outcome: invalid_url after 1 attempt(s)", ""},
+		{[]string{"serve", "--time-scale", "0"}, exitUsage, "", "--time-scale: 0: want a positive number"},
 	}
 	for _, c := range cases {
 		code, out, errs := runCLI(c.args...)
@@ -95,6 +104,52 @@ func TestRenderBodyTemplateErrorNamesFile(t *testing.T) {
 	}
 	if code != exitOK || json.Unmarshal([]byte(body), &got) != nil || got.Aid == "" || len(got.Skus) == 0 {
 		t.Fatalf("exit %d %s\n%s", code, errs, out)
+	}
+}
+
+func TestSimulatePrintsTheDocumentedOffsets(t *testing.T) {
+	code, out, errs := runCLI("impact", "simulate", "--responses", "500", "--format", "json")
+	var sim simulation
+	if code != exitOK || json.Unmarshal([]byte(out), &sim) != nil {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	var got []float64
+	for i, a := range sim.Attempts {
+		got = append(got, a.OffsetSeconds)
+		if a.N != i+1 || a.Outcome != "http_error" || a.Status != 500 || a.Retry != (i < 15) {
+			t.Fatalf("attempt %+v", a)
+		}
+	}
+	want := []float64{0, 15, 30, 45, 225, 405, 1305, 2205, 3105, 10305, 17505, 24705, 46305, 67905, 89505, 111105}
+	if !slices.Equal(want, got) || sim.Outcome != "exhausted" {
+		t.Fatalf("offsets %v, outcome %s", got, sim.Outcome)
+	}
+	code, out, _ = runCLI("impact", "simulate", "--responses", "500,timeout,200:ERROR,200", "--error", "ERROR")
+	for _, want := range []string{"1  0s ", "2  15s", "3  1m0s", "4  1m15s", "network_error (timeout)", "error_response (200 \"ERROR\")", "outcome: delivered after 4 attempt(s) over 1m15s"} {
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("text output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSimulateLive(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			w.WriteHeader(503)
+			return
+		}
+		w.Write([]byte("OK"))
+	}))
+	defer srv.Close()
+	code, out, errs := runCLI("impact", "simulate", "--url", srv.URL+"/pb?aid={ActionId}", "--method", "GET", "--body-format", "none",
+		"--success", "OK", "--time-scale", "1000", "--format", "json")
+	var sim simulation
+	if code != exitOK || json.Unmarshal([]byte(out), &sim) != nil || sim.Outcome != "delivered" || len(sim.Attempts) != 2 || hits.Load() != 2 {
+		t.Fatalf("exit %d, %d hits: %s %s", code, hits.Load(), out, errs)
+	}
+	if off := sim.Attempts[1].OffsetSeconds; off < 15 || off > 20 {
+		t.Fatalf("second attempt at %vs (scaled), want ≈15s", off)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/postbacksim/postbacksim/internal/sandbox"
+	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
@@ -27,6 +28,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	dedupTTL := fs.Duration("dedup-ttl", mockocean.DefaultDedupTTL, "Ocean: how long an outer_event_id is remembered")
 	journalCap := fs.Int("journal-capacity", defaultJournalCapacity, "requests kept in each journal (oldest evicted first; 0 = unbounded)")
 	maxBody := fs.Int64("max-body", mockocean.DefaultMaxBodyBytes, "largest request body in bytes; larger ones get HTTP 413")
+	timeScale := fs.Float64("time-scale", 1, "impact: run the retry schedule `K` times faster than real time (3600: an hour a second)")
 	shutdownGrace := fs.Duration("shutdown-grace", 10*time.Second, "how long in-flight requests may finish after SIGTERM/SIGINT")
 	if code, ok := parseFlags(fs, args, false); !ok {
 		return code
@@ -48,10 +50,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return exitUsage
 		}
 	}
+	if *timeScale <= 0 {
+		fmt.Fprintf(stderr, "postbacksim serve: --time-scale: %v: want a positive number\n", *timeScale)
+		return exitUsage
+	}
 	logger := slog.New(handler)
 
 	sb := sandbox.New(sandbox.Config{
-		Logger: logger,
+		Logger:    logger,
+		TimeScale: *timeScale,
+		Impact: mockimpact.Options{OnAttempt: func(a mockimpact.Attempt) {
+			logger.Info("impact attempt", "delivery", a.DeliveryID, "event", a.Event, "n", a.N,
+				"outcome", a.Outcome, "status", a.Status, "error", a.Error, "retry", a.Retry)
+		}},
 		Ocean: mockocean.Config{
 			Strict: *strict, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
 			JournalCapacity: *journalCap, MaxBodyBytes: *maxBody,
@@ -63,7 +74,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFail
 	}
 	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
-	logger.Info("postbacksim listening", "url", "http://"+ln.Addr().String(), "activate", "http://"+ln.Addr().String()+mockocean.ActivatePath, "strict", *strict)
+	logger.Info("postbacksim listening", "url", "http://"+ln.Addr().String(), "activate", "http://"+ln.Addr().String()+mockocean.ActivatePath,
+		"impact_admin", "http://"+ln.Addr().String()+mockimpact.AdminPrefix+"/", "strict", *strict, "time_scale", *timeScale)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -74,6 +86,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down", "grace", *shutdownGrace)
+	if n := sb.Close(); n > 0 {
+		logger.Warn("impact deliveries cancelled at shutdown (they stay in the journal)", "pending", n)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), *shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {

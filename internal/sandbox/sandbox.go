@@ -1,6 +1,6 @@
 // Package sandbox composes the emulators into the one HTTP server that
-// `postbacksim serve` runs: health endpoints, request logging, and the
-// Ocean Engine emulator.
+// `postbacksim serve` runs: health endpoints, request logging, the Ocean
+// Engine emulator and the impact.com dispatcher's admin API.
 package sandbox
 
 import (
@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
@@ -18,6 +20,12 @@ type Config struct {
 	// Ocean configures the Ocean Engine emulator; its OnRequest hook is
 	// taken over by the sandbox.
 	Ocean mockocean.Config
+	// Impact configures the impact.com dispatcher (clock, transport,
+	// resolver). A nil Clock means the wall clock, sped up TimeScale times.
+	Impact mockimpact.Options
+	// TimeScale compresses the impact retry schedule K times (K ≤ 1: real
+	// time), for watching retries by hand.
+	TimeScale float64
 	// Logger receives one line per request; nil logs nothing.
 	Logger *slog.Logger
 }
@@ -25,7 +33,9 @@ type Config struct {
 // Sandbox is the composed server.
 type Sandbox struct {
 	// Ocean is the Ocean Engine emulator.
-	Ocean   *mockocean.Server
+	Ocean *mockocean.Server
+	// Impact delivers impact.com postbacks.
+	Impact  *mockimpact.Dispatcher
 	handler http.Handler
 }
 
@@ -40,7 +50,10 @@ func New(cfg Config) *Sandbox {
 			userHook(ctx, r)
 		}
 	}
-	sb := &Sandbox{Ocean: mockocean.New(cfg.Ocean)}
+	if cfg.Impact.Clock == nil && cfg.TimeScale > 1 {
+		cfg.Impact.Clock = clock.NewScaled(cfg.TimeScale)
+	}
+	sb := &Sandbox{Ocean: mockocean.New(cfg.Ocean), Impact: mockimpact.NewDispatcher(cfg.Impact)}
 	mux := http.NewServeMux()
 	health := func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -48,6 +61,7 @@ func New(cfg Config) *Sandbox {
 	}
 	mux.HandleFunc("GET /healthz", health)
 	mux.HandleFunc("GET /readyz", health)
+	mux.Handle(mockimpact.AdminPrefix+"/", mockimpact.NewAdmin(sb.Impact))
 	mux.Handle("/", sb.Ocean) // /track/activate/, /_admin/ocean/, and JSON 404s
 	sb.handler = mux
 	if cfg.Logger != nil {
@@ -55,6 +69,10 @@ func New(cfg Config) *Sandbox {
 	}
 	return sb
 }
+
+// Close stops the impact dispatcher; it returns how many pending
+// deliveries were cancelled (they stay in the journal).
+func (sb *Sandbox) Close() int { return sb.Impact.Close() }
 
 // ServeHTTP serves every sandbox endpoint.
 func (sb *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) { sb.handler.ServeHTTP(w, r) }

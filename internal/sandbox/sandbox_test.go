@@ -55,3 +55,50 @@ func TestSandboxRoutesAndLogs(t *testing.T) {
 		t.Fatalf("404 log line %s", lines[4])
 	}
 }
+
+func TestSandboxImpactEndToEnd(t *testing.T) {
+	got := make(chan *http.Request, 4)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r
+		w.Write([]byte("OK"))
+	}))
+	defer receiver.Close()
+	sb := New(Config{})
+	defer sb.Close()
+	hs := httptest.NewServer(sb)
+	defer hs.Close()
+
+	send := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, hs.URL+path, strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := send("PUT", "/_admin/impact/postbacks/job_completed",
+		`{"url":"`+receiver.URL+`/jobs?id={JobId}","method":"GET","format":"none","success":"OK","headers":{"Authorization":"Bearer t"}}`); code != 200 {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	code, body := send("POST", "/_admin/impact/events/job_completed?seed=5", "")
+	if code != 202 {
+		t.Fatalf("fire: %d %s", code, body)
+	}
+	r := <-got
+	if r.URL.Path != "/jobs" || r.URL.Query().Get("id") == "" || r.Header.Get("Authorization") != "Bearer t" {
+		t.Fatalf("receiver got %s %v", r.URL, r.Header)
+	}
+	if err := sb.Impact.WaitForAttempts(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	code, body = send("GET", "/_admin/impact/deliveries?outcome=delivered", "")
+	if code != 200 || !strings.Contains(body, `"count": 1`) || !strings.Contains(body, `"outcome": "delivered"`) {
+		t.Fatalf("deliveries: %d %s", code, body)
+	}
+	if code, body := send("GET", "/_admin/impact/nope", ""); code != 404 || !strings.Contains(body, `"error"`) {
+		t.Fatalf("unknown admin path: %d %s", code, body)
+	}
+}

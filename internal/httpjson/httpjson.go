@@ -1,0 +1,78 @@
+// Package httpjson holds the JSON plumbing the admin APIs share: one
+// error shape, strict decoding with messages that name the field.
+package httpjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// Write writes v as indented JSON with status.
+func Write(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// Error writes {"error": msg} with status: the shape of every error the
+// admin APIs and the sandbox answer.
+func Error(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(map[string]string{"error": msg})
+}
+
+// Unmarshal decodes one JSON value into v, rejecting unknown fields and
+// trailing data.
+func Unmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("data after the JSON value")
+	}
+	return nil
+}
+
+// ReadBody reads r's body up to limit bytes; a larger body is an error
+// that says so.
+func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, fmt.Errorf("body over %d bytes", limit)
+	}
+	return b, err
+}
+
+// Describe turns a decoding error into a message naming the field.
+func Describe(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		field := strings.TrimPrefix(te.Field, "plain.")
+		if field == "" {
+			return fmt.Sprintf("got JSON %s, want %s", te.Value, te.Type)
+		}
+		return fmt.Sprintf("field %s: got JSON %s, want %s", field, te.Value, te.Type)
+	case errors.As(err, &se):
+		return fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se)
+	case errors.Is(err, io.EOF):
+		return "empty body: want a JSON object"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}

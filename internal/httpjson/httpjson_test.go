@@ -1,0 +1,35 @@
+package httpjson
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestDescribeNamesTheField(t *testing.T) {
+	var v struct {
+		Status int    `json:"status"`
+		Name   string `json:"name"`
+	}
+	for body, want := range map[string]string{
+		`{"status":"x"}`:  "field status: got JSON string, want int",
+		`{"stauts":1}`:    `unknown field "stauts"`,
+		`{"status":1} {}`: "data after the JSON value",
+		`{"status":`:      "unexpected EOF",
+		``:                "empty body",
+		`{"status":1,}`:   "invalid JSON at byte",
+	} {
+		err := Unmarshal([]byte(body), &v)
+		if err == nil || !strings.Contains(Describe(err), want) {
+			t.Errorf("%s: %v → %q, want %q", body, err, Describe(err), want)
+		}
+	}
+}
+
+func TestError(t *testing.T) {
+	w := httptest.NewRecorder()
+	Error(w, 404, "no such <thing>")
+	if w.Code != 404 || strings.TrimSpace(w.Body.String()) != `{"error":"no such <thing>"}` || w.Header().Get("Content-Type") != "application/json; charset=utf-8" {
+		t.Fatalf("%d %q %v", w.Code, w.Body, w.Header())
+	}
+}
