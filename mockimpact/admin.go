@@ -58,12 +58,8 @@ func NewAdmin(d *Dispatcher) *Admin {
 	s.HandleFunc("/events", func(w http.ResponseWriter, _ *http.Request) {
 		httpjson.Write(w, http.StatusOK, map[string]any{"events": fixtures.ImpactEvents, "outcomes": Outcomes, "retry_schedule": scheduleText()})
 	}).Methods(http.MethodGet)
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpjson.Error(w, http.StatusNotFound, "no such path: "+r.URL.Path)
-	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpjson.Error(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path)
-	})
+	r.NotFoundHandler = http.HandlerFunc(httpjson.NotFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(httpjson.MethodNotAllowed)
 	a.router = r
 	return a
 }

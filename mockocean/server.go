@@ -95,12 +95,8 @@ func (s *Server) routes() *mux.Router {
 	r.Handle(ActivatePath, act).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/track/activate", act).Methods(http.MethodGet, http.MethodPost)
 	s.adminRoutes(r.PathPrefix(AdminPrefix).Subrouter())
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpjson.Error(w, http.StatusNotFound, "no such path: "+r.URL.Path)
-	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpjson.Error(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path)
-	})
+	r.NotFoundHandler = http.HandlerFunc(httpjson.NotFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(httpjson.MethodNotAllowed)
 	return r
 }
 

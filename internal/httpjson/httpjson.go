@@ -76,3 +76,13 @@ func Describe(err error) string {
 	}
 	return strings.TrimPrefix(err.Error(), "json: ")
 }
+
+// NotFound answers 404 with a JSON error naming the path.
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	Error(w, http.StatusNotFound, "no such path: "+r.URL.Path)
+}
+
+// MethodNotAllowed answers 405 with a JSON error naming method and path.
+func MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	Error(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path)
+}
