@@ -3,6 +3,7 @@ package clock
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -30,21 +31,26 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// UnmarshalJSON reads a duration string, or a number of seconds.
+// UnmarshalJSON reads a duration string, or a number of seconds. Its
+// errors are *json.UnmarshalTypeError, so encoding/json names the field.
 func (d *Duration) UnmarshalJSON(b []byte) error {
+	typeErr := &json.UnmarshalTypeError{Value: string(b) + ` (want a duration such as "15s", "3m", "2h", or seconds)`, Type: reflect.TypeFor[Duration]()}
 	if len(b) > 0 && b[0] != '"' {
 		var secs float64
 		if err := json.Unmarshal(b, &secs); err != nil {
-			return fmt.Errorf("duration: want a string such as \"15s\" or a number of seconds, got %s", b)
+			return typeErr
 		}
 		*d = Duration(secs * float64(time.Second))
 		return nil
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return err
+		return typeErr
 	}
-	return d.UnmarshalText([]byte(s))
+	if err := d.UnmarshalText([]byte(s)); err != nil {
+		return typeErr
+	}
+	return nil
 }
 
 // ParseDuration parses a Go duration string; it also accepts "d" for days

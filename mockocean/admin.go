@@ -1,7 +1,6 @@
 package mockocean
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -147,7 +146,7 @@ func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var f Fault
-	if err := json.Unmarshal(body, &f); err != nil {
+	if err := httpjson.Unmarshal(body, &f); err != nil {
 		httpjson.Error(w, http.StatusBadRequest, "fault: "+httpjson.Describe(err))
 		return
 	}

@@ -1,15 +1,13 @@
 package mockocean
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"sync"
-	"time"
 
-	"github.com/postbacksim/postbacksim/internal/httpjson"
+	"github.com/postbacksim/postbacksim/clock"
 )
 
 // Fault is a rule that makes the emulator misbehave on purpose, to test an
@@ -19,70 +17,35 @@ import (
 // fault with only a delay delays the normal answer.
 type Fault struct {
 	// ID names the rule; assigned by InjectFault when empty.
-	ID string `json:"id"`
+	ID string `json:"id" yaml:"id,omitempty"`
 	// Match selects requests whose parameters equal these values; empty
 	// matches every request.
-	Match map[string]string `json:"match,omitempty"`
+	Match map[string]string `json:"match,omitempty" yaml:"match,omitempty"`
 	// Times is how many matching requests the rule answers; 0 means every
 	// one.
-	Times int `json:"times,omitempty"`
+	Times int `json:"times,omitempty" yaml:"times,omitempty"`
 	// Probability, when in (0,1), makes the rule answer a matching request
 	// with that chance, drawn from a generator seeded with Seed; 0 means
 	// always.
-	Probability float64 `json:"probability,omitempty"`
-	Seed        uint64  `json:"seed,omitempty"`
+	Probability float64 `json:"probability,omitempty" yaml:"probability,omitempty"`
+	Seed        uint64  `json:"seed,omitempty" yaml:"seed,omitempty"`
 
-	// Delay waits this long before answering.
-	Delay time.Duration `json:"-"`
+	// Delay waits this long before answering ("1.5s" in JSON).
+	Delay clock.Duration `json:"delay,omitempty" yaml:"delay,omitempty"`
 	// Status answers with this HTTP status and Body.
-	Status int    `json:"status,omitempty"`
-	Body   string `json:"body,omitempty"`
+	Status int    `json:"status,omitempty" yaml:"status,omitempty"`
+	Body   string `json:"body,omitempty" yaml:"body,omitempty"`
 	// Drop closes the connection without an answer.
-	Drop bool `json:"drop,omitempty"`
+	Drop bool `json:"drop,omitempty" yaml:"drop,omitempty"`
 	// Malformed answers HTTP 200 with a truncated JSON body.
-	Malformed bool `json:"malformed,omitempty"`
+	Malformed bool `json:"malformed,omitempty" yaml:"malformed,omitempty"`
 	// Code and Msg answer HTTP 200 with this code/msg. Msg defaults to the
 	// catalog's message for Code.
-	Code int    `json:"code,omitempty"`
-	Msg  string `json:"msg,omitempty"`
+	Code int    `json:"code,omitempty" yaml:"code,omitempty"`
+	Msg  string `json:"msg,omitempty" yaml:"msg,omitempty"`
 
 	// Hits counts the requests the rule has answered (read-only).
-	Hits int `json:"hits"`
-}
-
-// MarshalJSON writes Delay as a duration string ("1.5s").
-func (f Fault) MarshalJSON() ([]byte, error) {
-	type plain Fault // no methods: avoids recursion
-	out := struct {
-		plain
-		Delay string `json:"delay,omitempty"`
-	}{plain: plain(f)}
-	if f.Delay > 0 {
-		out.Delay = f.Delay.String()
-	}
-	return json.Marshal(out)
-}
-
-// UnmarshalJSON reads Delay as a duration string, and rejects unknown
-// fields.
-func (f *Fault) UnmarshalJSON(b []byte) error {
-	type plain Fault
-	var in struct {
-		plain
-		Delay string `json:"delay,omitempty"`
-	}
-	if err := httpjson.Unmarshal(b, &in); err != nil {
-		return err
-	}
-	*f = Fault(in.plain)
-	if in.Delay != "" {
-		d, err := time.ParseDuration(in.Delay)
-		if err != nil {
-			return fmt.Errorf("field delay: %w", err)
-		}
-		f.Delay = d
-	}
-	return nil
+	Hits int `json:"hits" yaml:"-"`
 }
 
 // validate checks that f does one thing, with sane numbers.

@@ -128,7 +128,7 @@ func TestFaultProbabilityIsSeeded(t *testing.T) {
 func TestFaultDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := mockocean.New(mockocean.Config{})
-		srv.InjectFault(mockocean.Fault{Delay: 5 * time.Second, Times: 1})
+		srv.InjectFault(mockocean.Fault{Delay: clock.Duration(5 * time.Second), Times: 1})
 		start := time.Now()
 		w := httptest.NewRecorder()
 		srv.ServeHTTP(w, httptest.NewRequest("GET", "/track/activate/"+okQuery, nil))
@@ -139,7 +139,7 @@ func TestFaultDelay(t *testing.T) {
 			t.Fatalf("after delay: %d %s", w.Code, w.Body)
 		}
 		// The client giving up during the delay is journaled too.
-		srv.InjectFault(mockocean.Fault{Delay: time.Minute})
+		srv.InjectFault(mockocean.Fault{Delay: clock.Duration(time.Minute)})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/track/activate/"+okQuery, nil).WithContext(ctx))
@@ -153,7 +153,7 @@ func TestFaultDelay(t *testing.T) {
 func TestFaultDelayOnVirtualClock(t *testing.T) {
 	vc := clock.NewVirtual(time.Time{})
 	srv := mockocean.New(mockocean.Config{Clock: vc})
-	srv.InjectFault(mockocean.Fault{Delay: time.Hour})
+	srv.InjectFault(mockocean.Fault{Delay: clock.Duration(time.Hour)})
 	done := make(chan int)
 	go func() {
 		w := httptest.NewRecorder()

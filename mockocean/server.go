@@ -131,7 +131,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 
 	if f, ok := s.faults.pick(in.Values); ok {
 		rec.Fault = f.ID
-		if err := s.clock.Sleep(r.Context(), f.Delay); err != nil {
+		if err := s.clock.Sleep(r.Context(), f.Delay.D()); err != nil {
 			rec.Detail = "client went away during the injected delay"
 			s.record(r.Context(), rec)
 			return

@@ -64,11 +64,14 @@ func Describe(err error) string {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &te):
-		field := strings.TrimPrefix(te.Field, "plain.")
-		if field == "" {
-			return fmt.Sprintf("got JSON %s, want %s", te.Value, te.Type)
+		got := fmt.Sprintf("got JSON %s, want %s", te.Value, te.Type)
+		if strings.Contains(te.Value, "(want ") { // a type that explains itself
+			got = "got JSON " + te.Value
 		}
-		return fmt.Sprintf("field %s: got JSON %s, want %s", field, te.Value, te.Type)
+		if te.Field == "" {
+			return got
+		}
+		return fmt.Sprintf("field %s: %s", te.Field, got)
 	case errors.As(err, &se):
 		return fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se)
 	case errors.Is(err, io.EOF):
