@@ -39,7 +39,7 @@ func TestAdminConfigureFireAndRead(t *testing.T) {
 	for body, want := range map[string]string{
 		`{"url":"https://b/{Nope}"}`:                         `field url: url:1:11: unknown field "Nope"`,
 		`{"url":"https://b/","method":3}`:                    "field method: got JSON number, want string",
-		`{"url":"https://b/","min_delay":"soon"}`:            `duration "soon"`,
+		`{"url":"https://b/","min_delay":"soon"}`:            `field min_delay: got JSON "soon" (want a duration`,
 		`{"url":"https://b/","success":"200","error":"200"}`: `field error: "200" is also the success response`,
 		`{"url":"https://b/","event":"job_completed"}`:       `field event: "job_completed" differs from the path's`,
 		`{"url":"https://b/","retries":3}`:                   `unknown field "retries"`,
