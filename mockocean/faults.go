@@ -48,8 +48,8 @@ type Fault struct {
 	Hits int `json:"hits" yaml:"-"`
 }
 
-// validate checks that f does one thing, with sane numbers.
-func (f *Fault) validate() error {
+// Validate checks that f does one thing, with sane numbers.
+func (f *Fault) Validate() error {
 	actions := 0
 	for _, on := range []bool{f.Status != 0, f.Drop, f.Malformed, f.Code != 0 || f.Msg != ""} {
 		if on {
@@ -87,7 +87,7 @@ type faultRule struct {
 }
 
 func (s *faultSet) add(f Fault) (Fault, error) {
-	if err := f.validate(); err != nil {
+	if err := f.Validate(); err != nil {
 		return Fault{}, err
 	}
 	if f.Code != 0 && f.Msg == "" {

@@ -5,6 +5,9 @@
 //	postbacksim ocean event-types    print the event_type enum
 //	postbacksim impact events        list the impact.com events and fields
 //	postbacksim impact render        print the request impact would send
+//	postbacksim impact simulate      run one delivery through the retry schedule
+//	postbacksim run PATH...          run scenario files
+//	postbacksim validate PATH...     check scenario files
 //	postbacksim version              print the version
 //
 // Run `postbacksim COMMAND --help` for a command's flags.
@@ -38,7 +41,9 @@ func commands() []command {
 	return []command{
 		{"serve", "serve the emulators over HTTP (Ocean Engine /track/activate/, admin, health)", runServe},
 		{"ocean", "Ocean Engine tools: catalog, event-types", runOcean},
-		{"impact", "impact.com tools: events, render", runImpact},
+		{"impact", "impact.com tools: events, render, simulate", runImpact},
+		{"run", "run scenario files on the virtual clock (text, json or junit report)", runRun},
+		{"validate", "check scenario files; exit 2 if any is invalid", runValidate},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "postbacksim", version)
 			return exitOK

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/internal/suggest"
 )
 
 // Context is what a template produces, which decides how values are
@@ -179,7 +180,7 @@ func (c *compiler) compile(nodes []Node, elem []fixtures.Field, joinVar string) 
 			}
 			coll, ok := lookup(c.fields, n.Coll)
 			if !ok || coll.Kind != fixtures.KindCollection {
-				return nil, c.errorf(n.At, "unknown collection %q%s", n.Coll, suggest(n.Coll, collections(c.fields)))
+				return nil, c.errorf(n.At, "unknown collection %q%s", n.Coll, suggestName(n.Coll, collections(c.fields)))
 			}
 			before := c.inString
 			body, err := c.compile(n.Body, coll.Elem, n.Var)
@@ -215,13 +216,13 @@ func (c *compiler) ref(n *Ref, elem []fixtures.Field, joinVar string) (op, error
 		}
 		f, ok := lookup(elem, n.Name)
 		if !ok {
-			return op{}, c.errorf(n.At, "unknown element field %q%s", n.Name, suggest(n.Name, names(elem)))
+			return op{}, c.errorf(n.At, "unknown element field %q%s", n.Name, suggestName(n.Name, names(elem)))
 		}
 		return op{kind: opElem, field: f, mode: c.mode()}, nil
 	}
 	f, ok := lookup(c.fields, n.Name)
 	if !ok {
-		return op{}, c.errorf(n.At, "unknown field %q%s", n.Name, suggest(n.Name, names(c.fields)))
+		return op{}, c.errorf(n.At, "unknown field %q%s", n.Name, suggestName(n.Name, names(c.fields)))
 	}
 	c.note(f.Name)
 	return op{kind: opField, field: f, mode: c.mode()}, nil
@@ -254,19 +255,12 @@ func collections(fields []fixtures.Field) []string {
 	return out
 }
 
-// suggest names the closest candidate, or lists a short set.
-func suggest(name string, candidates []string) string {
+// suggestName names the closest candidate, or lists a short set.
+func suggestName(name string, candidates []string) string {
 	if len(candidates) == 0 {
 		return " (this event has none)"
 	}
-	best, bestD := "", 1<<30
-	for _, c := range candidates {
-		d := distance(strings.ToLower(name), strings.ToLower(c))
-		if d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if bestD <= max(2, len(name)/3) {
+	if best, ok := suggest.Closest(name, candidates); ok {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	if len(candidates) <= 10 {
@@ -275,27 +269,6 @@ func suggest(name string, candidates []string) string {
 		return " (want one of " + strings.Join(sorted, ", ") + ")"
 	}
 	return ""
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // Render renders the template for payload, which must be a pointer to

@@ -1,0 +1,229 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/scenarios"
+)
+
+func runOcean(_ context.Context, sc *scenarios.Scenario) Result {
+	o := sc.Ocean
+	r := Result{Kind: "ocean"}
+	vc := clock.NewVirtual(time.Time{})
+	srv := mockocean.New(mockocean.Config{Clock: vc, Strict: o.Strict, DedupTTL: o.DedupTTL.D()})
+	var log strings.Builder
+	requests := 0
+	for i, st := range o.Steps {
+		label := fmt.Sprintf("step %d", i+1)
+		if st.Name != "" {
+			label += " (" + st.Name + ")"
+		}
+		switch {
+		case st.Fault != nil:
+			f, err := srv.InjectFault(*st.Fault)
+			if err != nil {
+				r.Failures = append(r.Failures, fmt.Sprintf("%s: %v", label, err))
+			}
+			fmt.Fprintf(&log, "%s: fault %s added\n", label, f.ID)
+		case st.ClearFaults:
+			srv.ClearFaults()
+			fmt.Fprintf(&log, "%s: faults cleared\n", label)
+		case st.Advance != 0:
+			vc.Advance(st.Advance.D())
+			fmt.Fprintf(&log, "%s: clock advanced %v\n", label, st.Advance)
+		default:
+			for n := range max(st.Repeat, 1) {
+				want := st.Expect
+				if n == 0 && st.ExpectFirst != nil {
+					want = st.ExpectFirst
+				}
+				got, err := send(srv, vc, st.Request)
+				requests++
+				if err != nil {
+					r.Failures = append(r.Failures, fmt.Sprintf("%s: %v", label, err))
+					continue
+				}
+				fmt.Fprintf(&log, "%s: %s\n", label, got)
+				if want == nil {
+					continue
+				}
+				if msgs := checkAnswer(*want, got); len(msgs) > 0 {
+					which := label
+					if st.Repeat > 1 {
+						which = fmt.Sprintf("%s, request %d of %d", label, n+1, st.Repeat)
+					}
+					r.Failures = append(r.Failures, fmt.Sprintf("%s:\n  %s", which, strings.Join(msgs, "\n  ")))
+				}
+			}
+		}
+	}
+	r.Timeline = log.String()
+	r.Simulated = vc.Now().Sub(clock.Epoch)
+	r.Summary = fmt.Sprintf("%d request(s), %d step(s)", requests, len(o.Steps))
+	return r
+}
+
+// answer is what a request got, with the journal's view of it.
+type answer struct {
+	status  int
+	body    string
+	dropped bool
+	entry   mockocean.Request
+}
+
+func (a answer) String() string {
+	if a.dropped {
+		return "connection dropped"
+	}
+	s := fmt.Sprintf("HTTP %d %s", a.status, strings.TrimSpace(a.body))
+	if a.entry.Detail != "" {
+		s += " — " + a.entry.Detail
+	}
+	for _, w := range a.entry.Warnings {
+		s += " [warning: " + w + "]"
+	}
+	return s
+}
+
+// buildRequest turns a scenario request into an *http.Request.
+func buildRequest(req *scenarios.OceanRequest) (*http.Request, error) {
+	enc := req.Encoding
+	if enc == "" {
+		enc = "query"
+	}
+	method := map[string]string{"query": http.MethodGet, "form": http.MethodPost, "json": http.MethodPost}[enc]
+	if req.Method != "" {
+		method = strings.ToUpper(req.Method)
+	}
+	target := mockocean.ActivatePath
+	var body, ctype string
+	values := url.Values{}
+	for k, v := range req.Params {
+		values.Set(k, fmt.Sprint(v))
+	}
+	switch enc {
+	case "query":
+		if len(values) > 0 {
+			target += "?" + values.Encode()
+		}
+	case "form":
+		body, ctype = values.Encode(), "application/x-www-form-urlencoded"
+	case "json":
+		b, err := json.Marshal(req.Params)
+		if err != nil {
+			return nil, fmt.Errorf("params as JSON: %w", err)
+		}
+		body, ctype = string(b), "application/json"
+	}
+	if req.Body != "" {
+		body = req.Body
+	}
+	if req.ContentType != "" {
+		ctype = req.ContentType
+	}
+	hr := httptest.NewRequest(method, target, strings.NewReader(body))
+	if ctype != "" {
+		hr.Header.Set("Content-Type", ctype)
+	}
+	return hr, nil
+}
+
+// send serves one request in process. Injected delays sleep on the
+// virtual clock, which is advanced until the handler returns.
+func send(srv *mockocean.Server, vc *clock.Virtual, req *scenarios.OceanRequest) (answer, error) {
+	hr, err := buildRequest(req)
+	if err != nil {
+		return answer{}, err
+	}
+	before := srv.JournalStats().Received
+	w := httptest.NewRecorder()
+	done := make(chan any, 1)
+	go func() {
+		defer func() { done <- recover() }()
+		srv.ServeHTTP(w, hr)
+	}()
+	var a answer
+	deadline := time.Now().Add(10 * time.Second) // real time: a guard against a hung handler
+	for waiting := true; waiting; {
+		select {
+		case p := <-done:
+			waiting = false
+			if p != nil {
+				if p != http.ErrAbortHandler {
+					return answer{}, fmt.Errorf("handler panicked: %v", p)
+				}
+				a.dropped = true
+			}
+		default:
+			if next, ok := vc.Next(); ok {
+				vc.AdvanceTo(next)
+			} else if time.Now().After(deadline) {
+				return answer{}, errors.New("the emulator did not answer in 10 s")
+			} else {
+				time.Sleep(50 * time.Microsecond)
+			}
+		}
+	}
+	a.status, a.body = w.Code, w.Body.String()
+	if reqs := srv.Requests(); len(reqs) > 0 && srv.JournalStats().Received > before {
+		a.entry = reqs[len(reqs)-1]
+	}
+	return a, nil
+}
+
+func checkAnswer(want scenarios.OceanExpect, got answer) []string {
+	var out []string
+	if want.Dropped != got.dropped {
+		return []string{fmt.Sprintf("dropped: want %v, got %v (%s)", want.Dropped, got.dropped, got)}
+	}
+	if got.dropped {
+		return nil
+	}
+	status := want.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if got.status != status {
+		out = append(out, fmt.Sprintf("HTTP status: want %d, got %d (%s)", status, got.status, got))
+	}
+	var ans mockocean.Answer
+	valid := json.Unmarshal([]byte(got.body), &ans) == nil
+	if want.Malformed {
+		if valid {
+			out = append(out, fmt.Sprintf("want a malformed body, got valid JSON %s", got.body))
+		}
+		return out
+	}
+	if (want.Code != nil || want.Msg != "") && !valid {
+		return append(out, fmt.Sprintf("body is not a JSON answer: %q", got.body))
+	}
+	if want.Code != nil && ans.Code != *want.Code {
+		out = append(out, fmt.Sprintf("code: want %d, got %d %q (%s)", *want.Code, ans.Code, ans.Msg, got.entry.Detail))
+	}
+	if want.Msg != "" && ans.Msg != want.Msg {
+		out = append(out, fmt.Sprintf("msg: want %q, got %q", want.Msg, ans.Msg))
+	}
+	if want.Warning != "" {
+		found := false
+		for _, w := range got.entry.Warnings {
+			found = found || strings.Contains(w, want.Warning)
+		}
+		if !found {
+			out = append(out, fmt.Sprintf("no warning contains %q (warnings: %q)", want.Warning, got.entry.Warnings))
+		}
+	}
+	if want.Detail != "" && !strings.Contains(got.entry.Detail, want.Detail) {
+		out = append(out, fmt.Sprintf("detail: want it to contain %q, got %q", want.Detail, got.entry.Detail))
+	}
+	return out
+}

@@ -1,0 +1,153 @@
+// Package runner executes scenario files (package scenarios): impact
+// scenarios drive the reference dispatcher against a scripted receiver on
+// a virtual clock, Ocean scenarios send requests to the Ocean emulator.
+// Each scenario runs isolated, so many run in parallel, and the same files
+// give the same report every time.
+package runner
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/postbacksim/postbacksim/scenarios"
+)
+
+// Options configure a run. The zero value runs every scenario on the
+// virtual clock, GOMAXPROCS at a time.
+type Options struct {
+	// Parallel is how many scenarios run at once; 0 means GOMAXPROCS.
+	Parallel int
+	// Target, when set, sends impact scenarios' deliveries to this real
+	// receiver (replacing {receiver}) on the live clock, and checks how
+	// impact would classify its answers. The scripted receiver and the
+	// received checks are not used.
+	Target string
+	// TimeScale compresses the live schedule K times (Target only).
+	TimeScale float64
+	// LiveTimeout bounds one live scenario in real time; 0 means 2 minutes.
+	LiveTimeout time.Duration
+}
+
+// Status is a scenario's result.
+type Status string
+
+// Statuses.
+const (
+	Pass    Status = "pass"
+	Fail    Status = "fail"
+	Invalid Status = "invalid"
+)
+
+// Result is one scenario's result.
+type Result struct {
+	File   string `json:"file"`
+	Name   string `json:"name,omitempty"`
+	Kind   string `json:"kind,omitempty"`
+	Status Status `json:"status"`
+	// Failures are the checks that failed, each with a go-cmp diff or a
+	// message; Error is why the file is invalid.
+	Failures []string `json:"failures,omitempty"`
+	Error    string   `json:"error,omitempty"`
+	// Timeline is the attempt timeline (impact) or the step log (ocean).
+	Timeline string `json:"timeline,omitempty"`
+	// Summary says in a few words what ran.
+	Summary string `json:"summary,omitempty"`
+	// Simulated is the virtual time the scenario covered.
+	Simulated time.Duration `json:"simulated_ns"`
+	// Elapsed is the real time it took (not in text or JSON reports, so
+	// they stay identical run after run).
+	Elapsed time.Duration `json:"-"`
+}
+
+// Report is the result of a run.
+type Report struct {
+	Results []Result `json:"results"`
+	Passed  int      `json:"passed"`
+	Failed  int      `json:"failed"`
+	Invalid int      `json:"invalid"`
+}
+
+// ExitCode is 0 when every scenario passed, 2 when a file is invalid, 1
+// when a scenario failed.
+func (r Report) ExitCode() int {
+	switch {
+	case r.Invalid > 0:
+		return 2
+	case r.Failed > 0:
+		return 1
+	}
+	return 0
+}
+
+// RunPaths loads and runs every scenario file in paths (files, or folders
+// walked by scenarios.Find). It fails only when a path cannot be read;
+// invalid files are results.
+func RunPaths(ctx context.Context, paths []string, o Options) (Report, error) {
+	files, err := scenarios.Find(paths)
+	if err != nil {
+		return Report{}, err
+	}
+	results := make([]Result, len(files))
+	parallel := o.Parallel
+	if parallel <= 0 {
+		parallel = runtime.GOMAXPROCS(0)
+	}
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, f := range files {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i] = RunScenarioFile(ctx, f, o)
+		}()
+	}
+	wg.Wait()
+	var rep Report
+	rep.Results = results
+	for _, r := range results {
+		switch r.Status {
+		case Pass:
+			rep.Passed++
+		case Fail:
+			rep.Failed++
+		default:
+			rep.Invalid++
+		}
+	}
+	return rep, nil
+}
+
+// RunScenarioFile loads and runs one scenario file.
+func RunScenarioFile(ctx context.Context, file string, o Options) Result {
+	sc, err := scenarios.Load(file)
+	if err != nil {
+		var es scenarios.Errors
+		msg := err.Error()
+		if errors.As(err, &es) {
+			msg = es.Error()
+		}
+		return Result{File: file, Status: Invalid, Error: msg}
+	}
+	return Run(ctx, sc, o)
+}
+
+// Run runs one loaded scenario.
+func Run(ctx context.Context, sc *scenarios.Scenario, o Options) Result {
+	start := time.Now()
+	var r Result
+	if sc.Impact != nil {
+		r = runImpact(ctx, sc, o)
+	} else {
+		r = runOcean(ctx, sc)
+	}
+	r.File, r.Name, r.Elapsed = sc.File, sc.Name, time.Since(start)
+	r.Status = Pass
+	if len(r.Failures) > 0 {
+		r.Status = Fail
+	}
+	return r
+}

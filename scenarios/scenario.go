@@ -1,0 +1,165 @@
+// Package scenarios is the model of scenario files: YAML that scripts what
+// a receiving side does and says what must happen. An impact scenario
+// scripts a brand's receiver attempt by attempt and states the delivery's
+// expected outcome, attempt offsets and requests; an Ocean scenario is a
+// list of requests to the Ocean Engine emulator with the answers they must
+// get, and faults injected between them.
+//
+// Load reads and checks a file strictly: unknown keys, wrong types, bad
+// durations and impossible expectations are errors naming the file, line
+// and column. Package runner executes scenarios.
+package scenarios
+
+import (
+	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/mockimpact"
+	"github.com/postbacksim/postbacksim/mockocean"
+)
+
+// Scenario is one scenario file. Exactly one of Impact and Ocean is set.
+type Scenario struct {
+	// Name says what the scenario shows; it names the test in reports.
+	Name string `yaml:"name" json:"name" jsonschema:"minLength=1"`
+	// Description is free text.
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	// Impact scripts an impact.com postback delivery.
+	Impact *Impact `yaml:"impact,omitempty" json:"impact,omitempty"`
+	// Ocean scripts requests to the Ocean Engine /track/activate/ emulator.
+	Ocean *Ocean `yaml:"ocean,omitempty" json:"ocean,omitempty"`
+
+	// File is where the scenario was loaded from.
+	File string `yaml:"-" json:"-"`
+}
+
+// Impact is an impact.com scenario: an event, the brand's postback
+// configuration, a scripted receiver and what must happen.
+type Impact struct {
+	// Event is the event type, e.g. action_lifecycle.
+	Event string `yaml:"event" json:"event" jsonschema:"enum=action_lifecycle,enum=action_inquiry,enum=action_cleared,enum=tracking_value_request,enum=job_completed,enum=publisher_application"`
+	// Seed generates the event payload (same seed, same payload); 0 means
+	// the default seed.
+	Seed int64 `yaml:"seed,omitempty" json:"seed,omitempty"`
+	// Fire is how many events are fired at once (seeds Seed, Seed+1, …);
+	// default 1.
+	Fire int `yaml:"fire,omitempty" json:"fire,omitempty" jsonschema:"minimum=1"`
+	// Postback is the brand's configuration. In its url, {receiver} stands
+	// for the receiver's base URL (the scripted receiver, or --target).
+	Postback mockimpact.Postback `yaml:"postback" json:"postback"`
+	// Receiver scripts the answers, one per attempt, the last repeating;
+	// empty means always 200.
+	Receiver []mockimpact.Step `yaml:"receiver,omitempty" json:"receiver,omitempty"`
+	// Expect is what must happen.
+	Expect ImpactExpect `yaml:"expect" json:"expect"`
+}
+
+// ImpactExpect states what must happen to every delivery; unset fields
+// are not checked.
+type ImpactExpect struct {
+	// Outcome of each delivery: delivered, unconfirmed, invalid_url,
+	// dns_failure or exhausted.
+	Outcome string `yaml:"outcome,omitempty" json:"outcome,omitempty" jsonschema:"enum=delivered,enum=unconfirmed,enum=invalid_url,enum=dns_failure,enum=exhausted"`
+	// Attempts is the number of attempts of each delivery (1–16).
+	Attempts int `yaml:"attempts,omitempty" json:"attempts,omitempty" jsonschema:"minimum=1,maximum=16"`
+	// Offsets of each attempt from the first, e.g. [0s, 15s, 30s].
+	Offsets []clock.Duration `yaml:"offsets,omitempty" json:"offsets,omitempty"`
+	// Outcomes classifies each attempt: invalid_url, dns_failure,
+	// network_error, error_response, delivered, http_error, unconfirmed.
+	Outcomes []string `yaml:"outcomes,omitempty" json:"outcomes,omitempty"`
+	// FirstAttemptAt is, per delivery in firing order, when its first
+	// attempt went out, counted from the firing (minimum delay, rate limit).
+	FirstAttemptAt []clock.Duration `yaml:"first_attempt_at,omitempty" json:"first_attempt_at,omitempty"`
+	// Received checks what the receiver got.
+	Received []ReceivedExpect `yaml:"received,omitempty" json:"received,omitempty"`
+}
+
+// ReceivedExpect checks requests the receiver got. String values may hold
+// the event's macros ("{ActionId}"), rendered with the fired event.
+type ReceivedExpect struct {
+	// Delivery picks the delivery (1-based, firing order); default 1.
+	Delivery int `yaml:"delivery,omitempty" json:"delivery,omitempty" jsonschema:"minimum=1"`
+	// Attempt picks the attempt (1-based); 0 checks every attempt received.
+	Attempt int `yaml:"attempt,omitempty" json:"attempt,omitempty" jsonschema:"minimum=0,maximum=16"`
+	// Method is GET or POST.
+	Method string `yaml:"method,omitempty" json:"method,omitempty" jsonschema:"enum=GET,enum=POST"`
+	// Path is the URL path.
+	Path string `yaml:"path,omitempty" json:"path,omitempty"`
+	// Query lists query parameters that must have these values.
+	Query map[string]string `yaml:"query,omitempty" json:"query,omitempty"`
+	// Headers lists headers that must have these values.
+	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	// JSON lists top-level fields of the JSON body that must have these
+	// values (numbers compare as numbers).
+	JSON map[string]any `yaml:"json,omitempty" json:"json,omitempty"`
+	// Form lists fields of a form body that must have these values.
+	Form map[string]string `yaml:"form,omitempty" json:"form,omitempty"`
+	// BodyContains is text the body must contain.
+	BodyContains string `yaml:"body_contains,omitempty" json:"body_contains,omitempty"`
+}
+
+// Ocean is an Ocean Engine scenario: steps run in order against a fresh
+// emulator on a virtual clock.
+type Ocean struct {
+	// Strict applies the documented rules only.
+	Strict bool `yaml:"strict,omitempty" json:"strict,omitempty"`
+	// DedupTTL is how long an outer_event_id is remembered (default 24h).
+	DedupTTL clock.Duration `yaml:"dedup_ttl,omitempty" json:"dedup_ttl,omitempty"`
+	// Steps run in order.
+	Steps []OceanStep `yaml:"steps" json:"steps" jsonschema:"minItems=1"`
+}
+
+// OceanStep is one step: a request with its expected answer, a fault
+// injected before the next requests, clearing the faults, or advancing
+// the virtual clock. Set exactly one of request, fault, clear_faults,
+// advance.
+type OceanStep struct {
+	// Name labels the step in reports.
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+	// Request is sent to /track/activate/.
+	Request *OceanRequest `yaml:"request,omitempty" json:"request,omitempty"`
+	// Expect is the answer the request must get.
+	Expect *OceanExpect `yaml:"expect,omitempty" json:"expect,omitempty"`
+	// Repeat sends the request this many times (default 1); every answer
+	// must match Expect unless ExpectFirst is set.
+	Repeat int `yaml:"repeat,omitempty" json:"repeat,omitempty" jsonschema:"minimum=1"`
+	// ExpectFirst, with Repeat, is the answer of the first request only.
+	ExpectFirst *OceanExpect `yaml:"expect_first,omitempty" json:"expect_first,omitempty"`
+	// Fault is added to the emulator's fault rules.
+	Fault *mockocean.Fault `yaml:"fault,omitempty" json:"fault,omitempty"`
+	// ClearFaults removes every fault rule.
+	ClearFaults bool `yaml:"clear_faults,omitempty" json:"clear_faults,omitempty"`
+	// Advance moves the virtual clock forward (dedup TTL).
+	Advance clock.Duration `yaml:"advance,omitempty" json:"advance,omitempty"`
+}
+
+// OceanRequest is a request to /track/activate/.
+type OceanRequest struct {
+	// Encoding is query (GET, the default), form or json (POST).
+	Encoding string `yaml:"encoding,omitempty" json:"encoding,omitempty" jsonschema:"enum=query,enum=form,enum=json"`
+	// Method overrides the encoding's method (to test 405, or a POST with
+	// a query string).
+	Method string `yaml:"method,omitempty" json:"method,omitempty"`
+	// Params are the parameters; numbers stay numbers in JSON.
+	Params map[string]any `yaml:"params,omitempty" json:"params,omitempty"`
+	// Body replaces the encoded params with a raw body (for broken bodies).
+	Body string `yaml:"body,omitempty" json:"body,omitempty"`
+	// ContentType overrides the encoding's Content-Type.
+	ContentType string `yaml:"content_type,omitempty" json:"content_type,omitempty"`
+}
+
+// OceanExpect is an expected answer; unset fields are not checked.
+type OceanExpect struct {
+	// Status is the HTTP status (default 200).
+	Status int `yaml:"status,omitempty" json:"status,omitempty" jsonschema:"minimum=100,maximum=599"`
+	// Code is the answer's code (0 for success).
+	Code *int `yaml:"code,omitempty" json:"code,omitempty"`
+	// Msg is the answer's msg, exactly.
+	Msg string `yaml:"msg,omitempty" json:"msg,omitempty"`
+	// Warning is text one of the journal's warnings must contain.
+	Warning string `yaml:"warning,omitempty" json:"warning,omitempty"`
+	// Detail is text the journal's detail must contain.
+	Detail string `yaml:"detail,omitempty" json:"detail,omitempty"`
+	// Malformed expects a body that is not valid JSON.
+	Malformed bool `yaml:"malformed,omitempty" json:"malformed,omitempty"`
+	// Dropped expects the connection to be dropped without an answer.
+	Dropped bool `yaml:"dropped,omitempty" json:"dropped,omitempty"`
+}

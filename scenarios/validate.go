@@ -1,0 +1,299 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/internal/suggest"
+	"github.com/postbacksim/postbacksim/mockimpact"
+	"github.com/postbacksim/postbacksim/mockocean"
+)
+
+// ReceiverPlaceholder in a postback URL stands for the receiver's base URL.
+const ReceiverPlaceholder = "{receiver}"
+
+// ScriptedReceiverURL is the base URL of the scripted receiver.
+const ScriptedReceiverURL = "https://receiver.example"
+
+type validator struct {
+	*walker
+}
+
+// at reports an error at path's position (or its nearest known parent's).
+func (v *validator) at(path, format string, a ...any) {
+	e := &Error{File: v.file, Path: path, Msg: fmt.Sprintf(format, a...)}
+	for p := path; ; {
+		if pos, ok := v.pos[p]; ok {
+			e.Line, e.Col = pos.line, pos.col
+			break
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			if pos, ok := v.pos[""]; ok {
+				e.Line, e.Col = pos.line, pos.col
+			}
+			break
+		}
+		p = p[:i]
+	}
+	v.errs = append(v.errs, e)
+}
+
+func oneOf(value string, valid []string) string {
+	if best, ok := suggest.Closest(value, valid); ok {
+		return fmt.Sprintf("%q is not valid (did you mean %q?)", value, best)
+	}
+	return fmt.Sprintf("%q is not valid (want one of %s)", value, strings.Join(valid, ", "))
+}
+
+func (v *validator) scenario(sc *Scenario) {
+	if strings.TrimSpace(sc.Name) == "" {
+		v.at("name", "missing: every scenario needs a name")
+	}
+	switch {
+	case sc.Impact == nil && sc.Ocean == nil:
+		v.at("", "missing impact or ocean: say what the scenario exercises")
+	case sc.Impact != nil && sc.Ocean != nil:
+		v.at("ocean", "a scenario has impact or ocean, not both: split it into two files")
+	case sc.Impact != nil:
+		v.impact(sc.Impact)
+	default:
+		v.ocean(sc.Ocean)
+	}
+}
+
+var deliveryOutcomes = []string{"delivered", "unconfirmed", "invalid_url", "dns_failure", "exhausted"}
+
+func attemptOutcomes() []string {
+	out := make([]string, len(mockimpact.Outcomes))
+	for i, o := range mockimpact.Outcomes {
+		out[i] = string(o.Outcome)
+	}
+	return out
+}
+
+func (v *validator) impact(im *Impact) {
+	const p = "impact"
+	if _, err := fixtures.LookupEvent(im.Event); err != nil {
+		names := make([]string, len(fixtures.ImpactEvents))
+		for i, e := range fixtures.ImpactEvents {
+			names[i] = e.Name
+		}
+		if im.Event == "" {
+			v.at(p+".event", "missing: name the event (%s)", strings.Join(names, ", "))
+		} else {
+			v.at(p+".event", "%s", oneOf(im.Event, names))
+		}
+		return
+	}
+	if im.Postback.Event != "" && im.Postback.Event != im.Event {
+		v.at(p+".postback.event", "%q differs from impact.event %q (leave it out)", im.Postback.Event, im.Event)
+	}
+	im.Postback.Event = im.Event
+	if im.Fire < 0 {
+		v.at(p+".fire", "%d is negative", im.Fire)
+	}
+	if im.Fire == 0 {
+		im.Fire = 1
+	}
+	probe := im.Postback
+	probe.URL = strings.ReplaceAll(probe.URL, ReceiverPlaceholder, ScriptedReceiverURL)
+	if _, err := mockimpact.Compile(probe); err != nil {
+		field := "postback"
+		if ce, ok := err.(*mockimpact.ConfigError); ok {
+			field = "postback." + ce.Field
+		}
+		v.at(p+"."+field, "%v", strings.TrimPrefix(err.Error(), "postback: "))
+	}
+	for i, st := range im.Receiver {
+		if err := st.Validate(); err != nil {
+			v.at(fmt.Sprintf("%s.receiver[%d]", p, i), "%v", err)
+		}
+		if st.Fault != "" && (st.Status != 0 || st.Body != "") {
+			v.at(fmt.Sprintf("%s.receiver[%d]", p, i), "fault %q sends no answer: drop status and body", st.Fault)
+		}
+	}
+	v.impactExpect(im)
+}
+
+func (v *validator) impactExpect(im *Impact) {
+	const p = "impact.expect"
+	e := im.Expect
+	if e.Outcome == "" && e.Attempts == 0 && e.Offsets == nil && e.Outcomes == nil && e.FirstAttemptAt == nil && e.Received == nil {
+		v.at(p, "nothing to check: state at least outcome, attempts, offsets, outcomes, first_attempt_at or received")
+		return
+	}
+	if e.Outcome != "" && !slices.Contains(deliveryOutcomes, e.Outcome) {
+		v.at(p+".outcome", "%s", oneOf(e.Outcome, deliveryOutcomes))
+	}
+	if e.Attempts < 0 || e.Attempts > mockimpact.MaxAttempts {
+		v.at(p+".attempts", "%d is impossible: a delivery makes 1 to %d attempts (15 retries)", e.Attempts, mockimpact.MaxAttempts)
+	}
+	n := e.Attempts
+	for _, l := range []struct {
+		name string
+		len  int
+	}{{"offsets", len(e.Offsets)}, {"outcomes", len(e.Outcomes)}} {
+		switch {
+		case l.len > mockimpact.MaxAttempts:
+			v.at(p+"."+l.name, "%d entries: a delivery makes at most %d attempts", l.len, mockimpact.MaxAttempts)
+		case l.len > 0 && n > 0 && l.len != n:
+			v.at(p+"."+l.name, "%d entries, but attempts is %d", l.len, n)
+		case l.len > 0 && n == 0:
+			n = l.len
+		}
+	}
+	for i, d := range e.Offsets {
+		switch {
+		case i == 0 && d != 0:
+			v.at(fmt.Sprintf("%s.offsets[0]", p), "%v: offsets count from the first attempt, so the first is 0s", d)
+		case i > 0 && i <= len(mockimpact.RetrySchedule) && d.D()-e.Offsets[i-1].D() < mockimpact.RetrySchedule[i-1]:
+			v.at(fmt.Sprintf("%s.offsets[%d]", p, i), "%v is impossible: retry %d waits %v after attempt %d (at %v) ends",
+				d, i, mockimpact.RetrySchedule[i-1], i, e.Offsets[i-1])
+		}
+	}
+	valid := attemptOutcomes()
+	for i, o := range e.Outcomes {
+		path := fmt.Sprintf("%s.outcomes[%d]", p, i)
+		if !slices.Contains(valid, o) {
+			v.at(path, "%s", oneOf(o, valid))
+			continue
+		}
+		retries := mockimpact.Outcome(o).Retries()
+		last := i == len(e.Outcomes)-1
+		switch {
+		case !retries && !last:
+			v.at(path, "%s is final, yet %d more attempt(s) follow", o, len(e.Outcomes)-1-i)
+		case retries && last && len(e.Outcomes) < mockimpact.MaxAttempts && n == len(e.Outcomes) && e.Attempts > 0:
+			v.at(path, "%s is retried, so attempt %d cannot be the last", o, i+1)
+		}
+	}
+	if len(e.Outcomes) > 0 && e.Outcome != "" {
+		last := mockimpact.Outcome(e.Outcomes[len(e.Outcomes)-1])
+		want := string(deliveryOutcomeOf(last, len(e.Outcomes)))
+		if want != "" && want != e.Outcome {
+			v.at(p+".outcome", "%q contradicts outcomes, whose last attempt (%s) ends the delivery as %q", e.Outcome, last, want)
+		}
+	}
+	if len(e.FirstAttemptAt) > im.Fire {
+		v.at(p+".first_attempt_at", "%d entries for %d fired event(s)", len(e.FirstAttemptAt), im.Fire)
+	}
+	for i, d := range e.FirstAttemptAt {
+		if d < im.Postback.MinDelay {
+			v.at(fmt.Sprintf("%s.first_attempt_at[%d]", p, i), "%v is impossible: min_delay is %v", d, im.Postback.MinDelay)
+		}
+	}
+	for i, r := range e.Received {
+		path := fmt.Sprintf("%s.received[%d]", p, i)
+		if r.Delivery > im.Fire {
+			v.at(path+".delivery", "%d, but only %d event(s) are fired", r.Delivery, im.Fire)
+		}
+		if r.Attempt < 0 || r.Attempt > mockimpact.MaxAttempts {
+			v.at(path+".attempt", "%d: want 1–%d, or 0 for every attempt", r.Attempt, mockimpact.MaxAttempts)
+		}
+		if r.Method != "" && r.Method != "GET" && r.Method != "POST" {
+			v.at(path+".method", "%q: impact sends GET or POST", r.Method)
+		}
+	}
+}
+
+// deliveryOutcomeOf is how a delivery whose last attempt had outcome o,
+// after n attempts, ends ("" when it would not have ended).
+func deliveryOutcomeOf(o mockimpact.Outcome, n int) mockimpact.DeliveryOutcome {
+	switch o {
+	case mockimpact.OutcomeDelivered:
+		return mockimpact.DeliveryDelivered
+	case mockimpact.OutcomeUnconfirmed:
+		return mockimpact.DeliveryUnconfirmed
+	case mockimpact.OutcomeInvalidURL:
+		return mockimpact.DeliveryInvalidURL
+	case mockimpact.OutcomeDNSFailure:
+		return mockimpact.DeliveryDNSFailure
+	}
+	if n == mockimpact.MaxAttempts {
+		return mockimpact.DeliveryExhausted
+	}
+	return ""
+}
+
+var encodings = []string{"query", "form", "json"}
+
+func (v *validator) ocean(o *Ocean) {
+	const p = "ocean"
+	if len(o.Steps) == 0 {
+		v.at(p+".steps", "no steps: list the requests to send")
+	}
+	faultCodes := map[int]bool{}
+	for _, st := range o.Steps {
+		if st.Fault != nil && st.Fault.Code != 0 {
+			faultCodes[st.Fault.Code] = true
+		}
+	}
+	for i, st := range o.Steps {
+		path := fmt.Sprintf("%s.steps[%d]", p, i)
+		actions := 0
+		for _, set := range []bool{st.Request != nil, st.Fault != nil, st.ClearFaults, st.Advance != 0} {
+			if set {
+				actions++
+			}
+		}
+		if actions != 1 {
+			v.at(path, "set exactly one of request, fault, clear_faults, advance (found %d)", actions)
+			continue
+		}
+		if st.Request == nil && (st.Expect != nil || st.ExpectFirst != nil || st.Repeat != 0) {
+			v.at(path, "expect, expect_first and repeat go with a request")
+		}
+		if st.Fault != nil {
+			f := *st.Fault
+			if err := f.Validate(); err != nil {
+				v.at(path+".fault", "%s", strings.TrimPrefix(err.Error(), "fault: "))
+			}
+		}
+		if st.Advance < 0 {
+			v.at(path+".advance", "%v is negative: the clock only moves forward", st.Advance)
+		}
+		if st.Request == nil {
+			continue
+		}
+		if st.Expect == nil && st.ExpectFirst == nil {
+			v.at(path, "a request needs expect: say what answer it must get")
+		}
+		if st.Repeat < 0 {
+			v.at(path+".repeat", "%d is negative", st.Repeat)
+		}
+		if st.ExpectFirst != nil && st.Repeat < 2 {
+			v.at(path+".expect_first", "goes with repeat of 2 or more")
+		}
+		if enc := st.Request.Encoding; enc != "" && !slices.Contains(encodings, enc) {
+			v.at(path+".request.encoding", "%s", oneOf(enc, encodings))
+		}
+		for _, ex := range []struct {
+			name string
+			e    *OceanExpect
+		}{{"expect", st.Expect}, {"expect_first", st.ExpectFirst}} {
+			if ex.e == nil || ex.e.Code == nil {
+				continue
+			}
+			code := *ex.e.Code
+			rule, ok := mockocean.LookupRule(code)
+			switch {
+			case !ok && !faultCodes[code]:
+				v.at(path+"."+ex.name+".code", "%d is not an answer the emulator gives (see postbacksim ocean catalog), nor a fault's code", code)
+			case ok && ex.e.Msg != "" && ex.e.Msg != rule.Msg && !faultCodes[code]:
+				v.at(path+"."+ex.name+".msg", "%q is impossible: code %d always answers %q", ex.e.Msg, code, rule.Msg)
+			}
+		}
+	}
+}
+
+// Span is the time a duration list covers, for reports.
+func Span(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	return ds[len(ds)-1]
+}

@@ -1,0 +1,219 @@
+package scenarios
+
+import (
+	"encoding"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
+
+	"github.com/postbacksim/postbacksim/internal/suggest"
+)
+
+// position is where a value (or a key) stands.
+type position struct{ line, col int }
+
+// walker checks a YAML document against the Go types it will decode into,
+// before decoding: unknown keys (with the nearest valid one), values of
+// the wrong kind, and values of text-decoded types (durations, response
+// matchers) that do not parse, each at its line and column. It indexes
+// every path's position for the semantic checks that follow.
+type walker struct {
+	file string
+	errs Errors
+	pos  map[string]position
+}
+
+func (w *walker) errorf(tk *token.Token, path, format string, a ...any) {
+	e := &Error{File: w.file, Path: path, Msg: fmt.Sprintf(format, a...)}
+	if tk != nil {
+		e.Line, e.Col = tk.Position.Line, tk.Position.Column
+	}
+	w.errs = append(w.errs, e)
+}
+
+var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// pairs returns a mapping's key/value pairs, or ok=false for a non-mapping.
+func pairs(n ast.Node) ([]*ast.MappingValueNode, bool) {
+	switch n := n.(type) {
+	case *ast.MappingNode:
+		return n.Values, true
+	case *ast.MappingValueNode:
+		return []*ast.MappingValueNode{n}, true
+	}
+	return nil, false
+}
+
+func unwrap(n ast.Node) ast.Node {
+	for {
+		switch v := n.(type) {
+		case *ast.TagNode:
+			n = v.Value
+		case *ast.AnchorNode:
+			n = v.Value
+		default:
+			return n
+		}
+	}
+}
+
+func kindName(n ast.Node) string {
+	switch n.(type) {
+	case *ast.MappingNode, *ast.MappingValueNode:
+		return "a mapping"
+	case *ast.SequenceNode:
+		return "a list"
+	case *ast.NullNode:
+		return "nothing (null)"
+	case *ast.IntegerNode:
+		return "an integer"
+	case *ast.FloatNode:
+		return "a number"
+	case *ast.BoolNode:
+		return "true/false"
+	}
+	return fmt.Sprintf("%q", scalarText(n))
+}
+
+func scalarText(n ast.Node) string {
+	if s, ok := n.(ast.ScalarNode); ok {
+		return fmt.Sprint(s.GetValue())
+	}
+	return n.String()
+}
+
+func isScalar(n ast.Node) bool {
+	switch n.(type) {
+	case *ast.MappingNode, *ast.MappingValueNode, *ast.SequenceNode:
+		return false
+	}
+	return true
+}
+
+func (w *walker) walk(n ast.Node, t reflect.Type, path string) {
+	n = unwrap(n)
+	w.pos[path] = position{n.GetToken().Position.Line, n.GetToken().Position.Column}
+	if _, null := n.(*ast.NullNode); null {
+		return // an empty value decodes to the zero value
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(textUnmarshaler) {
+		if !isScalar(n) {
+			w.errorf(n.GetToken(), path, "want a single value, got %s", kindName(n))
+			return
+		}
+		v := reflect.New(t).Interface().(encoding.TextUnmarshaler)
+		if err := v.UnmarshalText([]byte(scalarText(n))); err != nil {
+			w.errorf(n.GetToken(), path, "%v", err)
+		}
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		w.walkStruct(n, t, path)
+	case reflect.Slice:
+		seq, ok := n.(*ast.SequenceNode)
+		if !ok {
+			w.errorf(n.GetToken(), path, "want a list, got %s", kindName(n))
+			return
+		}
+		for i, v := range seq.Values {
+			w.walk(v, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+	case reflect.Map:
+		ps, ok := pairs(n)
+		if !ok {
+			w.errorf(n.GetToken(), path, "want a mapping, got %s", kindName(n))
+			return
+		}
+		for _, p := range ps {
+			key := scalarText(p.Key)
+			w.pos[join(path, key)+"#key"] = position{p.Key.GetToken().Position.Line, p.Key.GetToken().Position.Column}
+			w.walk(p.Value, t.Elem(), join(path, key))
+		}
+	case reflect.Interface:
+		if !isScalar(n) {
+			w.errorf(n.GetToken(), path, "want a single value (string, number or true/false), got %s", kindName(n))
+		}
+	case reflect.String:
+		if !isScalar(n) {
+			w.errorf(n.GetToken(), path, "want text, got %s", kindName(n))
+		}
+	case reflect.Int, reflect.Int64, reflect.Uint64:
+		if _, ok := n.(*ast.IntegerNode); !ok {
+			w.errorf(n.GetToken(), path, "want an integer, got %s", kindName(n))
+		}
+	case reflect.Float64:
+		switch n.(type) {
+		case *ast.IntegerNode, *ast.FloatNode:
+		default:
+			w.errorf(n.GetToken(), path, "want a number, got %s", kindName(n))
+		}
+	case reflect.Bool:
+		if _, ok := n.(*ast.BoolNode); !ok {
+			w.errorf(n.GetToken(), path, "want true or false, got %s", kindName(n))
+		}
+	}
+}
+
+// yamlFields maps a struct's YAML keys to its fields.
+func yamlFields(t reflect.Type) map[string]reflect.StructField {
+	out := map[string]reflect.StructField{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = f
+	}
+	return out
+}
+
+func (w *walker) walkStruct(n ast.Node, t reflect.Type, path string) {
+	ps, ok := pairs(n)
+	if !ok {
+		w.errorf(n.GetToken(), path, "want a mapping of keys, got %s", kindName(n))
+		return
+	}
+	fields := yamlFields(t)
+	for _, p := range ps {
+		key := scalarText(p.Key)
+		w.pos[join(path, key)+"#key"] = position{p.Key.GetToken().Position.Line, p.Key.GetToken().Position.Column}
+		f, ok := fields[key]
+		if !ok {
+			w.errorf(p.Key.GetToken(), join(path, key), "unknown key %q%s", key, suggestKey(key, fields))
+			continue
+		}
+		w.walk(p.Value, f.Type, join(path, key))
+	}
+}
+
+// suggestKey names the closest valid key, or lists them when none is close.
+func suggestKey(key string, fields map[string]reflect.StructField) string {
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	if best, ok := suggest.Closest(key, names); ok {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return " (valid keys: " + strings.Join(names, ", ") + ")"
+}
