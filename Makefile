@@ -6,15 +6,16 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 FUZZTIME  ?= 15s
 BENCHTIME ?= 5x
 
-.PHONY: run test build bench fuzz mocks lint fmt clean
+.PHONY: run test build bench fuzz mocks schema lint fmt clean
 
 ## run: serve the sandbox on 127.0.0.1:8080 with embedded defaults
 run:
 	$(GO) run ./cmd/postbacksim serve
 
-## test: vet, formatting, mocks in sync, and every test with the race detector
+## test: vet, formatting, every test with the race detector, and the scenario library
 test: lint
 	$(GO) test -race -count=1 ./...
+	$(GO) run ./cmd/postbacksim run scenarios/
 
 ## lint: go vet and gofmt
 lint:
@@ -34,6 +35,10 @@ bench:
 fuzz:
 	$(GO) test ./mockocean -run '^$$' -fuzz '^FuzzActivate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mockimpact/macro -run '^$$' -fuzz '^FuzzTemplate$$' -fuzztime $(FUZZTIME)
+
+## schema: regenerate scenarios/scenario.schema.json from the Go types
+schema:
+	$(GO) test ./scenarios -run SchemaInSync -update
 
 ## mocks: regenerate the mockery mocks listed in .mockery.yaml
 mocks:

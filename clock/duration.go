@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -51,6 +52,16 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 		return typeErr
 	}
 	return nil
+}
+
+// UnmarshalYAML reads a duration string, or a bare number of seconds.
+func (d *Duration) UnmarshalYAML(b []byte) error {
+	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
+	if secs, err := strconv.ParseFloat(s, 64); err == nil && len(b) > 0 && b[0] != '"' && b[0] != '\'' {
+		*d = Duration(secs * float64(time.Second))
+		return nil
+	}
+	return d.UnmarshalText([]byte(s))
 }
 
 // ParseDuration parses a Go duration string; it also accepts "d" for days

@@ -24,16 +24,16 @@ type Postback struct {
 	// Event names the event type (fixtures.ImpactEvents).
 	Event string `json:"event" yaml:"event"`
 	// URL is the brand's endpoint, a URL template.
-	URL string `json:"url" yaml:"url"`
+	URL string `json:"url" yaml:"url" jsonschema:"required,minLength=1"`
 	// Method is GET (data appended as a query string) or POST (data in
 	// the body). Empty means POST.
-	Method string `json:"method,omitempty" yaml:"method,omitempty"`
+	Method string `json:"method,omitempty" yaml:"method,omitempty" jsonschema:"enum=GET,enum=POST,enum=get,enum=post"`
 	// Headers are custom headers; values are templates. They override
 	// the Content-Type the format sets.
 	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
 	// Format is json, form or none. Empty means json for POST and form
 	// for GET.
-	Format string `json:"format,omitempty" yaml:"format,omitempty"`
+	Format string `json:"format,omitempty" yaml:"format,omitempty" jsonschema:"enum=json,enum=form,enum=none"`
 	// Body is the data template; empty means the event's default payload
 	// (DefaultTemplate) in Format.
 	Body string `json:"body,omitempty" yaml:"body,omitempty"`

@@ -29,7 +29,7 @@ var Faults = []string{FaultTimeout, FaultReset, FaultRefused, FaultDNS, FaultSlo
 // Step is what a scripted receiver does for one attempt.
 type Step struct {
 	// Status is the HTTP status (default 200).
-	Status int `json:"status,omitempty" yaml:"status,omitempty"`
+	Status int `json:"status,omitempty" yaml:"status,omitempty" jsonschema:"minimum=100,maximum=599"`
 	// Body is the response body.
 	Body string `json:"body,omitempty" yaml:"body,omitempty"`
 	// Headers are response headers.
@@ -38,10 +38,11 @@ type Step struct {
 	// the attempt's timeout is a timeout.
 	Delay clock.Duration `json:"delay,omitempty" yaml:"delay,omitempty"`
 	// Fault replaces the answer: timeout, reset, refused, dns, slow_body.
-	Fault string `json:"fault,omitempty" yaml:"fault,omitempty"`
+	Fault string `json:"fault,omitempty" yaml:"fault,omitempty" jsonschema:"enum=timeout,enum=reset,enum=refused,enum=dns,enum=slow_body"`
 }
 
-// Validate checks the step's fields.
+// Validate checks the step's fields. Each error's text starts with the
+// name of the field at fault (fault, status, delay).
 func (s Step) Validate() error {
 	if s.Fault != "" {
 		ok := false

@@ -195,7 +195,11 @@ func checkReceived(im *scenarios.Impact, events []fixtures.Event, ds []mockimpac
 		}
 		for _, req := range reqs {
 			if msgs := matchRequest(want, req, events[k-1]); len(msgs) > 0 {
-				out = append(out, fmt.Sprintf("%s, attempt %d:\n  %s", label, req.Attempt.N, strings.Join(msgs, "\n  ")))
+				where := label
+				if want.Attempt == 0 {
+					where = fmt.Sprintf("%s, attempt %d", label, req.Attempt.N)
+				}
+				out = append(out, fmt.Sprintf("%s:\n  %s", where, strings.Join(msgs, "\n  ")))
 			}
 		}
 	}

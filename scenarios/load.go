@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 )
 
@@ -42,7 +43,7 @@ func Parse(file string, data []byte) (*Scenario, error) {
 		}
 		return nil, Errors{e}
 	}
-	w := &walker{file: file, pos: map[string]position{}}
+	w := &walker{file: file, pos: map[string]position{}, nodes: map[string]ast.Node{}, lines: strings.Split(string(data), "\n")}
 	w.walk(doc.Docs[0].Body, reflect.TypeFor[Scenario](), "")
 	if len(w.errs) > 0 {
 		return nil, w.errs

@@ -19,7 +19,7 @@ import (
 // Scenario is one scenario file. Exactly one of Impact and Ocean is set.
 type Scenario struct {
 	// Name says what the scenario shows; it names the test in reports.
-	Name string `yaml:"name" json:"name" jsonschema:"minLength=1"`
+	Name string `yaml:"name" json:"name" jsonschema:"required,minLength=1"`
 	// Description is free text.
 	Description string `yaml:"description,omitempty" json:"description,omitempty"`
 	// Impact scripts an impact.com postback delivery.
@@ -35,7 +35,7 @@ type Scenario struct {
 // configuration, a scripted receiver and what must happen.
 type Impact struct {
 	// Event is the event type, e.g. action_lifecycle.
-	Event string `yaml:"event" json:"event" jsonschema:"enum=action_lifecycle,enum=action_inquiry,enum=action_cleared,enum=tracking_value_request,enum=job_completed,enum=publisher_application"`
+	Event string `yaml:"event" json:"event" jsonschema:"required,enum=action_lifecycle,enum=action_inquiry,enum=action_cleared,enum=tracking_value_request,enum=job_completed,enum=publisher_application"`
 	// Seed generates the event payload (same seed, same payload); 0 means
 	// the default seed.
 	Seed int64 `yaml:"seed,omitempty" json:"seed,omitempty"`
@@ -44,12 +44,12 @@ type Impact struct {
 	Fire int `yaml:"fire,omitempty" json:"fire,omitempty" jsonschema:"minimum=1"`
 	// Postback is the brand's configuration. In its url, {receiver} stands
 	// for the receiver's base URL (the scripted receiver, or --target).
-	Postback mockimpact.Postback `yaml:"postback" json:"postback"`
+	Postback mockimpact.Postback `yaml:"postback" json:"postback" jsonschema:"required"`
 	// Receiver scripts the answers, one per attempt, the last repeating;
 	// empty means always 200.
 	Receiver []mockimpact.Step `yaml:"receiver,omitempty" json:"receiver,omitempty"`
 	// Expect is what must happen.
-	Expect ImpactExpect `yaml:"expect" json:"expect"`
+	Expect ImpactExpect `yaml:"expect" json:"expect" jsonschema:"required"`
 }
 
 // ImpactExpect states what must happen to every delivery; unset fields
@@ -104,7 +104,7 @@ type Ocean struct {
 	// DedupTTL is how long an outer_event_id is remembered (default 24h).
 	DedupTTL clock.Duration `yaml:"dedup_ttl,omitempty" json:"dedup_ttl,omitempty"`
 	// Steps run in order.
-	Steps []OceanStep `yaml:"steps" json:"steps" jsonschema:"minItems=1"`
+	Steps []OceanStep `yaml:"steps" json:"steps" jsonschema:"required,minItems=1"`
 }
 
 // OceanStep is one step: a request with its expected answer, a fault

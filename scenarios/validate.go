@@ -1,14 +1,19 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
+
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/internal/suggest"
 	"github.com/postbacksim/postbacksim/mockimpact"
+	"github.com/postbacksim/postbacksim/mockimpact/macro"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
@@ -25,6 +30,13 @@ type validator struct {
 // at reports an error at path's position (or its nearest known parent's).
 func (v *validator) at(path, format string, a ...any) {
 	e := &Error{File: v.file, Path: path, Msg: fmt.Sprintf(format, a...)}
+	if _, scalar := v.nodes[path]; !scalar {
+		if pos, ok := v.pos[path+"#key"]; ok { // a block is best pointed at by its key
+			e.Line, e.Col = pos.line, pos.col
+			v.errs = append(v.errs, e)
+			return
+		}
+	}
 	for p := path; ; {
 		if pos, ok := v.pos[p]; ok {
 			e.Line, e.Col = pos.line, pos.col
@@ -100,17 +112,15 @@ func (v *validator) impact(im *Impact) {
 		im.Fire = 1
 	}
 	probe := im.Postback
-	probe.URL = strings.ReplaceAll(probe.URL, ReceiverPlaceholder, ScriptedReceiverURL)
+	// A stand-in as long as the placeholder keeps template columns true.
+	probe.URL = strings.ReplaceAll(probe.URL, ReceiverPlaceholder, "http://r.x")
 	if _, err := mockimpact.Compile(probe); err != nil {
-		field := "postback"
-		if ce, ok := err.(*mockimpact.ConfigError); ok {
-			field = "postback." + ce.Field
-		}
-		v.at(p+"."+field, "%v", strings.TrimPrefix(err.Error(), "postback: "))
+		v.postbackError(p+".postback", err)
 	}
 	for i, st := range im.Receiver {
 		if err := st.Validate(); err != nil {
-			v.at(fmt.Sprintf("%s.receiver[%d]", p, i), "%v", err)
+			field, _, _ := strings.Cut(err.Error(), " ") // Validate's errors start with the field's name
+			v.at(fmt.Sprintf("%s.receiver[%d].%s", p, i, field), "%v", err)
 		}
 		if st.Fault != "" && (st.Status != 0 || st.Body != "") {
 			v.at(fmt.Sprintf("%s.receiver[%d]", p, i), "fault %q sends no answer: drop status and body", st.Fault)
@@ -198,6 +208,60 @@ func (v *validator) impactExpect(im *Impact) {
 			v.at(path+".method", "%q: impact sends GET or POST", r.Method)
 		}
 	}
+}
+
+// postbackError reports a configuration error; a template error is put
+// at its own line and column in the file when the template can be traced.
+func (v *validator) postbackError(path string, err error) {
+	var ce *mockimpact.ConfigError
+	if !errors.As(err, &ce) {
+		v.at(path, "%v", err)
+		return
+	}
+	field := path + "." + ce.Field
+	var me *macro.Error
+	if errors.As(ce.Err, &me) {
+		if name, ok := strings.CutPrefix(me.Template, "header "); ok {
+			field = path + ".headers." + name
+		}
+		if line, col, ok := v.templatePos(field, me.Pos.Line, me.Pos.Col); ok {
+			v.errs = append(v.errs, &Error{File: v.file, Line: line, Col: col, Path: field, Msg: me.Msg})
+			return
+		}
+		v.at(field, "%s (at %s in the template)", me.Msg, me.Pos)
+		return
+	}
+	v.at(field, "%v", ce.Err)
+}
+
+// templatePos maps a position in a template to the file: for a one-line
+// scalar (plain or quoted without escapes before the column) and for a
+// literal block (|).
+func (v *validator) templatePos(path string, tline, tcol int) (int, int, bool) {
+	switch n := v.nodes[path].(type) {
+	case *ast.StringNode:
+		tk := n.GetToken()
+		if tline != 1 || strings.Contains(n.Value, "\n") {
+			return 0, 0, false
+		}
+		col := tk.Position.Column + tcol - 1
+		if tk.Type == token.DoubleQuoteType || tk.Type == token.SingleQuoteType {
+			col++
+			if strings.ContainsAny(n.Value[:min(tcol, len(n.Value))], "\\'") {
+				return 0, 0, false // escapes shift columns
+			}
+		}
+		return tk.Position.Line, col, true
+	case *ast.LiteralNode:
+		first := n.Start.Position.Line + 1 // content starts below the | indicator
+		line := first + tline - 1
+		if first-1 >= len(v.lines) || line-1 >= len(v.lines) {
+			return 0, 0, false
+		}
+		indent := len(v.lines[first-1]) - len(strings.TrimLeft(v.lines[first-1], " "))
+		return line, indent + tcol, true
+	}
+	return 0, 0, false
 }
 
 // deliveryOutcomeOf is how a delivery whose last attempt had outcome o,

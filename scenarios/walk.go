@@ -22,9 +22,11 @@ type position struct{ line, col int }
 // matchers) that do not parse, each at its line and column. It indexes
 // every path's position for the semantic checks that follow.
 type walker struct {
-	file string
-	errs Errors
-	pos  map[string]position
+	file  string
+	lines []string // the source, for mapping template positions
+	errs  Errors
+	pos   map[string]position
+	nodes map[string]ast.Node // scalar nodes by path
 }
 
 func (w *walker) errorf(tk *token.Token, path, format string, a ...any) {
@@ -35,7 +37,22 @@ func (w *walker) errorf(tk *token.Token, path, format string, a ...any) {
 	w.errs = append(w.errs, e)
 }
 
-var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+var (
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+	yamlUnmarshaler = reflect.TypeFor[interface{ UnmarshalYAML([]byte) error }]()
+)
+
+// nodePos is where an error about node belongs: a mapping's first key
+// (goccy's own token for a block mapping is its first ':'), else the
+// node's token.
+func nodePos(n ast.Node) position {
+	if ps, ok := pairs(n); ok && len(ps) > 0 {
+		tk := ps[0].Key.GetToken()
+		return position{tk.Position.Line, tk.Position.Column}
+	}
+	tk := n.GetToken()
+	return position{tk.Position.Line, tk.Position.Column}
+}
 
 func join(path, key string) string {
 	if path == "" {
@@ -103,20 +120,28 @@ func isScalar(n ast.Node) bool {
 
 func (w *walker) walk(n ast.Node, t reflect.Type, path string) {
 	n = unwrap(n)
-	w.pos[path] = position{n.GetToken().Position.Line, n.GetToken().Position.Column}
+	w.pos[path] = nodePos(n)
+	if isScalar(n) {
+		w.nodes[path] = n
+	}
 	if _, null := n.(*ast.NullNode); null {
 		return // an empty value decodes to the zero value
 	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if reflect.PointerTo(t).Implements(textUnmarshaler) {
+	if pt := reflect.PointerTo(t); pt.Implements(yamlUnmarshaler) || pt.Implements(textUnmarshaler) {
 		if !isScalar(n) {
 			w.errorf(n.GetToken(), path, "want a single value, got %s", kindName(n))
 			return
 		}
-		v := reflect.New(t).Interface().(encoding.TextUnmarshaler)
-		if err := v.UnmarshalText([]byte(scalarText(n))); err != nil {
+		var err error
+		if u, ok := reflect.New(t).Interface().(interface{ UnmarshalYAML([]byte) error }); ok {
+			err = u.UnmarshalYAML([]byte(n.String()))
+		} else {
+			err = reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(scalarText(n)))
+		}
+		if err != nil {
 			w.errorf(n.GetToken(), path, "%v", err)
 		}
 		return

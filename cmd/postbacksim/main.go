@@ -8,6 +8,7 @@
 //	postbacksim impact simulate      run one delivery through the retry schedule
 //	postbacksim run PATH...          run scenario files
 //	postbacksim validate PATH...     check scenario files
+//	postbacksim schema               print the scenario JSON Schema
 //	postbacksim version              print the version
 //
 // Run `postbacksim COMMAND --help` for a command's flags.
@@ -20,6 +21,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/postbacksim/postbacksim/scenarios"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -44,6 +47,14 @@ func commands() []command {
 		{"impact", "impact.com tools: events, render, simulate", runImpact},
 		{"run", "run scenario files on the virtual clock (text, json or junit report)", runRun},
 		{"validate", "check scenario files; exit 2 if any is invalid", runValidate},
+		{"schema", "print the JSON Schema of scenario files (for editor completion)", func(_ context.Context, args []string, stdout, stderr io.Writer) int {
+			fs := newFlagSet("schema", "schema > scenario.schema.json", stderr)
+			if code, ok := parseFlags(fs, args, false); !ok {
+				return code
+			}
+			_, _ = stdout.Write(scenarios.SchemaJSON)
+			return exitOK
+		}},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "postbacksim", version)
 			return exitOK

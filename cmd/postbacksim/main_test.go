@@ -79,6 +79,15 @@ func TestUsageAndBadInput(t *testing.T) {
 		{[]string{"impact", "simulate", "--responses", "dns"}, exitOK, "outcome: dns_failure after 1 attempt(s)", ""},
 		{[]string{"impact", "simulate", "--url", "htp:/x/{ActionId}", "--responses", "200"}, exitOK, "outcome: invalid_url after 1 attempt(s)", ""},
 		{[]string{"serve", "--time-scale", "0"}, exitUsage, "", "--time-scale: 0: want a positive number"},
+		{[]string{"run"}, exitUsage, "", "name at least one scenario file or folder"},
+		{[]string{"schema"}, exitOK, `"title": "postbacksim scenario"`, ""},
+		{[]string{"run", "../../scenarios"}, exitOK, "passed, 0 failed", ""},
+		{[]string{"run", "../../runner/testdata/mixed"}, exitFail, "2 passed, 2 failed", ""},
+		{[]string{"run", "../../runner/testdata/invalid"}, exitUsage, `unknown key "recever" (did you mean "receiver"?)`, ""},
+		{[]string{"run", "--format", "tap", "x"}, exitUsage, "", `--format: "tap" is not text, json or junit`},
+		{[]string{"run", "nowhere"}, exitUsage, "", "nowhere"},
+		{[]string{"validate", "../../scenarios"}, exitOK, "ok  ../../scenarios/impact/min-delay.yaml", ""},
+		{[]string{"validate", "../../scenarios/testdata/broken/unknown-key.yaml"}, exitUsage, "", "unknown-key.yaml:5:3: impact.recever: unknown key"},
 	}
 	for _, c := range cases {
 		code, out, errs := runCLI(c.args...)
@@ -150,6 +159,18 @@ func TestSimulateLive(t *testing.T) {
 	}
 	if off := sim.Attempts[1].OffsetSeconds; off < 15 || off > 20 {
 		t.Fatalf("second attempt at %vs (scaled), want ≈15s", off)
+	}
+}
+
+func TestRunWritesJUnitToFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "report.xml")
+	code, stdout, stderr := runCLI("run", "--format", "junit", "--out", out, "../../runner/testdata/mixed")
+	b, err := os.ReadFile(out)
+	if code != exitFail || err != nil || !strings.Contains(string(b), `<testsuites tests="4" failures="2" errors="0">`) {
+		t.Fatalf("exit %d, %v\n%s\n%s%s", code, err, b, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "2 passed, 2 failed, 0 invalid: report in ") {
+		t.Fatalf("stdout %q", stdout)
 	}
 }
 

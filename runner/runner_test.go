@@ -1,0 +1,165 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func run(t *testing.T, paths ...string) Report {
+	t.Helper()
+	rep, err := RunPaths(context.Background(), paths, Options{Parallel: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func TestExitCodes(t *testing.T) {
+	for _, c := range []struct {
+		path string
+		code int
+	}{
+		{"testdata/mixed/pass-impact.yaml", 0},
+		{"testdata/mixed", 1},
+		{"testdata/invalid", 2},
+	} {
+		if got := run(t, c.path).ExitCode(); got != c.code {
+			t.Errorf("%s: exit %d, want %d", c.path, got, c.code)
+		}
+	}
+	if _, err := RunPaths(context.Background(), []string{"testdata/none"}, Options{}); err == nil {
+		t.Error("a missing path is not an error")
+	}
+}
+
+// TestFailuresAreExplained: a failing scenario says what differs, with a
+// go-cmp diff, and shows the timeline.
+func TestFailuresAreExplained(t *testing.T) {
+	rep := run(t, "testdata/mixed")
+	if rep.Passed != 2 || rep.Failed != 2 || rep.Invalid != 0 {
+		t.Fatalf("%+v", rep)
+	}
+	var text bytes.Buffer
+	rep.WriteText(&text)
+	out := text.String()
+	for _, want := range []string{
+		"FAIL    testdata/mixed/fail-impact.yaml",
+		"delivery offsets (-want +got):",
+		`"20s",`,
+		`"15s",`,
+		`query aid: want "ACT-NOT-THIS-ONE", got "ACT-`,
+		"#2  +15s  delivered",
+		"FAIL    testdata/mixed/fail-ocean.yaml",
+		"code: want 0, got 40002",
+		"PASS    testdata/mixed/pass-ocean.yaml",
+		"2 passed, 2 failed\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestJUnitParsesBack(t *testing.T) {
+	rep := run(t, "testdata/mixed", "testdata/invalid")
+	var buf bytes.Buffer
+	if err := rep.WriteJUnit(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Errors   int `xml:"errors,attr"`
+		Suite    struct {
+			Cases []struct {
+				Name      string `xml:"name,attr"`
+				Classname string `xml:"classname,attr"`
+				Failure   *struct {
+					Message string `xml:"message,attr"`
+					Text    string `xml:",chardata"`
+				} `xml:"failure"`
+				Error *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"error"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("JUnit does not parse: %v\n%s", err, buf.String())
+	}
+	if doc.Tests != 6 || doc.Failures != 2 || doc.Errors != 1 || len(doc.Suite.Cases) != 6 {
+		t.Fatalf("counts %d/%d/%d, %d cases", doc.Tests, doc.Failures, doc.Errors, len(doc.Suite.Cases))
+	}
+	failures, errs := 0, 0
+	for _, c := range doc.Suite.Cases {
+		if c.Failure != nil {
+			failures++
+			if c.Failure.Message == "" || !strings.Contains(c.Failure.Text, "timeline") {
+				t.Errorf("failure of %s: %+v", c.Classname, c.Failure)
+			}
+		}
+		if c.Error != nil {
+			errs++
+			if !strings.Contains(c.Error.Message, `unknown key "recever"`) {
+				t.Errorf("error message %q", c.Error.Message)
+			}
+		}
+	}
+	if failures != 2 || errs != 1 {
+		t.Fatalf("%d failures, %d errors", failures, errs)
+	}
+}
+
+// TestDeterministic: the same files give byte-identical reports, however
+// many run in parallel.
+func TestDeterministic(t *testing.T) {
+	render := func(parallel int) string {
+		rep, err := RunPaths(context.Background(), []string{"../scenarios", "testdata/mixed"}, Options{Parallel: parallel})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		rep.WriteText(&b)
+		rep.WriteJSON(&b)
+		rep.WriteJUnit(&b)
+		return b.String()
+	}
+	a, b := render(1), render(8)
+	if a != b {
+		t.Fatal("two runs of the same files gave different reports")
+	}
+}
+
+// TestLiveTarget sends a scenario's delivery to a real receiver on
+// loopback and checks how impact classifies its answers.
+func TestLiveTarget(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/pb" || r.URL.Query().Get("aid") == "" {
+			w.WriteHeader(404)
+			return
+		}
+		if hits.Add(1) == 1 {
+			w.WriteHeader(502)
+			return
+		}
+		w.Write([]byte("OK"))
+	}))
+	defer srv.Close()
+	rep, err := RunPaths(context.Background(), []string{"testdata/live"}, Options{Target: srv.URL, TimeScale: 1000, LiveTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Passed != 1 || hits.Load() != 2 {
+		var b bytes.Buffer
+		rep.WriteText(&b)
+		t.Fatalf("%d hits:\n%s", hits.Load(), b.String())
+	}
+}
