@@ -1,9 +1,12 @@
 package mockocean
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -48,6 +51,13 @@ func (s *Server) adminRoutes(r *mux.Router) {
 		s.ResetDedup()
 		w.WriteHeader(http.StatusNoContent)
 	}).Methods(http.MethodDelete)
+	r.HandleFunc("/clicks", s.postClicks).Methods(http.MethodPost)
+	r.HandleFunc("/clicks", func(w http.ResponseWriter, _ *http.Request) {
+		httpjson.Write(w, http.StatusOK, map[string]any{"clicks": s.Clicks()})
+	}).Methods(http.MethodGet)
+	r.HandleFunc("/monitor-macros", func(w http.ResponseWriter, _ *http.Request) {
+		httpjson.Write(w, http.StatusOK, map[string]any{"macros": MonitorMacros})
+	}).Methods(http.MethodGet)
 	r.HandleFunc("/catalog", func(w http.ResponseWriter, _ *http.Request) {
 		httpjson.Write(w, http.StatusOK, map[string]any{"catalog": Catalog, "event_types": EventTypes, "params": Params})
 	}).Methods(http.MethodGet)
@@ -156,4 +166,46 @@ func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpjson.Write(w, http.StatusCreated, added)
+}
+
+// MaxAdminClicks bounds one POST /_admin/ocean/clicks.
+const MaxAdminClicks = 10_000
+
+// adminClickTimeout bounds one POST /_admin/ocean/clicks in real time.
+const adminClickTimeout = 2 * time.Minute
+
+func (s *Server) postClicks(w http.ResponseWriter, r *http.Request) {
+	body, err := httpjson.ReadBody(w, r, maxAdminBody)
+	if err != nil {
+		httpjson.Error(w, http.StatusRequestEntityTooLarge, "clicks: "+err.Error())
+		return
+	}
+	var o ClickOptions
+	if err := httpjson.Unmarshal(body, &o); err != nil {
+		httpjson.Error(w, http.StatusBadRequest, "clicks: "+httpjson.Describe(err))
+		return
+	}
+	if o.Count > MaxAdminClicks {
+		httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("clicks: field count: %d is over %d per request", o.Count, MaxAdminClicks))
+		return
+	}
+	if o.CallbackBase == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		o.CallbackBase = scheme + "://" + r.Host + strings.TrimSuffix(r.URL.Path, AdminPrefix+"/clicks")
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), adminClickTimeout)
+	defer cancel()
+	rep, err := s.SendClicks(ctx, o)
+	if err != nil && rep.Sent == 0 {
+		httpjson.Error(w, http.StatusBadRequest, "clicks: "+err.Error())
+		return
+	}
+	out := map[string]any{"report": rep, "summary": rep.String()}
+	if err != nil {
+		out["error"] = err.Error()
+	}
+	httpjson.Write(w, http.StatusOK, out)
 }

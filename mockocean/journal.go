@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/postbacksim/postbacksim/internal/ring"
 )
 
 // Request is one journal entry: a request to /track/activate/ and the
@@ -41,6 +43,9 @@ type Request struct {
 	// Conversion is the parsed request when every field check passed
 	// (code 0, and also 40004 and 40011).
 	Conversion *Conversion `json:"conversion,omitempty"`
+	// Attribution matches the conversion to the click whose callback it
+	// carries.
+	Attribution *Attribution `json:"attribution,omitempty"`
 }
 
 // IgnoreVolatile is a go-cmp option that ignores the fields of Request
@@ -52,17 +57,13 @@ var IgnoreVolatile cmp.Option = cmpopts.IgnoreFields(Request{}, "Seq", "Time", "
 // evicted first). It is safe for concurrent use.
 type journal struct {
 	mu       sync.Mutex
-	capacity int       // 0: unbounded
-	buf      []Request // ring when capacity > 0
-	head     int
-	n        int
-	received uint64 // since reset, evicted ones included
-	evicted  uint64
+	buf      *ring.Buffer[Request]
+	received uint64        // since reset, evicted ones included
 	changed  chan struct{} // closed and replaced on every append
 }
 
 func newJournal(capacity int) *journal {
-	return &journal{capacity: capacity, changed: make(chan struct{})}
+	return &journal{buf: ring.New[Request](capacity), changed: make(chan struct{})}
 }
 
 // add stores r, numbering it, and wakes waiters.
@@ -70,22 +71,7 @@ func (j *journal) add(r Request) {
 	j.mu.Lock()
 	j.received++
 	r.Seq = j.received
-	switch {
-	case j.capacity <= 0:
-		j.buf = append(j.buf, r)
-		j.n++
-	case j.n < j.capacity:
-		if len(j.buf) < j.capacity {
-			j.buf = append(j.buf, r)
-		} else {
-			j.buf[(j.head+j.n)%j.capacity] = r
-		}
-		j.n++
-	default:
-		j.buf[j.head] = r
-		j.head = (j.head + 1) % j.capacity
-		j.evicted++
-	}
+	j.buf.Add(r)
 	close(j.changed)
 	j.changed = make(chan struct{})
 	j.mu.Unlock()
@@ -96,14 +82,7 @@ func (j *journal) add(r Request) {
 func (j *journal) snapshot(keep func(*Request) bool) []Request {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	out := make([]Request, 0, j.n)
-	for i := 0; i < j.n; i++ {
-		r := &j.buf[(j.head+i)%len(j.buf)]
-		if keep == nil || keep(r) {
-			out = append(out, *r)
-		}
-	}
-	return out
+	return j.buf.Slice(keep)
 }
 
 // wait blocks until at least n requests have been received since the last
@@ -135,12 +114,13 @@ type JournalStats struct {
 func (j *journal) stats() JournalStats {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return JournalStats{Stored: j.n, Received: j.received, Evicted: j.evicted, Capacity: j.capacity}
+	return JournalStats{Stored: j.buf.Len(), Received: j.received, Evicted: j.buf.Evicted(), Capacity: j.buf.Capacity}
 }
 
 func (j *journal) reset() {
 	j.mu.Lock()
-	j.buf, j.head, j.n, j.received, j.evicted = nil, 0, 0, 0, 0
+	j.buf.Reset()
+	j.received = 0
 	close(j.changed)
 	j.changed = make(chan struct{})
 	j.mu.Unlock()

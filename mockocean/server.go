@@ -10,6 +10,7 @@ import (
 
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/internal/httpjson"
+	"github.com/postbacksim/postbacksim/internal/ring"
 )
 
 // Config configures a Server. The zero value is the default mode with the
@@ -19,8 +20,12 @@ type Config struct {
 	Strict bool
 	// StrictAttribution answers 40011 for callbacks Verifier does not know.
 	StrictAttribution bool
-	// Verifier recognises callbacks issued by the emulator; nil: none.
+	// Verifier recognises callbacks for strict attribution; nil means the
+	// emulator's own Issuer.
 	Verifier CallbackVerifier
+	// CallbackKey signs the callbacks issued with clicks; empty means a
+	// random key (callbacks then verify only on this server).
+	CallbackKey []byte
 
 	// Clock stamps the journal, ages dedup entries and times injected
 	// delays; nil means the wall clock.
@@ -59,6 +64,8 @@ type Server struct {
 	dedup   *dedup
 	faults  faultSet
 	router  *mux.Router
+	issuer  *Issuer
+	clicks  clickJournal
 }
 
 // New returns a Server configured by cfg.
@@ -81,6 +88,11 @@ func New(cfg Config) *Server {
 		clock:   cfg.Clock,
 		journal: newJournal(cfg.JournalCapacity),
 		dedup:   newDedup(cfg.DedupCapacity, cfg.DedupTTL),
+		issuer:  NewIssuer(cfg.CallbackKey),
+		clicks:  clickJournal{buf: ring.Buffer[SentClick]{Capacity: cfg.JournalCapacity}},
+	}
+	if s.mode.Verifier == nil {
+		s.mode.Verifier = s.issuer
 	}
 	s.router = s.routes()
 	return s
@@ -157,6 +169,9 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Status, rec.Code, rec.Msg, rec.Detail = http.StatusOK, v.Code, v.Msg, v.Detail
 	rec.Warnings, rec.Conversion = v.Warnings, v.Conversion
+	if v.Conversion != nil {
+		rec.Attribution = s.attribute(v.Conversion, now)
+	}
 	s.record(r.Context(), rec)
 	w.Header()["Content-Type"] = jsonContentType
 	_, _ = w.Write(answerBody(v.Code, v.Msg))
@@ -171,6 +186,9 @@ func (s *Server) record(ctx context.Context, r Request) {
 		s.cfg.OnRequest(ctx, r)
 	}
 }
+
+// Issuer returns the server's callback issuer.
+func (s *Server) Issuer() *Issuer { return s.issuer }
 
 // Requests returns the journal, oldest first.
 func (s *Server) Requests() []Request { return s.journal.snapshot(nil) }

@@ -68,6 +68,7 @@ func TestQuickStart(t *testing.T) {
 			Callback: "abc", CallbackParam: "callback", IMEI: "0c2bd03c39f19845bf54ea0abafae70e",
 			EventType: 2, EventName: "付费", Source: "中文",
 		},
+		Attribution: &mockocean.Attribution{Reason: "unattributed: the callback was not issued by this emulator"},
 	}}
 	if diff := cmp.Diff(want, srv.Requests(), mockocean.IgnoreVolatile); diff != "" {
 		t.Fatalf("journal (-want +got):\n%s", diff)

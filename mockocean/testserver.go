@@ -1,6 +1,7 @@
 package mockocean
 
 import (
+	"context"
 	"net/http/httptest"
 	"testing"
 )
@@ -44,6 +45,15 @@ func NewTestServer(t testing.TB, opts ...Option) *TestServer {
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return &TestServer{Server: srv, URL: hs.URL, ActivateURL: hs.URL + ActivatePath, http: hs}
+}
+
+// SendClicks sends clicks as Server.SendClicks does, with this server's
+// URL as the callback base.
+func (ts *TestServer) SendClicks(ctx context.Context, o ClickOptions) (ClickReport, error) {
+	if o.CallbackBase == "" {
+		o.CallbackBase = ts.URL
+	}
+	return ts.Server.SendClicks(ctx, o)
 }
 
 // Close shuts the listener down early; t.Cleanup would do it anyway.

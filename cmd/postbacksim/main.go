@@ -43,7 +43,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "serve the emulators over HTTP (Ocean Engine /track/activate/, admin, health)", runServe},
-		{"ocean", "Ocean Engine tools: catalog, event-types", runOcean},
+		{"ocean", "Ocean Engine tools: catalog, event-types, macros, clicks", runOcean},
 		{"impact", "impact.com tools: events, render, simulate", runImpact},
 		{"run", "run scenario files on the virtual clock (text, json or junit report)", runRun},
 		{"validate", "check scenario files; exit 2 if any is invalid", runValidate},

@@ -28,6 +28,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	dedupTTL := fs.Duration("dedup-ttl", mockocean.DefaultDedupTTL, "Ocean: how long an outer_event_id is remembered")
 	journalCap := fs.Int("journal-capacity", defaultJournalCapacity, "requests kept in each journal (oldest evicted first; 0 = unbounded)")
 	maxBody := fs.Int64("max-body", mockocean.DefaultMaxBodyBytes, "largest request body in bytes; larger ones get HTTP 413")
+	callbackKey := fs.String("callback-key", "", "Ocean: `HEX` key signing click callbacks (default: random); share it with 'ocean clicks'")
+	strictAttribution := fs.Bool("strict-attribution", false, "Ocean: answer 40011 to callbacks this sandbox did not issue")
 	timeScale := fs.Float64("time-scale", 1, "impact: run the retry schedule `K` times faster than real time (3600: an hour a second)")
 	shutdownGrace := fs.Duration("shutdown-grace", 10*time.Second, "how long in-flight requests may finish after SIGTERM/SIGINT")
 	if code, ok := parseFlags(fs, args, false); !ok {
@@ -50,6 +52,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return exitUsage
 		}
 	}
+	key, err := parseKey(*callbackKey)
+	if err != nil {
+		fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
+		return exitUsage
+	}
 	if *timeScale <= 0 {
 		fmt.Fprintf(stderr, "postbacksim serve: --time-scale: %v: want a positive number\n", *timeScale)
 		return exitUsage
@@ -64,7 +71,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 				"outcome", a.Outcome, "status", a.Status, "error", a.Error, "retry", a.Retry)
 		}},
 		Ocean: mockocean.Config{
-			Strict: *strict, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
+			Strict: *strict, StrictAttribution: *strictAttribution, CallbackKey: key, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
 			JournalCapacity: *journalCap, MaxBodyBytes: *maxBody,
 		},
 	})

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/mockocean"
+)
+
+// parseKey reads a hex callback key; empty means random.
+func parseKey(s string) ([]byte, error) {
+	if s == "" {
+		return nil, nil
+	}
+	k, err := hex.DecodeString(s)
+	if err != nil || len(k) < 16 {
+		return nil, fmt.Errorf("--callback-key: want at least 16 bytes as hex (32+ hex digits)")
+	}
+	return k, nil
+}
+
+func runOceanClicks(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("ocean clicks", "ocean clicks --monitor-url URL [flags]", stderr)
+	monitor := fs.String("monitor-url", "", "your monitoring `URL`, with macros: https://adv.example/m?cb=__CALLBACK_PARAM__&idfa=__IDFA__")
+	count := fs.Int("count", 10, "clicks to send")
+	rate := fs.Float64("rate", 10, "clicks per second (0: as fast as answers come)")
+	seed := fs.Int64("seed", fixtures.DefaultSeed, "seed of the generated clicks")
+	impressions := fs.Bool("impressions", false, "send impressions instead of clicks")
+	key := fs.String("callback-key", "", "`HEX` key signing the callbacks; give 'serve' the same key so it attributes the conversions (default: random)")
+	base := fs.String("callback-base", "http://127.0.0.1:8080", "the sandbox's base `URL`, for __CALLBACK_URL__")
+	timeout := fs.Duration("timeout", 5*time.Minute, "stop after this long")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if code, ok := parseFlags(fs, args, false); !ok {
+		return code
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "postbacksim ocean clicks: "+format+"\n", a...)
+		return exitUsage
+	}
+	if *monitor == "" {
+		return fail("--monitor-url is required")
+	}
+	k, err := parseKey(*key)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if k == nil {
+		fmt.Fprintln(stderr, "note: callbacks are signed with a random key; start 'postbacksim serve --callback-key HEX' and pass the same --callback-key here to have conversions attributed")
+	}
+	srv := mockocean.New(mockocean.Config{CallbackKey: k})
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	step := max(1, *count/20)
+	rep, err := srv.SendClicks(ctx, mockocean.ClickOptions{
+		MonitorURL: *monitor, Count: *count, Rate: *rate, Seed: *seed, Impressions: *impressions, CallbackBase: *base,
+		Progress: func(sent, total int) {
+			if sent%step == 0 || sent == total {
+				fmt.Fprintf(stderr, "\rsending: %d/%d", sent, total)
+				if sent == total {
+					fmt.Fprintln(stderr)
+				}
+			}
+		},
+	})
+	if err != nil && rep.Sent == 0 {
+		return fail("%v", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(map[string]any{"report": rep, "clicks": srv.Clicks()})
+	} else {
+		fmt.Fprintln(stdout, rep.String())
+		for _, c := range srv.Clicks() {
+			if c.Error != "" {
+				fmt.Fprintf(stdout, "first failure: %s\n", c.Error)
+				break
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "\npostbacksim ocean clicks: %v\n", err)
+		return exitFail
+	}
+	if rep.Failed > 0 {
+		return exitFail
+	}
+	return exitOK
+}
