@@ -6,7 +6,9 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 FUZZTIME  ?= 15s
 BENCHTIME ?= 5x
 
-.PHONY: run test build bench fuzz mocks schema lint fmt clean
+IMAGE     ?= postbacksim
+
+.PHONY: run test test-image build docker bench fuzz mocks schema lint fmt clean
 
 ## run: serve the sandbox on 127.0.0.1:8080 with embedded defaults
 run:
@@ -26,6 +28,14 @@ lint:
 ## build: a static binary in bin/
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/postbacksim
+
+## docker: the static binary, then the image (FROM scratch: nothing to pull)
+docker: build
+	docker build -t $(IMAGE) .
+
+## test-image: build the image, run it with --network host, and check both emulators answer
+test-image:
+	bash .ci/image-test.sh
 
 ## bench: the benchmarks (loopback load, handler, dedup memory)
 bench:

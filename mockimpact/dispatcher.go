@@ -266,7 +266,7 @@ func (d *Dispatcher) finish(dl *delivery, a Attempt, x exchange, latency time.Du
 		a.Next = &next
 		d.scheduleLocked(dl, next, now)
 	default:
-		dl.Outcome = deliveryOutcome(a.Outcome)
+		dl.Outcome = EndOf(a.Outcome, a.N)
 		dl.timer = nil
 		d.pending--
 	}
@@ -278,20 +278,6 @@ func (d *Dispatcher) finish(dl *delivery, a Attempt, x exchange, latency time.Du
 	if d.onAttempt != nil {
 		d.onAttempt(a)
 	}
-}
-
-func deliveryOutcome(o Outcome) DeliveryOutcome {
-	switch o {
-	case OutcomeDelivered:
-		return DeliveryDelivered
-	case OutcomeUnconfirmed:
-		return DeliveryUnconfirmed
-	case OutcomeInvalidURL:
-		return DeliveryInvalidURL
-	case OutcomeDNSFailure:
-		return DeliveryDNSFailure
-	}
-	return DeliveryExhausted
 }
 
 func excerpt(b []byte) string {

@@ -62,3 +62,22 @@ const (
 	DeliveryExhausted   DeliveryOutcome = "exhausted"
 	DeliveryCancelled   DeliveryOutcome = "cancelled"
 )
+
+// EndOf is how a delivery ends when attempt number n (from 1) has
+// outcome o: DeliveryPending when another attempt follows.
+func EndOf(o Outcome, n int) DeliveryOutcome {
+	switch o {
+	case OutcomeDelivered:
+		return DeliveryDelivered
+	case OutcomeUnconfirmed:
+		return DeliveryUnconfirmed
+	case OutcomeInvalidURL:
+		return DeliveryInvalidURL
+	case OutcomeDNSFailure:
+		return DeliveryDNSFailure
+	}
+	if n >= MaxAttempts {
+		return DeliveryExhausted
+	}
+	return DeliveryPending
+}

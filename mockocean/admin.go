@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -194,7 +195,11 @@ func (s *Server) postClicks(w http.ResponseWriter, r *http.Request) {
 		if r.TLS != nil {
 			scheme = "https"
 		}
-		o.CallbackBase = scheme + "://" + r.Host + strings.TrimSuffix(r.URL.Path, AdminPrefix+"/clicks")
+		path := r.URL.Path // the request URI keeps any prefix a router stripped (/ns/NAME)
+		if u, err := url.ParseRequestURI(r.RequestURI); err == nil {
+			path = u.Path
+		}
+		o.CallbackBase = scheme + "://" + r.Host + strings.TrimSuffix(path, AdminPrefix+"/clicks")
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), adminClickTimeout)
 	defer cancel()

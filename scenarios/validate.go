@@ -183,8 +183,8 @@ func (v *validator) impactExpect(im *Impact) {
 	}
 	if len(e.Outcomes) > 0 && e.Outcome != "" {
 		last := mockimpact.Outcome(e.Outcomes[len(e.Outcomes)-1])
-		want := string(deliveryOutcomeOf(last, len(e.Outcomes)))
-		if want != "" && want != e.Outcome {
+		want := mockimpact.EndOf(last, len(e.Outcomes))
+		if want != mockimpact.DeliveryPending && string(want) != e.Outcome {
 			v.at(p+".outcome", "%q contradicts outcomes, whose last attempt (%s) ends the delivery as %q", e.Outcome, last, want)
 		}
 	}
@@ -262,25 +262,6 @@ func (v *validator) templatePos(path string, tline, tcol int) (int, int, bool) {
 		return line, indent + tcol, true
 	}
 	return 0, 0, false
-}
-
-// deliveryOutcomeOf is how a delivery whose last attempt had outcome o,
-// after n attempts, ends ("" when it would not have ended).
-func deliveryOutcomeOf(o mockimpact.Outcome, n int) mockimpact.DeliveryOutcome {
-	switch o {
-	case mockimpact.OutcomeDelivered:
-		return mockimpact.DeliveryDelivered
-	case mockimpact.OutcomeUnconfirmed:
-		return mockimpact.DeliveryUnconfirmed
-	case mockimpact.OutcomeInvalidURL:
-		return mockimpact.DeliveryInvalidURL
-	case mockimpact.OutcomeDNSFailure:
-		return mockimpact.DeliveryDNSFailure
-	}
-	if n == mockimpact.MaxAttempts {
-		return mockimpact.DeliveryExhausted
-	}
-	return ""
 }
 
 var encodings = []string{"query", "form", "json"}

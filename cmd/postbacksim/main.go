@@ -22,6 +22,10 @@ import (
 	"os/signal"
 	"syscall"
 
+	// Mozilla's root certificates, used when the system has none (the
+	// FROM scratch image), so live postbacks reach https receivers.
+	_ "golang.org/x/crypto/x509roots/fallback"
+
 	"github.com/postbacksim/postbacksim/scenarios"
 )
 
@@ -55,6 +59,7 @@ func commands() []command {
 			_, _ = stdout.Write(scenarios.SchemaJSON)
 			return exitOK
 		}},
+		{"healthcheck", "ask a running server's /healthz (the container's HEALTHCHECK)", runHealthcheck},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "postbacksim", version)
 			return exitOK

@@ -185,8 +185,9 @@ func TestServeAnswersAndShutsDown(t *testing.T) {
 	defer cancel()
 	var stderr syncBuffer
 	done := make(chan int, 1)
+	t.Setenv("POSTBACKSIM_LOG_FORMAT", "json") // set through the environment
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, io.Discard, &stderr)
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--admin-token", "t0k"}, io.Discard, &stderr)
 	}()
 
 	urlRE := regexp.MustCompile(`"url":"(http://127\.0\.0\.1:\d+)"`)
@@ -198,6 +199,12 @@ func TestServeAnswersAndShutsDown(t *testing.T) {
 	}
 	if base == "" {
 		t.Fatalf("server did not log its URL:\n%s", stderr.String())
+	}
+	if code, _, errs := runCLI("healthcheck", "--url", base+"/healthz"); code != exitOK {
+		t.Errorf("healthcheck of a running server: %d %s", code, errs)
+	}
+	if resp, err := http.Get(base + "/_admin/ocean/requests"); err != nil || resp.StatusCode != 401 {
+		t.Errorf("admin without the token: %v %v", err, resp.StatusCode)
 	}
 	for path, want := range map[string]string{
 		"/healthz": `{"status":"ok"}`,

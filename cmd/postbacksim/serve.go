@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/postbacksim/postbacksim/internal/sandbox"
@@ -32,8 +33,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	strictAttribution := fs.Bool("strict-attribution", false, "Ocean: answer 40011 to callbacks this sandbox did not issue")
 	timeScale := fs.Float64("time-scale", 1, "impact: run the retry schedule `K` times faster than real time (3600: an hour a second)")
 	shutdownGrace := fs.Duration("shutdown-grace", 10*time.Second, "how long in-flight requests may finish after SIGTERM/SIGINT")
+	adminToken := fs.String("admin-token", "", "require `TOKEN` as 'Authorization: Bearer TOKEN' on /_admin/ endpoints")
+	maxNamespaces := fs.Int("max-namespaces", 64, "namespaces created on demand under /ns/NAME/")
+	configPath := fs.String("config", "", "YAML `FILE` of settings, keys named like these flags (addr: 0.0.0.0:8080)")
+	documentEnv(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: postbacksim serve [flags]\n\nServes the Ocean Engine emulator (/track/activate/, /_admin/ocean/), the impact.com\ndispatcher (/_admin/impact/), /healthz, /readyz and /metrics; /ns/NAME/… serves a\nnamespace of its own. Settings come from flags, then $POSTBACKSIM_* variables, then\nthe --config file.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
 	if code, ok := parseFlags(fs, args, false); !ok {
 		return code
+	}
+	if *configPath == "" {
+		*configPath = os.Getenv(envName("config"))
+	}
+	if err := applyEnvAndFile(fs, *configPath, os.Getenv); err != nil {
+		fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
+		return exitUsage
 	}
 
 	var handler slog.Handler
@@ -63,9 +79,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	logger := slog.New(handler)
 
+	if *maxNamespaces < 0 {
+		fmt.Fprintf(stderr, "postbacksim serve: --max-namespaces: %d is negative\n", *maxNamespaces)
+		return exitUsage
+	}
 	sb := sandbox.New(sandbox.Config{
-		Logger:    logger,
-		TimeScale: *timeScale,
+		Logger:        logger,
+		TimeScale:     *timeScale,
+		AdminToken:    *adminToken,
+		MaxNamespaces: *maxNamespaces,
 		Impact: mockimpact.Options{OnAttempt: func(a mockimpact.Attempt) {
 			logger.Info("impact attempt", "delivery", a.DeliveryID, "event", a.Event, "n", a.N,
 				"outcome", a.Outcome, "status", a.Status, "error", a.Error, "retry", a.Retry)
@@ -81,6 +103,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFail
 	}
 	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	if host, _, _ := net.SplitHostPort(ln.Addr().String()); *adminToken == "" && !net.ParseIP(host).IsLoopback() {
+		logger.Warn("admin endpoints are open to the network: set --admin-token (or $POSTBACKSIM_ADMIN_TOKEN)", "addr", ln.Addr().String())
+	}
 	logger.Info("postbacksim listening", "url", "http://"+ln.Addr().String(), "activate", "http://"+ln.Addr().String()+mockocean.ActivatePath,
 		"impact_admin", "http://"+ln.Addr().String()+mockimpact.AdminPrefix+"/", "strict", *strict, "time_scale", *timeScale)
 

@@ -1,59 +1,88 @@
 // Package sandbox composes the emulators into the one HTTP server that
-// `postbacksim serve` runs: health endpoints, request logging, the Ocean
-// Engine emulator and the impact.com dispatcher's admin API.
+// `postbacksim serve` runs: the Ocean Engine emulator and the impact.com
+// dispatcher's admin API, per namespace, with health endpoints, Prometheus
+// metrics, request logging and an optional admin token.
 package sandbox
 
 import (
 	"context"
+	"crypto/subtle"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/internal/httpjson"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
-// Config configures the sandbox. The zero value serves with defaults and
-// logs nothing.
+// Config configures the sandbox. The zero value serves with defaults,
+// logs nothing and leaves the admin endpoints open.
 type Config struct {
-	// Ocean configures the Ocean Engine emulator; its OnRequest hook is
-	// taken over by the sandbox.
+	// Ocean configures each namespace's Ocean Engine emulator; its
+	// OnRequest hook is taken over by the sandbox (and then called).
 	Ocean mockocean.Config
-	// Impact configures the impact.com dispatcher (clock, transport,
-	// resolver). A nil Clock means the wall clock, sped up TimeScale times.
+	// Impact configures each namespace's impact.com dispatcher. A nil
+	// Clock means the wall clock, sped up TimeScale times.
 	Impact mockimpact.Options
 	// TimeScale compresses the impact retry schedule K times (K ≤ 1: real
 	// time), for watching retries by hand.
 	TimeScale float64
+	// AdminToken, when set, is required as "Authorization: Bearer TOKEN"
+	// on every /_admin/ endpoint.
+	AdminToken string
+	// MaxNamespaces bounds the namespaces created on demand under /ns/;
+	// 0 means 64.
+	MaxNamespaces int
 	// Logger receives one line per request; nil logs nothing.
 	Logger *slog.Logger
 }
 
+// DefaultNamespace names the namespace of the plain paths.
+const DefaultNamespace = "default"
+
+// Tenant is one namespace's emulators: its own journals, dedup state,
+// fault rules, postback configurations and deliveries.
+type Tenant struct {
+	Name    string
+	Ocean   *mockocean.Server
+	Impact  *mockimpact.Dispatcher
+	handler http.Handler
+}
+
 // Sandbox is the composed server.
 type Sandbox struct {
-	// Ocean is the Ocean Engine emulator.
-	Ocean *mockocean.Server
-	// Impact delivers impact.com postbacks.
-	Impact  *mockimpact.Dispatcher
+	// Ocean and Impact are the default namespace's emulators.
+	Ocean  *mockocean.Server
+	Impact *mockimpact.Dispatcher
+
+	cfg     Config
+	mu      sync.Mutex
+	tenants map[string]*Tenant
+	metrics *metrics
 	handler http.Handler
 }
 
 // New builds the sandbox.
 func New(cfg Config) *Sandbox {
-	userHook := cfg.Ocean.OnRequest
-	cfg.Ocean.OnRequest = func(ctx context.Context, r mockocean.Request) {
-		if n, ok := ctx.Value(noteKey{}).(*note); ok {
-			n.oceanCode, n.hasCode, n.fault = r.Code, r.Status == http.StatusOK && r.Fault == "", r.Fault
-		}
-		if userHook != nil {
-			userHook(ctx, r)
-		}
-	}
 	if cfg.Impact.Clock == nil && cfg.TimeScale > 1 {
 		cfg.Impact.Clock = clock.NewScaled(cfg.TimeScale)
 	}
-	sb := &Sandbox{Ocean: mockocean.New(cfg.Ocean), Impact: mockimpact.NewDispatcher(cfg.Impact)}
+	if cfg.MaxNamespaces <= 0 {
+		cfg.MaxNamespaces = 64
+	}
+	sb := &Sandbox{cfg: cfg, tenants: map[string]*Tenant{}}
+	sb.metrics = newMetrics(sb)
+	def := sb.newTenant(DefaultNamespace)
+	sb.tenants[DefaultNamespace] = def
+	sb.Ocean, sb.Impact = def.Ocean, def.Impact
+
 	mux := http.NewServeMux()
 	health := func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -61,26 +90,135 @@ func New(cfg Config) *Sandbox {
 	}
 	mux.HandleFunc("GET /healthz", health)
 	mux.HandleFunc("GET /readyz", health)
-	mux.Handle(mockimpact.AdminPrefix+"/", mockimpact.NewAdmin(sb.Impact))
-	mux.Handle("/", sb.Ocean) // /track/activate/, /_admin/ocean/, and JSON 404s
+	mux.Handle("GET /metrics", sb.metrics.handler())
+	mux.HandleFunc("/ns/", sb.serveNamespace)
+	mux.Handle("/", def.handler)
 	sb.handler = mux
+	if cfg.AdminToken != "" {
+		sb.handler = requireToken(cfg.AdminToken, sb.handler)
+	}
 	if cfg.Logger != nil {
-		sb.handler = logRequests(cfg.Logger, mux)
+		sb.handler = logRequests(cfg.Logger, sb.handler)
 	}
 	return sb
 }
 
-// Close stops the impact dispatcher; it returns how many pending
-// deliveries were cancelled (they stay in the journal).
-func (sb *Sandbox) Close() int { return sb.Impact.Close() }
+func (sb *Sandbox) newTenant(name string) *Tenant {
+	oc := sb.cfg.Ocean
+	userHook := oc.OnRequest
+	oc.OnRequest = func(ctx context.Context, r mockocean.Request) {
+		sb.metrics.oceanRequest(name, r)
+		if n, ok := ctx.Value(noteKey{}).(*note); ok {
+			n.oceanCode, n.hasCode, n.fault = r.Code, r.Status == http.StatusOK && r.Fault == "", r.Fault
+		}
+		if userHook != nil {
+			userHook(ctx, r)
+		}
+	}
+	io := sb.cfg.Impact
+	userAttempt := io.OnAttempt
+	io.OnAttempt = func(a mockimpact.Attempt) {
+		sb.metrics.impactAttempt(name, a)
+		if userAttempt != nil {
+			userAttempt(a)
+		}
+	}
+	t := &Tenant{Name: name, Ocean: mockocean.New(oc), Impact: mockimpact.NewDispatcher(io)}
+	mux := http.NewServeMux()
+	mux.Handle(mockimpact.AdminPrefix+"/", mockimpact.NewAdmin(t.Impact))
+	mux.Handle("/", t.Ocean) // /track/activate/, /_admin/ocean/, and JSON 404s
+	t.handler = mux
+	return t
+}
+
+var namespaceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// Namespace returns the named namespace, creating it on first use.
+func (sb *Sandbox) Namespace(name string) (*Tenant, error) {
+	if !namespaceRE.MatchString(name) {
+		return nil, fmt.Errorf("namespace %q: want 1–63 of a-z, 0-9, - and _, starting with a letter or digit", name)
+	}
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	if t, ok := sb.tenants[name]; ok {
+		return t, nil
+	}
+	if len(sb.tenants)-1 >= sb.cfg.MaxNamespaces { // the default namespace does not count
+		return nil, fmt.Errorf("namespace %q: the sandbox already holds %d namespaces under /ns/ (--max-namespaces)", name, sb.cfg.MaxNamespaces)
+	}
+	t := sb.newTenant(name)
+	sb.tenants[name] = t
+	return t, nil
+}
+
+func (sb *Sandbox) tenantList() []*Tenant {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	out := make([]*Tenant, 0, len(sb.tenants))
+	for _, t := range sb.tenants {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// serveNamespace routes /ns/{name}/… to the namespace with the prefix
+// stripped.
+func (sb *Sandbox) serveNamespace(w http.ResponseWriter, r *http.Request) {
+	rest := strings.TrimPrefix(r.URL.Path, "/ns/")
+	name, sub, _ := strings.Cut(rest, "/")
+	t, err := sb.Namespace(name)
+	if err != nil {
+		httpjson.Error(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if n, ok := r.Context().Value(noteKey{}).(*note); ok {
+		n.namespace = name
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path, r2.URL.RawPath = "/"+sub, ""
+	t.handler.ServeHTTP(w, r2)
+}
+
+// Close stops every namespace's dispatcher; it returns how many pending
+// deliveries were cancelled (they stay in the journals).
+func (sb *Sandbox) Close() int {
+	n := 0
+	for _, t := range sb.tenantList() {
+		n += t.Impact.Close()
+	}
+	return n
+}
 
 // ServeHTTP serves every sandbox endpoint.
 func (sb *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) { sb.handler.ServeHTTP(w, r) }
+
+// requireToken guards /_admin/ paths (plain or under /ns/NAME/).
+func requireToken(token string, next http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isAdminPath(r.URL.Path) && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="postbacksim admin"`)
+			httpjson.Error(w, http.StatusUnauthorized, "admin endpoints need the header Authorization: Bearer <admin token>")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isAdminPath(p string) bool {
+	if rest, ok := strings.CutPrefix(p, "/ns/"); ok {
+		_, p, _ = strings.Cut(rest, "/")
+		p = "/" + p
+	}
+	return strings.HasPrefix(p, "/_admin/")
+}
 
 type noteKey struct{}
 
 // note collects what the emulators say about a request, for its log line.
 type note struct {
+	namespace string
 	oceanCode int
 	hasCode   bool
 	fault     string
@@ -123,6 +261,9 @@ func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.Int("status", sw.status), slog.Int("bytes", sw.bytes),
 				slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr),
+			}
+			if n.namespace != "" {
+				attrs = append(attrs, slog.String("namespace", n.namespace))
 			}
 			if n.hasCode {
 				attrs = append(attrs, slog.Int("code", n.oceanCode))

@@ -9,7 +9,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
@@ -100,5 +103,40 @@ func TestSandboxImpactEndToEnd(t *testing.T) {
 	}
 	if code, body := send("GET", "/_admin/impact/nope", ""); code != 404 || !strings.Contains(body, `"error"`) {
 		t.Fatalf("unknown admin path: %d %s", code, body)
+	}
+}
+
+func mockoceanConfig(journalCap int) mockocean.Config {
+	return mockocean.Config{JournalCapacity: journalCap}
+}
+
+func TestImpactMetrics(t *testing.T) {
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("OK")) }))
+	defer receiver.Close()
+	sb := New(Config{})
+	defer sb.Close()
+	if _, err := sb.Impact.Configure(mockimpact.Postback{Event: "action_cleared", URL: receiver.URL + "/c"}); err != nil {
+		t.Fatal(err)
+	}
+	ev := fixtures.NewImpactGen(1, time.Time{}).ActionCleared()
+	if _, err := sb.Impact.Fire(ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Impact.WaitForAttempts(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(sb)
+	defer hs.Close()
+	resp, _ := http.Get(hs.URL + "/metrics")
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`postbacksim_impact_attempts_total{event="action_cleared",namespace="default",outcome="delivered"} 1`,
+		`postbacksim_impact_deliveries_total{event="action_cleared",namespace="default",outcome="delivered"} 1`,
+		`postbacksim_impact_attempt_latency_seconds_count{event="action_cleared",namespace="default"} 1`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }

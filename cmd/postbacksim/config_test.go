@@ -1,0 +1,83 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func serveFlags() (*flag.FlagSet, *string, *int, *time.Duration) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addr := fs.String("addr", "127.0.0.1:8080", "")
+	capacity := fs.Int("journal-capacity", 100, "")
+	ttl := fs.Duration("dedup-ttl", time.Hour, "")
+	fs.String("config", "", "")
+	return fs, addr, capacity, ttl
+}
+
+// TestPrecedence: flags win over the environment, which wins over the
+// config file, which wins over the defaults.
+func TestPrecedence(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "postbacksim.yaml")
+	os.WriteFile(file, []byte("addr: 0.0.0.0:9000\njournal-capacity: 5\ndedup-ttl: 2h\n"), 0o644)
+	env := map[string]string{"POSTBACKSIM_JOURNAL_CAPACITY": "7", "POSTBACKSIM_ADDR": "127.0.0.1:9100"}
+	fs, addr, capacity, ttl := serveFlags()
+	if err := fs.Parse([]string{"--addr", "127.0.0.1:9200"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyEnvAndFile(fs, file, func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if *addr != "127.0.0.1:9200" || *capacity != 7 || *ttl != 2*time.Hour {
+		t.Fatalf("addr %s (flag), capacity %d (env), ttl %v (file)", *addr, *capacity, *ttl)
+	}
+}
+
+func TestConfigErrorsNameTheirSource(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o644)
+		return p
+	}
+	cases := []struct {
+		file string
+		env  map[string]string
+		want string
+	}{
+		{write("typo.yaml", "journal-capacty: 5\n"), nil, `unknown key "journal-capacty" (did you mean "journal-capacity"?)`},
+		{write("bad.yaml", "journal-capacity: lots\n"), nil, `bad.yaml: journal-capacity: "lots": parse error`},
+		{write("broken.yaml", "addr: [\n"), nil, "broken.yaml"},
+		{"", map[string]string{"POSTBACKSIM_DEDUP_TTL": "soon"}, `environment POSTBACKSIM_DEDUP_TTL="soon"`},
+		{filepath.Join(dir, "missing.yaml"), nil, "no such file"},
+	}
+	for _, c := range cases {
+		fs, _, _, _ := serveFlags()
+		fs.Parse(nil)
+		err := applyEnvAndFile(fs, c.file, func(k string) string { return c.env[k] })
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %v: %v, want %q", c.file, c.env, err, c.want)
+		}
+	}
+}
+
+func TestServeHelpDocumentsEnv(t *testing.T) {
+	code, _, errs := runCLI("serve", "--help")
+	for _, want := range []string{"[$POSTBACKSIM_ADMIN_TOKEN]", "[$POSTBACKSIM_ADDR]", "-config FILE", "/ns/NAME/"} {
+		if code != exitOK || !strings.Contains(errs, want) {
+			t.Errorf("serve --help lacks %q", want)
+		}
+	}
+}
+
+func TestHealthcheck(t *testing.T) {
+	code, _, errs := runCLI("healthcheck", "--url", "http://127.0.0.1:1/healthz", "--timeout", "1s")
+	if code != exitFail || !strings.Contains(errs, "connection refused") {
+		t.Fatalf("down: exit %d %s", code, errs)
+	}
+}

@@ -1,0 +1,105 @@
+package sandbox
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/postbacksim/postbacksim/mockimpact"
+	"github.com/postbacksim/postbacksim/mockocean"
+)
+
+// metrics are the sandbox's Prometheus metrics, on their own registry.
+type metrics struct {
+	registry         *prometheus.Registry
+	oceanRequests    *prometheus.CounterVec
+	impactAttempts   *prometheus.CounterVec
+	impactDeliveries *prometheus.CounterVec
+	attemptLatency   *prometheus.HistogramVec
+}
+
+func newMetrics(sb *Sandbox) *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		oceanRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "postbacksim_ocean_requests_total",
+			Help: "Requests to /track/activate/ by answer: the code, or http_STATUS for answers that are not a code (faults, 413), or dropped.",
+		}, []string{"namespace", "code"}),
+		impactAttempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "postbacksim_impact_attempts_total",
+			Help: "impact.com delivery attempts by event and classification.",
+		}, []string{"namespace", "event", "outcome"}),
+		impactDeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "postbacksim_impact_deliveries_total",
+			Help: "impact.com deliveries that ended, by event and outcome.",
+		}, []string{"namespace", "event", "outcome"}),
+		attemptLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "postbacksim_impact_attempt_latency_seconds",
+			Help:    "Latency of impact.com delivery attempts that got an answer or timed out.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9), // 1 ms … 65 s
+		}, []string{"namespace", "event"}),
+	}
+	m.registry.MustRegister(m.oceanRequests, m.impactAttempts, m.impactDeliveries, m.attemptLatency,
+		&stateCollector{sb: sb},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp(m.registry)
+}
+
+func (m *metrics) oceanRequest(ns string, r mockocean.Request) {
+	code := strconv.Itoa(r.Code)
+	switch {
+	case r.Status == 0:
+		code = "dropped"
+	case r.Status != http.StatusOK || r.Fault != "" && r.Code == 0:
+		code = "http_" + strconv.Itoa(r.Status)
+	}
+	m.oceanRequests.WithLabelValues(ns, code).Inc()
+}
+
+func (m *metrics) impactAttempt(ns string, a mockimpact.Attempt) {
+	m.impactAttempts.WithLabelValues(ns, a.Event, string(a.Outcome)).Inc()
+	if a.Latency > 0 {
+		m.attemptLatency.WithLabelValues(ns, a.Event).Observe(a.Latency.Seconds())
+	}
+	if !a.Retry {
+		m.impactDeliveries.WithLabelValues(ns, a.Event, string(mockimpact.EndOf(a.Outcome, a.N))).Inc()
+	}
+}
+
+// stateCollector reports each namespace's journal, dedup and dispatcher
+// state when scraped.
+type stateCollector struct{ sb *Sandbox }
+
+var (
+	descJournalStored  = prometheus.NewDesc("postbacksim_ocean_journal_stored", "Requests held in the Ocean journal.", []string{"namespace"}, nil)
+	descJournalEvicted = prometheus.NewDesc("postbacksim_ocean_journal_evicted_total", "Requests evicted from the Ocean journal (oldest first) for its capacity.", []string{"namespace"}, nil)
+	descDedupSize      = prometheus.NewDesc("postbacksim_ocean_dedup_ids", "outer_event_ids remembered by the duplicate filter.", []string{"namespace"}, nil)
+	descDedupEvicted   = prometheus.NewDesc("postbacksim_ocean_dedup_evicted_total", "outer_event_ids evicted for capacity.", []string{"namespace"}, nil)
+	descImpactPending  = prometheus.NewDesc("postbacksim_impact_pending_deliveries", "impact.com deliveries waiting for an attempt.", []string{"namespace"}, nil)
+	descNamespaces     = prometheus.NewDesc("postbacksim_namespaces", "Namespaces in use, the default one included.", nil, nil)
+)
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descJournalStored, descJournalEvicted, descDedupSize, descDedupEvicted, descImpactPending, descNamespaces} {
+		ch <- d
+	}
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	ts := c.sb.tenantList()
+	ch <- prometheus.MustNewConstMetric(descNamespaces, prometheus.GaugeValue, float64(len(ts)))
+	for _, t := range ts {
+		js, ds, is := t.Ocean.JournalStats(), t.Ocean.DedupStats(), t.Impact.Stats()
+		ch <- prometheus.MustNewConstMetric(descJournalStored, prometheus.GaugeValue, float64(js.Stored), t.Name)
+		ch <- prometheus.MustNewConstMetric(descJournalEvicted, prometheus.CounterValue, float64(js.Evicted), t.Name)
+		ch <- prometheus.MustNewConstMetric(descDedupSize, prometheus.GaugeValue, float64(ds.Size), t.Name)
+		ch <- prometheus.MustNewConstMetric(descDedupEvicted, prometheus.CounterValue, float64(ds.Evicted), t.Name)
+		ch <- prometheus.MustNewConstMetric(descImpactPending, prometheus.GaugeValue, float64(is.Pending), t.Name)
+	}
+}
