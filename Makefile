@@ -16,8 +16,8 @@ run:
 
 ## test: vet, formatting, every test with the race detector, and the scenario library
 test: lint
-	$(GO) test -race -count=1 ./...
 	$(GO) run ./cmd/postbacksim run scenarios/
+	$(GO) test -race -count=1 ./...
 
 ## lint: go vet and gofmt
 lint:

@@ -22,12 +22,20 @@ type Attribution struct {
 	SinceClick time.Duration `json:"since_click_ns"`
 }
 
+// The answers for conversions that match no click are shared: journal
+// entries are never modified.
+var (
+	unattributedLink    = &Attribution{Reason: "identified by link: a web conversion has no click callback"}
+	unattributedForeign = &Attribution{Reason: "unattributed: the callback was not issued by this emulator"}
+	unattributedForged  = &Attribution{Reason: "unattributed: the callback is signed with another key (or altered)"}
+)
+
 // attribute matches c to the click its callback was issued with.
 func (s *Server) attribute(c *Conversion, received time.Time) *Attribution {
 	cb := c.Callback
 	switch c.CallbackParam {
 	case ParamLink:
-		return &Attribution{Reason: "identified by link: a web conversion has no click callback"}
+		return unattributedLink
 	case ParamCallbackURL:
 		if u, err := url.Parse(cb); err == nil && u.Query().Get(ParamCallback) != "" {
 			cb = u.Query().Get(ParamCallback)
@@ -36,9 +44,9 @@ func (s *Server) attribute(c *Conversion, received time.Time) *Attribution {
 	ref, err := s.issuer.Parse(cb)
 	switch {
 	case errors.Is(err, ErrForged):
-		return &Attribution{Reason: "unattributed: the callback is signed with another key (or altered)"}
+		return unattributedForged
 	case err != nil:
-		return &Attribution{Reason: "unattributed: the callback was not issued by this emulator"}
+		return unattributedForeign
 	}
 	a := &Attribution{Attributed: true, Click: &ref}
 	switch {

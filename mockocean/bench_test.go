@@ -7,8 +7,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"runtime"
+	"strconv"
 	"testing"
-	"time"
 
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/internal/loadgen"
@@ -32,66 +32,26 @@ func conversionURLs(base string, n int) []string {
 // BenchmarkLoopbackLoad compares /track/activate/ (decode, validate,
 // dedup, journal) with a bare net/http handler that writes the same
 // success JSON, both over loopback from 50 keep-alive clients, in one
-// run. Each iteration sends `requests` to each server, alternating.
+// run. Each iteration sends 20,000 requests to each, alternating.
 //
 //	go test ./mockocean -run '^$' -bench LoopbackLoad -benchtime 5x
 func BenchmarkLoopbackLoad(b *testing.B) {
-	const clients, requests = 50, 20_000
-	success := []byte(`{"code":0,"ret":0,"msg":"success"}`)
-	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		_, _ = w.Write(success)
-	}))
-	defer bare.Close()
-	ocean := httptest.NewServer(mockocean.New(mockocean.Config{JournalCapacity: 100_000}))
-	defer ocean.Close()
+	const requests = 20_000
+	paths := conversionURLs(mockocean.ActivatePath, requests)
+	c, err := loadgen.Compare(context.Background(), mockocean.New(mockocean.Config{JournalCapacity: 100_000}), b.N, 50, requests,
+		func(round, i int) string { return paths[i] + "-" + strconv.Itoa(round) }) // fresh outer_event_ids each round
+	if err != nil {
+		b.Fatal(err)
+	}
+	reportComparison(b, c, "ocean")
+}
 
-	bareURLs := conversionURLs(bare.URL+mockocean.ActivatePath, requests)
-	var sums [2]struct {
-		n       int
-		elapsed time.Duration
-		p99s    []time.Duration
-		errors  int
-	}
-	b.ResetTimer()
-	for it := 0; it < b.N; it++ {
-		// Fresh outer_event_ids every iteration, so every request is accepted.
-		oceanURLs := conversionURLs(ocean.URL+mockocean.ActivatePath, requests)
-		for k, urls := range [][]string{bareURLs, oceanURLs} {
-			res, err := loadgen.Run(context.Background(), loadgen.Config{
-				Clients: clients, Requests: requests, URL: func(i int) string { return urls[i] },
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			s := &sums[k]
-			s.n += res.Requests
-			s.elapsed += res.Elapsed
-			s.p99s = append(s.p99s, res.P99)
-			s.errors += res.Errors
-		}
-	}
-	b.StopTimer()
-	rps := func(k int) float64 { return float64(sums[k].n) / sums[k].elapsed.Seconds() }
-	p99 := func(k int) float64 { // the median of the per-iteration p99s
-		ps := sums[k].p99s
-		for i := range ps {
-			for j := i + 1; j < len(ps); j++ {
-				if ps[j] < ps[i] {
-					ps[i], ps[j] = ps[j], ps[i]
-				}
-			}
-		}
-		return float64(ps[len(ps)/2].Microseconds())
-	}
-	if sums[0].errors+sums[1].errors > 0 {
-		b.Fatalf("errors: bare %d, ocean %d", sums[0].errors, sums[1].errors)
-	}
-	b.ReportMetric(rps(0), "bare-req/s")
-	b.ReportMetric(rps(1), "ocean-req/s")
-	b.ReportMetric(rps(1)/rps(0), "ratio")
-	b.ReportMetric(p99(0), "bare-p99-µs")
-	b.ReportMetric(p99(1), "ocean-p99-µs")
+func reportComparison(b *testing.B, c loadgen.Comparison, name string) {
+	b.ReportMetric(c.BareRPS, "bare-req/s")
+	b.ReportMetric(c.RPS, name+"-req/s")
+	b.ReportMetric(c.Ratio(), "ratio")
+	b.ReportMetric(float64(c.BareP99.Microseconds()), "bare-p99-µs")
+	b.ReportMetric(float64(c.P99.Microseconds()), name+"-p99-µs")
 	b.ReportMetric(0, "ns/op")
 }
 

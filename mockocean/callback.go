@@ -111,6 +111,11 @@ var (
 
 // Parse decodes and verifies a callback.
 func (is *Issuer) Parse(cb string) (ClickRef, error) {
+	// Every callback issued starts with field 1's key, 0x08: "C" in base64.
+	// This rejects most foreign callbacks before any decoding.
+	if len(cb) < 8 || cb[0] != 'C' {
+		return ClickRef{}, ErrNotACallback
+	}
 	b, err := base64.URLEncoding.DecodeString(cb)
 	if err != nil {
 		if b, err = base64.RawURLEncoding.DecodeString(cb); err != nil {

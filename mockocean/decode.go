@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -151,7 +152,7 @@ func (in *Input) parseQuery(raw, where string) error {
 		}
 		in.Values[k] = v
 	}
-	for _, k := range sortedKeys(repeated) {
+	for _, k := range slices.Sorted(maps.Keys(repeated)) {
 		in.Notes = append(in.Notes, fmt.Sprintf("parameter %q repeated %d times in the %s; the first value is used", k, repeated[k]+1, where))
 	}
 	return firstErr
@@ -189,7 +190,7 @@ func (in *Input) decodeJSON(body []byte) error {
 	if dec.More() {
 		return errors.New("JSON body: data after the object")
 	}
-	for _, k := range sortedKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		raw := bytes.TrimSpace(obj[k])
 		switch raw[0] {
 		case '"':
@@ -213,7 +214,7 @@ func (in *Input) decodeJSON(body []byte) error {
 }
 
 func (in *Input) addAll(vals map[string][]string, where string) {
-	for _, k := range sortedKeys(vals) {
+	for _, k := range slices.Sorted(maps.Keys(vals)) {
 		v := vals[k]
 		if len(v) > 1 {
 			in.Notes = append(in.Notes, fmt.Sprintf("parameter %q repeated %d times in the %s; the first value is used", k, len(v), where))
@@ -222,13 +223,4 @@ func (in *Input) addAll(vals map[string][]string, where string) {
 			in.Values[k] = v[0]
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

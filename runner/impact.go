@@ -4,9 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -225,14 +226,14 @@ func matchRequest(want scenarios.ReceivedExpect, got mockimpact.Received, ev fix
 		str("path", want.Path, got.Path)
 	}
 	q, _ := url.ParseQuery(got.Query)
-	for _, k := range sortedKeys(want.Query) {
+	for _, k := range slices.Sorted(maps.Keys(want.Query)) {
 		if _, ok := q[k]; !ok {
 			out = append(out, fmt.Sprintf("query %s: missing (query was %q)", k, got.Query))
 			continue
 		}
 		str("query "+k, want.Query[k], q.Get(k))
 	}
-	for _, k := range sortedKeys(want.Headers) {
+	for _, k := range slices.Sorted(maps.Keys(want.Headers)) {
 		str("header "+k, want.Headers[k], got.Header.Get(k))
 	}
 	if len(want.Form) > 0 {
@@ -240,7 +241,7 @@ func matchRequest(want scenarios.ReceivedExpect, got mockimpact.Received, ev fix
 		if err != nil {
 			out = append(out, fmt.Sprintf("form body does not parse: %v", err))
 		}
-		for _, k := range sortedKeys(want.Form) {
+		for _, k := range slices.Sorted(maps.Keys(want.Form)) {
 			str("form "+k, want.Form[k], form.Get(k))
 		}
 	}
@@ -249,7 +250,7 @@ func matchRequest(want scenarios.ReceivedExpect, got mockimpact.Received, ev fix
 		if err := json.Unmarshal([]byte(got.Body), &body); err != nil {
 			out = append(out, fmt.Sprintf("body is not a JSON object: %v", err))
 		} else {
-			for _, k := range sortedKeys(want.JSON) {
+			for _, k := range slices.Sorted(maps.Keys(want.JSON)) {
 				gv, ok := body[k]
 				if !ok {
 					out = append(out, fmt.Sprintf("json %s: missing from the body", k))
@@ -305,15 +306,6 @@ func number(v any) (float64, bool) {
 func jsonText(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // timeline writes each delivery's attempts as a table.

@@ -30,3 +30,17 @@ func TestRunCountsEveryRequest(t *testing.T) {
 		t.Fatal("nil URL accepted")
 	}
 }
+
+func TestCompare(t *testing.T) {
+	c, err := Compare(context.Background(), BareSuccess(), 2, 4, 200, func(round, i int) string { return "/x" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RPS <= 0 || c.BareRPS <= 0 || c.P99 <= 0 || c.Ratio() <= 0 {
+		t.Fatalf("%+v", c)
+	}
+	failing := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(500) })
+	if _, err := Compare(context.Background(), failing, 1, 2, 10, func(int, int) string { return "/" }); err == nil {
+		t.Fatal("a failing handler compared without error")
+	}
+}

@@ -5,24 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"runtime"
-	"slices"
 	"testing"
-	"time"
 
 	"github.com/postbacksim/postbacksim/internal/loadgen"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
-
-func urls(base string, n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf("%s/track/activate/?callback=cb%d&idfa=FCD369C3-F622-44B8-AFDE-%012d&event_type=2&outer_event_id=e%d", base, i, i, i)
-	}
-	return out
-}
 
 // BenchmarkSandboxLoad compares /track/activate/ through the whole
 // sandbox — JSON request logging (to io.Discard), Prometheus metrics,
@@ -31,43 +20,19 @@ func urls(base string, n int) []string {
 //
 //	go test ./internal/sandbox -run '^$' -bench SandboxLoad -benchtime 5x
 func BenchmarkSandboxLoad(b *testing.B) {
-	const clients, requests = 50, 20_000
-	success := []byte(`{"code":0,"ret":0,"msg":"success"}`)
-	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		_, _ = w.Write(success)
-	}))
-	defer bare.Close()
 	sb := New(Config{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Ocean: mockocean.Config{JournalCapacity: 100_000}})
 	defer sb.Close()
-	full := httptest.NewServer(sb)
-	defer full.Close()
-
-	var elapsed [2]time.Duration
-	var p99s [2][]time.Duration
-	n := 0
-	for it := 0; it < b.N; it++ {
-		for k, base := range []string{bare.URL, full.URL} {
-			u := urls(fmt.Sprintf("%s", base), requests)
-			for i := range u {
-				u[i] += fmt.Sprintf("-%d", it) // fresh outer_event_ids each iteration
-			}
-			res, err := loadgen.Run(context.Background(), loadgen.Config{Clients: clients, Requests: requests, URL: func(i int) string { return u[i] }})
-			if err != nil || res.Errors > 0 {
-				b.Fatalf("%v, %d errors", err, res.Errors)
-			}
-			elapsed[k] += res.Elapsed
-			p99s[k] = append(p99s[k], res.P99)
-		}
-		n += requests
+	c, err := loadgen.Compare(context.Background(), sb, b.N, 50, 20_000, func(round, i int) string {
+		return fmt.Sprintf("/track/activate/?callback=cb%d&idfa=FCD369C3-F622-44B8-AFDE-%012d&event_type=2&outer_event_id=e%d-%d", i, i, i, round)
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
-	rps := func(k int) float64 { return float64(n) / elapsed[k].Seconds() }
-	p99 := func(k int) float64 { slices.Sort(p99s[k]); return float64(p99s[k][len(p99s[k])/2].Microseconds()) }
-	b.ReportMetric(rps(0), "bare-req/s")
-	b.ReportMetric(rps(1), "sandbox-req/s")
-	b.ReportMetric(rps(1)/rps(0), "ratio")
-	b.ReportMetric(p99(0), "bare-p99-µs")
-	b.ReportMetric(p99(1), "sandbox-p99-µs")
+	b.ReportMetric(c.BareRPS, "bare-req/s")
+	b.ReportMetric(c.RPS, "sandbox-req/s")
+	b.ReportMetric(c.Ratio(), "ratio")
+	b.ReportMetric(float64(c.BareP99.Microseconds()), "bare-p99-µs")
+	b.ReportMetric(float64(c.P99.Microseconds()), "sandbox-p99-µs")
 	b.ReportMetric(0, "ns/op")
 }
 

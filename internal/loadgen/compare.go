@@ -1,0 +1,62 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"time"
+)
+
+// BareSuccess is the baseline every emulator is compared with: a bare
+// net/http handler that writes Ocean Engine's success JSON.
+func BareSuccess() http.Handler {
+	success := []byte(`{"code":0,"ret":0,"msg":"success"}`)
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = w.Write(success)
+	})
+}
+
+// Comparison is a handler measured against BareSuccess in one run.
+type Comparison struct {
+	BareRPS, RPS float64
+	// BareP99 and P99 are the medians of each round's p99.
+	BareP99, P99 time.Duration
+}
+
+// Ratio is the handler's throughput as a share of the bare handler's.
+func (c Comparison) Ratio() float64 { return c.RPS / c.BareRPS }
+
+// Compare serves h and BareSuccess on loopback and loads them in turn,
+// rounds times, with clients clients sending requests requests each
+// round. path(round, i) is the path and query of request i: vary it per
+// round when the handler remembers what it saw (dedup ids).
+func Compare(ctx context.Context, h http.Handler, rounds, clients, requests int, path func(round, i int) string) (Comparison, error) {
+	bare := httptest.NewServer(BareSuccess())
+	defer bare.Close()
+	target := httptest.NewServer(h)
+	defer target.Close()
+	var elapsed [2]time.Duration
+	var p99s [2][]time.Duration
+	for round := range rounds {
+		for k, base := range []string{bare.URL, target.URL} {
+			res, err := Run(ctx, Config{Clients: clients, Requests: requests, URL: func(i int) string { return base + path(round, i) }})
+			if err != nil {
+				return Comparison{}, err
+			}
+			if res.Errors > 0 {
+				return Comparison{}, fmt.Errorf("%d of %d requests to %s failed", res.Errors, requests, base)
+			}
+			elapsed[k] += res.Elapsed
+			p99s[k] = append(p99s[k], res.P99)
+		}
+	}
+	n := float64(rounds * requests)
+	median := func(ds []time.Duration) time.Duration { slices.Sort(ds); return ds[len(ds)/2] }
+	return Comparison{
+		BareRPS: n / elapsed[0].Seconds(), RPS: n / elapsed[1].Seconds(),
+		BareP99: median(p99s[0]), P99: median(p99s[1]),
+	}, nil
+}
