@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
@@ -333,12 +332,4 @@ func (v *validator) ocean(o *Ocean) {
 			}
 		}
 	}
-}
-
-// Span is the time a duration list covers, for reports.
-func Span(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	return ds[len(ds)-1]
 }
