@@ -1,0 +1,41 @@
+package scenarios
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzParse: any input either loads or fails with positioned Errors;
+// the loader never panics.
+func FuzzParse(f *testing.F) {
+	for _, dir := range []string{"impact", "ocean", "testdata/broken"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+		for _, p := range files {
+			if b, err := os.ReadFile(p); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Add([]byte("name: x\nimpact: [1, {a: b}]\n"))
+	f.Add([]byte("&a [*a]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, err := Parse("fuzz.yaml", data)
+		if err == nil {
+			if sc == nil || (sc.Impact == nil) == (sc.Ocean == nil) {
+				t.Fatalf("loaded an impossible scenario: %+v", sc)
+			}
+			return
+		}
+		var es Errors
+		if !errors.As(err, &es) || len(es) == 0 {
+			t.Fatalf("error %T %v is not Errors", err, err)
+		}
+		for _, e := range es {
+			if e.File != "fuzz.yaml" || e.Msg == "" {
+				t.Fatalf("error without file or message: %+v", e)
+			}
+		}
+	})
+}
