@@ -31,6 +31,9 @@ type Options struct {
 	Resolver Resolver
 	// OnAttempt, when set, is called after each attempt is journaled.
 	OnAttempt func(Attempt)
+	// MaxDeliveries bounds the journal: past it, the oldest finished
+	// deliveries are forgotten (pending ones never are). 0 means no bound.
+	MaxDeliveries int
 }
 
 // Dispatcher delivers events to their configured postbacks as impact.com
@@ -44,6 +47,7 @@ type Dispatcher struct {
 	sim       Simulator // transport, when it simulates
 	resolver  Resolver
 	onAttempt func(Attempt)
+	max       int
 
 	mu         sync.Mutex
 	postbacks  map[string]*postbackState
@@ -52,6 +56,7 @@ type Dispatcher struct {
 	seq        int
 	attempts   int
 	pending    int
+	evicted    int
 	changed    chan struct{}
 	closed     bool
 }
@@ -71,7 +76,7 @@ type delivery struct {
 // NewDispatcher returns a dispatcher with no postbacks configured.
 func NewDispatcher(o Options) *Dispatcher {
 	d := &Dispatcher{
-		clock: o.Clock, transport: o.Transport, resolver: o.Resolver, onAttempt: o.OnAttempt,
+		clock: o.Clock, transport: o.Transport, resolver: o.Resolver, onAttempt: o.OnAttempt, max: o.MaxDeliveries,
 		postbacks: map[string]*postbackState{}, byID: map[string]*delivery{}, changed: make(chan struct{}),
 	}
 	if d.clock == nil {
@@ -272,6 +277,9 @@ func (d *Dispatcher) finish(dl *delivery, a Attempt, x exchange, latency time.Du
 	}
 	dl.Attempts = append(dl.Attempts, a)
 	d.attempts++
+	if d.max > 0 && len(d.deliveries) > d.max && !a.Retry {
+		d.evictLocked()
+	}
 	close(d.changed)
 	d.changed = make(chan struct{})
 	d.mu.Unlock()
@@ -320,13 +328,15 @@ type Stats struct {
 	Deliveries int `json:"deliveries"`
 	Pending    int `json:"pending"`
 	Attempts   int `json:"attempts"`
+	// Evicted counts finished deliveries forgotten for MaxDeliveries.
+	Evicted int `json:"evicted"`
 }
 
 // Stats reports the dispatcher's counts.
 func (d *Dispatcher) Stats() Stats {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return Stats{Deliveries: len(d.deliveries), Pending: d.pending, Attempts: d.attempts}
+	return Stats{Deliveries: len(d.deliveries), Pending: d.pending, Attempts: d.attempts, Evicted: d.evicted}
 }
 
 // WaitForAttempts blocks until at least n attempts have been journaled,
@@ -354,6 +364,24 @@ func (d *Dispatcher) waitFor(ctx context.Context, done func() bool) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// evictLocked forgets the oldest finished deliveries until the journal
+// is within its bound (or only pending ones are left).
+func (d *Dispatcher) evictLocked() {
+	excess := len(d.deliveries) - d.max
+	kept := d.deliveries[:0]
+	for _, dl := range d.deliveries {
+		if excess > 0 && dl.Outcome != DeliveryPending {
+			delete(d.byID, dl.ID)
+			d.evicted++
+			excess--
+			continue
+		}
+		kept = append(kept, dl)
+	}
+	clear(d.deliveries[len(kept):])
+	d.deliveries = kept
 }
 
 // Reset forgets every finished delivery (pending ones stay).

@@ -416,3 +416,30 @@ func TestLiveRefusedAndTimeout(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxDeliveriesKeepsPendingOnes(t *testing.T) {
+	vc := clock.NewVirtual(time.Time{})
+	script := mockimpact.NewScript(mockimpact.Step{Status: 500}, mockimpact.Step{Status: 200})
+	d := mockimpact.NewDispatcher(mockimpact.Options{Clock: vc, Transport: script, Resolver: script, MaxDeliveries: 3})
+	defer d.Close()
+	d.Configure(cfg())
+	for i := range 5 {
+		ev := fixtures.NewImpactGen(int64(i), time.Time{}).ActionLifecycle()
+		d.Fire(ev)
+	}
+	vc.Advance(time.Second) // every delivery failed once: all pending
+	if st := d.Stats(); st.Deliveries != 5 || st.Evicted != 0 {
+		t.Fatalf("pending deliveries were evicted: %+v", st)
+	}
+	vc.RunUntilIdle(0) // all delivered at their second attempt
+	st := d.Stats()
+	if st.Deliveries != 3 || st.Evicted != 2 || st.Pending != 0 {
+		t.Fatalf("%+v", st)
+	}
+	if got := d.Deliveries(); got[0].ID != "d000003" || got[2].ID != "d000005" {
+		t.Fatalf("kept %s … %s, want the newest", got[0].ID, got[2].ID)
+	}
+	if _, ok := d.Delivery("d000001"); ok {
+		t.Fatal("an evicted delivery is still found by ID")
+	}
+}

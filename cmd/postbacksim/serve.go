@@ -27,7 +27,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	strict := fs.Bool("strict", false, "Ocean: documented rules only; warnings become errors")
 	dedupCap := fs.Int("dedup-capacity", mockocean.DefaultDedupCapacity, "Ocean: outer_event_ids remembered (oldest evicted first)")
 	dedupTTL := fs.Duration("dedup-ttl", mockocean.DefaultDedupTTL, "Ocean: how long an outer_event_id is remembered")
-	journalCap := fs.Int("journal-capacity", defaultJournalCapacity, "requests kept in each journal (oldest evicted first; 0 = unbounded)")
+	journalCap := fs.Int("journal-capacity", defaultJournalCapacity, "requests (Ocean) and finished deliveries (impact) kept in each journal (oldest evicted first; 0 = unbounded)")
 	maxBody := fs.Int64("max-body", mockocean.DefaultMaxBodyBytes, "largest request body in bytes; larger ones get HTTP 413")
 	callbackKey := fs.String("callback-key", "", "Ocean: `HEX` key signing click callbacks (default: random); share it with 'ocean clicks'")
 	strictAttribution := fs.Bool("strict-attribution", false, "Ocean: answer 40011 to callbacks this sandbox did not issue")
@@ -88,7 +88,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		TimeScale:     *timeScale,
 		AdminToken:    *adminToken,
 		MaxNamespaces: *maxNamespaces,
-		Impact: mockimpact.Options{OnAttempt: func(a mockimpact.Attempt) {
+		Impact: mockimpact.Options{MaxDeliveries: *journalCap, OnAttempt: func(a mockimpact.Attempt) {
 			logger.Info("impact attempt", "delivery", a.DeliveryID, "event", a.Event, "n", a.N,
 				"outcome", a.Outcome, "status", a.Status, "error", a.Error, "retry", a.Retry)
 		}},

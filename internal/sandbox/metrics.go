@@ -82,11 +82,12 @@ var (
 	descDedupSize      = prometheus.NewDesc("postbacksim_ocean_dedup_ids", "outer_event_ids remembered by the duplicate filter.", []string{"namespace"}, nil)
 	descDedupEvicted   = prometheus.NewDesc("postbacksim_ocean_dedup_evicted_total", "outer_event_ids evicted for capacity.", []string{"namespace"}, nil)
 	descImpactPending  = prometheus.NewDesc("postbacksim_impact_pending_deliveries", "impact.com deliveries waiting for an attempt.", []string{"namespace"}, nil)
+	descImpactEvicted  = prometheus.NewDesc("postbacksim_impact_deliveries_evicted_total", "Finished impact.com deliveries evicted from the journal (oldest first) for its capacity.", []string{"namespace"}, nil)
 	descNamespaces     = prometheus.NewDesc("postbacksim_namespaces", "Namespaces in use, the default one included.", nil, nil)
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descJournalStored, descJournalEvicted, descDedupSize, descDedupEvicted, descImpactPending, descNamespaces} {
+	for _, d := range []*prometheus.Desc{descJournalStored, descJournalEvicted, descDedupSize, descDedupEvicted, descImpactPending, descImpactEvicted, descNamespaces} {
 		ch <- d
 	}
 }
@@ -101,5 +102,6 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descDedupSize, prometheus.GaugeValue, float64(ds.Size), t.Name)
 		ch <- prometheus.MustNewConstMetric(descDedupEvicted, prometheus.CounterValue, float64(ds.Evicted), t.Name)
 		ch <- prometheus.MustNewConstMetric(descImpactPending, prometheus.GaugeValue, float64(is.Pending), t.Name)
+		ch <- prometheus.MustNewConstMetric(descImpactEvicted, prometheus.CounterValue, float64(is.Evicted), t.Name)
 	}
 }

@@ -121,6 +121,7 @@ func TestMetrics(t *testing.T) {
 		`postbacksim_ocean_journal_stored{namespace="default"} 2`,
 		`postbacksim_ocean_journal_evicted_total{namespace="default"} 2`,
 		`postbacksim_namespaces 2`,
+		`postbacksim_impact_deliveries_evicted_total{namespace="default"} 0`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(m, want) {
