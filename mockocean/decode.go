@@ -30,38 +30,68 @@ type Input struct {
 // ErrBodyTooLarge is returned by Decode for a body over the limit.
 var ErrBodyTooLarge = errors.New("request body too large")
 
+// Raw is a request as received, before decoding: what the journal keeps.
+type Raw struct {
+	Method      string
+	ContentType string
+	Query       string
+	Body        string
+}
+
 // Decode reads r's parameters: the query string for GET; for POST the body
 // (form, multipart or JSON object) and, except in strict mode, the query
 // string too (the body wins). maxBody bounds the body in bytes.
 func Decode(r *http.Request, maxBody int64, strict bool) (Input, error) {
-	in := Input{Values: make(map[string]string, 8)}
-	if r.Method != http.MethodPost {
-		if err := in.parseQuery(r.URL.RawQuery, "query"); err != nil {
-			in.BodyError = fmt.Sprintf("malformed query string: %v", err)
-		}
-		return in, nil
+	raw, err := ReadRaw(r, maxBody)
+	switch {
+	case errors.Is(err, ErrBodyTooLarge):
+		return Input{Values: map[string]string{}}, err
+	case err != nil:
+		return Input{Values: map[string]string{}, BodyError: err.Error()}, nil
 	}
+	return raw.Decode(strict), nil
+}
 
+// ReadRaw reads what decoding needs from r: method, content type, query
+// and body (POST only), the body bounded by maxBody.
+func ReadRaw(r *http.Request, maxBody int64) (Raw, error) {
+	raw := Raw{Method: r.Method, ContentType: r.Header.Get("Content-Type"), Query: r.URL.RawQuery}
+	if r.Method != http.MethodPost {
+		return raw, nil
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return in, fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, tooLarge.Limit)
+			return raw, fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, tooLarge.Limit)
 		}
-		in.BodyError = fmt.Sprintf("reading body: %v", err)
-		return in, nil
+		return raw, fmt.Errorf("reading body: %w", err)
 	}
-	ctype := r.Header.Get("Content-Type")
-	if err := in.decodeBody(ctype, body); err != nil {
+	raw.Body = string(body)
+	return raw, nil
+}
+
+// Decode turns the raw request into one parameter set. It is pure: the
+// same Raw always decodes the same way, which lets the journal keep Raw
+// and decode on read.
+func (raw Raw) Decode(strict bool) Input {
+	in := Input{Values: make(map[string]string, 8)}
+	if raw.Method != http.MethodPost {
+		if err := in.parseQuery(raw.Query, "query"); err != nil {
+			in.BodyError = fmt.Sprintf("malformed query string: %v", err)
+		}
+		return in
+	}
+	if err := in.decodeBody(raw.ContentType, []byte(raw.Body)); err != nil {
 		in.BodyError = err.Error()
 	}
-	if r.URL.RawQuery != "" {
+	if raw.Query != "" {
 		if strict {
 			in.Notes = append(in.Notes, "strict mode: query string of a POST ignored")
-			return in, nil
+			return in
 		}
 		q := Input{Values: map[string]string{}}
-		qerr := q.parseQuery(r.URL.RawQuery, "query string")
+		qerr := q.parseQuery(raw.Query, "query string")
 		for k, v := range q.Values {
 			if _, inBody := in.Values[k]; !inBody {
 				in.Values[k] = v
@@ -73,7 +103,7 @@ func Decode(r *http.Request, maxBody int64, strict bool) (Input, error) {
 			in.BodyError = fmt.Sprintf("malformed query string: %v", qerr)
 		}
 	}
-	return in, nil
+	return in
 }
 
 func (in *Input) decodeBody(ctype string, body []byte) error {

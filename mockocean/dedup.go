@@ -3,6 +3,8 @@ package mockocean
 import (
 	"sync"
 	"time"
+
+	"github.com/postbacksim/postbacksim/internal/ring"
 )
 
 // dedup remembers accepted outer_event_ids. It is bounded in count
@@ -10,17 +12,15 @@ import (
 //
 // Memory per id: one map slot (string header and an int64 expiry) plus one
 // ring slot (a string header), sharing the id's bytes; see
-// BenchmarkDedupMemory.
+// BenchmarkDedupMemory. The ring never copies as it grows (package ring).
 type dedup struct {
 	mu       sync.Mutex
 	capacity int
 	ttl      time.Duration
-	seen     map[string]int64 // id → expiry, unix nanoseconds
-	ring     []string         // ids in insertion order (= expiry order)
-	head     int              // index of the oldest id in ring
-	n        int              // ids in ring
-	evicted  uint64           // ids dropped for capacity
-	expired  uint64           // ids dropped for age
+	seen     map[string]int64    // id → expiry, unix nanoseconds
+	order    ring.Buffer[string] // ids in insertion order (= expiry order)
+	evicted  uint64              // ids dropped for capacity
+	expired  uint64              // ids dropped for age
 }
 
 // DedupStats describes the duplicate filter's state.
@@ -46,18 +46,22 @@ func (d *dedup) add(id string, now time.Time) bool {
 	if exp, ok := d.seen[id]; ok && exp > t {
 		return false
 	}
-	if d.n == d.capacity {
+	if d.order.Len() == d.capacity {
 		d.dropOldest()
 		d.evicted++
 	}
 	d.seen[id] = t + int64(d.ttl)
-	d.push(id)
+	d.order.Add(id)
 	return true
 }
 
 func (d *dedup) expire(now int64) {
-	for d.n > 0 {
-		if exp, ok := d.seen[d.ring[d.head]]; ok && exp > now {
+	for {
+		id, ok := d.order.Front()
+		if !ok {
+			return
+		}
+		if exp, ok := d.seen[id]; ok && exp > now {
 			return
 		}
 		d.dropOldest()
@@ -66,34 +70,21 @@ func (d *dedup) expire(now int64) {
 }
 
 func (d *dedup) dropOldest() {
-	delete(d.seen, d.ring[d.head])
-	d.ring[d.head] = ""
-	d.head = (d.head + 1) % len(d.ring)
-	d.n--
-}
-
-// push appends id to the ring, growing it (up to capacity) when full.
-func (d *dedup) push(id string) {
-	if d.n == len(d.ring) {
-		size := min(max(2*len(d.ring), 1024), d.capacity)
-		grown := make([]string, size)
-		for i := 0; i < d.n; i++ {
-			grown[i] = d.ring[(d.head+i)%len(d.ring)]
-		}
-		d.ring, d.head = grown, 0
+	if id, ok := d.order.Front(); ok {
+		delete(d.seen, id)
+		d.order.PopFront()
 	}
-	d.ring[(d.head+d.n)%len(d.ring)] = id
-	d.n++
 }
 
 func (d *dedup) stats() DedupStats {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return DedupStats{Size: d.n, Capacity: d.capacity, TTL: d.ttl, Evicted: d.evicted, Expired: d.expired}
+	return DedupStats{Size: d.order.Len(), Capacity: d.capacity, TTL: d.ttl, Evicted: d.evicted, Expired: d.expired}
 }
 
 func (d *dedup) reset() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.seen, d.ring, d.head, d.n = map[string]int64{}, nil, 0, 0
+	d.seen = map[string]int64{}
+	d.order.Reset()
 }

@@ -41,7 +41,7 @@ type Request struct {
 	// Fault is the id of the fault rule that shaped the answer, if any.
 	Fault string `json:"fault,omitempty"`
 	// Conversion is the parsed request when every field check passed
-	// (code 0, and also 40004 and 40011).
+	// (code 0, and 40004 for a duplicate).
 	Conversion *Conversion `json:"conversion,omitempty"`
 	// Attribution matches the conversion to the click whose callback it
 	// carries.
@@ -53,36 +53,65 @@ type Request struct {
 // journals with cmp.Diff.
 var IgnoreVolatile cmp.Option = cmpopts.IgnoreFields(Request{}, "Seq", "Time", "RemoteAddr")
 
-// journal keeps Requests in arrival order, optionally bounded (oldest
+// entry is a journaled request in compact form: what was received and
+// the answer. Params, Conversion and Attribution are derived from Raw on
+// read, by the same pure decoding and validation, so a large journal
+// holds few pointers (and costs the garbage collector little).
+type entry struct {
+	seq             uint64
+	time            time.Time
+	raw             Raw
+	decoded         bool // false when nothing was read (413)
+	path, remote    string
+	status, code    int
+	msg, detail     string
+	fault           string
+	warnings, notes []string
+}
+
+// journal keeps requests in arrival order, optionally bounded (oldest
 // evicted first). It is safe for concurrent use.
 type journal struct {
 	mu       sync.Mutex
-	buf      *ring.Buffer[Request]
+	buf      *ring.Buffer[entry]
 	received uint64        // since reset, evicted ones included
 	changed  chan struct{} // closed and replaced on every append
+	// materialize turns an entry back into a Request.
+	materialize func(*entry) Request
 }
 
-func newJournal(capacity int) *journal {
-	return &journal{buf: ring.New[Request](capacity), changed: make(chan struct{})}
+func newJournal(capacity int, materialize func(*entry) Request) *journal {
+	return &journal{buf: ring.New[entry](capacity), changed: make(chan struct{}), materialize: materialize}
 }
 
-// add stores r, numbering it, and wakes waiters.
-func (j *journal) add(r Request) {
+// add stores e, numbering it, wakes waiters, and returns its number.
+func (j *journal) add(e entry) uint64 {
 	j.mu.Lock()
 	j.received++
-	r.Seq = j.received
-	j.buf.Add(r)
+	e.seq = j.received
+	j.buf.Add(e)
 	close(j.changed)
 	j.changed = make(chan struct{})
 	j.mu.Unlock()
+	return e.seq
 }
 
 // snapshot returns the stored requests, oldest first, that keep returns
-// true for (all when keep is nil).
+// true for (all when keep is nil). Entries are copied under the lock and
+// materialized outside it, so reading a large journal never stalls
+// requests.
 func (j *journal) snapshot(keep func(*Request) bool) []Request {
 	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.buf.Slice(keep)
+	entries := j.buf.Slice(nil)
+	j.mu.Unlock()
+	out := make([]Request, 0, len(entries))
+	for i := range entries {
+		r := j.materialize(&entries[i])
+		if keep == nil || keep(&r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // wait blocks until at least n requests have been received since the last

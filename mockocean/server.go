@@ -86,7 +86,7 @@ func New(cfg Config) *Server {
 		cfg:     cfg,
 		mode:    Mode{Strict: cfg.Strict, StrictAttribution: cfg.StrictAttribution, Verifier: cfg.Verifier},
 		clock:   cfg.Clock,
-		journal: newJournal(cfg.JournalCapacity),
+		journal: nil, // below: it needs the server to materialize entries
 		dedup:   newDedup(cfg.DedupCapacity, cfg.DedupTTL),
 		issuer:  NewIssuer(cfg.CallbackKey),
 		clicks:  clickJournal{buf: ring.Buffer[SentClick]{Capacity: cfg.JournalCapacity}},
@@ -94,6 +94,7 @@ func New(cfg Config) *Server {
 	if s.mode.Verifier == nil {
 		s.mode.Verifier = s.issuer
 	}
+	s.journal = newJournal(cfg.JournalCapacity, s.materialize)
 	s.router = s.routes()
 	return s
 }
@@ -129,31 +130,36 @@ func (s *Server) Mode() Mode { return s.mode }
 
 func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	now := s.clock.Now()
-	in, err := Decode(r, s.cfg.MaxBodyBytes, s.mode.Strict)
-	rec := Request{
-		Time: now, Method: r.Method, Path: r.URL.Path, ContentType: r.Header.Get("Content-Type"),
-		RemoteAddr: r.RemoteAddr, Params: in.Values, Notes: in.Notes,
-	}
-	if errors.Is(err, ErrBodyTooLarge) {
-		rec.Status, rec.Detail = http.StatusRequestEntityTooLarge, err.Error()
-		s.record(r.Context(), rec)
+	raw, err := ReadRaw(r, s.cfg.MaxBodyBytes)
+	e := entry{time: now, raw: raw, decoded: true, path: r.URL.Path, remote: r.RemoteAddr}
+	var in Input
+	switch {
+	case errors.Is(err, ErrBodyTooLarge):
+		e.decoded, e.status, e.detail = false, http.StatusRequestEntityTooLarge, err.Error()
+		s.record(r.Context(), e, Input{Values: map[string]string{}}, Verdict{})
 		httpjson.Error(w, http.StatusRequestEntityTooLarge, err.Error())
 		return
+	case err != nil: // the client sent less than it announced
+		e.raw.Body, e.decoded = "", false
+		in = Input{Values: map[string]string{}, BodyError: err.Error()}
+	default:
+		in = raw.Decode(s.mode.Strict)
 	}
+	e.notes = in.Notes
 
 	if f, ok := s.faults.pick(in.Values); ok {
-		rec.Fault = f.ID
+		e.fault = f.ID
 		if err := s.clock.Sleep(r.Context(), f.Delay.D()); err != nil {
-			rec.Detail = "client went away during the injected delay"
-			s.record(r.Context(), rec)
+			e.detail = "client went away during the injected delay"
+			s.record(r.Context(), e, in, Verdict{})
 			return
 		}
 		if status, proceed := faultStatus(f); !proceed {
-			rec.Status = status
+			e.status = status
 			if f.Code != 0 || f.Msg != "" {
-				rec.Code, rec.Msg = f.Code, f.Msg
+				e.code, e.msg = f.Code, f.Msg
 			}
-			s.record(r.Context(), rec)
+			s.record(r.Context(), e, in, Verdict{})
 			if status == 0 {
 				panic(http.ErrAbortHandler) // drops the connection, unlogged
 			}
@@ -167,25 +173,63 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 		dup := ruleByCode[CodeDuplicate]
 		v.Code, v.Msg, v.Detail = dup.Code, dup.Msg, "outer_event_id "+v.Conversion.OuterEventID+" was accepted before"
 	}
-	rec.Status, rec.Code, rec.Msg, rec.Detail = http.StatusOK, v.Code, v.Msg, v.Detail
-	rec.Warnings, rec.Conversion = v.Warnings, v.Conversion
-	if v.Conversion != nil {
-		rec.Attribution = s.attribute(v.Conversion, now)
-	}
-	s.record(r.Context(), rec)
+	e.status, e.code, e.msg, e.detail, e.warnings = http.StatusOK, v.Code, v.Msg, v.Detail, v.Warnings
+	s.record(r.Context(), e, in, v)
 	w.Header()["Content-Type"] = jsonContentType
 	_, _ = w.Write(answerBody(v.Code, v.Msg))
 }
 
-// jsonContentType is shared by every answer; nothing modifies it.
-var jsonContentType = []string{"application/json; charset=utf-8"}
+// record journals e; the OnRequest hook gets the full Request, built from
+// what the handler already has in hand.
+func (s *Server) record(ctx context.Context, e entry, in Input, v Verdict) {
+	seq := s.journal.add(e)
+	if s.cfg.OnRequest == nil {
+		return
+	}
+	e.seq = seq
+	r := e.request()
+	r.Params = in.Values
+	if v.Conversion != nil && e.fault == "" {
+		r.Conversion = v.Conversion
+		r.Attribution = s.attribute(v.Conversion, e.time)
+	}
+	s.cfg.OnRequest(ctx, r)
+}
 
-func (s *Server) record(ctx context.Context, r Request) {
-	s.journal.add(r)
-	if s.cfg.OnRequest != nil {
-		s.cfg.OnRequest(ctx, r)
+// request is e's answer and metadata as a Request, without the derived
+// parts.
+func (e *entry) request() Request {
+	return Request{
+		Seq: e.seq, Time: e.time, Method: e.raw.Method, Path: e.path, ContentType: e.raw.ContentType, RemoteAddr: e.remote,
+		Status: e.status, Code: e.code, Msg: e.msg, Detail: e.detail, Warnings: e.warnings, Notes: e.notes, Fault: e.fault,
 	}
 }
+
+// materialize rebuilds a journaled Request: decoding and validating the
+// raw request again give the same parameters and conversion as when it
+// arrived. The user's Verifier is not called again (it only decides
+// between success and 40011, which the stored code already says).
+func (s *Server) materialize(e *entry) Request {
+	r := e.request()
+	if !e.decoded {
+		r.Params = map[string]string{}
+		return r
+	}
+	in := e.raw.Decode(s.mode.Strict)
+	r.Params = in.Values
+	if e.status == http.StatusOK && e.fault == "" && (e.code == CodeSuccess || e.code == CodeDuplicate) {
+		mode := s.mode
+		mode.StrictAttribution = false
+		if v := Validate(in, mode); v.Conversion != nil {
+			r.Conversion = v.Conversion
+			r.Attribution = s.attribute(v.Conversion, e.time)
+		}
+	}
+	return r
+}
+
+// jsonContentType is shared by every answer; nothing modifies it.
+var jsonContentType = []string{"application/json; charset=utf-8"}
 
 // Issuer returns the server's callback issuer.
 func (s *Server) Issuer() *Issuer { return s.issuer }

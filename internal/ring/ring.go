@@ -1,34 +1,80 @@
 // Package ring is a buffer that keeps the newest entries: unbounded, or
-// bounded with the oldest evicted first. It is not safe for concurrent
-// use; its owners lock.
+// bounded with the oldest evicted first. It stores entries in fixed-size
+// segments allocated as it fills, so it never copies what it holds: adding
+// costs the same at 100 entries as at 1,000,000 (a doubling slice would
+// copy megabytes while its owner holds a lock). It is not safe for
+// concurrent use; its owners lock.
 package ring
+
+// segSize is the number of entries in a segment.
+const segSize = 1024
 
 // Buffer holds entries in insertion order. The zero value is unbounded.
 type Buffer[T any] struct {
-	// Capacity bounds the buffer; 0 means unbounded.
+	// Capacity bounds the buffer; 0 means unbounded. Set it before the
+	// first Add.
 	Capacity int
-	buf      []T
-	head, n  int
+	segs     [][]T
+	head     int // position of the oldest entry
+	n        int
 	evicted  uint64
 }
 
 // New returns a buffer bounded at capacity (0: unbounded).
 func New[T any](capacity int) *Buffer[T] { return &Buffer[T]{Capacity: capacity} }
 
+// slot returns the entry at position p (modulo Capacity when bounded),
+// allocating its segment on first use.
+func (b *Buffer[T]) slot(p int) *T {
+	if b.Capacity > 0 {
+		p %= b.Capacity
+	}
+	s := p / segSize
+	for s >= len(b.segs) {
+		b.segs = append(b.segs, nil)
+	}
+	if b.segs[s] == nil {
+		size := segSize
+		if b.Capacity > 0 {
+			size = min(segSize, b.Capacity-s*segSize)
+		}
+		b.segs[s] = make([]T, size)
+	}
+	return &b.segs[s][p%segSize]
+}
+
 // Add appends v, evicting the oldest entry when full.
 func (b *Buffer[T]) Add(v T) {
-	switch {
-	case b.Capacity <= 0 || len(b.buf) < b.Capacity:
-		if b.head != 0 { // only when bounded and full, which this branch excludes
-			panic("ring: inconsistent state")
-		}
-		b.buf = append(b.buf, v)
-		b.n++
-	default:
-		b.buf[b.head] = v
-		b.head = (b.head + 1) % len(b.buf)
+	if b.Capacity > 0 && b.n == b.Capacity {
+		b.PopFront()
 		b.evicted++
 	}
+	*b.slot(b.head + b.n) = v
+	b.n++
+}
+
+// Front returns the oldest entry; ok is false when the buffer is empty.
+func (b *Buffer[T]) Front() (v T, ok bool) {
+	if b.n == 0 {
+		return v, false
+	}
+	return *b.slot(b.head), true
+}
+
+// PopFront removes the oldest entry (not counted as evicted).
+func (b *Buffer[T]) PopFront() {
+	if b.n == 0 {
+		return
+	}
+	var zero T
+	*b.slot(b.head) = zero // let the garbage collector have it
+	b.head++
+	if b.Capacity > 0 {
+		b.head %= b.Capacity
+	} else if b.head%segSize == 0 { // unbounded: free segments left behind
+		b.segs[b.head/segSize-1] = nil
+	}
+	b.n--
 }
 
 // Len is the number of entries held.
@@ -40,7 +86,7 @@ func (b *Buffer[T]) Evicted() uint64 { return b.evicted }
 // Each calls f on each entry, oldest first, until f returns false.
 func (b *Buffer[T]) Each(f func(*T) bool) {
 	for i := 0; i < b.n; i++ {
-		if !f(&b.buf[(b.head+i)%len(b.buf)]) {
+		if !f(b.slot(b.head + i)) {
 			return
 		}
 	}

@@ -33,3 +33,36 @@ func TestUnbounded(t *testing.T) {
 		t.Fatalf("len %d evicted %d", b.Len(), b.Evicted())
 	}
 }
+
+// TestAgainstASlice compares the buffer with a plain slice model across
+// segment boundaries, bounded and unbounded, with pops.
+func TestAgainstASlice(t *testing.T) {
+	for _, capacity := range []int{0, 1, 5, 1023, 1024, 1025, 3000} {
+		b := New[int](capacity)
+		var model []int
+		for i := range 5000 {
+			if i%7 == 3 && len(model) > 0 {
+				b.PopFront()
+				model = model[1:]
+			}
+			b.Add(i)
+			model = append(model, i)
+			if capacity > 0 && len(model) > capacity {
+				model = model[1:]
+			}
+			if front, ok := b.Front(); !ok || front != model[0] {
+				t.Fatalf("cap %d step %d: front %d, want %d", capacity, i, front, model[0])
+			}
+		}
+		if diff := cmp.Diff(model, b.Slice(nil)); diff != "" || b.Len() != len(model) {
+			t.Fatalf("cap %d: (-model +ring):\n%s", capacity, diff)
+		}
+	}
+}
+
+func BenchmarkAddAtCapacity(b *testing.B) {
+	r := New[[4]string](1_000_000)
+	for b.Loop() {
+		r.Add([4]string{})
+	}
+}
