@@ -79,6 +79,7 @@ func TestVirtualSleepWakesOnAdvance(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	woke := make(chan time.Time, 1)
+	scheduled := v.Scheduled()
 	go func() {
 		defer wg.Done()
 		if err := v.Sleep(context.Background(), time.Hour); err != nil {
@@ -86,9 +87,7 @@ func TestVirtualSleepWakesOnAdvance(t *testing.T) {
 		}
 		woke <- v.Now()
 	}()
-	for v.Pending() == 0 { // wait until the sleeper has registered
-		time.Sleep(time.Millisecond)
-	}
+	<-scheduled // the sleeper has registered its timer
 	v.Advance(2 * time.Hour)
 	wg.Wait()
 	if got := (<-woke).Sub(Epoch); got != 2*time.Hour {
@@ -160,4 +159,23 @@ func TestScaled(t *testing.T) {
 			t.Fatalf("sleep: %v, now +%v", err, s.Now().Sub(start))
 		}
 	})
+}
+
+func TestVirtualScheduledSignals(t *testing.T) {
+	v := NewVirtual(time.Time{})
+	ch := v.Scheduled()
+	select {
+	case <-ch:
+		t.Fatal("closed before any timer")
+	default:
+	}
+	v.AfterFunc(time.Second, func() {})
+	select {
+	case <-ch:
+	default:
+		t.Fatal("not closed after AfterFunc")
+	}
+	if next := v.Scheduled(); next == ch {
+		t.Fatal("the channel was not replaced")
+	}
 }

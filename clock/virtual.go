@@ -26,6 +26,8 @@ type Virtual struct {
 	pending timerHeap
 	// running guards against re-entrant advancing from inside a callback.
 	running bool
+	// scheduled is closed (and replaced) whenever a timer is added.
+	scheduled chan struct{}
 }
 
 // NewVirtual returns a Virtual clock set to start; the zero time means Epoch.
@@ -33,7 +35,20 @@ func NewVirtual(start time.Time) *Virtual {
 	if start.IsZero() {
 		start = Epoch
 	}
-	return &Virtual{now: start}
+	return &Virtual{now: start, scheduled: make(chan struct{})}
+}
+
+// Scheduled returns a channel that is closed the next time a timer is
+// scheduled (AfterFunc or Sleep), so a driver can wait for another
+// goroutine to schedule work instead of polling. Take the channel before
+// checking Next, so no timer can slip in between.
+func (v *Virtual) Scheduled() <-chan struct{} {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.scheduled == nil {
+		v.scheduled = make(chan struct{})
+	}
+	return v.scheduled
 }
 
 // Now returns the virtual time.
@@ -54,6 +69,10 @@ func (v *Virtual) AfterFunc(d time.Duration, f func()) Timer {
 	v.seq++
 	t := &virtualTimer{clock: v, due: v.now.Add(d), seq: v.seq, f: f, index: -1}
 	heap.Push(&v.pending, t)
+	if v.scheduled != nil {
+		close(v.scheduled)
+	}
+	v.scheduled = make(chan struct{})
 	return t
 }
 

@@ -153,8 +153,14 @@ func send(srv *mockocean.Server, vc *clock.Virtual, req *scenarios.OceanRequest)
 		srv.ServeHTTP(w, hr)
 	}()
 	var a answer
-	deadline := time.Now().Add(10 * time.Second) // real time: a guard against a hung handler
+	guard := time.NewTimer(10 * time.Second) // real time: a guard against a hung handler
+	defer guard.Stop()
 	for waiting := true; waiting; {
+		scheduled := vc.Scheduled() // before Next, so no timer slips in between
+		if next, ok := vc.Next(); ok {
+			vc.AdvanceTo(next) // an injected delay: play it in virtual time
+			continue
+		}
 		select {
 		case p := <-done:
 			waiting = false
@@ -164,14 +170,9 @@ func send(srv *mockocean.Server, vc *clock.Virtual, req *scenarios.OceanRequest)
 				}
 				a.dropped = true
 			}
-		default:
-			if next, ok := vc.Next(); ok {
-				vc.AdvanceTo(next)
-			} else if time.Now().After(deadline) {
-				return answer{}, errors.New("the emulator did not answer in 10 s")
-			} else {
-				time.Sleep(50 * time.Microsecond)
-			}
+		case <-scheduled:
+		case <-guard.C:
+			return answer{}, errors.New("the emulator did not answer in 10 s")
 		}
 	}
 	a.status, a.body = w.Code, w.Body.String()
