@@ -8,7 +8,8 @@ import (
 )
 
 // newFlagSet returns a FlagSet that reports errors instead of exiting,
-// with a usage text naming the command.
+// with a usage text naming the command; the synopsis may continue with
+// lines of description after a newline.
 func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)

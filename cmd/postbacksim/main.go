@@ -70,7 +70,7 @@ func commands() []command {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: postbacksim COMMAND [flags]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'postbacksim COMMAND --help' for a command's flags.")
 }

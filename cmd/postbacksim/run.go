@@ -11,7 +11,10 @@ import (
 )
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("run", "run [flags] PATH...  (scenario files or folders)", stderr)
+	fs := newFlagSet("run", `run [flags] PATH...
+
+Runs scenario files (or folders of *.yaml, skipping testdata/) on the virtual clock.
+Exit code 0: all passed; 1: a scenario failed; 2: a file is invalid.`, stderr)
 	format := fs.String("format", "text", "report format: `text`, json or junit")
 	out := fs.String("out", "", "write the report to `FILE` instead of standard output")
 	parallel := fs.Int("parallel", 0, "scenarios run at once (0: one per CPU)")

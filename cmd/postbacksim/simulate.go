@@ -36,7 +36,12 @@ type simulatedTry struct {
 }
 
 func runImpactSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("impact simulate", "impact simulate [flags]", stderr)
+	fs := newFlagSet("impact simulate", `impact simulate [flags]
+
+Runs one delivery through impact.com's retry schedule and prints its attempt timeline.
+With --responses, a scripted receiver answers each attempt in memory, on a virtual
+clock: the whole 30h51m45s schedule prints at once. With --url and no --responses, it
+sends for real to that URL, --time-scale K times faster than real time.`, stderr)
 	var pf postbackFlags
 	pf.register(fs, "body-format", "")
 	seed := fs.Int64("seed", fixtures.DefaultSeed, "seed of the generated event")
