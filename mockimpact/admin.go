@@ -77,14 +77,8 @@ func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.router.Ser
 
 func (a *Admin) putPostback(w http.ResponseWriter, r *http.Request) {
 	event := mux.Vars(r)["event"]
-	body, err := httpjson.ReadBody(w, r, maxAdminBody)
-	if err != nil {
-		httpjson.Error(w, http.StatusRequestEntityTooLarge, "postback: "+err.Error())
-		return
-	}
 	var p Postback
-	if err := httpjson.Unmarshal(body, &p); err != nil {
-		httpjson.Error(w, http.StatusBadRequest, "postback: "+httpjson.Describe(err))
+	if !httpjson.Decode(w, r, maxAdminBody, "postback", &p) {
 		return
 	}
 	if p.Event != "" && p.Event != event {

@@ -151,14 +151,8 @@ func (s *Server) getRequests(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
-	body, err := httpjson.ReadBody(w, r, maxAdminBody)
-	if err != nil {
-		httpjson.Error(w, http.StatusRequestEntityTooLarge, "fault: "+err.Error())
-		return
-	}
 	var f Fault
-	if err := httpjson.Unmarshal(body, &f); err != nil {
-		httpjson.Error(w, http.StatusBadRequest, "fault: "+httpjson.Describe(err))
+	if !httpjson.Decode(w, r, maxAdminBody, "fault", &f) {
 		return
 	}
 	added, err := s.InjectFault(f)
@@ -176,14 +170,8 @@ const MaxAdminClicks = 10_000
 const adminClickTimeout = 2 * time.Minute
 
 func (s *Server) postClicks(w http.ResponseWriter, r *http.Request) {
-	body, err := httpjson.ReadBody(w, r, maxAdminBody)
-	if err != nil {
-		httpjson.Error(w, http.StatusRequestEntityTooLarge, "clicks: "+err.Error())
-		return
-	}
 	var o ClickOptions
-	if err := httpjson.Unmarshal(body, &o); err != nil {
-		httpjson.Error(w, http.StatusBadRequest, "clicks: "+httpjson.Describe(err))
+	if !httpjson.Decode(w, r, maxAdminBody, "clicks", &o) {
 		return
 	}
 	if o.Count > MaxAdminClicks {

@@ -43,16 +43,7 @@ func BenchmarkLoopbackLoad(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	reportComparison(b, c, "ocean")
-}
-
-func reportComparison(b *testing.B, c loadgen.Comparison, name string) {
-	b.ReportMetric(c.BareRPS, "bare-req/s")
-	b.ReportMetric(c.RPS, name+"-req/s")
-	b.ReportMetric(c.Ratio(), "ratio")
-	b.ReportMetric(float64(c.BareP99.Microseconds()), "bare-p99-µs")
-	b.ReportMetric(float64(c.P99.Microseconds()), name+"-p99-µs")
-	b.ReportMetric(0, "ns/op")
+	c.Report(b, "ocean")
 }
 
 // BenchmarkActivateHandler measures one request through the handler, no

@@ -89,3 +89,19 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 func MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	Error(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path)
 }
+
+// Decode reads r's body (at most limit bytes) as one strict JSON value
+// into v. On failure it answers 413 or 400 with an error prefixed by what
+// ("fault: field status: …") and returns false.
+func Decode(w http.ResponseWriter, r *http.Request, limit int64, what string, v any) bool {
+	body, err := ReadBody(w, r, limit)
+	if err != nil {
+		Error(w, http.StatusRequestEntityTooLarge, what+": "+err.Error())
+		return false
+	}
+	if err := Unmarshal(body, v); err != nil {
+		Error(w, http.StatusBadRequest, what+": "+Describe(err))
+		return false
+	}
+	return true
+}

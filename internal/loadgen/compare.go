@@ -60,3 +60,19 @@ func Compare(ctx context.Context, h http.Handler, rounds, clients, requests int,
 		BareP99: median(p99s[0]), P99: median(p99s[1]),
 	}, nil
 }
+
+// MetricReporter is what Report needs of a *testing.B.
+type MetricReporter interface {
+	ReportMetric(n float64, unit string)
+}
+
+// Report records c as benchmark metrics, the handler named name:
+// requests/s and p99 of both, and their ratio.
+func (c Comparison) Report(b MetricReporter, name string) {
+	b.ReportMetric(c.BareRPS, "bare-req/s")
+	b.ReportMetric(c.RPS, name+"-req/s")
+	b.ReportMetric(c.Ratio(), "ratio")
+	b.ReportMetric(float64(c.BareP99.Microseconds()), "bare-p99-µs")
+	b.ReportMetric(float64(c.P99.Microseconds()), name+"-p99-µs")
+	b.ReportMetric(0, "ns/op")
+}

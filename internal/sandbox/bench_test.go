@@ -28,12 +28,7 @@ func BenchmarkSandboxLoad(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(c.BareRPS, "bare-req/s")
-	b.ReportMetric(c.RPS, "sandbox-req/s")
-	b.ReportMetric(c.Ratio(), "ratio")
-	b.ReportMetric(float64(c.BareP99.Microseconds()), "bare-p99-µs")
-	b.ReportMetric(float64(c.P99.Microseconds()), "sandbox-p99-µs")
-	b.ReportMetric(0, "ns/op")
+	c.Report(b, "sandbox")
 }
 
 // BenchmarkJournalMemory sends 1,000,000 conversions through the sandbox
