@@ -44,18 +44,51 @@ say "building $image"
 timeout 300 make --no-print-directory docker IMAGE="$image" >/dev/null || die "make docker failed"
 
 # 3. A free loopback port, and the container on the host network.
-port=""
-for _ in $(seq 1 50); do
-  p=$(( (RANDOM % 30000) + 20000 ))
-  if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
-done
-[ -n "$port" ] || die "no free loopback port found"
-base="http://127.0.0.1:$port"
-say "running $image on $base"
-docker run -d --name "$name" --network host -e POSTBACKSIM_ADDR="127.0.0.1:$port" "$image" >/dev/null
+# Ports are drawn below the kernel's ephemeral range: a port in that range
+# can be held by an outgoing connection (dockerd's own, say), which refuses
+# connections yet makes bind fail with "address already in use". A port
+# is free when no socket in /proc/net/tcp{,6} holds it, in any state. If
+# the container still loses the race for it, it is started again on
+# another port.
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "$ephemeral_low" -gt 11000 ] 2>/dev/null || ephemeral_low=32768
+port_in_use() { # port_in_use PORT: any TCP socket bound to PORT?
+  local hex; hex=$(printf ':%04X' "$1")
+  awk -v h="$hex" 'NR > 1 && substr($2, length($2) - 4) == h { found = 1 } END { exit !found }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+free_port() {
+  local p
+  for _ in $(seq 1 100); do
+    p=$(( 10000 + RANDOM % (ephemeral_low - 10000) ))
+    port_in_use "$p" && continue
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+    echo "$p"; return 0
+  done
+  return 1
+}
 
-for _ in $(seq 1 30); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sleep 0.5; done
-curl -fsS "$base/healthz" >/dev/null || die "$base/healthz did not answer within 15 s"
+started=""
+for try in 1 2 3 4 5; do
+  port=$(free_port) || die "no free loopback port found below $ephemeral_low"
+  base="http://127.0.0.1:$port"
+  say "running $image on $base (try $try)"
+  docker rm -f "$name" >/dev/null 2>&1 || true
+  docker run -d --name "$name" --network host -e POSTBACKSIM_ADDR="127.0.0.1:$port" "$image" >/dev/null \
+    || die "docker run failed"
+  for _ in $(seq 1 30); do
+    curl -fsS "$base/healthz" >/dev/null 2>&1 && { started=1; break; }
+    [ "$(docker inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" = true ] || break
+    sleep 0.5
+  done
+  [ -n "$started" ] && break
+  if docker logs "$name" 2>&1 | grep -q 'address already in use'; then
+    say "port $port was taken after all; trying another"
+    continue
+  fi
+  break
+done
+[ -n "$started" ] || die "$base/healthz did not answer within 15 s"
 
 expect() { # expect DESCRIPTION ACTUAL SUBSTRING
   case "$2" in *"$3"*) say "ok: $1" ;; *) die "$1: got '$2', want it to contain '$3'" ;; esac
