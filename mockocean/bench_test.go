@@ -38,12 +38,34 @@ func conversionURLs(base string, n int) []string {
 func BenchmarkLoopbackLoad(b *testing.B) {
 	const requests = 20_000
 	paths := conversionURLs(mockocean.ActivatePath, requests)
-	c, err := loadgen.Compare(context.Background(), mockocean.New(mockocean.Config{JournalCapacity: 100_000}), b.N, 50, requests,
+	c, err := loadgen.Compare(context.Background(), mockocean.New(mockocean.Config{JournalCapacity: 100_000}), b.N, loadgen.Config{Clients: 50, Requests: requests},
 		func(round, i int) string { return paths[i] + "-" + strconv.Itoa(round) }) // fresh outer_event_ids each round
 	if err != nil {
 		b.Fatal(err)
 	}
 	c.Report(b, "ocean")
+}
+
+// BenchmarkLoopbackLatency is BenchmarkLoopbackLoad paced open-loop at
+// fixed offered rates below saturation, as a real uploader would send:
+// the p99 it reports is the service time plus what queueing that rate
+// causes, counted from each request's due time.
+//
+//	go test ./mockocean -run '^$' -bench LoopbackLatency -benchtime 3x
+func BenchmarkLoopbackLatency(b *testing.B) {
+	for _, rate := range []int{2_000, 5_000, 10_000} {
+		b.Run(strconv.Itoa(rate)+"rps", func(b *testing.B) {
+			requests := rate * 2 // two seconds a round
+			paths := conversionURLs(mockocean.ActivatePath, requests)
+			c, err := loadgen.Compare(context.Background(), mockocean.New(mockocean.Config{JournalCapacity: 100_000}), b.N,
+				loadgen.Config{Clients: 50, Requests: requests, Rate: float64(rate)},
+				func(round, i int) string { return paths[i] + "-" + strconv.Itoa(round) })
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Report(b, "ocean")
+		})
+	}
 }
 
 // BenchmarkActivateHandler measures one request through the handler, no

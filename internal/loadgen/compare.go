@@ -30,30 +30,37 @@ type Comparison struct {
 func (c Comparison) Ratio() float64 { return c.RPS / c.BareRPS }
 
 // Compare serves h and BareSuccess on loopback and loads them in turn,
-// rounds times, with clients clients sending requests requests each
-// round. path(round, i) is the path and query of request i: vary it per
-// round when the handler remembers what it saw (dedup ids).
-func Compare(ctx context.Context, h http.Handler, rounds, clients, requests int, path func(round, i int) string) (Comparison, error) {
+// rounds times, each round a run of load (its Clients, Requests and
+// Rate; its URL is ignored). path(round, i) is the path and query of
+// request i: vary it per round when the handler remembers what it saw
+// (dedup ids).
+func Compare(ctx context.Context, h http.Handler, rounds int, load Config, path func(round, i int) string) (Comparison, error) {
 	bare := httptest.NewServer(BareSuccess())
 	defer bare.Close()
 	target := httptest.NewServer(h)
 	defer target.Close()
 	var elapsed [2]time.Duration
 	var p99s [2][]time.Duration
+	var sent int
 	for round := range rounds {
 		for k, base := range []string{bare.URL, target.URL} {
-			res, err := Run(ctx, Config{Clients: clients, Requests: requests, URL: func(i int) string { return base + path(round, i) }})
+			cfg := load
+			cfg.URL = func(i int) string { return base + path(round, i) }
+			res, err := Run(ctx, cfg)
 			if err != nil {
 				return Comparison{}, err
 			}
 			if res.Errors > 0 {
-				return Comparison{}, fmt.Errorf("%d of %d requests to %s failed", res.Errors, requests, base)
+				return Comparison{}, fmt.Errorf("%d requests to %s failed", res.Errors, base)
+			}
+			if k == 0 {
+				sent += res.Requests
 			}
 			elapsed[k] += res.Elapsed
 			p99s[k] = append(p99s[k], res.P99)
 		}
 	}
-	n := float64(rounds * requests)
+	n := float64(sent)
 	median := func(ds []time.Duration) time.Duration { slices.Sort(ds); return ds[len(ds)/2] }
 	return Comparison{
 		BareRPS: n / elapsed[0].Seconds(), RPS: n / elapsed[1].Seconds(),

@@ -23,6 +23,14 @@ type Config struct {
 	Requests int
 	// URL returns the URL of request i (0 ≤ i < Requests); GET is used.
 	URL func(i int) string
+	// Rate, when positive, paces the run open-loop: request i is due at
+	// start + i/Rate, whatever happened to earlier ones. When its client
+	// is still busy at that time, its latency counts from when it was due,
+	// not from when the client got round to sending it (no coordinated
+	// omission); when the client is idle, it counts from the send. Zero sends as fast as the
+	// clients can: the server's saturation throughput, and latency that
+	// is mostly queueing.
+	Rate float64
 	// Client sends the requests; nil means a keep-alive client sized for
 	// Clients connections.
 	Client *http.Client
@@ -46,6 +54,8 @@ func (r Result) String() string {
 
 // Run sends cfg.Requests requests from cfg.Clients goroutines. It
 // measures wall-clock latency on purpose: that is what it reports.
+// Unpaced, each client takes the next unsent request when it is free;
+// paced, client c sends requests c, c+Clients, c+2·Clients, … in order.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Clients <= 0 {
 		cfg.Clients = 50
@@ -63,7 +73,19 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}}
 		defer client.CloseIdleConnections()
 	}
-	var next atomic.Int64
+	if cfg.Rate < 0 {
+		return Result{}, fmt.Errorf("loadgen: Config.Rate %v is negative", cfg.Rate)
+	}
+	var taken atomic.Int64
+	next := func(c, prev int) int { // the request client c sends after prev (-1 first)
+		if cfg.Rate > 0 {
+			if prev < 0 {
+				return c
+			}
+			return prev + cfg.Clients
+		}
+		return int(taken.Add(1) - 1)
+	}
 	var errs atomic.Int64
 	lat := make([][]time.Duration, cfg.Clients)
 	var wg sync.WaitGroup
@@ -73,12 +95,26 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		go func() {
 			defer wg.Done()
 			mine := make([]time.Duration, 0, cfg.Requests/cfg.Clients+1)
-			for ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= cfg.Requests {
-					break
-				}
+			defer func() { lat[c] = mine }()
+			for i := next(c, -1); i < cfg.Requests && ctx.Err() == nil; i = next(c, i) {
 				t0 := time.Now()
+				if cfg.Rate > 0 {
+					due := start.Add(time.Duration(float64(i) / cfg.Rate * float64(time.Second)))
+					if wait := due.Sub(t0); wait > 0 {
+						select {
+						case <-time.After(wait):
+						case <-ctx.Done():
+							return
+						}
+						// On time: the clock starts at the send, so the
+						// timer's own lateness (milliseconds on some VMs)
+						// is not counted against the server.
+						t0 = time.Now()
+					} else {
+						// Behind: the clock started when the request was due.
+						t0 = due
+					}
+				}
 				resp, err := client.Get(cfg.URL(i))
 				if err != nil {
 					errs.Add(1)
@@ -91,7 +127,6 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 					errs.Add(1)
 				}
 			}
-			lat[c] = mine
 		}()
 	}
 	wg.Wait()

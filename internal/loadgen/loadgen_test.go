@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestRunCountsEveryRequest(t *testing.T) {
@@ -32,7 +33,7 @@ func TestRunCountsEveryRequest(t *testing.T) {
 }
 
 func TestCompare(t *testing.T) {
-	c, err := Compare(context.Background(), BareSuccess(), 2, 4, 200, func(round, i int) string { return "/x" })
+	c, err := Compare(context.Background(), BareSuccess(), 2, Config{Clients: 4, Requests: 200}, func(round, i int) string { return "/x" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,44 @@ func TestCompare(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 	failing := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(500) })
-	if _, err := Compare(context.Background(), failing, 1, 2, 10, func(int, int) string { return "/" }); err == nil {
+	if _, err := Compare(context.Background(), failing, 1, Config{Clients: 2, Requests: 10}, func(int, int) string { return "/" }); err == nil {
 		t.Fatal("a failing handler compared without error")
+	}
+}
+
+func TestPacedRunKeepsToItsSchedule(t *testing.T) {
+	hs := httptest.NewServer(BareSuccess())
+	defer hs.Close()
+	// 40 requests at 400/s: the last one is due 97.5 ms after the start,
+	// so the run cannot be shorter, however fast the server.
+	res, err := Run(context.Background(), Config{Clients: 4, Requests: 40, Rate: 400, URL: func(int) string { return hs.URL }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 40 || res.Errors != 0 {
+		t.Fatalf("%+v", res)
+	}
+	if res.Elapsed < 97*time.Millisecond {
+		t.Fatalf("paced run took %v, want at least 97.5ms", res.Elapsed)
+	}
+	if _, err := Run(context.Background(), Config{Rate: -1, URL: func(int) string { return hs.URL }}); err == nil {
+		t.Fatal("negative rate accepted")
+	}
+}
+
+func TestPacedLatencyCountsFromTheDueTime(t *testing.T) {
+	// One client, a server that takes 20 ms, requests due every 1 ms: the
+	// client falls behind, and the latency of request 9 counts the time it
+	// waited behind the others (about 9×20 − 9 ms), not just its own 20 ms.
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+	}))
+	defer hs.Close()
+	res, err := Run(context.Background(), Config{Clients: 1, Requests: 10, Rate: 1000, URL: func(int) string { return hs.URL }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.P99 < 150*time.Millisecond {
+		t.Fatalf("p99 %v: the wait behind earlier requests was not counted", res.P99)
 	}
 }

@@ -22,7 +22,7 @@ import (
 func BenchmarkSandboxLoad(b *testing.B) {
 	sb := New(Config{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Ocean: mockocean.Config{JournalCapacity: 100_000}})
 	defer sb.Close()
-	c, err := loadgen.Compare(context.Background(), sb, b.N, 50, 20_000, func(round, i int) string {
+	c, err := loadgen.Compare(context.Background(), sb, b.N, loadgen.Config{Clients: 50, Requests: 20_000}, func(round, i int) string {
 		return fmt.Sprintf("/track/activate/?callback=cb%d&idfa=FCD369C3-F622-44B8-AFDE-%012d&event_type=2&outer_event_id=e%d-%d", i, i, i, round)
 	})
 	if err != nil {
