@@ -146,6 +146,27 @@ func TestReceiverRecoversMidway(t *testing.T) {
 	}
 }
 
+// TestScriptForDelivery: one delivery plays its own steps, the others
+// the script's.
+func TestScriptForDelivery(t *testing.T) {
+	td := mockimpact.NewTestDispatcher(t, cfg(), mockimpact.WithScript(mockimpact.Step{Status: 200}))
+	ids := []string{td.FireGenerated("action_lifecycle", 1), td.FireGenerated("action_lifecycle", 2), td.FireGenerated("action_lifecycle", 3)}
+	td.Script.ForDelivery(ids[1], mockimpact.Step{Status: 500}, mockimpact.Step{Fault: mockimpact.FaultReset}, mockimpact.Step{})
+	td.RunUntilIdle()
+	got := map[string][]mockimpact.Outcome{}
+	for _, d := range td.Deliveries() {
+		got[d.ID] = d.Outcomes()
+	}
+	want := map[string][]mockimpact.Outcome{
+		ids[0]: {mockimpact.OutcomeDelivered},
+		ids[1]: {mockimpact.OutcomeHTTPError, mockimpact.OutcomeNetworkError, mockimpact.OutcomeDelivered},
+		ids[2]: {mockimpact.OutcomeDelivered},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("outcomes by delivery (-want +got):\n%s", diff)
+	}
+}
+
 // Each delay counts from when the previous outcome is known, so a
 // timeout (30s by default) shifts every later attempt.
 func TestTimeoutsShiftLaterOffsets(t *testing.T) {

@@ -106,14 +106,28 @@ func ParseSteps(list string) ([]Step, error) {
 }
 
 // Script is an in-memory receiver that answers each delivery's attempt N
-// with step N (the last step repeating). It is a Simulator (no sockets:
-// delays and timeouts cost virtual time only) and a Resolver (the dns
-// fault). It records what it received. Safe for concurrent use.
+// with step N (the last step repeating); ForDelivery gives one delivery
+// steps of its own. It is a Simulator (no sockets: delays and timeouts
+// cost virtual time only) and a Resolver (the dns fault). It records what
+// it received. Safe for concurrent use.
 type Script struct {
 	steps   []Step
 	mu      sync.Mutex
+	own     map[string][]Step // by delivery id
 	got     []Received
 	discard bool
+}
+
+// ForDelivery makes the delivery with this id play steps instead of the
+// script's own (none means always 200). Call it before the delivery's
+// first attempt: on a virtual clock, between Fire and advancing the clock.
+func (s *Script) ForDelivery(id string, steps ...Step) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.own == nil {
+		s.own = map[string][]Step{}
+	}
+	s.own[id] = steps
 }
 
 // Discard stops the script from keeping what it receives (for load runs,
@@ -146,14 +160,19 @@ func (s *Script) Received() []Received {
 }
 
 func (s *Script) step(ctx context.Context) Step {
-	if len(s.steps) == 0 {
-		return Step{}
-	}
-	n := 1
+	steps, n := s.steps, 1
 	if a, ok := AttemptFromContext(ctx); ok {
 		n = a.N
+		s.mu.Lock()
+		if own, ok := s.own[a.DeliveryID]; ok {
+			steps = own
+		}
+		s.mu.Unlock()
 	}
-	return s.steps[min(n, len(s.steps))-1]
+	if len(steps) == 0 {
+		return Step{}
+	}
+	return steps[min(n, len(steps))-1]
 }
 
 // LookupHost fails with "no such host" when this attempt's step is the

@@ -59,9 +59,13 @@ func runImpact(ctx context.Context, sc *scenarios.Scenario, o Options) Result {
 			return r
 		}
 		events[i] = ev
-		if _, err := d.Fire(ev); err != nil {
+		id, err := d.Fire(ev)
+		if err != nil {
 			r.Failures = append(r.Failures, err.Error())
 			return r
+		}
+		if script != nil && i < len(im.Deliveries) && len(im.Deliveries[i].Receiver) > 0 {
+			script.ForDelivery(id, im.Deliveries[i].Receiver...) // before the clock moves
 		}
 	}
 	if live {
@@ -83,7 +87,7 @@ func runImpact(ctx context.Context, sc *scenarios.Scenario, o Options) Result {
 			r.Simulated = max(r.Simulated, dl.Attempts[n-1].Actual.Sub(dl.Fired)+dl.Attempts[n-1].Latency)
 		}
 	}
-	r.Failures = append(r.Failures, checkDeliveries(im.Expect, deliveries)...)
+	r.Failures = append(r.Failures, checkDeliveries(im, deliveries)...)
 	if !live {
 		r.Failures = append(r.Failures, checkReceived(im, events, deliveries, script.Received())...)
 	}
@@ -111,7 +115,7 @@ func diff(what string, want, got any) string {
 	return ""
 }
 
-func checkDeliveries(e scenarios.ImpactExpect, ds []mockimpact.Delivery) []string {
+func checkDeliveries(im *scenarios.Impact, ds []mockimpact.Delivery) []string {
 	var out []string
 	add := func(s string) {
 		if s != "" {
@@ -123,6 +127,7 @@ func checkDeliveries(e scenarios.ImpactExpect, ds []mockimpact.Delivery) []strin
 		if len(ds) > 1 {
 			label = fmt.Sprintf("delivery %d", i+1)
 		}
+		e := im.ExpectFor(i)
 		if e.Outcome != "" {
 			add(diff(label+" outcome", e.Outcome, string(d.Outcome)))
 		}
@@ -144,7 +149,7 @@ func checkDeliveries(e scenarios.ImpactExpect, ds []mockimpact.Delivery) []strin
 			add(diff(label+" outcomes", e.Outcomes, got))
 		}
 	}
-	if e.FirstAttemptAt != nil {
+	if e := im.Expect; e.FirstAttemptAt != nil {
 		var got []string
 		for _, d := range ds[:min(len(ds), len(e.FirstAttemptAt))] {
 			if len(d.Attempts) > 0 {

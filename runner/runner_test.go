@@ -67,6 +67,33 @@ func TestFailuresAreExplained(t *testing.T) {
 	}
 }
 
+// TestPerDeliveryScripts: deliveries[i] gives one delivery its own
+// receiver; a failure names that delivery, and the others are untouched.
+func TestPerDeliveryScripts(t *testing.T) {
+	rep := run(t, "testdata/perdelivery")
+	if rep.Passed != 0 || rep.Failed != 1 {
+		t.Fatalf("%+v", rep)
+	}
+	var text bytes.Buffer
+	rep.WriteText(&text)
+	out := text.String()
+	for _, want := range []string{
+		"delivery 2 outcome (-want +got):",
+		`+ 	"exhausted",`,
+		"delivery 2 attempts (-want +got):",
+		"+ 	16",
+		"d000001 action_lifecycle → GET https://receiver.example/pb: delivered",
+		"#16  +30h51m45s  http_error  503",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "delivery 1 ") {
+		t.Errorf("delivery 1 reported as failing:\n%s", out)
+	}
+}
+
 func TestJUnitParsesBack(t *testing.T) {
 	rep := run(t, "testdata/mixed", "testdata/invalid")
 	var buf bytes.Buffer

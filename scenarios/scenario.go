@@ -40,7 +40,7 @@ type Impact struct {
 	// the default seed.
 	Seed int64 `yaml:"seed,omitempty" json:"seed,omitempty"`
 	// Fire is how many events are fired at once (seeds Seed, Seed+1, …);
-	// default 1.
+	// default 1, or the number of deliveries entries.
 	Fire int `yaml:"fire,omitempty" json:"fire,omitempty" jsonschema:"minimum=1"`
 	// Postback is the brand's configuration. In its url, {receiver} stands
 	// for the receiver's base URL (the scripted receiver, or --target).
@@ -48,8 +48,86 @@ type Impact struct {
 	// Receiver scripts the answers, one per attempt, the last repeating;
 	// empty means always 200.
 	Receiver []mockimpact.Step `yaml:"receiver,omitempty" json:"receiver,omitempty"`
-	// Expect is what must happen.
-	Expect ImpactExpect `yaml:"expect" json:"expect" jsonschema:"required"`
+	// Expect is what must happen (to every delivery, unless deliveries
+	// says otherwise for one).
+	Expect ImpactExpect `yaml:"expect,omitempty" json:"expect,omitempty"`
+	// Deliveries scripts and checks deliveries one by one, in firing
+	// order: entry 1 is the first event fired. An entry's receiver
+	// replaces Receiver for its delivery, and the fields its expect sets
+	// replace those of Expect. Deliveries without an entry use Receiver
+	// and Expect.
+	Deliveries []Delivery `yaml:"deliveries,omitempty" json:"deliveries,omitempty"`
+}
+
+// Delivery scripts one delivery of a scenario that fires several.
+type Delivery struct {
+	// Receiver scripts this delivery's answers, one per attempt, the last
+	// repeating; empty means impact.receiver. Live runs (--target) ignore
+	// it: the partner's receiver answers.
+	Receiver []mockimpact.Step `yaml:"receiver,omitempty" json:"receiver,omitempty"`
+	// Expect is what must happen to this delivery; unset fields fall back
+	// to impact.expect.
+	Expect DeliveryExpect `yaml:"expect,omitempty" json:"expect,omitempty"`
+}
+
+// DeliveryExpect is what must happen to one delivery; unset fields are
+// not checked.
+type DeliveryExpect struct {
+	// Outcome of the delivery: delivered, unconfirmed, invalid_url,
+	// dns_failure or exhausted.
+	Outcome string `yaml:"outcome,omitempty" json:"outcome,omitempty" jsonschema:"enum=delivered,enum=unconfirmed,enum=invalid_url,enum=dns_failure,enum=exhausted"`
+	// Attempts is the number of attempts (1–16).
+	Attempts int `yaml:"attempts,omitempty" json:"attempts,omitempty" jsonschema:"minimum=1,maximum=16"`
+	// Offsets of each attempt from the first, e.g. [0s, 15s, 30s].
+	Offsets []clock.Duration `yaml:"offsets,omitempty" json:"offsets,omitempty"`
+	// Outcomes classifies each attempt: invalid_url, dns_failure,
+	// network_error, error_response, delivered, http_error, unconfirmed.
+	Outcomes []string `yaml:"outcomes,omitempty" json:"outcomes,omitempty"`
+}
+
+// empty reports whether e checks nothing.
+func (e DeliveryExpect) empty() bool {
+	return e.Outcome == "" && e.Attempts == 0 && e.Offsets == nil && e.Outcomes == nil
+}
+
+// over returns e with the fields it leaves unset taken from base.
+func (e DeliveryExpect) over(base DeliveryExpect) DeliveryExpect {
+	if e.Outcome == "" {
+		e.Outcome = base.Outcome
+	}
+	if e.Attempts == 0 {
+		e.Attempts = base.Attempts
+	}
+	if e.Offsets == nil {
+		e.Offsets = base.Offsets
+	}
+	if e.Outcomes == nil {
+		e.Outcomes = base.Outcomes
+	}
+	return e
+}
+
+// PerDelivery returns the fields of e that every delivery shares.
+func (e ImpactExpect) PerDelivery() DeliveryExpect {
+	return DeliveryExpect{Outcome: e.Outcome, Attempts: e.Attempts, Offsets: e.Offsets, Outcomes: e.Outcomes}
+}
+
+// ExpectFor is what must happen to delivery i (0-based, firing order):
+// impact.expect with deliveries[i].expect over it.
+func (im *Impact) ExpectFor(i int) DeliveryExpect {
+	base := im.Expect.PerDelivery()
+	if i < len(im.Deliveries) {
+		return im.Deliveries[i].Expect.over(base)
+	}
+	return base
+}
+
+// ReceiverFor is the script of delivery i (0-based, firing order).
+func (im *Impact) ReceiverFor(i int) []mockimpact.Step {
+	if i < len(im.Deliveries) && len(im.Deliveries[i].Receiver) > 0 {
+		return im.Deliveries[i].Receiver
+	}
+	return im.Receiver
 }
 
 // ImpactExpect states what must happen to every delivery; unset fields

@@ -32,7 +32,7 @@ func (v *validator) at(path, format string, a ...any) {
 	if _, scalar := v.nodes[path]; !scalar {
 		if pos, ok := v.pos[path+"#key"]; ok { // a block is best pointed at by its key
 			e.Line, e.Col = pos.line, pos.col
-			v.errs = append(v.errs, e)
+			v.add(e)
 			return
 		}
 	}
@@ -49,6 +49,17 @@ func (v *validator) at(path, format string, a ...any) {
 			break
 		}
 		p = p[:i]
+	}
+	v.add(e)
+}
+
+// add records e once: a shared field checked for each delivery that
+// inherits it is reported a single time.
+func (v *validator) add(e *Error) {
+	for _, seen := range v.errs {
+		if *seen == *e {
+			return
+		}
 	}
 	v.errs = append(v.errs, e)
 }
@@ -108,7 +119,10 @@ func (v *validator) impact(im *Impact) {
 		v.at(p+".fire", "%d is negative", im.Fire)
 	}
 	if im.Fire == 0 {
-		im.Fire = 1
+		im.Fire = max(1, len(im.Deliveries))
+	}
+	if len(im.Deliveries) > im.Fire {
+		v.at(p+".deliveries", "%d entries, but fire is %d: one entry per fired event at most", len(im.Deliveries), im.Fire)
 	}
 	probe := im.Postback
 	// A stand-in as long as the placeholder keeps template columns true.
@@ -116,30 +130,63 @@ func (v *validator) impact(im *Impact) {
 	if _, err := mockimpact.Compile(probe); err != nil {
 		v.postbackError(p+".postback", err)
 	}
-	for i, st := range im.Receiver {
-		if err := st.Validate(); err != nil {
-			field, _, _ := strings.Cut(err.Error(), " ") // Validate's errors start with the field's name
-			v.at(fmt.Sprintf("%s.receiver[%d].%s", p, i, field), "%v", err)
-		}
-		if st.Fault != "" && (st.Status != 0 || st.Body != "") {
-			v.at(fmt.Sprintf("%s.receiver[%d]", p, i), "fault %q sends no answer: drop status and body", st.Fault)
-		}
+	v.steps(p+".receiver", im.Receiver)
+	for i, d := range im.Deliveries {
+		v.steps(fmt.Sprintf("%s.deliveries[%d].receiver", p, i), d.Receiver)
 	}
 	v.impactExpect(im)
+}
+
+// steps checks a scripted receiver.
+func (v *validator) steps(path string, steps []mockimpact.Step) {
+	for i, st := range steps {
+		if err := st.Validate(); err != nil {
+			field, _, _ := strings.Cut(err.Error(), " ") // Validate's errors start with the field's name
+			v.at(fmt.Sprintf("%s[%d].%s", path, i, field), "%v", err)
+		}
+		if st.Fault != "" && (st.Status != 0 || st.Body != "") {
+			v.at(fmt.Sprintf("%s[%d]", path, i), "fault %q sends no answer: drop status and body", st.Fault)
+		}
+	}
 }
 
 func (v *validator) impactExpect(im *Impact) {
 	const p = "impact.expect"
 	e := im.Expect
-	if e.Outcome == "" && e.Attempts == 0 && e.Offsets == nil && e.Outcomes == nil && e.FirstAttemptAt == nil && e.Received == nil {
+	anyDelivery := false
+	for _, d := range im.Deliveries {
+		anyDelivery = anyDelivery || !d.Expect.empty()
+	}
+	if e.PerDelivery().empty() && e.FirstAttemptAt == nil && e.Received == nil && !anyDelivery {
 		v.at(p, "nothing to check: state at least outcome, attempts, offsets, outcomes, first_attempt_at or received")
 		return
 	}
+	v.deliveryExpect(e.PerDelivery(), func(field string) string { return p + "." + field })
+	for i, d := range im.Deliveries {
+		if d.Expect.empty() {
+			continue
+		}
+		// The merged expectation: each error is put where its field is set.
+		own := fmt.Sprintf("impact.deliveries[%d].expect", i)
+		v.deliveryExpect(im.ExpectFor(i), func(field string) string {
+			root, _, _ := strings.Cut(field, "[")
+			if _, set := v.pos[own+"."+root]; set {
+				return own + "." + field
+			}
+			return p + "." + field
+		})
+	}
+	v.sharedExpect(im)
+}
+
+// deliveryExpect checks what must happen to one delivery; path names
+// the file path of a field (outcome, offsets[2], …).
+func (v *validator) deliveryExpect(e DeliveryExpect, path func(field string) string) {
 	if e.Outcome != "" && !slices.Contains(deliveryOutcomes, e.Outcome) {
-		v.at(p+".outcome", "%s", oneOf(e.Outcome, deliveryOutcomes))
+		v.at(path("outcome"), "%s", oneOf(e.Outcome, deliveryOutcomes))
 	}
 	if e.Attempts < 0 || e.Attempts > mockimpact.MaxAttempts {
-		v.at(p+".attempts", "%d is impossible: a delivery makes 1 to %d attempts (15 retries)", e.Attempts, mockimpact.MaxAttempts)
+		v.at(path("attempts"), "%d is impossible: a delivery makes 1 to %d attempts (15 retries)", e.Attempts, mockimpact.MaxAttempts)
 	}
 	n := e.Attempts
 	for _, l := range []struct {
@@ -148,9 +195,9 @@ func (v *validator) impactExpect(im *Impact) {
 	}{{"offsets", len(e.Offsets)}, {"outcomes", len(e.Outcomes)}} {
 		switch {
 		case l.len > mockimpact.MaxAttempts:
-			v.at(p+"."+l.name, "%d entries: a delivery makes at most %d attempts", l.len, mockimpact.MaxAttempts)
+			v.at(path(l.name), "%d entries: a delivery makes at most %d attempts", l.len, mockimpact.MaxAttempts)
 		case l.len > 0 && n > 0 && l.len != n:
-			v.at(p+"."+l.name, "%d entries, but attempts is %d", l.len, n)
+			v.at(path(l.name), "%d entries, but attempts is %d", l.len, n)
 		case l.len > 0 && n == 0:
 			n = l.len
 		}
@@ -158,35 +205,41 @@ func (v *validator) impactExpect(im *Impact) {
 	for i, d := range e.Offsets {
 		switch {
 		case i == 0 && d != 0:
-			v.at(fmt.Sprintf("%s.offsets[0]", p), "%v: offsets count from the first attempt, so the first is 0s", d)
+			v.at(path("offsets[0]"), "%v: offsets count from the first attempt, so the first is 0s", d)
 		case i > 0 && i <= len(mockimpact.RetrySchedule) && d.D()-e.Offsets[i-1].D() < mockimpact.RetrySchedule[i-1]:
-			v.at(fmt.Sprintf("%s.offsets[%d]", p, i), "%v is impossible: retry %d waits %v after attempt %d (at %v) ends",
+			v.at(path(fmt.Sprintf("offsets[%d]", i)), "%v is impossible: retry %d waits %v after attempt %d (at %v) ends",
 				d, i, mockimpact.RetrySchedule[i-1], i, e.Offsets[i-1])
 		}
 	}
 	valid := attemptOutcomes()
 	for i, o := range e.Outcomes {
-		path := fmt.Sprintf("%s.outcomes[%d]", p, i)
+		at := path(fmt.Sprintf("outcomes[%d]", i))
 		if !slices.Contains(valid, o) {
-			v.at(path, "%s", oneOf(o, valid))
+			v.at(at, "%s", oneOf(o, valid))
 			continue
 		}
 		retries := mockimpact.Outcome(o).Retries()
 		last := i == len(e.Outcomes)-1
 		switch {
 		case !retries && !last:
-			v.at(path, "%s is final, yet %d more attempt(s) follow", o, len(e.Outcomes)-1-i)
+			v.at(at, "%s is final, yet %d more attempt(s) follow", o, len(e.Outcomes)-1-i)
 		case retries && last && len(e.Outcomes) < mockimpact.MaxAttempts && n == len(e.Outcomes) && e.Attempts > 0:
-			v.at(path, "%s is retried, so attempt %d cannot be the last", o, i+1)
+			v.at(at, "%s is retried, so attempt %d cannot be the last", o, i+1)
 		}
 	}
 	if len(e.Outcomes) > 0 && e.Outcome != "" {
 		last := mockimpact.Outcome(e.Outcomes[len(e.Outcomes)-1])
 		want := mockimpact.EndOf(last, len(e.Outcomes))
 		if want != mockimpact.DeliveryPending && string(want) != e.Outcome {
-			v.at(p+".outcome", "%q contradicts outcomes, whose last attempt (%s) ends the delivery as %q", e.Outcome, last, want)
+			v.at(path("outcome"), "%q contradicts outcomes, whose last attempt (%s) ends the delivery as %q", e.Outcome, last, want)
 		}
 	}
+}
+
+// sharedExpect checks the expectations that span deliveries.
+func (v *validator) sharedExpect(im *Impact) {
+	const p = "impact.expect"
+	e := im.Expect
 	if len(e.FirstAttemptAt) > im.Fire {
 		v.at(p+".first_attempt_at", "%d entries for %d fired event(s)", len(e.FirstAttemptAt), im.Fire)
 	}
