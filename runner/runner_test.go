@@ -79,9 +79,9 @@ func TestPerDeliveryScripts(t *testing.T) {
 	out := text.String()
 	for _, want := range []string{
 		"delivery 2 outcome (-want +got):",
-		`+ 	"exhausted",`,
+		`"exhausted",`, // go-cmp varies the spaces of its diffs on purpose
 		"delivery 2 attempts (-want +got):",
-		"+ 	16",
+		"16,",
 		"d000001 action_lifecycle → GET https://receiver.example/pb: delivered",
 		"#16  +30h51m45s  http_error  503",
 	} {
