@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -69,27 +70,61 @@ type entry struct {
 	warnings, notes []string
 }
 
-// journal keeps requests in arrival order, optionally bounded (oldest
-// evicted first). It is safe for concurrent use.
+// entryOverhead approximates what an entry costs beyond its strings'
+// bytes: the struct in its ring slot and the strings' headers.
+const entryOverhead = int64(unsafe.Sizeof(entry{}))
+
+// size is what e counts against a journal's byte budget.
+func (e *entry) size() int64 {
+	n := entryOverhead + int64(len(e.raw.Method)+len(e.raw.ContentType)+len(e.raw.Query)+len(e.raw.Body)+
+		len(e.path)+len(e.remote)+len(e.msg)+len(e.detail)+len(e.fault))
+	for _, w := range e.warnings {
+		n += int64(len(w)) + 16
+	}
+	for _, w := range e.notes {
+		n += int64(len(w)) + 16
+	}
+	return n
+}
+
+// journal keeps requests in arrival order, optionally bounded by count
+// and by bytes (oldest evicted first). It is safe for concurrent use.
 type journal struct {
 	mu       sync.Mutex
 	buf      *ring.Buffer[entry]
+	maxBytes int64         // 0: no byte budget
+	bytes    int64         // what the stored entries count
+	trimmed  uint64        // evicted for the byte budget
 	received uint64        // since reset, evicted ones included
 	changed  chan struct{} // closed and replaced on every append
 	// materialize turns an entry back into a Request.
 	materialize func(*entry) Request
 }
 
-func newJournal(capacity int, materialize func(*entry) Request) *journal {
-	return &journal{buf: ring.New[entry](capacity), changed: make(chan struct{}), materialize: materialize}
+func newJournal(capacity int, maxBytes int64, materialize func(*entry) Request) *journal {
+	return &journal{buf: ring.New[entry](capacity), maxBytes: maxBytes, changed: make(chan struct{}), materialize: materialize}
 }
 
 // add stores e, numbering it, wakes waiters, and returns its number.
+// Oldest entries go first when the count or the byte budget is exceeded;
+// the newest entry is always kept, however large.
 func (j *journal) add(e entry) uint64 {
 	j.mu.Lock()
 	j.received++
 	e.seq = j.received
+	if j.buf.Capacity > 0 && j.buf.Len() == j.buf.Capacity {
+		if old, ok := j.buf.Front(); ok {
+			j.bytes -= old.size() // Add evicts it
+		}
+	}
 	j.buf.Add(e)
+	j.bytes += e.size()
+	for j.maxBytes > 0 && j.bytes > j.maxBytes && j.buf.Len() > 1 {
+		old, _ := j.buf.Front()
+		j.bytes -= old.size()
+		j.buf.PopFront()
+		j.trimmed++
+	}
 	close(j.changed)
 	j.changed = make(chan struct{})
 	j.mu.Unlock()
@@ -138,17 +173,24 @@ type JournalStats struct {
 	Received uint64 `json:"received"`
 	Evicted  uint64 `json:"evicted"`
 	Capacity int    `json:"capacity"`
+	// Bytes is what the stored requests count against MaxBytes: their
+	// texts as received plus a fixed overhead each.
+	Bytes int64 `json:"bytes"`
+	// MaxBytes is the byte budget (0: none).
+	MaxBytes int64 `json:"max_bytes"`
 }
 
 func (j *journal) stats() JournalStats {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return JournalStats{Stored: j.buf.Len(), Received: j.received, Evicted: j.buf.Evicted(), Capacity: j.buf.Capacity}
+	return JournalStats{Stored: j.buf.Len(), Received: j.received, Evicted: j.buf.Evicted() + j.trimmed,
+		Capacity: j.buf.Capacity, Bytes: j.bytes, MaxBytes: j.maxBytes}
 }
 
 func (j *journal) reset() {
 	j.mu.Lock()
 	j.buf.Reset()
+	j.bytes, j.trimmed = 0, 0
 	j.received = 0
 	close(j.changed)
 	j.changed = make(chan struct{})

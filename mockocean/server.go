@@ -35,9 +35,14 @@ type Config struct {
 	DedupCapacity int
 	// DedupTTL is how long an outer_event_id is remembered; 0 means 24h.
 	DedupTTL time.Duration
-	// JournalCapacity bounds the journal (oldest evicted first); 0 means
-	// unbounded.
+	// JournalCapacity bounds the journal's count of requests (oldest
+	// evicted first); 0 means unbounded.
 	JournalCapacity int
+	// JournalMaxBytes bounds the journal's size: each request counts its
+	// query, body and answer texts plus a fixed overhead, and the oldest
+	// are evicted first (the newest is always kept). 0 means no byte
+	// bound.
+	JournalMaxBytes int64
 	// MaxBodyBytes bounds a request body; larger ones get HTTP 413. 0
 	// means 1 MiB.
 	MaxBodyBytes int64
@@ -94,7 +99,7 @@ func New(cfg Config) *Server {
 	if s.mode.Verifier == nil {
 		s.mode.Verifier = s.issuer
 	}
-	s.journal = newJournal(cfg.JournalCapacity, s.materialize)
+	s.journal = newJournal(cfg.JournalCapacity, cfg.JournalMaxBytes, s.materialize)
 	s.router = s.routes()
 	return s
 }

@@ -337,6 +337,47 @@ func TestJournalCapacity(t *testing.T) {
 	}
 }
 
+// TestJournalByteBudget: large bodies evict the oldest requests to keep
+// the journal within its byte budget, and the count says so; a request
+// larger than the whole budget is still kept, alone.
+func TestJournalByteBudget(t *testing.T) {
+	const budget = 64 << 10
+	srv := mockocean.NewTestServer(t, mockocean.WithConfig(mockocean.Config{JournalCapacity: 1000, JournalMaxBytes: budget}))
+	pad := strings.Repeat("x", 10<<10) // a 10 KiB props value
+	post := func(i int, props string) {
+		t.Helper()
+		form := url.Values{"callback": {fmt.Sprintf("c%d", i)}, "idfa": {"i"}, "props": {props}}
+		resp, err := http.PostForm(srv.ActivateURL, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	for i := range 20 {
+		post(i, pad)
+	}
+	st := srv.JournalStats()
+	if st.Received != 20 || st.Bytes > budget || st.MaxBytes != budget || st.Evicted != uint64(20-st.Stored) {
+		t.Fatalf("%+v", st)
+	}
+	if st.Stored < 5 || st.Stored > 6 { // 64 KiB holds five or six requests of just over 10 KiB
+		t.Fatalf("stored %d requests of 10 KiB in a 64 KiB budget", st.Stored)
+	}
+	reqs := srv.Requests()
+	if last := reqs[len(reqs)-1].Params["callback"]; last != "c19" {
+		t.Fatalf("newest kept is %s", last)
+	}
+	post(20, strings.Repeat("y", budget)) // larger than the budget on its own
+	st = srv.JournalStats()
+	if reqs := srv.Requests(); st.Stored != 1 || reqs[0].Params["callback"] != "c20" {
+		t.Fatalf("after an oversized request: %+v", st)
+	}
+	srv.ResetJournal()
+	if st := srv.JournalStats(); st.Bytes != 0 || st.Stored != 0 || st.Evicted != 0 {
+		t.Fatalf("after reset: %+v", st)
+	}
+}
+
 func TestWarningsInJournal(t *testing.T) {
 	srv := mockocean.NewTestServer(t)
 	get(t, srv.ActivateURL+"?callback=c&os=ios&muid=m&conv_time=1574835097000")

@@ -16,6 +16,8 @@ func serveFlags() (*flag.FlagSet, *string, *int, *time.Duration) {
 	addr := fs.String("addr", "127.0.0.1:8080", "")
 	capacity := fs.Int("journal-capacity", 100, "")
 	ttl := fs.Duration("dedup-ttl", time.Hour, "")
+	maxBytes := byteSize(1 << 20)
+	fs.Var(&maxBytes, "journal-max-bytes", "")
 	fs.String("config", "", "")
 	return fs, addr, capacity, ttl
 }
@@ -55,6 +57,7 @@ func TestConfigErrorsNameTheirSource(t *testing.T) {
 		{write("broken.yaml", "addr: [\n"), nil, "broken.yaml"},
 		{"", map[string]string{"POSTBACKSIM_DEDUP_TTL": "soon"}, `environment POSTBACKSIM_DEDUP_TTL="soon"`},
 		{filepath.Join(dir, "missing.yaml"), nil, "no such file"},
+		{"", map[string]string{"POSTBACKSIM_JOURNAL_MAX_BYTES": "huge"}, `environment POSTBACKSIM_JOURNAL_MAX_BYTES="huge": "huge": want a size such as 256MiB`},
 	}
 	for _, c := range cases {
 		fs, _, _, _ := serveFlags()

@@ -16,9 +16,13 @@ import (
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
-// defaultJournalCapacity bounds the sandbox's journal: a long-running
-// server must not grow without end.
-const defaultJournalCapacity = 100_000
+// defaultJournalCapacity and defaultJournalMaxBytes bound the sandbox's
+// journal: a long-running server must not grow without end, nor be made
+// to by 100,000 bodies near the size limit.
+const (
+	defaultJournalCapacity = 100_000
+	defaultJournalMaxBytes = 256 << 20
+)
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("serve", "serve [flags]", stderr)
@@ -28,6 +32,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	dedupCap := fs.Int("dedup-capacity", mockocean.DefaultDedupCapacity, "Ocean: outer_event_ids remembered (oldest evicted first)")
 	dedupTTL := fs.Duration("dedup-ttl", mockocean.DefaultDedupTTL, "Ocean: how long an outer_event_id is remembered")
 	journalCap := fs.Int("journal-capacity", defaultJournalCapacity, "requests (Ocean) and finished deliveries (impact) kept in each journal (oldest evicted first; 0 = unbounded)")
+	journalMaxBytes := byteSize(defaultJournalMaxBytes)
+	fs.Var(&journalMaxBytes, "journal-max-bytes", "Ocean: `SIZE` of the requests kept in each journal, as received (256MiB, 64KB; oldest evicted first; 0 = no byte bound)")
 	maxBody := fs.Int64("max-body", mockocean.DefaultMaxBodyBytes, "largest request body in bytes; larger ones get HTTP 413")
 	callbackKey := fs.String("callback-key", "", "Ocean: `HEX` key signing click callbacks (default: random); share it with 'ocean clicks'")
 	strictAttribution := fs.Bool("strict-attribution", false, "Ocean: answer 40011 to callbacks this sandbox did not issue")
@@ -94,7 +100,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}},
 		Ocean: mockocean.Config{
 			Strict: *strict, StrictAttribution: *strictAttribution, CallbackKey: key, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
-			JournalCapacity: *journalCap, MaxBodyBytes: *maxBody,
+			JournalCapacity: *journalCap, JournalMaxBytes: int64(journalMaxBytes), MaxBodyBytes: *maxBody,
 		},
 	})
 	ln, err := net.Listen("tcp", *addr)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/postbacksim/postbacksim/internal/loadgen"
@@ -69,4 +70,38 @@ func heap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// BenchmarkJournalByteBudget sends 20,000 form POSTs of 64 KiB each (1.25
+// GiB in all) through the sandbox handler with the default count cap and
+// byte budgets of 256 MiB (the serve default) and 64 MiB, and reports the
+// heap they leave behind: the budget, not the count, bounds it.
+//
+//	go test ./internal/sandbox -run '^$' -bench JournalByteBudget -benchtime 1x
+func BenchmarkJournalByteBudget(b *testing.B) {
+	const total, size = 20_000, 64 << 10
+	body := "callback=c&idfa=i&props=" + strings.Repeat("x", size-24)
+	for _, budget := range []int64{256 << 20, 64 << 20} {
+		b.Run(fmt.Sprintf("budget=%dMiB", budget>>20), func(b *testing.B) {
+			for range b.N {
+				sb := New(Config{Ocean: mockocean.Config{JournalCapacity: 100_000, JournalMaxBytes: budget, MaxBodyBytes: 1 << 20}})
+				before := heap()
+				for range total {
+					req := httptest.NewRequest("POST", "/track/activate/", strings.NewReader(body))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					sb.ServeHTTP(httptest.NewRecorder(), req)
+				}
+				after := heap()
+				st := sb.Ocean.JournalStats()
+				if st.Received != total || st.Bytes > budget || st.Evicted == 0 {
+					b.Fatalf("journal %+v", st)
+				}
+				b.ReportMetric(float64(after-before)/(1<<20), "heap-MiB")
+				b.ReportMetric(float64(st.Stored), "stored")
+				b.ReportMetric(float64(st.Evicted), "evicted")
+				runtime.KeepAlive(sb)
+				sb.Close()
+			}
+		})
+	}
 }

@@ -78,7 +78,8 @@ type stateCollector struct{ sb *Sandbox }
 
 var (
 	descJournalStored  = prometheus.NewDesc("postbacksim_ocean_journal_stored", "Requests held in the Ocean journal.", []string{"namespace"}, nil)
-	descJournalEvicted = prometheus.NewDesc("postbacksim_ocean_journal_evicted_total", "Requests evicted from the Ocean journal (oldest first) for its capacity.", []string{"namespace"}, nil)
+	descJournalEvicted = prometheus.NewDesc("postbacksim_ocean_journal_evicted_total", "Requests evicted from the Ocean journal (oldest first) for its capacity or byte budget.", []string{"namespace"}, nil)
+	descJournalBytes   = prometheus.NewDesc("postbacksim_ocean_journal_bytes", "What the requests held in the Ocean journal count against its byte budget.", []string{"namespace"}, nil)
 	descDedupSize      = prometheus.NewDesc("postbacksim_ocean_dedup_ids", "outer_event_ids remembered by the duplicate filter.", []string{"namespace"}, nil)
 	descDedupEvicted   = prometheus.NewDesc("postbacksim_ocean_dedup_evicted_total", "outer_event_ids evicted for capacity.", []string{"namespace"}, nil)
 	descImpactPending  = prometheus.NewDesc("postbacksim_impact_pending_deliveries", "impact.com deliveries waiting for an attempt.", []string{"namespace"}, nil)
@@ -87,7 +88,7 @@ var (
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descJournalStored, descJournalEvicted, descDedupSize, descDedupEvicted, descImpactPending, descImpactEvicted, descNamespaces} {
+	for _, d := range []*prometheus.Desc{descJournalStored, descJournalEvicted, descJournalBytes, descDedupSize, descDedupEvicted, descImpactPending, descImpactEvicted, descNamespaces} {
 		ch <- d
 	}
 }
@@ -99,6 +100,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		js, ds, is := t.Ocean.JournalStats(), t.Ocean.DedupStats(), t.Impact.Stats()
 		ch <- prometheus.MustNewConstMetric(descJournalStored, prometheus.GaugeValue, float64(js.Stored), t.Name)
 		ch <- prometheus.MustNewConstMetric(descJournalEvicted, prometheus.CounterValue, float64(js.Evicted), t.Name)
+		ch <- prometheus.MustNewConstMetric(descJournalBytes, prometheus.GaugeValue, float64(js.Bytes), t.Name)
 		ch <- prometheus.MustNewConstMetric(descDedupSize, prometheus.GaugeValue, float64(ds.Size), t.Name)
 		ch <- prometheus.MustNewConstMetric(descDedupEvicted, prometheus.CounterValue, float64(ds.Evicted), t.Name)
 		ch <- prometheus.MustNewConstMetric(descImpactPending, prometheus.GaugeValue, float64(is.Pending), t.Name)

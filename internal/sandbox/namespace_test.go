@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -121,11 +122,19 @@ func TestMetrics(t *testing.T) {
 		`postbacksim_ocean_journal_stored{namespace="default"} 2`,
 		`postbacksim_ocean_journal_evicted_total{namespace="default"} 2`,
 		`postbacksim_namespaces 2`,
+		`postbacksim_ocean_journal_bytes{namespace="default"} `,
 		`postbacksim_impact_deliveries_evicted_total{namespace="default"} 0`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+	def, err := sb.Namespace("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if js := def.Ocean.JournalStats(); js.Bytes <= 0 || !strings.Contains(m, fmt.Sprintf(`postbacksim_ocean_journal_bytes{namespace="default"} %d`, js.Bytes)) {
+		t.Errorf("journal bytes %d not in /metrics", js.Bytes)
 	}
 }
