@@ -107,15 +107,10 @@ func (e DeliveryExpect) over(base DeliveryExpect) DeliveryExpect {
 	return e
 }
 
-// PerDelivery returns the fields of e that every delivery shares.
-func (e ImpactExpect) PerDelivery() DeliveryExpect {
-	return DeliveryExpect{Outcome: e.Outcome, Attempts: e.Attempts, Offsets: e.Offsets, Outcomes: e.Outcomes}
-}
-
 // ExpectFor is what must happen to delivery i (0-based, firing order):
 // impact.expect with deliveries[i].expect over it.
 func (im *Impact) ExpectFor(i int) DeliveryExpect {
-	base := im.Expect.PerDelivery()
+	base := im.Expect.DeliveryExpect
 	if i < len(im.Deliveries) {
 		return im.Deliveries[i].Expect.over(base)
 	}
@@ -133,16 +128,9 @@ func (im *Impact) ReceiverFor(i int) []mockimpact.Step {
 // ImpactExpect states what must happen to every delivery; unset fields
 // are not checked.
 type ImpactExpect struct {
-	// Outcome of each delivery: delivered, unconfirmed, invalid_url,
-	// dns_failure or exhausted.
-	Outcome string `yaml:"outcome,omitempty" json:"outcome,omitempty" jsonschema:"enum=delivered,enum=unconfirmed,enum=invalid_url,enum=dns_failure,enum=exhausted"`
-	// Attempts is the number of attempts of each delivery (1–16).
-	Attempts int `yaml:"attempts,omitempty" json:"attempts,omitempty" jsonschema:"minimum=1,maximum=16"`
-	// Offsets of each attempt from the first, e.g. [0s, 15s, 30s].
-	Offsets []clock.Duration `yaml:"offsets,omitempty" json:"offsets,omitempty"`
-	// Outcomes classifies each attempt: invalid_url, dns_failure,
-	// network_error, error_response, delivered, http_error, unconfirmed.
-	Outcomes []string `yaml:"outcomes,omitempty" json:"outcomes,omitempty"`
+	// DeliveryExpect holds outcome, attempts, offsets and outcomes, which
+	// every delivery must match.
+	DeliveryExpect `yaml:",inline"`
 	// FirstAttemptAt is, per delivery in firing order, when its first
 	// attempt went out, counted from the firing (minimum delay, rate limit).
 	FirstAttemptAt []clock.Duration `yaml:"first_attempt_at,omitempty" json:"first_attempt_at,omitempty"`

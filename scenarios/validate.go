@@ -157,11 +157,11 @@ func (v *validator) impactExpect(im *Impact) {
 	for _, d := range im.Deliveries {
 		anyDelivery = anyDelivery || !d.Expect.empty()
 	}
-	if e.PerDelivery().empty() && e.FirstAttemptAt == nil && e.Received == nil && !anyDelivery {
+	if e.DeliveryExpect.empty() && e.FirstAttemptAt == nil && e.Received == nil && !anyDelivery {
 		v.at(p, "nothing to check: state at least outcome, attempts, offsets, outcomes, first_attempt_at or received")
 		return
 	}
-	v.deliveryExpect(e.PerDelivery(), func(field string) string { return p + "." + field })
+	v.deliveryExpect(e.DeliveryExpect, func(field string) string { return p + "." + field })
 	for i, d := range im.Deliveries {
 		if d.Expect.empty() {
 			continue

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"encoding"
 	"fmt"
+	"maps"
 	"reflect"
 	"sort"
 	"strings"
@@ -199,7 +200,11 @@ func yamlFields(t reflect.Type) map[string]reflect.StructField {
 	out := map[string]reflect.StructField{}
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if f.Anonymous && name == "" && strings.Contains(opts, "inline") {
+			maps.Copy(out, yamlFields(f.Type)) // an inlined struct's keys are its parent's
+			continue
+		}
 		if name == "-" || !f.IsExported() {
 			continue
 		}
