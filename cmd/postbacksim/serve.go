@@ -108,7 +108,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "postbacksim serve: listening on %s: %v\n", *addr, err)
 		return exitFail
 	}
-	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	// A whole request must arrive within a minute, and an idle keep-alive
+	// connection closes after two: a shared sandbox must not be held open
+	// by slow or abandoned clients. There is no write timeout, because an
+	// injected delay fault may hold an answer back on purpose.
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	if host, _, _ := net.SplitHostPort(ln.Addr().String()); *adminToken == "" && !net.ParseIP(host).IsLoopback() {
 		logger.Warn("admin endpoints are open to the network: set --admin-token (or $POSTBACKSIM_ADMIN_TOKEN)", "addr", ln.Addr().String())
 	}
