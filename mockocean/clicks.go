@@ -32,7 +32,8 @@ type ClickOptions struct {
 	Seed int64 `json:"seed,omitempty"`
 	// Impressions sends impressions instead of clicks.
 	Impressions bool `json:"impressions,omitempty"`
-	// CallbackBase is this emulator's base URL, for __CALLBACK_URL__.
+	// CallbackBase is this emulator's base URL, for __CALLBACK_URL__; a
+	// path in it (a sandbox namespace's /ns/NAME) is kept.
 	CallbackBase string `json:"callback_base,omitempty"`
 	// Timeout bounds each request; 0 means 10 s.
 	Timeout time.Duration `json:"-"`
@@ -139,7 +140,7 @@ func (s *Server) SendClicks(ctx context.Context, o ClickOptions) (ClickReport, e
 		c := gen.Click(now, o.Impressions)
 		cb := s.issuer.Issue(RefOf(c))
 		cbURL := *base
-		cbURL.Path = ActivatePath
+		cbURL.Path = strings.TrimSuffix(base.Path, "/") + ActivatePath // keeps a /ns/NAME prefix
 		cbURL.RawQuery = url.Values{ParamCallback: {cb}}.Encode()
 		sent := SentClick{Click: c, Callback: cb, URL: tpl.Expand(c, cb, cbURL.String()), Time: now}
 		status, err := get(ctx, client, sent.URL, c.Device.UA)

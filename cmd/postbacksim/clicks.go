@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/internal/sandbox"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
@@ -33,6 +35,7 @@ func runOceanClicks(ctx context.Context, args []string, stdout, stderr io.Writer
 	impressions := fs.Bool("impressions", false, "send impressions instead of clicks")
 	key := fs.String("callback-key", "", "`HEX` key signing the callbacks; give 'serve' the same key so it attributes the conversions (default: random)")
 	base := fs.String("callback-base", "http://127.0.0.1:8080", "the sandbox's base `URL`, for __CALLBACK_URL__")
+	namespace := fs.String("namespace", "", "the sandbox namespace (/ns/`NAME`/) the conversions will go to: its callback key and URL")
 	timeout := fs.Duration("timeout", 5*time.Minute, "stop after this long")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if code, ok := parseFlags(fs, args, false); !ok {
@@ -52,12 +55,20 @@ func runOceanClicks(ctx context.Context, args []string, stdout, stderr io.Writer
 	if k == nil {
 		fmt.Fprintln(stderr, "note: callbacks are signed with a random key; start 'postbacksim serve --callback-key HEX' and pass the same --callback-key here to have conversions attributed")
 	}
+	callbackBase := *base
+	if *namespace != "" && *namespace != sandbox.DefaultNamespace {
+		if err := sandbox.CheckNamespace(*namespace); err != nil {
+			return fail("--namespace: %v", err)
+		}
+		callbackBase = strings.TrimSuffix(callbackBase, "/") + "/ns/" + *namespace
+		k = sandbox.NamespaceKey(k, *namespace)
+	}
 	srv := mockocean.New(mockocean.Config{CallbackKey: k})
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	step := max(1, *count/20)
 	rep, err := srv.SendClicks(ctx, mockocean.ClickOptions{
-		MonitorURL: *monitor, Count: *count, Rate: *rate, Seed: *seed, Impressions: *impressions, CallbackBase: *base,
+		MonitorURL: *monitor, Count: *count, Rate: *rate, Seed: *seed, Impressions: *impressions, CallbackBase: callbackBase,
 		Progress: func(sent, total int) {
 			if sent%step == 0 || sent == total {
 				fmt.Fprintf(stderr, "\rsending: %d/%d", sent, total)

@@ -105,6 +105,7 @@ func New(cfg Config) *Sandbox {
 
 func (sb *Sandbox) newTenant(name string) *Tenant {
 	oc := sb.cfg.Ocean
+	oc.CallbackKey = NamespaceKey(oc.CallbackKey, name)
 	userHook := oc.OnRequest
 	oc.OnRequest = func(ctx context.Context, r mockocean.Request) {
 		sb.metrics.oceanRequest(name, r)
@@ -133,10 +134,18 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 
 var namespaceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
+// CheckNamespace reports whether name can name a namespace.
+func CheckNamespace(name string) error {
+	if !namespaceRE.MatchString(name) {
+		return fmt.Errorf("namespace %q: want 1–63 of a-z, 0-9, - and _, starting with a letter or digit", name)
+	}
+	return nil
+}
+
 // Namespace returns the named namespace, creating it on first use.
 func (sb *Sandbox) Namespace(name string) (*Tenant, error) {
-	if !namespaceRE.MatchString(name) {
-		return nil, fmt.Errorf("namespace %q: want 1–63 of a-z, 0-9, - and _, starting with a letter or digit", name)
+	if err := CheckNamespace(name); err != nil {
+		return nil, err
 	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()

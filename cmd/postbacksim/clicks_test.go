@@ -1,0 +1,51 @@
+package main
+
+import (
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/postbacksim/postbacksim/internal/sandbox"
+	"github.com/postbacksim/postbacksim/mockocean"
+)
+
+// TestClicksForANamespace: --namespace signs callbacks with that
+// namespace's key and points __CALLBACK_URL__ at its path.
+func TestClicksForANamespace(t *testing.T) {
+	var mu sync.Mutex
+	var got []url.Values
+	monitor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.URL.Query())
+		mu.Unlock()
+	}))
+	defer monitor.Close()
+	key := strings.Repeat("ab", 16)
+	code, _, errs := runCLI("ocean", "clicks", "--monitor-url", monitor.URL+"/m?cb=__CALLBACK_PARAM__&url=__CALLBACK_URL__",
+		"--count", "3", "--rate", "0", "--callback-key", key, "--callback-base", "http://sandbox.test", "--namespace", "team-a")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	raw, _ := hex.DecodeString(key)
+	own := mockocean.NewIssuer(sandbox.NamespaceKey(raw, "team-a"))
+	shared := mockocean.NewIssuer(raw)
+	if len(got) != 3 {
+		t.Fatalf("monitor got %d clicks", len(got))
+	}
+	for _, q := range got {
+		cb := q.Get("cb")
+		if !own.Verify(cb) || shared.Verify(cb) {
+			t.Errorf("callback %s is not signed with team-a's key", cb)
+		}
+		if u := q.Get("url"); !strings.HasPrefix(u, "http://sandbox.test/ns/team-a/track/activate/?callback=") {
+			t.Errorf("__CALLBACK_URL__ = %s", u)
+		}
+	}
+	if code, _, errs := runCLI("ocean", "clicks", "--monitor-url", monitor.URL, "--namespace", "Team A"); code != exitUsage || !strings.Contains(errs, `--namespace: namespace "Team A": want 1–63 of a-z`) {
+		t.Errorf("bad namespace: exit %d, %s", code, errs)
+	}
+}
