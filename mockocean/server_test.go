@@ -394,3 +394,27 @@ func TestWarningsInJournal(t *testing.T) {
 		t.Fatalf("strict detail %q", d)
 	}
 }
+
+// TestTLSTestServer: the HTTPS test server answers a client that trusts
+// its certificate, and refuses the TLS handshake to one that does not.
+func TestTLSTestServer(t *testing.T) {
+	srv := mockocean.NewTLSTestServer(t)
+	if !strings.HasPrefix(srv.ActivateURL, "https://127.0.0.1:") {
+		t.Fatalf("ActivateURL %s", srv.ActivateURL)
+	}
+	resp, err := srv.Client().Get(srv.ActivateURL + "?callback=c&idfa=i&event_type=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != `{"code":0,"ret":0,"msg":"success"}` {
+		t.Fatalf("answer %s", body)
+	}
+	if _, err := http.Get(srv.ActivateURL + "?callback=c&idfa=i"); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("a client without the certificate: %v", err)
+	}
+	if reqs := srv.Requests(); len(reqs) != 1 || reqs[0].Code != 0 {
+		t.Fatalf("journal %+v", reqs)
+	}
+}

@@ -2,6 +2,7 @@ package mockocean
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 )
@@ -10,8 +11,8 @@ import (
 // httptest.Server. NewTestServer closes it through t.Cleanup.
 type TestServer struct {
 	*Server
-	// URL is the base URL, http://127.0.0.1:PORT, without a trailing
-	// slash.
+	// URL is the base URL, http://127.0.0.1:PORT (https:// for
+	// NewTLSTestServer), without a trailing slash.
 	URL string
 	// ActivateURL is URL + ActivatePath.
 	ActivateURL string
@@ -37,15 +38,31 @@ func WithVerifier(v CallbackVerifier) Option {
 // ends.
 func NewTestServer(t testing.TB, opts ...Option) *TestServer {
 	t.Helper()
+	return newTestServer(t, httptest.NewServer, opts)
+}
+
+// NewTLSTestServer is NewTestServer over HTTPS, which the Ocean Engine
+// document recommends: for uploaders that insist on https URLs. Its
+// certificate is trusted by Client, not by http.DefaultClient.
+func NewTLSTestServer(t testing.TB, opts ...Option) *TestServer {
+	t.Helper()
+	return newTestServer(t, httptest.NewTLSServer, opts)
+}
+
+func newTestServer(t testing.TB, start func(http.Handler) *httptest.Server, opts []Option) *TestServer {
 	var cfg Config
 	for _, o := range opts {
 		o(&cfg)
 	}
 	srv := New(cfg)
-	hs := httptest.NewServer(srv)
+	hs := start(srv)
 	t.Cleanup(hs.Close)
 	return &TestServer{Server: srv, URL: hs.URL, ActivateURL: hs.URL + ActivatePath, http: hs}
 }
+
+// Client returns an HTTP client for the server: for a TLS server, one
+// that trusts its certificate.
+func (ts *TestServer) Client() *http.Client { return ts.http.Client() }
 
 // SendClicks sends clicks as Server.SendClicks does, with this server's
 // URL as the callback base.
