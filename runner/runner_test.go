@@ -46,10 +46,7 @@ func TestFailuresAreExplained(t *testing.T) {
 	if rep.Passed != 2 || rep.Failed != 2 || rep.Invalid != 0 {
 		t.Fatalf("%+v", rep)
 	}
-	var text bytes.Buffer
-	rep.WriteText(&text)
-	out := text.String()
-	for _, want := range []string{
+	textContains(t, rep,
 		"FAIL    testdata/mixed/fail-impact.yaml",
 		"delivery offsets (-want +got):",
 		`"20s",`,
@@ -60,11 +57,21 @@ func TestFailuresAreExplained(t *testing.T) {
 		"code: want 0, got 40002",
 		"PASS    testdata/mixed/pass-ocean.yaml",
 		"2 passed, 2 failed\n",
-	} {
+	)
+}
+
+// textContains writes rep as text and reports each wanted piece it lacks.
+func textContains(t *testing.T, rep Report, wants ...string) string {
+	t.Helper()
+	var text bytes.Buffer
+	rep.WriteText(&text)
+	out := text.String()
+	for _, want := range wants {
 		if !strings.Contains(out, want) {
 			t.Errorf("text report lacks %q:\n%s", want, out)
 		}
 	}
+	return out
 }
 
 // TestPerDeliveryScripts: deliveries[i] gives one delivery its own
@@ -74,21 +81,14 @@ func TestPerDeliveryScripts(t *testing.T) {
 	if rep.Passed != 0 || rep.Failed != 1 {
 		t.Fatalf("%+v", rep)
 	}
-	var text bytes.Buffer
-	rep.WriteText(&text)
-	out := text.String()
-	for _, want := range []string{
+	out := textContains(t, rep,
 		"delivery 2 outcome (-want +got):",
 		`"exhausted",`, // go-cmp varies the spaces of its diffs on purpose
 		"delivery 2 attempts (-want +got):",
 		"16,",
 		"d000001 action_lifecycle → GET https://receiver.example/pb: delivered",
 		"#16  +30h51m45s  http_error  503",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("text report lacks %q:\n%s", want, out)
-		}
-	}
+	)
 	if strings.Contains(out, "delivery 1 ") {
 		t.Errorf("delivery 1 reported as failing:\n%s", out)
 	}
