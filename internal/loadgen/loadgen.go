@@ -31,6 +31,9 @@ type Config struct {
 	// clients can: the server's saturation throughput, and latency that
 	// is mostly queueing.
 	Rate float64
+	// Check, when set, is called with the body of every answer (from the
+	// client goroutines, concurrently): to count answers by content.
+	Check func(body []byte)
 	// Client sends the requests; nil means a keep-alive client sized for
 	// Clients connections.
 	Client *http.Client
@@ -120,7 +123,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 					errs.Add(1)
 					continue
 				}
-				_, _ = io.Copy(io.Discard, resp.Body)
+				if cfg.Check != nil {
+					body, _ := io.ReadAll(resp.Body)
+					cfg.Check(body)
+				} else {
+					_, _ = io.Copy(io.Discard, resp.Body)
+				}
 				resp.Body.Close()
 				mine = append(mine, time.Since(t0))
 				if resp.StatusCode/100 != 2 {

@@ -14,15 +14,23 @@ func TestRunCountsEveryRequest(t *testing.T) {
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if hits.Add(1)%10 == 0 {
 			w.WriteHeader(500)
+			return
 		}
+		w.Write([]byte("ok"))
 	}))
 	defer hs.Close()
-	res, err := Run(context.Background(), Config{Clients: 4, Requests: 100, URL: func(int) string { return hs.URL }})
+	var checked atomic.Int64
+	res, err := Run(context.Background(), Config{Clients: 4, Requests: 100, URL: func(int) string { return hs.URL },
+		Check: func(body []byte) {
+			if string(body) == "ok" {
+				checked.Add(1)
+			}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Requests != 100 || hits.Load() != 100 || res.Errors != 10 {
-		t.Fatalf("%+v, server saw %d", res, hits.Load())
+	if res.Requests != 100 || hits.Load() != 100 || res.Errors != 10 || checked.Load() != 90 {
+		t.Fatalf("%+v, server saw %d, Check saw %d ok", res, hits.Load(), checked.Load())
 	}
 	if res.P99 < res.P50 || res.RPS() <= 0 {
 		t.Fatalf("percentiles %v %v", res.P50, res.P99)

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -8,8 +9,11 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/internal/loadgen"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
@@ -30,6 +34,75 @@ func BenchmarkSandboxLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	c.Report(b, "sandbox")
+}
+
+// BenchmarkSandboxFaults loads the whole sandbox (as SandboxLoad does)
+// while a fault rule answers a seeded share of the requests, and reports
+// throughput, p99 and the share of requests the fault answered, as the
+// clients saw it and as the rule counted it.
+//
+//	go test ./internal/sandbox -run '^$' -bench SandboxFaults -benchtime 3x
+func BenchmarkSandboxFaults(b *testing.B) {
+	const requests = 20_000
+	for _, c := range []struct {
+		name  string
+		fault mockocean.Fault
+	}{
+		{"none", mockocean.Fault{}},
+		{"status503-p0.3", mockocean.Fault{Status: 503, Probability: 0.3, Seed: 1}},
+		{"code40002-p0.3", mockocean.Fault{Code: 40002, Probability: 0.3, Seed: 1}},
+		{"delay20ms-p0.1", mockocean.Fault{Delay: clock.Duration(20 * time.Millisecond), Probability: 0.1, Seed: 1}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var rps, p99, seen, counted float64
+			for round := range b.N {
+				sb := New(Config{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Ocean: mockocean.Config{JournalCapacity: 100_000}})
+				if c.name != "none" {
+					if _, err := sb.Ocean.InjectFault(c.fault); err != nil {
+						b.Fatal(err)
+					}
+				}
+				hs := httptest.NewServer(sb)
+				var coded atomic.Int64
+				res, err := loadgen.Run(context.Background(), loadgen.Config{Clients: 50, Requests: requests,
+					URL: func(i int) string {
+						return fmt.Sprintf("%s/track/activate/?callback=cb%d&idfa=i%d&event_type=2&outer_event_id=e%d-%d", hs.URL, i, i, i, round)
+					},
+					Check: func(body []byte) {
+						if !bytes.HasPrefix(body, []byte(`{"code":0,`)) {
+							coded.Add(1)
+						}
+					},
+				})
+				hs.Close()
+				if err != nil {
+					b.Fatal(err)
+				}
+				hits := 0
+				for _, f := range sb.Ocean.Faults() {
+					hits += f.Hits
+				}
+				rps += res.RPS()
+				p99 += float64(res.P99.Microseconds())
+				switch {
+				case c.fault.Status != 0:
+					seen += float64(res.Errors)
+				case c.fault.Code != 0:
+					seen += float64(coded.Load())
+				default:
+					seen += float64(hits) // a delay answers normally: only the rule knows
+				}
+				counted += float64(hits)
+				sb.Close()
+			}
+			n := float64(b.N)
+			b.ReportMetric(rps/n, "req/s")
+			b.ReportMetric(p99/n, "p99-µs")
+			b.ReportMetric(100*seen/n/requests, "faulted-%")
+			b.ReportMetric(100*counted/n/requests, "rule-hits-%")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
 }
 
 // BenchmarkJournalMemory sends 1,000,000 conversions through the sandbox
