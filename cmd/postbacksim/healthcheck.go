@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -21,28 +25,57 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
 		addr = net.JoinHostPort("127.0.0.1", port)
 	}
-	u := fs.String("url", "http://"+addr+"/healthz", "health `URL` to ask")
+	scheme := "http://"
+	if os.Getenv(envName("tls-cert")) != "" {
+		scheme = "https://"
+	}
+	u := fs.String("url", scheme+addr+"/healthz", "health `URL` to ask (https when $POSTBACKSIM_TLS_CERT is set)")
 	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
 	if code, ok := parseFlags(fs, args, false); !ok {
 		return code
 	}
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "url" })
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *u, nil)
-	if err != nil {
+	// The server asked is our own, on loopback, and its certificate may
+	// name another host: it is not checked.
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	status, body, err := healthGet(ctx, client, *u)
+	if !explicit && err == nil && status == http.StatusBadRequest && strings.Contains(body, "HTTPS server") {
+		// serve got --tls-cert as a flag, which this process cannot see:
+		// ask again over HTTPS.
+		*u = "https://" + strings.TrimPrefix(*u, "http://")
+		status, _, err = healthGet(ctx, client, *u)
+	}
+	switch {
+	case errors.Is(err, errBadURL):
 		fmt.Fprintf(stderr, "healthcheck: %v\n", err)
 		return exitUsage
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
+	case err != nil:
 		fmt.Fprintf(stderr, "healthcheck: %v\n", err)
 		return exitFail
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(stderr, "healthcheck: %s answered %s\n", *u, resp.Status)
+	case status != http.StatusOK:
+		fmt.Fprintf(stderr, "healthcheck: %s answered %d %s\n", *u, status, http.StatusText(status))
 		return exitFail
 	}
 	fmt.Fprintln(stdout, "ok")
 	return exitOK
+}
+
+var errBadURL = errors.New("bad URL")
+
+// healthGet asks u and returns the status and the start of the body.
+func healthGet(ctx context.Context, c *http.Client, u string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, "", fmt.Errorf("%w: %v", errBadURL, err)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	return resp.StatusCode, string(body), nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	shutdownGrace := fs.Duration("shutdown-grace", 10*time.Second, "how long in-flight requests may finish after SIGTERM/SIGINT")
 	adminToken := fs.String("admin-token", "", "require `TOKEN` as 'Authorization: Bearer TOKEN' on /_admin/ endpoints")
 	maxNamespaces := fs.Int("max-namespaces", 64, "namespaces created on demand under /ns/NAME/")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate `FILE` (with --tls-key); the document recommends HTTPS")
+	tlsKey := fs.String("tls-key", "", "the PEM private key `FILE` of --tls-cert")
 	configPath := fs.String("config", "", "YAML `FILE` of settings, keys named like these flags (addr: 0.0.0.0:8080)")
 	documentEnv(fs)
 	fs.Usage = func() {
@@ -83,6 +86,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "postbacksim serve: --time-scale: %v: want a positive number\n", *timeScale)
 		return exitUsage
 	}
+	var tlsConfig *tls.Config
+	switch {
+	case (*tlsCert == "") != (*tlsKey == ""):
+		fmt.Fprintf(stderr, "postbacksim serve: --tls-cert and --tls-key go together: give both, or neither for plain HTTP\n")
+		return exitUsage
+	case *tlsCert != "":
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			fmt.Fprintf(stderr, "postbacksim serve: --tls-cert %s, --tls-key %s: %v\n", *tlsCert, *tlsKey, err)
+			return exitUsage
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	logger := slog.New(handler)
 
 	if *maxNamespaces < 0 {
@@ -112,15 +128,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// connection closes after two: a shared sandbox must not be held open
 	// by slow or abandoned clients. There is no write timeout, because an
 	// injected delay fault may hold an answer back on purpose.
-	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, TLSConfig: tlsConfig,
+		ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
+	scheme := "http://"
+	if tlsConfig != nil {
+		scheme = "https://"
+	}
 	if host, _, _ := net.SplitHostPort(ln.Addr().String()); *adminToken == "" && !net.ParseIP(host).IsLoopback() {
 		logger.Warn("admin endpoints are open to the network: set --admin-token (or $POSTBACKSIM_ADMIN_TOKEN)", "addr", ln.Addr().String())
 	}
-	logger.Info("postbacksim listening", "url", "http://"+ln.Addr().String(), "activate", "http://"+ln.Addr().String()+mockocean.ActivatePath,
-		"impact_admin", "http://"+ln.Addr().String()+mockimpact.AdminPrefix+"/", "strict", *strict, "time_scale", *timeScale)
+	logger.Info("postbacksim listening", "url", scheme+ln.Addr().String(), "activate", scheme+ln.Addr().String()+mockocean.ActivatePath,
+		"impact_admin", scheme+ln.Addr().String()+mockimpact.AdminPrefix+"/", "strict", *strict, "time_scale", *timeScale)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
