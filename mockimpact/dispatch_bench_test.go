@@ -82,6 +82,13 @@ func BenchmarkLiveDispatch(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "attempts/s")
+	// Every event is fired at once: without the in-flight bound, the
+	// emulator ran out of sockets and journaled network errors.
+	for _, dl := range d.Deliveries() {
+		if dl.Outcome != mockimpact.DeliveryDelivered {
+			b.Fatalf("%s: %s after %d attempt(s): %s", dl.ID, dl.Outcome, len(dl.Attempts), dl.Attempts[0].Error)
+		}
+	}
 }
 
 // BenchmarkRateLimitAccuracy fires a burst far larger than the limit and

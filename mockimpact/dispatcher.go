@@ -34,7 +34,20 @@ type Options struct {
 	// MaxDeliveries bounds the journal: past it, the oldest finished
 	// deliveries are forgotten (pending ones never are). 0 means no bound.
 	MaxDeliveries int
+	// MaxInFlight bounds the live attempts (resolving, connecting,
+	// waiting for the answer) in progress at once, across all deliveries;
+	// the others wait their turn, and the journal says how long
+	// (Attempt.Queued). Without a bound, a burst of thousands of events
+	// would run the emulator out of sockets and blame the receiver with
+	// network errors. 0 means DefaultMaxInFlight. A Simulator transport
+	// is not bounded: it opens no sockets.
+	MaxInFlight int
 }
+
+// DefaultMaxInFlight is the live attempts in progress at once when
+// Options.MaxInFlight is 0: as many as NewLiveTransport keeps idle
+// connections per host, so connections are reused.
+const DefaultMaxInFlight = 64
 
 // Dispatcher delivers events to their configured postbacks as impact.com
 // does: renders each request once, sends it, classifies every attempt,
@@ -44,7 +57,9 @@ type Options struct {
 type Dispatcher struct {
 	clock     clock.Clock
 	transport Transport
-	sim       Simulator // transport, when it simulates
+	sim       Simulator     // transport, when it simulates
+	slots     chan struct{} // live attempts in progress (nil when simulating)
+	done      chan struct{} // closed by Close
 	resolver  Resolver
 	onAttempt func(Attempt)
 	max       int
@@ -78,6 +93,7 @@ func NewDispatcher(o Options) *Dispatcher {
 	d := &Dispatcher{
 		clock: o.Clock, transport: o.Transport, resolver: o.Resolver, onAttempt: o.OnAttempt, max: o.MaxDeliveries,
 		postbacks: map[string]*postbackState{}, byID: map[string]*delivery{}, changed: make(chan struct{}),
+		done: make(chan struct{}),
 	}
 	if d.clock == nil {
 		d.clock = clock.Real{}
@@ -89,6 +105,13 @@ func NewDispatcher(o Options) *Dispatcher {
 		d.resolver = net.DefaultResolver
 	}
 	d.sim, _ = d.transport.(Simulator)
+	if d.sim == nil {
+		n := o.MaxInFlight
+		if n <= 0 {
+			n = DefaultMaxInFlight
+		}
+		d.slots = make(chan struct{}, n)
+	}
 	return d
 }
 
@@ -185,8 +208,19 @@ func (d *Dispatcher) due(dl *delivery) {
 	d.send(dl)
 }
 
-// send makes one attempt.
+// send makes one attempt, once a slot is free (live).
 func (d *Dispatcher) send(dl *delivery) {
+	var queued time.Duration
+	if d.slots != nil {
+		wait := d.clock.Now()
+		select {
+		case d.slots <- struct{}{}:
+		case <-d.done: // closed while waiting: Close marked the delivery cancelled
+			return
+		}
+		defer func() { <-d.slots }()
+		queued = d.clock.Now().Sub(wait)
+	}
 	start := d.clock.Now()
 	d.mu.Lock()
 	if d.closed {
@@ -194,7 +228,8 @@ func (d *Dispatcher) send(dl *delivery) {
 		return
 	}
 	n := len(dl.Attempts) + 1
-	a := Attempt{DeliveryID: dl.ID, Event: dl.Event, N: n, Scheduled: dl.scheduled, Actual: start, RateLimited: start.Sub(dl.scheduled)}
+	a := Attempt{DeliveryID: dl.ID, Event: dl.Event, N: n, Scheduled: dl.scheduled, Actual: start,
+		RateLimited: start.Sub(dl.scheduled) - queued, Queued: queued}
 	if n > 1 {
 		a.Offset = start.Sub(dl.Attempts[0].Actual)
 	}
@@ -409,6 +444,7 @@ func (d *Dispatcher) Close() int {
 		return 0
 	}
 	d.closed = true
+	close(d.done)
 	n := 0
 	for _, dl := range d.deliveries {
 		if dl.Outcome == DeliveryPending {

@@ -347,6 +347,94 @@ func TestFireWithoutPostback(t *testing.T) {
 // TestLiveAgainstLoopback sends for real to an httptest receiver on the
 // wall clock, many deliveries at once: run with -race. It also checks
 // that attempts of one delivery never overlap.
+// TestLiveInFlightBound: live attempts beyond MaxInFlight wait for a slot
+// (and say how long in Queued) instead of opening ever more sockets; a
+// dispatcher closed while attempts wait lets them go.
+func TestLiveInFlightBound(t *testing.T) {
+	var now, peak atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := now.Add(1)
+		defer now.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		<-release
+		w.Write([]byte("OK"))
+	}))
+	defer srv.Close()
+	defer close(release)
+	const bound, n = 4, 24
+	d := mockimpact.NewDispatcher(mockimpact.Options{MaxInFlight: bound})
+	if _, err := d.Configure(mockimpact.Postback{Event: "job_completed", URL: srv.URL + "/jobs"}); err != nil {
+		t.Fatal(err)
+	}
+	ev := fixtures.NewImpactGen(1, time.Time{}).JobCompleted()
+	for range n {
+		if _, err := d.Fire(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Let the receiver hold `bound` requests for a while, then answer all.
+	deadline := time.Now().Add(5 * time.Second)
+	for now.Load() < bound && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // time for any request past the bound to arrive
+	if got := now.Load(); got != bound {
+		t.Fatalf("%d requests in flight at once, want the bound %d", got, bound)
+	}
+	for range n {
+		release <- struct{}{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.WaitForAttempts(ctx, n); err != nil {
+		t.Fatalf("waiting for %d attempts: %v", n, err)
+	}
+	queued := 0
+	for _, dl := range d.Deliveries() {
+		a := dl.Attempts[0]
+		if dl.Outcome != mockimpact.DeliveryDelivered {
+			t.Fatalf("%s: %s (%s)", dl.ID, dl.Outcome, a.Error)
+		}
+		if a.Queued > 0 {
+			queued++
+		}
+	}
+	if peak.Load() > bound || queued < n-bound {
+		t.Fatalf("peak %d in flight (bound %d); %d attempts queued, want at least %d", peak.Load(), bound, queued, n-bound)
+	}
+	d.Close()
+}
+
+// TestCloseReleasesQueuedAttempts: attempts waiting for a slot when the
+// dispatcher closes are cancelled, never sent.
+func TestCloseReleasesQueuedAttempts(t *testing.T) {
+	var hits atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		<-release
+	}))
+	defer srv.Close()
+	d := mockimpact.NewDispatcher(mockimpact.Options{MaxInFlight: 1})
+	d.Configure(mockimpact.Postback{Event: "job_completed", URL: srv.URL + "/jobs"})
+	ev := fixtures.NewImpactGen(1, time.Time{}).JobCompleted()
+	for range 3 {
+		d.Fire(ev)
+	}
+	for deadline := time.Now().Add(5 * time.Second); hits.Load() == 0 && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+	}
+	if cancelled := d.Close(); cancelled != 3 {
+		t.Fatalf("Close cancelled %d deliveries, want 3", cancelled)
+	}
+	close(release)
+	time.Sleep(50 * time.Millisecond) // time for a wrongly released attempt to arrive
+	if got := hits.Load(); got != 1 {
+		t.Fatalf("the receiver got %d requests; the queued attempts were sent after Close", got)
+	}
+}
+
 func TestLiveAgainstLoopback(t *testing.T) {
 	var inFlight sync.Map // delivery → *int32
 	var overlaps, hits atomic.Int32

@@ -33,6 +33,10 @@ type Attempt struct {
 	Offset    time.Duration `json:"offset_ns"`
 	// RateLimited is how long the rate limit delayed the attempt.
 	RateLimited time.Duration `json:"rate_limited_ns,omitempty"`
+	// Queued is how long a live attempt waited for one of the
+	// dispatcher's MaxInFlight slots. Actual = Scheduled + RateLimited +
+	// Queued (plus a timer's lateness on the wall clock).
+	Queued time.Duration `json:"queued_ns,omitempty"`
 
 	// Status and ResponseBody (an excerpt) describe the answer, if any.
 	Status       int           `json:"status,omitempty"`
@@ -58,7 +62,7 @@ const responseExcerpt = 512
 // live runs. On the virtual clock every field is deterministic.
 var IgnoreTimes cmp.Option = cmp.Options{
 	cmpopts.IgnoreFields(Delivery{}, "ID", "Fired"),
-	cmpopts.IgnoreFields(Attempt{}, "DeliveryID", "Scheduled", "Actual", "Offset", "Latency", "Next", "RateLimited"),
+	cmpopts.IgnoreFields(Attempt{}, "DeliveryID", "Scheduled", "Actual", "Offset", "Latency", "Next", "RateLimited", "Queued"),
 }
 
 // Offsets returns each attempt's offset from the first.

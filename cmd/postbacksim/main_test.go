@@ -57,6 +57,7 @@ func TestUsageAndBadInput(t *testing.T) {
 		{[]string{"serve", "extra"}, exitUsage, "", `unexpected argument "extra"`},
 		{[]string{"serve", "--log-format", "xml"}, exitUsage, "", `--log-format: "xml" is not text or json`},
 		{[]string{"serve", "--journal-capacity", "-1"}, exitUsage, "", "--journal-capacity: -1 is negative"},
+		{[]string{"serve", "--max-in-flight", "-1"}, exitUsage, "", "--max-in-flight: -1 is negative"},
 		{[]string{"serve", "--addr", "256.0.0.1:99999"}, exitFail, "", "listening on 256.0.0.1:99999"},
 		{[]string{"ocean"}, exitUsage, "", "ocean catalog|event-types|macros"},
 		{[]string{"ocean", "macros"}, exitOK, "| `__CALLBACK_URL__` |", ""},

@@ -38,6 +38,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	maxBody := fs.Int64("max-body", mockocean.DefaultMaxBodyBytes, "largest request body in bytes; larger ones get HTTP 413")
 	callbackKey := fs.String("callback-key", "", "Ocean: `HEX` key signing click callbacks (default: random); share it with 'ocean clicks'")
 	strictAttribution := fs.Bool("strict-attribution", false, "Ocean: answer 40011 to callbacks this sandbox did not issue")
+	maxInFlight := fs.Int("max-in-flight", mockimpact.DefaultMaxInFlight, "impact: live postback attempts in progress at once, across deliveries (the others queue; the journal says how long)")
 	timeScale := fs.Float64("time-scale", 1, "impact: run the retry schedule `K` times faster than real time (3600: an hour a second)")
 	shutdownGrace := fs.Duration("shutdown-grace", 10*time.Second, "how long in-flight requests may finish after SIGTERM/SIGINT")
 	adminToken := fs.String("admin-token", "", "require `TOKEN` as 'Authorization: Bearer TOKEN' on /_admin/ endpoints")
@@ -71,7 +72,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "postbacksim serve: --log-format: %q is not text or json\n", *logFormat)
 		return exitUsage
 	}
-	for name, v := range map[string]int64{"dedup-capacity": int64(*dedupCap), "journal-capacity": int64(*journalCap), "max-body": *maxBody} {
+	for name, v := range map[string]int64{"dedup-capacity": int64(*dedupCap), "journal-capacity": int64(*journalCap), "max-body": *maxBody, "max-in-flight": int64(*maxInFlight)} {
 		if v < 0 {
 			fmt.Fprintf(stderr, "postbacksim serve: --%s: %d is negative\n", name, v)
 			return exitUsage
@@ -110,7 +111,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		TimeScale:     *timeScale,
 		AdminToken:    *adminToken,
 		MaxNamespaces: *maxNamespaces,
-		Impact: mockimpact.Options{MaxDeliveries: *journalCap, OnAttempt: func(a mockimpact.Attempt) {
+		Impact: mockimpact.Options{MaxDeliveries: *journalCap, MaxInFlight: *maxInFlight, OnAttempt: func(a mockimpact.Attempt) {
 			logger.Info("impact attempt", "delivery", a.DeliveryID, "event", a.Event, "n", a.N,
 				"outcome", a.Outcome, "status", a.Status, "error", a.Error, "retry", a.Retry)
 		}},
