@@ -22,7 +22,13 @@ import (
 
 func get(t testing.TB, rawURL string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(rawURL)
+	return getWith(t, http.DefaultClient, rawURL)
+}
+
+// getWith is get through client c (a TLS test server's, say).
+func getWith(t testing.TB, c *http.Client, rawURL string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(rawURL)
 	if err != nil {
 		t.Fatalf("GET %s: %v", rawURL, err)
 	}
@@ -402,13 +408,7 @@ func TestTLSTestServer(t *testing.T) {
 	if !strings.HasPrefix(srv.ActivateURL, "https://127.0.0.1:") {
 		t.Fatalf("ActivateURL %s", srv.ActivateURL)
 	}
-	resp, err := srv.Client().Get(srv.ActivateURL + "?callback=c&idfa=i&event_type=2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(body) != `{"code":0,"ret":0,"msg":"success"}` {
+	if _, body := getWith(t, srv.Client(), srv.ActivateURL+"?callback=c&idfa=i&event_type=2"); body != `{"code":0,"ret":0,"msg":"success"}` {
 		t.Fatalf("answer %s", body)
 	}
 	if _, err := http.Get(srv.ActivateURL + "?callback=c&idfa=i"); err == nil || !strings.Contains(err.Error(), "certificate") {
