@@ -19,6 +19,7 @@ import (
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/mockimpact"
+	"github.com/postbacksim/postbacksim/mockimpact/impacttest"
 	"github.com/postbacksim/postbacksim/mockimpact/mocks"
 )
 
@@ -50,9 +51,9 @@ func secs(ds []time.Duration) []float64 {
 }
 
 // run fires one generated event against a script and returns its delivery.
-func run(t *testing.T, p mockimpact.Postback, list string) (mockimpact.Delivery, *mockimpact.TestDispatcher) {
+func run(t *testing.T, p mockimpact.Postback, list string) (mockimpact.Delivery, *impacttest.Dispatcher) {
 	t.Helper()
-	td := mockimpact.NewTestDispatcher(t, p, mockimpact.WithScript(steps(t, list)...))
+	td := impacttest.NewDispatcher(t, p, impacttest.WithScript(steps(t, list)...))
 	td.FireGenerated(p.Event, 1)
 	td.RunUntilIdle()
 	return td.Only(), td
@@ -149,7 +150,7 @@ func TestReceiverRecoversMidway(t *testing.T) {
 // TestScriptForDelivery: one delivery plays its own steps, the others
 // the script's.
 func TestScriptForDelivery(t *testing.T) {
-	td := mockimpact.NewTestDispatcher(t, cfg(), mockimpact.WithScript(mockimpact.Step{Status: 200}))
+	td := impacttest.NewDispatcher(t, cfg(), impacttest.WithScript(mockimpact.Step{Status: 200}))
 	ids := []string{td.FireGenerated("action_lifecycle", 1), td.FireGenerated("action_lifecycle", 2), td.FireGenerated("action_lifecycle", 3)}
 	td.Script.ForDelivery(ids[1], mockimpact.Step{Status: 500}, mockimpact.Step{Fault: mockimpact.FaultReset}, mockimpact.Step{})
 	td.RunUntilIdle()
@@ -182,7 +183,7 @@ func TestTimeoutsShiftLaterOffsets(t *testing.T) {
 		t.Fatalf("5s timeout: %s", diff)
 	}
 	// A slow answer under the timeout is not a timeout, but still costs time.
-	td := mockimpact.NewTestDispatcher(t, cfg(), mockimpact.WithScript(mockimpact.Step{Status: 500, Delay: clock.Duration(10 * time.Second)}, mockimpact.Step{}))
+	td := impacttest.NewDispatcher(t, cfg(), impacttest.WithScript(mockimpact.Step{Status: 500, Delay: clock.Duration(10 * time.Second)}, mockimpact.Step{}))
 	td.FireGenerated("action_lifecycle", 1)
 	td.RunUntilIdle()
 	if diff := cmp.Diff([]float64{0, 25}, secs(td.Only().Offsets())); diff != "" {
@@ -191,7 +192,7 @@ func TestTimeoutsShiftLaterOffsets(t *testing.T) {
 }
 
 func TestMinDelay(t *testing.T) {
-	td := mockimpact.NewTestDispatcher(t, cfg(func(p *mockimpact.Postback) { p.MinDelay = clock.Duration(90 * time.Second) }), mockimpact.WithScript())
+	td := impacttest.NewDispatcher(t, cfg(func(p *mockimpact.Postback) { p.MinDelay = clock.Duration(90 * time.Second) }), impacttest.WithScript())
 	td.FireGenerated("action_lifecycle", 1)
 	td.Advance(89 * time.Second)
 	if n := td.Stats().Attempts; n != 0 {
@@ -208,7 +209,7 @@ func TestMinDelay(t *testing.T) {
 // every 0.5s; scheduled stays at the fire time, actual is later, never
 // earlier.
 func TestRateLimitSpreadsABurst(t *testing.T) {
-	td := mockimpact.NewTestDispatcher(t, cfg(func(p *mockimpact.Postback) { p.MaxRPS = 2 }), mockimpact.WithScript())
+	td := impacttest.NewDispatcher(t, cfg(func(p *mockimpact.Postback) { p.MaxRPS = 2 }), impacttest.WithScript())
 	for i := range 10 {
 		td.FireGenerated("action_lifecycle", int64(i+1))
 	}
@@ -228,7 +229,7 @@ func TestRateLimitSpreadsABurst(t *testing.T) {
 
 // Retries count toward the rate limit too.
 func TestRetriesCountTowardRateLimit(t *testing.T) {
-	td := mockimpact.NewTestDispatcher(t, cfg(func(p *mockimpact.Postback) { p.MaxRPS = 0.05 }), mockimpact.WithScript(steps(t, "500,200")...))
+	td := impacttest.NewDispatcher(t, cfg(func(p *mockimpact.Postback) { p.MaxRPS = 0.05 }), impacttest.WithScript(steps(t, "500,200")...))
 	td.FireGenerated("action_lifecycle", 1)
 	td.FireGenerated("action_lifecycle", 2)
 	td.RunUntilIdle()
@@ -251,7 +252,7 @@ func TestCustomHeadersAndBodyArrive(t *testing.T) {
 		Event: "tracking_value_request", URL: "https://brand.example/tv", Method: "POST",
 		Headers: map[string]string{"Authorization": "Bearer t0k", "X-Action": "{ActionId}"},
 	}
-	td := mockimpact.NewTestDispatcher(t, p, mockimpact.WithScript())
+	td := impacttest.NewDispatcher(t, p, impacttest.WithScript())
 	ev := fixtures.NewImpactGen(4, time.Time{}).TrackingValueRequest()
 	td.Fire(ev)
 	td.RunUntilIdle()
@@ -271,7 +272,7 @@ func TestCustomHeadersAndBodyArrive(t *testing.T) {
 
 func TestDeterministic(t *testing.T) {
 	once := func() []mockimpact.Delivery {
-		td := mockimpact.NewTestDispatcher(t, cfg(func(p *mockimpact.Postback) { p.MaxRPS = 3 }), mockimpact.WithScript(steps(t, "500,timeout,reset,200:x,200")...))
+		td := impacttest.NewDispatcher(t, cfg(func(p *mockimpact.Postback) { p.MaxRPS = 3 }), impacttest.WithScript(steps(t, "500,timeout,reset,200:x,200")...))
 		for i := range 20 {
 			td.FireGenerated("action_lifecycle", int64(i))
 		}
@@ -290,8 +291,8 @@ func TestMockedResolverFailsOneHost(t *testing.T) {
 	res.EXPECT().LookupHost(mock.Anything, "gone.example").Return(nil, &net.DNSError{Err: "no such host", Name: "gone.example", IsNotFound: true}).Once()
 	res.EXPECT().LookupHost(mock.Anything, "brand.example").Return([]string{"127.0.0.1"}, nil).Once()
 	script := mockimpact.NewScript()
-	td := mockimpact.NewTestDispatcher(t, cfg(func(p *mockimpact.Postback) { p.URL = "https://{ReferringDomain}/pb" }),
-		mockimpact.WithTransport(script), mockimpact.WithResolver(res))
+	td := impacttest.NewDispatcher(t, cfg(func(p *mockimpact.Postback) { p.URL = "https://{ReferringDomain}/pb" }),
+		impacttest.WithTransport(script), impacttest.WithResolver(res))
 	for _, host := range []string{"gone.example", "brand.example"} {
 		ev := fixtures.NewImpactGen(1, time.Time{}).ActionLifecycle()
 		ev.ReferringDomain = host
@@ -312,7 +313,7 @@ func TestTemporaryDNSErrorIsRetried(t *testing.T) {
 	res := mocks.NewResolver(t)
 	res.EXPECT().LookupHost(mock.Anything, "brand.example").Return(nil, &net.DNSError{Err: "i/o timeout", IsTimeout: true}).Once()
 	res.EXPECT().LookupHost(mock.Anything, "brand.example").Return([]string{"127.0.0.1"}, nil)
-	td := mockimpact.NewTestDispatcher(t, cfg(), mockimpact.WithTransport(mockimpact.NewScript()), mockimpact.WithResolver(res))
+	td := impacttest.NewDispatcher(t, cfg(), impacttest.WithTransport(mockimpact.NewScript()), impacttest.WithResolver(res))
 	td.FireGenerated("action_lifecycle", 1)
 	td.RunUntilIdle()
 	if diff := cmp.Diff([]mockimpact.Outcome{mockimpact.OutcomeNetworkError, mockimpact.OutcomeDelivered}, td.Only().Outcomes()); diff != "" {
@@ -327,7 +328,7 @@ func TestMockedTransportTLSFailure(t *testing.T) {
 	tr.EXPECT().RoundTrip(mock.Anything).Return(nil, tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}).Times(16)
 	res := mocks.NewResolver(t)
 	res.EXPECT().LookupHost(mock.Anything, mock.Anything).Return([]string{"127.0.0.1"}, nil)
-	td := mockimpact.NewTestDispatcher(t, cfg(), mockimpact.WithTransport(tr), mockimpact.WithResolver(res))
+	td := impacttest.NewDispatcher(t, cfg(), impacttest.WithTransport(tr), impacttest.WithResolver(res))
 	td.FireGenerated("action_lifecycle", 1)
 	td.RunUntilIdle()
 	d := td.Only()
@@ -337,7 +338,7 @@ func TestMockedTransportTLSFailure(t *testing.T) {
 }
 
 func TestFireWithoutPostback(t *testing.T) {
-	td := mockimpact.NewTestDispatcher(t, cfg(), mockimpact.WithScript())
+	td := impacttest.NewDispatcher(t, cfg(), impacttest.WithScript())
 	_, err := td.Dispatcher.Fire(fixtures.NewImpactGen(1, time.Time{}).JobCompleted())
 	if !errors.Is(err, mockimpact.ErrNoPostback) {
 		t.Fatalf("%v", err)
@@ -514,7 +515,7 @@ func TestLiveRefusedAndTimeout(t *testing.T) {
 	}))
 	defer slow.Close()
 	for url, kind := range map[string]string{"http://" + addr + "/pb": mockimpact.ErrKindRefused, slow.URL + "/pb": mockimpact.ErrKindTimeout} {
-		td := mockimpact.NewTestDispatcher(t, cfg(func(p *mockimpact.Postback) {
+		td := impacttest.NewDispatcher(t, cfg(func(p *mockimpact.Postback) {
 			p.URL, p.Timeout = url, clock.Duration(200*time.Millisecond)
 		}))
 		td.FireGenerated("action_lifecycle", 1)

@@ -2,9 +2,6 @@ package mockimpact
 
 import (
 	"time"
-
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // Delivery is one event's delivery: every attempt made so far.
@@ -56,14 +53,6 @@ type Attempt struct {
 
 // responseExcerpt bounds ResponseBody.
 const responseExcerpt = 512
-
-// IgnoreTimes is a go-cmp option that ignores the wall-clock-dependent
-// fields of Delivery and Attempt (times, latencies, IDs), for comparing
-// live runs. On the virtual clock every field is deterministic.
-var IgnoreTimes cmp.Option = cmp.Options{
-	cmpopts.IgnoreFields(Delivery{}, "ID", "Fired"),
-	cmpopts.IgnoreFields(Attempt{}, "DeliveryID", "Scheduled", "Actual", "Offset", "Latency", "Next", "RateLimited", "Queued"),
-}
 
 // Offsets returns each attempt's offset from the first.
 func (d Delivery) Offsets() []time.Duration {

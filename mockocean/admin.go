@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -69,10 +70,12 @@ type RequestFilter struct {
 	Code      *int
 	EventType *int
 	Fault     string
-	Limit     int // the newest Limit entries; 0: all
+	Limit     int    // the newest Limit entries; 0: all
+	Since     uint64 // only entries whose Seq is above Since; 0: all
 }
 
-// ParseRequestFilter reads code, event_type, fault and limit from a query.
+// ParseRequestFilter reads code, event_type, fault, limit and since from a
+// query.
 func ParseRequestFilter(q map[string][]string) (RequestFilter, error) {
 	var f RequestFilter
 	intParam := func(name string) (*int, error) {
@@ -102,6 +105,11 @@ func ParseRequestFilter(q map[string][]string) (RequestFilter, error) {
 			return f, fmt.Errorf("query parameter limit: %d is negative", *limit)
 		}
 		f.Limit = *limit
+	}
+	if v := first(q["since"]); v != "" {
+		if f.Since, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return f, fmt.Errorf("query parameter since: %q is not a request number (Seq)", v)
+		}
 	}
 	f.Fault = first(q["fault"])
 	return f, nil
@@ -133,7 +141,12 @@ func (f RequestFilter) keep(r *Request) bool {
 
 // FilterRequests returns the journal entries that pass f.
 func (s *Server) FilterRequests(f RequestFilter) []Request {
-	out := s.journal.snapshot(f.keep)
+	var out []Request
+	if f.Since > 0 {
+		out = slices.DeleteFunc(s.journal.since(f.Since), func(r Request) bool { return !f.keep(&r) })
+	} else {
+		out = s.journal.snapshot(f.keep)
+	}
 	if f.Limit > 0 && len(out) > f.Limit {
 		out = out[len(out)-f.Limit:]
 	}

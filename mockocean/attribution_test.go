@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/mockocean/oceantest"
 )
 
 // advertiser is a small reference advertiser: its monitoring endpoint
@@ -59,7 +60,7 @@ func (a *advertiser) convert(t *testing.T, activateURL string, c storedClick, ev
 }
 
 func TestAttributionEndToEnd(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	adv := &advertiser{}
 	monitor := httptest.NewServer(adv)
 	defer monitor.Close()
@@ -114,7 +115,7 @@ func TestAttributionEndToEnd(t *testing.T) {
 }
 
 func TestStrictAttributionRejectsUnknownCallbacks(t *testing.T) {
-	srv := mockocean.NewTestServer(t, mockocean.WithConfig(mockocean.Config{StrictAttribution: true, CallbackKey: []byte("k")}))
+	srv := oceantest.NewServer(t, oceantest.WithConfig(mockocean.Config{StrictAttribution: true, CallbackKey: []byte("k")}))
 	adv := &advertiser{}
 	monitor := httptest.NewServer(adv)
 	defer monitor.Close()
@@ -136,7 +137,7 @@ func TestStrictAttributionRejectsUnknownCallbacks(t *testing.T) {
 }
 
 func TestSendClicksErrors(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	for o, want := range map[*mockocean.ClickOptions]string{
 		{MonitorURL: "https://adv.example/m?x=__NOPE__", Count: 1}: "unknown macro __NOPE__",
 		{MonitorURL: "adv.example/m", Count: 1}:                    "want http or https",
@@ -195,7 +196,7 @@ func TestSendClicksRate(t *testing.T) {
 }
 
 func TestAdminClicks(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	adv := &advertiser{}
 	monitor := httptest.NewServer(adv)
 	defer monitor.Close()

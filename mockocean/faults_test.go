@@ -16,12 +16,13 @@ import (
 
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/mockocean/oceantest"
 )
 
 const okQuery = "?callback=c&idfa=i&event_type=0"
 
 func TestFaultStatusTimes(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	if _, err := srv.InjectFault(mockocean.Fault{Status: 503, Times: 2}); err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func TestFaultStatusTimes(t *testing.T) {
 // A faulted request does not use up its outer_event_id, so an uploader's
 // retry succeeds.
 func TestFaultThenRetrySucceeds(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	srv.InjectFault(mockocean.Fault{Status: 500, Times: 1})
 	u := srv.ActivateURL + okQuery + "&outer_event_id=e1"
 	if s, _ := get(t, u); s != 500 {
@@ -57,7 +58,7 @@ func TestFaultThenRetrySucceeds(t *testing.T) {
 }
 
 func TestFaultMatchByParam(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	srv.InjectFault(mockocean.Fault{Match: map[string]string{"event_type": "2"}, Code: 40002})
 	if _, b := get(t, srv.ActivateURL+okQuery); answer(t, b).Code != 0 {
 		t.Fatalf("event_type 0 was faulted: %s", b)
@@ -69,7 +70,7 @@ func TestFaultMatchByParam(t *testing.T) {
 }
 
 func TestFaultMalformedAndCustomMsg(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	srv.InjectFault(mockocean.Fault{Malformed: true, Times: 1})
 	srv.InjectFault(mockocean.Fault{Code: 50000, Msg: "internal error", Times: 1})
 	_, b := get(t, srv.ActivateURL+okQuery)
@@ -82,7 +83,7 @@ func TestFaultMalformedAndCustomMsg(t *testing.T) {
 }
 
 func TestFaultDropConnection(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	srv.InjectFault(mockocean.Fault{Drop: true, Times: 1})
 	// A fresh connection, so the client cannot transparently retry.
 	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
@@ -191,7 +192,7 @@ func TestFaultValidation(t *testing.T) {
 }
 
 func TestAdminEndpoints(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	admin := srv.URL + mockocean.AdminPrefix
 
 	s, b := do(t, "POST", admin+"/faults", "application/json", `{"status":503,"times":1,"delay":"10ms","match":{"event_type":"2"}}`)
@@ -221,7 +222,7 @@ func TestAdminEndpoints(t *testing.T) {
 		Count    int                 `json:"count"`
 		Requests []mockocean.Request `json:"requests"`
 	}
-	for query, want := range map[string]int{"": 3, "?code=0": 1, "?code=40002": 1, "?event_type=2": 2, "?event_type=1": 1, "?fault=f1": 1, "?limit=2": 2} {
+	for query, want := range map[string]int{"": 3, "?code=0": 1, "?code=40002": 1, "?event_type=2": 2, "?event_type=1": 1, "?fault=f1": 1, "?limit=2": 2, "?since=1": 2, "?since=3": 0, "?since=1&code=0": 1, "?since=2&limit=5": 1} {
 		s, b := get(t, admin+"/requests"+query)
 		if err := json.Unmarshal([]byte(b), &page); s != 200 || err != nil || page.Count != want || len(page.Requests) != want {
 			t.Errorf("GET requests%s: %d, count %d, want %d (%v)", query, s, page.Count, want, err)
@@ -229,6 +230,9 @@ func TestAdminEndpoints(t *testing.T) {
 	}
 	if s, b := get(t, admin+"/requests?code=abc"); s != 400 || !strings.Contains(b, "query parameter code") {
 		t.Errorf("bad filter: %d %s", s, b)
+	}
+	if s, b := get(t, admin+"/requests?since=-1"); s != 400 || !strings.Contains(b, "query parameter since") {
+		t.Errorf("bad since: %d %s", s, b)
 	}
 	if s, b := get(t, admin+"/conversions"); s != 200 || !strings.Contains(b, `"event_name": "付费"`) {
 		t.Errorf("conversions: %d %s", s, b)
@@ -251,7 +255,7 @@ func TestAdminEndpoints(t *testing.T) {
 }
 
 func TestDropClientSeesError(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	srv.InjectFault(mockocean.Fault{Drop: true})
 	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := c.Get(srv.ActivateURL + okQuery)

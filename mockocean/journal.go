@@ -6,9 +6,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
-
 	"github.com/postbacksim/postbacksim/internal/ring"
 )
 
@@ -48,11 +45,6 @@ type Request struct {
 	// carries.
 	Attribution *Attribution `json:"attribution,omitempty"`
 }
-
-// IgnoreVolatile is a go-cmp option that ignores the fields of Request
-// that change from run to run (Seq, Time, RemoteAddr), for comparing
-// journals with cmp.Diff.
-var IgnoreVolatile cmp.Option = cmpopts.IgnoreFields(Request{}, "Seq", "Time", "RemoteAddr")
 
 // entry is a journaled request in compact form: what was received and
 // the answer. Params, Conversion and Attribution are derived from Raw on
@@ -145,6 +137,23 @@ func (j *journal) snapshot(keep func(*Request) bool) []Request {
 		if keep == nil || keep(&r) {
 			out = append(out, r)
 		}
+	}
+	return out
+}
+
+// since returns the stored requests numbered after seq, oldest first,
+// in time proportional to their number: a reader that remembers the last
+// number it saw reads each request once.
+func (j *journal) since(seq uint64) []Request {
+	j.mu.Lock()
+	var entries []entry
+	if j.received > seq {
+		entries = j.buf.Tail(int(min(j.received-seq, uint64(j.buf.Len()))))
+	}
+	j.mu.Unlock()
+	out := make([]Request, len(entries))
+	for i := range entries {
+		out[i] = j.materialize(&entries[i])
 	}
 	return out
 }

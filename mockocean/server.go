@@ -242,6 +242,12 @@ func (s *Server) Issuer() *Issuer { return s.issuer }
 // Requests returns the journal, oldest first.
 func (s *Server) Requests() []Request { return s.journal.snapshot(nil) }
 
+// RequestsSince returns the journaled requests whose Seq is above seq,
+// oldest first: RequestsSince(0) is Requests, and a reader that passes
+// the last Seq it saw reads each request once, however long the journal.
+// Requests already evicted are not returned; JournalStats says how many.
+func (s *Server) RequestsSince(seq uint64) []Request { return s.journal.since(seq) }
+
 // Conversions returns the accepted conversions (code 0), oldest first.
 func (s *Server) Conversions() []Conversion {
 	reqs := s.journal.snapshot(func(r *Request) bool {

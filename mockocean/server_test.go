@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/mockocean"
 	"github.com/postbacksim/postbacksim/mockocean/mocks"
+	"github.com/postbacksim/postbacksim/mockocean/oceantest"
 )
 
 func get(t testing.TB, rawURL string) (int, string) {
@@ -62,7 +64,7 @@ func answer(t testing.TB, body string) mockocean.Answer {
 }
 
 func TestQuickStart(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	status, body := get(t, srv.ActivateURL+"?callback=abc&imei=0c2bd03c39f19845bf54ea0abafae70e&event_type=2&source=%E4%B8%AD%E6%96%87")
 	if status != 200 || body != `{"code":0,"ret":0,"msg":"success"}` {
 		t.Fatalf("got %d %s", status, body)
@@ -76,7 +78,7 @@ func TestQuickStart(t *testing.T) {
 		},
 		Attribution: &mockocean.Attribution{Reason: "unattributed: the callback was not issued by this emulator"},
 	}}
-	if diff := cmp.Diff(want, srv.Requests(), mockocean.IgnoreVolatile); diff != "" {
+	if diff := cmp.Diff(want, srv.Requests(), oceantest.IgnoreVolatile); diff != "" {
 		t.Fatalf("journal (-want +got):\n%s", diff)
 	}
 	if got := srv.Conversions(); len(got) != 1 || got[0].EventType != 2 {
@@ -85,7 +87,7 @@ func TestQuickStart(t *testing.T) {
 }
 
 func TestMethodsAndPaths(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	q := "?callback=c&idfa=i&event_type=0"
 	for _, path := range []string{"/track/activate/", "/track/activate"} {
 		if s, b := get(t, srv.URL+path+q); s != 200 || answer(t, b).Code != 0 {
@@ -112,7 +114,7 @@ func TestMethodsAndPaths(t *testing.T) {
 }
 
 func TestEncodingsOverHTTP(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	props := url.QueryEscape(`{"aaa":"bbb","中":"文"}`)
 	cases := []struct{ name, method, ctype, query, body string }{
 		{"GET", "GET", "", "callback=c&idfa=i&event_type=1&props=" + props, ""},
@@ -142,7 +144,7 @@ func TestEveryCatalogAnswerOverHTTP(t *testing.T) {
 	v := mocks.NewCallbackVerifier(t)
 	v.EXPECT().Verify("issued").Return(true).Maybe()
 	v.EXPECT().Verify("forged").Return(false).Once()
-	srv := mockocean.NewTestServer(t, mockocean.WithVerifier(v))
+	srv := oceantest.NewServer(t, oceantest.WithVerifier(v))
 	reqs := map[int]string{
 		0:     "callback=issued&idfa=i&event_type=0&outer_event_id=dup",
 		40001: "idfa=i&event_type=0",
@@ -172,7 +174,7 @@ func TestEveryCatalogAnswerOverHTTP(t *testing.T) {
 }
 
 func TestDedupSequential(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	base := srv.ActivateURL + "?callback=c&idfa=i&outer_event_id=order-1"
 	// A request that fails another check does not use up the id.
 	if _, b := get(t, base+"&event_type=999"); answer(t, b).Code != 40005 {
@@ -197,7 +199,7 @@ func TestDedupSequential(t *testing.T) {
 }
 
 func TestDedupConcurrent(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	const n = 64
 	codes := make(chan int, n)
 	var wg sync.WaitGroup
@@ -225,7 +227,7 @@ func TestDedupConcurrent(t *testing.T) {
 
 func TestDedupCapacityAndTTL(t *testing.T) {
 	vc := clock.NewVirtual(time.Time{})
-	srv := mockocean.NewTestServer(t, mockocean.WithConfig(mockocean.Config{Clock: vc, DedupCapacity: 3, DedupTTL: time.Hour}))
+	srv := oceantest.NewServer(t, oceantest.WithConfig(mockocean.Config{Clock: vc, DedupCapacity: 3, DedupTTL: time.Hour}))
 	send := func(id string) int {
 		_, b := get(t, srv.ActivateURL+"?callback=c&idfa=i&event_type=0&outer_event_id="+id)
 		return answer(t, b).Code
@@ -260,7 +262,7 @@ func TestDedupCapacityAndTTL(t *testing.T) {
 // TestJournalKeepsEverythingUnderLoad: many clients, mixed answers;
 // every request is journaled exactly once.
 func TestJournalKeepsEverythingUnderLoad(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	const clients, each = 32, 50
 	var wg sync.WaitGroup
 	for c := range clients {
@@ -303,7 +305,7 @@ func TestJournalKeepsEverythingUnderLoad(t *testing.T) {
 }
 
 func TestWaitForRequestsBlocks(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	done := make(chan error, 1)
 	go func() { done <- srv.WaitForRequests(context.Background(), 2) }()
 	get(t, srv.ActivateURL+"?callback=c")
@@ -324,7 +326,7 @@ func TestWaitForRequestsBlocks(t *testing.T) {
 }
 
 func TestJournalCapacity(t *testing.T) {
-	srv := mockocean.NewTestServer(t, mockocean.WithConfig(mockocean.Config{JournalCapacity: 3}))
+	srv := oceantest.NewServer(t, oceantest.WithConfig(mockocean.Config{JournalCapacity: 3}))
 	for i := range 5 {
 		get(t, fmt.Sprintf("%s?callback=c%d&idfa=i", srv.ActivateURL, i))
 	}
@@ -348,7 +350,7 @@ func TestJournalCapacity(t *testing.T) {
 // larger than the whole budget is still kept, alone.
 func TestJournalByteBudget(t *testing.T) {
 	const budget = 64 << 10
-	srv := mockocean.NewTestServer(t, mockocean.WithConfig(mockocean.Config{JournalCapacity: 1000, JournalMaxBytes: budget}))
+	srv := oceantest.NewServer(t, oceantest.WithConfig(mockocean.Config{JournalCapacity: 1000, JournalMaxBytes: budget}))
 	pad := strings.Repeat("x", 10<<10) // a 10 KiB props value
 	post := func(i int, props string) {
 		t.Helper()
@@ -385,13 +387,13 @@ func TestJournalByteBudget(t *testing.T) {
 }
 
 func TestWarningsInJournal(t *testing.T) {
-	srv := mockocean.NewTestServer(t)
+	srv := oceantest.NewServer(t)
 	get(t, srv.ActivateURL+"?callback=c&os=ios&muid=m&conv_time=1574835097000")
 	r := srv.Requests()[0]
 	if r.Code != 0 || len(r.Warnings) != 3 {
 		t.Fatalf("%d %v", r.Code, r.Warnings)
 	}
-	strict := mockocean.NewTestServer(t, mockocean.WithStrict())
+	strict := oceantest.NewServer(t, oceantest.WithStrict())
 	_, b := get(t, strict.ActivateURL+"?callback=c&os=ios&muid=m")
 	if a := answer(t, b); a.Code != 40006 {
 		t.Fatalf("strict: %s", b)
@@ -404,7 +406,7 @@ func TestWarningsInJournal(t *testing.T) {
 // TestTLSTestServer: the HTTPS test server answers a client that trusts
 // its certificate, and refuses the TLS handshake to one that does not.
 func TestTLSTestServer(t *testing.T) {
-	srv := mockocean.NewTLSTestServer(t)
+	srv := oceantest.NewTLSServer(t)
 	if !strings.HasPrefix(srv.ActivateURL, "https://127.0.0.1:") {
 		t.Fatalf("ActivateURL %s", srv.ActivateURL)
 	}
@@ -416,5 +418,43 @@ func TestTLSTestServer(t *testing.T) {
 	}
 	if reqs := srv.Requests(); len(reqs) != 1 || reqs[0].Code != 0 {
 		t.Fatalf("journal %+v", reqs)
+	}
+}
+
+// TestRequestsSince: a reader that passes the last Seq it saw gets each
+// request once, in order, also after evictions and a reset.
+func TestRequestsSince(t *testing.T) {
+	srv := oceantest.NewServer(t, oceantest.WithConfig(mockocean.Config{JournalCapacity: 3}))
+	seqs := func(rs []mockocean.Request) []uint64 {
+		out := []uint64{}
+		for _, r := range rs {
+			out = append(out, r.Seq)
+		}
+		return out
+	}
+	var seen []uint64
+	last := uint64(0)
+	for i := range 5 {
+		get(t, srv.ActivateURL+"?callback=c&idfa=i&event_type="+strconv.Itoa(i%3))
+		for _, r := range srv.RequestsSince(last) {
+			seen, last = append(seen, r.Seq), r.Seq
+		}
+	}
+	if diff := cmp.Diff([]uint64{1, 2, 3, 4, 5}, seen); diff != "" {
+		t.Errorf("read one by one (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]uint64{3, 4, 5}, seqs(srv.RequestsSince(0))); diff != "" {
+		t.Errorf("since 0 after evictions (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]uint64{4, 5}, seqs(srv.RequestsSince(3))); diff != "" {
+		t.Errorf("since 3 (-want +got):\n%s", diff)
+	}
+	if got := srv.RequestsSince(5); len(got) != 0 {
+		t.Errorf("since the newest: %v", seqs(got))
+	}
+	srv.ResetJournal()
+	get(t, srv.ActivateURL+"?callback=c&idfa=i&event_type=0")
+	if diff := cmp.Diff([]uint64{1}, seqs(srv.RequestsSince(0))); diff != "" {
+		t.Errorf("after reset (-want +got):\n%s", diff)
 	}
 }

@@ -12,8 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/mockimpact"
@@ -106,13 +104,6 @@ func durations(ds []time.Duration) []string {
 		out[i] = d.String()
 	}
 	return out
-}
-
-func diff(what string, want, got any) string {
-	if d := cmp.Diff(want, got); d != "" {
-		return fmt.Sprintf("%s (-want +got):\n%s", what, d)
-	}
-	return ""
 }
 
 func checkDeliveries(im *scenarios.Impact, ds []mockimpact.Delivery) []string {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"time"
@@ -131,7 +130,11 @@ func buildRequest(req *scenarios.OceanRequest) (*http.Request, error) {
 	if req.ContentType != "" {
 		ctype = req.ContentType
 	}
-	hr := httptest.NewRequest(method, target, strings.NewReader(body))
+	hr, err := http.NewRequest(method, "http://sandbox.invalid"+target, strings.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("building the request: %w", err)
+	}
+	hr.RemoteAddr = "192.0.2.1:1234" // TEST-NET-1: served in process, never sent
 	if ctype != "" {
 		hr.Header.Set("Content-Type", ctype)
 	}
@@ -146,7 +149,7 @@ func send(srv *mockocean.Server, vc *clock.Virtual, req *scenarios.OceanRequest)
 		return answer{}, err
 	}
 	before := srv.JournalStats().Received
-	w := httptest.NewRecorder()
+	w := newRecorder()
 	done := make(chan any, 1)
 	go func() {
 		defer func() { done <- recover() }()
@@ -175,8 +178,11 @@ func send(srv *mockocean.Server, vc *clock.Virtual, req *scenarios.OceanRequest)
 			return answer{}, errors.New("the emulator did not answer in 10 s")
 		}
 	}
-	a.status, a.body = w.Code, w.Body.String()
-	if reqs := srv.Requests(); len(reqs) > 0 && srv.JournalStats().Received > before {
+	a.status, a.body = w.code, w.body.String()
+	if a.status == 0 && !a.dropped {
+		a.status = http.StatusOK // what net/http sends for a handler that wrote nothing
+	}
+	if reqs := srv.RequestsSince(before); len(reqs) > 0 {
 		a.entry = reqs[len(reqs)-1]
 	}
 	return a, nil

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/postbacksim/postbacksim/fixtures"
-	"github.com/postbacksim/postbacksim/internal/sandbox"
+	"github.com/postbacksim/postbacksim/sandbox"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 

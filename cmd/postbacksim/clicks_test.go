@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/postbacksim/postbacksim/internal/sandbox"
+	"github.com/postbacksim/postbacksim/sandbox"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 

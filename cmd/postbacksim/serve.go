@@ -12,7 +12,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/postbacksim/postbacksim/internal/sandbox"
+	"github.com/postbacksim/postbacksim/sandbox"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
 )

@@ -105,5 +105,16 @@ func (b *Buffer[T]) Slice(keep func(*T) bool) []T {
 	return out
 }
 
+// Tail returns the newest k entries (all when k ≥ Len), oldest first; it
+// costs O(k), whatever the buffer holds.
+func (b *Buffer[T]) Tail(k int) []T {
+	k = max(0, min(k, b.n))
+	out := make([]T, k)
+	for i := range out {
+		out[i] = *b.slot(b.head + b.n - k + i)
+	}
+	return out
+}
+
 // Reset empties the buffer and its eviction count.
 func (b *Buffer[T]) Reset() { *b = Buffer[T]{Capacity: b.Capacity} }

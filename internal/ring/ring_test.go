@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestBounded(t *testing.T) {
@@ -56,6 +57,12 @@ func TestAgainstASlice(t *testing.T) {
 		}
 		if diff := cmp.Diff(model, b.Slice(nil)); diff != "" || b.Len() != len(model) {
 			t.Fatalf("cap %d: (-model +ring):\n%s", capacity, diff)
+		}
+		for _, k := range []int{-1, 0, 1, 2, 1024, 1500, len(model), len(model) + 5} {
+			want := model[len(model)-max(0, min(k, len(model))):]
+			if diff := cmp.Diff(want, b.Tail(k), cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("cap %d: Tail(%d) (-model +ring):\n%s", capacity, k, diff)
+			}
 		}
 	}
 }

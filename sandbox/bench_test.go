@@ -23,7 +23,7 @@ import (
 // journal, dedup — with a bare net/http handler writing the same JSON,
 // over loopback from 50 keep-alive clients, in one run.
 //
-//	go test ./internal/sandbox -run '^$' -bench SandboxLoad -benchtime 5x
+//	go test ./sandbox -run '^$' -bench SandboxLoad -benchtime 5x
 func BenchmarkSandboxLoad(b *testing.B) {
 	sb := New(Config{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Ocean: mockocean.Config{JournalCapacity: 100_000}})
 	defer sb.Close()
@@ -41,7 +41,7 @@ func BenchmarkSandboxLoad(b *testing.B) {
 // throughput, p99 and the share of requests the fault answered, as the
 // clients saw it and as the rule counted it.
 //
-//	go test ./internal/sandbox -run '^$' -bench SandboxFaults -benchtime 3x
+//	go test ./sandbox -run '^$' -bench SandboxFaults -benchtime 3x
 func BenchmarkSandboxFaults(b *testing.B) {
 	const requests = 20_000
 	for _, c := range []struct {
@@ -109,7 +109,7 @@ func BenchmarkSandboxFaults(b *testing.B) {
 // handler (in process) and reports the heap they leave behind, with the
 // journal bounded at its default (100,000) and at 1,000,000.
 //
-//	go test ./internal/sandbox -run '^$' -bench JournalMemory -benchtime 1x
+//	go test ./sandbox -run '^$' -bench JournalMemory -benchtime 1x
 func BenchmarkJournalMemory(b *testing.B) {
 	const total = 1_000_000
 	for _, capacity := range []int{100_000, 1_000_000} {
@@ -150,7 +150,7 @@ func heap() uint64 {
 // byte budgets of 256 MiB (the serve default) and 64 MiB, and reports the
 // heap they leave behind: the budget, not the count, bounds it.
 //
-//	go test ./internal/sandbox -run '^$' -bench JournalByteBudget -benchtime 1x
+//	go test ./sandbox -run '^$' -bench JournalByteBudget -benchtime 1x
 func BenchmarkJournalByteBudget(b *testing.B) {
 	const total, size = 20_000, 64 << 10
 	body := "callback=c&idfa=i&props=" + strings.Repeat("x", size-24)

@@ -1,7 +1,3 @@
-// Package sandbox composes the emulators into the one HTTP server that
-// `postbacksim serve` runs: the Ocean Engine emulator and the impact.com
-// dispatcher's admin API, per namespace, with health endpoints, Prometheus
-// metrics, request logging and an optional admin token.
 package sandbox
 
 import (

@@ -1,0 +1,121 @@
+package impacttest
+
+import (
+	"time"
+
+	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/mockimpact"
+)
+
+// Dispatcher is a mockimpact.Dispatcher on a virtual clock, for Go tests:
+// Fire events, then RunUntilIdle (or Advance) and read Deliveries. A
+// 31-hour retry schedule runs in milliseconds and gives the same journal
+// every time.
+type Dispatcher struct {
+	*mockimpact.Dispatcher
+	// Clock is the virtual clock; it starts at clock.Epoch.
+	Clock *clock.Virtual
+	// Script is the scripted receiver when WithScript was given.
+	Script *mockimpact.Script
+
+	t TB
+}
+
+// Option adjusts a Dispatcher. With no option, attempts are sent for
+// real (which suits a receiver started with httptest.NewServer) while
+// the schedule runs on the virtual clock.
+type Option func(*setup)
+
+type setup struct {
+	opts   mockimpact.Options
+	script *mockimpact.Script
+}
+
+// WithScript answers every attempt from an in-memory scripted receiver
+// (no sockets): attempt N of each delivery gets step N, the last step
+// repeating.
+func WithScript(steps ...mockimpact.Step) Option {
+	return func(s *setup) {
+		s.script = mockimpact.NewScript(steps...)
+		s.opts.Transport, s.opts.Resolver = s.script, s.script
+	}
+}
+
+// WithTransport sends through t (for example a mockery mock).
+func WithTransport(t mockimpact.Transport) Option {
+	return func(s *setup) { s.opts.Transport = t }
+}
+
+// WithResolver resolves hosts with r.
+func WithResolver(r mockimpact.Resolver) Option { return func(s *setup) { s.opts.Resolver = r } }
+
+// WithOnAttempt calls f after each attempt.
+func WithOnAttempt(f func(mockimpact.Attempt)) Option {
+	return func(s *setup) { s.opts.OnAttempt = f }
+}
+
+// NewDispatcher returns a dispatcher on a virtual clock with cfg
+// configured; it fails the test if cfg is invalid, and closes the
+// dispatcher when the test ends.
+func NewDispatcher(t TB, cfg mockimpact.Postback, opts ...Option) *Dispatcher {
+	t.Helper()
+	vc := clock.NewVirtual(time.Time{})
+	s := &setup{}
+	for _, o := range opts {
+		o(s)
+	}
+	s.opts.Clock = vc
+	d := mockimpact.NewDispatcher(s.opts)
+	if _, err := d.Configure(cfg); err != nil {
+		t.Fatalf("impacttest.NewDispatcher: %v", err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return &Dispatcher{Dispatcher: d, Clock: vc, Script: s.script, t: t}
+}
+
+// Fire queues ev and returns its delivery ID; it fails the test on error.
+func (d *Dispatcher) Fire(ev fixtures.Event) string {
+	d.t.Helper()
+	id, err := d.Dispatcher.Fire(ev)
+	if err != nil {
+		d.t.Fatalf("Fire: %v", err)
+	}
+	return id
+}
+
+// FireGenerated fires a generated event of the named kind from seed.
+func (d *Dispatcher) FireGenerated(event string, seed int64) string {
+	d.t.Helper()
+	ev, err := fixtures.NewImpactGen(seed, d.Clock.Now()).Event(event)
+	if err != nil {
+		d.t.Fatalf("FireGenerated: %v", err)
+	}
+	return d.Fire(ev)
+}
+
+// maxSteps bounds RunUntilIdle: far more timer firings than any schedule
+// needs, so a bug cannot loop forever.
+const maxSteps = 10_000_000
+
+// RunUntilIdle runs the virtual clock until nothing is scheduled.
+func (d *Dispatcher) RunUntilIdle() {
+	d.t.Helper()
+	if n := d.Clock.RunUntilIdle(maxSteps); n >= maxSteps {
+		d.t.Fatalf("RunUntilIdle: still busy after %d timer firings", n)
+	}
+}
+
+// Advance moves the virtual clock forward by dt.
+func (d *Dispatcher) Advance(dt time.Duration) { d.Clock.Advance(dt) }
+
+// Only returns the one delivery; it fails the test if there is not
+// exactly one.
+func (d *Dispatcher) Only() mockimpact.Delivery {
+	d.t.Helper()
+	ds := d.Deliveries()
+	if len(ds) != 1 {
+		d.t.Fatalf("%d deliveries, want 1", len(ds))
+	}
+	return ds[0]
+}

@@ -1,0 +1,63 @@
+package impacttest_test
+
+import (
+	"fmt"
+
+	"github.com/postbacksim/postbacksim/mockimpact"
+	"github.com/postbacksim/postbacksim/mockimpact/impacttest"
+)
+
+// exampleT stands in for the *testing.T a real test is given: it runs the
+// cleanups when the example ends and panics where a test would fail.
+type exampleT struct{ cleanups []func() }
+
+func (t *exampleT) Helper()                        {}
+func (t *exampleT) Cleanup(f func())               { t.cleanups = append(t.cleanups, f) }
+func (t *exampleT) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)) }
+func (t *exampleT) done() {
+	for i := len(t.cleanups) - 1; i >= 0; i-- {
+		t.cleanups[i]()
+	}
+}
+
+// A test dispatcher runs the retry schedule on a virtual clock: a receiver
+// that fails twice, then times out, then answers OK, in no real time.
+func ExampleNewDispatcher() {
+	t := &exampleT{} // in a test: the *testing.T you are given
+	defer t.done()
+	d := impacttest.NewDispatcher(t, mockimpact.Postback{
+		Event: "action_lifecycle", URL: "https://brand.example/pb?aid={ActionId}", Method: "GET",
+		Success: mockimpact.Matcher{Text: "OK"},
+	}, impacttest.WithScript(
+		mockimpact.Step{Status: 500}, mockimpact.Step{Status: 503},
+		mockimpact.Step{Fault: mockimpact.FaultTimeout}, mockimpact.Step{Body: "OK"},
+	))
+	d.FireGenerated("action_lifecycle", 1)
+	d.RunUntilIdle()
+	dl := d.Only()
+	fmt.Println(dl.Outcome, dl.Offsets(), dl.Outcomes())
+	// Output: delivered [0s 15s 30s 1m15s] [http_error http_error network_error delivered]
+}
+
+// One delivery can play its own script while the others use the
+// script's steps: here the second of three events meets a host that does
+// not resolve, which is never retried.
+func ExampleDispatcher_perDeliveryScript() {
+	t := &exampleT{} // in a test: the *testing.T you are given
+	defer t.done()
+	d := impacttest.NewDispatcher(t, mockimpact.Postback{
+		Event: "action_lifecycle", URL: "https://brand.example/pb?aid={ActionId}", Method: "GET",
+	}, impacttest.WithScript(mockimpact.Step{Status: 200}))
+	d.FireGenerated("action_lifecycle", 1)
+	second := d.FireGenerated("action_lifecycle", 2)
+	d.FireGenerated("action_lifecycle", 3)
+	d.Script.ForDelivery(second, mockimpact.Step{Fault: mockimpact.FaultDNS})
+	d.RunUntilIdle()
+	for _, dl := range d.Deliveries() {
+		fmt.Println(dl.ID, dl.Outcome, len(dl.Attempts))
+	}
+	// Output:
+	// d000001 delivered 1
+	// d000002 dns_failure 1
+	// d000003 delivered 1
+}

@@ -1,0 +1,45 @@
+// Package runnertest runs scenario files as Go subtests, so a partner's
+// scenario library runs under go test next to its other tests:
+//
+//	func TestScenarios(t *testing.T) { runnertest.Run(t, "testdata/scenarios") }
+package runnertest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/postbacksim/postbacksim/runner"
+	"github.com/postbacksim/postbacksim/scenarios"
+)
+
+// Run runs the scenario files at path (a file, or a folder walked for
+// *.yaml, skipping testdata/) as parallel subtests of t, one per file,
+// named after the file. An invalid file fails its subtest with the
+// loader's positioned errors; a failed check fails it with the check's
+// message, and the timeline is logged.
+func Run(t *testing.T, path string, opts ...runner.Options) {
+	t.Helper()
+	var o runner.Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	files, err := scenarios.Find([]string{path})
+	if err != nil {
+		t.Fatalf("runnertest.Run: %v", err)
+	}
+	for _, f := range files {
+		t.Run(f, func(t *testing.T) {
+			t.Parallel()
+			res := runner.RunScenarioFile(context.Background(), f, o)
+			switch res.Status {
+			case runner.Invalid:
+				t.Fatalf("invalid scenario file:\n%s", res.Error)
+			case runner.Fail:
+				for _, msg := range res.Failures {
+					t.Errorf("%s: %s", res.Name, msg)
+				}
+				t.Logf("timeline:\n%s", res.Timeline)
+			}
+		})
+	}
+}

@@ -1,0 +1,47 @@
+package sandboxtest_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/postbacksim/postbacksim/sandbox"
+	"github.com/postbacksim/postbacksim/sandbox/sandboxtest"
+)
+
+// exampleT stands in for the *testing.T a real test is given: it runs the
+// cleanups when the example ends and panics where a test would fail.
+type exampleT struct{ cleanups []func() }
+
+func (t *exampleT) Helper()                        {}
+func (t *exampleT) Cleanup(f func())               { t.cleanups = append(t.cleanups, f) }
+func (t *exampleT) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)) }
+func (t *exampleT) done() {
+	for i := len(t.cleanups) - 1; i >= 0; i-- {
+		t.cleanups[i]()
+	}
+}
+
+// The whole sandbox in a test: each namespace under /ns/NAME/ has its own
+// journal, so parallel tests do not see each other's requests.
+func ExampleNewServer() {
+	t := &exampleT{} // in a test: the *testing.T you are given
+	defer t.done()
+	srv := sandboxtest.NewServer(t, sandbox.Config{})
+
+	resp, err := http.Get(srv.URL + "/ns/team-a/track/activate/?callback=abc&imei=0c2bd03c39f19845bf54ea0abafae70e&event_type=0")
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Println(string(body))
+
+	ns, _ := srv.Namespace("team-a")
+	_ = ns.Ocean.WaitForRequests(context.Background(), 1)
+	fmt.Println(len(ns.Ocean.Requests()), len(srv.Ocean.Requests()))
+	// Output:
+	// {"code":0,"ret":0,"msg":"success"}
+	// 1 0
+}
