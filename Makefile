@@ -1,5 +1,9 @@
-# postbacksim — see README.md. Every target works on a fresh clone with Go 1.26.
+# postbacksim — see README.md. Every target works on a fresh clone with Go 1.26
+# or newer: go.mod's toolchain line has the go command fetch the patched Go
+# release it names (through the module proxy) when the local one is older.
 GO        ?= go
+GOTOOLCHAIN ?= auto
+export GOTOOLCHAIN
 BIN       := bin/postbacksim
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
@@ -8,7 +12,10 @@ BENCHTIME ?= 3x
 
 IMAGE     ?= postbacksim
 
-.PHONY: run test test-image build docker bench fuzz mocks schema lint fmt clean
+# Pinned analysers, fetched through the Go module proxy.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: run test test-image build docker bench fuzz mocks schema lint staticcheck vulncheck bigfiles fmt clean
 
 ## run: serve the sandbox on 127.0.0.1:8080 with embedded defaults
 run:
@@ -19,11 +26,25 @@ test: lint
 	$(GO) run ./cmd/postbacksim run scenarios/
 	$(GO) test -race -count=1 ./...
 
-## lint: go vet and gofmt
-lint:
+## lint: go vet, gofmt, staticcheck, govulncheck, and no tracked file over 1 MB
+lint: bigfiles
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(MAKE) --no-print-directory staticcheck vulncheck
+
+## staticcheck: the pinned staticcheck release
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+## vulncheck: govulncheck against a pinned copy of the vulnerability database
+vulncheck:
+	GO=$(GO) bash .ci/vulncheck.sh
+
+## bigfiles: fail when a tracked file is over 1 MB (a build output, most likely)
+bigfiles:
+	@big=$$(git ls-files -z 2>/dev/null | xargs -0 -r stat -c '%s %n' 2>/dev/null | awk '$$1 > 1048576 {print "  " $$2 " (" $$1 " bytes)"}'); \
+	  if [ -n "$$big" ]; then echo "tracked files over 1 MB (build outputs belong in bin/, which is ignored):"; echo "$$big"; exit 1; fi
 
 ## build: a static binary in bin/
 build:

@@ -2,6 +2,8 @@ module github.com/postbacksim/postbacksim
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/brianvoe/gofakeit/v6 v6.28.0
 	github.com/goccy/go-yaml v1.19.2
