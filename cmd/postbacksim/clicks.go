@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/postbacksim/postbacksim/fixtures"
-	"github.com/postbacksim/postbacksim/sandbox"
 	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/sandbox"
 )
 
 // parseKey reads a hex callback key; empty means random.

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/postbacksim/postbacksim/sandbox"
 	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/sandbox"
 )
 
 // TestClicksForANamespace: --namespace signs callbacks with that

@@ -12,9 +12,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/postbacksim/postbacksim/sandbox"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/sandbox"
 )
 
 // defaultJournalCapacity and defaultJournalMaxBytes bound the sandbox's
