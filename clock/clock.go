@@ -1,9 +1,3 @@
-// Package clock is the one source of time for postbacksim's domain code.
-//
-// Every timer, sleep and rate-limit decision goes through a Clock, so the
-// same code runs on the wall clock (Real) or as a deterministic
-// discrete-event simulation (Virtual), where a 31-hour retry schedule takes
-// milliseconds.
 package clock
 
 import (

@@ -1,8 +1,3 @@
-// Package runner executes scenario files (package scenarios): impact
-// scenarios drive the reference dispatcher against a scripted receiver on
-// a virtual clock, Ocean scenarios send requests to the Ocean emulator.
-// Each scenario runs isolated, so many run in parallel, and the same files
-// give the same report every time.
 package runner
 
 import (

@@ -1,13 +1,3 @@
-// Package scenarios is the model of scenario files: YAML that scripts what
-// a receiving side does and says what must happen. An impact scenario
-// scripts a brand's receiver attempt by attempt and states the delivery's
-// expected outcome, attempt offsets and requests; an Ocean scenario is a
-// list of requests to the Ocean Engine emulator with the answers they must
-// get, and faults injected between them.
-//
-// Load reads and checks a file strictly: unknown keys, wrong types, bad
-// durations and impossible expectations are errors naming the file, line
-// and column. Package runner executes scenarios.
 package scenarios
 
 import (
