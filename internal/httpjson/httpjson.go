@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -39,6 +42,17 @@ func Unmarshal(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			// Name the member as the body spells it. encoding/json names
+			// Go fields (Embedded.wait), and since Go 1.27 none at all
+			// when a type's own UnmarshalJSON fails.
+			if field := failingField(b, reflect.TypeOf(v)); field != "" {
+				named := *te
+				named.Field = field
+				return &named
+			}
+		}
 		return err
 	}
 	if dec.More() {
@@ -104,4 +118,73 @@ func Decode(w http.ResponseWriter, r *http.Request, limit int64, what string, v 
 		return false
 	}
 	return true
+}
+
+// failingField returns the dotted path ("a.b") of the member of data that
+// does not decode into its field of t, or "" when none is found: each
+// member is decoded alone into a fresh value of its field's type.
+func failingField(data []byte, t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(data, &obj) != nil {
+			return ""
+		}
+		for _, name := range slices.Sorted(maps.Keys(obj)) {
+			ft, ok := memberType(t, name)
+			if !ok || json.Unmarshal(obj[name], reflect.New(ft).Interface()) == nil {
+				continue
+			}
+			if sub := failingField(obj[name], ft); sub != "" {
+				return name + "." + sub
+			}
+			return name
+		}
+	case reflect.Slice, reflect.Array:
+		var elems []json.RawMessage
+		if json.Unmarshal(data, &elems) != nil {
+			return ""
+		}
+		for _, e := range elems {
+			if json.Unmarshal(e, reflect.New(t.Elem()).Interface()) != nil {
+				return failingField(e, t.Elem())
+			}
+		}
+	}
+	return ""
+}
+
+// memberType is the type of the field of struct t that JSON member name
+// decodes into, matched as encoding/json does: the tag's name, else the
+// field's, without regard to case; embedded structs' fields count.
+func memberType(t reflect.Type, name string) (reflect.Type, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "-" || !f.IsExported() && !f.Anonymous {
+			continue
+		}
+		if f.Anonymous && tag == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				if mt, ok := memberType(ft, name); ok {
+					return mt, true
+				}
+				continue
+			}
+		}
+		if tag == "" {
+			tag = f.Name
+		}
+		if strings.EqualFold(tag, name) {
+			return f.Type, true
+		}
+	}
+	return nil, false
 }

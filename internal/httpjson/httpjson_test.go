@@ -1,8 +1,10 @@
 package httpjson
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -50,6 +52,49 @@ func TestDecode(t *testing.T) {
 		}
 		if got != want || (ok && v.N != 1) {
 			t.Errorf("%s: got %q, want %q", body, got, want)
+		}
+	}
+}
+
+// picky fails to decode from anything but a JSON number, with an error of
+// its own, as clock.Duration does.
+type picky int
+
+func (p *picky) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || b[0] == '"' {
+		return &json.UnmarshalTypeError{Value: string(b) + " (want a number)", Type: reflect.TypeFor[picky]()}
+	}
+	return nil
+}
+
+// TestDescribeNamesAFieldWithItsOwnDecoder: a type whose UnmarshalJSON
+// fails is named by its path, nested and inside lists and embedded
+// structs, whatever the Go release's encoding/json says.
+func TestDescribeNamesAFieldWithItsOwnDecoder(t *testing.T) {
+	type Inner struct {
+		Delay picky `json:"delay"`
+	}
+	type Embedded struct {
+		Wait picky `json:"wait"`
+	}
+	var v struct {
+		Embedded
+		Status int     `json:"status"`
+		Delay  picky   `json:"delay"`
+		Step   Inner   `json:"step"`
+		Steps  []Inner `json:"steps"`
+		Plain  picky
+	}
+	for body, want := range map[string]string{
+		`{"status":1,"delay":"1x"}`:             `field delay: got JSON "1x" (want a number)`,
+		`{"step":{"delay":"1x"}}`:               `field step.delay: got JSON "1x"`,
+		`{"steps":[{"delay":1},{"delay":"x"}]}`: `field steps.delay: got JSON "x"`,
+		`{"wait":"soon"}`:                       `field wait: got JSON "soon"`,
+		`{"plain":"p"}`:                         `field plain: got JSON "p"`,
+	} {
+		err := Unmarshal([]byte(body), &v)
+		if err == nil || !strings.Contains(Describe(err), want) {
+			t.Errorf("%s: %v → %q, want %q", body, err, Describe(err), want)
 		}
 	}
 }
