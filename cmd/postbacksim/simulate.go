@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/mockimpact"
+	"github.com/postbacksim/postbacksim/runner"
 )
 
 // simulation is the JSON form of `impact simulate`'s result.
@@ -86,48 +88,37 @@ sends for real to that URL, --time-scale K times faster than real time.`, stderr
 		return fail(exitUsage, "--responses: %v", err)
 	}
 
-	opts := mockimpact.Options{}
+	setup := runner.DeliverySetup{Postback: p, Seed: *seed, Receiver: steps, Live: live, TimeScale: *timeScale}
 	receiver := "scripted: " + *responses + " (the last repeating), virtual clock"
-	var vc *clock.Virtual
 	if live {
 		if *timeScale <= 0 {
 			return fail(exitUsage, "--time-scale: %v: want a positive number", *timeScale)
 		}
-		opts.Clock = clock.NewScaled(*timeScale)
 		receiver = fmt.Sprintf("live, time scale %g", *timeScale)
 		if *outFormat == "text" {
-			opts.OnAttempt = func(a mockimpact.Attempt) { fmt.Fprintf(stdout, "  attempt %d: %s\n", a.N, describe(a)) }
+			setup.OnAttempt = func(a mockimpact.Attempt) { fmt.Fprintf(stdout, "  attempt %d: %s\n", a.N, describe(a)) }
+			setup.OnFire = func(dl mockimpact.Delivery) {
+				fmt.Fprintf(stdout, "sending %s to %s %s (%s); Ctrl-C stops\n", p.Event, dl.Request.Method, dl.Request.URL, receiver)
+			}
 		}
-	} else {
-		vc = clock.NewVirtual(time.Time{})
-		script := mockimpact.NewScript(steps...)
-		opts.Clock, opts.Transport, opts.Resolver = vc, script, script
 	}
-	d := mockimpact.NewDispatcher(opts)
-	defer d.Close()
-	if _, err := d.Configure(p); err != nil {
-		return fail(exitUsage, "%v", pf.explain(err))
-	}
-	ev, err := fixtures.NewImpactGen(*seed, d.Clock().Now()).Event(p.Event)
-	if err != nil {
-		return fail(exitUsage, "%v", err)
-	}
-	id, err := d.Fire(ev)
-	if err != nil {
+	got, err := runner.Deliver(ctx, setup)
+	var de *runner.DeliverError
+	if errors.As(err, &de) {
+		switch de.Stage {
+		case runner.StageConfigure:
+			return fail(exitUsage, "%v", pf.explain(de.Err))
+		case runner.StageEvent:
+			return fail(exitUsage, "%v", de.Err)
+		case runner.StageWait:
+			fmt.Fprintf(stderr, "stopped: %d pending delivery cancelled\n", got.Cancelled)
+		default:
+			return fail(exitFail, "%v", de.Err)
+		}
+	} else if err != nil {
 		return fail(exitFail, "%v", err)
 	}
-	if live {
-		dl, _ := d.Delivery(id)
-		if *outFormat == "text" {
-			fmt.Fprintf(stdout, "sending %s to %s %s (%s); Ctrl-C stops\n", p.Event, dl.Request.Method, dl.Request.URL, receiver)
-		}
-		if err := d.WaitIdle(ctx); err != nil {
-			fmt.Fprintf(stderr, "stopped: %d pending delivery cancelled\n", d.Close())
-		}
-	} else {
-		vc.RunUntilIdle(0)
-	}
-	dl, _ := d.Delivery(id)
+	dl := got.Deliveries[0]
 	return printSimulation(stdout, *outFormat, dl, receiver, live)
 }
 
