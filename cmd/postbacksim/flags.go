@@ -46,6 +46,7 @@ func noArgs(_ *cobra.Command, args []string) error {
 // unknown one is an error listing the valid ones (want) and the closest.
 func (a *app) group(cmd *cobra.Command, want string) {
 	cmd.Args = cobra.ArbitraryArgs
+	cmd.SuggestionsMinimumDistance = 2 // cobra's default, applied only on the root
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		if len(args) == 0 {
 			fmt.Fprint(a.stderr, c.UsageString())
@@ -62,6 +63,11 @@ func (a *app) group(cmd *cobra.Command, want string) {
 		}
 		return fmt.Errorf("%s", msg)
 	}
+}
+
+// completeFlag offers values for flag name in shell completion.
+func completeFlag(cmd *cobra.Command, name string, values ...string) {
+	_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // unknownFlagRE matches pflag's errors for an undefined flag: "unknown

@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/mockimpact"
@@ -39,6 +38,7 @@ func (a *app) impactEventsCmd() *cobra.Command {
 		Args: noArgs,
 	}
 	event := cmd.Flags().String("event", "", "show only this event")
+	completeFlag(cmd, "event", eventNames()...)
 	asJSON := cmd.Flags().Bool("json", false, "print JSON")
 	cmd.RunE = a.action(func(context.Context, *cobra.Command, []string) int {
 		return a.impactEvents(*event, *asJSON)
@@ -101,13 +101,27 @@ type postbackFlags struct {
 	headers                              headerFlags
 }
 
-func (pf *postbackFlags) register(fs *pflag.FlagSet, defaultURL string) {
+// eventNames are the impact.com event names, for completion.
+func eventNames() []string {
+	names := make([]string, len(fixtures.ImpactEvents))
+	for i, s := range fixtures.ImpactEvents {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// register defines the postback flags on cmd, with their completions.
+func (pf *postbackFlags) register(cmd *cobra.Command, defaultURL string) {
+	fs := cmd.Flags()
 	fs.StringVar(&pf.event, "event", "action_lifecycle", "event `NAME` (see 'postbacksim impact events')")
 	fs.StringVar(&pf.method, "method", "POST", "`GET` (data in the query string) or POST (data in the body)")
 	fs.StringVar(&pf.url, "url", defaultURL, "URL `TEMPLATE`, macros allowed: https://b.example/pb?aid={ActionId}")
 	fs.StringVar(&pf.bodyFile, "body-template", "", "`FILE` holding the body template (default: the event's full payload)")
 	fs.StringVar(&pf.format, "body-format", "", "body format: json, form or none (default json for POST, form for GET)")
 	fs.Var(&pf.headers, "header", "custom header `Name: value`, macros allowed in the value (repeatable)")
+	completeFlag(cmd, "event", eventNames()...)
+	completeFlag(cmd, "method", "GET", "POST")
+	completeFlag(cmd, "body-format", "json", "form", "none")
 }
 
 // postback builds the configuration; a template error from the body file
@@ -145,7 +159,7 @@ configuration: method, URL, headers and body, the macros filled in.`,
 		Args: noArgs,
 	}
 	var pf postbackFlags
-	pf.register(cmd.Flags(), "https://brand.example/postback")
+	pf.register(cmd, "https://brand.example/postback")
 	// --format was render's name for the body format before simulate's
 	// --format (the output format) made it ambiguous.
 	cmd.Flags().StringVar(&pf.format, "format", "", "body format (deprecated: use --body-format)")

@@ -124,6 +124,19 @@ func (a *app) helpCmd() *cobra.Command {
 		Use:     "help [COMMAND]...",
 		Short:   "print a command's help",
 		Example: "  postbacksim help serve\n  postbacksim help impact simulate",
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			target, _, err := c.Root().Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var out []cobra.Completion
+			for _, sub := range target.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+					out = append(out, cobra.CompletionWithDesc(sub.Name(), sub.Short))
+				}
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		},
 		RunE: a.action(func(_ context.Context, cmd *cobra.Command, args []string) int {
 			target, rest, err := cmd.Root().Find(args)
 			if err != nil || len(rest) > 0 {

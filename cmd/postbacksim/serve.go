@@ -61,6 +61,10 @@ the --config file.`,
 	tlsKey := fs.String("tls-key", "", "the PEM private key `FILE` of --tls-cert")
 	configPath := fs.String("config", "", "YAML `FILE` of settings, keys named like these flags (addr: 0.0.0.0:8080)")
 	documentEnv(fs)
+	completeFlag(cmd, "log-format", "text", "json")
+	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
+	_ = cmd.MarkFlagFilename("tls-cert", "pem", "crt")
+	_ = cmd.MarkFlagFilename("tls-key", "pem", "key")
 	cmd.RunE = a.action(func(ctx context.Context, cmd *cobra.Command, _ []string) int {
 		stderr := a.stderr
 		if *configPath == "" {

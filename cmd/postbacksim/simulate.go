@@ -54,7 +54,7 @@ sends for real to that URL, --time-scale K times faster than real time.`,
 	}
 	var pf postbackFlags
 	fs := cmd.Flags()
-	pf.register(fs, "")
+	pf.register(cmd, "")
 	seed := fs.Int64("seed", fixtures.DefaultSeed, "seed of the generated event")
 	responses := fs.String("responses", "", "scripted answers, one per attempt, the last repeating: `LIST` of 500, 200:ERROR, timeout, reset, refused, dns, slow_body")
 	success := fs.String("success", "", "success response: a status (200) or a body text (OK); default any 2xx")
@@ -64,6 +64,7 @@ sends for real to that URL, --time-scale K times faster than real time.`,
 	timeout := fs.Duration("timeout", mockimpact.DefaultTimeout, "per-attempt timeout")
 	timeScale := fs.Float64("time-scale", 1, "live mode: run the schedule `K` times faster than real time")
 	outFormat := fs.String("format", "text", "output: `text` or json")
+	completeFlag(cmd, "format", "text", "json")
 	cmd.RunE = a.action(func(ctx context.Context, _ *cobra.Command, _ []string) int {
 		return a.impactSimulate(ctx, &pf, simulateFlags{*seed, *responses, *success, *errResp, *minDelay, *maxRPS, *timeout, *timeScale, *outFormat})
 	})
