@@ -43,9 +43,12 @@ const (
 	exitUsage = 2
 )
 
+func init() {
+	cobra.EnableCommandSorting = false // commands list in the order newRoot adds them, as before
+}
+
 // newRoot builds the command tree of one invocation.
 func (a *app) newRoot() *cobra.Command {
-	cobra.EnableCommandSorting = false // in the order below, as before
 	root := &cobra.Command{
 		Use:   "postbacksim COMMAND",
 		Short: "postbacksim: a sandbox and test harness for impact.com postbacks and the Ocean Engine conversion API",
