@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -12,15 +13,11 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockimpact/macro"
 	"github.com/postbacksim/postbacksim/scenarios"
 )
-
-// maxFirings bounds a virtual run: far more than any scenario needs.
-const maxFirings = 5_000_000
 
 func runImpact(ctx context.Context, sc *scenarios.Scenario, o Options) Result {
 	im := sc.Impact
@@ -33,53 +30,31 @@ func runImpact(ctx context.Context, sc *scenarios.Scenario, o Options) Result {
 	}
 	p.URL = strings.ReplaceAll(p.URL, scenarios.ReceiverPlaceholder, base)
 
-	var vc *clock.Virtual
-	var script *mockimpact.Script
-	opts := mockimpact.Options{}
-	if live {
-		opts.Clock = clock.NewScaled(o.TimeScale)
-	} else {
-		vc = clock.NewVirtual(time.Time{})
-		script = mockimpact.NewScript(im.Receiver...)
-		opts.Clock, opts.Transport, opts.Resolver = vc, script, script
+	limit := o.LiveTimeout
+	if limit <= 0 {
+		limit = 2 * time.Minute
 	}
-	d := mockimpact.NewDispatcher(opts)
-	defer d.Close()
-	if _, err := d.Configure(p); err != nil { // checked at load; kept for live targets
-		r.Failures = append(r.Failures, err.Error())
+	perDelivery := make([][]mockimpact.Step, len(im.Deliveries))
+	for i, dl := range im.Deliveries {
+		perDelivery[i] = dl.Receiver
+	}
+	got, err := Deliver(ctx, DeliverySetup{
+		Postback: p, Event: im.Event, Seed: im.Seed, Fire: im.Fire,
+		Receiver: im.Receiver, PerDelivery: perDelivery,
+		Live: live, TimeScale: o.TimeScale, LiveTimeout: limit,
+	})
+	var de *DeliverError
+	switch {
+	case err == nil:
+	case errors.As(err, &de) && de.Stage == StageWait:
+		r.Failures = append(r.Failures, fmt.Sprintf("live run stopped after %v of real time: %v (raise --time-scale)", limit, de.Err))
+	case errors.As(err, &de) && de.Stage == StageSettle:
+		r.Failures = append(r.Failures, fmt.Sprintf("the simulation did not settle: %v", de.Err))
+	default: // the configuration is checked at load; kept for live targets
+		r.Failures = append(r.Failures, Cause(err).Error())
 		return r
 	}
-	events := make([]fixtures.Event, im.Fire)
-	for i := range events {
-		ev, err := fixtures.NewImpactGen(im.Seed+int64(i), d.Clock().Now()).Event(im.Event)
-		if err != nil {
-			r.Failures = append(r.Failures, err.Error())
-			return r
-		}
-		events[i] = ev
-		id, err := d.Fire(ev)
-		if err != nil {
-			r.Failures = append(r.Failures, err.Error())
-			return r
-		}
-		if script != nil && i < len(im.Deliveries) && len(im.Deliveries[i].Receiver) > 0 {
-			script.ForDelivery(id, im.Deliveries[i].Receiver...) // before the clock moves
-		}
-	}
-	if live {
-		limit := o.LiveTimeout
-		if limit <= 0 {
-			limit = 2 * time.Minute
-		}
-		wctx, cancel := context.WithTimeout(ctx, limit)
-		defer cancel()
-		if err := d.WaitIdle(wctx); err != nil {
-			r.Failures = append(r.Failures, fmt.Sprintf("live run stopped after %v of real time: %v (raise --time-scale)", limit, err))
-		}
-	} else if n := vc.RunUntilIdle(maxFirings); n >= maxFirings {
-		r.Failures = append(r.Failures, "the simulation did not settle")
-	}
-	deliveries := d.Deliveries()
+	events, deliveries := got.Events, got.Deliveries
 	for _, dl := range deliveries {
 		if n := len(dl.Attempts); n > 0 {
 			r.Simulated = max(r.Simulated, dl.Attempts[n-1].Actual.Sub(dl.Fired)+dl.Attempts[n-1].Latency)
@@ -87,7 +62,7 @@ func runImpact(ctx context.Context, sc *scenarios.Scenario, o Options) Result {
 	}
 	r.Failures = append(r.Failures, checkDeliveries(im, deliveries)...)
 	if !live {
-		r.Failures = append(r.Failures, checkReceived(im, events, deliveries, script.Received())...)
+		r.Failures = append(r.Failures, checkReceived(im, events, deliveries, got.Received)...)
 	}
 	r.Timeline = timeline(deliveries)
 	if len(deliveries) == 1 {

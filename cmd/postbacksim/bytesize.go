@@ -18,6 +18,7 @@ var byteUnits = []struct {
 	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1},
 }
 
+// Set parses s, plain or with a unit.
 func (b *byteSize) Set(s string) error {
 	text := strings.TrimSpace(s)
 	factor := int64(1)
@@ -35,6 +36,10 @@ func (b *byteSize) Set(s string) error {
 	return nil
 }
 
+// Type names the flag's value in help and completion.
+func (b *byteSize) Type() string { return "size" }
+
+// String writes the size with the largest binary unit that divides it.
 func (b *byteSize) String() string {
 	n := int64(*b)
 	for _, u := range byteUnits[:3] {

@@ -5,9 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/mockocean"
@@ -26,8 +27,18 @@ func parseKey(s string) ([]byte, error) {
 	return k, nil
 }
 
-func runOceanClicks(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("ocean clicks", "ocean clicks --monitor-url URL [flags]", stderr)
+func (a *app) oceanClicksCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "clicks --monitor-url URL [flags]",
+		Short: "send generated clicks to your monitoring link, with signed callbacks",
+		Long: `Sends generated clicks (or impressions) to your monitoring link, its macros filled in,
+each with a callback signed by --callback-key: the callback your server sends back to
+the sandbox's /track/activate/ is then attributed to its click.`,
+		Example: `  postbacksim ocean clicks --monitor-url 'https://adv.example/m?cb=__CALLBACK_PARAM__&idfa=__IDFA__' --count 5
+  postbacksim ocean clicks --monitor-url 'https://adv.example/m?cb=__CALLBACK_PARAM__' --callback-key "$KEY" --namespace team-a --json`,
+		Args: noArgs,
+	}
+	fs := cmd.Flags()
 	monitor := fs.String("monitor-url", "", "your monitoring `URL`, with macros: https://adv.example/m?cb=__CALLBACK_PARAM__&idfa=__IDFA__")
 	count := fs.Int("count", 10, "clicks to send")
 	rate := fs.Float64("rate", 10, "clicks per second (0: as fast as answers come)")
@@ -38,68 +49,69 @@ func runOceanClicks(ctx context.Context, args []string, stdout, stderr io.Writer
 	namespace := fs.String("namespace", "", "the sandbox namespace (/ns/`NAME`/) the conversions will go to: its callback key and URL")
 	timeout := fs.Duration("timeout", 5*time.Minute, "stop after this long")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if code, ok := parseFlags(fs, args, false); !ok {
-		return code
-	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "postbacksim ocean clicks: "+format+"\n", a...)
-		return exitUsage
-	}
-	if *monitor == "" {
-		return fail("--monitor-url is required")
-	}
-	k, err := parseKey(*key)
-	if err != nil {
-		return fail("%v", err)
-	}
-	if k == nil {
-		fmt.Fprintln(stderr, "note: callbacks are signed with a random key; start 'postbacksim serve --callback-key HEX' and pass the same --callback-key here to have conversions attributed")
-	}
-	callbackBase := *base
-	if *namespace != "" && *namespace != sandbox.DefaultNamespace {
-		if err := sandbox.CheckNamespace(*namespace); err != nil {
-			return fail("--namespace: %v", err)
+	cmd.RunE = a.action(func(ctx context.Context, _ *cobra.Command, _ []string) int {
+		stdout, stderr := a.stdout, a.stderr
+		fail := func(format string, a ...any) int {
+			fmt.Fprintf(stderr, "postbacksim ocean clicks: "+format+"\n", a...)
+			return exitUsage
 		}
-		callbackBase = strings.TrimSuffix(callbackBase, "/") + "/ns/" + *namespace
-		k = sandbox.NamespaceKey(k, *namespace)
-	}
-	srv := mockocean.New(mockocean.Config{CallbackKey: k})
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	step := max(1, *count/20)
-	rep, err := srv.SendClicks(ctx, mockocean.ClickOptions{
-		MonitorURL: *monitor, Count: *count, Rate: *rate, Seed: *seed, Impressions: *impressions, CallbackBase: callbackBase,
-		Progress: func(sent, total int) {
-			if sent%step == 0 || sent == total {
-				fmt.Fprintf(stderr, "\rsending: %d/%d", sent, total)
-				if sent == total {
-					fmt.Fprintln(stderr)
+		if *monitor == "" {
+			return fail("--monitor-url is required")
+		}
+		k, err := parseKey(*key)
+		if err != nil {
+			return fail("%v", err)
+		}
+		if k == nil {
+			fmt.Fprintln(stderr, "note: callbacks are signed with a random key; start 'postbacksim serve --callback-key HEX' and pass the same --callback-key here to have conversions attributed")
+		}
+		callbackBase := *base
+		if *namespace != "" && *namespace != sandbox.DefaultNamespace {
+			if err := sandbox.CheckNamespace(*namespace); err != nil {
+				return fail("--namespace: %v", err)
+			}
+			callbackBase = strings.TrimSuffix(callbackBase, "/") + "/ns/" + *namespace
+			k = sandbox.NamespaceKey(k, *namespace)
+		}
+		srv := mockocean.New(mockocean.Config{CallbackKey: k})
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		step := max(1, *count/20)
+		rep, err := srv.SendClicks(ctx, mockocean.ClickOptions{
+			MonitorURL: *monitor, Count: *count, Rate: *rate, Seed: *seed, Impressions: *impressions, CallbackBase: callbackBase,
+			Progress: func(sent, total int) {
+				if sent%step == 0 || sent == total {
+					fmt.Fprintf(stderr, "\rsending: %d/%d", sent, total)
+					if sent == total {
+						fmt.Fprintln(stderr)
+					}
+				}
+			},
+		})
+		if err != nil && rep.Sent == 0 {
+			return fail("%v", err)
+		}
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(map[string]any{"report": rep, "clicks": srv.Clicks()})
+		} else {
+			fmt.Fprintln(stdout, rep.String())
+			for _, c := range srv.Clicks() {
+				if c.Error != "" {
+					fmt.Fprintf(stdout, "first failure: %s\n", c.Error)
+					break
 				}
 			}
-		},
-	})
-	if err != nil && rep.Sent == 0 {
-		return fail("%v", err)
-	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(map[string]any{"report": rep, "clicks": srv.Clicks()})
-	} else {
-		fmt.Fprintln(stdout, rep.String())
-		for _, c := range srv.Clicks() {
-			if c.Error != "" {
-				fmt.Fprintf(stdout, "first failure: %s\n", c.Error)
-				break
-			}
 		}
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "\npostbacksim ocean clicks: %v\n", err)
-		return exitFail
-	}
-	if rep.Failed > 0 {
-		return exitFail
-	}
-	return exitOK
+		if err != nil {
+			fmt.Fprintf(stderr, "\npostbacksim ocean clicks: %v\n", err)
+			return exitFail
+		}
+		if rep.Failed > 0 {
+			return exitFail
+		}
+		return exitOK
+	})
+	return cmd
 }

@@ -1,18 +1,17 @@
 package main
 
 import (
-	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
-func serveFlags() (*flag.FlagSet, *string, *int, *time.Duration) {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+func serveFlags() (*pflag.FlagSet, *string, *int, *time.Duration) {
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "")
 	capacity := fs.Int("journal-capacity", 100, "")
 	ttl := fs.Duration("dedup-ttl", time.Hour, "")
@@ -70,9 +69,9 @@ func TestConfigErrorsNameTheirSource(t *testing.T) {
 }
 
 func TestServeHelpDocumentsEnv(t *testing.T) {
-	code, _, errs := runCLI("serve", "--help")
-	for _, want := range []string{"[$POSTBACKSIM_ADMIN_TOKEN]", "[$POSTBACKSIM_ADDR]", "-config FILE", "/ns/NAME/"} {
-		if code != exitOK || !strings.Contains(errs, want) {
+	code, out, _ := runCLI("serve", "--help")
+	for _, want := range []string{"[$POSTBACKSIM_ADMIN_TOKEN]", "[$POSTBACKSIM_ADDR]", "--config FILE", "/ns/NAME/"} {
+		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("serve --help lacks %q", want)
 		}
 	}

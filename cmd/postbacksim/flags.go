@@ -1,38 +1,183 @@
 package main
 
 import (
-	"errors"
-	"flag"
+	"context"
 	"fmt"
 	"io"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/postbacksim/postbacksim/internal/suggest"
 )
 
-// newFlagSet returns a FlagSet that reports errors instead of exiting,
-// with a usage text naming the command; the synopsis may continue with
-// lines of description after a newline.
-func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: postbacksim %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
+// app is one invocation of the CLI: where output goes and the exit code
+// the command chose.
+type app struct {
+	stdout, stderr io.Writer
+	code           int
 }
 
-// parseFlags parses args; it returns (exit code, false) when the command
-// must stop: 0 after --help, 2 after a bad flag or a stray argument.
-func parseFlags(fs *flag.FlagSet, args []string, allowArgs bool) (int, bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
-		}
-		return exitUsage, false
+// action adapts a command body that returns an exit code to cobra's RunE.
+func (a *app) action(body func(ctx context.Context, cmd *cobra.Command, args []string) int) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		a.code = body(cmd.Context(), cmd, args)
+		return nil
 	}
-	if !allowArgs && fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "postbacksim %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		fs.Usage()
-		return exitUsage, false
-	}
-	return exitOK, true
 }
+
+// hint is the line that follows a usage error instead of the whole usage.
+func hint(cmd *cobra.Command) string {
+	return fmt.Sprintf("Run '%s --help' for usage.", cmd.CommandPath())
+}
+
+// noArgs refuses positional arguments, as the flag-package CLI did.
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected argument %q", args[0])
+	}
+	return nil
+}
+
+// group makes cmd a command that only holds subcommands: with none it
+// prints its usage on stderr (exit 2), "help" prints its help, and an
+// unknown one is an error listing the valid ones (want) and the closest.
+func (a *app) group(cmd *cobra.Command, want string) {
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.SuggestionsMinimumDistance = 2 // cobra's default, applied only on the root
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			fmt.Fprint(a.stderr, c.UsageString())
+			a.code = exitUsage
+			return nil
+		}
+		if args[0] == "help" {
+			a.code = exitOK
+			return c.Help()
+		}
+		msg := fmt.Sprintf("unknown subcommand %q (want %s)", args[0], want)
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+		}
+		return fmt.Errorf("%s", msg)
+	}
+}
+
+// completeFlag offers values for flag name in shell completion.
+func completeFlag(cmd *cobra.Command, name string, values ...string) {
+	_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// unknownFlagRE matches pflag's errors for an undefined flag: "unknown
+// flag: --adr" and "unknown shorthand flag: 'b' in -bogus".
+var unknownFlagRE = regexp.MustCompile(`^unknown (?:shorthand )?flag: (?:'.' in )?(-{1,2})([^=\s]+)`)
+
+// flagError turns pflag's parse errors into short ones: an unknown flag
+// is named with the closest known flag, instead of the whole usage.
+func flagError(cmd *cobra.Command, err error) error {
+	m := unknownFlagRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	var names []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden && f.Deprecated == "" {
+			names = append(names, f.Name)
+		}
+	})
+	msg := "unknown flag " + m[1] + m[2]
+	if best, ok := suggest.Closest(m[2], names); ok {
+		msg += " (did you mean --" + best + "?)"
+	}
+	return fmt.Errorf("%s", msg)
+}
+
+// normalizeArgs rewrites single-dash long flags, which Go's flag package
+// accepted (-addr 127.0.0.1:0, -time-scale=600), to their double-dash
+// form, following the subcommands named on the way. Only a name longer
+// than one letter that is a long flag of the command at that point is
+// rewritten, so pflag shorthands (-h) stay as they are; nothing after
+// "--" is touched, nor the value of a flag that takes one. It returns the
+// new args and the single-dash spellings it rewrote.
+func normalizeArgs(root *cobra.Command, args []string) ([]string, []string) {
+	cmd := root
+	out := make([]string, 0, len(args))
+	var rewritten []string
+	// takesValue reports whether flag name of cmd consumes the next
+	// argument when written without "=".
+	takesValue := func(name string, hasValue bool) bool {
+		f := cmd.Flags().Lookup(name)
+		return f != nil && !hasValue && f.NoOptDefVal == ""
+	}
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		switch {
+		case arg == "--":
+			return append(out, args[i:]...), rewritten
+		case strings.HasPrefix(arg, "--"):
+			out = append(out, arg)
+			name, _, hasValue := strings.Cut(arg[2:], "=")
+			if takesValue(name, hasValue) && i+1 < len(args) {
+				i++
+				out = append(out, args[i])
+			}
+		case strings.HasPrefix(arg, "-") && len(arg) > 2:
+			name, _, hasValue := strings.Cut(arg[1:], "=")
+			if len(name) < 2 || cmd.Flags().Lookup(name) == nil {
+				out = append(out, arg)
+				continue
+			}
+			out = append(out, "-"+arg)
+			rewritten = append(rewritten, "-"+name)
+			if takesValue(name, hasValue) && i+1 < len(args) {
+				i++
+				out = append(out, args[i])
+			}
+		case strings.HasPrefix(arg, "-"):
+			out = append(out, arg)
+		default:
+			out = append(out, arg)
+			for _, sub := range cmd.Commands() {
+				if sub.Name() == arg || sub.HasAlias(arg) {
+					cmd = sub
+					break
+				}
+			}
+		}
+	}
+	return out, rewritten
+}
+
+// deprecationNotice is the one line printed when single-dash long flags
+// were rewritten.
+func deprecationNotice(rewritten []string) string {
+	fixed := make([]string, len(rewritten))
+	for i, r := range rewritten {
+		fixed[i] = "-" + r
+	}
+	return fmt.Sprintf("postbacksim: single-dash long flags are deprecated: write %s instead of %s\n",
+		strings.Join(fixed, ", "), strings.Join(rewritten, ", "))
+}
+
+// usageTemplate is cobra's, with the usage line first as the flag-package
+// CLI printed it ("Usage: postbacksim serve [flags]").
+const usageTemplate = `Usage: {{.UseLine}}{{if gt (len .Aliases) 0}}
+
+Aliases: {{.NameAndAliases}}{{end}}{{if .HasAvailableSubCommands}}
+
+Commands:{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
+  {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
+
+Flags:
+{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
+
+Global flags:
+{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasExample}}
+
+Examples:
+{{.Example}}{{end}}{{if .HasAvailableSubCommands}}
+
+Run '{{.CommandPath}} COMMAND --help' for a command's flags.{{end}}
+`

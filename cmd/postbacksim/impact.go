@@ -4,60 +4,60 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/spf13/cobra"
 
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockimpact/macro"
 )
 
-func runImpact(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	subs := map[string]func(context.Context, []string, io.Writer, io.Writer) int{
-		"events":   runImpactEvents,
-		"render":   runImpactRender,
-		"simulate": runImpactSimulate,
+func (a *app) impactCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "impact events|render|simulate [flags]",
+		Short: "impact.com tools: events, render, simulate",
+		Example: `  postbacksim impact events --event action_cleared
+  postbacksim impact render --event job_completed --method GET --url 'https://b.example/j?id={JobId}'
+  postbacksim impact simulate --responses 500,timeout,200`,
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		w := stderr
-		if len(args) > 0 {
-			w = stdout
-		}
-		fmt.Fprintln(w, "Usage: postbacksim impact events|render|simulate [flags]\n\n  events     list the six events and their fields\n  render     print the request impact would send for an event\n  simulate   run one delivery through the retry schedule and print its timeline\n\nRun 'postbacksim impact SUBCOMMAND --help' for its flags.")
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	run, ok := subs[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "postbacksim impact: unknown subcommand %q (want events, render or simulate)\n", args[0])
-		return exitUsage
-	}
-	return run(ctx, args[1:], stdout, stderr)
+	a.group(cmd, "events, render or simulate")
+	cmd.AddCommand(a.impactEventsCmd(), a.impactRenderCmd(), a.impactSimulateCmd())
+	return cmd
 }
 
-func runImpactEvents(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("impact events", "impact events [--event NAME] [--json]", stderr)
-	event := fs.String("event", "", "show only this event")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if code, ok := parseFlags(fs, args, false); !ok {
-		return code
+func (a *app) impactEventsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "events [--event NAME] [--json]",
+		Short: "list the six events and their fields",
+		Example: `  postbacksim impact events
+  postbacksim impact events --event action_cleared --json`,
+		Args: noArgs,
 	}
+	event := cmd.Flags().String("event", "", "show only this event")
+	completeFlag(cmd, "event", eventNames()...)
+	asJSON := cmd.Flags().Bool("json", false, "print JSON")
+	cmd.RunE = a.action(func(context.Context, *cobra.Command, []string) int {
+		return a.impactEvents(*event, *asJSON)
+	})
+	return cmd
+}
+
+func (a *app) impactEvents(event string, asJSON bool) int {
+	stdout, stderr := a.stdout, a.stderr
 	specs := fixtures.ImpactEvents
-	if *event != "" {
-		spec, err := fixtures.LookupEvent(*event)
+	if event != "" {
+		spec, err := fixtures.LookupEvent(event)
 		if err != nil {
 			fmt.Fprintf(stderr, "postbacksim impact events: --event: %v\n", err)
 			return exitUsage
 		}
 		specs = []fixtures.EventSpec{spec}
 	}
-	if *asJSON {
+	if asJSON {
 		type out struct {
 			fixtures.EventSpec
 			Fields []fixtures.Field `json:"fields"`
@@ -101,13 +101,27 @@ type postbackFlags struct {
 	headers                              headerFlags
 }
 
-func (pf *postbackFlags) register(fs *flag.FlagSet, formatFlag, defaultURL string) {
+// eventNames are the impact.com event names, for completion.
+func eventNames() []string {
+	names := make([]string, len(fixtures.ImpactEvents))
+	for i, s := range fixtures.ImpactEvents {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// register defines the postback flags on cmd, with their completions.
+func (pf *postbackFlags) register(cmd *cobra.Command, defaultURL string) {
+	fs := cmd.Flags()
 	fs.StringVar(&pf.event, "event", "action_lifecycle", "event `NAME` (see 'postbacksim impact events')")
 	fs.StringVar(&pf.method, "method", "POST", "`GET` (data in the query string) or POST (data in the body)")
 	fs.StringVar(&pf.url, "url", defaultURL, "URL `TEMPLATE`, macros allowed: https://b.example/pb?aid={ActionId}")
 	fs.StringVar(&pf.bodyFile, "body-template", "", "`FILE` holding the body template (default: the event's full payload)")
-	fs.StringVar(&pf.format, formatFlag, "", "body format: json, form or none (default json for POST, form for GET)")
+	fs.StringVar(&pf.format, "body-format", "", "body format: json, form or none (default json for POST, form for GET)")
 	fs.Var(&pf.headers, "header", "custom header `Name: value`, macros allowed in the value (repeatable)")
+	completeFlag(cmd, "event", eventNames()...)
+	completeFlag(cmd, "method", "GET", "POST")
+	completeFlag(cmd, "body-format", "json", "form", "none")
 }
 
 // postback builds the configuration; a template error from the body file
@@ -133,14 +147,32 @@ func (pf *postbackFlags) explain(err error) error {
 	return err
 }
 
-func runImpactRender(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("impact render", "impact render --event NAME [flags]", stderr)
-	var pf postbackFlags
-	pf.register(fs, "format", "https://brand.example/postback")
-	seed := fs.Int64("seed", fixtures.DefaultSeed, "seed of the generated event (same seed, same event)")
-	if code, ok := parseFlags(fs, args, false); !ok {
-		return code
+func (a *app) impactRenderCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "render --event NAME [flags]",
+		Short: "print the request impact would send for an event",
+		Long: `Prints the HTTP request impact.com would send for a generated event with this postback
+configuration: method, URL, headers and body, the macros filled in.`,
+		Example: `  postbacksim impact render --event action_lifecycle
+  postbacksim impact render --event job_completed --method GET --url 'https://b.example/j?id={JobId}'
+  postbacksim impact render --body-template body.tpl --body-format json --header 'X-Token: {ActionId}'`,
+		Args: noArgs,
 	}
+	var pf postbackFlags
+	pf.register(cmd, "https://brand.example/postback")
+	// --format was render's name for the body format before simulate's
+	// --format (the output format) made it ambiguous.
+	cmd.Flags().StringVar(&pf.format, "format", "", "body format (deprecated: use --body-format)")
+	_ = cmd.Flags().MarkDeprecated("format", "use --body-format")
+	seed := cmd.Flags().Int64("seed", fixtures.DefaultSeed, "seed of the generated event (same seed, same event)")
+	cmd.RunE = a.action(func(context.Context, *cobra.Command, []string) int {
+		return a.impactRender(&pf, *seed)
+	})
+	return cmd
+}
+
+func (a *app) impactRender(pf *postbackFlags, seed int64) int {
+	stdout, stderr := a.stdout, a.stderr
 	p, err := pf.postback()
 	if err != nil {
 		fmt.Fprintf(stderr, "postbacksim impact render: %v\n", err)
@@ -151,7 +183,7 @@ func runImpactRender(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "postbacksim impact render: %v\n", pf.explain(err))
 		return exitUsage
 	}
-	ev, err := fixtures.NewImpactGen(*seed, fixtures.DefaultImpactTime).Event(pf.event)
+	ev, err := fixtures.NewImpactGen(seed, fixtures.DefaultImpactTime).Event(pf.event)
 	if err != nil {
 		fmt.Fprintf(stderr, "postbacksim impact render: %v\n", err)
 		return exitFail
@@ -171,8 +203,13 @@ func runImpactRender(ctx context.Context, args []string, stdout, stderr io.Write
 // headerFlags collects repeated --header "Name: value" flags.
 type headerFlags struct{ m map[string]string }
 
+// String is empty: the flag has no default.
 func (h *headerFlags) String() string { return "" }
 
+// Type names the flag's value in help and completion.
+func (h *headerFlags) Type() string { return "header" }
+
+// Set adds one "Name: value" header.
 func (h *headerFlags) Set(v string) error {
 	name, value, ok := strings.Cut(v, ":")
 	if !ok || strings.TrimSpace(name) == "" {

@@ -10,6 +10,7 @@
 //	postbacksim validate PATH...     check scenario files
 //	postbacksim schema               print the scenario JSON Schema
 //	postbacksim version              print the version
+//	postbacksim completion bash|zsh|fish  print a shell completion script
 //
 // Run `postbacksim COMMAND --help` for a command's flags.
 package main
@@ -20,7 +21,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
 
 	// Mozilla's root certificates, used when the system has none (the
 	// FROM scratch image), so live postbacks reach https receivers.
@@ -39,60 +43,179 @@ const (
 	exitUsage = 2
 )
 
-type command struct {
-	name, summary string
-	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+func init() {
+	cobra.EnableCommandSorting = false // commands list in the order newRoot adds them, as before
 }
 
-func commands() []command {
-	return []command{
-		{"serve", "serve the emulators over HTTP (Ocean Engine /track/activate/, admin, health)", runServe},
-		{"ocean", "Ocean Engine tools: catalog, event-types, macros, clicks", runOcean},
-		{"impact", "impact.com tools: events, render, simulate", runImpact},
-		{"run", "run scenario files on the virtual clock (text, json or junit report)", runRun},
-		{"validate", "check scenario files; exit 2 if any is invalid", runValidate},
-		{"schema", "print the JSON Schema of scenario files (for editor completion)", func(_ context.Context, args []string, stdout, stderr io.Writer) int {
-			fs := newFlagSet("schema", "schema > scenario.schema.json", stderr)
-			if code, ok := parseFlags(fs, args, false); !ok {
-				return code
-			}
-			_, _ = stdout.Write(scenarios.SchemaJSON)
-			return exitOK
-		}},
-		{"healthcheck", "ask a running server's /healthz (the container's HEALTHCHECK)", runHealthcheck},
-		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) int {
-			fmt.Fprintln(stdout, "postbacksim", version)
-			return exitOK
-		}},
+// newRoot builds the command tree of one invocation.
+func (a *app) newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "postbacksim COMMAND",
+		Short: "postbacksim: a sandbox and test harness for impact.com postbacks and the Ocean Engine conversion API",
+		Example: `  postbacksim serve --addr 127.0.0.1:8080
+  postbacksim run scenarios/
+  postbacksim impact simulate --responses 500,timeout,200
+  postbacksim completion bash > /etc/bash_completion.d/postbacksim`,
+		Version:           version,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		RunE: a.action(func(_ context.Context, cmd *cobra.Command, _ []string) int {
+			fmt.Fprint(a.stderr, cmd.UsageString())
+			return exitUsage
+		}),
 	}
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: postbacksim COMMAND [flags]\n\nCommands:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w, "\nRun 'postbacksim COMMAND --help' for a command's flags.")
-}
-
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stderr)
-		return exitUsage
-	}
-	switch args[0] {
-	case "-h", "--help", "-help", "help":
-		usage(stdout)
-		return exitOK
-	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdout, stderr)
+	root.Flags().Bool("version", false, "print the version")
+	root.SetVersionTemplate("postbacksim {{.Version}}\n")
+	root.SetUsageTemplate(usageTemplate)
+	root.SetFlagErrorFunc(flagError)
+	root.AddCommand(
+		a.serveCmd(),
+		a.oceanCmd(),
+		a.impactCmd(),
+		a.runCmd(),
+		a.validateCmd(),
+		a.schemaCmd(),
+		a.healthcheckCmd(),
+		a.versionCmd(),
+		a.completionCmd(),
+	)
+	root.SetHelpCommand(a.helpCmd())
+	var prepare func(*cobra.Command)
+	prepare = func(c *cobra.Command) {
+		c.InitDefaultHelpFlag() // now, so normalizeArgs knows --help
+		// Notices such as a deprecated flag's go to stderr; cobra would
+		// print them on stdout, the command's output.
+		c.Flags().SetOutput(a.stderr)
+		for _, sub := range c.Commands() {
+			prepare(sub)
 		}
 	}
-	fmt.Fprintf(stderr, "postbacksim: unknown command %q\n\n", args[0])
-	usage(stderr)
-	return exitUsage
+	prepare(root)
+	return root
+}
+
+func (a *app) schemaCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:     "schema",
+		Short:   "print the JSON Schema of scenario files (for editor completion)",
+		Example: "  postbacksim schema > scenario.schema.json",
+		Args:    noArgs,
+		RunE: a.action(func(context.Context, *cobra.Command, []string) int {
+			_, _ = a.stdout.Write(scenarios.SchemaJSON)
+			return exitOK
+		}),
+	}
+}
+
+func (a *app) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:     "version",
+		Short:   "print the version",
+		Example: "  postbacksim version\n  postbacksim --version",
+		Args:    noArgs,
+		RunE: a.action(func(context.Context, *cobra.Command, []string) int {
+			fmt.Fprintln(a.stdout, "postbacksim", version)
+			return exitOK
+		}),
+	}
+}
+
+// helpCmd replaces cobra's help command, to have an example too.
+func (a *app) helpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:     "help [COMMAND]...",
+		Short:   "print a command's help",
+		Example: "  postbacksim help serve\n  postbacksim help impact simulate",
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			target, _, err := c.Root().Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var out []cobra.Completion
+			for _, sub := range target.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+					out = append(out, cobra.CompletionWithDesc(sub.Name(), sub.Short))
+				}
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: a.action(func(_ context.Context, cmd *cobra.Command, args []string) int {
+			target, rest, err := cmd.Root().Find(args)
+			if err != nil || len(rest) > 0 {
+				fmt.Fprintf(a.stderr, "postbacksim help: unknown help topic %q\n%s\n", strings.Join(args, " "), hint(cmd.Root()))
+				return exitUsage
+			}
+			target.InitDefaultHelpFlag()
+			if err := target.Help(); err != nil {
+				fmt.Fprintf(a.stderr, "postbacksim help: %v\n", err)
+				return exitFail
+			}
+			return exitOK
+		}),
+	}
+}
+
+func (a *app) completionCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "completion bash|zsh|fish",
+		Short: "print a shell completion script",
+		Long: `Prints a script that completes postbacksim's commands and flags in your shell.
+Load it in the current shell, or install it where your shell looks for completions.`,
+		Example: `  source <(postbacksim completion bash)
+  postbacksim completion zsh > "${fpath[1]}/_postbacksim"
+  postbacksim completion fish > ~/.config/fish/completions/postbacksim.fish`,
+	}
+	a.group(cmd, "bash, zsh or fish")
+	for _, sh := range []struct {
+		name, example string
+		gen           func(root *cobra.Command, w io.Writer) error
+	}{
+		{"bash", "  source <(postbacksim completion bash)", func(root *cobra.Command, w io.Writer) error { return root.GenBashCompletionV2(w, true) }},
+		{"zsh", `  postbacksim completion zsh > "${fpath[1]}/_postbacksim"`, func(root *cobra.Command, w io.Writer) error { return root.GenZshCompletion(w) }},
+		{"fish", "  postbacksim completion fish > ~/.config/fish/completions/postbacksim.fish", func(root *cobra.Command, w io.Writer) error { return root.GenFishCompletion(w, true) }},
+	} {
+		cmd.AddCommand(&cobra.Command{
+			Use:     sh.name,
+			Short:   "print the " + sh.name + " completion script",
+			Example: sh.example,
+			Args:    noArgs,
+			RunE: a.action(func(_ context.Context, c *cobra.Command, _ []string) int {
+				if err := sh.gen(c.Root(), a.stdout); err != nil {
+					fmt.Fprintf(a.stderr, "postbacksim completion %s: %v\n", sh.name, err)
+					return exitFail
+				}
+				return exitOK
+			}),
+		})
+	}
+	return cmd
+}
+
+// run is the CLI: it runs args and returns the exit code. Help asked for
+// goes to stdout; errors go to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := a.newRoot()
+	if len(args) == 0 || !strings.HasPrefix(args[0], "__complete") {
+		var rewritten []string
+		args, rewritten = normalizeArgs(root, args)
+		if len(rewritten) > 0 {
+			fmt.Fprint(stderr, deprecationNotice(rewritten))
+		}
+	}
+	root.SetArgs(append([]string{}, args...)) // never nil: cobra would read os.Args
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err != nil {
+		if cmd == nil {
+			cmd = root
+		}
+		fmt.Fprintf(stderr, "%s: %v\n%s\n", cmd.CommandPath(), strings.TrimRight(err.Error(), "\n"), hint(cmd))
+		return exitUsage
+	}
+	return a.code
 }
 
 func main() {

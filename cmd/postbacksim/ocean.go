@@ -4,60 +4,50 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
+
+	"github.com/spf13/cobra"
 
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
-func runOcean(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	sub := ""
-	if len(args) > 0 {
-		sub = args[0]
+func (a *app) oceanCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ocean catalog|event-types|macros|clicks [flags]",
+		Short: "Ocean Engine tools: catalog, event-types, macros, clicks",
+		Example: `  postbacksim ocean catalog
+  postbacksim ocean event-types --json
+  postbacksim ocean clicks --monitor-url 'https://adv.example/m?cb=__CALLBACK_PARAM__' --count 5`,
 	}
-	if sub == "clicks" {
-		return runOceanClicks(ctx, args[1:], stdout, stderr)
-	}
-	fs := newFlagSet("ocean "+sub, "ocean catalog|event-types|macros [--json]  or  ocean clicks --monitor-url URL [flags]", stderr)
-	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	switch sub {
-	case "catalog", "event-types", "macros":
-	case "", "-h", "--help", "help":
-		fs.Usage()
-		if sub == "" {
-			return exitUsage
+	a.group(cmd, "catalog, event-types, macros or clicks")
+	for _, t := range []struct {
+		name, short string
+		data        func() any
+		markdown    func() string
+	}{
+		{"catalog", "print the Ocean Engine error catalog", func() any { return mockocean.Catalog }, mockocean.CatalogMarkdown},
+		{"event-types", "print the event_type enum", func() any { return mockocean.EventTypes }, mockocean.EventTypesMarkdown},
+		{"macros", "print the monitoring-link macros", func() any { return mockocean.MonitorMacros }, mockocean.MonitorMacrosMarkdown},
+	} {
+		sub := &cobra.Command{
+			Use:     t.name + " [--json]",
+			Short:   t.short,
+			Example: fmt.Sprintf("  postbacksim ocean %s\n  postbacksim ocean %s --json", t.name, t.name),
+			Args:    noArgs,
 		}
-		return exitOK
-	default:
-		fmt.Fprintf(stderr, "postbacksim ocean: unknown subcommand %q (want catalog, event-types, macros or clicks)\n", sub)
-		return exitUsage
+		asJSON := sub.Flags().Bool("json", false, "print JSON instead of a table")
+		sub.RunE = a.action(func(context.Context, *cobra.Command, []string) int {
+			if *asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetEscapeHTML(false)
+				enc.SetIndent("", "  ")
+				_ = enc.Encode(t.data())
+				return exitOK
+			}
+			fmt.Fprint(a.stdout, t.markdown())
+			return exitOK
+		})
+		cmd.AddCommand(sub)
 	}
-	if code, ok := parseFlags(fs, args[1:], false); !ok {
-		return code
-	}
-	var data any
-	switch sub {
-	case "catalog":
-		data = mockocean.Catalog
-	case "macros":
-		data = mockocean.MonitorMacros
-	default:
-		data = mockocean.EventTypes
-	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(data)
-		return exitOK
-	}
-	switch sub {
-	case "catalog":
-		fmt.Fprint(stdout, mockocean.CatalogMarkdown())
-		return exitOK
-	case "macros":
-		fmt.Fprint(stdout, mockocean.MonitorMacrosMarkdown())
-		return exitOK
-	}
-	fmt.Fprint(stdout, mockocean.EventTypesMarkdown())
-	return exitOK
+	cmd.AddCommand(a.oceanClicksCmd())
+	return cmd
 }

@@ -5,12 +5,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
@@ -25,8 +26,21 @@ const (
 	defaultJournalMaxBytes = 256 << 20
 )
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("serve", "serve [flags]", stderr)
+func (a *app) serveCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve [flags]",
+		Short: "serve the emulators over HTTP (Ocean Engine /track/activate/, admin, health)",
+		Long: `Serves the Ocean Engine emulator (/track/activate/, /_admin/ocean/), the impact.com
+dispatcher (/_admin/impact/), /healthz, /readyz and /metrics; /ns/NAME/… serves a
+namespace of its own. Settings come from flags, then $POSTBACKSIM_* variables, then
+the --config file.`,
+		Example: `  postbacksim serve
+  postbacksim serve --addr 0.0.0.0:8080 --admin-token s3cret --time-scale 3600
+  POSTBACKSIM_STRICT=true postbacksim serve --config postbacksim.yaml
+  postbacksim serve --tls-cert cert.pem --tls-key key.pem`,
+		Args: noArgs,
+	}
+	fs := cmd.Flags()
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address `HOST:PORT` (loopback by default; use 0.0.0.0:PORT to accept other hosts)")
 	logFormat := fs.String("log-format", "text", "log format: `text` or json (one line per request, on stderr)")
 	strict := fs.Bool("strict", false, "Ocean: documented rules only; warnings become errors")
@@ -47,124 +61,125 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	tlsKey := fs.String("tls-key", "", "the PEM private key `FILE` of --tls-cert")
 	configPath := fs.String("config", "", "YAML `FILE` of settings, keys named like these flags (addr: 0.0.0.0:8080)")
 	documentEnv(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: postbacksim serve [flags]\n\nServes the Ocean Engine emulator (/track/activate/, /_admin/ocean/), the impact.com\ndispatcher (/_admin/impact/), /healthz, /readyz and /metrics; /ns/NAME/… serves a\nnamespace of its own. Settings come from flags, then $POSTBACKSIM_* variables, then\nthe --config file.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if code, ok := parseFlags(fs, args, false); !ok {
-		return code
-	}
-	if *configPath == "" {
-		*configPath = os.Getenv(envName("config"))
-	}
-	if err := applyEnvAndFile(fs, *configPath, os.Getenv); err != nil {
-		fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
-		return exitUsage
-	}
-
-	var handler slog.Handler
-	switch *logFormat {
-	case "text":
-		handler = slog.NewTextHandler(stderr, nil)
-	case "json":
-		handler = slog.NewJSONHandler(stderr, nil)
-	default:
-		fmt.Fprintf(stderr, "postbacksim serve: --log-format: %q is not text or json\n", *logFormat)
-		return exitUsage
-	}
-	for name, v := range map[string]int64{"dedup-capacity": int64(*dedupCap), "journal-capacity": int64(*journalCap), "max-body": *maxBody, "max-in-flight": int64(*maxInFlight)} {
-		if v < 0 {
-			fmt.Fprintf(stderr, "postbacksim serve: --%s: %d is negative\n", name, v)
+	completeFlag(cmd, "log-format", "text", "json")
+	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
+	_ = cmd.MarkFlagFilename("tls-cert", "pem", "crt")
+	_ = cmd.MarkFlagFilename("tls-key", "pem", "key")
+	cmd.RunE = a.action(func(ctx context.Context, cmd *cobra.Command, _ []string) int {
+		stderr := a.stderr
+		if *configPath == "" {
+			*configPath = os.Getenv(envName("config"))
+		}
+		if err := applyEnvAndFile(cmd.Flags(), *configPath, os.Getenv); err != nil {
+			fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
 			return exitUsage
 		}
-	}
-	key, err := parseKey(*callbackKey)
-	if err != nil {
-		fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
-		return exitUsage
-	}
-	if *timeScale <= 0 {
-		fmt.Fprintf(stderr, "postbacksim serve: --time-scale: %v: want a positive number\n", *timeScale)
-		return exitUsage
-	}
-	var tlsConfig *tls.Config
-	switch {
-	case (*tlsCert == "") != (*tlsKey == ""):
-		fmt.Fprintf(stderr, "postbacksim serve: --tls-cert and --tls-key go together: give both, or neither for plain HTTP\n")
-		return exitUsage
-	case *tlsCert != "":
-		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+
+		var handler slog.Handler
+		switch *logFormat {
+		case "text":
+			handler = slog.NewTextHandler(stderr, nil)
+		case "json":
+			handler = slog.NewJSONHandler(stderr, nil)
+		default:
+			fmt.Fprintf(stderr, "postbacksim serve: --log-format: %q is not text or json\n", *logFormat)
+			return exitUsage
+		}
+		for name, v := range map[string]int64{"dedup-capacity": int64(*dedupCap), "journal-capacity": int64(*journalCap), "max-body": *maxBody, "max-in-flight": int64(*maxInFlight)} {
+			if v < 0 {
+				fmt.Fprintf(stderr, "postbacksim serve: --%s: %d is negative\n", name, v)
+				return exitUsage
+			}
+		}
+		key, err := parseKey(*callbackKey)
 		if err != nil {
-			fmt.Fprintf(stderr, "postbacksim serve: --tls-cert %s, --tls-key %s: %v\n", *tlsCert, *tlsKey, err)
+			fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
 			return exitUsage
 		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-	logger := slog.New(handler)
-
-	if *maxNamespaces < 0 {
-		fmt.Fprintf(stderr, "postbacksim serve: --max-namespaces: %d is negative\n", *maxNamespaces)
-		return exitUsage
-	}
-	sb := sandbox.New(sandbox.Config{
-		Logger:        logger,
-		TimeScale:     *timeScale,
-		AdminToken:    *adminToken,
-		MaxNamespaces: *maxNamespaces,
-		Impact: mockimpact.Options{MaxDeliveries: *journalCap, MaxInFlight: *maxInFlight, OnAttempt: func(a mockimpact.Attempt) {
-			logger.Info("impact attempt", "delivery", a.DeliveryID, "event", a.Event, "n", a.N,
-				"outcome", a.Outcome, "status", a.Status, "error", a.Error, "retry", a.Retry)
-		}},
-		Ocean: mockocean.Config{
-			Strict: *strict, StrictAttribution: *strictAttribution, CallbackKey: key, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
-			JournalCapacity: *journalCap, JournalMaxBytes: int64(journalMaxBytes), MaxBodyBytes: *maxBody,
-		},
-	})
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintf(stderr, "postbacksim serve: listening on %s: %v\n", *addr, err)
-		return exitFail
-	}
-	// A whole request must arrive within a minute, and an idle keep-alive
-	// connection closes after two: a shared sandbox must not be held open
-	// by slow or abandoned clients. There is no write timeout, because an
-	// injected delay fault may hold an answer back on purpose.
-	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, TLSConfig: tlsConfig,
-		ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
-	scheme := "http://"
-	if tlsConfig != nil {
-		scheme = "https://"
-	}
-	if host, _, _ := net.SplitHostPort(ln.Addr().String()); *adminToken == "" && !net.ParseIP(host).IsLoopback() {
-		logger.Warn("admin endpoints are open to the network: set --admin-token (or $POSTBACKSIM_ADMIN_TOKEN)", "addr", ln.Addr().String())
-	}
-	logger.Info("postbacksim listening", "url", scheme+ln.Addr().String(), "activate", scheme+ln.Addr().String()+mockocean.ActivatePath,
-		"impact_admin", scheme+ln.Addr().String()+mockimpact.AdminPrefix+"/", "strict", *strict, "time_scale", *timeScale)
-
-	errc := make(chan error, 1)
-	go func() {
-		if tlsConfig != nil {
-			errc <- srv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
-			return
+		if *timeScale <= 0 {
+			fmt.Fprintf(stderr, "postbacksim serve: --time-scale: %v: want a positive number\n", *timeScale)
+			return exitUsage
 		}
-		errc <- srv.Serve(ln)
-	}()
-	select {
-	case err := <-errc:
-		fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
-		return exitFail
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down", "grace", *shutdownGrace)
-	if n := sb.Close(); n > 0 {
-		logger.Warn("impact deliveries cancelled at shutdown (they stay in the journal)", "pending", n)
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), *shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		fmt.Fprintf(stderr, "postbacksim serve: shutdown: %v\n", err)
-		return exitFail
-	}
-	logger.Info("stopped")
-	return exitOK
+		var tlsConfig *tls.Config
+		switch {
+		case (*tlsCert == "") != (*tlsKey == ""):
+			fmt.Fprintf(stderr, "postbacksim serve: --tls-cert and --tls-key go together: give both, or neither for plain HTTP\n")
+			return exitUsage
+		case *tlsCert != "":
+			cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+			if err != nil {
+				fmt.Fprintf(stderr, "postbacksim serve: --tls-cert %s, --tls-key %s: %v\n", *tlsCert, *tlsKey, err)
+				return exitUsage
+			}
+			tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		}
+		logger := slog.New(handler)
+
+		if *maxNamespaces < 0 {
+			fmt.Fprintf(stderr, "postbacksim serve: --max-namespaces: %d is negative\n", *maxNamespaces)
+			return exitUsage
+		}
+		sb := sandbox.New(sandbox.Config{
+			Logger:        logger,
+			TimeScale:     *timeScale,
+			AdminToken:    *adminToken,
+			MaxNamespaces: *maxNamespaces,
+			Impact: mockimpact.Options{MaxDeliveries: *journalCap, MaxInFlight: *maxInFlight, OnAttempt: func(a mockimpact.Attempt) {
+				logger.Info("impact attempt", "delivery", a.DeliveryID, "event", a.Event, "n", a.N,
+					"outcome", a.Outcome, "status", a.Status, "error", a.Error, "retry", a.Retry)
+			}},
+			Ocean: mockocean.Config{
+				Strict: *strict, StrictAttribution: *strictAttribution, CallbackKey: key, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
+				JournalCapacity: *journalCap, JournalMaxBytes: int64(journalMaxBytes), MaxBodyBytes: *maxBody,
+			},
+		})
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			fmt.Fprintf(stderr, "postbacksim serve: listening on %s: %v\n", *addr, err)
+			return exitFail
+		}
+		// A whole request must arrive within a minute, and an idle keep-alive
+		// connection closes after two: a shared sandbox must not be held open
+		// by slow or abandoned clients. There is no write timeout, because an
+		// injected delay fault may hold an answer back on purpose.
+		srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, TLSConfig: tlsConfig,
+			ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
+		scheme := "http://"
+		if tlsConfig != nil {
+			scheme = "https://"
+		}
+		if host, _, _ := net.SplitHostPort(ln.Addr().String()); *adminToken == "" && !net.ParseIP(host).IsLoopback() {
+			logger.Warn("admin endpoints are open to the network: set --admin-token (or $POSTBACKSIM_ADMIN_TOKEN)", "addr", ln.Addr().String())
+		}
+		logger.Info("postbacksim listening", "url", scheme+ln.Addr().String(), "activate", scheme+ln.Addr().String()+mockocean.ActivatePath,
+			"impact_admin", scheme+ln.Addr().String()+mockimpact.AdminPrefix+"/", "strict", *strict, "time_scale", *timeScale)
+
+		errc := make(chan error, 1)
+		go func() {
+			if tlsConfig != nil {
+				errc <- srv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+				return
+			}
+			errc <- srv.Serve(ln)
+		}()
+		select {
+		case err := <-errc:
+			fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
+			return exitFail
+		case <-ctx.Done():
+		}
+		logger.Info("shutting down", "grace", *shutdownGrace)
+		if n := sb.Close(); n > 0 {
+			logger.Warn("impact deliveries cancelled at shutdown (they stay in the journal)", "pending", n)
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), *shutdownGrace)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintf(stderr, "postbacksim serve: shutdown: %v\n", err)
+			return exitFail
+		}
+		logger.Info("stopped")
+		return exitOK
+	})
+	return cmd
 }

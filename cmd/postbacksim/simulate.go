@@ -3,15 +3,19 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/mockimpact"
+	"github.com/postbacksim/postbacksim/runner"
 )
 
 // simulation is the JSON form of `impact simulate`'s result.
@@ -35,15 +39,22 @@ type simulatedTry struct {
 	LatencyS      float64 `json:"latency_seconds,omitempty"`
 }
 
-func runImpactSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("impact simulate", `impact simulate [flags]
-
-Runs one delivery through impact.com's retry schedule and prints its attempt timeline.
+func (a *app) impactSimulateCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "simulate [flags]",
+		Short: "run one delivery through the retry schedule and print its timeline",
+		Long: `Runs one delivery through impact.com's retry schedule and prints its attempt timeline.
 With --responses, a scripted receiver answers each attempt in memory, on a virtual
 clock: the whole 30h51m45s schedule prints at once. With --url and no --responses, it
-sends for real to that URL, --time-scale K times faster than real time.`, stderr)
+sends for real to that URL, --time-scale K times faster than real time.`,
+		Example: `  postbacksim impact simulate --responses 500,timeout,200:ERROR,200 --error ERROR
+  postbacksim impact simulate --responses 500 --format json
+  postbacksim impact simulate --url 'https://staging.example/pb?aid={ActionId}' --method GET --body-format none --time-scale 3600`,
+		Args: noArgs,
+	}
 	var pf postbackFlags
-	pf.register(fs, "body-format", "")
+	fs := cmd.Flags()
+	pf.register(cmd, "")
 	seed := fs.Int64("seed", fixtures.DefaultSeed, "seed of the generated event")
 	responses := fs.String("responses", "", "scripted answers, one per attempt, the last repeating: `LIST` of 500, 200:ERROR, timeout, reset, refused, dns, slow_body")
 	success := fs.String("success", "", "success response: a status (200) or a body text (OK); default any 2xx")
@@ -53,82 +64,88 @@ sends for real to that URL, --time-scale K times faster than real time.`, stderr
 	timeout := fs.Duration("timeout", mockimpact.DefaultTimeout, "per-attempt timeout")
 	timeScale := fs.Float64("time-scale", 1, "live mode: run the schedule `K` times faster than real time")
 	outFormat := fs.String("format", "text", "output: `text` or json")
-	if code, ok := parseFlags(fs, args, false); !ok {
-		return code
-	}
+	completeFlag(cmd, "format", "text", "json")
+	cmd.RunE = a.action(func(ctx context.Context, _ *cobra.Command, _ []string) int {
+		return a.impactSimulate(ctx, &pf, simulateFlags{*seed, *responses, *success, *errResp, *minDelay, *maxRPS, *timeout, *timeScale, *outFormat})
+	})
+	return cmd
+}
+
+// simulateFlags are simulate's flags beyond the postback's.
+type simulateFlags struct {
+	seed                        int64
+	responses, success, errResp string
+	minDelay                    time.Duration
+	maxRPS                      float64
+	timeout                     time.Duration
+	timeScale                   float64
+	outFormat                   string
+}
+
+func (a *app) impactSimulate(ctx context.Context, pf *postbackFlags, f simulateFlags) int {
+	stdout, stderr := a.stdout, a.stderr
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(stderr, "postbacksim impact simulate: "+format+"\n", a...)
 		return code
 	}
-	if *outFormat != "text" && *outFormat != "json" {
-		return fail(exitUsage, "--format: %q is not text or json", *outFormat)
+	if f.outFormat != "text" && f.outFormat != "json" {
+		return fail(exitUsage, "--format: %q is not text or json", f.outFormat)
 	}
-	live := pf.url != "" && *responses == ""
+	live := pf.url != "" && f.responses == ""
 	if pf.url == "" {
 		pf.url = "https://brand.example/postback"
 	}
-	if *responses == "" {
-		*responses = "200"
+	if f.responses == "" {
+		f.responses = "200"
 	}
 	p, err := pf.postback()
 	if err != nil {
 		return fail(exitUsage, "%v", err)
 	}
-	p.MinDelay, p.MaxRPS, p.Timeout = clock.Duration(*minDelay), *maxRPS, clock.Duration(*timeout)
-	if p.Success, err = mockimpact.ParseMatcher(*success); err != nil {
+	p.MinDelay, p.MaxRPS, p.Timeout = clock.Duration(f.minDelay), f.maxRPS, clock.Duration(f.timeout)
+	if p.Success, err = mockimpact.ParseMatcher(f.success); err != nil {
 		return fail(exitUsage, "--success: %v", err)
 	}
-	if p.Error, err = mockimpact.ParseMatcher(*errResp); err != nil {
+	if p.Error, err = mockimpact.ParseMatcher(f.errResp); err != nil {
 		return fail(exitUsage, "--error: %v", err)
 	}
-	steps, err := mockimpact.ParseSteps(*responses)
+	steps, err := mockimpact.ParseSteps(f.responses)
 	if err != nil {
 		return fail(exitUsage, "--responses: %v", err)
 	}
 
-	opts := mockimpact.Options{}
-	receiver := "scripted: " + *responses + " (the last repeating), virtual clock"
-	var vc *clock.Virtual
+	setup := runner.DeliverySetup{Postback: p, Seed: f.seed, Receiver: steps, Live: live, TimeScale: f.timeScale}
+	receiver := "scripted: " + f.responses + " (the last repeating), virtual clock"
 	if live {
-		if *timeScale <= 0 {
-			return fail(exitUsage, "--time-scale: %v: want a positive number", *timeScale)
+		if f.timeScale <= 0 {
+			return fail(exitUsage, "--time-scale: %v: want a positive number", f.timeScale)
 		}
-		opts.Clock = clock.NewScaled(*timeScale)
-		receiver = fmt.Sprintf("live, time scale %g", *timeScale)
-		if *outFormat == "text" {
-			opts.OnAttempt = func(a mockimpact.Attempt) { fmt.Fprintf(stdout, "  attempt %d: %s\n", a.N, describe(a)) }
+		receiver = fmt.Sprintf("live, time scale %g", f.timeScale)
+		if f.outFormat == "text" {
+			setup.OnAttempt = func(a mockimpact.Attempt) { fmt.Fprintf(stdout, "  attempt %d: %s\n", a.N, describe(a)) }
+			setup.OnFire = func(dl mockimpact.Delivery) {
+				fmt.Fprintf(stdout, "sending %s to %s %s (%s); Ctrl-C stops\n", p.Event, dl.Request.Method, dl.Request.URL, receiver)
+			}
 		}
-	} else {
-		vc = clock.NewVirtual(time.Time{})
-		script := mockimpact.NewScript(steps...)
-		opts.Clock, opts.Transport, opts.Resolver = vc, script, script
 	}
-	d := mockimpact.NewDispatcher(opts)
-	defer d.Close()
-	if _, err := d.Configure(p); err != nil {
-		return fail(exitUsage, "%v", pf.explain(err))
-	}
-	ev, err := fixtures.NewImpactGen(*seed, d.Clock().Now()).Event(p.Event)
-	if err != nil {
-		return fail(exitUsage, "%v", err)
-	}
-	id, err := d.Fire(ev)
-	if err != nil {
+	got, err := runner.Deliver(ctx, setup)
+	var de *runner.DeliverError
+	if errors.As(err, &de) {
+		switch de.Stage {
+		case runner.StageConfigure:
+			return fail(exitUsage, "%v", pf.explain(de.Err))
+		case runner.StageEvent:
+			return fail(exitUsage, "%v", de.Err)
+		case runner.StageWait:
+			fmt.Fprintf(stderr, "stopped: %d pending delivery cancelled\n", got.Cancelled)
+		default:
+			return fail(exitFail, "%v", de.Err)
+		}
+	} else if err != nil {
 		return fail(exitFail, "%v", err)
 	}
-	if live {
-		dl, _ := d.Delivery(id)
-		if *outFormat == "text" {
-			fmt.Fprintf(stdout, "sending %s to %s %s (%s); Ctrl-C stops\n", p.Event, dl.Request.Method, dl.Request.URL, receiver)
-		}
-		if err := d.WaitIdle(ctx); err != nil {
-			fmt.Fprintf(stderr, "stopped: %d pending delivery cancelled\n", d.Close())
-		}
-	} else {
-		vc.RunUntilIdle(0)
-	}
-	dl, _ := d.Delivery(id)
-	return printSimulation(stdout, *outFormat, dl, receiver, live)
+	dl := got.Deliveries[0]
+	return printSimulation(stdout, f.outFormat, dl, receiver, live)
 }
 
 func describe(a mockimpact.Attempt) string {
