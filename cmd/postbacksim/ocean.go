@@ -37,11 +37,11 @@ func runOcean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var data any
 	switch sub {
 	case "catalog":
-		data = mockocean.Catalog
+		data = mockocean.Catalog()
 	case "macros":
-		data = mockocean.MonitorMacros
+		data = mockocean.MonitorMacros()
 	default:
-		data = mockocean.EventTypes
+		data = mockocean.EventTypes()
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
