@@ -94,7 +94,7 @@ func Compile(p Postback) (*Compiled, error) {
 		p.Method = http.MethodPost
 	case http.MethodGet, http.MethodPost:
 	default:
-		return nil, &ConfigError{"method", fmt.Errorf("%q: want GET or POST", p.Method)}
+		return nil, &ConfigError{"method", fmt.Errorf("%q: want %s", p.Method, orList(methods[:]))}
 	}
 	switch p.Format {
 	case "":
@@ -104,7 +104,7 @@ func Compile(p Postback) (*Compiled, error) {
 		}
 	case FormatJSON, FormatForm, FormatNone:
 	default:
-		return nil, &ConfigError{"format", fmt.Errorf("%q: want json, form or none", p.Format)}
+		return nil, &ConfigError{"format", fmt.Errorf("%q: want %s", p.Format, orList(formats[:]))}
 	}
 	if p.Method == http.MethodGet && p.Format == FormatJSON {
 		return nil, &ConfigError{"format", errors.New("json: a GET sends its data as a query string; use form or none")}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,15 +17,42 @@ import (
 
 // Faults a scripted receiver can play.
 const (
-	FaultTimeout  = "timeout"   // no answer before the attempt's timeout
-	FaultReset    = "reset"     // the connection is reset after the request arrives
-	FaultRefused  = "refused"   // the connection is refused
-	FaultDNS      = "dns"       // the host does not resolve
-	FaultSlowBody = "slow_body" // status and headers arrive, the body never finishes
+	FaultTimeout  = "timeout"
+	FaultReset    = "reset"
+	FaultRefused  = "refused"
+	FaultDNS      = "dns"
+	FaultSlowBody = "slow_body"
 )
 
-// Faults lists the scripted faults.
-var Faults = []string{FaultTimeout, FaultReset, FaultRefused, FaultDNS, FaultSlowBody}
+// FaultKind is one row of the table of faults a scripted receiver plays.
+type FaultKind struct {
+	// Name is the fault as a step names it.
+	Name string `json:"name"`
+	// Does says what the receiver does instead of answering.
+	Does string `json:"does"`
+}
+
+// faults is the table of scripted faults: the only list.
+var faults = [...]FaultKind{
+	{FaultTimeout, "no answer before the attempt's timeout"},
+	{FaultReset, "the connection is reset after the request arrives"},
+	{FaultRefused, "the connection is refused"},
+	{FaultDNS, "the host does not resolve"},
+	{FaultSlowBody, "status and headers arrive, the body never finishes"},
+}
+
+// Faults returns a copy of the table of faults a scripted receiver can
+// play.
+func Faults() []FaultKind { return slices.Clone(faults[:]) }
+
+// FaultNames returns the names of the scripted faults, in table order.
+func FaultNames() []string {
+	out := make([]string, len(faults))
+	for i, f := range faults {
+		out[i] = f.Name
+	}
+	return out
+}
 
 // Step is what a scripted receiver does for one attempt.
 type Step struct {
@@ -45,16 +73,12 @@ type Step struct {
 // name of the field at fault (fault, status, delay).
 func (s Step) Validate() error {
 	if s.Fault != "" {
-		ok := false
-		for _, f := range Faults {
-			ok = ok || f == s.Fault
-		}
-		if !ok {
-			return fmt.Errorf("fault %q: want one of %s", s.Fault, strings.Join(Faults, ", "))
+		if names := FaultNames(); !slices.Contains(names, s.Fault) {
+			return fmt.Errorf("fault %q: want one of %s", s.Fault, strings.Join(names, ", "))
 		}
 	}
-	if s.Status != 0 && (s.Status < 100 || s.Status > 599) {
-		return fmt.Errorf("status %d: want 100–599", s.Status)
+	if s.Status != 0 && (s.Status < MinStatus || s.Status > MaxStatus) {
+		return fmt.Errorf("status %d: want %d–%d", s.Status, MinStatus, MaxStatus)
 	}
 	if s.Delay < 0 {
 		return fmt.Errorf("delay %v is negative", s.Delay)

@@ -48,7 +48,7 @@ func runImpactEvents(_ context.Context, args []string, stdout, stderr io.Writer)
 	if code, ok := parseFlags(fs, args, false); !ok {
 		return code
 	}
-	specs := fixtures.ImpactEvents
+	specs := fixtures.ImpactEvents()
 	if *event != "" {
 		spec, err := fixtures.LookupEvent(*event)
 		if err != nil {
