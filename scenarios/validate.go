@@ -264,8 +264,8 @@ func (v *validator) sharedExpect(im *Impact) {
 		if r.Attempt < 0 || r.Attempt > mockimpact.MaxAttempts {
 			v.at(path+".attempt", "%d: want 1–%d, or 0 for every attempt", r.Attempt, mockimpact.MaxAttempts)
 		}
-		if r.Method != "" && r.Method != "GET" && r.Method != "POST" {
-			v.at(path+".method", "%q: impact sends GET or POST", r.Method)
+		if methods := mockimpact.Methods(); r.Method != "" && !slices.Contains(methods, r.Method) {
+			v.at(path+".method", "%q: impact sends %s", r.Method, strings.Join(methods, " or "))
 		}
 	}
 }
@@ -324,6 +324,8 @@ func (v *validator) templatePos(path string, tline, tcol int) (int, int, bool) {
 	return 0, 0, false
 }
 
+// encodings are the ways an Ocean scenario request is sent: query (GET),
+// form and json (POST).
 var encodings = []string{"query", "form", "json"}
 
 func (v *validator) ocean(o *Ocean) {
