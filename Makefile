@@ -8,7 +8,7 @@ BENCHTIME ?= 3x
 
 IMAGE     ?= postbacksim
 
-.PHONY: run test test-image build docker bench fuzz mocks schema lint fmt clean
+.PHONY: run test test-image build docker bench fuzz mocks schema docs lint fmt clean
 
 ## run: serve the sandbox on 127.0.0.1:8080 with embedded defaults
 run:
@@ -57,6 +57,10 @@ fuzz:
 ## schema: regenerate scenarios/scenario.schema.json from the Go types
 schema:
 	$(GO) test ./scenarios -run SchemaInSync -update
+
+## docs: regenerate the tables between <!-- generated:NAME --> markers in README.md and docs/*.md
+docs:
+	$(GO) test ./internal/docgen -run DocsInSync -update
 
 ## mocks: regenerate the mockery mocks listed in .mockery.yaml
 mocks:

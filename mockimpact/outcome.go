@@ -51,10 +51,10 @@ var outcomes = [...]OutcomeRule{
 		When:    "connection refused or reset, timeout (default 30 s), TLS failure",
 		applies: func(x exchange, _, _ Matcher) bool { return x.netErr != nil }},
 	{Outcome: OutcomeErrorResponse, Retry: true, Ends: DeliveryExhausted,
-		When:    "the error response matcher (status or body text) matches",
+		When:    "the configured error response (status or body text) matches",
 		applies: func(x exchange, _, failure Matcher) bool { return failure.Match(x.status, x.body) }},
 	{Outcome: OutcomeDelivered, Ends: DeliveryDelivered,
-		When: "the success response matcher matches (default: any 2xx)",
+		When: "the configured success response matches (default: any 2xx)",
 		applies: func(x exchange, success, _ Matcher) bool {
 			if success.IsZero() {
 				return x.status >= 200 && x.status < 300
@@ -65,7 +65,7 @@ var outcomes = [...]OutcomeRule{
 		When:    `HTTP status 400–599 (the seed says "400 to 500"; 501–599 is SPEC.md's decision)`,
 		applies: func(x exchange, _, _ Matcher) bool { return x.status >= 400 && x.status <= 599 }},
 	{Outcome: OutcomeUnconfirmed, Flagged: true, Ends: DeliveryUnconfirmed,
-		When:    "anything else (3xx, or 2xx without the success text): flagged",
+		When:    "anything else: 3xx, or 2xx without the success text",
 		applies: func(exchange, Matcher, Matcher) bool { return true }},
 }
 
