@@ -19,6 +19,7 @@ const (
 
 // OutcomeRule is one row of the classification table.
 type OutcomeRule struct {
+	// Outcome is the attempt outcome the row gives.
 	Outcome Outcome `json:"outcome"`
 	// Retry says whether another attempt follows (while any are left).
 	Retry bool `json:"retry"`
@@ -121,6 +122,7 @@ const (
 
 // DeliveryRule is one row of the table of delivery outcomes.
 type DeliveryRule struct {
+	// Outcome is the delivery outcome the row describes.
 	Outcome DeliveryOutcome `json:"outcome"`
 	// Final says whether the attempts decided it: the delivery ended on
 	// its own. Pending (not over) and cancelled (cut short by a shutdown)

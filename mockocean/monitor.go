@@ -17,6 +17,7 @@ import (
 // MonitorMacro is one macro of a monitoring URL: the platform replaces it
 // with a value of the click.
 type MonitorMacro struct {
+	// Name is the macro as written in the URL, e.g. __IDFA__.
 	Name string `json:"name"`
 	// Meaning says what the value is. The seed names the macros; what
 	// each holds is our decision where the documents are silent.
