@@ -17,6 +17,7 @@ import (
 
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/mockimpact"
+	"github.com/postbacksim/postbacksim/mockimpact/macro"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
@@ -32,19 +33,25 @@ func Blocks() map[string]func() string {
 		"impact-delivery-outcomes": impactDeliveryOutcomes,
 		"impact-retry-schedule":    impactRetrySchedule,
 		"impact-faults":            impactFaults,
+		"impact-macros":            impactMacros,
 	}
 }
 
-// table renders a Markdown table.
+// table renders a Markdown table; a | in a cell is escaped.
 func table(header []string, rows [][]string) string {
 	var b strings.Builder
-	line := func(cells []string) { b.WriteString("| " + strings.Join(cells, " | ") + " |\n") }
+	line := func(cells []string) {
+		for i, c := range cells {
+			cells[i] = strings.ReplaceAll(c, "|", `\|`) // a pipe would split the cell
+		}
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
 	line(header)
 	sep := make([]string, len(header))
 	for i := range sep {
 		sep[i] = "---"
 	}
-	line(sep)
+	b.WriteString("| " + strings.Join(sep, " | ") + " |\n")
 	for _, r := range rows {
 		line(r)
 	}
@@ -132,4 +139,12 @@ func impactFaults() string {
 		rows = append(rows, []string{code(f.Name), f.Does})
 	}
 	return table([]string{"fault", "what the scripted receiver does"}, rows)
+}
+
+func impactMacros() string {
+	var rows [][]string
+	for _, e := range macro.Escapings() {
+		rows = append(rows, []string{e.Where, e.How, code(e.Example)})
+	}
+	return table([]string{"a macro's value lands in", "it is written", code(macro.EscapeExample) + " becomes"}, rows)
 }

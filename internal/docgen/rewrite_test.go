@@ -65,3 +65,10 @@ func TestRetryScheduleTable(t *testing.T) {
 		}
 	}
 }
+
+func TestTableEscapesPipes(t *testing.T) {
+	got := table([]string{"a", "b"}, [][]string{{"x|y", "z"}})
+	if want := "| a | b |\n| --- | --- |\n| x\\|y | z |\n"; got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
