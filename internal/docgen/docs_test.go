@@ -1,8 +1,10 @@
 package docgen
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,14 +13,21 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the generated blocks of README.md and docs/*.md")
 
-// markdownFiles are the repository's documents that may hold blocks.
+// markdownFiles are the repository's documents that may hold blocks:
+// README.md and every .md file under docs/.
 func markdownFiles(t *testing.T) []string {
 	t.Helper()
-	docs, err := filepath.Glob("../../docs/*.md")
-	if err != nil {
+	files := []string{"../../README.md"}
+	err := filepath.WalkDir("../../docs", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".md") {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal(err)
 	}
-	return append([]string{"../../README.md"}, docs...)
+	return files
 }
 
 // TestDocsInSync: every generated block of README.md and docs/*.md equals
@@ -34,7 +43,7 @@ func TestDocsInSync(t *testing.T) {
 		blocks += strings.Count(doc, "<!-- /generated:")
 		want, err := Rewrite(doc)
 		if err != nil {
-			t.Errorf("%s:%v", path, err)
+			t.Errorf("%s: %v", path, err)
 			continue
 		}
 		if want == doc {
