@@ -15,7 +15,7 @@ IMAGE     ?= postbacksim
 # Pinned analysers, fetched through the Go module proxy.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test test-image build docker bench fuzz mocks schema lint staticcheck vulncheck bigfiles fmt clean
+.PHONY: run test test-image build docker bench fuzz mocks schema docs lint staticcheck vulncheck bigfiles fmt clean
 
 ## run: serve the sandbox on 127.0.0.1:8080 with embedded defaults
 run:
@@ -78,6 +78,10 @@ fuzz:
 ## schema: regenerate scenarios/scenario.schema.json from the Go types
 schema:
 	$(GO) test ./scenarios -run SchemaInSync -update
+
+## docs: regenerate the tables between <!-- generated:NAME --> markers in README.md and docs/*.md
+docs:
+	$(GO) test ./internal/docgen -run DocsInSync -update
 
 ## mocks: regenerate the mockery mocks listed in .mockery.yaml
 mocks:

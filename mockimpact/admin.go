@@ -56,7 +56,7 @@ func NewAdmin(d *Dispatcher) *Admin {
 		httpjson.Write(w, http.StatusOK, dl)
 	}).Methods(http.MethodGet)
 	s.HandleFunc("/events", func(w http.ResponseWriter, _ *http.Request) {
-		httpjson.Write(w, http.StatusOK, map[string]any{"events": fixtures.ImpactEvents, "outcomes": Outcomes, "retry_schedule": scheduleText()})
+		httpjson.Write(w, http.StatusOK, map[string]any{"events": fixtures.ImpactEvents(), "outcomes": Outcomes(), "retry_schedule": scheduleText()})
 	}).Methods(http.MethodGet)
 	r.NotFoundHandler = http.HandlerFunc(httpjson.NotFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(httpjson.MethodNotAllowed)
@@ -65,8 +65,8 @@ func NewAdmin(d *Dispatcher) *Admin {
 }
 
 func scheduleText() []string {
-	out := make([]string, len(RetrySchedule))
-	for i, d := range RetrySchedule {
+	out := make([]string, len(retrySchedule))
+	for i, d := range retrySchedule {
 		out[i] = d.String()
 	}
 	return out

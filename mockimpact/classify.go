@@ -20,25 +20,6 @@ type exchange struct {
 	body       []byte
 }
 
-// classify applies SPEC.md §A4, first match wins.
-func classify(x exchange, success, failure Matcher) Outcome {
-	switch {
-	case x.invalidURL != nil:
-		return OutcomeInvalidURL
-	case x.dnsErr != nil:
-		return OutcomeDNSFailure
-	case x.netErr != nil:
-		return OutcomeNetworkError
-	case failure.Match(x.status, x.body):
-		return OutcomeErrorResponse
-	case success.IsZero() && x.status >= 200 && x.status < 300, success.Match(x.status, x.body):
-		return OutcomeDelivered
-	case x.status >= 400 && x.status <= 599:
-		return OutcomeHTTPError
-	}
-	return OutcomeUnconfirmed
-}
-
 // Network error kinds recorded in the journal.
 const (
 	ErrKindTimeout = "timeout"

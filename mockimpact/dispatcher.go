@@ -280,7 +280,7 @@ func (d *Dispatcher) send(dl *delivery) {
 // finish classifies the attempt, journals it, and schedules the next one.
 func (d *Dispatcher) finish(dl *delivery, a Attempt, x exchange, latency time.Duration) {
 	c := dl.ps.c
-	a.Outcome = classify(x, c.Success, c.Error)
+	a.Outcome = classify(outcomes[:], x, c.Success, c.Error)
 	a.Latency = latency
 	a.Status = x.status
 	if len(x.body) > 0 {
@@ -294,7 +294,7 @@ func (d *Dispatcher) finish(dl *delivery, a Attempt, x exchange, latency time.Du
 	if x.netErr != nil {
 		a.ErrorKind, a.Status = networkErrorKind(x.netErr), 0
 	}
-	a.Flagged = a.Outcome == OutcomeUnconfirmed
+	a.Flagged = a.Outcome.Flagged()
 	now := d.clock.Now()
 
 	d.mu.Lock()
@@ -302,7 +302,7 @@ func (d *Dispatcher) finish(dl *delivery, a Attempt, x exchange, latency time.Du
 	switch {
 	case d.closed: // in flight when Close ran: journaled, never retried
 	case a.Retry:
-		next := now.Add(RetrySchedule[a.N-1])
+		next := now.Add(RetryDelay(a.N))
 		a.Next = &next
 		d.scheduleLocked(dl, next, now)
 	default:

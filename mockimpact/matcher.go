@@ -31,14 +31,14 @@ func ParseMatcher(s string) (Matcher, error) {
 		return Matcher{Text: t}, nil
 	case strings.HasPrefix(s, "status:"):
 		n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(s, "status:")))
-		if err != nil || n < 100 || n > 599 {
-			return Matcher{}, fmt.Errorf("%q: want an HTTP status 100–599", s)
+		if err != nil || n < MinStatus || n > MaxStatus {
+			return Matcher{}, fmt.Errorf("%q: want an HTTP status %d–%d", s, MinStatus, MaxStatus)
 		}
 		return Matcher{Status: n}, nil
 	}
 	if n, err := strconv.Atoi(s); err == nil && len(s) == 3 {
-		if n < 100 || n > 599 {
-			return Matcher{}, fmt.Errorf("%q: want an HTTP status 100–599 (or text:%s for body text)", s, s)
+		if n < MinStatus || n > MaxStatus {
+			return Matcher{}, fmt.Errorf("%q: want an HTTP status %d–%d (or text:%s for body text)", s, MinStatus, MaxStatus, s)
 		}
 		return Matcher{Status: n}, nil
 	}

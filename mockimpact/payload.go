@@ -2,6 +2,8 @@ package mockimpact
 
 import (
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/postbacksim/postbacksim/fixtures"
@@ -16,6 +18,32 @@ const (
 	FormatForm = "form"
 	// FormatNone sends no data beyond what the URL's own macros carry.
 	FormatNone = "none"
+)
+
+// formats lists the body formats, in the order errors name them.
+var formats = [...]string{FormatJSON, FormatForm, FormatNone}
+
+// Formats returns the body formats of a postback: json, form, none.
+func Formats() []string { return slices.Clone(formats[:]) }
+
+// methods lists the HTTP methods impact sends.
+var methods = [...]string{http.MethodGet, http.MethodPost}
+
+// Methods returns the HTTP methods impact sends postbacks with: GET, POST.
+func Methods() []string { return slices.Clone(methods[:]) }
+
+// orList writes list as "a, b or c".
+func orList(list []string) string {
+	if len(list) < 2 {
+		return strings.Join(list, "")
+	}
+	return strings.Join(list[:len(list)-1], ", ") + " or " + list[len(list)-1]
+}
+
+// The range of HTTP statuses a step or a matcher may name.
+const (
+	MinStatus = 100
+	MaxStatus = 599
 )
 
 // DefaultTemplate returns the template of an event's default payload in

@@ -21,19 +21,19 @@ import (
 // Postback is one event's postback configuration (SPEC.md §A1). Templates
 // may hold macros; see package macro.
 type Postback struct {
-	// Event names the event type (fixtures.ImpactEvents).
+	// Event names the event type, e.g. action_lifecycle.
 	Event string `json:"event" yaml:"event"`
 	// URL is the brand's endpoint, a URL template.
 	URL string `json:"url" yaml:"url" jsonschema:"required,minLength=1"`
 	// Method is GET (data appended as a query string) or POST (data in
 	// the body). Empty means POST.
-	Method string `json:"method,omitempty" yaml:"method,omitempty" jsonschema:"enum=GET,enum=POST,enum=get,enum=post"`
+	Method string `json:"method,omitempty" yaml:"method,omitempty"`
 	// Headers are custom headers; values are templates. They override
 	// the Content-Type the format sets.
 	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
 	// Format is json, form or none. Empty means json for POST and form
 	// for GET.
-	Format string `json:"format,omitempty" yaml:"format,omitempty" jsonschema:"enum=json,enum=form,enum=none"`
+	Format string `json:"format,omitempty" yaml:"format,omitempty"`
 	// Body is the data template; empty means the event's default payload
 	// (DefaultTemplate) in Format.
 	Body string `json:"body,omitempty" yaml:"body,omitempty"`
@@ -94,7 +94,7 @@ func Compile(p Postback) (*Compiled, error) {
 		p.Method = http.MethodPost
 	case http.MethodGet, http.MethodPost:
 	default:
-		return nil, &ConfigError{"method", fmt.Errorf("%q: want GET or POST", p.Method)}
+		return nil, &ConfigError{"method", fmt.Errorf("%q: want %s", p.Method, orList(methods[:]))}
 	}
 	switch p.Format {
 	case "":
@@ -104,7 +104,7 @@ func Compile(p Postback) (*Compiled, error) {
 		}
 	case FormatJSON, FormatForm, FormatNone:
 	default:
-		return nil, &ConfigError{"format", fmt.Errorf("%q: want json, form or none", p.Format)}
+		return nil, &ConfigError{"format", fmt.Errorf("%q: want %s", p.Format, orList(formats[:]))}
 	}
 	if p.Method == http.MethodGet && p.Format == FormatJSON {
 		return nil, &ConfigError{"format", errors.New("json: a GET sends its data as a query string; use form or none")}

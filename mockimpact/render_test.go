@@ -37,7 +37,7 @@ func compact(t *testing.T, ev fixtures.Event) string {
 // through macros and the seed's join templates, is byte for byte the
 // struct's JSON encoding, for every event over many generated payloads.
 func TestDefaultPayloadIsTheDocumentedStruct(t *testing.T) {
-	for _, spec := range fixtures.ImpactEvents {
+	for _, spec := range fixtures.ImpactEvents() {
 		c, err := Compile(Postback{Event: spec.Name, URL: "https://brand.example/pb"})
 		if err != nil {
 			t.Fatal(err)
@@ -91,7 +91,7 @@ func TestEveryRenderParses(t *testing.T) {
 		{URL: "https://brand.example/pb", Method: "POST"},
 		{URL: "https://brand.example/pb?x=1", Method: "POST", Format: "form"},
 	}
-	for _, spec := range fixtures.ImpactEvents {
+	for _, spec := range fixtures.ImpactEvents() {
 		for _, base := range configs {
 			p := base
 			p.Event = spec.Name
@@ -235,7 +235,7 @@ func TestWrongEventType(t *testing.T) {
 // TestGoldenRequests pins the exact wire form of each event, GET and POST,
 // for seed 1 (go test ./mockimpact -run Golden -update rewrites them).
 func TestGoldenRequests(t *testing.T) {
-	for _, spec := range fixtures.ImpactEvents {
+	for _, spec := range fixtures.ImpactEvents() {
 		for _, method := range []string{"GET", "POST"} {
 			c, err := Compile(Postback{Event: spec.Name, URL: "https://brand.example/impact/" + spec.Name + "?src=impact", Method: method,
 				Headers: map[string]string{"Authorization": "Bearer token"}})

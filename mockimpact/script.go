@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,20 +17,47 @@ import (
 
 // Faults a scripted receiver can play.
 const (
-	FaultTimeout  = "timeout"   // no answer before the attempt's timeout
-	FaultReset    = "reset"     // the connection is reset after the request arrives
-	FaultRefused  = "refused"   // the connection is refused
-	FaultDNS      = "dns"       // the host does not resolve
-	FaultSlowBody = "slow_body" // status and headers arrive, the body never finishes
+	FaultTimeout  = "timeout"
+	FaultReset    = "reset"
+	FaultRefused  = "refused"
+	FaultDNS      = "dns"
+	FaultSlowBody = "slow_body"
 )
 
-// Faults lists the scripted faults.
-var Faults = []string{FaultTimeout, FaultReset, FaultRefused, FaultDNS, FaultSlowBody}
+// FaultKind is one row of the table of faults a scripted receiver plays.
+type FaultKind struct {
+	// Name is the fault as a step names it.
+	Name string `json:"name"`
+	// Does says what the receiver does instead of answering.
+	Does string `json:"does"`
+}
+
+// faults is the table of scripted faults: the only list.
+var faults = [...]FaultKind{
+	{FaultTimeout, "no answer before the attempt's timeout"},
+	{FaultReset, "the connection is reset after the request arrives"},
+	{FaultRefused, "the connection is refused"},
+	{FaultDNS, "the host does not resolve"},
+	{FaultSlowBody, "status and headers arrive, the body never finishes"},
+}
+
+// Faults returns a copy of the table of faults a scripted receiver can
+// play.
+func Faults() []FaultKind { return slices.Clone(faults[:]) }
+
+// FaultNames returns the names of the scripted faults, in table order.
+func FaultNames() []string {
+	out := make([]string, len(faults))
+	for i, f := range faults {
+		out[i] = f.Name
+	}
+	return out
+}
 
 // Step is what a scripted receiver does for one attempt.
 type Step struct {
 	// Status is the HTTP status (default 200).
-	Status int `json:"status,omitempty" yaml:"status,omitempty" jsonschema:"minimum=100,maximum=599"`
+	Status int `json:"status,omitempty" yaml:"status,omitempty"`
 	// Body is the response body.
 	Body string `json:"body,omitempty" yaml:"body,omitempty"`
 	// Headers are response headers.
@@ -37,24 +65,20 @@ type Step struct {
 	// Delay is how long the receiver takes to answer; a delay at or over
 	// the attempt's timeout is a timeout.
 	Delay clock.Duration `json:"delay,omitempty" yaml:"delay,omitempty"`
-	// Fault replaces the answer: timeout, reset, refused, dns, slow_body.
-	Fault string `json:"fault,omitempty" yaml:"fault,omitempty" jsonschema:"enum=timeout,enum=reset,enum=refused,enum=dns,enum=slow_body"`
+	// Fault replaces the answer with one of the scripted faults.
+	Fault string `json:"fault,omitempty" yaml:"fault,omitempty"`
 }
 
 // Validate checks the step's fields. Each error's text starts with the
 // name of the field at fault (fault, status, delay).
 func (s Step) Validate() error {
 	if s.Fault != "" {
-		ok := false
-		for _, f := range Faults {
-			ok = ok || f == s.Fault
-		}
-		if !ok {
-			return fmt.Errorf("fault %q: want one of %s", s.Fault, strings.Join(Faults, ", "))
+		if names := FaultNames(); !slices.Contains(names, s.Fault) {
+			return fmt.Errorf("fault %q: want one of %s", s.Fault, strings.Join(names, ", "))
 		}
 	}
-	if s.Status != 0 && (s.Status < 100 || s.Status > 599) {
-		return fmt.Errorf("status %d: want 100–599", s.Status)
+	if s.Status != 0 && (s.Status < MinStatus || s.Status > MaxStatus) {
+		return fmt.Errorf("status %d: want %d–%d", s.Status, MinStatus, MaxStatus)
 	}
 	if s.Delay < 0 {
 		return fmt.Errorf("delay %v is negative", s.Delay)
@@ -81,8 +105,7 @@ func (s Step) status() int {
 }
 
 // ParseSteps reads a comma-separated list of steps: a status (500),
-// STATUS:BODY (200:ERROR), or a fault (timeout, reset, refused, dns,
-// slow_body).
+// STATUS:BODY (200:ERROR), or a fault (FaultNames).
 func ParseSteps(list string) ([]Step, error) {
 	var steps []Step
 	for i, item := range strings.Split(list, ",") {

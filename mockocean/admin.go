@@ -58,10 +58,10 @@ func (s *Server) adminRoutes(r *mux.Router) {
 		httpjson.Write(w, http.StatusOK, map[string]any{"clicks": s.Clicks()})
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/monitor-macros", func(w http.ResponseWriter, _ *http.Request) {
-		httpjson.Write(w, http.StatusOK, map[string]any{"macros": MonitorMacros})
+		httpjson.Write(w, http.StatusOK, map[string]any{"macros": MonitorMacros()})
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/catalog", func(w http.ResponseWriter, _ *http.Request) {
-		httpjson.Write(w, http.StatusOK, map[string]any{"catalog": Catalog, "event_types": EventTypes, "params": Params})
+		httpjson.Write(w, http.StatusOK, map[string]any{"catalog": Catalog(), "event_types": EventTypes(), "params": Params()})
 	}).Methods(http.MethodGet)
 }
 

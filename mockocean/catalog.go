@@ -44,9 +44,9 @@ type Rule struct {
 	payload []byte // the pre-rendered response body
 }
 
-// Catalog is the error catalog, by code. It drives Validate, the
-// README's table, the admin catalog endpoint and the tests.
-var Catalog = []Rule{
+// catalog is the error catalog, by code: the only copy. It drives
+// Validate, the docs' table, the admin catalog endpoint and the tests.
+var catalog = []Rule{
 	{Code: CodeSuccess, Msg: "success", When: "accepted", Documented: true},
 	{Code: CodeMissingCallback, Msg: "missing params callback", Order: 2, Documented: true,
 		When: "none of callback / callback_param / callback_url / link", check: checkCallback},
@@ -72,14 +72,17 @@ var Catalog = []Rule{
 		When: "strict attribution mode only: a callback the emulator never issued", check: checkAttribution},
 }
 
-// checkOrder is Catalog's checked rules sorted by Order.
+// Catalog returns a copy of the error catalog, by code.
+func Catalog() []Rule { return slices.Clone(catalog) }
+
+// checkOrder is the catalog's checked rules sorted by Order.
 var checkOrder []*Rule
 
 var ruleByCode = map[int]*Rule{}
 
 func init() {
-	for i := range Catalog {
-		r := &Catalog[i]
+	for i := range catalog {
+		r := &catalog[i]
 		r.payload = renderAnswer(r.Code, r.Msg)
 		ruleByCode[r.Code] = r
 		if r.check != nil {
@@ -138,9 +141,9 @@ func CatalogMarkdown() string {
 		if r.Order > 0 {
 			order = fmt.Sprint(r.Order)
 		}
-		src := "SPEC.md decision"
+		src := "decision"
 		if r.Documented {
-			src = "seed"
+			src = "document"
 		}
 		fmt.Fprintf(&b, "| %s | %d | `%s` | %s | %s |\n", order, r.Code, r.Msg, r.When, src)
 	}

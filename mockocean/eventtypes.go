@@ -2,6 +2,7 @@ package mockocean
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -15,9 +16,9 @@ type EventType struct {
 	English string `json:"english"`
 }
 
-// EventTypes is the documented event_type enum, in the seed's order of
+// eventTypes is the documented event_type enum, in the seed's order of
 // value. It is the only list of event types in the project.
-var EventTypes = []EventType{
+var eventTypes = []EventType{
 	{0, "激活", "activation"},
 	{1, "注册", "registration"},
 	{2, "付费", "payment"},
@@ -51,9 +52,13 @@ var EventTypes = []EventType{
 	{214, "订单提交/确认收货", "order submitted / receipt confirmed"},
 }
 
+// EventTypes returns a copy of the documented event_type enum, in order
+// of value.
+func EventTypes() []EventType { return slices.Clone(eventTypes) }
+
 var eventTypeByValue = func() map[int]EventType {
-	m := make(map[int]EventType, len(EventTypes))
-	for _, e := range EventTypes {
+	m := make(map[int]EventType, len(eventTypes))
+	for _, e := range eventTypes {
 		m[e.Value] = e
 	}
 	return m
@@ -65,11 +70,11 @@ func LookupEventType(v int) (EventType, bool) {
 	return e, ok
 }
 
-// EventTypesMarkdown renders EventTypes as a Markdown table.
+// EventTypesMarkdown renders the event types as a Markdown table.
 func EventTypesMarkdown() string {
 	var b strings.Builder
 	b.WriteString("| event_type | name | meaning |\n| --- | --- | --- |\n")
-	for _, e := range EventTypes {
+	for _, e := range eventTypes {
 		fmt.Fprintf(&b, "| %d | %s | %s |\n", e.Value, e.Name, e.English)
 	}
 	return b.String()

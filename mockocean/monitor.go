@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 // MonitorMacro is one macro of a monitoring URL: the platform replaces it
 // with a value of the click.
 type MonitorMacro struct {
+	// Name is the macro as written in the URL, e.g. __IDFA__.
 	Name string `json:"name"`
 	// Meaning says what the value is. The seed names the macros; what
 	// each holds is our decision where the documents are silent.
@@ -38,10 +40,10 @@ func md5Hex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// MonitorMacros is the macro table of monitoring URLs (SPEC.md §B3), the
+// monitorMacros is the macro table of monitoring URLs (SPEC.md §B3), the
 // only list of them in the project. Values are URL-escaped when expanded;
 // a macro with no value for the device (IDFA on Android) expands empty.
-var MonitorMacros = []MonitorMacro{
+var monitorMacros = []MonitorMacro{
 	{"__CALLBACK_PARAM__", "the callback to send back as callback on /track/activate/", func(v clickValues) string { return v.callback }},
 	{"__CALLBACK_URL__", "the full /track/activate/?callback=… URL on the emulator", func(v clickValues) string { return v.callbackURL }},
 	{"__IDFA__", "iOS IDFA, raw (iOS only)", func(v clickValues) string { return v.click.Device.IDFA }},
@@ -69,10 +71,14 @@ var MonitorMacros = []MonitorMacro{
 	{"__GEO__", "latitude,longitude", func(v clickValues) string { return v.click.Geo }},
 }
 
+// MonitorMacros returns a copy of the macro table of monitoring URLs
+// (SPEC.md §B3).
+func MonitorMacros() []MonitorMacro { return slices.Clone(monitorMacros) }
+
 var monitorMacroByName = func() map[string]*MonitorMacro {
 	m := map[string]*MonitorMacro{}
-	for i := range MonitorMacros {
-		m[MonitorMacros[i].Name] = &MonitorMacros[i]
+	for i := range monitorMacros {
+		m[monitorMacros[i].Name] = &monitorMacros[i]
 	}
 	return m
 }()
@@ -110,8 +116,8 @@ func ParseMonitorURL(raw string) (*MonitorTemplate, error) {
 	}
 	t.parts = append(t.parts, raw[last:])
 	if len(unknown) > 0 {
-		names := make([]string, 0, len(MonitorMacros))
-		for _, m := range MonitorMacros {
+		names := make([]string, 0, len(monitorMacros))
+		for _, m := range monitorMacros {
 			names = append(names, m.Name)
 		}
 		sort.Strings(names)
@@ -141,7 +147,7 @@ func (t *MonitorTemplate) String() string { return t.raw }
 func MonitorMacrosMarkdown() string {
 	var b strings.Builder
 	b.WriteString("| macro | value |\n| --- | --- |\n")
-	for _, m := range MonitorMacros {
+	for _, m := range monitorMacros {
 		fmt.Fprintf(&b, "| `%s` | %s |\n", m.Name, m.Meaning)
 	}
 	return b.String()

@@ -11,7 +11,7 @@ import (
 
 func TestMonitorMacrosExpand(t *testing.T) {
 	var all []string
-	for _, m := range MonitorMacros {
+	for _, m := range MonitorMacros() {
 		all = append(all, strings.ToLower(strings.Trim(m.Name, "_"))+"="+m.Name)
 	}
 	if len(all) != 23 {

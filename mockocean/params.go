@@ -1,5 +1,7 @@
 package mockocean
 
+import "slices"
+
 // Param describes one documented request parameter of /track/activate/.
 type Param struct {
 	// Name is the parameter name on the wire.
@@ -34,8 +36,8 @@ const (
 	ParamProps         = "props"
 )
 
-// Params is the documented parameter list (seed 003, 参数列表).
-var Params = []Param{
+// params is the documented parameter list (seed 003, 参数列表).
+var params = []Param{
 	{ParamCallback, "yes, for click events (or callback_param / callback_url / link)", "the opaque string issued with the click", "EJiw267wvfQCGKf2g74ZIPD89-vIATAMOAFCIjIwMTkxMTI3MTQxMTEzMDEwMDI2MDc3MjE1MTUwNTczNTBIAQ=="},
 	{ParamIMEI, "device info", "md5 of the Android IMEI", "0c2bd03c39f19845bf54ea0abafae70e"},
 	{ParamIDFA, "device info", "raw iOS IDFA", "FCD369C3-F622-44B8-AFDE-12065659F34B"},
@@ -55,3 +57,7 @@ var Params = []Param{
 // callbackParams are the parameters that identify the click, in the order
 // they are looked up.
 var callbackParams = []string{ParamCallback, ParamCallbackParam, ParamCallbackURL, ParamLink}
+
+// Params returns a copy of the documented parameter list (seed 003,
+// 参数列表).
+func Params() []Param { return slices.Clone(params) }

@@ -159,7 +159,7 @@ func TestEveryCatalogAnswerOverHTTP(t *testing.T) {
 		40010: "callback=%zz",
 		40011: "callback=forged&idfa=i&event_type=0",
 	}
-	for _, r := range mockocean.Catalog {
+	for _, r := range mockocean.Catalog() {
 		q, ok := reqs[r.Code]
 		if !ok {
 			t.Errorf("no request for code %d", r.Code)

@@ -44,7 +44,7 @@ func TestCatalogRows(t *testing.T) {
 		CodeCallbackInvalid: {Values: valid()},
 	}
 	mode := Mode{StrictAttribution: true, Verifier: verifierFunc(func(string) bool { return false })}
-	for _, r := range Catalog {
+	for _, r := range Catalog() {
 		if r.Code == CodeDuplicate {
 			continue // needs state: see TestDedup*
 		}
@@ -110,7 +110,7 @@ func TestCheckOrder(t *testing.T) {
 }
 
 func TestEveryEventType(t *testing.T) {
-	for _, e := range EventTypes {
+	for _, e := range EventTypes() {
 		v := Validate(Input{Values: with(valid(), "event_type", fmt.Sprint(e.Value))}, Mode{Strict: true})
 		if v.Code != CodeSuccess || v.Conversion.EventType != e.Value || v.Conversion.EventName != e.Name {
 			t.Errorf("event_type %d: %d %s %+v", e.Value, v.Code, v.Detail, v.Conversion)
@@ -124,12 +124,12 @@ func TestEveryEventType(t *testing.T) {
 }
 
 func TestEventTypesTable(t *testing.T) {
-	if len(EventTypes) != 31 {
-		t.Fatalf("%d event types; the seed lists 31", len(EventTypes))
+	if len(EventTypes()) != 31 {
+		t.Fatalf("%d event types; the seed lists 31", len(EventTypes()))
 	}
 	seen := map[int]bool{}
-	for i, e := range EventTypes {
-		if seen[e.Value] || (i > 0 && e.Value <= EventTypes[i-1].Value) || e.Name == "" || e.English == "" {
+	for i, e := range EventTypes() {
+		if seen[e.Value] || (i > 0 && e.Value <= EventTypes()[i-1].Value) || e.Name == "" || e.English == "" {
 			t.Errorf("row %d %+v: duplicate, out of order or unnamed", i, e)
 		}
 		seen[e.Value] = true
@@ -261,7 +261,7 @@ func TestPropsAndExtras(t *testing.T) {
 
 func TestCatalogTable(t *testing.T) {
 	seenOrder := map[int]bool{}
-	for _, r := range Catalog {
+	for _, r := range Catalog() {
 		if r.Code != CodeSuccess && (r.Order < 1 || seenOrder[r.Order]) {
 			t.Errorf("row %d: order %d missing or repeated", r.Code, r.Order)
 		}

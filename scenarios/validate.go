@@ -87,12 +87,23 @@ func (v *validator) scenario(sc *Scenario) {
 	}
 }
 
-var deliveryOutcomes = []string{"delivered", "unconfirmed", "invalid_url", "dns_failure", "exhausted"}
+// deliveryOutcomes are the delivery outcomes a scenario can expect: the
+// final ones of mockimpact's table.
+func deliveryOutcomes() []string {
+	var out []string
+	for _, d := range mockimpact.DeliveryOutcomes() {
+		if d.Final {
+			out = append(out, string(d.Outcome))
+		}
+	}
+	return out
+}
 
+// attemptOutcomes are the attempt outcomes, in classification order.
 func attemptOutcomes() []string {
-	out := make([]string, len(mockimpact.Outcomes))
-	for i, o := range mockimpact.Outcomes {
-		out[i] = string(o.Outcome)
+	var out []string
+	for _, o := range mockimpact.Outcomes() {
+		out = append(out, string(o.Outcome))
 	}
 	return out
 }
@@ -100,10 +111,7 @@ func attemptOutcomes() []string {
 func (v *validator) impact(im *Impact) {
 	const p = "impact"
 	if _, err := fixtures.LookupEvent(im.Event); err != nil {
-		names := make([]string, len(fixtures.ImpactEvents))
-		for i, e := range fixtures.ImpactEvents {
-			names[i] = e.Name
-		}
+		names := fixtures.ImpactEventNames()
 		if im.Event == "" {
 			v.at(p+".event", "missing: name the event (%s)", strings.Join(names, ", "))
 		} else {
@@ -182,11 +190,11 @@ func (v *validator) impactExpect(im *Impact) {
 // deliveryExpect checks what must happen to one delivery; path names
 // the file path of a field (outcome, offsets[2], …).
 func (v *validator) deliveryExpect(e DeliveryExpect, path func(field string) string) {
-	if e.Outcome != "" && !slices.Contains(deliveryOutcomes, e.Outcome) {
-		v.at(path("outcome"), "%s", oneOf(e.Outcome, deliveryOutcomes))
+	if valid := deliveryOutcomes(); e.Outcome != "" && !slices.Contains(valid, e.Outcome) {
+		v.at(path("outcome"), "%s", oneOf(e.Outcome, valid))
 	}
 	if e.Attempts < 0 || e.Attempts > mockimpact.MaxAttempts {
-		v.at(path("attempts"), "%d is impossible: a delivery makes 1 to %d attempts (15 retries)", e.Attempts, mockimpact.MaxAttempts)
+		v.at(path("attempts"), "%d is impossible: a delivery makes 1 to %d attempts (%d retries)", e.Attempts, mockimpact.MaxAttempts, mockimpact.MaxAttempts-1)
 	}
 	n := e.Attempts
 	for _, l := range []struct {
@@ -206,9 +214,9 @@ func (v *validator) deliveryExpect(e DeliveryExpect, path func(field string) str
 		switch {
 		case i == 0 && d != 0:
 			v.at(path("offsets[0]"), "%v: offsets count from the first attempt, so the first is 0s", d)
-		case i > 0 && i <= len(mockimpact.RetrySchedule) && d.D()-e.Offsets[i-1].D() < mockimpact.RetrySchedule[i-1]:
+		case i > 0 && i < mockimpact.MaxAttempts && d.D()-e.Offsets[i-1].D() < mockimpact.RetryDelay(i):
 			v.at(path(fmt.Sprintf("offsets[%d]", i)), "%v is impossible: retry %d waits %v after attempt %d (at %v) ends",
-				d, i, mockimpact.RetrySchedule[i-1], i, e.Offsets[i-1])
+				d, i, mockimpact.RetryDelay(i), i, e.Offsets[i-1])
 		}
 	}
 	valid := attemptOutcomes()
@@ -256,8 +264,8 @@ func (v *validator) sharedExpect(im *Impact) {
 		if r.Attempt < 0 || r.Attempt > mockimpact.MaxAttempts {
 			v.at(path+".attempt", "%d: want 1–%d, or 0 for every attempt", r.Attempt, mockimpact.MaxAttempts)
 		}
-		if r.Method != "" && r.Method != "GET" && r.Method != "POST" {
-			v.at(path+".method", "%q: impact sends GET or POST", r.Method)
+		if methods := mockimpact.Methods(); r.Method != "" && !slices.Contains(methods, r.Method) {
+			v.at(path+".method", "%q: impact sends %s", r.Method, strings.Join(methods, " or "))
 		}
 	}
 }
@@ -316,6 +324,8 @@ func (v *validator) templatePos(path string, tline, tcol int) (int, int, bool) {
 	return 0, 0, false
 }
 
+// encodings are the ways an Ocean scenario request is sent: query (GET),
+// form and json (POST).
 var encodings = []string{"query", "form", "json"}
 
 func (v *validator) ocean(o *Ocean) {

@@ -48,7 +48,7 @@ func (a *app) impactEventsCmd() *cobra.Command {
 
 func (a *app) impactEvents(event string, asJSON bool) int {
 	stdout, stderr := a.stdout, a.stderr
-	specs := fixtures.ImpactEvents
+	specs := fixtures.ImpactEvents()
 	if event != "" {
 		spec, err := fixtures.LookupEvent(event)
 		if err != nil {
@@ -102,13 +102,7 @@ type postbackFlags struct {
 }
 
 // eventNames are the impact.com event names, for completion.
-func eventNames() []string {
-	names := make([]string, len(fixtures.ImpactEvents))
-	for i, s := range fixtures.ImpactEvents {
-		names[i] = s.Name
-	}
-	return names
-}
+func eventNames() []string { return fixtures.ImpactEventNames() }
 
 // register defines the postback flags on cmd, with their completions.
 func (pf *postbackFlags) register(cmd *cobra.Command, defaultURL string) {

@@ -24,9 +24,9 @@ func (a *app) oceanCmd() *cobra.Command {
 		data        func() any
 		markdown    func() string
 	}{
-		{"catalog", "print the Ocean Engine error catalog", func() any { return mockocean.Catalog }, mockocean.CatalogMarkdown},
-		{"event-types", "print the event_type enum", func() any { return mockocean.EventTypes }, mockocean.EventTypesMarkdown},
-		{"macros", "print the monitoring-link macros", func() any { return mockocean.MonitorMacros }, mockocean.MonitorMacrosMarkdown},
+		{"catalog", "print the Ocean Engine error catalog", func() any { return mockocean.Catalog() }, mockocean.CatalogMarkdown},
+		{"event-types", "print the event_type enum", func() any { return mockocean.EventTypes() }, mockocean.EventTypesMarkdown},
+		{"macros", "print the monitoring-link macros", func() any { return mockocean.MonitorMacros() }, mockocean.MonitorMacrosMarkdown},
 	} {
 		sub := &cobra.Command{
 			Use:     t.name + " [--json]",

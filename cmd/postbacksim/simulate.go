@@ -159,7 +159,7 @@ func describe(a mockimpact.Attempt) string {
 	}
 	next := "final"
 	if a.Retry {
-		next = "retry in " + mockimpact.RetrySchedule[a.N-1].String()
+		next = "retry in " + mockimpact.RetryDelay(a.N).String()
 	}
 	return fmt.Sprintf("%s (%s), %s", a.Outcome, answer, next)
 }

@@ -16,8 +16,41 @@ const (
 	modeJSONLiteral             // a JSON value of its own
 )
 
-func (m mode) String() string {
-	return [...]string{"raw", "URL path", "URL query", "form", "JSON string", "JSON literal"}[m]
+// escapings describes each mode, indexed by it: the only description of
+// where values land and how they are escaped there.
+var escapings = [...]struct{ name, where, how string }{
+	modeRaw:         {"raw", "a header value", "as is, line breaks turned into spaces"},
+	modeURLPath:     {"URL path", "a URL, before `?`", "path-escaped, like url.PathEscape"},
+	modeURLQuery:    {"URL query", "a URL, after `?`", "query-escaped, like url.QueryEscape"},
+	modeForm:        {"form", "a form body", "form-escaped, like url.QueryEscape"},
+	modeJSONString:  {"JSON string", "a JSON body, inside a string", "JSON-escaped, no quotes added"},
+	modeJSONLiteral: {"JSON literal", "a JSON body, outside strings", "a JSON value: a string quoted, a number bare, null for a null field"},
+}
+
+func (m mode) String() string { return escapings[m].name }
+
+// EscapeExample is the value the examples of Escapings escape.
+const EscapeExample = `a b/"c"&d`
+
+// Escaping is one row of the table of where a macro's value lands and
+// how it is escaped there.
+type Escaping struct {
+	// Where is the place in a template.
+	Where string `json:"where"`
+	// How says how a value is written there.
+	How string `json:"how"`
+	// Example is EscapeExample as written there, by the escaping code.
+	Example string `json:"example"`
+}
+
+// Escapings returns the escaping table, one row per place a value can
+// land.
+func Escapings() []Escaping {
+	out := make([]Escaping, len(escapings))
+	for m, e := range escapings {
+		out[m] = Escaping{Where: e.where, How: e.how, Example: string(appendString(nil, EscapeExample, mode(m)))}
+	}
+	return out
 }
 
 const (
