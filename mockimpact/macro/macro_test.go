@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -160,6 +161,15 @@ func TestJSONEscapeMatchesEncodingJSON(t *testing.T) {
 		want, _ := json.Marshal(s)
 		want = []byte(strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(want)))
 		got := appendString(nil, s, modeJSONLiteral)
+		if !utf8.ValidString(s) {
+			// Invalid bytes become U+FFFD; Go releases differ on
+			// whether encoding/json writes it escaped (ours) or as is.
+			var g, w string
+			if json.Unmarshal(got, &g) != nil || json.Unmarshal(want, &w) != nil || g != w || !strings.Contains(string(got), `\ufffd`) {
+				t.Errorf("%q: got %s want %s (as JSON, escaped)", s, got, want)
+			}
+			continue
+		}
 		if string(got) != string(want) {
 			t.Errorf("%q: got %s want %s", s, got, want)
 		}
