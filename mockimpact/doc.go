@@ -52,7 +52,7 @@
 //		Success: mockimpact.Matcher{Text: "OK"},
 //	}, impacttest.WithScript(mockimpact.Step{Status: 500}, mockimpact.Step{Fault: "timeout"}, mockimpact.Step{Body: "OK"}))
 //	td.FireGenerated("action_lifecycle", 1)
-//	td.RunUntilIdle()     // 75 s of virtual time, instantly
+//	td.RunUntilIdle()     // a minute of virtual time, instantly
 //	d := td.Only()        // d.Outcome == "delivered"; d.Offsets() == [0s 15s 1m0s]
 //
 // Compare live journals with go-cmp and impacttest.IgnoreTimes. The
