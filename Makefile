@@ -58,8 +58,9 @@ docker: build
 test-image:
 	bash .ci/image-test.sh
 
-## bench: the README's performance figures. Per-operation benchmarks run for
-## the default second, on one core where the README says so; load runs
+## bench: the performance figures of docs/performance.md. Per-operation
+## benchmarks run for the default second, on one core where
+## docs/performance.md says so; load runs
 ## BENCHTIME rounds; memory benchmarks one.
 MICRO_BENCH := ActivateHandler|RenderActionLifecycle|RenderRequest|AddAtCapacity
 LOAD_BENCH  := LoopbackLoad|LoopbackLatency|SandboxLoad|SandboxFaults|VirtualSchedule|LiveDispatch|RateLimitAccuracy

@@ -8,7 +8,8 @@ import (
 )
 
 // BenchmarkRenderActionLifecycle renders the full action_lifecycle
-// payload (64 fields, items through the seed's join) as a POST JSON body
+// payload (64 fields, items through the impact.com document's join) as a
+// POST JSON body
 // plus a URL with macros. Target: ≥ 100k renders/s on one core.
 //
 //	go test ./mockimpact -run '^$' -bench RenderActionLifecycle -cpu 1

@@ -80,7 +80,8 @@ func TestDocumentedSchedule(t *testing.T) {
 	}
 }
 
-// TestClassification: one case per row of SPEC.md §A4, first match wins.
+// TestClassification: one case per row of the outcome table (our decision:
+// docs/platforms.md#d-impact-classification), first match wins.
 func TestClassification(t *testing.T) {
 	cases := []struct {
 		name     string

@@ -2,7 +2,8 @@ package mockimpact
 
 import "slices"
 
-// Outcome classifies one delivery attempt (SPEC.md §A4).
+// Outcome classifies one delivery attempt (our decision:
+// docs/platforms.md#d-impact-classification).
 type Outcome string
 
 // Attempt outcomes, in the order they are checked: the first that applies
@@ -27,8 +28,8 @@ type OutcomeRule struct {
 	Flagged bool `json:"flagged,omitempty"`
 	// When says what leads to it.
 	When string `json:"when"`
-	// Documented says whether the seed states the rule (true) or SPEC.md
-	// decided it.
+	// Documented says whether the impact.com document states the rule
+	// (true) or it is our decision (docs/platforms.md#d-impact-classification).
 	Documented bool `json:"documented"`
 	// Ends is how a delivery ends when its last attempt has this outcome:
 	// for a retried outcome, only once no attempt is left.
@@ -40,7 +41,7 @@ type OutcomeRule struct {
 }
 
 // outcomes is the classification table, in check order: the only copy of
-// the rules of SPEC.md §A4.
+// the rules of docs/platforms.md#d-impact-classification.
 var outcomes = [...]OutcomeRule{
 	{Outcome: OutcomeInvalidURL, Ends: DeliveryInvalidURL, Documented: true,
 		When:    "the rendered URL is malformed or not http(s): nothing is sent",
@@ -73,7 +74,7 @@ var outcomes = [...]OutcomeRule{
 // Outcomes returns a copy of the classification table, in check order.
 func Outcomes() []OutcomeRule { return slices.Clone(outcomes[:]) }
 
-// classify applies SPEC.md §A4: the first row of table that applies.
+// classify applies docs/platforms.md#d-impact-classification: the first row of table that applies.
 func classify(table []OutcomeRule, x exchange, success, failure Matcher) Outcome {
 	for i := range table {
 		if table[i].applies(x, success, failure) {

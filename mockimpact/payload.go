@@ -47,8 +47,9 @@ const (
 )
 
 // DefaultTemplate returns the template of an event's default payload in
-// format: for JSON, every documented field in the seed's order, with
-// collections rendered through the seed's own join templates; for form,
+// format: for JSON, every documented field in the impact.com document's
+// order, with collections rendered through the document's own join
+// templates (our decision: docs/platforms.md#d-impact-default-payload); for form,
 // Name={Name} pairs with collections as JSON text.
 func DefaultTemplate(spec fixtures.EventSpec, format string) string {
 	var b strings.Builder
@@ -79,9 +80,10 @@ func DefaultTemplate(spec fixtures.EventSpec, format string) string {
 	return b.String()
 }
 
-// SeedJoinTemplate returns the join macro the seed uses for a collection
-// field (items, properties): one JSON object per element, keyed by the
-// element's JSON names, numbers bare and strings quoted, as in the seed.
+// SeedJoinTemplate returns the join macro the impact.com document uses for
+// a collection field (items, properties): one JSON object per element,
+// keyed by the element's JSON names, numbers bare and strings quoted, as in
+// the document.
 func SeedJoinTemplate(coll fixtures.Field) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `{join(%s, i, "\{`, coll.Name)

@@ -18,7 +18,8 @@ import (
 	"github.com/postbacksim/postbacksim/mockimpact/macro"
 )
 
-// Postback is one event's postback configuration (SPEC.md §A1). Templates
+// Postback is one event's postback configuration (docs/platforms.md, The
+// configuration). Templates
 // may hold macros; see package macro.
 type Postback struct {
 	// Event names the event type, e.g. action_lifecycle.
@@ -234,7 +235,7 @@ func (c *Compiled) Render(ev fixtures.Event) (*Rendered, error) {
 }
 
 // InvalidURLError says a rendered URL cannot be sent to: impact does not
-// retry it (SPEC.md §A4).
+// retry it (docs/platforms.md, Classifying an attempt).
 type InvalidURLError struct {
 	URL    string
 	Reason string

@@ -34,7 +34,7 @@ func compact(t *testing.T, ev fixtures.Event) string {
 }
 
 // TestDefaultPayloadIsTheDocumentedStruct: the default JSON body, rendered
-// through macros and the seed's join templates, is byte for byte the
+// through macros and the impact.com document's join templates, is byte for byte the
 // struct's JSON encoding, for every event over many generated payloads.
 func TestDefaultPayloadIsTheDocumentedStruct(t *testing.T) {
 	for _, spec := range fixtures.ImpactEvents() {
@@ -55,8 +55,9 @@ func TestDefaultPayloadIsTheDocumentedStruct(t *testing.T) {
 	}
 }
 
-// TestSeedJoinTemplates pins the generated join templates to the seed's.
-func TestSeedJoinTemplates(t *testing.T) {
+// TestDocumentJoinTemplates pins the generated join templates to the
+// impact.com document's.
+func TestDocumentJoinTemplates(t *testing.T) {
 	const seedItems = `{join(items, i, "\{\"sku\":\"{i.sku}\",\"item_price\":{i.amt},\"category\":\"{i.cat}\",\"quantity\":{i.qty},\"cartamt\":{i.cartamt},\"rbt\":\"{i.rbt}\",\"name\":\"{i.name}\"\}")}`
 	const seedProperties = `{join(properties, i, "{\"platform\":\"{i.platform}\",\"verified\":\"{i.verified}\",\"url\":\"{i.url}\",\"category\":\"{i.category}\",\"reach\":\"{i.reach}\",\"engagementRate\":\"{i.engagementRate}\",\"audienceCountryPct\":\"{i.audienceCountryPct}\",\"audienceGenderPct\":\"{i.audienceGenderPct}\",\"audienceAgeRangePct\":\"{i.audienceAgeRangePct}\"}")}`
 	lifecycle, _ := fixtures.LookupEvent("action_lifecycle")
@@ -73,11 +74,11 @@ func TestSeedJoinTemplates(t *testing.T) {
 			continue
 		}
 		ours := macro.MustCompile("ours", "["+SeedJoinTemplate(f)+"]", macro.JSON, typeOf(ev))
-		seed := macro.MustCompile("seed", "["+seedProperties+"]", macro.JSON, typeOf(ev))
+		doc := macro.MustCompile("document", "["+seedProperties+"]", macro.JSON, typeOf(ev))
 		a, _ := ours.Render(ev)
-		b, _ := seed.Render(ev)
+		b, _ := doc.Render(ev)
 		if a != b || !json.Valid([]byte(a)) {
-			t.Fatalf("properties:\n ours %s\n seed %s", a, b)
+			t.Fatalf("properties:\n ours     %s\n document %s", a, b)
 		}
 	}
 }

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// retrySchedule is the delay before each retry, from the seed's retry
-// table (重试计划): up to 15 retries after the first attempt. It is the
+// retrySchedule is the delay before each retry, from the impact.com
+// document's retry table (重试计划): up to 15 retries after the first attempt. It is the
 // only copy of the schedule in the project; an array, so that MaxAttempts
 // is a constant.
 var retrySchedule = [...]time.Duration{

@@ -38,8 +38,9 @@ func RefOf(c fixtures.OceanClick) ClickRef {
 }
 
 // Issuer issues and verifies callbacks. A callback is, like Ocean
-// Engine's own, URL-safe base64 of a protobuf-encoded record (the seed's
-// example decodes that way): the click reference, then a keyed MAC
+// Engine's own, URL-safe base64 of a protobuf-encoded record (the Ocean
+// Engine document's example decodes that way; our decision:
+// docs/platforms.md#d-ocean-callback): the click reference, then a keyed MAC
 // (HMAC-SHA256, first 10 bytes) in field 15, so the emulator recognises
 // its own callbacks and nobody else's. Safe for concurrent use.
 type Issuer struct {

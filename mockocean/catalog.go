@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// Answer codes of /track/activate/. The seed documents the messages; the
-// numbers are our decision (SPEC.md §B2).
+// Answer codes of /track/activate/. The Ocean Engine document documents the
+// messages; the numbers are our decision (docs/platforms.md#d-ocean-codes).
 const (
 	CodeSuccess         = 0
 	CodeMissingCallback = 40001
@@ -36,8 +36,9 @@ type Rule struct {
 	When string `json:"when"`
 	// Order is the rule's place in the check order (1 first); 0 for success.
 	Order int `json:"order"`
-	// Documented reports whether the seed documents the message (true) or
-	// SPEC.md decided it (false).
+	// Documented reports whether the Ocean Engine document documents the
+	// message (true) or it is our decision (false; docs/platforms.md,
+	// Decisions where the documents are silent or contradict themselves).
 	Documented bool `json:"documented"`
 
 	check   checkFunc

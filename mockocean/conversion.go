@@ -32,7 +32,8 @@ type Conversion struct {
 	OuterEventID string `json:"outer_event_id,omitempty"`
 	// Props is the props JSON object, compacted.
 	Props json.RawMessage `json:"props,omitempty"`
-	// Extra holds the parameters the seed does not list, as received.
+	// Extra holds the parameters the Ocean Engine document does not list, as
+	// received.
 	Extra map[string]string `json:"extra,omitempty"`
 }
 

@@ -10,14 +10,14 @@ import (
 type EventType struct {
 	// Value is the number sent in event_type.
 	Value int `json:"value"`
-	// Name is the seed's Chinese name.
+	// Name is the Ocean Engine document's Chinese name.
 	Name string `json:"name"`
 	// English is our translation of Name.
 	English string `json:"english"`
 }
 
-// eventTypes is the documented event_type enum, in the seed's order of
-// value. It is the only list of event types in the project.
+// eventTypes is the documented event_type enum, in the Ocean Engine
+// document's order of value. It is the only list of event types in the project.
 var eventTypes = []EventType{
 	{0, "激活", "activation"},
 	{1, "注册", "registration"},

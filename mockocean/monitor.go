@@ -19,8 +19,9 @@ import (
 type MonitorMacro struct {
 	// Name is the macro as written in the URL, e.g. __IDFA__.
 	Name string `json:"name"`
-	// Meaning says what the value is. The seed names the macros; what
-	// each holds is our decision where the documents are silent.
+	// Meaning says what the value is. The Ocean Engine document names the
+	// macros; what each holds is our decision where the documents are
+	// silent (docs/platforms.md#d-ocean-monitor-macros).
 	Meaning string `json:"meaning"`
 	value   func(c clickValues) string
 }
@@ -40,7 +41,8 @@ func md5Hex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// monitorMacros is the macro table of monitoring URLs (SPEC.md §B3), the
+// monitorMacros is the macro table of monitoring URLs (our decision:
+// docs/platforms.md#d-ocean-monitor-macros), the
 // only list of them in the project. Values are URL-escaped when expanded;
 // a macro with no value for the device (IDFA on Android) expands empty.
 var monitorMacros = []MonitorMacro{
@@ -72,7 +74,7 @@ var monitorMacros = []MonitorMacro{
 }
 
 // MonitorMacros returns a copy of the macro table of monitoring URLs
-// (SPEC.md §B3).
+// (docs/platforms.md, Monitoring-link macros).
 func MonitorMacros() []MonitorMacro { return slices.Clone(monitorMacros) }
 
 var monitorMacroByName = func() map[string]*MonitorMacro {

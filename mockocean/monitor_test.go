@@ -15,7 +15,7 @@ func TestMonitorMacrosExpand(t *testing.T) {
 		all = append(all, strings.ToLower(strings.Trim(m.Name, "_"))+"="+m.Name)
 	}
 	if len(all) != 23 {
-		t.Fatalf("%d macros; SPEC.md §B3 names 23", len(all))
+		t.Fatalf("%d macros; docs/platforms.md (Monitoring-link macros) lists 23", len(all))
 	}
 	tpl, err := ParseMonitorURL("https://adv.example/monitor?" + strings.Join(all, "&"))
 	if err != nil {

@@ -8,9 +8,9 @@ type Param struct {
 	Name string `json:"name"`
 	// Required says when the parameter must be present, in words.
 	Required string `json:"required"`
-	// Meaning is what the seed says it carries.
+	// Meaning is what the Ocean Engine document says it carries.
 	Meaning string `json:"meaning"`
-	// Example is a value from the seed.
+	// Example is a value from the Ocean Engine document.
 	Example string `json:"example,omitempty"`
 }
 
@@ -36,7 +36,8 @@ const (
 	ParamProps         = "props"
 )
 
-// params is the documented parameter list (seed 003, 参数列表).
+// params is the documented parameter list (the Ocean Engine document,
+// 参数列表).
 var params = []Param{
 	{ParamCallback, "yes, for click events (or callback_param / callback_url / link)", "the opaque string issued with the click", "EJiw267wvfQCGKf2g74ZIPD89-vIATAMOAFCIjIwMTkxMTI3MTQxMTEzMDEwMDI2MDc3MjE1MTUwNTczNTBIAQ=="},
 	{ParamIMEI, "device info", "md5 of the Android IMEI", "0c2bd03c39f19845bf54ea0abafae70e"},
@@ -58,6 +59,6 @@ var params = []Param{
 // they are looked up.
 var callbackParams = []string{ParamCallback, ParamCallbackParam, ParamCallbackURL, ParamLink}
 
-// Params returns a copy of the documented parameter list (seed 003,
-// 参数列表).
+// Params returns a copy of the documented parameter list (the Ocean
+// Engine document, 参数列表).
 func Params() []Param { return slices.Clone(params) }

@@ -125,7 +125,7 @@ func TestEveryEventType(t *testing.T) {
 
 func TestEventTypesTable(t *testing.T) {
 	if len(EventTypes()) != 31 {
-		t.Fatalf("%d event types; the seed lists 31", len(EventTypes()))
+		t.Fatalf("%d event types; the Ocean Engine document lists 31", len(EventTypes()))
 	}
 	seen := map[int]bool{}
 	for i, e := range EventTypes() {
@@ -136,9 +136,9 @@ func TestEventTypesTable(t *testing.T) {
 	}
 }
 
-// TestSeedDeviceExamples runs the seed's legal and illegal device-info
-// examples (设备信息, 举例说明).
-func TestSeedDeviceExamples(t *testing.T) {
+// TestDocumentDeviceExamples runs the Ocean Engine document's legal and
+// illegal device-info examples (设备信息, 举例说明).
+func TestDocumentDeviceExamples(t *testing.T) {
 	cases := []struct {
 		query string
 		code  int
@@ -165,7 +165,9 @@ func TestSeedDeviceExamples(t *testing.T) {
 	}
 }
 
-func TestSeedExampleRequest(t *testing.T) {
+// TestDocumentExampleRequest validates the Ocean Engine document's own
+// example request.
+func TestDocumentExampleRequest(t *testing.T) {
 	in := decodeQuery(t, "callback=EJiw267wvfQCGKf2g74ZIPD89-vIATAMOAFCIjIwMTkxMTI3MTQxMTEzMDEwMDI2MDc3MjE1MTUwNTczNTBIAQ==&conv_time=1574835097&event_type=3&os=1&idfa=FCD369C3-F622-44B8-AFDE-12065659F34B&muid=FCD369C3-F622-44B8-AFDE-12065659F34B&source=mybestcustom")
 	v := Validate(in, Mode{Strict: true})
 	want := &Conversion{
@@ -183,8 +185,9 @@ func TestSeedExampleRequest(t *testing.T) {
 	}
 }
 
-// TestLenientVersusStrict: each deviation SPEC.md accepts with a warning
-// is an error in strict mode.
+// TestLenientVersusStrict: each deviation default mode accepts with a
+// warning is an error in strict mode (docs/platforms.md, Default mode and
+// strict mode).
 func TestLenientVersusStrict(t *testing.T) {
 	cases := []struct {
 		name string

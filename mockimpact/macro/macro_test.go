@@ -32,9 +32,9 @@ func sampleAction() *fixtures.ActionLifecycle {
 	}
 }
 
-// TestSeedJoinTemplates: the seed's own join templates render valid JSON
-// arrays whose elements carry the item's values.
-func TestSeedJoinTemplates(t *testing.T) {
+// TestDocumentJoinTemplates: the impact.com document's own join templates
+// render valid JSON arrays whose elements carry the item's values.
+func TestDocumentJoinTemplates(t *testing.T) {
 	a := sampleAction()
 	for name, src := range map[string]string{"multi-line": seedItemsMultiLine, "one-line": seedItemsOneLine} {
 		tpl, err := Compile(name, src, JSON, lifecycleType)

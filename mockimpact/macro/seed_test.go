@@ -1,9 +1,9 @@
 package macro
 
-// The join templates exactly as the seed (000_07fe5203c76c6002.txt) prints
-// them: the multi-line items template of action_lifecycle, the one-line
-// items template of tracking_value_request, and the properties template
-// of publisher_application.
+// The join templates exactly as the impact.com document prints them: the
+// multi-line items template of action_lifecycle, the one-line items
+// template of tracking_value_request, and the properties template of
+// publisher_application.
 const (
 	seedItemsMultiLine = `[{join(items, i, 
   "\{\"sku\":\"{i.sku}\",
