@@ -70,7 +70,7 @@ func DefaultTemplate(spec fixtures.EventSpec, format string) string {
 			}
 			fmt.Fprintf(&b, "%q:", f.JSONName)
 			if f.Kind == fixtures.KindCollection {
-				b.WriteString("[" + SeedJoinTemplate(f) + "]")
+				b.WriteString("[" + DocumentJoinTemplate(f) + "]")
 			} else {
 				fmt.Fprintf(&b, "{%s}", f.Name)
 			}
@@ -80,11 +80,11 @@ func DefaultTemplate(spec fixtures.EventSpec, format string) string {
 	return b.String()
 }
 
-// SeedJoinTemplate returns the join macro the impact.com document uses for
+// DocumentJoinTemplate returns the join macro the impact.com document uses for
 // a collection field (items, properties): one JSON object per element,
 // keyed by the element's JSON names, numbers bare and strings quoted, as in
 // the document.
-func SeedJoinTemplate(coll fixtures.Field) string {
+func DocumentJoinTemplate(coll fixtures.Field) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `{join(%s, i, "\{`, coll.Name)
 	for j, e := range coll.Elem {

@@ -62,8 +62,8 @@ func TestDocumentJoinTemplates(t *testing.T) {
 	const seedProperties = `{join(properties, i, "{\"platform\":\"{i.platform}\",\"verified\":\"{i.verified}\",\"url\":\"{i.url}\",\"category\":\"{i.category}\",\"reach\":\"{i.reach}\",\"engagementRate\":\"{i.engagementRate}\",\"audienceCountryPct\":\"{i.audienceCountryPct}\",\"audienceGenderPct\":\"{i.audienceGenderPct}\",\"audienceAgeRangePct\":\"{i.audienceAgeRangePct}\"}")}`
 	lifecycle, _ := fixtures.LookupEvent("action_lifecycle")
 	for _, f := range lifecycle.Fields() {
-		if f.Name == "items" && SeedJoinTemplate(f) != seedItems {
-			t.Fatalf("items join:\n got %s\nwant %s", SeedJoinTemplate(f), seedItems)
+		if f.Name == "items" && DocumentJoinTemplate(f) != seedItems {
+			t.Fatalf("items join:\n got %s\nwant %s", DocumentJoinTemplate(f), seedItems)
 		}
 	}
 	// The properties template differs in text (\{ vs {) but not in output.
@@ -73,7 +73,7 @@ func TestDocumentJoinTemplates(t *testing.T) {
 		if f.Name != "properties" {
 			continue
 		}
-		ours := macro.MustCompile("ours", "["+SeedJoinTemplate(f)+"]", macro.JSON, typeOf(ev))
+		ours := macro.MustCompile("ours", "["+DocumentJoinTemplate(f)+"]", macro.JSON, typeOf(ev))
 		doc := macro.MustCompile("document", "["+seedProperties+"]", macro.JSON, typeOf(ev))
 		a, _ := ours.Render(ev)
 		b, _ := doc.Render(ev)
