@@ -3,28 +3,16 @@ package impacttest_test
 import (
 	"fmt"
 
+	"github.com/postbacksim/postbacksim/internal/exampletb"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockimpact/impacttest"
 )
 
-// exampleT stands in for the *testing.T a real test is given: it runs the
-// cleanups when the example ends and panics where a test would fail.
-type exampleT struct{ cleanups []func() }
-
-func (t *exampleT) Helper()                        {}
-func (t *exampleT) Cleanup(f func())               { t.cleanups = append(t.cleanups, f) }
-func (t *exampleT) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)) }
-func (t *exampleT) done() {
-	for i := len(t.cleanups) - 1; i >= 0; i-- {
-		t.cleanups[i]()
-	}
-}
-
 // A test dispatcher runs the retry schedule on a virtual clock: a receiver
 // that fails twice, then times out, then answers OK, in no real time.
 func ExampleNewDispatcher() {
-	t := &exampleT{} // in a test: the *testing.T you are given
-	defer t.done()
+	t := &exampletb.T{} // in a test: the *testing.T you are given
+	defer t.Done()
 	d := impacttest.NewDispatcher(t, mockimpact.Postback{
 		Event: "action_lifecycle", URL: "https://brand.example/pb?aid={ActionId}", Method: "GET",
 		Success: mockimpact.Matcher{Text: "OK"},
@@ -43,8 +31,8 @@ func ExampleNewDispatcher() {
 // script's steps: here the second of three events meets a host that does
 // not resolve, which is never retried.
 func ExampleDispatcher_perDeliveryScript() {
-	t := &exampleT{} // in a test: the *testing.T you are given
-	defer t.done()
+	t := &exampletb.T{} // in a test: the *testing.T you are given
+	defer t.Done()
 	d := impacttest.NewDispatcher(t, mockimpact.Postback{
 		Event: "action_lifecycle", URL: "https://brand.example/pb?aid={ActionId}", Method: "GET",
 	}, impacttest.WithScript(mockimpact.Step{Status: 200}))

@@ -6,28 +6,16 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/postbacksim/postbacksim/internal/exampletb"
 	"github.com/postbacksim/postbacksim/sandbox"
 	"github.com/postbacksim/postbacksim/sandbox/sandboxtest"
 )
 
-// exampleT stands in for the *testing.T a real test is given: it runs the
-// cleanups when the example ends and panics where a test would fail.
-type exampleT struct{ cleanups []func() }
-
-func (t *exampleT) Helper()                        {}
-func (t *exampleT) Cleanup(f func())               { t.cleanups = append(t.cleanups, f) }
-func (t *exampleT) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)) }
-func (t *exampleT) done() {
-	for i := len(t.cleanups) - 1; i >= 0; i-- {
-		t.cleanups[i]()
-	}
-}
-
 // The whole sandbox in a test: each namespace under /ns/NAME/ has its own
 // journal, so parallel tests do not see each other's requests.
 func ExampleNewServer() {
-	t := &exampleT{} // in a test: the *testing.T you are given
-	defer t.done()
+	t := &exampletb.T{} // in a test: the *testing.T you are given
+	defer t.Done()
 	srv := sandboxtest.NewServer(t, sandbox.Config{})
 
 	resp, err := http.Get(srv.URL + "/ns/team-a/track/activate/?callback=abc&imei=0c2bd03c39f19845bf54ea0abafae70e&event_type=0")
