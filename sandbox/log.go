@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
@@ -142,4 +143,23 @@ func countRequests(n *atomic.Int64, next http.Handler) http.Handler {
 		n.Add(1)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// logAttempt writes a line for an impact delivery attempt, naming its
+// namespace: delivery ids restart in each one.
+func logAttempt(log *slog.Logger, namespace string, a mockimpact.Attempt) {
+	attrs := []slog.Attr{slog.String("namespace", namespace), slog.String("delivery", a.DeliveryID),
+		slog.String("event", a.Event), slog.Int("n", a.N), slog.String("outcome", string(a.Outcome))}
+	if a.Status != 0 {
+		attrs = append(attrs, slog.Int("status", a.Status))
+	}
+	if a.Error != "" {
+		attrs = append(attrs, slog.String("error", a.Error))
+	}
+	attrs = append(attrs, slog.Bool("retry", a.Retry))
+	level := slog.LevelInfo
+	if !a.Retry && a.Outcome != mockimpact.OutcomeDelivered {
+		level = slog.LevelWarn // the delivery ended without being delivered
+	}
+	log.LogAttrs(context.Background(), level, "impact attempt", attrs...)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/mockimpact"
 )
 
 // syncBuffer is a log destination safe for the server's goroutines.
@@ -164,5 +165,65 @@ func TestPprofBehindTheToken(t *testing.T) {
 	}
 	if s := get(guarded, "/debug/pprof/heap?debug=1", "s3cret"); s != 200 {
 		t.Errorf("with the token: %d, want 200", s)
+	}
+}
+
+// TestAttemptLogNamesTheNamespace: delivery ids restart in each
+// namespace, so an attempt's line says which; delivered attempts are
+// left to the summary unless the access log is on.
+func TestAttemptLogNamesTheNamespace(t *testing.T) {
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.RawQuery, "fail") {
+			w.WriteHeader(http.StatusGone)
+		}
+	}))
+	defer receiver.Close()
+	for _, access := range []bool{false, true} {
+		var logs syncBuffer
+		attempted := make(chan struct{}, 4) // the user's hook runs after the sandbox has logged
+		sb := New(Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), AccessLog: access, SummaryEvery: -1,
+			Impact: mockimpact.Options{OnAttempt: func(mockimpact.Attempt) { attempted <- struct{}{} }}})
+		hs := httptest.NewServer(sb)
+		for _, c := range []struct{ ns, query string }{{"team-a", "ok"}, {"team-b", "fail"}} {
+			body := `{"url":"` + receiver.URL + `/pb?` + c.query + `","method":"GET","format":"none"}`
+			for _, req := range []struct{ method, path, body string }{
+				{"PUT", "/ns/" + c.ns + "/_admin/impact/postbacks/action_lifecycle", body},
+				{"POST", "/ns/" + c.ns + "/_admin/impact/events/action_lifecycle", ""},
+			} {
+				r, _ := http.NewRequest(req.method, hs.URL+req.path, strings.NewReader(req.body))
+				resp, err := http.DefaultClient.Do(r)
+				if err != nil || resp.StatusCode >= 300 {
+					t.Fatalf("%s %s: %v %v", req.method, req.path, err, resp.Status)
+				}
+				resp.Body.Close()
+			}
+			select {
+			case <-attempted:
+			case <-time.After(10 * time.Second): // real time: a guard against a hang
+				t.Fatalf("%s: no attempt in 10 s", c.ns)
+			}
+		}
+		sb.Close()
+		hs.Close()
+		var attempts []map[string]any
+		for _, l := range logs.lines(t) {
+			if l["msg"] == "impact attempt" {
+				attempts = append(attempts, l)
+			}
+		}
+		want := 1 // team-b's 410, retried
+		if access {
+			want = 2
+		}
+		if len(attempts) != want {
+			t.Fatalf("access log %v: %d attempt lines, want %d: %v", access, len(attempts), want, attempts)
+		}
+		last := attempts[len(attempts)-1]
+		if last["namespace"] != "team-b" || last["outcome"] != "http_error" || last["status"] != float64(410) || last["delivery"] != "d000001" {
+			t.Errorf("access log %v: attempt line %v, want team-b's http_error 410 of d000001", access, last)
+		}
+		if access && attempts[0]["namespace"] != "team-a" {
+			t.Errorf("delivered attempt line %v, want team-a", attempts[0])
+		}
 	}
 }

@@ -40,10 +40,12 @@ type Config struct {
 	// Logger receives the sandbox's log; nil logs nothing. Without
 	// AccessLog it holds requests answered with an HTTP status of 400 or
 	// more, admin requests that change state, Ocean fault rules that
-	// fired, and a traffic summary every SummaryEvery.
+	// fired, impact attempts that did not deliver, and a traffic summary
+	// every SummaryEvery.
 	Logger *slog.Logger
 	// AccessLog adds one line per request (method, path, status, bytes,
-	// duration, remote address, namespace, Ocean code, fault). It is off
+	// duration, remote address, namespace, Ocean code, fault) and per
+	// delivered impact attempt. It is off
 	// by default: at full load, formatting and writing a line per request
 	// costs a sixth of the throughput and gigabytes of log an hour.
 	AccessLog bool
@@ -150,6 +152,9 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 	userAttempt := io.OnAttempt
 	io.OnAttempt = func(a mockimpact.Attempt) {
 		sb.metrics.impactAttempt(name, a)
+		if sb.cfg.Logger != nil && (sb.cfg.AccessLog || a.Outcome != mockimpact.OutcomeDelivered) {
+			logAttempt(sb.cfg.Logger, name, a)
+		}
 		if userAttempt != nil {
 			userAttempt(a)
 		}

@@ -143,13 +143,7 @@ the --config file.`,
 			TimeScale:     *timeScale,
 			AdminToken:    *adminToken,
 			MaxNamespaces: *maxNamespaces,
-			Impact: mockimpact.Options{MaxDeliveries: *journalCap, MaxInFlight: *maxInFlight, OnAttempt: func(a mockimpact.Attempt) {
-				if !*accessLog && a.Outcome == mockimpact.OutcomeDelivered {
-					return // counted in the summary
-				}
-				logger.Info("impact attempt", "delivery", a.DeliveryID, "event", a.Event, "n", a.N,
-					"outcome", a.Outcome, "status", a.Status, "error", a.Error, "retry", a.Retry)
-			}},
+			Impact:        mockimpact.Options{MaxDeliveries: *journalCap, MaxInFlight: *maxInFlight},
 			Ocean: mockocean.Config{
 				Strict: *strict, StrictAttribution: *strictAttribution, CallbackKey: key, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
 				JournalCapacity: *journalCap, JournalMaxBytes: int64(journalMaxBytes), MaxBodyBytes: *maxBody,
