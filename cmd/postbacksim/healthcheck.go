@@ -40,7 +40,7 @@ or the server answers that it speaks HTTPS.`,
 		if !explicit {
 			target, err := healthTarget(fmt.Sprintf("/proc/%d", *pid), os.Getenv)
 			if err != nil {
-				fmt.Fprintf(stderr, "healthcheck: %v\n", err)
+				fmt.Fprintf(stderr, "postbacksim healthcheck: %v\n", err)
 				return exitUsage
 			}
 			*u = target
@@ -59,13 +59,13 @@ or the server answers that it speaks HTTPS.`,
 		}
 		switch {
 		case errors.Is(err, errBadURL):
-			fmt.Fprintf(stderr, "healthcheck: %v\n", err)
+			fmt.Fprintf(stderr, "postbacksim healthcheck: %v\n", err)
 			return exitUsage
 		case err != nil:
-			fmt.Fprintf(stderr, "healthcheck: %v\n", err)
+			fmt.Fprintf(stderr, "postbacksim healthcheck: %v\n", err)
 			return exitFail
 		case status != http.StatusOK:
-			fmt.Fprintf(stderr, "healthcheck: %s answered %d %s\n", *u, status, http.StatusText(status))
+			fmt.Fprintf(stderr, "postbacksim healthcheck: %s answered %d %s\n", *u, status, http.StatusText(status))
 			return exitFail
 		}
 		fmt.Fprintln(stdout, "ok")
