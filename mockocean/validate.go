@@ -172,9 +172,10 @@ func checkConvTime(s *checkState) (string, bool) {
 		return fmt.Sprintf("conv_time %q is not a non-negative integer of unix seconds", v), true
 	}
 	if n > msThreshold {
-		if detail, failed := s.lenient(fmt.Sprintf("conv_time %s looks like milliseconds; the API takes seconds", v)); failed {
+		if detail, failed := s.lenient(fmt.Sprintf("conv_time %s looks like milliseconds; the API takes seconds: read as %d", v, n/1000)); failed {
 			return detail, true
 		}
+		n /= 1000 // normalised once: the conversion, its attribution and the journal read seconds
 	}
 	s.conv.ConvTime = Ptr(n)
 	return "", false

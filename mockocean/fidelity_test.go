@@ -1,0 +1,62 @@
+package mockocean_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/mockocean"
+)
+
+// serve sends one request to s in process and returns the recorder.
+func serve(s http.Handler, method, target, ctype, body string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, target, strings.NewReader(body))
+	if ctype != "" {
+		r.Header.Set("Content-Type", ctype)
+	}
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	return w
+}
+
+// lastRequest is the newest journal entry.
+func lastRequest(t *testing.T, s *mockocean.Server) mockocean.Request {
+	t.Helper()
+	reqs := s.Requests()
+	if len(reqs) == 0 {
+		t.Fatal("journal is empty")
+	}
+	return reqs[len(reqs)-1]
+}
+
+// TestConvTimeMillisecondsNormalised: a conv_time in milliseconds is read
+// as seconds once, so the conversion and its attribution agree.
+func TestConvTimeMillisecondsNormalised(t *testing.T) {
+	clicked := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	vc := clock.NewVirtual(clicked.Add(time.Hour))
+	s := mockocean.New(mockocean.Config{Clock: vc})
+	cb := s.Issuer().Issue(mockocean.ClickRef{ClickID: 7, Time: clicked})
+	conv := clicked.Add(90 * time.Second)
+	q := url.Values{"callback": {cb}, "imei": {"m"}, "event_type": {"0"},
+		"conv_time": {strconvI(conv.UnixMilli())}}
+	if w := serve(s, "GET", "/track/activate/?"+q.Encode(), "", ""); !strings.Contains(w.Body.String(), `"code":0`) {
+		t.Fatalf("answer %s", w.Body)
+	}
+	r := lastRequest(t, s)
+	if r.Conversion == nil || r.Conversion.ConvTime == nil || *r.Conversion.ConvTime != conv.Unix() {
+		t.Fatalf("conversion conv_time = %v, want %d", r.Conversion, conv.Unix())
+	}
+	if r.Attribution == nil || r.Attribution.SinceClick != 90*time.Second {
+		t.Fatalf("attribution %+v, want since_click 90s", r.Attribution)
+	}
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "milliseconds") {
+		t.Errorf("warnings %q", r.Warnings)
+	}
+}
+
+func strconvI(n int64) string { return strconv.FormatInt(n, 10) }
