@@ -206,41 +206,92 @@ func (in *Input) decodeMultipart(body []byte, boundary string) error {
 
 // decodeJSON reads a JSON object. Strings are taken as they are, numbers
 // by their text, booleans as true/false, null as absent, and objects and
-// arrays as their compact JSON text.
+// arrays as their compact JSON text. A repeated key keeps its first value,
+// as in a query or form, and is noted.
 func (in *Input) decodeJSON(body []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	var obj map[string]json.RawMessage
-	if err := dec.Decode(&obj); err != nil {
+	tok, err := dec.Token()
+	if err != nil {
 		return fmt.Errorf("JSON body: %w", err)
 	}
-	if obj == nil {
-		return errors.New("JSON body: null is not an object")
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		if tok == nil {
+			return errors.New("JSON body: null is not an object")
+		}
+		return fmt.Errorf("JSON body: %s is not an object", jsonKind(tok))
 	}
-	if dec.More() {
-		return errors.New("JSON body: data after the object")
-	}
-	for _, k := range slices.Sorted(maps.Keys(obj)) {
-		raw := bytes.TrimSpace(obj[k])
-		switch raw[0] {
-		case '"':
-			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return fmt.Errorf("JSON body: field %q: %w", k, err)
+	var repeated map[string]int
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("JSON body: %w", err)
+		}
+		k, _ := tok.(string) // object keys are strings
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return fmt.Errorf("JSON body: field %q: %w", k, err)
+		}
+		if seen[k] {
+			if repeated == nil {
+				repeated = map[string]int{}
 			}
-			in.Values[k] = s
-		case 'n': // null
-		case '{', '[':
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, raw); err != nil {
-				return fmt.Errorf("JSON body: field %q: %w", k, err)
-			}
-			in.Values[k] = buf.String()
-		default: // number, true, false
-			in.Values[k] = string(raw)
+			repeated[k]++
+			continue
+		}
+		seen[k] = true
+		if err := in.setJSON(k, bytes.TrimSpace(raw)); err != nil {
+			return err
 		}
 	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return fmt.Errorf("JSON body: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("JSON body: data after the object")
+	}
+	for _, k := range slices.Sorted(maps.Keys(repeated)) {
+		in.Notes = append(in.Notes, fmt.Sprintf("parameter %q repeated %d times in the JSON body; the first value is used", k, repeated[k]+1))
+	}
 	return nil
+}
+
+// setJSON stores one member of a JSON body as a parameter value.
+func (in *Input) setJSON(k string, raw []byte) error {
+	switch raw[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return fmt.Errorf("JSON body: field %q: %w", k, err)
+		}
+		in.Values[k] = s
+	case 'n': // null
+	case '{', '[':
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, raw); err != nil {
+			return fmt.Errorf("JSON body: field %q: %w", k, err)
+		}
+		in.Values[k] = buf.String()
+	default: // number, true, false
+		in.Values[k] = string(raw)
+	}
+	return nil
+}
+
+// jsonKind names the kind of a JSON token that is not an object.
+func jsonKind(tok json.Token) string {
+	switch tok.(type) {
+	case json.Delim:
+		return "an array"
+	case string:
+		return "a string"
+	case json.Number, float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return "a value"
 }
 
 func (in *Input) addAll(vals map[string][]string, where string) {

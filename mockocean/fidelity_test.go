@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,3 +61,22 @@ func TestConvTimeMillisecondsNormalised(t *testing.T) {
 }
 
 func strconvI(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestJSONRepeatedKeyFirstWins: a JSON body's repeated key keeps its first
+// value and is noted, as in a query string or a form.
+func TestJSONRepeatedKeyFirstWins(t *testing.T) {
+	s := mockocean.New(mockocean.Config{})
+	for _, c := range []struct{ body, code, note string }{
+		{`{"callback":"c","imei":"m","event_type":999,"event_type":2}`, `"code":40005`, `parameter "event_type" repeated 2 times in the JSON body`},
+		{`{"callback":"c","imei":"m","event_type":2,"event_type":999,"event_type":7}`, `"code":0`, `parameter "event_type" repeated 3 times in the JSON body`},
+	} {
+		w := serve(s, "POST", "/track/activate/", "application/json", c.body)
+		if !strings.Contains(w.Body.String(), c.code) {
+			t.Errorf("%s: answer %s, want %s", c.body, w.Body, c.code)
+		}
+		r := lastRequest(t, s)
+		if !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, c.note) }) {
+			t.Errorf("%s: notes %q, want %q", c.body, r.Notes, c.note)
+		}
+	}
+}
