@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Input is one request's parameters after decoding, whatever the method or
@@ -25,6 +26,15 @@ type Input struct {
 	BodyError string
 	// Notes are remarks on the decoding that never change the answer.
 	Notes []string
+	// NotUTF8 names the parameters whose name or value is not UTF-8 (a
+	// JSON string's invalid bytes included, which JSON decoding would
+	// replace), sorted. Validate warns, or answers CodeEncoding in strict
+	// mode.
+	NotUTF8 []string
+	// PostQuery names the parameters of a POST's query string, sorted. In
+	// default mode they are in Values (the body wins); in strict mode they
+	// are not, and Validate answers CodeInvalidBody.
+	PostQuery []string
 }
 
 // ErrBodyTooLarge is returned by Decode for a body over the limit.
@@ -75,6 +85,12 @@ func ReadRaw(r *http.Request, maxBody int64) (Raw, error) {
 // same Raw always decodes the same way, which lets the journal keep Raw
 // and decode on read.
 func (raw Raw) Decode(strict bool) Input {
+	in := raw.decode(strict)
+	in.findNotUTF8()
+	return in
+}
+
+func (raw Raw) decode(strict bool) Input {
 	in := Input{Values: make(map[string]string, 8)}
 	if raw.Method != http.MethodPost {
 		if err := in.parseQuery(raw.Query, "query"); err != nil {
@@ -86,24 +102,40 @@ func (raw Raw) Decode(strict bool) Input {
 		in.BodyError = err.Error()
 	}
 	if raw.Query != "" {
-		if strict {
-			in.Notes = append(in.Notes, "strict mode: query string of a POST ignored")
-			return in
-		}
 		q := Input{Values: map[string]string{}}
 		qerr := q.parseQuery(raw.Query, "query string")
+		in.PostQuery = slices.Sorted(maps.Keys(q.Values))
+		if strict {
+			return in // Validate rejects the request: the parameters belong in the body
+		}
 		for k, v := range q.Values {
 			if _, inBody := in.Values[k]; !inBody {
 				in.Values[k] = v
 			}
 		}
 		in.Notes = append(in.Notes, q.Notes...)
-		in.Notes = append(in.Notes, "parameters read from the query string of a POST")
 		if qerr != nil && in.BodyError == "" {
 			in.BodyError = fmt.Sprintf("malformed query string: %v", qerr)
 		}
 	}
 	return in
+}
+
+// findNotUTF8 adds to NotUTF8 the parameters whose name or value is not
+// UTF-8, and sorts it.
+func (in *Input) findNotUTF8() {
+	for k, v := range in.Values {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			in.markNotUTF8(k)
+		}
+	}
+	slices.Sort(in.NotUTF8)
+}
+
+func (in *Input) markNotUTF8(k string) {
+	if !slices.Contains(in.NotUTF8, k) {
+		in.NotUTF8 = append(in.NotUTF8, k)
+	}
 }
 
 func (in *Input) decodeBody(ctype string, body []byte) error {
@@ -259,6 +291,9 @@ func (in *Input) decodeJSON(body []byte) error {
 
 // setJSON stores one member of a JSON body as a parameter value.
 func (in *Input) setJSON(k string, raw []byte) error {
+	if !utf8.Valid(raw) { // decoding would replace the bytes with U+FFFD
+		in.markNotUTF8(k)
+	}
 	switch raw[0] {
 	case '"':
 		var s string

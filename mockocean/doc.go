@@ -39,7 +39,8 @@
 //
 // Default mode accepts what real clients send (an absent event_type read
 // as 0, os=ios, conv_time in milliseconds, a link-only web conversion, a
-// POST's query string), recording each leniency as a warning. Config.Strict
+// POST's query string, text that is not UTF-8), recording each leniency as
+// a warning. Config.Strict
 // (Mode.Strict) applies the documented rules only. Config.StrictAttribution
 // answers CodeCallbackInvalid to callbacks the Verifier does not know.
 //

@@ -80,3 +80,50 @@ func TestJSONRepeatedKeyFirstWins(t *testing.T) {
 		}
 	}
 }
+
+// TestNotUTF8: default mode accepts bytes that are not UTF-8 with a
+// warning naming the parameter; strict mode answers 40012 naming it.
+func TestNotUTF8(t *testing.T) {
+	cases := []struct{ name, method, ctype, target, body string }{
+		{"GET", "GET", "", "/track/activate/?callback=c&imei=m&event_type=0&source=%D6%D0", ""},
+		{"form", "POST", "application/x-www-form-urlencoded", "/track/activate/", "callback=c&imei=m&event_type=0&source=%D6%D0"},
+		{"JSON raw bytes", "POST", "application/json", "/track/activate/", "{\"callback\":\"c\",\"imei\":\"m\",\"event_type\":0,\"source\":\"\xd6\xd0\"}"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := mockocean.New(mockocean.Config{})
+			if w := serve(s, c.method, c.target, c.ctype, c.body); !strings.Contains(w.Body.String(), `"code":0`) {
+				t.Fatalf("default mode: %s", w.Body)
+			}
+			r := lastRequest(t, s)
+			if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "not UTF-8: source (value") {
+				t.Errorf("default mode warnings %q", r.Warnings)
+			}
+			strict := mockocean.New(mockocean.Config{Strict: true})
+			w := serve(strict, c.method, c.target, c.ctype, c.body)
+			if got, want := w.Body.String(), `{"code":40012,"ret":40012,"msg":"params source is invalid"}`; got != want {
+				t.Errorf("strict mode: %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+// TestPostQueryString: a POST's query string is read with a warning in
+// default mode, and rejected in strict mode.
+func TestPostQueryString(t *testing.T) {
+	const target, body = "/track/activate/?callback=c", "imei=m&event_type=0"
+	s := mockocean.New(mockocean.Config{})
+	if w := serve(s, "POST", target, "application/x-www-form-urlencoded", body); !strings.Contains(w.Body.String(), `"code":0`) {
+		t.Fatalf("default mode: %s", w.Body)
+	}
+	if r := lastRequest(t, s); len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "query string (callback)") {
+		t.Errorf("default mode warnings %q", r.Warnings)
+	}
+	strict := mockocean.New(mockocean.Config{Strict: true})
+	if w := serve(strict, "POST", target, "application/x-www-form-urlencoded", body); !strings.Contains(w.Body.String(), `"code":40010`) {
+		t.Fatalf("strict mode: %s", w.Body)
+	}
+	if r := lastRequest(t, strict); !strings.Contains(r.Detail, "strict mode: POST with parameters in the query string (callback)") {
+		t.Errorf("strict mode detail %q", r.Detail)
+	}
+}

@@ -50,7 +50,11 @@ func Validate(in Input, mode Mode) Verdict {
 	s := checkState{in: in, mode: mode, conv: &Conversion{}}
 	for _, r := range checkOrder {
 		if detail, failed := r.check(&s); failed {
-			return Verdict{Code: r.Code, Msg: r.Msg, Detail: detail, Warnings: s.warnings}
+			msg := r.Msg
+			if s.field != "" {
+				msg = strings.Replace(msg, fieldPlaceholder, s.field, 1)
+			}
+			return Verdict{Code: r.Code, Msg: msg, Detail: detail, Warnings: s.warnings}
 		}
 	}
 	s.conv.Extra = extraParams(in.Values)
@@ -66,6 +70,9 @@ type checkState struct {
 	mode     Mode
 	conv     *Conversion
 	warnings []string
+	// field is the parameter a failing rule's message names, for rules
+	// whose Msg holds fieldPlaceholder.
+	field string
 }
 
 func (s *checkState) get(name string) string { return s.in.Values[name] }
@@ -81,7 +88,30 @@ func (s *checkState) lenient(msg string) (string, bool) {
 }
 
 func checkBody(s *checkState) (string, bool) {
-	return s.in.BodyError, s.in.BodyError != ""
+	if s.in.BodyError != "" {
+		return s.in.BodyError, true
+	}
+	if len(s.in.PostQuery) > 0 {
+		return s.lenient(fmt.Sprintf("POST with parameters in the query string (%s); the document puts a POST's parameters in the body", strings.Join(s.in.PostQuery, ", ")))
+	}
+	return "", false
+}
+
+// checkEncoding: the document says every text is UTF-8.
+func checkEncoding(s *checkState) (string, bool) {
+	if len(s.in.NotUTF8) == 0 {
+		return "", false
+	}
+	names := make([]string, len(s.in.NotUTF8))
+	for i, k := range s.in.NotUTF8 {
+		names[i] = strings.ToValidUTF8(k, "\uFFFD")
+	}
+	detail, failed := s.lenient(fmt.Sprintf("not UTF-8: %s (value %q); the document says every text is UTF-8",
+		strings.Join(names, ", "), s.in.Values[s.in.NotUTF8[0]]))
+	if failed {
+		s.field = names[0]
+	}
+	return detail, failed
 }
 
 func checkCallback(s *checkState) (string, bool) {

@@ -42,6 +42,7 @@ func TestCatalogRows(t *testing.T) {
 		CodeProps:           {Values: with(valid(), "props", "[1,2]")},
 		CodeOuterEventID:    {Values: with(valid(), "outer_event_id", strings.Repeat("x", 201))},
 		CodeCallbackInvalid: {Values: valid()},
+		CodeEncoding:        {Values: with(valid(), "source", "\xd6\xd0"), NotUTF8: []string{"source"}},
 	}
 	mode := Mode{StrictAttribution: true, Verifier: verifierFunc(func(string) bool { return false })}
 	for _, r := range Catalog() {
@@ -53,12 +54,15 @@ func TestCatalogRows(t *testing.T) {
 			t.Errorf("catalog row %d has no test case", r.Code)
 			continue
 		}
-		m := Mode{}
-		if r.Code == CodeCallbackInvalid {
+		m, msg := Mode{}, r.Msg
+		switch r.Code {
+		case CodeCallbackInvalid:
 			m = mode
+		case CodeEncoding:
+			m, msg = Mode{Strict: true}, "params source is invalid"
 		}
 		v := Validate(in, m)
-		if v.Code != r.Code || v.Msg != r.Msg {
+		if v.Code != r.Code || v.Msg != msg {
 			t.Errorf("row %d: got %d %q (%s), want %d %q", r.Code, v.Code, v.Msg, v.Detail, r.Code, r.Msg)
 		}
 		if (v.Code == CodeSuccess) != (v.Conversion != nil) {
