@@ -1,6 +1,7 @@
 package mockocean_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -125,5 +126,41 @@ func TestPostQueryString(t *testing.T) {
 	}
 	if r := lastRequest(t, strict); !strings.Contains(r.Detail, "strict mode: POST with parameters in the query string (callback)") {
 		t.Errorf("strict mode detail %q", r.Detail)
+	}
+}
+
+// TestJournalCodeOnlyWhenAnswered: a request answered by an injected HTTP
+// status has no code or msg in its journal JSON (code 0 would say
+// success); an Ocean answer has both, and the JSON reads back.
+func TestJournalCodeOnlyWhenAnswered(t *testing.T) {
+	s := mockocean.New(mockocean.Config{})
+	if _, err := s.InjectFault(mockocean.Fault{Status: 503, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	const q = "/track/activate/?callback=c&imei=m&event_type=0"
+	if w := serve(s, "GET", q, "", ""); w.Code != 503 {
+		t.Fatalf("fault: %d", w.Code)
+	}
+	serve(s, "GET", q, "", "")
+	reqs := s.Requests()
+	faulted, err := json.Marshal(reqs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(faulted), `"code"`) || strings.Contains(string(faulted), `"msg"`) || !strings.Contains(string(faulted), `"status":503`) {
+		t.Errorf("faulted entry %s: want status 503 and no code or msg", faulted)
+	}
+	answered, _ := json.Marshal(reqs[1])
+	if !strings.Contains(string(answered), `"code":0,"msg":"success"`) {
+		t.Errorf("answered entry %s: want code 0 and msg success", answered)
+	}
+	for i, b := range [][]byte{faulted, answered} {
+		var back mockocean.Request
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if back.Answered != reqs[i].Answered || back.Code != reqs[i].Code || back.Msg != reqs[i].Msg || back.Status != reqs[i].Status {
+			t.Errorf("entry %d read back as %+v", i, back)
+		}
 	}
 }

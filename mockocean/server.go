@@ -161,8 +161,8 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 		}
 		if status, proceed := faultStatus(f); !proceed {
 			e.status = status
-			if f.Code != 0 || f.Msg != "" {
-				e.code, e.msg = f.Code, f.Msg
+			if !f.Malformed && (f.Code != 0 || f.Msg != "") {
+				e.code, e.msg, e.answered = f.Code, f.Msg, true
 			}
 			s.record(r.Context(), e, in, Verdict{})
 			if status == 0 {
@@ -178,7 +178,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 		dup := ruleByCode[CodeDuplicate]
 		v.Code, v.Msg, v.Detail = dup.Code, dup.Msg, "outer_event_id "+v.Conversion.OuterEventID+" was accepted before"
 	}
-	e.status, e.code, e.msg, e.detail, e.warnings = http.StatusOK, v.Code, v.Msg, v.Detail, v.Warnings
+	e.status, e.code, e.msg, e.detail, e.warnings, e.answered = http.StatusOK, v.Code, v.Msg, v.Detail, v.Warnings, true
 	s.record(r.Context(), e, in, v)
 	w.Header()["Content-Type"] = jsonContentType
 	_, _ = w.Write(answerBody(v.Code, v.Msg))
@@ -206,7 +206,7 @@ func (s *Server) record(ctx context.Context, e entry, in Input, v Verdict) {
 func (e *entry) request() Request {
 	return Request{
 		Seq: e.seq, Time: e.time, Method: e.raw.Method, Path: e.path, ContentType: e.raw.ContentType, RemoteAddr: e.remote,
-		Status: e.status, Code: e.code, Msg: e.msg, Detail: e.detail, Warnings: e.warnings, Notes: e.notes, Fault: e.fault,
+		Status: e.status, Answered: e.answered, Code: e.code, Msg: e.msg, Detail: e.detail, Warnings: e.warnings, Notes: e.notes, Fault: e.fault,
 	}
 }
 

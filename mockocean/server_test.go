@@ -70,7 +70,7 @@ func TestQuickStart(t *testing.T) {
 		t.Fatalf("got %d %s", status, body)
 	}
 	want := []mockocean.Request{{
-		Method: "GET", Path: "/track/activate/", Status: 200, Code: 0, Msg: "success",
+		Method: "GET", Path: "/track/activate/", Status: 200, Answered: true, Code: 0, Msg: "success",
 		Params: map[string]string{"callback": "abc", "imei": "0c2bd03c39f19845bf54ea0abafae70e", "event_type": "2", "source": "中文"},
 		Conversion: &mockocean.Conversion{
 			Callback: "abc", CallbackParam: "callback", IMEI: "0c2bd03c39f19845bf54ea0abafae70e",
