@@ -2,6 +2,7 @@ package mockocean_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -161,6 +162,58 @@ func TestJournalCodeOnlyWhenAnswered(t *testing.T) {
 		}
 		if back.Answered != reqs[i].Answered || back.Code != reqs[i].Code || back.Msg != reqs[i].Msg || back.Status != reqs[i].Status {
 			t.Errorf("entry %d read back as %+v", i, back)
+		}
+	}
+}
+
+// TestDedupSlowPost replays the report: --dedup-ttl 3s --dedup-capacity 3,
+// a slow form POST with id A, then B, then A again after 3.2 s, C, D and
+// A at 3.35 s. An id is remembered from when it is stored, so both late
+// A's are duplicates. The virtual clock moves only when the test says.
+func TestDedupSlowPost(t *testing.T) {
+	start := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	vc := clock.NewVirtual(start)
+	s := mockocean.New(mockocean.Config{Clock: vc, DedupTTL: 3 * time.Second, DedupCapacity: 3})
+	send := func(id string) string {
+		return serve(s, "GET", "/track/activate/?callback=c&imei=m&event_type=0&outer_event_id="+id, "", "").Body.String()
+	}
+	pr, pw := io.Pipe()
+	done := make(chan string)
+	go func() {
+		r := httptest.NewRequest("POST", "/track/activate/", pr)
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		done <- w.Body.String()
+	}()
+	// The handler has arrived (and read part of the body) once this
+	// write returns: an io.Pipe write waits for the reader.
+	if _, err := pw.Write([]byte("callback=c&imei=m&")); err != nil {
+		t.Fatal(err)
+	}
+	vc.Advance(time.Second)
+	if got := send("B"); !strings.Contains(got, `"code":0`) {
+		t.Fatalf("B: %s", got)
+	}
+	vc.Advance(500 * time.Millisecond) // A's body completes at 1.5 s
+	_, _ = pw.Write([]byte("event_type=0&outer_event_id=A"))
+	pw.Close()
+	if got := <-done; !strings.Contains(got, `"code":0`) {
+		t.Fatalf("slow A: %s", got)
+	}
+	for _, step := range []struct {
+		at   time.Duration
+		id   string
+		code string
+	}{
+		{3200 * time.Millisecond, "A", `"code":40004`},
+		{3300 * time.Millisecond, "C", `"code":0`},
+		{3300 * time.Millisecond, "D", `"code":0`},
+		{3350 * time.Millisecond, "A", `"code":40004`},
+	} {
+		vc.AdvanceTo(start.Add(step.at))
+		if got := send(step.id); !strings.Contains(got, step.code) {
+			t.Errorf("%s at %v: %s, want %s", step.id, step.at, got, step.code)
 		}
 	}
 }

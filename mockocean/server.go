@@ -92,7 +92,7 @@ func New(cfg Config) *Server {
 		mode:    Mode{Strict: cfg.Strict, StrictAttribution: cfg.StrictAttribution, Verifier: cfg.Verifier},
 		clock:   cfg.Clock,
 		journal: nil, // below: it needs the server to materialize entries
-		dedup:   newDedup(cfg.DedupCapacity, cfg.DedupTTL),
+		dedup:   newDedup(cfg.Clock, cfg.DedupCapacity, cfg.DedupTTL),
 		issuer:  NewIssuer(cfg.CallbackKey),
 		clicks:  clickJournal{buf: ring.Buffer[SentClick]{Capacity: cfg.JournalCapacity}},
 	}
@@ -174,7 +174,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	}
 
 	v := Validate(in, s.mode)
-	if v.Code == CodeSuccess && v.Conversion.OuterEventID != "" && !s.dedup.add(v.Conversion.OuterEventID, now) {
+	if v.Code == CodeSuccess && v.Conversion.OuterEventID != "" && !s.dedup.add(v.Conversion.OuterEventID) {
 		dup := ruleByCode[CodeDuplicate]
 		v.Code, v.Msg, v.Detail = dup.Code, dup.Msg, "outer_event_id "+v.Conversion.OuterEventID+" was accepted before"
 	}
