@@ -217,3 +217,40 @@ func TestDedupSlowPost(t *testing.T) {
 		}
 	}
 }
+
+// TestExtOuterEventID: the public Go SDK sends {"ext":{"outer_event_id":…}};
+// default mode reads it (with a warning) and filters the repeat, strict
+// mode keeps to the document and does not.
+func TestExtOuterEventID(t *testing.T) {
+	const body = `{"callback":"c","imei":"m","event_type":2,"ext":{"outer_event_id":"order-1","match_type":1}}`
+	s := mockocean.New(mockocean.Config{})
+	for i, want := range []string{`"code":0`, `"code":40004`} {
+		if got := serve(s, "POST", "/track/activate/", "application/json", body).Body.String(); !strings.Contains(got, want) {
+			t.Fatalf("default mode, request %d: %s, want %s", i+1, got, want)
+		}
+	}
+	r := s.Requests()[0]
+	if r.Conversion == nil || r.Conversion.OuterEventID != "order-1" || r.Conversion.MatchType == nil || *r.Conversion.MatchType != 1 {
+		t.Errorf("conversion %+v", r.Conversion)
+	}
+	if len(r.Warnings) != 2 || !strings.Contains(r.Warnings[1], "outer_event_id read from the ext object") {
+		t.Errorf("warnings %q", r.Warnings)
+	}
+	if _, ok := r.Params["outer_event_id"]; ok {
+		t.Errorf("params as received gained outer_event_id: %v", r.Params)
+	}
+	// The top-level parameter wins over ext.
+	top := `{"callback":"c","imei":"m","event_type":2,"outer_event_id":"top","ext":{"outer_event_id":"order-1"}}`
+	if got := serve(s, "POST", "/track/activate/", "application/json", top).Body.String(); !strings.Contains(got, `"code":0`) {
+		t.Errorf("top-level id: %s", got)
+	}
+	strict := mockocean.New(mockocean.Config{Strict: true})
+	for i := range 2 {
+		if got := serve(strict, "POST", "/track/activate/", "application/json", body).Body.String(); !strings.Contains(got, `"code":0`) {
+			t.Fatalf("strict mode, request %d: %s", i+1, got)
+		}
+	}
+	if r := lastRequest(t, strict); r.Conversion.OuterEventID != "" || len(r.Warnings) != 0 {
+		t.Errorf("strict mode read ext: %+v %q", r.Conversion, r.Warnings)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -48,6 +50,9 @@ type Verdict struct {
 // filter duplicates: that needs state, and runs after it.
 func Validate(in Input, mode Mode) Verdict {
 	s := checkState{in: in, mode: mode, conv: &Conversion{}}
+	if !mode.Strict {
+		s.in.Values, s.warnings = liftExt(in.Values)
+	}
 	for _, r := range checkOrder {
 		if detail, failed := r.check(&s); failed {
 			msg := r.Msg
@@ -264,6 +269,45 @@ func checkAttribution(s *checkState) (string, bool) {
 		return "", false
 	}
 	return fmt.Sprintf("%s was not issued by this emulator", s.conv.CallbackParam), true
+}
+
+// ParamExt is the parameter some SDKs send as a JSON object holding
+// documented parameters ({"ext":{"outer_event_id":"…"}}).
+const ParamExt = "ext"
+
+// liftExt reads the documented parameters inside an ext JSON object when
+// the top-level one is absent (default mode only: the document knows no
+// ext). It returns values unchanged when there is nothing to lift, or a
+// copy, with one warning per lifted parameter.
+func liftExt(values map[string]string) (map[string]string, []string) {
+	raw := values[ParamExt]
+	if raw == "" || raw[0] != '{' {
+		return values, nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(raw), &obj); err != nil {
+		return values, nil
+	}
+	var out map[string]string
+	var warnings []string
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
+		if !knownParams[k] || values[k] != "" {
+			continue
+		}
+		in := Input{Values: map[string]string{}}
+		if err := in.setJSON(k, bytes.TrimSpace(obj[k])); err != nil || in.Values[k] == "" {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(values)
+		}
+		out[k] = in.Values[k]
+		warnings = append(warnings, fmt.Sprintf("%s read from the ext object; the document sends it as a parameter of its own", k))
+	}
+	if out == nil {
+		return values, nil
+	}
+	return out, warnings
 }
 
 // parseDigits parses a non-negative decimal integer written with digits
