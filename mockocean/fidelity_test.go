@@ -2,6 +2,7 @@ package mockocean_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -252,5 +253,78 @@ func TestExtOuterEventID(t *testing.T) {
 	}
 	if r := lastRequest(t, strict); r.Conversion.OuterEventID != "" || len(r.Warnings) != 0 {
 		t.Errorf("strict mode read ext: %+v %q", r.Conversion, r.Warnings)
+	}
+}
+
+// TestHTTPHygiene: 405 names the allowed methods; CORS preflights and
+// answers follow Config.CORSOrigins.
+func TestHTTPHygiene(t *testing.T) {
+	req := func(s http.Handler, method, origin string, hdr ...string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, "/track/activate/?link=https%3A%2F%2Fbrand.example%2Flp&event_type=3", nil)
+		if origin != "" {
+			r.Header.Set("Origin", origin)
+		}
+		for i := 0; i < len(hdr); i += 2 {
+			r.Header.Set(hdr[i], hdr[i+1])
+		}
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		return w
+	}
+	def := mockocean.New(mockocean.Config{})
+	if w := req(def, "PUT", ""); w.Code != 405 || w.Header().Get("Allow") != "GET, POST" {
+		t.Errorf("PUT: %d, Allow %q", w.Code, w.Header().Get("Allow"))
+	}
+	w := req(def, "OPTIONS", "https://brand.example", "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type")
+	if w.Code != 204 || w.Header().Get("Access-Control-Allow-Origin") != "*" ||
+		w.Header().Get("Access-Control-Allow-Methods") != "GET, POST" || w.Header().Get("Access-Control-Allow-Headers") != "content-type" {
+		t.Errorf("preflight: %d %v", w.Code, w.Header())
+	}
+	if w := req(def, "GET", "https://brand.example"); w.Header().Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(w.Body.String(), `"code":0`) {
+		t.Errorf("GET from a page: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+	if n := len(def.Requests()); n != 1 {
+		t.Errorf("journal has %d requests; a preflight or a 405 is not a conversion request", n)
+	}
+
+	list := mockocean.New(mockocean.Config{CORSOrigins: []string{"https://brand.example", "http://localhost:3000"}})
+	if w := req(list, "GET", "http://localhost:3000"); w.Header().Get("Access-Control-Allow-Origin") != "http://localhost:3000" || w.Header().Get("Vary") != "Origin" {
+		t.Errorf("listed origin: %v", w.Header())
+	}
+	if w := req(list, "GET", "https://evil.example"); w.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("unlisted origin allowed: %v", w.Header())
+	}
+	if w := req(list, "OPTIONS", "https://evil.example", "Access-Control-Request-Method", "POST"); w.Code != 403 || !strings.Contains(w.Body.String(), "https://evil.example") {
+		t.Errorf("unlisted preflight: %d %s", w.Code, w.Body)
+	}
+
+	off := mockocean.New(mockocean.Config{CORSOrigins: []string{mockocean.CORSNone}})
+	if w := req(off, "OPTIONS", "https://brand.example"); w.Code != 405 || w.Header().Get("Allow") != "GET, POST" {
+		t.Errorf("CORS off, OPTIONS: %d %v", w.Code, w.Header())
+	}
+	if w := req(off, "GET", "https://brand.example"); w.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("CORS off, GET: %v", w.Header())
+	}
+}
+
+func TestParseCORSOrigins(t *testing.T) {
+	for in, want := range map[string]string{
+		"*": "[*]", "none": "[none]", "https://a.example, http://localhost:3000": "[https://a.example http://localhost:3000]",
+	} {
+		got, err := mockocean.ParseCORSOrigins(in)
+		if err != nil || fmt.Sprint(got) != want {
+			t.Errorf("%q: %v %v, want %s", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"":                             "empty",
+		"https://a.example,a.example":  `entry 2 "a.example": want an origin`,
+		"https://a.example/path":       `entry 1 "https://a.example/path": an origin is scheme://host[:port], without path`,
+		"https://a.example,*":          `entry 2 "*": * stands alone`,
+		"https://a.example,,https://b": `entry 2 "": empty origin`,
+	} {
+		if _, err := mockocean.ParseCORSOrigins(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", in, err, want)
+		}
 	}
 }

@@ -46,6 +46,15 @@ type Config struct {
 	// MaxBodyBytes bounds a request body; larger ones get HTTP 413. 0
 	// means 1 MiB.
 	MaxBodyBytes int64
+	// CORSOrigins are the origins whose browsers may call
+	// /track/activate/ (a landing page sending a link-only web
+	// conversion): answers to them carry Access-Control-Allow-Origin, and
+	// a preflight OPTIONS gets 204 with the Access-Control-Allow-* headers.
+	// nil (or {"*"}, CORSAnyOrigin) allows every origin; {"none"}
+	// (CORSNone) switches CORS off. ParseCORSOrigins reads the flag form.
+	// New panics on an entry that is not an origin; check user input with
+	// ParseCORSOrigins first.
+	CORSOrigins []string
 	// OnRequest, when set, is called with every journaled request and the
 	// HTTP request's context, after it is journaled and before it is
 	// answered (for metrics and logs).
@@ -71,6 +80,7 @@ type Server struct {
 	router  *mux.Router
 	issuer  *Issuer
 	clicks  clickJournal
+	cors    cors
 }
 
 // New returns a Server configured by cfg.
@@ -87,7 +97,12 @@ func New(cfg Config) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	c, err := newCORS(cfg.CORSOrigins)
+	if err != nil {
+		panic(err)
+	}
 	s := &Server{
+		cors:    c,
 		cfg:     cfg,
 		mode:    Mode{Strict: cfg.Strict, StrictAttribution: cfg.StrictAttribution, Verifier: cfg.Verifier},
 		clock:   cfg.Clock,
@@ -118,13 +133,25 @@ func (s *Server) routes() *mux.Router {
 	return r
 }
 
+// isActivatePath reports whether p is the conversion endpoint.
+func isActivatePath(p string) bool { return p == ActivatePath || p == "/track/activate" }
+
 // ServeHTTP serves /track/activate/ (and /track/activate) and the admin
 // endpoints under /_admin/ocean/.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Fast path: the conversion endpoint skips the router, which clones
 	// the request to carry route variables it does not need.
-	if (r.URL.Path == ActivatePath || r.URL.Path == "/track/activate") && (r.Method == http.MethodGet || r.Method == http.MethodPost) {
-		s.activate(w, r)
+	if isActivatePath(r.URL.Path) {
+		switch {
+		case r.Method == http.MethodGet || r.Method == http.MethodPost:
+			s.cors.annotate(w, r)
+			s.activate(w, r)
+		case r.Method == http.MethodOptions && !s.cors.off:
+			s.cors.preflight(w, r)
+		default:
+			w.Header().Set("Allow", activateMethods)
+			httpjson.MethodNotAllowed(w, r)
+		}
 		return
 	}
 	s.router.ServeHTTP(w, r)

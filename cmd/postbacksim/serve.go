@@ -51,6 +51,7 @@ the --config file.`,
 	fs.Var(&journalMaxBytes, "journal-max-bytes", "Ocean: `SIZE` of the requests kept in each journal, as received (256MiB, 64KB; oldest evicted first; 0 = no byte bound)")
 	maxBody := fs.Int64("max-body", mockocean.DefaultMaxBodyBytes, "largest request body in bytes; larger ones get HTTP 413")
 	callbackKey := fs.String("callback-key", "", "Ocean: `HEX` key signing click callbacks (default: random); share it with 'ocean clicks'")
+	corsOrigins := fs.String("cors-origins", mockocean.CORSAnyOrigin, "Ocean: `ORIGINS` whose browsers may call /track/activate/ (CORS): * for any, a comma list (https://brand.example,http://localhost:3000), or none to switch CORS off")
 	strictAttribution := fs.Bool("strict-attribution", false, "Ocean: answer 40011 to callbacks this sandbox did not issue")
 	maxInFlight := fs.Int("max-in-flight", mockimpact.DefaultMaxInFlight, "impact: live postback attempts in progress at once, across deliveries (the others queue; the journal says how long)")
 	timeScale := fs.Float64("time-scale", 1, "impact: run the retry schedule `K` times faster than real time (3600: an hour a second)")
@@ -96,6 +97,11 @@ the --config file.`,
 			fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
 			return exitUsage
 		}
+		origins, err := mockocean.ParseCORSOrigins(*corsOrigins)
+		if err != nil {
+			fmt.Fprintf(stderr, "postbacksim serve: --cors-origins: %v\n", err)
+			return exitUsage
+		}
 		if *timeScale <= 0 {
 			fmt.Fprintf(stderr, "postbacksim serve: --time-scale: %v: want a positive number\n", *timeScale)
 			return exitUsage
@@ -131,6 +137,7 @@ the --config file.`,
 			Ocean: mockocean.Config{
 				Strict: *strict, StrictAttribution: *strictAttribution, CallbackKey: key, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
 				JournalCapacity: *journalCap, JournalMaxBytes: int64(journalMaxBytes), MaxBodyBytes: *maxBody,
+				CORSOrigins: origins,
 			},
 		})
 		ln, err := net.Listen("tcp", *addr)
