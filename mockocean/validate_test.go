@@ -136,7 +136,17 @@ func TestEventTypesTable(t *testing.T) {
 		if seen[e.Value] || (i > 0 && e.Value <= EventTypes()[i-1].Value) || e.Name == "" || e.English == "" {
 			t.Errorf("row %d %+v: duplicate, out of order or unnamed", i, e)
 		}
+		if e.Definition == "" || e.DefinitionEnglish == "" {
+			t.Errorf("row %d (%d %s): the document's definition or its English gloss is missing", i, e.Value, e.Name)
+		}
 		seen[e.Value] = true
+	}
+	// The document's definition column, verbatim.
+	if e, _ := LookupEventType(0); e.Definition != "用户下载安装完毕应用之后，在联网环境下打开应用" {
+		t.Errorf("event_type 0 definition %q", e.Definition)
+	}
+	if !strings.Contains(EventTypesMarkdown(), "| 176 | 提交订单 | submit order | 比收藏意图更强，点击后跳转至支付页面 |") {
+		t.Error("the Markdown table lacks the definition column")
 	}
 }
 
