@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // EventType is one documented value of the event_type parameter.
@@ -83,4 +84,72 @@ func EventTypesMarkdown() string {
 		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", e.Value, e.Name, e.English, e.Definition, e.DefinitionEnglish)
 	}
 	return b.String()
+}
+
+// ParseExtraEventTypes reads a --extra-event-types value: a comma-separated
+// list of VALUE=NAME entries (1001=trial_start,1002=plan_upgrade), event
+// types agreed separately with the platform. An error names the entry and
+// why; see CheckExtraEventTypes.
+func ParseExtraEventTypes(s string) ([]EventType, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []EventType
+	for i, entry := range strings.Split(s, ",") {
+		entry = strings.TrimSpace(entry)
+		v, name, ok := strings.Cut(entry, "=")
+		if !ok {
+			return nil, fmt.Errorf("entry %d %q: want VALUE=NAME (1001=trial_start)", i+1, entry)
+		}
+		v, name = strings.TrimSpace(v), strings.TrimSpace(name)
+		n, ok := parseDigits(v)
+		if !ok || n > 1<<31-1 {
+			return nil, fmt.Errorf("entry %d %q: value %q is not a non-negative integer written with digits", i+1, entry, v)
+		}
+		out = append(out, EventType{Value: int(n), Name: name})
+	}
+	if err := CheckExtraEventTypes(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CheckExtraEventTypes reports the first entry of extra (Config.
+// ExtraEventTypes) that cannot be used: a negative value, an empty name
+// or one that is not UTF-8, a value listed twice, or a clash with a
+// documented event type.
+func CheckExtraEventTypes(extra []EventType) error {
+	seen := map[int]int{}
+	for i, e := range extra {
+		where := fmt.Sprintf("entry %d (%d=%s)", i+1, e.Value, e.Name)
+		switch {
+		case e.Value < 0:
+			return fmt.Errorf("%s: value %d is negative", where, e.Value)
+		case e.Name == "":
+			return fmt.Errorf("%s: the name is empty", where)
+		case !utf8.ValidString(e.Name):
+			return fmt.Errorf("%s: the name is not UTF-8", where)
+		}
+		if d, ok := eventTypeByValue[e.Value]; ok {
+			return fmt.Errorf("%s: %d is a documented event type (%s %s)", where, e.Value, d.Name, d.English)
+		}
+		if j, dup := seen[e.Value]; dup {
+			return fmt.Errorf("%s: value %d is already entry %d", where, e.Value, j+1)
+		}
+		seen[e.Value] = i
+	}
+	return nil
+}
+
+// lookupEventType finds v in the documented enum, then in extra.
+func lookupEventType(v int, extra []EventType) (EventType, bool) {
+	if e, ok := eventTypeByValue[v]; ok {
+		return e, true
+	}
+	for _, e := range extra {
+		if e.Value == v {
+			return e, true
+		}
+	}
+	return EventType{}, false
 }

@@ -328,3 +328,49 @@ func TestParseCORSOrigins(t *testing.T) {
 		}
 	}
 }
+
+// TestExtraEventTypes: event types agreed with the platform are accepted
+// in both modes and named in the journal; others still answer 40005.
+func TestExtraEventTypes(t *testing.T) {
+	extra, err := mockocean.ParseExtraEventTypes("1001=trial_start, 1002=plan_upgrade")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, strict := range []bool{false, true} {
+		s := mockocean.New(mockocean.Config{Strict: strict, ExtraEventTypes: extra})
+		if got := serve(s, "GET", "/track/activate/?callback=c&imei=m&event_type=1002", "", "").Body.String(); !strings.Contains(got, `"code":0`) {
+			t.Fatalf("strict=%v: 1002: %s", strict, got)
+		}
+		if c := lastRequest(t, s).Conversion; c == nil || c.EventType != 1002 || c.EventName != "plan_upgrade" {
+			t.Errorf("strict=%v: conversion %+v", strict, c)
+		}
+		if got := serve(s, "GET", "/track/activate/?callback=c&imei=m&event_type=1003", "", "").Body.String(); !strings.Contains(got, `"code":40005`) {
+			t.Errorf("strict=%v: 1003: %s", strict, got)
+		}
+	}
+	if got := serve(mockocean.New(mockocean.Config{}), "GET", "/track/activate/?callback=c&imei=m&event_type=1001", "", "").Body.String(); !strings.Contains(got, `"code":40005`) {
+		t.Errorf("without extra types, 1001: %s", got)
+	}
+}
+
+func TestParseExtraEventTypesErrors(t *testing.T) {
+	for in, want := range map[string]string{
+		"1001":                     `entry 1 "1001": want VALUE=NAME`,
+		"1001=a,x=b":               `entry 2 "x=b": value "x" is not a non-negative integer`,
+		"1001=a,-5=b":              `entry 2 "-5=b": value "-5"`,
+		"1001=":                    "entry 1 (1001=): the name is empty",
+		"1001=a,2=pay":             "entry 2 (2=pay): 2 is a documented event type (付费 payment)",
+		"1001=a,1002=b,1001=c":     "entry 3 (1001=c): value 1001 is already entry 1",
+		"99999999999999999999=big": `value "99999999999999999999" is not`,
+	} {
+		if _, err := mockocean.ParseExtraEventTypes(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", in, err, want)
+		}
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "documented event type") {
+			t.Errorf("New with a clashing extra type: panic %v", r)
+		}
+	}()
+	mockocean.New(mockocean.Config{ExtraEventTypes: []mockocean.EventType{{Value: 3, Name: "lead"}}})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -46,6 +47,13 @@ type Config struct {
 	// MaxBodyBytes bounds a request body; larger ones get HTTP 413. 0
 	// means 1 MiB.
 	MaxBodyBytes int64
+	// ExtraEventTypes are event_type values agreed separately with the
+	// platform (the document allows them), accepted besides the documented
+	// enum in both modes and named in the journal and the conversion by
+	// their Name. New panics when CheckExtraEventTypes rejects them (a
+	// clash with a documented type, a value listed twice, an empty name);
+	// ParseExtraEventTypes reads the flag form.
+	ExtraEventTypes []EventType
 	// CORSOrigins are the origins whose browsers may call
 	// /track/activate/ (a landing page sending a link-only web
 	// conversion): answers to them carry Access-Control-Allow-Origin, and
@@ -101,10 +109,14 @@ func New(cfg Config) *Server {
 	if err != nil {
 		panic(err)
 	}
+	if err := CheckExtraEventTypes(cfg.ExtraEventTypes); err != nil {
+		panic("mockocean: Config.ExtraEventTypes: " + err.Error())
+	}
+	cfg.ExtraEventTypes = slices.Clone(cfg.ExtraEventTypes)
 	s := &Server{
 		cors:    c,
 		cfg:     cfg,
-		mode:    Mode{Strict: cfg.Strict, StrictAttribution: cfg.StrictAttribution, Verifier: cfg.Verifier},
+		mode:    Mode{Strict: cfg.Strict, StrictAttribution: cfg.StrictAttribution, Verifier: cfg.Verifier, ExtraEventTypes: cfg.ExtraEventTypes},
 		clock:   cfg.Clock,
 		journal: nil, // below: it needs the server to materialize entries
 		dedup:   newDedup(cfg.Clock, cfg.DedupCapacity, cfg.DedupTTL),

@@ -22,6 +22,10 @@ type Mode struct {
 	StrictAttribution bool
 	// Verifier recognises callbacks the emulator issued; nil means none.
 	Verifier CallbackVerifier
+	// ExtraEventTypes are event types agreed separately with the platform
+	// (Config.ExtraEventTypes), accepted in both modes besides the
+	// documented enum.
+	ExtraEventTypes []EventType
 }
 
 // CallbackVerifier recognises the callbacks that the emulator itself
@@ -185,8 +189,11 @@ func checkEventType(s *checkState) (string, bool) {
 	if !ok {
 		return fmt.Sprintf("event_type %q is not a non-negative integer", v), true
 	}
-	e, ok := eventTypeByValue[int(n)]
+	e, ok := lookupEventType(int(n), s.mode.ExtraEventTypes)
 	if !ok {
+		if len(s.mode.ExtraEventTypes) > 0 {
+			return fmt.Sprintf("event_type %s is not in the documented enum nor among the agreed extra event types", v), true
+		}
 		return fmt.Sprintf("event_type %s is not in the documented enum", v), true
 	}
 	s.conv.EventType, s.conv.EventName = e.Value, e.Name
