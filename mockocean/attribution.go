@@ -15,7 +15,7 @@ type Attribution struct {
 	// Click is the click the callback was issued with.
 	Click *ClickRef `json:"click,omitempty"`
 	// MatchType is the conversion's match_type, or what the click implies
-	// (0 click, 1 impression) when it sent none.
+	// (0 click, 1 impression, 2 valid play) when it sent none.
 	MatchType int `json:"match_type"`
 	// SinceClick is the time from the click to the conversion (conv_time,
 	// or the time it arrived).
@@ -54,6 +54,8 @@ func (s *Server) attribute(c *Conversion, received time.Time) *Attribution {
 		a.MatchType = *c.MatchType
 	case ref.Impression:
 		a.MatchType = 1
+	case ref.Play:
+		a.MatchType = 2
 	}
 	at := received
 	if c.ConvTime != nil {

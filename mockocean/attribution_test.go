@@ -232,3 +232,35 @@ func TestAdminClicks(t *testing.T) {
 		t.Fatalf("GET clicks: %d", s)
 	}
 }
+
+// TestPlaysAttributedAsMatchType2: the click side sends valid plays (admin
+// endpoint, kind play); a conversion sent back without match_type is
+// attributed with match_type 2, and the kinds are checked.
+func TestPlaysAttributedAsMatchType2(t *testing.T) {
+	srv := oceantest.NewServer(t)
+	adv := &advertiser{}
+	monitor := httptest.NewServer(adv)
+	defer monitor.Close()
+	admin := srv.URL + mockocean.AdminPrefix
+	if s, b := do(t, "POST", admin+"/clicks", "application/json",
+		`{"monitor_url":"`+monitor.URL+`/m?cb=__CALLBACK_PARAM__&os=__OS__&idfa=__IDFA__&imei=__IMEI__","count":2,"kind":"play"}`); s != 200 {
+		t.Fatalf("%d %s", s, b)
+	}
+	sent := srv.Clicks()
+	if len(sent) != 2 || !sent[0].Click.Play || sent[0].Click.Impression {
+		t.Fatalf("sent %+v", sent)
+	}
+	adv.convert(t, srv.ActivateURL, adv.clicks[0], 2)
+	a := srv.Requests()[0].Attribution
+	if a == nil || !a.Attributed || a.MatchType != 2 || !a.Click.Play {
+		t.Fatalf("attribution %+v", a)
+	}
+	for body, want := range map[string]string{
+		`{"monitor_url":"https://a.example/","count":1,"kind":"view"}`:                    `view\": want click, impression or play`,
+		`{"monitor_url":"https://a.example/","count":1,"kind":"play","impressions":true}`: "kind play and impressions: choose one",
+	} {
+		if s, b := do(t, "POST", admin+"/clicks", "application/json", body); s != 400 || !strings.Contains(b, want) {
+			t.Errorf("%s: %d %s", body, s, b)
+		}
+	}
+}

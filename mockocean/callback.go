@@ -25,6 +25,7 @@ type ClickRef struct {
 	CType        int       `json:"ctype"`
 	RequestID    string    `json:"request_id"`
 	Impression   bool      `json:"impression,omitempty"`
+	Play         bool      `json:"play,omitempty"`
 	Time         time.Time `json:"time"`
 }
 
@@ -33,7 +34,7 @@ func RefOf(c fixtures.OceanClick) ClickRef {
 	return ClickRef{
 		ClickID: c.ClickID, AdID: c.AdID, CreativeID: c.CreativeID, CampaignID: c.CampaignID,
 		AdvertiserID: c.AdvertiserID, CSite: c.CSite, CType: c.CType, RequestID: c.RequestID,
-		Impression: c.Impression, Time: c.Time.UTC().Truncate(time.Millisecond),
+		Impression: c.Impression, Play: c.Play, Time: c.Time.UTC().Truncate(time.Millisecond),
 	}
 }
 
@@ -89,8 +90,11 @@ func (is *Issuer) Issue(r ClickRef) string {
 	}
 	b = appendBytesField(b, fieldRequestID, []byte(r.RequestID))
 	kind := uint64(1)
-	if r.Impression {
+	switch {
+	case r.Impression:
 		kind = 2
+	case r.Play:
+		kind = 3
 	}
 	b = appendVarintField(b, fieldKind, kind)
 	b = appendVarintField(b, fieldTime, uint64(r.Time.UnixMilli()))
@@ -186,7 +190,7 @@ func (is *Issuer) Parse(cb string) (ClickRef, error) {
 	if !hmac.Equal(gotMAC, is.mac(b[:signed])) {
 		return ClickRef{}, ErrForged
 	}
-	r.Impression = kind == 2
+	r.Impression, r.Play = kind == 2, kind == 3
 	r.Time = time.UnixMilli(int64(millis)).UTC()
 	return r, nil
 }

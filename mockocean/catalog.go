@@ -22,6 +22,7 @@ const (
 	CodeProps           = 40009
 	CodeInvalidBody     = 40010
 	CodeCallbackInvalid = 40011
+	CodeEncoding        = 40012
 	codeNoCheck         = -1 // order of rules that are not checked by Validate
 )
 
@@ -49,29 +50,36 @@ type Rule struct {
 // Validate, the docs' table, the admin catalog endpoint and the tests.
 var catalog = []Rule{
 	{Code: CodeSuccess, Msg: "success", When: "accepted", Documented: true},
-	{Code: CodeMissingCallback, Msg: "missing params callback", Order: 2, Documented: true,
+	{Code: CodeMissingCallback, Msg: "missing params callback", Order: 3, Documented: true,
 		When: "none of callback / callback_param / callback_url / link", check: checkCallback},
-	{Code: CodeDeviceInfo, Msg: "params muid is empty", Order: 3, Documented: true,
+	{Code: CodeDeviceInfo, Msg: "params muid is empty", Order: 4, Documented: true,
 		When: "device info missing: none of idfa / imei / oaid, and not os together with muid (a `link`-only request is exempt, except in strict mode)", check: checkDevice},
-	{Code: CodeOuterEventID, Msg: "参数：outer_event_id无效", Order: 9, Documented: true,
+	{Code: CodeOuterEventID, Msg: "参数：outer_event_id无效", Order: 10, Documented: true,
 		When: "outer_event_id longer than 200 characters", check: checkOuterEventID},
-	{Code: CodeDuplicate, Msg: "重复的请求，系统已自动过滤", Order: 11, Documented: true,
+	{Code: CodeDuplicate, Msg: "重复的请求，系统已自动过滤", Order: 12, Documented: true,
 		When: "the same non-empty outer_event_id was accepted before (only a request that passes every other check uses up its id)"},
-	{Code: CodeEventType, Msg: "params event_type is invalid", Order: 5,
+	{Code: CodeEventType, Msg: "params event_type is invalid", Order: 6,
 		When: "event_type not an integer or not in the enum (absent reads as 0 with a warning; an error in strict mode)", check: checkEventType},
-	{Code: CodeOS, Msg: "params os is invalid", Order: 4,
+	{Code: CodeOS, Msg: "params os is invalid", Order: 5,
 		When: "os not 0 or 1 (`android` / `ios` accepted with a warning; an error in strict mode)", check: checkOS},
-	{Code: CodeConvTime, Msg: "params conv_time is invalid", Order: 6,
+	{Code: CodeConvTime, Msg: "params conv_time is invalid", Order: 7,
 		When: "conv_time not a non-negative unix-seconds integer (a milliseconds value is accepted with a warning; an error in strict mode)", check: checkConvTime},
-	{Code: CodeMatchType, Msg: "params match_type is invalid", Order: 7,
+	{Code: CodeMatchType, Msg: "params match_type is invalid", Order: 8,
 		When: "match_type not 0, 1 or 2", check: checkMatchType},
-	{Code: CodeProps, Msg: "params props is invalid", Order: 8,
+	{Code: CodeProps, Msg: "params props is invalid", Order: 9,
 		When: "props not a JSON object", check: checkProps},
 	{Code: CodeInvalidBody, Msg: "invalid request body", Order: 1,
-		When: "a POST body (or query string) that cannot be parsed", check: checkBody},
-	{Code: CodeCallbackInvalid, Msg: "callback is invalid", Order: 10,
+		When: "a POST body (or query string) that cannot be parsed (a POST's query string is read with a warning; an error in strict mode)", check: checkBody},
+	{Code: CodeEncoding, Msg: "params " + fieldPlaceholder + " is invalid", Order: 2,
+		When: "a parameter name or value that is not UTF-8; the msg names the first such parameter (accepted with a warning; an error in strict mode)", check: checkEncoding},
+	{Code: CodeCallbackInvalid, Msg: "callback is invalid", Order: 11,
 		When: "strict attribution mode only: a callback the emulator never issued", check: checkAttribution},
 }
+
+// fieldPlaceholder stands for the parameter's name in a catalog message
+// that names one (CodeEncoding): the answer says "params source is
+// invalid".
+const fieldPlaceholder = "<name>"
 
 // Catalog returns a copy of the error catalog, by code.
 func Catalog() []Rule { return slices.Clone(catalog) }

@@ -30,7 +30,12 @@ type ClickOptions struct {
 	// Seed generates the clicks (same seed, same clicks); 0 means the
 	// default seed.
 	Seed int64 `json:"seed,omitempty"`
-	// Impressions sends impressions instead of clicks.
+	// Kind is what to send: clicks (the default), impressions or valid
+	// plays of a video ad; a conversion attributed to a play has
+	// match_type 2.
+	Kind ClickKind `json:"kind,omitempty"`
+	// Impressions sends impressions instead of clicks: the same as Kind
+	// KindImpression, kept for existing callers.
 	Impressions bool `json:"impressions,omitempty"`
 	// CallbackBase is this emulator's base URL, for __CALLBACK_URL__; a
 	// path in it (a sandbox namespace's /ns/NAME) is kept.
@@ -41,6 +46,38 @@ type ClickOptions struct {
 	Client *http.Client `json:"-"`
 	// Progress, when set, is called after each click.
 	Progress func(sent, total int) `json:"-"`
+}
+
+// ClickKind is what the click side sends to a monitoring URL.
+type ClickKind string
+
+// The kinds of ClickOptions.Kind, as match_type counts them.
+const (
+	KindClick      ClickKind = "click"      // match_type 0
+	KindImpression ClickKind = "impression" // match_type 1
+	KindPlay       ClickKind = "play"       // match_type 2, a valid play
+)
+
+// ClickKinds lists the kinds, in match_type order.
+func ClickKinds() []ClickKind { return []ClickKind{KindClick, KindImpression, KindPlay} }
+
+// kind resolves Kind and the older Impressions flag.
+func (o ClickOptions) kind() (ClickKind, error) {
+	switch o.Kind {
+	case "":
+		if o.Impressions {
+			return KindImpression, nil
+		}
+		return KindClick, nil
+	case KindClick, KindPlay:
+		if o.Impressions {
+			return "", fmt.Errorf("kind %s and impressions: choose one (impressions means kind impression)", o.Kind)
+		}
+		return o.Kind, nil
+	case KindImpression:
+		return o.Kind, nil
+	}
+	return "", fmt.Errorf("kind %q: want click, impression or play", o.Kind)
 }
 
 // MaxClicks bounds one SendClicks call.
@@ -105,6 +142,10 @@ func (s *Server) SendClicks(ctx context.Context, o ClickOptions) (ClickReport, e
 	if o.Rate < 0 {
 		return ClickReport{}, fmt.Errorf("rate %v is negative", o.Rate)
 	}
+	kind, err := o.kind()
+	if err != nil {
+		return ClickReport{}, err
+	}
 	if o.CallbackBase == "" {
 		o.CallbackBase = "http://127.0.0.1:8080"
 	}
@@ -137,7 +178,8 @@ func (s *Server) SendClicks(ctx context.Context, o ClickOptions) (ClickReport, e
 		if ctx.Err() != nil {
 			break
 		}
-		c := gen.Click(now, o.Impressions)
+		c := gen.Click(now, kind == KindImpression)
+		c.Play = kind == KindPlay
 		cb := s.issuer.Issue(RefOf(c))
 		cbURL := *base
 		cbURL.Path = strings.TrimSuffix(base.Path, "/") + ActivatePath // keeps a /ns/NAME prefix

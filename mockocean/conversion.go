@@ -24,7 +24,8 @@ type Conversion struct {
 	// EventType is the event_type value and EventName its documented name.
 	EventType int    `json:"event_type"`
 	EventName string `json:"event_name"`
-	// ConvTime is conv_time in unix seconds.
+	// ConvTime is conv_time in unix seconds; a milliseconds value accepted
+	// in default mode is converted (truncated) to seconds.
 	ConvTime  *int64 `json:"conv_time,omitempty"`
 	MatchType *int   `json:"match_type,omitempty"`
 

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Input is one request's parameters after decoding, whatever the method or
@@ -25,6 +26,15 @@ type Input struct {
 	BodyError string
 	// Notes are remarks on the decoding that never change the answer.
 	Notes []string
+	// NotUTF8 names the parameters whose name or value is not UTF-8 (a
+	// JSON string's invalid bytes included, which JSON decoding would
+	// replace), sorted. Validate warns, or answers CodeEncoding in strict
+	// mode.
+	NotUTF8 []string
+	// PostQuery names the parameters of a POST's query string, sorted. In
+	// default mode they are in Values (the body wins); in strict mode they
+	// are not, and Validate answers CodeInvalidBody.
+	PostQuery []string
 }
 
 // ErrBodyTooLarge is returned by Decode for a body over the limit.
@@ -75,6 +85,12 @@ func ReadRaw(r *http.Request, maxBody int64) (Raw, error) {
 // same Raw always decodes the same way, which lets the journal keep Raw
 // and decode on read.
 func (raw Raw) Decode(strict bool) Input {
+	in := raw.decode(strict)
+	in.findNotUTF8()
+	return in
+}
+
+func (raw Raw) decode(strict bool) Input {
 	in := Input{Values: make(map[string]string, 8)}
 	if raw.Method != http.MethodPost {
 		if err := in.parseQuery(raw.Query, "query"); err != nil {
@@ -86,24 +102,40 @@ func (raw Raw) Decode(strict bool) Input {
 		in.BodyError = err.Error()
 	}
 	if raw.Query != "" {
-		if strict {
-			in.Notes = append(in.Notes, "strict mode: query string of a POST ignored")
-			return in
-		}
 		q := Input{Values: map[string]string{}}
 		qerr := q.parseQuery(raw.Query, "query string")
+		in.PostQuery = slices.Sorted(maps.Keys(q.Values))
+		if strict {
+			return in // Validate rejects the request: the parameters belong in the body
+		}
 		for k, v := range q.Values {
 			if _, inBody := in.Values[k]; !inBody {
 				in.Values[k] = v
 			}
 		}
 		in.Notes = append(in.Notes, q.Notes...)
-		in.Notes = append(in.Notes, "parameters read from the query string of a POST")
 		if qerr != nil && in.BodyError == "" {
 			in.BodyError = fmt.Sprintf("malformed query string: %v", qerr)
 		}
 	}
 	return in
+}
+
+// findNotUTF8 adds to NotUTF8 the parameters whose name or value is not
+// UTF-8, and sorts it.
+func (in *Input) findNotUTF8() {
+	for k, v := range in.Values {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			in.markNotUTF8(k)
+		}
+	}
+	slices.Sort(in.NotUTF8)
+}
+
+func (in *Input) markNotUTF8(k string) {
+	if !slices.Contains(in.NotUTF8, k) {
+		in.NotUTF8 = append(in.NotUTF8, k)
+	}
 }
 
 func (in *Input) decodeBody(ctype string, body []byte) error {
@@ -206,41 +238,95 @@ func (in *Input) decodeMultipart(body []byte, boundary string) error {
 
 // decodeJSON reads a JSON object. Strings are taken as they are, numbers
 // by their text, booleans as true/false, null as absent, and objects and
-// arrays as their compact JSON text.
+// arrays as their compact JSON text. A repeated key keeps its first value,
+// as in a query or form, and is noted.
 func (in *Input) decodeJSON(body []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	var obj map[string]json.RawMessage
-	if err := dec.Decode(&obj); err != nil {
+	tok, err := dec.Token()
+	if err != nil {
 		return fmt.Errorf("JSON body: %w", err)
 	}
-	if obj == nil {
-		return errors.New("JSON body: null is not an object")
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		if tok == nil {
+			return errors.New("JSON body: null is not an object")
+		}
+		return fmt.Errorf("JSON body: %s is not an object", jsonKind(tok))
 	}
-	if dec.More() {
-		return errors.New("JSON body: data after the object")
-	}
-	for _, k := range slices.Sorted(maps.Keys(obj)) {
-		raw := bytes.TrimSpace(obj[k])
-		switch raw[0] {
-		case '"':
-			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return fmt.Errorf("JSON body: field %q: %w", k, err)
+	var repeated map[string]int
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("JSON body: %w", err)
+		}
+		k, _ := tok.(string) // object keys are strings
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return fmt.Errorf("JSON body: field %q: %w", k, err)
+		}
+		if seen[k] {
+			if repeated == nil {
+				repeated = map[string]int{}
 			}
-			in.Values[k] = s
-		case 'n': // null
-		case '{', '[':
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, raw); err != nil {
-				return fmt.Errorf("JSON body: field %q: %w", k, err)
-			}
-			in.Values[k] = buf.String()
-		default: // number, true, false
-			in.Values[k] = string(raw)
+			repeated[k]++
+			continue
+		}
+		seen[k] = true
+		if err := in.setJSON(k, bytes.TrimSpace(raw)); err != nil {
+			return err
 		}
 	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return fmt.Errorf("JSON body: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("JSON body: data after the object")
+	}
+	for _, k := range slices.Sorted(maps.Keys(repeated)) {
+		in.Notes = append(in.Notes, fmt.Sprintf("parameter %q repeated %d times in the JSON body; the first value is used", k, repeated[k]+1))
+	}
 	return nil
+}
+
+// setJSON stores one member of a JSON body as a parameter value.
+func (in *Input) setJSON(k string, raw []byte) error {
+	if !utf8.Valid(raw) { // decoding would replace the bytes with U+FFFD
+		in.markNotUTF8(k)
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return fmt.Errorf("JSON body: field %q: %w", k, err)
+		}
+		in.Values[k] = s
+	case 'n': // null
+	case '{', '[':
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, raw); err != nil {
+			return fmt.Errorf("JSON body: field %q: %w", k, err)
+		}
+		in.Values[k] = buf.String()
+	default: // number, true, false
+		in.Values[k] = string(raw)
+	}
+	return nil
+}
+
+// jsonKind names the kind of a JSON token that is not an object.
+func jsonKind(tok json.Token) string {
+	switch tok.(type) {
+	case json.Delim:
+		return "an array"
+	case string:
+		return "a string"
+	case json.Number, float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return "a value"
 }
 
 func (in *Input) addAll(vals map[string][]string, where string) {

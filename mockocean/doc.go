@@ -3,7 +3,8 @@
 // "转化事件回调服务" (conversion event callback service), for tests and
 // sandboxes. It also plays the platform's click side: it sends clicks to an
 // advertiser's monitoring URL with callbacks it can later verify, and
-// attributes conversions to them.
+// attributes conversions to them (clicks, impressions and valid plays:
+// match_type 0, 1 and 2).
 //
 // The contract in the project's own words, and every decision taken where
 // the document is silent, is in docs/platforms.md of the repository.
@@ -39,7 +40,9 @@
 //
 // Default mode accepts what real clients send (an absent event_type read
 // as 0, os=ios, conv_time in milliseconds, a link-only web conversion, a
-// POST's query string), recording each leniency as a warning. Config.Strict
+// POST's query string, text that is not UTF-8, outer_event_id and other
+// documented parameters inside an ext object), recording each leniency as
+// a warning. Config.Strict
 // (Mode.Strict) applies the documented rules only. Config.StrictAttribution
 // answers CodeCallbackInvalid to callbacks the Verifier does not know.
 //

@@ -2,6 +2,7 @@ package mockocean
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"time"
 	"unsafe"
@@ -26,10 +27,16 @@ type Request struct {
 	// Status is the HTTP status answered; 0 when an injected fault dropped
 	// the connection.
 	Status int `json:"status"`
-	// Code and Msg are the JSON answer (when Status is 200 and no fault
-	// replaced it).
-	Code int    `json:"code"`
-	Msg  string `json:"msg"`
+	// Answered reports that the request got an Ocean answer,
+	// {"code":…,"ret":…,"msg":…}: a validation result or an injected
+	// code/msg fault. It is false for transport answers (413, an injected
+	// HTTP status, a malformed body, a dropped connection); Code and Msg
+	// are then zero and mean nothing, and the JSON form leaves them out
+	// (code 0 would say success).
+	Answered bool `json:"-"`
+	// Code and Msg are the Ocean answer when Answered.
+	Code int    `json:"-"`
+	Msg  string `json:"-"`
 	// Detail says precisely why the request was rejected.
 	Detail string `json:"detail,omitempty"`
 	// Warnings are accepted deviations from the documented rules.
@@ -46,6 +53,45 @@ type Request struct {
 	Attribution *Attribution `json:"attribution,omitempty"`
 }
 
+// requestJSON is a Request's JSON form: code and msg only when answered.
+type requestJSON struct {
+	requestFields
+	Code *int    `json:"code,omitempty"`
+	Msg  *string `json:"msg,omitempty"`
+}
+
+// requestFields is Request without its methods, so that requestJSON does
+// not recurse into them.
+type requestFields Request
+
+// MarshalJSON writes r with "code" and "msg" only when r.Answered: a
+// request answered without an Ocean answer (an injected 503, a dropped
+// connection, 413) has neither.
+func (r Request) MarshalJSON() ([]byte, error) {
+	j := requestJSON{requestFields: requestFields(r)}
+	if r.Answered {
+		j.Code, j.Msg = &r.Code, &r.Msg
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes; Answered is set when the
+// JSON has a code.
+func (r *Request) UnmarshalJSON(b []byte) error {
+	var j requestJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*r = Request(j.requestFields)
+	if j.Code != nil {
+		r.Answered, r.Code = true, *j.Code
+	}
+	if j.Msg != nil {
+		r.Msg = *j.Msg
+	}
+	return nil
+}
+
 // entry is a journaled request in compact form: what was received and
 // the answer. Params, Conversion and Attribution are derived from Raw on
 // read, by the same pure decoding and validation, so a large journal
@@ -57,6 +103,7 @@ type entry struct {
 	decoded         bool // false when nothing was read (413)
 	path, remote    string
 	status, code    int
+	answered        bool // code and msg are an Ocean answer
 	msg, detail     string
 	fault           string
 	warnings, notes []string

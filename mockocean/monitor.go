@@ -19,9 +19,11 @@ import (
 type MonitorMacro struct {
 	// Name is the macro as written in the URL, e.g. __IDFA__.
 	Name string `json:"name"`
-	// Meaning says what the value is. The Ocean Engine document names the
-	// macros; what each holds is our decision where the documents are
-	// silent (docs/platforms.md#d-ocean-monitor-macros).
+	// Meaning says what the value is. Neither the list of macros nor
+	// their values come from a source document: the conversion-callback
+	// document only refers to the monitoring API (转化归因-监测API), which
+	// is not one of ours. Both are our decision
+	// (docs/platforms.md#d-ocean-monitor-macros).
 	Meaning string `json:"meaning"`
 	value   func(c clickValues) string
 }

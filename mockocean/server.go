@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -46,6 +47,22 @@ type Config struct {
 	// MaxBodyBytes bounds a request body; larger ones get HTTP 413. 0
 	// means 1 MiB.
 	MaxBodyBytes int64
+	// ExtraEventTypes are event_type values agreed separately with the
+	// platform (the document allows them), accepted besides the documented
+	// enum in both modes and named in the journal and the conversion by
+	// their Name. New panics when CheckExtraEventTypes rejects them (a
+	// clash with a documented type, a value listed twice, an empty name);
+	// ParseExtraEventTypes reads the flag form.
+	ExtraEventTypes []EventType
+	// CORSOrigins are the origins whose browsers may call
+	// /track/activate/ (a landing page sending a link-only web
+	// conversion): answers to them carry Access-Control-Allow-Origin, and
+	// a preflight OPTIONS gets 204 with the Access-Control-Allow-* headers.
+	// nil (or {"*"}, CORSAnyOrigin) allows every origin; {"none"}
+	// (CORSNone) switches CORS off. ParseCORSOrigins reads the flag form.
+	// New panics on an entry that is not an origin; check user input with
+	// ParseCORSOrigins first.
+	CORSOrigins []string
 	// OnRequest, when set, is called with every journaled request and the
 	// HTTP request's context, after it is journaled and before it is
 	// answered (for metrics and logs).
@@ -71,6 +88,7 @@ type Server struct {
 	router  *mux.Router
 	issuer  *Issuer
 	clicks  clickJournal
+	cors    cors
 }
 
 // New returns a Server configured by cfg.
@@ -87,12 +105,21 @@ func New(cfg Config) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	c, err := newCORS(cfg.CORSOrigins)
+	if err != nil {
+		panic(err)
+	}
+	if err := CheckExtraEventTypes(cfg.ExtraEventTypes); err != nil {
+		panic("mockocean: Config.ExtraEventTypes: " + err.Error())
+	}
+	cfg.ExtraEventTypes = slices.Clone(cfg.ExtraEventTypes)
 	s := &Server{
+		cors:    c,
 		cfg:     cfg,
-		mode:    Mode{Strict: cfg.Strict, StrictAttribution: cfg.StrictAttribution, Verifier: cfg.Verifier},
+		mode:    Mode{Strict: cfg.Strict, StrictAttribution: cfg.StrictAttribution, Verifier: cfg.Verifier, ExtraEventTypes: cfg.ExtraEventTypes},
 		clock:   cfg.Clock,
 		journal: nil, // below: it needs the server to materialize entries
-		dedup:   newDedup(cfg.DedupCapacity, cfg.DedupTTL),
+		dedup:   newDedup(cfg.Clock, cfg.DedupCapacity, cfg.DedupTTL),
 		issuer:  NewIssuer(cfg.CallbackKey),
 		clicks:  clickJournal{buf: ring.Buffer[SentClick]{Capacity: cfg.JournalCapacity}},
 	}
@@ -118,13 +145,25 @@ func (s *Server) routes() *mux.Router {
 	return r
 }
 
+// isActivatePath reports whether p is the conversion endpoint.
+func isActivatePath(p string) bool { return p == ActivatePath || p == "/track/activate" }
+
 // ServeHTTP serves /track/activate/ (and /track/activate) and the admin
 // endpoints under /_admin/ocean/.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Fast path: the conversion endpoint skips the router, which clones
 	// the request to carry route variables it does not need.
-	if (r.URL.Path == ActivatePath || r.URL.Path == "/track/activate") && (r.Method == http.MethodGet || r.Method == http.MethodPost) {
-		s.activate(w, r)
+	if isActivatePath(r.URL.Path) {
+		switch {
+		case r.Method == http.MethodGet || r.Method == http.MethodPost:
+			s.cors.annotate(w, r)
+			s.activate(w, r)
+		case r.Method == http.MethodOptions && !s.cors.off:
+			s.cors.preflight(w, r)
+		default:
+			w.Header().Set("Allow", activateMethods)
+			httpjson.MethodNotAllowed(w, r)
+		}
 		return
 	}
 	s.router.ServeHTTP(w, r)
@@ -161,8 +200,8 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 		}
 		if status, proceed := faultStatus(f); !proceed {
 			e.status = status
-			if f.Code != 0 || f.Msg != "" {
-				e.code, e.msg = f.Code, f.Msg
+			if !f.Malformed && (f.Code != 0 || f.Msg != "") {
+				e.code, e.msg, e.answered = f.Code, f.Msg, true
 			}
 			s.record(r.Context(), e, in, Verdict{})
 			if status == 0 {
@@ -174,11 +213,11 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	}
 
 	v := Validate(in, s.mode)
-	if v.Code == CodeSuccess && v.Conversion.OuterEventID != "" && !s.dedup.add(v.Conversion.OuterEventID, now) {
+	if v.Code == CodeSuccess && v.Conversion.OuterEventID != "" && !s.dedup.add(v.Conversion.OuterEventID) {
 		dup := ruleByCode[CodeDuplicate]
 		v.Code, v.Msg, v.Detail = dup.Code, dup.Msg, "outer_event_id "+v.Conversion.OuterEventID+" was accepted before"
 	}
-	e.status, e.code, e.msg, e.detail, e.warnings = http.StatusOK, v.Code, v.Msg, v.Detail, v.Warnings
+	e.status, e.code, e.msg, e.detail, e.warnings, e.answered = http.StatusOK, v.Code, v.Msg, v.Detail, v.Warnings, true
 	s.record(r.Context(), e, in, v)
 	w.Header()["Content-Type"] = jsonContentType
 	_, _ = w.Write(answerBody(v.Code, v.Msg))
@@ -206,7 +245,7 @@ func (s *Server) record(ctx context.Context, e entry, in Input, v Verdict) {
 func (e *entry) request() Request {
 	return Request{
 		Seq: e.seq, Time: e.time, Method: e.raw.Method, Path: e.path, ContentType: e.raw.ContentType, RemoteAddr: e.remote,
-		Status: e.status, Code: e.code, Msg: e.msg, Detail: e.detail, Warnings: e.warnings, Notes: e.notes, Fault: e.fault,
+		Status: e.status, Answered: e.answered, Code: e.code, Msg: e.msg, Detail: e.detail, Warnings: e.warnings, Notes: e.notes, Fault: e.fault,
 	}
 }
 

@@ -70,7 +70,7 @@ func TestQuickStart(t *testing.T) {
 		t.Fatalf("got %d %s", status, body)
 	}
 	want := []mockocean.Request{{
-		Method: "GET", Path: "/track/activate/", Status: 200, Code: 0, Msg: "success",
+		Method: "GET", Path: "/track/activate/", Status: 200, Answered: true, Code: 0, Msg: "success",
 		Params: map[string]string{"callback": "abc", "imei": "0c2bd03c39f19845bf54ea0abafae70e", "event_type": "2", "source": "中文"},
 		Conversion: &mockocean.Conversion{
 			Callback: "abc", CallbackParam: "callback", IMEI: "0c2bd03c39f19845bf54ea0abafae70e",
@@ -158,15 +158,21 @@ func TestEveryCatalogAnswerOverHTTP(t *testing.T) {
 		40009: "callback=issued&idfa=i&props=%5B%5D",
 		40010: "callback=%zz",
 		40011: "callback=forged&idfa=i&event_type=0",
+		40012: "callback=issued&idfa=i&event_type=0&source=%D6%D0", // strict mode only
 	}
+	strict := oceantest.NewServer(t, oceantest.WithStrict())
 	for _, r := range mockocean.Catalog() {
 		q, ok := reqs[r.Code]
 		if !ok {
 			t.Errorf("no request for code %d", r.Code)
 			continue
 		}
-		s, b := get(t, srv.ActivateURL+"?"+q)
-		want := fmt.Sprintf(`{"code":%d,"ret":%d,"msg":"%s"}`, r.Code, r.Code, r.Msg)
+		url, msg := srv.ActivateURL, r.Msg
+		if r.Code == mockocean.CodeEncoding {
+			url, msg = strict.ActivateURL, "params source is invalid"
+		}
+		s, b := get(t, url+"?"+q)
+		want := fmt.Sprintf(`{"code":%d,"ret":%d,"msg":"%s"}`, r.Code, r.Code, msg)
 		if s != 200 || b != want {
 			t.Errorf("code %d: got %d %s, want 200 %s", r.Code, s, b, want)
 		}

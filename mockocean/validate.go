@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -20,6 +22,10 @@ type Mode struct {
 	StrictAttribution bool
 	// Verifier recognises callbacks the emulator issued; nil means none.
 	Verifier CallbackVerifier
+	// ExtraEventTypes are event types agreed separately with the platform
+	// (Config.ExtraEventTypes), accepted in both modes besides the
+	// documented enum.
+	ExtraEventTypes []EventType
 }
 
 // CallbackVerifier recognises the callbacks that the emulator itself
@@ -48,9 +54,16 @@ type Verdict struct {
 // filter duplicates: that needs state, and runs after it.
 func Validate(in Input, mode Mode) Verdict {
 	s := checkState{in: in, mode: mode, conv: &Conversion{}}
+	if !mode.Strict {
+		s.in.Values, s.warnings = liftExt(in.Values)
+	}
 	for _, r := range checkOrder {
 		if detail, failed := r.check(&s); failed {
-			return Verdict{Code: r.Code, Msg: r.Msg, Detail: detail, Warnings: s.warnings}
+			msg := r.Msg
+			if s.field != "" {
+				msg = strings.Replace(msg, fieldPlaceholder, s.field, 1)
+			}
+			return Verdict{Code: r.Code, Msg: msg, Detail: detail, Warnings: s.warnings}
 		}
 	}
 	s.conv.Extra = extraParams(in.Values)
@@ -66,6 +79,9 @@ type checkState struct {
 	mode     Mode
 	conv     *Conversion
 	warnings []string
+	// field is the parameter a failing rule's message names, for rules
+	// whose Msg holds fieldPlaceholder.
+	field string
 }
 
 func (s *checkState) get(name string) string { return s.in.Values[name] }
@@ -81,7 +97,30 @@ func (s *checkState) lenient(msg string) (string, bool) {
 }
 
 func checkBody(s *checkState) (string, bool) {
-	return s.in.BodyError, s.in.BodyError != ""
+	if s.in.BodyError != "" {
+		return s.in.BodyError, true
+	}
+	if len(s.in.PostQuery) > 0 {
+		return s.lenient(fmt.Sprintf("POST with parameters in the query string (%s); the document puts a POST's parameters in the body", strings.Join(s.in.PostQuery, ", ")))
+	}
+	return "", false
+}
+
+// checkEncoding: the document says every text is UTF-8.
+func checkEncoding(s *checkState) (string, bool) {
+	if len(s.in.NotUTF8) == 0 {
+		return "", false
+	}
+	names := make([]string, len(s.in.NotUTF8))
+	for i, k := range s.in.NotUTF8 {
+		names[i] = strings.ToValidUTF8(k, "\uFFFD")
+	}
+	detail, failed := s.lenient(fmt.Sprintf("not UTF-8: %s (value %q); the document says every text is UTF-8",
+		strings.Join(names, ", "), s.in.Values[s.in.NotUTF8[0]]))
+	if failed {
+		s.field = names[0]
+	}
+	return detail, failed
 }
 
 func checkCallback(s *checkState) (string, bool) {
@@ -150,8 +189,11 @@ func checkEventType(s *checkState) (string, bool) {
 	if !ok {
 		return fmt.Sprintf("event_type %q is not a non-negative integer", v), true
 	}
-	e, ok := eventTypeByValue[int(n)]
+	e, ok := lookupEventType(int(n), s.mode.ExtraEventTypes)
 	if !ok {
+		if len(s.mode.ExtraEventTypes) > 0 {
+			return fmt.Sprintf("event_type %s is not in the documented enum nor among the agreed extra event types", v), true
+		}
 		return fmt.Sprintf("event_type %s is not in the documented enum", v), true
 	}
 	s.conv.EventType, s.conv.EventName = e.Value, e.Name
@@ -172,9 +214,10 @@ func checkConvTime(s *checkState) (string, bool) {
 		return fmt.Sprintf("conv_time %q is not a non-negative integer of unix seconds", v), true
 	}
 	if n > msThreshold {
-		if detail, failed := s.lenient(fmt.Sprintf("conv_time %s looks like milliseconds; the API takes seconds", v)); failed {
+		if detail, failed := s.lenient(fmt.Sprintf("conv_time %s looks like milliseconds; the API takes seconds: read as %d", v, n/1000)); failed {
 			return detail, true
 		}
+		n /= 1000 // normalised once: the conversion, its attribution and the journal read seconds
 	}
 	s.conv.ConvTime = Ptr(n)
 	return "", false
@@ -233,6 +276,45 @@ func checkAttribution(s *checkState) (string, bool) {
 		return "", false
 	}
 	return fmt.Sprintf("%s was not issued by this emulator", s.conv.CallbackParam), true
+}
+
+// ParamExt is the parameter some SDKs send as a JSON object holding
+// documented parameters ({"ext":{"outer_event_id":"…"}}).
+const ParamExt = "ext"
+
+// liftExt reads the documented parameters inside an ext JSON object when
+// the top-level one is absent (default mode only: the document knows no
+// ext). It returns values unchanged when there is nothing to lift, or a
+// copy, with one warning per lifted parameter.
+func liftExt(values map[string]string) (map[string]string, []string) {
+	raw := values[ParamExt]
+	if raw == "" || raw[0] != '{' {
+		return values, nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(raw), &obj); err != nil {
+		return values, nil
+	}
+	var out map[string]string
+	var warnings []string
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
+		if !knownParams[k] || values[k] != "" {
+			continue
+		}
+		in := Input{Values: map[string]string{}}
+		if err := in.setJSON(k, bytes.TrimSpace(obj[k])); err != nil || in.Values[k] == "" {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(values)
+		}
+		out[k] = in.Values[k]
+		warnings = append(warnings, fmt.Sprintf("%s read from the ext object; the document sends it as a parameter of its own", k))
+	}
+	if out == nil {
+		return values, nil
+	}
+	return out, warnings
 }
 
 // parseDigits parses a non-negative decimal integer written with digits

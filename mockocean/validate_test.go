@@ -42,6 +42,7 @@ func TestCatalogRows(t *testing.T) {
 		CodeProps:           {Values: with(valid(), "props", "[1,2]")},
 		CodeOuterEventID:    {Values: with(valid(), "outer_event_id", strings.Repeat("x", 201))},
 		CodeCallbackInvalid: {Values: valid()},
+		CodeEncoding:        {Values: with(valid(), "source", "\xd6\xd0"), NotUTF8: []string{"source"}},
 	}
 	mode := Mode{StrictAttribution: true, Verifier: verifierFunc(func(string) bool { return false })}
 	for _, r := range Catalog() {
@@ -53,12 +54,15 @@ func TestCatalogRows(t *testing.T) {
 			t.Errorf("catalog row %d has no test case", r.Code)
 			continue
 		}
-		m := Mode{}
-		if r.Code == CodeCallbackInvalid {
+		m, msg := Mode{}, r.Msg
+		switch r.Code {
+		case CodeCallbackInvalid:
 			m = mode
+		case CodeEncoding:
+			m, msg = Mode{Strict: true}, "params source is invalid"
 		}
 		v := Validate(in, m)
-		if v.Code != r.Code || v.Msg != r.Msg {
+		if v.Code != r.Code || v.Msg != msg {
 			t.Errorf("row %d: got %d %q (%s), want %d %q", r.Code, v.Code, v.Msg, v.Detail, r.Code, r.Msg)
 		}
 		if (v.Code == CodeSuccess) != (v.Conversion != nil) {
@@ -132,7 +136,17 @@ func TestEventTypesTable(t *testing.T) {
 		if seen[e.Value] || (i > 0 && e.Value <= EventTypes()[i-1].Value) || e.Name == "" || e.English == "" {
 			t.Errorf("row %d %+v: duplicate, out of order or unnamed", i, e)
 		}
+		if e.Definition == "" || e.DefinitionEnglish == "" {
+			t.Errorf("row %d (%d %s): the document's definition or its English gloss is missing", i, e.Value, e.Name)
+		}
 		seen[e.Value] = true
+	}
+	// The document's definition column, verbatim.
+	if e, _ := LookupEventType(0); e.Definition != "用户下载安装完毕应用之后，在联网环境下打开应用" {
+		t.Errorf("event_type 0 definition %q", e.Definition)
+	}
+	if !strings.Contains(EventTypesMarkdown(), "| 176 | 提交订单 | submit order | 比收藏意图更强，点击后跳转至支付页面 |") {
+		t.Error("the Markdown table lacks the definition column")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,10 +32,11 @@ func (a *app) oceanClicksCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "clicks --monitor-url URL [flags]",
 		Short: "send generated clicks to your monitoring link, with signed callbacks",
-		Long: `Sends generated clicks (or impressions) to your monitoring link, its macros filled in,
+		Long: `Sends generated clicks (or impressions, or valid plays) to your monitoring link, its macros filled in,
 each with a callback signed by --callback-key: the callback your server sends back to
 the sandbox's /track/activate/ is then attributed to its click.`,
 		Example: `  postbacksim ocean clicks --monitor-url 'https://adv.example/m?cb=__CALLBACK_PARAM__&idfa=__IDFA__' --count 5
+  postbacksim ocean clicks --monitor-url 'https://adv.example/m?cb=__CALLBACK_PARAM__' --kind play --count 3
   postbacksim ocean clicks --monitor-url 'https://adv.example/m?cb=__CALLBACK_PARAM__' --callback-key "$KEY" --namespace team-a --json`,
 		Args: noArgs,
 	}
@@ -43,12 +45,14 @@ the sandbox's /track/activate/ is then attributed to its click.`,
 	count := fs.Int("count", 10, "clicks to send")
 	rate := fs.Float64("rate", 10, "clicks per second (0: as fast as answers come)")
 	seed := fs.Int64("seed", fixtures.DefaultSeed, "seed of the generated clicks")
-	impressions := fs.Bool("impressions", false, "send impressions instead of clicks")
+	kind := fs.String("kind", string(mockocean.KindClick), "what to send: `click`, impression or play (a valid play of a video ad; its conversions get match_type 2)")
+	impressions := fs.Bool("impressions", false, "send impressions instead of clicks (the same as --kind impression)")
 	key := fs.String("callback-key", "", "`HEX` key signing the callbacks; give 'serve' the same key so it attributes the conversions (default: random)")
 	base := fs.String("callback-base", "http://127.0.0.1:8080", "the sandbox's base `URL`, for __CALLBACK_URL__")
 	namespace := fs.String("namespace", "", "the sandbox namespace (/ns/`NAME`/) the conversions will go to: its callback key and URL")
 	timeout := fs.Duration("timeout", 5*time.Minute, "stop after this long")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	completeFlag(cmd, "kind", string(mockocean.KindClick), string(mockocean.KindImpression), string(mockocean.KindPlay))
 	cmd.RunE = a.action(func(ctx context.Context, _ *cobra.Command, _ []string) int {
 		stdout, stderr := a.stdout, a.stderr
 		fail := func(format string, a ...any) int {
@@ -57,6 +61,15 @@ the sandbox's /track/activate/ is then attributed to its click.`,
 		}
 		if *monitor == "" {
 			return fail("--monitor-url is required")
+		}
+		if !slices.Contains(mockocean.ClickKinds(), mockocean.ClickKind(*kind)) {
+			return fail("--kind: %q is not click, impression or play", *kind)
+		}
+		if *impressions && cmd.Flags().Changed("kind") && *kind != string(mockocean.KindImpression) {
+			return fail("--impressions and --kind %s: choose one (--impressions is --kind impression)", *kind)
+		}
+		if *impressions {
+			*kind = string(mockocean.KindImpression)
 		}
 		k, err := parseKey(*key)
 		if err != nil {
@@ -78,7 +91,7 @@ the sandbox's /track/activate/ is then attributed to its click.`,
 		defer cancel()
 		step := max(1, *count/20)
 		rep, err := srv.SendClicks(ctx, mockocean.ClickOptions{
-			MonitorURL: *monitor, Count: *count, Rate: *rate, Seed: *seed, Impressions: *impressions, CallbackBase: callbackBase,
+			MonitorURL: *monitor, Count: *count, Rate: *rate, Seed: *seed, Kind: mockocean.ClickKind(*kind), CallbackBase: callbackBase,
 			Progress: func(sent, total int) {
 				if sent%step == 0 || sent == total {
 					fmt.Fprintf(stderr, "\rsending: %d/%d", sent, total)

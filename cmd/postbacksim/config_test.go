@@ -86,3 +86,20 @@ func TestHealthcheck(t *testing.T) {
 		t.Fatalf("down: exit %d %s", code, errs)
 	}
 }
+
+// TestOceanSettingsFromEnvAndFile: --extra-event-types and --cors-origins
+// are read from $POSTBACKSIM_* and the config file too, and checked.
+func TestOceanSettingsFromEnvAndFile(t *testing.T) {
+	t.Setenv("POSTBACKSIM_EXTRA_EVENT_TYPES", "1001=trial_start,0=again")
+	code, _, errs := runCLI("serve")
+	if code != exitUsage || !strings.Contains(errs, "--extra-event-types: entry 2 (0=again): 0 is a documented event type") {
+		t.Errorf("env: exit %d, stderr %s", code, errs)
+	}
+	t.Setenv("POSTBACKSIM_EXTRA_EVENT_TYPES", "")
+	file := filepath.Join(t.TempDir(), "postbacksim.yaml")
+	os.WriteFile(file, []byte("cors-origins: brand.example\n"), 0o644)
+	code, _, errs = runCLI("serve", "--config", file)
+	if code != exitUsage || !strings.Contains(errs, `--cors-origins: entry 1 "brand.example": want an origin`) {
+		t.Errorf("config file: exit %d, stderr %s", code, errs)
+	}
+}

@@ -58,6 +58,8 @@ the --config file.`,
 	fs.Var(&journalMaxBytes, "journal-max-bytes", "Ocean: `SIZE` of the requests kept in each journal, as received (256MiB, 64KB; oldest evicted first; 0 = no byte bound)")
 	maxBody := fs.Int64("max-body", mockocean.DefaultMaxBodyBytes, "largest request body in bytes; larger ones get HTTP 413")
 	callbackKey := fs.String("callback-key", "", "Ocean: `HEX` key signing click callbacks (default: random); share it with 'ocean clicks'")
+	corsOrigins := fs.String("cors-origins", mockocean.CORSAnyOrigin, "Ocean: `ORIGINS` whose browsers may call /track/activate/ (CORS): * for any, a comma list (https://brand.example,http://localhost:3000), or none to switch CORS off")
+	extraEventTypes := fs.String("extra-event-types", "", "Ocean: event types agreed separately with the platform, accepted besides the documented enum: `VALUE=NAME,…` (1001=trial_start,1002=plan_upgrade)")
 	strictAttribution := fs.Bool("strict-attribution", false, "Ocean: answer 40011 to callbacks this sandbox did not issue")
 	maxInFlight := fs.Int("max-in-flight", mockimpact.DefaultMaxInFlight, "impact: live postback attempts in progress at once, across deliveries (the others queue; the journal says how long)")
 	timeScale := fs.Float64("time-scale", 1, "impact: run the retry schedule `K` times faster than real time (3600: an hour a second)")
@@ -101,6 +103,16 @@ the --config file.`,
 		key, err := parseKey(*callbackKey)
 		if err != nil {
 			fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
+			return exitUsage
+		}
+		origins, err := mockocean.ParseCORSOrigins(*corsOrigins)
+		if err != nil {
+			fmt.Fprintf(stderr, "postbacksim serve: --cors-origins: %v\n", err)
+			return exitUsage
+		}
+		extra, err := mockocean.ParseExtraEventTypes(*extraEventTypes)
+		if err != nil {
+			fmt.Fprintf(stderr, "postbacksim serve: --extra-event-types: %v\n", err)
 			return exitUsage
 		}
 		if *timeScale <= 0 {
@@ -147,6 +159,7 @@ the --config file.`,
 			Ocean: mockocean.Config{
 				Strict: *strict, StrictAttribution: *strictAttribution, CallbackKey: key, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
 				JournalCapacity: *journalCap, JournalMaxBytes: int64(journalMaxBytes), MaxBodyBytes: *maxBody,
+				CORSOrigins: origins, ExtraEventTypes: extra,
 			},
 		})
 		ln, err := net.Listen("tcp", *addr)
