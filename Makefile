@@ -73,6 +73,7 @@ bench:
 ## fuzz: a short pass of every fuzz target
 fuzz:
 	$(GO) test ./mockocean -run '^$$' -fuzz '^FuzzActivate$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./mockocean -run '^$$' -fuzz '^FuzzJSONFastPath$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mockimpact/macro -run '^$$' -fuzz '^FuzzTemplate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 

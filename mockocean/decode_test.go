@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func decodeQuery(t *testing.T, q string) Input {
@@ -138,5 +139,53 @@ func TestDecodeTooLarge(t *testing.T) {
 	r := httptest.NewRequest("POST", "/track/activate/", strings.NewReader(strings.Repeat("a", 101)))
 	if _, err := Decode(r, 100, false); err == nil {
 		t.Fatal("101-byte body under a 100-byte limit: no error")
+	}
+}
+
+// FuzzJSONFastPath: whenever the fast JSON path takes a body, it decodes
+// it exactly as encoding/json's tokenizer does.
+func FuzzJSONFastPath(f *testing.F) {
+	for _, s := range []string{
+		`{"callback":"abc","event_type":2,"imei":"0c2bd03c39f19845bf54ea0abafae70e"}`,
+		` { "a" : "x" , "b":null, "c": [1, {"d": "e f"}], "e": {"f":[]}, "g": true, "h": -1.5e3 } `,
+		`{"event_type":999,"event_type":2,"event_type":3,"x":"1"}`,
+		`{"s":"quote \" and \\ and \u00e9 and \n"}`,
+		`{"k\u00e9y":"v"}`,
+		`{}`, `[]`, `null`, `{"a":1}{"b":2}`, `{"a":"b",}`, "{\"a\":\"\xff\"}", `{"ext":{"outer_event_id":"e-1"}}`,
+		`{"props":{"amount":"99.00","tags":["a","b"]}}`, `{"a":"x"` + "\t" + `}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast := Input{Values: map[string]string{}}
+		if !fast.decodeJSONFast(body) {
+			return
+		}
+		slow := Input{Values: map[string]string{}}
+		if err := slow.decodeJSONTokens(body); err != nil {
+			t.Fatalf("fast path took %q, which the tokenizer refuses: %v", body, err)
+		}
+		if diff := cmp.Diff(slow, fast, cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("%q (-tokenizer +fast):\n%s", body, diff)
+		}
+	})
+}
+
+// TestJSONFastPathTakesWhatUploadersSend: the common bodies do not fall
+// back to the tokenizer, and the unusual ones do.
+func TestJSONFastPathTakesWhatUploadersSend(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"callback":"cb1","idfa":"FCD369C3-F622-44B8-AFDE-000000000001","event_type":2,"outer_event_id":"e1","props":{"amount":"9.90"}}`: true,
+		"{\n  \"callback\": \"cb1\",\n  \"event_type\": \"2\"\n}":                                                                         true,
+		`{"s":"a\"b"}`:     true, // an escape in a value: that value alone is unescaped
+		`{"k\"":"v"}`:      false,
+		`{"a":1,}`:         false,
+		"{\"a\":\"\xff\"}": false,
+		`[1]`:              false,
+	} {
+		in := Input{Values: map[string]string{}}
+		if got := in.decodeJSONFast([]byte(body)); got != want {
+			t.Errorf("%q: fast path %v, want %v", body, got, want)
+		}
 	}
 }
