@@ -1,6 +1,7 @@
 package mockocean
 
 import (
+	"hash/maphash"
 	"sync"
 	"time"
 
@@ -18,24 +19,42 @@ import (
 // stale slot (an id stored again after it expired) never removes the
 // newer one.
 //
-// Memory per id: one map slot (string header and an int64 expiry) plus one
-// ring slot (a string header and an int64), sharing the id's bytes; see
-// BenchmarkDedupMemory. The ring never copies as it grows (package ring).
+// An id is remembered by a 128-bit keyed hash of it, not its text: a
+// map slot and a ring slot of fixed size, whatever the id's length
+// (50 to 80 bytes an id instead of 130 for a UUID kept as text; see
+// BenchmarkDedupMemory). The keys are drawn at random per filter, so no
+// one can make two ids collide on purpose, and by chance two of a
+// million ids collide with a probability near 10⁻²⁷. The ring never
+// copies as it grows (package ring).
 type dedup struct {
 	mu       sync.Mutex
 	clock    clock.Clock
 	capacity int
 	ttl      time.Duration
-	seen     map[string]int64        // id → expiry, unix nanoseconds
+	seeds    [2]maphash.Seed
+	seen     map[dedupKey]int64      // id → expiry, unix nanoseconds
 	order    ring.Buffer[dedupEntry] // ids in the order stored
 	evicted  uint64                  // ids dropped for capacity
 	expired  uint64                  // ids dropped for age
 }
 
+// dedupKey stands for an id: two 64-bit hashes of it, keyed apart.
+type dedupKey [2]uint64
+
 // dedupEntry is a ring slot: an id and the expiry it was stored with.
 type dedupEntry struct {
-	id  string
+	key dedupKey
 	exp int64
+}
+
+// dedupBytesPerID is what the filter accounts for each id it remembers:
+// a ring slot (24 bytes) and a map slot with its share of the table
+// (24 to 56 bytes as the table fills and splits), on average; see
+// BenchmarkDedupMemory.
+const dedupBytesPerID = 64
+
+func (d *dedup) key(id string) dedupKey {
+	return dedupKey{maphash.String(d.seeds[0], id), maphash.String(d.seeds[1], id)}
 }
 
 // DedupStats describes the duplicate filter's state.
@@ -45,10 +64,13 @@ type DedupStats struct {
 	TTL      time.Duration `json:"ttl_ns"`
 	Evicted  uint64        `json:"evicted"`
 	Expired  uint64        `json:"expired"`
+	// Bytes is the memory the remembered ids account for.
+	Bytes int64 `json:"bytes"`
 }
 
 func newDedup(c clock.Clock, capacity int, ttl time.Duration) *dedup {
-	return &dedup{clock: c, capacity: capacity, ttl: ttl, seen: map[string]int64{}}
+	return &dedup{clock: c, capacity: capacity, ttl: ttl, seen: map[dedupKey]int64{},
+		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 }
 
 // add records id, stamped now. It reports false when id was already seen
@@ -56,12 +78,12 @@ func newDedup(c clock.Clock, capacity int, ttl time.Duration) *dedup {
 func (d *dedup) add(id string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.addAt(id, d.clock.Now().UnixNano())
+	return d.addAt(d.key(id), d.clock.Now().UnixNano())
 }
 
 // addAt records id at time t (unix nanoseconds); d.mu is held. It stays
 // correct when t goes backwards (a wall clock set back).
-func (d *dedup) addAt(id string, t int64) bool {
+func (d *dedup) addAt(id dedupKey, t int64) bool {
 	d.expire(t)
 	if exp, ok := d.seen[id]; ok && exp > t {
 		return false
@@ -92,8 +114,8 @@ func (d *dedup) expire(now int64) {
 // stored again since.
 func (d *dedup) dropOldest() {
 	if e, ok := d.order.Front(); ok {
-		if d.seen[e.id] == e.exp {
-			delete(d.seen, e.id)
+		if d.seen[e.key] == e.exp {
+			delete(d.seen, e.key)
 		}
 		d.order.PopFront()
 	}
@@ -102,12 +124,13 @@ func (d *dedup) dropOldest() {
 func (d *dedup) stats() DedupStats {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return DedupStats{Size: len(d.seen), Capacity: d.capacity, TTL: d.ttl, Evicted: d.evicted, Expired: d.expired}
+	return DedupStats{Size: len(d.seen), Capacity: d.capacity, TTL: d.ttl, Evicted: d.evicted, Expired: d.expired,
+		Bytes: int64(d.order.Len()) * dedupBytesPerID}
 }
 
 func (d *dedup) reset() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.seen = map[string]int64{}
+	d.seen = map[dedupKey]int64{}
 	d.order.Reset()
 }

@@ -25,7 +25,7 @@ func TestDedupOutOfOrder(t *testing.T) {
 		{"A", 6.3, true},
 	}
 	for i, s := range steps {
-		if got := d.addAt(s.id, at(s.at)); got != s.want {
+		if got := d.addAt(d.key(s.id), at(s.at)); got != s.want {
 			t.Fatalf("step %d: add %s at %.2fs = %v, want %v", i+1, s.id, s.at, got, s.want)
 		}
 	}

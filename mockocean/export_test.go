@@ -9,6 +9,6 @@ func FillDedupForTest(s *Server, ids []string) {
 	s.dedup.mu.Lock()
 	defer s.dedup.mu.Unlock()
 	for _, id := range ids {
-		s.dedup.addAt(id, now)
+		s.dedup.addAt(s.dedup.key(id), now)
 	}
 }
