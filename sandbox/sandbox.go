@@ -236,6 +236,17 @@ func (sb *Sandbox) Close() int {
 	return n
 }
 
+// HeldBytes is the memory the sandbox accounts for what it keeps: every
+// namespace's Ocean journal (its requests as received) and duplicate
+// filter. serve keeps the garbage collector's soft limit near it.
+func (sb *Sandbox) HeldBytes() int64 {
+	var n int64
+	for _, t := range sb.tenantList() {
+		n += t.Ocean.JournalStats().Bytes + t.Ocean.DedupStats().Bytes
+	}
+	return n
+}
+
 // ServeHTTP serves every sandbox endpoint.
 func (sb *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) { sb.handler.ServeHTTP(w, r) }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
 	"github.com/postbacksim/postbacksim/sandbox"
@@ -49,7 +50,7 @@ the --config file.`,
 	logSummary := fs.Duration("log-summary", time.Minute, "log a traffic summary this often (requests, Ocean codes, impact outcomes; 0: never)")
 	pprofOn := fs.Bool("pprof", false, "serve runtime profiles under /debug/pprof/ (behind --admin-token when set; for go tool pprof)")
 	memLimit := byteSize(0)
-	fs.Var(&memLimit, "memory-limit", "soft memory `SIZE` the garbage collector keeps the heap under (GOMEMLIMIT; default: derived from the journal and dedup caps, 0: none)")
+	fs.Var(&memLimit, "memory-limit", "fixed soft memory `SIZE` the garbage collector keeps the heap under (GOMEMLIMIT; default: follow what the journals and dedup filters hold, under a ceiling derived from their caps; 0: none)")
 	strict := fs.Bool("strict", false, "Ocean: documented rules only; warnings become errors")
 	dedupCap := fs.Int("dedup-capacity", mockocean.DefaultDedupCapacity, "Ocean: outer_event_ids remembered (oldest evicted first)")
 	dedupTTL := fs.Duration("dedup-ttl", mockocean.DefaultDedupTTL, "Ocean: how long an outer_event_id is remembered")
@@ -146,7 +147,7 @@ the --config file.`,
 		if summaryEvery == 0 {
 			summaryEvery = -1 // sandbox.Config: negative is never
 		}
-		limit := applyMemoryLimit(cmd.Flags().Changed("memory-limit"), int64(memLimit), int64(journalMaxBytes), *journalCap, *dedupCap)
+		limit, track := applyMemoryLimit(cmd.Flags().Changed("memory-limit"), int64(memLimit), int64(journalMaxBytes), *journalCap, *dedupCap)
 		sb := sandbox.New(sandbox.Config{
 			Logger:        logger,
 			AccessLog:     *accessLog,
@@ -162,6 +163,11 @@ the --config file.`,
 				CORSOrigins: origins, ExtraEventTypes: extra,
 			},
 		})
+		if track {
+			stopTracking := make(chan struct{})
+			defer close(stopTracking)
+			trackMemory(sb, limit, clock.Real{}, stopTracking)
+		}
 		ln, err := net.Listen("tcp", *addr)
 		if err != nil {
 			fmt.Fprintf(stderr, "postbacksim serve: listening on %s: %v\n", *addr, err)
@@ -184,7 +190,7 @@ the --config file.`,
 			logger.Warn("runtime profiles are served without a token under /debug/pprof/: set --admin-token on a shared sandbox")
 		}
 		logger.Info("postbacksim listening", "url", scheme+ln.Addr().String(), "activate", scheme+ln.Addr().String()+mockocean.ActivatePath,
-			"impact_admin", scheme+ln.Addr().String()+mockimpact.AdminPrefix+"/", "strict", *strict, "time_scale", *timeScale, "access_log", *accessLog, "memory_limit", (*byteSize)(&limit).String())
+			"impact_admin", scheme+ln.Addr().String()+mockimpact.AdminPrefix+"/", "strict", *strict, "time_scale", *timeScale, "access_log", *accessLog, "memory_limit", (*byteSize)(&limit).String(), "memory_limit_tracks_journals", track)
 
 		errc := make(chan error, 1)
 		go func() {
@@ -237,25 +243,54 @@ func defaultMemoryLimit(journalMaxBytes int64, journalCap, dedupCap int) int64 {
 }
 
 // applyMemoryLimit sets the garbage collector's soft memory limit and
-// returns it (0: none). A --memory-limit given on the command line, in
-// the environment or in the config file wins (0 turns the limit off);
-// then GOMEMLIMIT, which the runtime has read already; then
-// defaultMemoryLimit.
-func applyMemoryLimit(given bool, value, journalMaxBytes int64, journalCap, dedupCap int) int64 {
+// returns the ceiling (0: none) and whether serve should track what the
+// sandbox holds below it. A --memory-limit given on the command line, in
+// the environment or in the config file is a fixed limit (0: none); so
+// is GOMEMLIMIT, which the runtime has read already. Otherwise the limit
+// tracks the sandbox (trackMemory), under defaultMemoryLimit.
+func applyMemoryLimit(given bool, value, journalMaxBytes int64, journalCap, dedupCap int) (ceiling int64, track bool) {
 	switch {
 	case given && value == 0:
 		debug.SetMemoryLimit(math.MaxInt64)
-		return 0
+		return 0, false
 	case given:
 		debug.SetMemoryLimit(value)
-		return value
+		return value, false
 	case os.Getenv("GOMEMLIMIT") != "":
 		if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
-			return l
+			return l, false
 		}
-		return 0
+		return 0, false
 	}
 	l := defaultMemoryLimit(journalMaxBytes, journalCap, dedupCap)
 	debug.SetMemoryLimit(l)
-	return l
+	return l, true
+}
+
+// memoryFloor is the least limit trackedLimit sets: room for the
+// runtime, the HTTP connections and an idle sandbox.
+const memoryFloor = 64 << 20
+
+// trackedLimit is the soft memory limit for a sandbox holding held
+// bytes: a quarter more for the garbage collector to work in, plus the
+// floor, and never over ceiling. The heap then stays near what is kept
+// instead of doubling it, as the collector's default pace lets it.
+func trackedLimit(held, ceiling int64) int64 {
+	return min(held+held/4+memoryFloor, ceiling)
+}
+
+// trackMemory sets the soft memory limit from what sb holds, every
+// second on c, until stop is closed.
+func trackMemory(sb *sandbox.Sandbox, ceiling int64, c clock.Clock, stop <-chan struct{}) {
+	var tick func()
+	tick = func() {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		debug.SetMemoryLimit(trackedLimit(sb.HeldBytes(), ceiling))
+		c.AfterFunc(time.Second, tick)
+	}
+	tick()
 }

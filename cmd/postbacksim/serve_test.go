@@ -1,9 +1,17 @@
 package main
 
 import (
+	"fmt"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"runtime/debug"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/sandbox"
 )
 
 // TestMemoryLimit: a given --memory-limit wins (0: none), then
@@ -18,18 +26,67 @@ func TestMemoryLimit(t *testing.T) {
 		t.Errorf("no byte budget: %d", got)
 	}
 	t.Setenv("GOMEMLIMIT", "")
-	if got := applyMemoryLimit(false, 0, 256<<20, 100_000, 1_000_000); got != def || debug.SetMemoryLimit(-1) != def {
-		t.Errorf("default: returned %d, runtime has %d, want %d", got, debug.SetMemoryLimit(-1), def)
+	if got, track := applyMemoryLimit(false, 0, 256<<20, 100_000, 1_000_000); got != def || !track || debug.SetMemoryLimit(-1) != def {
+		t.Errorf("default: returned %d (track %v), runtime has %d, want %d tracked", got, track, debug.SetMemoryLimit(-1), def)
 	}
-	if got := applyMemoryLimit(true, 300<<20, 256<<20, 100_000, 1_000_000); got != 300<<20 || debug.SetMemoryLimit(-1) != 300<<20 {
-		t.Errorf("given: %d", got)
+	if got, track := applyMemoryLimit(true, 300<<20, 256<<20, 100_000, 1_000_000); got != 300<<20 || track || debug.SetMemoryLimit(-1) != 300<<20 {
+		t.Errorf("given: %d (track %v)", got, track)
 	}
-	if got := applyMemoryLimit(true, 0, 256<<20, 100_000, 1_000_000); got != 0 || debug.SetMemoryLimit(-1) != math.MaxInt64 {
-		t.Errorf("given 0: %d, runtime %d", got, debug.SetMemoryLimit(-1))
+	if got, track := applyMemoryLimit(true, 0, 256<<20, 100_000, 1_000_000); got != 0 || track || debug.SetMemoryLimit(-1) != math.MaxInt64 {
+		t.Errorf("given 0: %d (track %v), runtime %d", got, track, debug.SetMemoryLimit(-1))
 	}
 	debug.SetMemoryLimit(123 << 20) // as the runtime does at start with GOMEMLIMIT=123MiB
 	t.Setenv("GOMEMLIMIT", "123MiB")
-	if got := applyMemoryLimit(false, 0, 256<<20, 100_000, 1_000_000); got != 123<<20 {
-		t.Errorf("GOMEMLIMIT: %d", got)
+	if got, track := applyMemoryLimit(false, 0, 256<<20, 100_000, 1_000_000); got != 123<<20 || track {
+		t.Errorf("GOMEMLIMIT: %d (track %v)", got, track)
+	}
+}
+
+// TestTrackedLimit: the limit follows what the sandbox holds, with room
+// for the collector and the floor, under the ceiling.
+func TestTrackedLimit(t *testing.T) {
+	for _, c := range []struct{ held, ceiling, want int64 }{
+		{0, 537 << 20, memoryFloor},
+		{100 << 20, 537 << 20, 125<<20 + memoryFloor},
+		{1 << 30, 537 << 20, 537 << 20},
+	} {
+		if got := trackedLimit(c.held, c.ceiling); got != c.want {
+			t.Errorf("trackedLimit(%d MiB, %d MiB) = %d MiB, want %d MiB", c.held>>20, c.ceiling>>20, got>>20, c.want>>20)
+		}
+	}
+}
+
+// TestTrackMemoryFollowsTheSandbox: on the clock's ticks the limit moves
+// with the journal, and stops moving once told to stop.
+func TestTrackMemoryFollowsTheSandbox(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	sb := sandbox.New(sandbox.Config{})
+	defer sb.Close()
+	vc := clock.NewVirtual(time.Time{})
+	stop := make(chan struct{})
+	trackMemory(sb, 1<<40, vc, stop)
+	if got := debug.SetMemoryLimit(-1); got != memoryFloor {
+		t.Fatalf("idle sandbox: limit %d, want the floor %d", got, memoryFloor)
+	}
+	hs := httptest.NewServer(sb)
+	defer hs.Close()
+	for i := range 50 {
+		resp, err := http.Post(hs.URL+"/track/activate/", "application/json", strings.NewReader(fmt.Sprintf(`{"callback":"c","idfa":"i","event_type":2,"outer_event_id":"e%d","pad":"%s"}`, i, strings.Repeat("x", 4000))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	vc.Advance(time.Second)
+	held := sb.HeldBytes()
+	if got := debug.SetMemoryLimit(-1); held < 200_000 || got != trackedLimit(held, 1<<40) {
+		t.Fatalf("after 50 requests of 4 KB: limit %d, want trackedLimit(%d)", got, held)
+	}
+	close(stop)
+	vc.Advance(time.Second)
+	debug.SetMemoryLimit(7 << 30)
+	vc.Advance(5 * time.Second)
+	if got := debug.SetMemoryLimit(-1); got != 7<<30 {
+		t.Errorf("after stop the limit still moves: %d", got)
 	}
 }
