@@ -554,3 +554,34 @@ func TestMaxDeliveriesKeepsPendingOnes(t *testing.T) {
 		t.Fatal("an evicted delivery is still found by ID")
 	}
 }
+
+// TestInvalidPortNotRetried: a port out of range is a malformed URL, which
+// the impact document says is not retried; the live transport used to
+// dial it and retry the network error through the whole schedule.
+func TestInvalidPortNotRetried(t *testing.T) {
+	for _, port := range []string{"99999", "0", "65536"} {
+		t.Run(port, func(t *testing.T) {
+			var dials atomic.Int32
+			tr := mockimpact.NewLiveTransport()
+			dial := tr.DialContext
+			tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				dials.Add(1)
+				return dial(ctx, network, addr)
+			}
+			td := impacttest.NewDispatcher(t, cfg(func(p *mockimpact.Postback) {
+				p.URL = "http://127.0.0.1:{Numeric1}" + port + "/x?aid={ActionId}"
+			}), impacttest.WithTransport(tr))
+			ev := must(fixtures.NewImpactGen(1, td.Clock.Now()).Event("action_lifecycle")).(*fixtures.ActionLifecycle)
+			ev.Numeric1 = 0
+			td.Fire(ev)
+			td.RunUntilIdle()
+			d := td.Only()
+			if d.Outcome != mockimpact.DeliveryInvalidURL || len(d.Attempts) != 1 || d.Attempts[0].Outcome != mockimpact.OutcomeInvalidURL {
+				t.Fatalf("outcome %s after %d attempts (%v); want invalid_url after 1", d.Outcome, len(d.Attempts), d.Attempts[0].Error)
+			}
+			if n := dials.Load(); n != 0 {
+				t.Fatalf("%d dials; nothing must be sent", n)
+			}
+		})
+	}
+}

@@ -21,8 +21,9 @@
 //	})
 //	r, err := c.Render(event) // r.Method, r.URL, r.Header, r.Body
 //
-// A URL that does not parse, is not http(s) or has no host is an
-// InvalidURLError: impact does not send it and does not retry.
+// A URL that does not parse, is not http(s), has no host or has a port
+// outside 1–65535 is an InvalidURLError: impact does not send it and does
+// not retry.
 //
 // # The dispatcher
 //

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -244,7 +245,8 @@ type InvalidURLError struct {
 func (e *InvalidURLError) Error() string { return fmt.Sprintf("invalid URL %q: %s", e.URL, e.Reason) }
 
 // CheckURL reports whether raw is a URL a postback can be sent to: it
-// parses, is http or https, and names a host.
+// parses, is http or https, names a host, and its port, when it has one,
+// is a number from 1 to 65535.
 func CheckURL(raw string) error {
 	u, err := url.Parse(raw)
 	switch {
@@ -259,6 +261,11 @@ func CheckURL(raw string) error {
 		return &InvalidURLError{raw, fmt.Sprintf("scheme %q: want http or https", u.Scheme)}
 	case u.Hostname() == "":
 		return &InvalidURLError{raw, "no host"}
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return &InvalidURLError{raw, fmt.Sprintf("port %q: want a number from 1 to 65535", p)}
+		}
 	}
 	return nil
 }

@@ -189,7 +189,8 @@ func TestRequestAndHeaders(t *testing.T) {
 }
 
 func TestInvalidURLs(t *testing.T) {
-	for _, raw := range []string{"not a url", "ftp://brand.example/x", "https://", "https://brand.example:port/x", "http://[::1"} {
+	for _, raw := range []string{"not a url", "ftp://brand.example/x", "https://", "https://brand.example:port/x", "http://[::1",
+		"http://127.0.0.1:99999/x", "http://127.0.0.1:0/x", "http://127.0.0.1:65536/x", "http://brand.example:-1/x"} {
 		r := &Rendered{Method: "GET", URL: raw}
 		_, err := r.Request(context.Background())
 		var iu *InvalidURLError
@@ -197,8 +198,10 @@ func TestInvalidURLs(t *testing.T) {
 			t.Errorf("%q: %v, want an InvalidURLError", raw, err)
 		}
 	}
-	if err := CheckURL("https://brand.example/pb?x=1"); err != nil {
-		t.Fatal(err)
+	for _, ok := range []string{"https://brand.example/pb?x=1", "http://127.0.0.1:65535/x", "http://127.0.0.1:1/x", "http://brand.example:/x"} {
+		if err := CheckURL(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
 	}
 }
 
