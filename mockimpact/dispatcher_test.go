@@ -90,7 +90,7 @@ func TestClassification(t *testing.T) {
 		outcome  mockimpact.Outcome
 		attempts int
 	}{
-		{"invalid URL: not retried", cfg(func(p *mockimpact.Postback) { p.URL = "htp:/brand.example/{ActionId}" }), "200", mockimpact.OutcomeInvalidURL, 1},
+		{"invalid URL: not retried", cfg(func(p *mockimpact.Postback) { p.URL = "https://brand.example/%zz/{ActionId}" }), "200", mockimpact.OutcomeInvalidURL, 1},
 		{"DNS failure: not retried", cfg(), "dns", mockimpact.OutcomeDNSFailure, 1},
 		{"refused: retried", cfg(), "refused", mockimpact.OutcomeNetworkError, 16},
 		{"reset: retried", cfg(), "reset", mockimpact.OutcomeNetworkError, 16},
