@@ -585,3 +585,60 @@ func TestInvalidPortNotRetried(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusesFired: FireGeneratedWith delivers the status asked for, and
+// one seed is one action across statuses.
+func TestStatusesFired(t *testing.T) {
+	td := impacttest.NewDispatcher(t, cfg(func(p *mockimpact.Postback) { p.URL = "https://b.example/pb?aid={ActionId}&s={Status}&d={DeltaAmount}" }),
+		impacttest.WithScript(mockimpact.Step{Status: 200}))
+	td.FireGeneratedWith("action_lifecycle", fixtures.GenOptions{Seed: 7})
+	td.FireGeneratedWith("action_lifecycle", fixtures.GenOptions{Seed: 7, Status: fixtures.ActionReversed})
+	td.RunUntilIdle()
+	ds := td.Deliveries()
+	tracked, reversed := ds[0].Request.URL, ds[1].Request.URL
+	aid := func(u string) string { return strings.Split(strings.Split(u, "aid=")[1], "&")[0] }
+	if !strings.Contains(tracked, "s=TRACKED") || !strings.Contains(reversed, "s=REVERSED&d=-") || aid(tracked) != aid(reversed) {
+		t.Fatalf("tracked %s\nreversed %s", tracked, reversed)
+	}
+}
+
+// TestApplicationUpdate: a PENDING application delivered with empty data
+// points is followed, UpdateDelay later, by an update filling them; an
+// undelivered one, an APPROVED one and an update are not updated.
+func TestApplicationUpdate(t *testing.T) {
+	pb := mockimpact.Postback{Event: "publisher_application", URL: "https://b.example/apps?c={ContractId}&g={CreatorGender}&s={Status}", Method: "GET", Format: "none"}
+	td := impacttest.NewDispatcher(t, pb, impacttest.WithScript(mockimpact.Step{Status: 200}))
+	first := td.FireGeneratedWith("publisher_application", fixtures.GenOptions{Seed: 4})
+	td.FireGeneratedWith("publisher_application", fixtures.GenOptions{Seed: 4, Status: fixtures.StatusApproved})
+	td.RunUntilIdle()
+	ds := td.Deliveries()
+	if len(ds) != 3 {
+		t.Fatalf("%d deliveries, want the PENDING one, the APPROVED one and the update", len(ds))
+	}
+	up := ds[2]
+	if up.UpdateOf != first || up.Outcome != mockimpact.DeliveryDelivered || up.Fired.Sub(ds[0].Attempts[0].Actual) != mockimpact.DefaultUpdateDelay {
+		t.Fatalf("update %+v (first attempt of d1 at %v)", up, ds[0].Attempts[0].Actual)
+	}
+	if !strings.Contains(ds[0].Request.URL, "g=&s=PENDING") || strings.Contains(up.Request.URL, "g=&") || !strings.Contains(up.Request.URL, "s=PENDING") {
+		t.Fatalf("first %s\nupdate %s", ds[0].Request.URL, up.Request.URL)
+	}
+	if c := func(u string) string { return strings.Split(strings.Split(u, "c=")[1], "&")[0] }; c(up.Request.URL) != c(ds[0].Request.URL) {
+		t.Fatal("the update is another application")
+	}
+	if ev, ok := td.Payload(up.ID); !ok || fixtures.NeedsUpdate(ev.(*fixtures.PublisherApplication)) {
+		t.Fatalf("payload of the update: %v %v", ev, ok)
+	}
+
+	failing := impacttest.NewDispatcher(t, pb, impacttest.WithScript(mockimpact.Step{Status: 500}))
+	failing.FireGeneratedWith("publisher_application", fixtures.GenOptions{Seed: 4})
+	failing.RunUntilIdle()
+	if n := len(failing.Deliveries()); n != 1 {
+		t.Fatalf("an exhausted PENDING delivery was updated: %d deliveries", n)
+	}
+	off := impacttest.NewDispatcher(t, pb, impacttest.WithScript(mockimpact.Step{Status: 200}), impacttest.WithUpdateDelay(-1))
+	off.FireGeneratedWith("publisher_application", fixtures.GenOptions{Seed: 4})
+	off.RunUntilIdle()
+	if n := len(off.Deliveries()); n != 1 {
+		t.Fatalf("updates disabled, %d deliveries", n)
+	}
+}
