@@ -88,6 +88,7 @@ func TestUsageAndBadInput(t *testing.T) {
 		{[]string{"impact", "simulate", "--responses", "dns"}, exitOK, "outcome: dns_failure after 1 attempt(s)", ""},
 		{[]string{"impact", "simulate", "--url", "https://x/%zz/{ActionId}", "--responses", "200"}, exitOK, "outcome: invalid_url after 1 attempt(s)", ""},
 		{[]string{"serve", "--time-scale", "0"}, exitUsage, "", "--time-scale: 0: want a positive number"},
+		{[]string{"serve", "--public-url", "ftp://x"}, exitUsage, "", `--public-url: "ftp://x": want http(s)://HOST`},
 		{[]string{"run"}, exitUsage, "", "name at least one scenario file or folder"},
 		{[]string{"schema"}, exitOK, `"title": "postbacksim scenario"`, ""},
 		{[]string{"run", "../../scenarios"}, exitOK, "passed, 0 failed", ""},
