@@ -39,7 +39,7 @@ func runImpact(ctx context.Context, sc *scenarios.Scenario, o Options) Result {
 		perDelivery[i] = dl.Receiver
 	}
 	got, err := Deliver(ctx, DeliverySetup{
-		Postback: p, Event: im.Event, Seed: im.Seed, Fire: im.Fire,
+		Postback: p, Event: im.Event, Seed: im.Seed, Status: im.Status, Fire: im.Fire,
 		Receiver: im.Receiver, PerDelivery: perDelivery,
 		Live: live, TimeScale: o.TimeScale, LiveTimeout: limit,
 	})
@@ -147,7 +147,7 @@ func checkReceived(im *scenarios.Impact, events []fixtures.Event, ds []mockimpac
 	var out []string
 	for i, want := range im.Expect.Received {
 		k := max(want.Delivery, 1)
-		if k > len(ds) {
+		if k > len(ds) || k > len(events) {
 			out = append(out, fmt.Sprintf("received[%d]: delivery %d was never made", i, k))
 			continue
 		}
