@@ -64,8 +64,19 @@
 //
 // NewAdmin serves a dispatcher's admin API under AdminPrefix: store
 // configurations (PUT /_admin/impact/postbacks/{event}), fire events
-// (POST /_admin/impact/events/{event}) and read deliveries
+// (POST /_admin/impact/events/{event}?seed=N&status=S, a JSON body
+// overriding fields of the generated event) and read deliveries
 // (GET /_admin/impact/deliveries). The sandbox serves it per namespace.
+// With WithJobs, the links of job_completed events point at the server
+// (PublicBase), and Jobs serves the job, its CSV result and the download
+// links, which expire on the injected clock.
+//
+// # Application updates
+//
+// A PENDING publisher_application delivered with empty data points is
+// followed, Options.UpdateDelay later, by an update delivery with those
+// fields filled (Delivery.UpdateOf names the first delivery), as the
+// document describes.
 //
 // # Tables
 //
