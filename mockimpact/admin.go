@@ -76,7 +76,7 @@ func NewAdmin(d *Dispatcher, opts ...AdminOption) *Admin {
 		httpjson.Write(w, http.StatusOK, dl)
 	}).Methods(http.MethodGet)
 	s.HandleFunc("/events", func(w http.ResponseWriter, _ *http.Request) {
-		httpjson.Write(w, http.StatusOK, map[string]any{"events": fixtures.ImpactEvents(), "outcomes": Outcomes(), "retry_schedule": scheduleText()})
+		httpjson.Write(w, http.StatusOK, map[string]any{"events": fixtures.ImpactEvents(), "statuses": fixtures.ImpactStatuses(), "outcomes": Outcomes(), "retry_schedule": scheduleText()})
 	}).Methods(http.MethodGet)
 	r.NotFoundHandler = http.HandlerFunc(httpjson.NotFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(httpjson.MethodNotAllowed)

@@ -61,11 +61,12 @@ func (a *app) impactEvents(event string, asJSON bool) int {
 	if asJSON {
 		type out struct {
 			fixtures.EventSpec
-			Fields []fixtures.Field `json:"fields"`
+			Fields   []fixtures.Field      `json:"fields"`
+			Statuses []fixtures.StatusSpec `json:"statuses,omitempty"`
 		}
 		all := make([]out, len(specs))
 		for i, s := range specs {
-			all[i] = out{s, s.Fields()}
+			all[i] = out{s, s.Fields(), fixtures.StatusesOf(s.Name)}
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
@@ -79,6 +80,9 @@ func (a *app) impactEvents(event string, asJSON bool) int {
 		}
 		fields := s.Fields()
 		fmt.Fprintf(stdout, "%s — %s (%s): sent when %s. %d fields:\n", s.Name, s.English, s.Title, s.When, len(fields))
+		if names := fixtures.StatusNames(s.Name); len(names) > 0 {
+			fmt.Fprintf(stdout, "  statuses (--status): %s; default %s\n", strings.Join(names, ", "), names[0])
+		}
 		tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
 		for _, f := range fields {
 			kind := string(f.Kind)

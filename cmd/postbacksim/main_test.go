@@ -73,6 +73,8 @@ func TestUsageAndBadInput(t *testing.T) {
 		{[]string{"impact"}, exitUsage, "", "impact events|render|simulate"},
 		{[]string{"impact", "nope"}, exitUsage, "", `unknown subcommand "nope"`},
 		{[]string{"impact", "events", "--event", "action_cleared"}, exitOK, "{LedgerDate}", ""},
+		{[]string{"impact", "events", "--event", "action_inquiry"}, exitOK, "statuses (--status): PENDING, APPROVED, REJECTED; default PENDING", ""},
+		{[]string{"impact", "events", "--event", "publisher_application", "--json"}, exitOK, `"status": "RETRACTED"`, ""},
 		{[]string{"impact", "events", "--event", "x"}, exitUsage, "", `unknown event "x"`},
 		{[]string{"impact", "render", "--event", "job_completed", "--method", "GET", "--url", "https://b.example/j?id={JobId}"}, exitOK, "GET https://b.example/j?id=", ""},
 		{[]string{"impact", "render", "--url", "https://b/{Nope}"}, exitUsage, "", `field url: url:1:11: unknown field "Nope"`},
