@@ -30,13 +30,13 @@ func TestJobExportEndToEnd(t *testing.T) {
 	brand := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var ev map[string]any
 		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
-			http.Error(w, err.Error(), 400)
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		u, _ := ev["ResultDownloadUrlExp5"].(string)
 		resp, err := http.Get(u)
 		if err != nil {
-			http.Error(w, err.Error(), 502)
+			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
 		defer resp.Body.Close()
