@@ -63,7 +63,7 @@ test-image:
 ## docs/performance.md says so; load runs
 ## BENCHTIME rounds; memory benchmarks one.
 MICRO_BENCH := ActivateHandler|RenderActionLifecycle|RenderRequest|AddAtCapacity
-LOAD_BENCH  := LoopbackLoad|LoopbackLatency|SandboxLoad|SandboxFaults|VirtualSchedule|LiveDispatch|RateLimitAccuracy
+LOAD_BENCH  := ShippedBinary|LoopbackLoad|LoopbackLatency|SandboxLoad|SandboxFaults|VirtualSchedule|LiveDispatch|RateLimitAccuracy
 MEM_BENCH   := JournalMemory|JournalByteBudget|DedupMemory
 bench:
 	$(GO) test -run '^$$' -bench '^Benchmark($(MICRO_BENCH))$$' -benchmem -cpu 1 ./...

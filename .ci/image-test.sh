@@ -123,4 +123,18 @@ expect "docker HEALTHCHECK" "$health" "healthy"
 
 docker stop -t 10 "$name" >/dev/null
 expect "graceful stop" "$(docker logs "$name" 2>&1 | tail -3)" 'msg=stopped'
+
+# 7. The health check follows the address serve was given on its command
+# line (the image's environment still says 0.0.0.0:8080).
+port2=$(free_port) || die "no second free loopback port"
+docker rm -f "$name" >/dev/null 2>&1 || true
+docker run -d --name "$name" --network host "$image" serve --addr "127.0.0.1:$port2" >/dev/null || die "docker run (flags) failed"
+health=""
+for _ in $(seq 1 30); do
+  health=$(docker inspect -f '{{.State.Health.Status}}' "$name")
+  [ "$health" = healthy ] && break
+  sleep 0.5
+done
+expect "HEALTHCHECK follows serve --addr 127.0.0.1:$port2" "$health" "healthy"
+docker stop -t 10 "$name" >/dev/null
 say "PASS"

@@ -3,11 +3,14 @@ package mockocean
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/internal/suggest"
 )
 
 // Fault is a rule that makes the emulator misbehave on purpose, to test an
@@ -48,7 +51,8 @@ type Fault struct {
 	Hits int `json:"hits" yaml:"-"`
 }
 
-// Validate checks that f does one thing, with sane numbers.
+// Validate checks that f does one thing, with sane numbers, and that its
+// match keys are not misspelt parameter names.
 func (f *Fault) Validate() error {
 	actions := 0
 	for _, on := range []bool{f.Status != 0, f.Drop, f.Malformed, f.Code != 0 || f.Msg != ""} {
@@ -57,18 +61,34 @@ func (f *Fault) Validate() error {
 		}
 	}
 	switch {
+	case f.Delay < 0:
+		return fmt.Errorf("fault: field delay: %v is negative", f.Delay)
 	case actions > 1:
 		return errors.New("fault: set only one of status, drop, malformed, code/msg")
-	case actions == 0 && f.Delay <= 0:
+	case actions == 0 && f.Delay == 0:
 		return errors.New("fault: set one of status, drop, malformed, code/msg or delay")
+	case f.Msg != "" && f.Code == 0:
+		return fmt.Errorf("fault: field msg: %q needs a non-zero code: code 0 answers success, which a fault cannot fake", f.Msg)
 	case f.Status != 0 && (f.Status < 100 || f.Status > 599):
 		return fmt.Errorf("fault: field status: %d is not an HTTP status", f.Status)
 	case f.Times < 0:
 		return fmt.Errorf("fault: field times: %d is negative", f.Times)
 	case f.Probability < 0 || f.Probability > 1:
 		return fmt.Errorf("fault: field probability: %v is not in [0, 1]", f.Probability)
-	case f.Delay < 0:
-		return fmt.Errorf("fault: field delay: %v is negative", f.Delay)
+	}
+	known := make([]string, len(params))
+	for i, p := range params {
+		known[i] = p.Name
+	}
+	for _, k := range slices.Sorted(maps.Keys(f.Match)) {
+		if slices.Contains(known, k) {
+			continue
+		}
+		// A parameter of the partner's own is fine; a near miss of a
+		// documented one is a typo that would never match.
+		if best, ok := suggest.Closest(k, known); ok {
+			return fmt.Errorf("fault: field match: %q is not a parameter (did you mean %q?)", k, best)
+		}
 	}
 	return nil
 }

@@ -189,6 +189,23 @@ func TestFaultValidation(t *testing.T) {
 	if _, err := srv.InjectFault(mockocean.Fault{ID: "x", Status: 500}); err == nil {
 		t.Error("duplicate id accepted")
 	}
+	// Each refusal names what is wrong.
+	for _, c := range []struct {
+		f    mockocean.Fault
+		want string
+	}{
+		{mockocean.Fault{Msg: "x"}, "field msg"},
+		{mockocean.Fault{Delay: clock.Duration(-time.Second)}, "field delay: -1s is negative"},
+		{mockocean.Fault{Status: 503, Match: map[string]string{"evnt_type": "2"}}, `"evnt_type" is not a parameter (did you mean "event_type"?)`},
+	} {
+		if _, err := srv.InjectFault(c.f); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want an error containing %q", c.f, err, c.want)
+		}
+	}
+	// A parameter of the partner's own matches as it is.
+	if _, err := srv.InjectFault(mockocean.Fault{Status: 503, Match: map[string]string{"campaign": "spring", "event_type": "2"}}); err != nil {
+		t.Errorf("own parameter refused: %v", err)
+	}
 }
 
 func TestAdminEndpoints(t *testing.T) {

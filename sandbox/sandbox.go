@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/postbacksim/postbacksim/clock"
@@ -36,13 +37,34 @@ type Config struct {
 	// MaxNamespaces bounds the namespaces created on demand under /ns/;
 	// 0 means 64.
 	MaxNamespaces int
-	// Logger receives one line per request; nil logs nothing.
+	// Logger receives the sandbox's log; nil logs nothing. Without
+	// AccessLog it holds requests answered with an HTTP status of 400 or
+	// more, admin requests that change state, Ocean fault rules that
+	// fired, impact attempts that did not deliver, and a traffic summary
+	// every SummaryEvery.
 	Logger *slog.Logger
 	// PublicURL is the sandbox's base URL as its clients reach it
 	// (https://sandbox.example:8443), for the links of job_completed
 	// events; empty means the scheme and Host of the request that fires
 	// the event.
 	PublicURL string
+	// AccessLog adds one line per request (method, path, status, bytes,
+	// duration, remote address, namespace, Ocean code, fault) and per
+	// delivered impact attempt. It is off
+	// by default: at full load, formatting and writing a line per request
+	// costs a sixth of the throughput and gigabytes of log an hour.
+	AccessLog bool
+	// SummaryEvery is how often the log gets a traffic summary (requests,
+	// Ocean answers by code, impact attempts by outcome, since the last
+	// one; nothing when nothing happened). 0 means a minute; negative,
+	// never.
+	SummaryEvery time.Duration
+	// Pprof serves the runtime profiles under /debug/pprof/, behind the
+	// admin token when there is one.
+	Pprof bool
+	// Clock drives the sandbox's own timers (the summary); nil means the
+	// real clock. The impact dispatcher has its own, Impact.Clock.
+	Clock clock.Clock
 }
 
 // DefaultNamespace names the namespace of the plain paths.
@@ -71,6 +93,8 @@ type Sandbox struct {
 	tenants map[string]*Tenant
 	metrics *metrics
 	handler http.Handler
+	summary *summary
+	served  atomic.Int64 // requests served, for the summary
 }
 
 // New builds the sandbox.
@@ -95,6 +119,9 @@ func New(cfg Config) *Sandbox {
 	mux.HandleFunc("GET /healthz", health)
 	mux.HandleFunc("GET /readyz", health)
 	mux.Handle("GET /metrics", sb.metrics.handler())
+	if cfg.Pprof {
+		handlePprof(mux)
+	}
 	mux.HandleFunc("/ns/", sb.serveNamespace)
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		def.handler.ServeHTTP(w, r.WithContext(mockimpact.WithPublicBase(r.Context(), sb.origin(r))))
@@ -104,8 +131,14 @@ func New(cfg Config) *Sandbox {
 		sb.handler = requireToken(cfg.AdminToken, sb.handler)
 	}
 	if cfg.Logger != nil {
-		sb.handler = logRequests(cfg.Logger, sb.handler)
+		if cfg.AccessLog {
+			sb.handler = logRequests(cfg.Logger, sb.handler)
+		} else {
+			sb.handler = logErrors(cfg.Logger, sb.handler)
+		}
+		sb.summary = startSummary(sb)
 	}
+	sb.handler = countRequests(&sb.served, sb.handler)
 	return sb
 }
 
@@ -118,6 +151,9 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 		if n, ok := ctx.Value(noteKey{}).(*note); ok {
 			n.oceanCode, n.hasCode, n.fault = r.Code, r.Status == http.StatusOK && r.Fault == "", r.Fault
 		}
+		if r.Fault != "" && sb.cfg.Logger != nil && !sb.cfg.AccessLog {
+			logFault(ctx, sb.cfg.Logger, name, r)
+		}
 		if userHook != nil {
 			userHook(ctx, r)
 		}
@@ -126,6 +162,9 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 	userAttempt := io.OnAttempt
 	io.OnAttempt = func(a mockimpact.Attempt) {
 		sb.metrics.impactAttempt(name, a)
+		if sb.cfg.Logger != nil && (sb.cfg.AccessLog || a.Outcome != mockimpact.OutcomeDelivered) {
+			logAttempt(sb.cfg.Logger, name, a)
+		}
 		if userAttempt != nil {
 			userAttempt(a)
 		}
@@ -206,9 +245,11 @@ func (sb *Sandbox) origin(r *http.Request) string {
 	return mockimpact.PublicBase(r.WithContext(context.Background()))
 }
 
-// Close stops every namespace's dispatcher; it returns how many pending
-// deliveries were cancelled (they stay in the journals).
+// Close stops every namespace's dispatcher and the log summary; it
+// returns how many pending deliveries were cancelled (they stay in the
+// journals).
 func (sb *Sandbox) Close() int {
+	sb.summary.stop()
 	n := 0
 	for _, t := range sb.tenantList() {
 		n += t.Impact.Close()
@@ -233,77 +274,12 @@ func requireToken(token string, next http.Handler) http.Handler {
 }
 
 func isAdminPath(p string) bool {
+	if strings.HasPrefix(p, pprofPrefix) {
+		return true
+	}
 	if rest, ok := strings.CutPrefix(p, "/ns/"); ok {
 		_, p, _ = strings.Cut(rest, "/")
 		p = "/" + p
 	}
 	return strings.HasPrefix(p, "/_admin/")
-}
-
-type noteKey struct{}
-
-// note collects what the emulators say about a request, for its log line.
-type note struct {
-	namespace string
-	oceanCode int
-	hasCode   bool
-	fault     string
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	bytes  int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += n
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// logRequests writes one log line per request. Time here is measured on
-// the wall clock on purpose: it reports real latency.
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		n := &note{}
-		sw := &statusWriter{ResponseWriter: w}
-		defer func() {
-			attrs := []slog.Attr{
-				slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", sw.status), slog.Int("bytes", sw.bytes),
-				slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr),
-			}
-			if n.namespace != "" {
-				attrs = append(attrs, slog.String("namespace", n.namespace))
-			}
-			if n.hasCode {
-				attrs = append(attrs, slog.Int("code", n.oceanCode))
-			}
-			if n.fault != "" {
-				attrs = append(attrs, slog.String("fault", n.fault))
-			}
-			if p := recover(); p != nil {
-				attrs = append(attrs, slog.String("aborted", "connection dropped"))
-				log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
-				panic(p)
-			}
-			log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
-		}()
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), noteKey{}, n)))
-	})
 }

@@ -16,9 +16,9 @@ import (
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
-func TestSandboxRoutesAndLogs(t *testing.T) {
+func TestSandboxRoutesAndAccessLog(t *testing.T) {
 	var logs bytes.Buffer
-	sb := New(Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	sb := New(Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), AccessLog: true, SummaryEvery: -1})
 	hs := httptest.NewServer(sb)
 	defer hs.Close()
 

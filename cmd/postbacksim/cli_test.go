@@ -189,3 +189,19 @@ func TestRenderFormatIsADeprecatedAlias(t *testing.T) {
 		t.Fatalf("render --format json: exit %d\n%s", code, out)
 	}
 }
+
+// TestHelpSuggestsTheTopic: a mistyped help topic gets the nearest
+// command, at any depth.
+func TestHelpSuggestsTheTopic(t *testing.T) {
+	for args, want := range map[string]string{
+		"help serv":          `unknown help topic "serv" (did you mean "serve"?)`,
+		"help impact rendr":  `unknown help topic "impact rendr" (did you mean "impact render"?)`,
+		"help ocean catalgo": `(did you mean "ocean catalog"?)`,
+		"help zzz":           `unknown help topic "zzz"` + "\n",
+	} {
+		code, _, errs := runCLI(strings.Fields(args)...)
+		if code != exitUsage || !strings.Contains(errs, want) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", args, code, errs, want)
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
 	"github.com/spf13/pflag"
 
 	"github.com/postbacksim/postbacksim/internal/suggest"
@@ -38,11 +40,18 @@ func documentEnv(fs *pflag.FlagSet) {
 // applyEnvAndFile gives every flag not set on the command line its value
 // from the environment or, failing that, from the YAML config file (keys
 // are flag names): flags win over the environment, which wins over the
-// file. Every error names its source.
+// file. Every error names its source: the variable, or the file and line.
 func applyEnvAndFile(fs *pflag.FlagSet, configPath string, getenv func(string) string) error {
 	explicit := map[string]bool{}
 	fs.Visit(func(f *pflag.Flag) { explicit[f.Name] = true })
 	file := map[string]any{}
+	var lines map[string]int
+	where := func(k string) string {
+		if l, ok := lines[k]; ok {
+			return fmt.Sprintf("%s:%d", configPath, l)
+		}
+		return configPath
+	}
 	if configPath != "" {
 		data, err := os.ReadFile(configPath)
 		if err != nil {
@@ -51,6 +60,7 @@ func applyEnvAndFile(fs *pflag.FlagSet, configPath string, getenv func(string) s
 		if err := yaml.Unmarshal(data, &file); err != nil {
 			return fmt.Errorf("config file %s: %s", configPath, yaml.FormatError(err, false, true))
 		}
+		lines = keyLines(data)
 		var names []string
 		fs.VisitAll(func(f *pflag.Flag) {
 			if f.Name != "help" {
@@ -68,7 +78,11 @@ func applyEnvAndFile(fs *pflag.FlagSet, configPath string, getenv func(string) s
 				if best, ok := suggest.Closest(k, names); ok {
 					hint = fmt.Sprintf(" (did you mean %q?)", best)
 				}
-				return fmt.Errorf("config file %s: unknown key %q%s", configPath, k, hint)
+				return fmt.Errorf("config file %s: unknown key %q%s", where(k), k, hint)
+			}
+			switch file[k].(type) {
+			case []any, map[string]any:
+				return fmt.Errorf("config file %s: %s: want one value, not a list or a map", where(k), k)
 			}
 		}
 	}
@@ -85,11 +99,47 @@ func applyEnvAndFile(fs *pflag.FlagSet, configPath string, getenv func(string) s
 		}
 		if v, ok := file[f.Name]; ok {
 			if err := setValue(f, fmt.Sprint(v)); err != nil {
-				firstErr = fmt.Errorf("config file %s: %s: %q: %v", configPath, f.Name, fmt.Sprint(v), err)
+				firstErr = fmt.Errorf("config file %s: %s: %q: %v", where(f.Name), f.Name, fmt.Sprint(v), err)
 			}
 		}
 	})
 	return firstErr
+}
+
+// keyLines maps each top-level key of a YAML mapping to its line.
+func keyLines(data []byte) map[string]int {
+	out := map[string]int{}
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil || len(f.Docs) == 0 {
+		return out
+	}
+	m, ok := f.Docs[0].Body.(*ast.MappingNode)
+	if !ok {
+		return out
+	}
+	for _, kv := range m.Values {
+		if tk := kv.Key.GetToken(); tk != nil {
+			out[strings.Trim(kv.Key.String(), `"'`)] = tk.Position.Line
+		}
+	}
+	return out
+}
+
+// wantFor says what a flag of type typ takes, for parse errors.
+func wantFor(typ string) string {
+	switch typ {
+	case "int", "int64", "uint64":
+		return "want a whole number"
+	case "float64":
+		return "want a number"
+	case "duration":
+		return `want a duration such as "30s", "5m" or "2h"`
+	case "bool":
+		return "want true or false"
+	case "size":
+		return "want a size such as 64KB or 256MiB"
+	}
+	return "want a " + typ
 }
 
 // setValue sets f as if given on the command line. The error is the
@@ -103,7 +153,7 @@ func setValue(f *pflag.Flag, v string) error {
 		case errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange):
 			return errors.New("value out of range")
 		case errors.As(err, &ne):
-			return errors.New("parse error")
+			return errors.New("parse error: " + wantFor(f.Value.Type()))
 		}
 		return err
 	}

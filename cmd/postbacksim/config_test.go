@@ -52,7 +52,10 @@ func TestConfigErrorsNameTheirSource(t *testing.T) {
 		want string
 	}{
 		{write("typo.yaml", "journal-capacty: 5\n"), nil, `unknown key "journal-capacty" (did you mean "journal-capacity"?)`},
-		{write("bad.yaml", "journal-capacity: lots\n"), nil, `bad.yaml: journal-capacity: "lots": parse error`},
+		{write("bad.yaml", "journal-capacity: lots\n"), nil, `bad.yaml:1: journal-capacity: "lots": parse error: want a whole number`},
+		{write("list.yaml", "journal-capacity: 5\naddr: [1, 2]\n"), nil, `list.yaml:2: addr: want one value, not a list or a map`},
+		{write("ttl.yaml", "\n\ndedup-ttl: soon\n"), nil, `ttl.yaml:3: dedup-ttl: "soon": `},
+		{write("typo2.yaml", "addr: x\nadr: x\n"), nil, `typo2.yaml:2: unknown key "adr" (did you mean "addr"?)`},
 		{write("broken.yaml", "addr: [\n"), nil, "broken.yaml"},
 		{"", map[string]string{"POSTBACKSIM_DEDUP_TTL": "soon"}, `environment POSTBACKSIM_DEDUP_TTL="soon"`},
 		{filepath.Join(dir, "missing.yaml"), nil, "no such file"},

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -22,28 +21,30 @@ func (a *app) healthcheckCmd() *cobra.Command {
 		Use:   "healthcheck [--url URL]",
 		Short: "ask a running server's /healthz (the container's HEALTHCHECK)",
 		Long: `Asks a running server's /healthz and exits 0 if it answers 200. By default it asks
-the address serve listens on ($POSTBACKSIM_ADDR, 0.0.0.0 meaning 127.0.0.1), over
-HTTPS when $POSTBACKSIM_TLS_CERT is set or the server answers that it speaks HTTPS.`,
+the server this container runs: the address and scheme that process 1 listens on,
+read from its command line, environment and config file with serve's own precedence.
+Where process 1 is not 'postbacksim serve', it asks $POSTBACKSIM_ADDR (or the
+--config file's addr; 0.0.0.0 meaning 127.0.0.1), over HTTPS when a certificate is set
+or the server answers that it speaks HTTPS.`,
 		Example: `  postbacksim healthcheck
-  postbacksim healthcheck --url http://127.0.0.1:8080/healthz --timeout 1s`,
+  postbacksim healthcheck --url http://127.0.0.1:8080/healthz --timeout 1s
+  postbacksim healthcheck --pid 4242`,
 		Args: noArgs,
 	}
-	addr := os.Getenv(envName("addr"))
-	if addr == "" {
-		addr = "127.0.0.1:8080"
-	}
-	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
-		addr = net.JoinHostPort("127.0.0.1", port)
-	}
-	scheme := "http://"
-	if os.Getenv(envName("tls-cert")) != "" {
-		scheme = "https://"
-	}
-	u := cmd.Flags().String("url", scheme+addr+"/healthz", "health `URL` to ask (https when $POSTBACKSIM_TLS_CERT is set)")
+	u := cmd.Flags().String("url", "", "health `URL` to ask (default: the server's own, see above)")
+	pid := cmd.Flags().Int("pid", 1, "read the serve settings of this process (`PID`) when it runs 'postbacksim serve'")
 	timeout := cmd.Flags().Duration("timeout", 3*time.Second, "give up after this long")
 	cmd.RunE = a.action(func(ctx context.Context, cmd *cobra.Command, _ []string) int {
 		stdout, stderr := a.stdout, a.stderr
 		explicit := cmd.Flags().Changed("url")
+		if !explicit {
+			target, err := healthTarget(fmt.Sprintf("/proc/%d", *pid), os.Getenv)
+			if err != nil {
+				fmt.Fprintf(stderr, "postbacksim healthcheck: %v\n", err)
+				return exitUsage
+			}
+			*u = target
+		}
 		ctx, cancel := context.WithTimeout(ctx, *timeout)
 		defer cancel()
 		// The server asked is our own, on loopback, and its certificate may
@@ -58,13 +59,13 @@ HTTPS when $POSTBACKSIM_TLS_CERT is set or the server answers that it speaks HTT
 		}
 		switch {
 		case errors.Is(err, errBadURL):
-			fmt.Fprintf(stderr, "healthcheck: %v\n", err)
+			fmt.Fprintf(stderr, "postbacksim healthcheck: %v\n", err)
 			return exitUsage
 		case err != nil:
-			fmt.Fprintf(stderr, "healthcheck: %v\n", err)
+			fmt.Fprintf(stderr, "postbacksim healthcheck: %v\n", err)
 			return exitFail
 		case status != http.StatusOK:
-			fmt.Fprintf(stderr, "healthcheck: %s answered %d %s\n", *u, status, http.StatusText(status))
+			fmt.Fprintf(stderr, "postbacksim healthcheck: %s answered %d %s\n", *u, status, http.StatusText(status))
 			return exitFail
 		}
 		fmt.Fprintln(stdout, "ok")
@@ -74,6 +75,25 @@ HTTPS when $POSTBACKSIM_TLS_CERT is set or the server answers that it speaks HTT
 }
 
 var errBadURL = errors.New("bad URL")
+
+// healthTarget is the /healthz URL of the server to ask: the serve
+// process at procDir when there is one, else the one this process's
+// environment (and config file) describes.
+func healthTarget(procDir string, getenv func(string) string) (string, error) {
+	args, env, dir, ok := serveProcess(procDir)
+	if !ok {
+		args, env, dir = []string{"serve"}, getenv, "."
+	}
+	addr, https, err := serveSettings(args, env, dir)
+	if err != nil {
+		return "", fmt.Errorf("reading the server's settings: %w", err)
+	}
+	scheme := "http://"
+	if https {
+		scheme = "https://"
+	}
+	return scheme + addr + "/healthz", nil
+}
 
 // healthGet asks u and returns the status and the start of the body.
 func healthGet(ctx context.Context, c *http.Client, u string) (int, string, error) {

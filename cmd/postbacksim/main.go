@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -30,6 +31,7 @@ import (
 	// FROM scratch image), so live postbacks reach https receivers.
 	_ "golang.org/x/crypto/x509roots/fallback"
 
+	"github.com/postbacksim/postbacksim/internal/suggest"
 	"github.com/postbacksim/postbacksim/scenarios"
 )
 
@@ -143,7 +145,7 @@ func (a *app) helpCmd() *cobra.Command {
 		RunE: a.action(func(_ context.Context, cmd *cobra.Command, args []string) int {
 			target, rest, err := cmd.Root().Find(args)
 			if err != nil || len(rest) > 0 {
-				fmt.Fprintf(a.stderr, "postbacksim help: unknown help topic %q\n%s\n", strings.Join(args, " "), hint(cmd.Root()))
+				fmt.Fprintf(a.stderr, "postbacksim help: unknown help topic %q%s\n%s\n", strings.Join(args, " "), topicHint(cmd.Root(), args), hint(cmd.Root()))
 				return exitUsage
 			}
 			target.InitDefaultHelpFlag()
@@ -190,6 +192,38 @@ Load it in the current shell, or install it where your shell looks for completio
 		})
 	}
 	return cmd
+}
+
+// topicHint suggests the command nearest to the first word of args that
+// names none: " (did you mean \"serve\"?)".
+func topicHint(root *cobra.Command, args []string) string {
+	cmd := root
+	for _, word := range args {
+		var names []string
+		var next *cobra.Command
+		for _, sub := range cmd.Commands() {
+			if !sub.IsAvailableCommand() {
+				continue
+			}
+			names = append(names, sub.Name())
+			if sub.Name() == word || slices.Contains(sub.Aliases, word) {
+				next = sub
+			}
+		}
+		if next == nil {
+			if best, ok := suggest.Closest(word, names); ok {
+				return fmt.Sprintf(" (did you mean %q?)", strings.TrimSpace(strings.Join(append(pathWords(cmd), best), " ")))
+			}
+			return ""
+		}
+		cmd = next
+	}
+	return ""
+}
+
+// pathWords are the words of cmd's path after the program's name.
+func pathWords(cmd *cobra.Command) []string {
+	return strings.Fields(strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()))
 }
 
 // run is the CLI: it runs args and returns the exit code. Help asked for

@@ -202,7 +202,7 @@ func TestServeAnswersAndShutsDown(t *testing.T) {
 	done := make(chan int, 1)
 	t.Setenv("POSTBACKSIM_LOG_FORMAT", "json") // set through the environment
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--admin-token", "t0k"}, io.Discard, &stderr)
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--admin-token", "t0k", "--access-log"}, io.Discard, &stderr)
 	}()
 
 	urlRE := regexp.MustCompile(`"url":"(http://127\.0\.0\.1:\d+)"`)

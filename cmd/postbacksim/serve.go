@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,7 +45,12 @@ the --config file.`,
 	}
 	fs := cmd.Flags()
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address `HOST:PORT` (loopback by default; use 0.0.0.0:PORT to accept other hosts)")
-	logFormat := fs.String("log-format", "text", "log format: `text` or json (one line per request, on stderr)")
+	logFormat := fs.String("log-format", "text", "log format on stderr: `text` or json")
+	accessLog := fs.Bool("access-log", false, "log one line per request (off: only HTTP errors, admin changes, faults, impact attempts that did not deliver, and the summary)")
+	logSummary := fs.Duration("log-summary", time.Minute, "log a traffic summary this often (requests, Ocean codes, impact outcomes; 0: never)")
+	pprofOn := fs.Bool("pprof", false, "serve runtime profiles under /debug/pprof/ (behind --admin-token when set; for go tool pprof)")
+	memLimit := byteSize(0)
+	fs.Var(&memLimit, "memory-limit", "soft memory `SIZE` the garbage collector keeps the heap under (GOMEMLIMIT; default: derived from the journal and dedup caps, 0: none)")
 	strict := fs.Bool("strict", false, "Ocean: documented rules only; warnings become errors")
 	dedupCap := fs.Int("dedup-capacity", mockocean.DefaultDedupCapacity, "Ocean: outer_event_ids remembered (oldest evicted first)")
 	dedupTTL := fs.Duration("dedup-ttl", mockocean.DefaultDedupTTL, "Ocean: how long an outer_event_id is remembered")
@@ -127,16 +134,25 @@ the --config file.`,
 				return exitUsage
 			}
 		}
+		if *logSummary < 0 {
+			fmt.Fprintf(stderr, "postbacksim serve: --log-summary: %v is negative (0 turns the summary off)\n", *logSummary)
+			return exitUsage
+		}
+		summaryEvery := *logSummary
+		if summaryEvery == 0 {
+			summaryEvery = -1 // sandbox.Config: negative is never
+		}
+		limit := applyMemoryLimit(cmd.Flags().Changed("memory-limit"), int64(memLimit), int64(journalMaxBytes), *journalCap, *dedupCap)
 		sb := sandbox.New(sandbox.Config{
 			PublicURL:     *publicURL,
 			Logger:        logger,
+			AccessLog:     *accessLog,
+			SummaryEvery:  summaryEvery,
+			Pprof:         *pprofOn,
 			TimeScale:     *timeScale,
 			AdminToken:    *adminToken,
 			MaxNamespaces: *maxNamespaces,
-			Impact: mockimpact.Options{MaxDeliveries: *journalCap, MaxInFlight: *maxInFlight, OnAttempt: func(a mockimpact.Attempt) {
-				logger.Info("impact attempt", "delivery", a.DeliveryID, "event", a.Event, "n", a.N,
-					"outcome", a.Outcome, "status", a.Status, "error", a.Error, "retry", a.Retry)
-			}},
+			Impact:        mockimpact.Options{MaxDeliveries: *journalCap, MaxInFlight: *maxInFlight},
 			Ocean: mockocean.Config{
 				Strict: *strict, StrictAttribution: *strictAttribution, CallbackKey: key, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
 				JournalCapacity: *journalCap, JournalMaxBytes: int64(journalMaxBytes), MaxBodyBytes: *maxBody,
@@ -160,8 +176,11 @@ the --config file.`,
 		if host, _, _ := net.SplitHostPort(ln.Addr().String()); *adminToken == "" && !net.ParseIP(host).IsLoopback() {
 			logger.Warn("admin endpoints are open to the network: set --admin-token (or $POSTBACKSIM_ADMIN_TOKEN)", "addr", ln.Addr().String())
 		}
+		if *pprofOn && *adminToken == "" {
+			logger.Warn("runtime profiles are served without a token under /debug/pprof/: set --admin-token on a shared sandbox")
+		}
 		logger.Info("postbacksim listening", "url", scheme+ln.Addr().String(), "activate", scheme+ln.Addr().String()+mockocean.ActivatePath,
-			"impact_admin", scheme+ln.Addr().String()+mockimpact.AdminPrefix+"/", "strict", *strict, "time_scale", *timeScale)
+			"impact_admin", scheme+ln.Addr().String()+mockimpact.AdminPrefix+"/", "strict", *strict, "time_scale", *timeScale, "access_log", *accessLog, "memory_limit", (*byteSize)(&limit).String())
 
 		errc := make(chan error, 1)
 		go func() {
@@ -191,4 +210,48 @@ the --config file.`,
 		return exitOK
 	})
 	return cmd
+}
+
+// bytesPerRememberedID is what the duplicate filter holds per
+// outer_event_id of UUID length, rounded up (see docs/performance.md).
+const bytesPerRememberedID = 128
+
+// defaultMemoryLimit is the soft memory limit serve sets when none is
+// given: room for the default namespace's journal at its byte budget and
+// its duplicate filter at capacity, a quarter more for the garbage
+// collector to work in, and 64 MiB for the rest of the process. Below it
+// the collector runs at its usual pace; near it, more often, so the heap
+// does not double what the caps allow.
+func defaultMemoryLimit(journalMaxBytes int64, journalCap, dedupCap int) int64 {
+	kept := journalMaxBytes
+	if kept == 0 { // no byte budget: bound the count by the body limit's typical share
+		kept = int64(journalCap) * 4 << 10
+	}
+	kept += int64(dedupCap) * bytesPerRememberedID
+	limit := kept + kept/4 + 64<<20
+	return (limit + 1<<20 - 1) &^ (1<<20 - 1) // a whole number of MiB
+}
+
+// applyMemoryLimit sets the garbage collector's soft memory limit and
+// returns it (0: none). A --memory-limit given on the command line, in
+// the environment or in the config file wins (0 turns the limit off);
+// then GOMEMLIMIT, which the runtime has read already; then
+// defaultMemoryLimit.
+func applyMemoryLimit(given bool, value, journalMaxBytes int64, journalCap, dedupCap int) int64 {
+	switch {
+	case given && value == 0:
+		debug.SetMemoryLimit(math.MaxInt64)
+		return 0
+	case given:
+		debug.SetMemoryLimit(value)
+		return value
+	case os.Getenv("GOMEMLIMIT") != "":
+		if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
+			return l
+		}
+		return 0
+	}
+	l := defaultMemoryLimit(journalMaxBytes, journalCap, dedupCap)
+	debug.SetMemoryLimit(l)
+	return l
 }

@@ -11,8 +11,11 @@ import (
 	"maps"
 	"net/http"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/postbacksim/postbacksim/internal/suggest"
 )
 
 // Write writes v as indented JSON with status.
@@ -42,6 +45,12 @@ func Unmarshal(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if m := unknownFieldRE.FindStringSubmatch(err.Error()); m != nil {
+			if best, ok := suggest.Closest(m[1], memberNames(reflect.TypeOf(v))); ok {
+				return fmt.Errorf("unknown field %q (did you mean %q?)", m[1], best)
+			}
+			return fmt.Errorf("unknown field %q", m[1])
+		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			// Name the member as the body spells it. encoding/json names
@@ -155,6 +164,37 @@ func failingField(data []byte, t reflect.Type) string {
 		}
 	}
 	return ""
+}
+
+// unknownFieldRE reads encoding/json's error for a member that no field
+// takes.
+var unknownFieldRE = regexp.MustCompile(`^json: unknown field "(.*)"$`)
+
+// memberNames lists the JSON member names a value of type t takes, at
+// the top level, embedded structs' included.
+func memberNames(t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case tag == "-":
+		case f.Anonymous && tag == "":
+			out = append(out, memberNames(f.Type)...)
+		case !f.IsExported():
+		case tag != "":
+			out = append(out, tag)
+		default:
+			out = append(out, f.Name)
+		}
+	}
+	return out
 }
 
 // memberType is the type of the field of struct t that JSON member name

@@ -16,7 +16,8 @@ func TestDescribeNamesTheField(t *testing.T) {
 	}
 	for body, want := range map[string]string{
 		`{"status":"x"}`:  "field status: got JSON string, want int",
-		`{"stauts":1}`:    `unknown field "stauts"`,
+		`{"stauts":1}`:    `unknown field "stauts" (did you mean "status"?)`,
+		`{"zzz":1}`:       `unknown field "zzz"`,
 		`{"status":1} {}`: "data after the JSON value",
 		`{"status":`:      "unexpected EOF",
 		``:                "empty body",

@@ -5,6 +5,7 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -21,8 +22,14 @@ type Config struct {
 	Clients int
 	// Requests is the total number of requests to send (default 10,000).
 	Requests int
-	// URL returns the URL of request i (0 ≤ i < Requests); GET is used.
+	// URL returns the URL of request i (0 ≤ i < Requests).
 	URL func(i int) string
+	// Method is the HTTP method; empty means GET.
+	Method string
+	// Body, when set, returns the body of request i, sent with
+	// ContentType.
+	Body        func(i int) []byte
+	ContentType string
 	// Rate, when positive, paces the run open-loop: request i is due at
 	// start + i/Rate, whatever happened to earlier ones. When its client
 	// is still busy at that time, its latency counts from when it was due,
@@ -53,6 +60,26 @@ func (r Result) RPS() float64 { return float64(r.Requests) / r.Elapsed.Seconds()
 func (r Result) String() string {
 	return fmt.Sprintf("%d requests in %v: %.0f req/s, p50 %v, p99 %v, %d errors",
 		r.Requests, r.Elapsed.Round(time.Millisecond), r.RPS(), r.P50, r.P99, r.Errors)
+}
+
+// send sends request i of cfg.
+func send(client *http.Client, cfg *Config, i int) (*http.Response, error) {
+	method := cfg.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	var body io.Reader
+	if cfg.Body != nil {
+		body = bytes.NewReader(cfg.Body(i))
+	}
+	req, err := http.NewRequest(method, cfg.URL(i), body)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ContentType != "" {
+		req.Header.Set("Content-Type", cfg.ContentType)
+	}
+	return client.Do(req)
 }
 
 // Run sends cfg.Requests requests from cfg.Clients goroutines. It
@@ -118,7 +145,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 						t0 = due
 					}
 				}
-				resp, err := client.Get(cfg.URL(i))
+				resp, err := send(client, &cfg, i)
 				if err != nil {
 					errs.Add(1)
 					continue

@@ -2,8 +2,11 @@ package loadgen
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -88,5 +91,22 @@ func TestPacedLatencyCountsFromTheDueTime(t *testing.T) {
 	}
 	if res.P99 < 150*time.Millisecond {
 		t.Fatalf("p99 %v: the wait behind earlier requests was not counted", res.P99)
+	}
+}
+
+// TestRunSendsBodies: Method, Body and ContentType shape each request.
+func TestRunSendsBodies(t *testing.T) {
+	var good atomic.Int64
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.Method == http.MethodPost && r.Header.Get("Content-Type") == "application/json" && strings.HasPrefix(string(b), `{"i":`) {
+			good.Add(1)
+		}
+	}))
+	defer hs.Close()
+	res, err := Run(context.Background(), Config{Clients: 3, Requests: 30, URL: func(int) string { return hs.URL },
+		Method: http.MethodPost, ContentType: "application/json", Body: func(i int) []byte { return []byte(fmt.Sprintf(`{"i":%d}`, i)) }})
+	if err != nil || res.Requests != 30 || good.Load() != 30 {
+		t.Fatalf("%+v %v: %d well-formed POSTs of 30", res, err, good.Load())
 	}
 }

@@ -6,6 +6,7 @@ package runnertest
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/postbacksim/postbacksim/runner"
@@ -14,7 +15,9 @@ import (
 
 // Run runs the scenario files at path (a file, or a folder walked for
 // *.yaml, skipping testdata/) as parallel subtests of t, one per file,
-// named after the file. An invalid file fails its subtest with the
+// named by the file's path inside the folder (impact/min-delay.yaml), or
+// its name when path is a file, so `go test -run 'TestScenarios/min-delay'`
+// picks one. An invalid file fails its subtest with the
 // loader's positioned errors; a failed check fails it with the check's
 // message, and the timeline is logged.
 func Run(t *testing.T, path string, opts ...runner.Options) {
@@ -28,7 +31,7 @@ func Run(t *testing.T, path string, opts ...runner.Options) {
 		t.Fatalf("runnertest.Run: %v", err)
 	}
 	for _, f := range files {
-		t.Run(f, func(t *testing.T) {
+		t.Run(subtestName(path, f), func(t *testing.T) {
 			t.Parallel()
 			res := runner.RunScenarioFile(context.Background(), f, o)
 			switch res.Status {
@@ -42,4 +45,14 @@ func Run(t *testing.T, path string, opts ...runner.Options) {
 			}
 		})
 	}
+}
+
+// subtestName names the subtest of file, found under root: its path
+// relative to root, or its base name when root is the file itself.
+func subtestName(root, file string) string {
+	rel, err := filepath.Rel(root, file)
+	if err != nil || rel == "." || rel == ".." || len(rel) > 2 && rel[:3] == ".."+string(filepath.Separator) {
+		return filepath.Base(file)
+	}
+	return filepath.ToSlash(rel)
 }
