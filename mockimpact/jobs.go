@@ -198,9 +198,14 @@ func JobRecordsHeader(jobType string) string {
 	return "ActionId,Oid,EventDate,CampaignId,MediaPartnerId,Status,Amount,Payout,Currency"
 }
 
+// MaxJobRecords bounds the rows of one export: a supplied payload may
+// claim any RecordsProcessed.
+const MaxJobRecords = 1_000_000
+
 // JobRecords writes ev's export as CSV: a header and RecordsProcessed
-// rows, generated from the JobId (same job, same file), dated between
-// StartDate and EndDate. It stops early when ctx is done.
+// rows (at most MaxJobRecords), generated from the JobId (same job, same
+// file), dated between StartDate and EndDate. It stops early when ctx is
+// done.
 func JobRecords(ctx context.Context, w interface{ WriteString(string) (int, error) }, ev *fixtures.JobCompleted) error {
 	if _, err := w.WriteString(JobRecordsHeader(ev.JobType) + "\n"); err != nil {
 		return fmt.Errorf("writing job %d: %w", ev.JobId, err)
@@ -209,7 +214,7 @@ func JobRecords(ctx context.Context, w interface{ WriteString(string) (int, erro
 	span := max(ev.EndDate.Sub(ev.StartDate.Time), time.Second)
 	statuses := []string{"APPROVED", "PENDING", "REVERSED"}
 	var line []byte
-	for i := range ev.RecordsProcessed {
+	for i := range min(ev.RecordsProcessed, MaxJobRecords) {
 		if i%1024 == 0 && ctx.Err() != nil {
 			return fmt.Errorf("writing job %d: %w", ev.JobId, ctx.Err())
 		}

@@ -56,8 +56,10 @@ func runImpact(ctx context.Context, sc *scenarios.Scenario, o Options) Result {
 	}
 	events, deliveries := got.Events, got.Deliveries
 	for _, dl := range deliveries {
+		// Counted from the first firing: an application's update is fired
+		// by the dispatcher, later.
 		if n := len(dl.Attempts); n > 0 {
-			r.Simulated = max(r.Simulated, dl.Attempts[n-1].Actual.Sub(dl.Fired)+dl.Attempts[n-1].Latency)
+			r.Simulated = max(r.Simulated, dl.Attempts[n-1].Actual.Sub(deliveries[0].Fired)+dl.Attempts[n-1].Latency)
 		}
 	}
 	r.Failures = append(r.Failures, checkDeliveries(im, deliveries)...)
