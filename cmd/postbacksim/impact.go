@@ -154,7 +154,8 @@ func (a *app) impactRenderCmd() *cobra.Command {
 configuration: method, URL, headers and body, the macros filled in.`,
 		Example: `  postbacksim impact render --event action_lifecycle
   postbacksim impact render --event job_completed --method GET --url 'https://b.example/j?id={JobId}'
-  postbacksim impact render --body-template body.tpl --body-format json --header 'X-Token: {ActionId}'`,
+  postbacksim impact render --body-template body.tpl --body-format json --header 'X-Token: {ActionId}'
+  postbacksim impact render --event action_lifecycle --status REVERSED --seed 7`,
 		Args: noArgs,
 	}
 	var pf postbackFlags

@@ -49,6 +49,7 @@ clock: the whole 30h51m45s schedule prints at once. With --url and no --response
 sends for real to that URL, --time-scale K times faster than real time.`,
 		Example: `  postbacksim impact simulate --responses 500,timeout,200:ERROR,200 --error ERROR
   postbacksim impact simulate --responses 500 --format json
+  postbacksim impact simulate --event publisher_application --status PENDING --responses 200
   postbacksim impact simulate --url 'https://staging.example/pb?aid={ActionId}' --method GET --body-format none --time-scale 3600`,
 		Args: noArgs,
 	}
