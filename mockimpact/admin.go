@@ -2,15 +2,21 @@ package mockimpact
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/gorilla/mux"
 
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/internal/httpjson"
+	"github.com/postbacksim/postbacksim/internal/suggest"
 )
 
 // AdminPrefix is the path under which the impact admin endpoints live.
@@ -22,19 +28,33 @@ const maxAdminBody = 1 << 20
 //
 //	PUT    /_admin/impact/postbacks/{event}   store a postback configuration
 //	GET    /_admin/impact/postbacks           list them
-//	POST   /_admin/impact/events/{event}      fire a generated (?seed=N) or supplied event
+//	POST   /_admin/impact/events/{event}      fire a generated event (?seed=N, ?status=S),
+//	                                          a JSON body overriding some of its fields
 //	GET    /_admin/impact/deliveries          the delivery journal (?event=, ?outcome=)
 //	GET    /_admin/impact/deliveries/{id}     one delivery
 //	DELETE /_admin/impact/deliveries          forget finished deliveries
 type Admin struct {
 	d      *Dispatcher
+	jobs   *Jobs
 	router *mux.Router
 	seed   atomic.Int64
 }
 
+// AdminOption adjusts an Admin.
+type AdminOption func(*Admin)
+
+// WithJobs makes the job_completed events fired through the admin point
+// at jobs: their detail, result and download links are rewritten to the
+// server's own base URL (PublicBase) and served by jobs, unless the
+// supplied payload sets them.
+func WithJobs(jobs *Jobs) AdminOption { return func(a *Admin) { a.jobs = jobs } }
+
 // NewAdmin returns the admin handler for d.
-func NewAdmin(d *Dispatcher) *Admin {
+func NewAdmin(d *Dispatcher, opts ...AdminOption) *Admin {
 	a := &Admin{d: d}
+	for _, o := range opts {
+		o(a)
+	}
 	r := mux.NewRouter()
 	s := r.PathPrefix(AdminPrefix).Subrouter()
 	s.HandleFunc("/postbacks/{event}", a.putPostback).Methods(http.MethodPut)
@@ -56,7 +76,7 @@ func NewAdmin(d *Dispatcher) *Admin {
 		httpjson.Write(w, http.StatusOK, dl)
 	}).Methods(http.MethodGet)
 	s.HandleFunc("/events", func(w http.ResponseWriter, _ *http.Request) {
-		httpjson.Write(w, http.StatusOK, map[string]any{"events": fixtures.ImpactEvents(), "outcomes": Outcomes(), "retry_schedule": scheduleText()})
+		httpjson.Write(w, http.StatusOK, map[string]any{"events": fixtures.ImpactEvents(), "statuses": fixtures.ImpactStatuses(), "outcomes": Outcomes(), "retry_schedule": scheduleText()})
 	}).Methods(http.MethodGet)
 	r.NotFoundHandler = http.HandlerFunc(httpjson.NotFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(httpjson.MethodNotAllowed)
@@ -106,22 +126,40 @@ func (a *Admin) fire(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusRequestEntityTooLarge, "event: "+err.Error())
 		return
 	}
-	var ev fixtures.Event
-	if len(bytes.TrimSpace(body)) > 0 {
-		ev = spec.New()
+	q := r.URL.Query()
+	var seed int64
+	if text := q.Get("seed"); text != "" {
+		if seed, err = strconv.ParseInt(text, 10, 64); err != nil {
+			httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("query parameter seed: %q is not an integer", text))
+			return
+		}
+	} else {
+		seed = a.seed.Add(1)
+	}
+	status := q.Get("status")
+	if err := fixtures.CheckStatus(event, status); err != nil {
+		httpjson.Error(w, http.StatusBadRequest, "query parameter status: "+err.Error())
+		return
+	}
+	supplied, status, msg := overlayFields(spec, body, status)
+	if msg != "" {
+		httpjson.Error(w, http.StatusBadRequest, msg)
+		return
+	}
+	ev, err := fixtures.Generate(event, fixtures.GenOptions{Seed: seed, Status: status}, a.d.Clock().Now())
+	if err != nil {
+		httpjson.Error(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if supplied != nil {
+		// The supplied fields replace the generated ones, the others stay.
 		if err := httpjson.Unmarshal(body, ev); err != nil {
 			httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("%s payload: %s", event, httpjson.Describe(err)))
 			return
 		}
-	} else {
-		seed := a.seed.Add(1)
-		if q := r.URL.Query().Get("seed"); q != "" {
-			if seed, err = strconv.ParseInt(q, 10, 64); err != nil {
-				httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("query parameter seed: %q is not an integer", q))
-				return
-			}
-		}
-		ev, _ = fixtures.NewImpactGen(seed, a.d.Clock().Now()).Event(event)
+	}
+	if job, ok := ev.(*fixtures.JobCompleted); ok && a.jobs != nil {
+		a.jobs.Register(job, PublicBase(r), supplied)
 	}
 	id, err := a.d.Fire(ev)
 	if err != nil {
@@ -129,7 +167,72 @@ func (a *Admin) fire(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, status, fmt.Sprintf("%v (configure it with PUT %s/postbacks/%s)", err, AdminPrefix, event))
 		return
 	}
-	httpjson.Write(w, http.StatusAccepted, map[string]any{"delivery_id": id, "event": event, "payload": ev})
+	httpjson.Write(w, http.StatusAccepted, map[string]any{"delivery_id": id, "event": event, "seed": seed, "payload": ev})
+}
+
+// overlayFields checks a supplied partial payload: a JSON object of the
+// event's fields (no others, each of its type), whose status, if it sets
+// one, must be one of the event's and agree with ?status=. It returns the
+// fields supplied (nil for an empty body), the status to generate, and a
+// message naming the field when the payload is refused.
+func overlayFields(spec fixtures.EventSpec, body []byte, status string) (map[string]bool, string, string) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, status, ""
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(body, &keys); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, "", fmt.Sprintf("%s payload: %s", spec.Name, httpjson.Describe(err))
+		}
+		return nil, "", fmt.Sprintf("%s payload: want a JSON object of its fields", spec.Name)
+	}
+	// encoding/json matches names regardless of case; the payload's are exact.
+	var names []string
+	for _, f := range spec.Fields() {
+		names = append(names, f.JSONName)
+	}
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		if !slices.Contains(names, k) {
+			msg := fmt.Sprintf("%s payload: unknown field %q", spec.Name, k)
+			if near, ok := suggest.Closest(k, names); ok {
+				msg += fmt.Sprintf(" (did you mean %q?)", near)
+			}
+			return nil, "", msg
+		}
+		one, _ := json.Marshal(map[string]json.RawMessage{k: keys[k]})
+		if err := httpjson.Unmarshal(one, spec.New()); err != nil {
+			msg := httpjson.Describe(err)
+			if !strings.HasPrefix(msg, "field ") {
+				msg = fmt.Sprintf("field %s: %s", k, msg)
+			}
+			return nil, "", fmt.Sprintf("%s payload: %s", spec.Name, msg)
+		}
+	}
+	probe := spec.New()
+	if err := httpjson.Unmarshal(body, probe); err != nil {
+		return nil, "", fmt.Sprintf("%s payload: %s", spec.Name, httpjson.Describe(err))
+	}
+	supplied := make(map[string]bool, len(keys))
+	for k := range keys {
+		supplied[k] = true
+	}
+	statuses := fixtures.StatusesOf(spec.Name)
+	if len(statuses) == 0 {
+		return supplied, status, ""
+	}
+	field := statuses[0].Field
+	if !supplied[field] {
+		return supplied, status, ""
+	}
+	got, _ := fixtures.StatusOf(probe)
+	if err := fixtures.CheckStatus(spec.Name, got); err != nil || got == "" {
+		return nil, "", fmt.Sprintf("%s payload: field %s: %q is not a status of %s (want %s)", spec.Name, field, got, spec.Name, strings.Join(fixtures.StatusNames(spec.Name), ", "))
+	}
+	if status != "" && got != status {
+		return nil, "", fmt.Sprintf("%s payload: field %s: %q differs from the query parameter status=%s", spec.Name, field, got, status)
+	}
+	return supplied, got, ""
 }
 
 func (a *Admin) deliveries(w http.ResponseWriter, r *http.Request) {

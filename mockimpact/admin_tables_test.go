@@ -13,7 +13,7 @@ import (
 )
 
 // TestAdminServesTheTables: GET /_admin/impact/events answers with the
-// events, outcome and retry-schedule tables as their accessors return
+// events, status, outcome and retry-schedule tables as their accessors return
 // them.
 func TestAdminServesTheTables(t *testing.T) {
 	d := mockimpact.NewDispatcher(mockimpact.Options{Clock: clock.NewVirtual(time.Time{})})
@@ -22,7 +22,7 @@ func TestAdminServesTheTables(t *testing.T) {
 	for _, s := range mockimpact.RetrySchedule() {
 		schedule = append(schedule, s.String())
 	}
-	b, err := json.Marshal(map[string]any{"events": fixtures.ImpactEvents(), "outcomes": mockimpact.Outcomes(), "retry_schedule": schedule})
+	b, err := json.Marshal(map[string]any{"events": fixtures.ImpactEvents(), "statuses": fixtures.ImpactStatuses(), "outcomes": mockimpact.Outcomes(), "retry_schedule": schedule})
 	if err != nil {
 		t.Fatal(err)
 	}

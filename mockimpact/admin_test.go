@@ -37,12 +37,16 @@ func TestAdminConfigureFireAndRead(t *testing.T) {
 		t.Fatalf("PUT: %d %v", code, out)
 	}
 	for body, want := range map[string]string{
-		`{"url":"https://b/{Nope}"}`:                         `field url: url:1:11: unknown field "Nope"`,
-		`{"url":"https://b/","method":3}`:                    "field method: got JSON number, want string",
-		`{"url":"https://b/","min_delay":"soon"}`:            `field min_delay: got JSON "soon" (want a duration`,
-		`{"url":"https://b/","success":"200","error":"200"}`: `field error: "200" is also the success response`,
-		`{"url":"https://b/","event":"job_completed"}`:       `field event: "job_completed" differs from the path's`,
-		`{"url":"https://b/","retries":3}`:                   `unknown field "retries"`,
+		`{"url":"https://b/{Nope}"}`:                                `field url: url:1:11: unknown field "Nope"`,
+		`{"url":"https://b/","method":3}`:                           "field method: got JSON number, want string",
+		`{"url":"https://b/","min_delay":"soon"}`:                   `field min_delay: got JSON "soon" (want a duration`,
+		`{"url":"https://b/","success":"200","error":"200"}`:        `field error: "200" is also the success response`,
+		`{"url":"https://b/","event":"job_completed"}`:              `field event: "job_completed" differs from the path's`,
+		`{"url":"https://b/","retries":3}`:                          `unknown field "retries"`,
+		`{"url":"https://b/","headers":{"X-Sig":"a\r\nX-Evil: 1"}}`: `field headers: header X-Sig: the value holds a line break (CR or LF)`,
+		`{"url":"https://b/","headers":{"X Sig":"a"}}`:              `field headers: "X Sig" is not a valid header name`,
+		`{"url":"file:///etc/passwd"}`:                              `field url: invalid URL "file:///etc/passwd": scheme "file": want http or https`,
+		`{"url":"file:///tmp/{ActionId}"}`:                          `field url: invalid URL "file:///tmp/{ActionId}": scheme "file"`,
 	} {
 		code, out := call(t, h, "PUT", "/_admin/impact/postbacks/action_lifecycle", body)
 		if msg, _ := out["error"].(string); code != 400 || !strings.Contains(msg, want) {

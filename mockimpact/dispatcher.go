@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net"
 	"sort"
 	"sync"
@@ -42,7 +43,15 @@ type Options struct {
 	// network errors. 0 means DefaultMaxInFlight. A Simulator transport
 	// is not bounded: it opens no sockets.
 	MaxInFlight int
+	// UpdateDelay is how long after a PENDING publisher_application with
+	// empty data points is delivered the update delivery is fired, with
+	// those fields filled (docs/platforms.md#d-impact-application-update).
+	// 0 means DefaultUpdateDelay; a negative delay sends no updates.
+	UpdateDelay time.Duration
 }
+
+// DefaultUpdateDelay is Options.UpdateDelay when it is 0.
+const DefaultUpdateDelay = time.Hour
 
 // DefaultMaxInFlight is the live attempts in progress at once when
 // Options.MaxInFlight is 0: as many as NewLiveTransport keeps idle
@@ -63,6 +72,7 @@ type Dispatcher struct {
 	resolver  Resolver
 	onAttempt func(Attempt)
 	max       int
+	update    time.Duration // < 0: no update deliveries
 
 	mu         sync.Mutex
 	postbacks  map[string]*postbackState
@@ -86,6 +96,9 @@ type delivery struct {
 	ps        *postbackState
 	scheduled time.Time
 	timer     clock.Timer
+	// payload is kept only where the dispatcher needs it again: a PENDING
+	// application that will be updated, and the update itself.
+	payload fixtures.Event
 }
 
 // NewDispatcher returns a dispatcher with no postbacks configured.
@@ -93,7 +106,10 @@ func NewDispatcher(o Options) *Dispatcher {
 	d := &Dispatcher{
 		clock: o.Clock, transport: o.Transport, resolver: o.Resolver, onAttempt: o.OnAttempt, max: o.MaxDeliveries,
 		postbacks: map[string]*postbackState{}, byID: map[string]*delivery{}, changed: make(chan struct{}),
-		done: make(chan struct{}),
+		done: make(chan struct{}), update: o.UpdateDelay,
+	}
+	if d.update == 0 {
+		d.update = DefaultUpdateDelay
 	}
 	if d.clock == nil {
 		d.clock = clock.Real{}
@@ -156,7 +172,10 @@ var ErrClosed = errors.New("dispatcher closed")
 // Fire queues the delivery of ev to its event's postback and returns the
 // delivery's ID. The request is rendered now, once; the first attempt
 // is due after the postback's minimum delay.
-func (d *Dispatcher) Fire(ev fixtures.Event) (string, error) {
+func (d *Dispatcher) Fire(ev fixtures.Event) (string, error) { return d.fire(ev, "") }
+
+// fire queues ev; updateOf names the delivery ev updates, if any.
+func (d *Dispatcher) fire(ev fixtures.Event, updateOf string) (string, error) {
 	d.mu.Lock()
 	ps, ok := d.postbacks[ev.EventName()]
 	closed := d.closed
@@ -176,7 +195,11 @@ func (d *Dispatcher) Fire(ev fixtures.Event) (string, error) {
 	d.seq++
 	dl := &delivery{ps: ps, Delivery: Delivery{
 		ID: fmt.Sprintf("d%06d", d.seq), Event: ev.EventName(), Fired: now, Outcome: DeliveryPending, Request: r,
+		UpdateOf: updateOf,
 	}}
+	if app, ok := ev.(*fixtures.PublisherApplication); updateOf != "" || ok && d.update >= 0 && fixtures.NeedsUpdate(app) {
+		dl.payload = ev
+	}
 	d.deliveries = append(d.deliveries, dl)
 	d.byID[dl.ID] = dl
 	d.pending++
@@ -309,6 +332,7 @@ func (d *Dispatcher) finish(dl *delivery, a Attempt, x exchange, latency time.Du
 		dl.Outcome = EndOf(a.Outcome, a.N)
 		dl.timer = nil
 		d.pending--
+		d.scheduleUpdateLocked(dl)
 	}
 	dl.Attempts = append(dl.Attempts, a)
 	d.attempts++
@@ -321,6 +345,55 @@ func (d *Dispatcher) finish(dl *delivery, a Attempt, x exchange, latency time.Du
 	if d.onAttempt != nil {
 		d.onAttempt(a)
 	}
+}
+
+// scheduleUpdateLocked fires the update of a delivered PENDING
+// application with empty data points, UpdateDelay later. The update
+// counts as pending until it is fired.
+func (d *Dispatcher) scheduleUpdateLocked(dl *delivery) {
+	prev, ok := dl.payload.(*fixtures.PublisherApplication)
+	if !ok || dl.UpdateOf != "" || dl.Outcome != DeliveryDelivered {
+		if dl.UpdateOf == "" {
+			dl.payload = nil // nothing more to do with it
+		}
+		return
+	}
+	dl.payload = nil
+	d.pending++
+	d.clock.AfterFunc(d.update, func() {
+		d.mu.Lock()
+		closed := d.closed
+		if !closed {
+			d.pending--
+		}
+		d.mu.Unlock()
+		if closed {
+			return
+		}
+		next := fixtures.NewImpactGen(updateSeed(prev), d.clock.Now()).PublisherApplicationUpdate(prev)
+		_, _ = d.fire(next, dl.ID) // fails only once closed; nothing to journal then
+	})
+}
+
+// updateSeed derives the seed of an application's update from its ids,
+// so the same application is always updated with the same data.
+func updateSeed(p *fixtures.PublisherApplication) int64 {
+	h := fnv.New64a()
+	_, _ = fmt.Fprintf(h, "%s|%s|%s", p.ContractId, p.PublisherId, p.ApplicationDate)
+	return int64(h.Sum64() & (1<<62 - 1))
+}
+
+// Payload returns the event of a delivery when the dispatcher keeps it:
+// an update delivery (Delivery.UpdateOf set), whose payload the
+// dispatcher made, and a PENDING application waiting for its update.
+func (d *Dispatcher) Payload(id string) (fixtures.Event, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	dl, ok := d.byID[id]
+	if !ok || dl.payload == nil {
+		return nil, false
+	}
+	return dl.payload, true
 }
 
 func excerpt(b []byte) string {
@@ -361,8 +434,10 @@ func (dl *delivery) snapshot() Delivery {
 // Stats counts deliveries and attempts.
 type Stats struct {
 	Deliveries int `json:"deliveries"`
-	Pending    int `json:"pending"`
-	Attempts   int `json:"attempts"`
+	// Pending counts the deliveries not ended, and the application
+	// updates scheduled but not fired yet.
+	Pending  int `json:"pending"`
+	Attempts int `json:"attempts"`
 	// Evicted counts finished deliveries forgotten for MaxDeliveries.
 	Evicted int `json:"evicted"`
 }

@@ -90,7 +90,7 @@ func TestClassification(t *testing.T) {
 		outcome  mockimpact.Outcome
 		attempts int
 	}{
-		{"invalid URL: not retried", cfg(func(p *mockimpact.Postback) { p.URL = "htp:/brand.example/{ActionId}" }), "200", mockimpact.OutcomeInvalidURL, 1},
+		{"invalid URL: not retried", cfg(func(p *mockimpact.Postback) { p.URL = "https://brand.example/%zz/{ActionId}" }), "200", mockimpact.OutcomeInvalidURL, 1},
 		{"DNS failure: not retried", cfg(), "dns", mockimpact.OutcomeDNSFailure, 1},
 		{"refused: retried", cfg(), "refused", mockimpact.OutcomeNetworkError, 16},
 		{"reset: retried", cfg(), "reset", mockimpact.OutcomeNetworkError, 16},
@@ -552,5 +552,93 @@ func TestMaxDeliveriesKeepsPendingOnes(t *testing.T) {
 	}
 	if _, ok := d.Delivery("d000001"); ok {
 		t.Fatal("an evicted delivery is still found by ID")
+	}
+}
+
+// TestInvalidPortNotRetried: a port out of range is a malformed URL, which
+// the impact document says is not retried; the live transport used to
+// dial it and retry the network error through the whole schedule.
+func TestInvalidPortNotRetried(t *testing.T) {
+	for _, port := range []string{"99999", "0", "65536"} {
+		t.Run(port, func(t *testing.T) {
+			var dials atomic.Int32
+			tr := mockimpact.NewLiveTransport()
+			dial := tr.DialContext
+			tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				dials.Add(1)
+				return dial(ctx, network, addr)
+			}
+			td := impacttest.NewDispatcher(t, cfg(func(p *mockimpact.Postback) {
+				p.URL = "http://127.0.0.1:{Numeric1}" + port + "/x?aid={ActionId}"
+			}), impacttest.WithTransport(tr))
+			ev := must(fixtures.NewImpactGen(1, td.Clock.Now()).Event("action_lifecycle")).(*fixtures.ActionLifecycle)
+			ev.Numeric1 = 0
+			td.Fire(ev)
+			td.RunUntilIdle()
+			d := td.Only()
+			if d.Outcome != mockimpact.DeliveryInvalidURL || len(d.Attempts) != 1 || d.Attempts[0].Outcome != mockimpact.OutcomeInvalidURL {
+				t.Fatalf("outcome %s after %d attempts (%v); want invalid_url after 1", d.Outcome, len(d.Attempts), d.Attempts[0].Error)
+			}
+			if n := dials.Load(); n != 0 {
+				t.Fatalf("%d dials; nothing must be sent", n)
+			}
+		})
+	}
+}
+
+// TestStatusesFired: FireGeneratedWith delivers the status asked for, and
+// one seed is one action across statuses.
+func TestStatusesFired(t *testing.T) {
+	td := impacttest.NewDispatcher(t, cfg(func(p *mockimpact.Postback) { p.URL = "https://b.example/pb?aid={ActionId}&s={Status}&d={DeltaAmount}" }),
+		impacttest.WithScript(mockimpact.Step{Status: 200}))
+	td.FireGeneratedWith("action_lifecycle", fixtures.GenOptions{Seed: 7})
+	td.FireGeneratedWith("action_lifecycle", fixtures.GenOptions{Seed: 7, Status: fixtures.ActionReversed})
+	td.RunUntilIdle()
+	ds := td.Deliveries()
+	tracked, reversed := ds[0].Request.URL, ds[1].Request.URL
+	aid := func(u string) string { return strings.Split(strings.Split(u, "aid=")[1], "&")[0] }
+	if !strings.Contains(tracked, "s=TRACKED") || !strings.Contains(reversed, "s=REVERSED&d=-") || aid(tracked) != aid(reversed) {
+		t.Fatalf("tracked %s\nreversed %s", tracked, reversed)
+	}
+}
+
+// TestApplicationUpdate: a PENDING application delivered with empty data
+// points is followed, UpdateDelay later, by an update filling them; an
+// undelivered one, an APPROVED one and an update are not updated.
+func TestApplicationUpdate(t *testing.T) {
+	pb := mockimpact.Postback{Event: "publisher_application", URL: "https://b.example/apps?c={ContractId}&g={CreatorGender}&s={Status}", Method: "GET", Format: "none"}
+	td := impacttest.NewDispatcher(t, pb, impacttest.WithScript(mockimpact.Step{Status: 200}))
+	first := td.FireGeneratedWith("publisher_application", fixtures.GenOptions{Seed: 4})
+	td.FireGeneratedWith("publisher_application", fixtures.GenOptions{Seed: 4, Status: fixtures.StatusApproved})
+	td.RunUntilIdle()
+	ds := td.Deliveries()
+	if len(ds) != 3 {
+		t.Fatalf("%d deliveries, want the PENDING one, the APPROVED one and the update", len(ds))
+	}
+	up := ds[2]
+	if up.UpdateOf != first || up.Outcome != mockimpact.DeliveryDelivered || up.Fired.Sub(ds[0].Attempts[0].Actual) != mockimpact.DefaultUpdateDelay {
+		t.Fatalf("update %+v (first attempt of d1 at %v)", up, ds[0].Attempts[0].Actual)
+	}
+	if !strings.Contains(ds[0].Request.URL, "g=&s=PENDING") || strings.Contains(up.Request.URL, "g=&") || !strings.Contains(up.Request.URL, "s=PENDING") {
+		t.Fatalf("first %s\nupdate %s", ds[0].Request.URL, up.Request.URL)
+	}
+	if c := func(u string) string { return strings.Split(strings.Split(u, "c=")[1], "&")[0] }; c(up.Request.URL) != c(ds[0].Request.URL) {
+		t.Fatal("the update is another application")
+	}
+	if ev, ok := td.Payload(up.ID); !ok || fixtures.NeedsUpdate(ev.(*fixtures.PublisherApplication)) {
+		t.Fatalf("payload of the update: %v %v", ev, ok)
+	}
+
+	failing := impacttest.NewDispatcher(t, pb, impacttest.WithScript(mockimpact.Step{Status: 500}))
+	failing.FireGeneratedWith("publisher_application", fixtures.GenOptions{Seed: 4})
+	failing.RunUntilIdle()
+	if n := len(failing.Deliveries()); n != 1 {
+		t.Fatalf("an exhausted PENDING delivery was updated: %d deliveries", n)
+	}
+	off := impacttest.NewDispatcher(t, pb, impacttest.WithScript(mockimpact.Step{Status: 200}), impacttest.WithUpdateDelay(-1))
+	off.FireGeneratedWith("publisher_application", fixtures.GenOptions{Seed: 4})
+	off.RunUntilIdle()
+	if n := len(off.Deliveries()); n != 1 {
+		t.Fatalf("updates disabled, %d deliveries", n)
 	}
 }

@@ -21,8 +21,9 @@
 //	})
 //	r, err := c.Render(event) // r.Method, r.URL, r.Header, r.Body
 //
-// A URL that does not parse, is not http(s) or has no host is an
-// InvalidURLError: impact does not send it and does not retry.
+// A URL that does not parse, is not http(s), has no host or has a port
+// outside 1–65535 is an InvalidURLError: impact does not send it and does
+// not retry.
 //
 // # The dispatcher
 //
@@ -63,8 +64,19 @@
 //
 // NewAdmin serves a dispatcher's admin API under AdminPrefix: store
 // configurations (PUT /_admin/impact/postbacks/{event}), fire events
-// (POST /_admin/impact/events/{event}) and read deliveries
+// (POST /_admin/impact/events/{event}?seed=N&status=S, a JSON body
+// overriding fields of the generated event) and read deliveries
 // (GET /_admin/impact/deliveries). The sandbox serves it per namespace.
+// With WithJobs, the links of job_completed events point at the server
+// (PublicBase), and Jobs serves the job, its CSV result and the download
+// links, which expire on the injected clock.
+//
+// # Application updates
+//
+// A PENDING publisher_application delivered with empty data points is
+// followed, Options.UpdateDelay later, by an update delivery with those
+// fields filled (Delivery.UpdateOf names the first delivery), as the
+// document describes.
 //
 // # Tables
 //

@@ -14,6 +14,10 @@ type Delivery struct {
 	Attempts []Attempt       `json:"attempts"`
 	// Request is what every attempt sends.
 	Request *Rendered `json:"request"`
+	// UpdateOf names the delivery this one updates: a PENDING
+	// publisher_application delivered with empty data points is followed
+	// by an update filling them (docs/platforms.md#d-impact-application-update).
+	UpdateOf string `json:"update_of,omitempty"`
 }
 
 // Attempt is one try at sending a delivery, as the journal records it.

@@ -44,7 +44,7 @@ type OutcomeRule struct {
 // the rules of docs/platforms.md#d-impact-classification.
 var outcomes = [...]OutcomeRule{
 	{Outcome: OutcomeInvalidURL, Ends: DeliveryInvalidURL, Documented: true,
-		When:    "the rendered URL is malformed or not http(s): nothing is sent",
+		When:    "the rendered URL is malformed (a port outside 1–65535 included) or not http(s): nothing is sent",
 		applies: func(x exchange, _, _ Matcher) bool { return x.invalidURL != nil }},
 	{Outcome: OutcomeDNSFailure, Ends: DeliveryDNSFailure, Documented: true,
 		When:    "the URL's host does not resolve (a temporary DNS error is a network_error)",

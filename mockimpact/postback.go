@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -155,13 +156,66 @@ func Compile(p Postback) (*Compiled, error) {
 		if !validHeaderName(name) {
 			return nil, &ConfigError{"headers", fmt.Errorf("%q is not a valid header name", name)}
 		}
+		if err := checkHeaderValue(p.Headers[name]); err != nil {
+			return nil, &ConfigError{"headers", fmt.Errorf("header %s: %w", name, err)}
+		}
 		tpl, err := macro.Compile("header "+name, p.Headers[name], macro.Header, payload)
 		if err != nil {
 			return nil, &ConfigError{"headers", err}
 		}
 		c.headers = append(c.headers, compiledHeader{http.CanonicalHeaderKey(name), tpl})
 	}
+	if err := checkStaticURL(p.URL); err != nil {
+		return nil, &ConfigError{"url", err}
+	}
 	return c, nil
+}
+
+// checkHeaderValue refuses a header value template that no request can
+// carry: a line break (CR or LF) or another control character would end
+// the header, so every attempt would fail before it is sent.
+func checkHeaderValue(v string) error {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '\r' || c == '\n':
+			return fmt.Errorf("the value holds a line break (CR or LF) at byte %d; a header value is one line", i)
+		case c < ' ' && c != '\t' || c == 0x7f:
+			return fmt.Errorf("the value holds the control character %q at byte %d", c, i)
+		}
+	}
+	return nil
+}
+
+// checkStaticURL checks what a URL template fixes whatever the event: a
+// template without macros must be a URL a postback can be sent to
+// (CheckURL), and a scheme written before the first macro must be http
+// or https (our decision: docs/platforms.md#d-impact-url-checks). What
+// macros fill in is checked when each request is rendered.
+func checkStaticURL(tpl string) error {
+	nodes, err := macro.Parse("url", tpl)
+	if err != nil {
+		return err // Compile reported it already
+	}
+	var prefix strings.Builder
+	static := true
+	for _, n := range nodes {
+		t, ok := n.(*macro.Text)
+		if !ok {
+			static = false
+			break
+		}
+		prefix.WriteString(t.Text)
+	}
+	if static {
+		return CheckURL(prefix.String())
+	}
+	lead := prefix.String()
+	if i := strings.IndexAny(lead, ":/?#"); i >= 0 && lead[i] == ':' {
+		if scheme := lead[:i]; !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https") {
+			return &InvalidURLError{tpl, fmt.Sprintf("scheme %q: want http or https", scheme)}
+		}
+	}
+	return nil
 }
 
 func validHeaderName(s string) bool {
@@ -244,7 +298,8 @@ type InvalidURLError struct {
 func (e *InvalidURLError) Error() string { return fmt.Sprintf("invalid URL %q: %s", e.URL, e.Reason) }
 
 // CheckURL reports whether raw is a URL a postback can be sent to: it
-// parses, is http or https, and names a host.
+// parses, is http or https, names a host, and its port, when it has one,
+// is a number from 1 to 65535.
 func CheckURL(raw string) error {
 	u, err := url.Parse(raw)
 	switch {
@@ -259,6 +314,11 @@ func CheckURL(raw string) error {
 		return &InvalidURLError{raw, fmt.Sprintf("scheme %q: want http or https", u.Scheme)}
 	case u.Hostname() == "":
 		return &InvalidURLError{raw, "no host"}
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return &InvalidURLError{raw, fmt.Sprintf("port %q: want a number from 1 to 65535", p)}
+		}
 	}
 	return nil
 }

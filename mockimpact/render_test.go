@@ -189,7 +189,8 @@ func TestRequestAndHeaders(t *testing.T) {
 }
 
 func TestInvalidURLs(t *testing.T) {
-	for _, raw := range []string{"not a url", "ftp://brand.example/x", "https://", "https://brand.example:port/x", "http://[::1"} {
+	for _, raw := range []string{"not a url", "ftp://brand.example/x", "https://", "https://brand.example:port/x", "http://[::1",
+		"http://127.0.0.1:99999/x", "http://127.0.0.1:0/x", "http://127.0.0.1:65536/x", "http://brand.example:-1/x"} {
 		r := &Rendered{Method: "GET", URL: raw}
 		_, err := r.Request(context.Background())
 		var iu *InvalidURLError
@@ -197,8 +198,10 @@ func TestInvalidURLs(t *testing.T) {
 			t.Errorf("%q: %v, want an InvalidURLError", raw, err)
 		}
 	}
-	if err := CheckURL("https://brand.example/pb?x=1"); err != nil {
-		t.Fatal(err)
+	for _, ok := range []string{"https://brand.example/pb?x=1", "http://127.0.0.1:65535/x", "http://127.0.0.1:1/x", "http://brand.example:/x"} {
+		if err := CheckURL(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
 	}
 }
 
@@ -217,11 +220,30 @@ func TestConfigErrors(t *testing.T) {
 		{Postback{Event: "action_cleared", URL: "x", Headers: map[string]string{"Bad Name": "v"}}, `postback: field headers: "Bad Name" is not a valid header name`},
 		{Postback{Event: "action_cleared", URL: "x", Headers: map[string]string{"X-A": "{Nope}"}}, `postback: field headers: header X-A:1:1: unknown field "Nope"`},
 		{Postback{Event: "action_cleared", URL: "x", Format: "none", Body: "x"}, `postback: field body: set, but format is none`},
+		{Postback{Event: "action_cleared", URL: "https://b/x", Headers: map[string]string{"X-A": "v\r\nX-Injected: 1"}}, `postback: field headers: header X-A: the value holds a line break (CR or LF) at byte 1`},
+		{Postback{Event: "action_cleared", URL: "https://b/x", Headers: map[string]string{"X-A": "{OrderIds}\n"}}, `postback: field headers: header X-A: the value holds a line break`},
+		{Postback{Event: "action_cleared", URL: "https://b/x", Headers: map[string]string{"X-A": "a\x00b"}}, `postback: field headers: header X-A: the value holds the control character '\x00'`},
+		{Postback{Event: "action_cleared", URL: "https://b/x", Headers: map[string]string{"X-A(": "v"}}, `postback: field headers: "X-A(" is not a valid header name`},
+		{Postback{Event: "action_cleared", URL: "file:///etc/passwd"}, `postback: field url: invalid URL "file:///etc/passwd": scheme "file": want http or https`},
+		{Postback{Event: "action_cleared", URL: "file:///tmp/{OrderIds}"}, `postback: field url: invalid URL "file:///tmp/{OrderIds}": scheme "file": want http or https`},
+		{Postback{Event: "action_cleared", URL: "ftp://b.example/{OrderIds}"}, `postback: field url: invalid URL "ftp://b.example/{OrderIds}": scheme "ftp"`},
+		{Postback{Event: "action_cleared", URL: "http://127.0.0.1:99999/x"}, `postback: field url: invalid URL "http://127.0.0.1:99999/x": port "99999"`},
+		{Postback{Event: "action_cleared", URL: "https://"}, `postback: field url: invalid URL "https://": no host`},
 	}
 	for _, c := range cases {
 		_, err := Compile(c.p)
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("%+v\n got %v\nwant %s…", c.p, err, c.want)
+		}
+	}
+}
+
+// TestURLsCheckedWhenSavedOrRendered: what macros fill in is left to the
+// request (a scheme or host from a field is classified invalid_url then).
+func TestURLsCheckedWhenSavedOrRendered(t *testing.T) {
+	for _, raw := range []string{"https://b/x", "HTTP://b/x", "{LandingPageUrl}", "https://{ReferringDomain}/x", "http://b.example:99999/{ActionId}", "https://b/%zz/{ActionId}"} {
+		if _, err := Compile(Postback{Event: "action_lifecycle", URL: raw}); err != nil {
+			t.Errorf("%q: %v", raw, err)
 		}
 	}
 }

@@ -23,6 +23,9 @@ type DeliverySetup struct {
 	// Seed generates the first event's payload; event i (0-based) is
 	// generated with Seed+i.
 	Seed int64
+	// Status is the status of the events generated (fixtures.StatusesOf);
+	// empty means the event's default.
+	Status string
 	// Fire is how many events are fired, one delivery each; 0 means 1.
 	Fire int
 	// Receiver scripts the receiver's answers, one per attempt, the last
@@ -51,7 +54,8 @@ type DeliverySetup struct {
 
 // Deliveries is what Deliver made.
 type Deliveries struct {
-	// Events are the events fired, in firing order.
+	// Events are the events fired, in firing order, then the updates the
+	// dispatcher fired itself: Events[i] is the payload of Deliveries[i].
 	Events []fixtures.Event
 	// Deliveries are their deliveries, in firing order.
 	Deliveries []mockimpact.Delivery
@@ -135,7 +139,7 @@ func Deliver(ctx context.Context, s DeliverySetup) (Deliveries, error) {
 		event = s.Postback.Event
 	}
 	for i := range max(s.Fire, 1) {
-		ev, err := fixtures.NewImpactGen(s.Seed+int64(i), d.Clock().Now()).Event(event)
+		ev, err := fixtures.Generate(event, fixtures.GenOptions{Seed: s.Seed + int64(i), Status: s.Status}, d.Clock().Now())
 		if err != nil {
 			return out, &DeliverError{StageEvent, err}
 		}
@@ -171,5 +175,10 @@ func Deliver(ctx context.Context, s DeliverySetup) (Deliveries, error) {
 		out.Received = script.Received()
 	}
 	out.Deliveries = d.Deliveries()
+	for _, dl := range out.Deliveries[min(len(out.Events), len(out.Deliveries)):] {
+		if ev, ok := d.Payload(dl.ID); ok {
+			out.Events = append(out.Events, ev)
+		}
+	}
 	return out, runErr
 }

@@ -39,7 +39,7 @@ func runImpact(ctx context.Context, sc *scenarios.Scenario, o Options) Result {
 		perDelivery[i] = dl.Receiver
 	}
 	got, err := Deliver(ctx, DeliverySetup{
-		Postback: p, Event: im.Event, Seed: im.Seed, Fire: im.Fire,
+		Postback: p, Event: im.Event, Seed: im.Seed, Status: im.Status, Fire: im.Fire,
 		Receiver: im.Receiver, PerDelivery: perDelivery,
 		Live: live, TimeScale: o.TimeScale, LiveTimeout: limit,
 	})
@@ -56,8 +56,10 @@ func runImpact(ctx context.Context, sc *scenarios.Scenario, o Options) Result {
 	}
 	events, deliveries := got.Events, got.Deliveries
 	for _, dl := range deliveries {
+		// Counted from the first firing: an application's update is fired
+		// by the dispatcher, later.
 		if n := len(dl.Attempts); n > 0 {
-			r.Simulated = max(r.Simulated, dl.Attempts[n-1].Actual.Sub(dl.Fired)+dl.Attempts[n-1].Latency)
+			r.Simulated = max(r.Simulated, dl.Attempts[n-1].Actual.Sub(deliveries[0].Fired)+dl.Attempts[n-1].Latency)
 		}
 	}
 	r.Failures = append(r.Failures, checkDeliveries(im, deliveries)...)
@@ -147,7 +149,7 @@ func checkReceived(im *scenarios.Impact, events []fixtures.Event, ds []mockimpac
 	var out []string
 	for i, want := range im.Expect.Received {
 		k := max(want.Delivery, 1)
-		if k > len(ds) {
+		if k > len(ds) || k > len(events) {
 			out = append(out, fmt.Sprintf("received[%d]: delivery %d was never made", i, k))
 			continue
 		}

@@ -43,6 +43,11 @@ type Config struct {
 	// fired, impact attempts that did not deliver, and a traffic summary
 	// every SummaryEvery.
 	Logger *slog.Logger
+	// PublicURL is the sandbox's base URL as its clients reach it
+	// (https://sandbox.example:8443), for the links of job_completed
+	// events; empty means the scheme and Host of the request that fires
+	// the event.
+	PublicURL string
 	// AccessLog adds one line per request (method, path, status, bytes,
 	// duration, remote address, namespace, Ocean code, fault) and per
 	// delivered impact attempt. It is off
@@ -68,9 +73,12 @@ const DefaultNamespace = "default"
 // Tenant is one namespace's emulators: its own journals, dedup state,
 // fault rules, postback configurations and deliveries.
 type Tenant struct {
-	Name    string
-	Ocean   *mockocean.Server
-	Impact  *mockimpact.Dispatcher
+	Name   string
+	Ocean  *mockocean.Server
+	Impact *mockimpact.Dispatcher
+	// Jobs serves the exports the namespace's job_completed events link
+	// to, under /impact/ (mockimpact.JobsPrefix).
+	Jobs    *mockimpact.Jobs
 	handler http.Handler
 }
 
@@ -115,7 +123,9 @@ func New(cfg Config) *Sandbox {
 		handlePprof(mux)
 	}
 	mux.HandleFunc("/ns/", sb.serveNamespace)
-	mux.Handle("/", def.handler)
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		def.handler.ServeHTTP(w, r.WithContext(mockimpact.WithPublicBase(r.Context(), sb.origin(r))))
+	}))
 	sb.handler = mux
 	if cfg.AdminToken != "" {
 		sb.handler = requireToken(cfg.AdminToken, sb.handler)
@@ -160,8 +170,10 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 		}
 	}
 	t := &Tenant{Name: name, Ocean: mockocean.New(oc), Impact: mockimpact.NewDispatcher(io)}
+	t.Jobs = mockimpact.NewJobs(t.Impact.Clock(), 0)
 	mux := http.NewServeMux()
-	mux.Handle(mockimpact.AdminPrefix+"/", mockimpact.NewAdmin(t.Impact))
+	mux.Handle(mockimpact.AdminPrefix+"/", mockimpact.NewAdmin(t.Impact, mockimpact.WithJobs(t.Jobs)))
+	mux.Handle(mockimpact.JobsPrefix, t.Jobs)
 	mux.Handle("/", t.Ocean) // /track/activate/, /_admin/ocean/, and JSON 404s
 	t.handler = mux
 	return t
@@ -219,9 +231,18 @@ func (sb *Sandbox) serveNamespace(w http.ResponseWriter, r *http.Request) {
 	if n, ok := r.Context().Value(noteKey{}).(*note); ok {
 		n.namespace = name
 	}
-	r2 := r.Clone(r.Context())
+	r2 := r.Clone(mockimpact.WithPublicBase(r.Context(), sb.origin(r)+"/ns/"+name))
 	r2.URL.Path, r2.URL.RawPath = "/"+sub, ""
 	t.handler.ServeHTTP(w, r2)
+}
+
+// origin is the sandbox's base URL for links it hands out: PublicURL,
+// or the scheme and Host r was sent to.
+func (sb *Sandbox) origin(r *http.Request) string {
+	if sb.cfg.PublicURL != "" {
+		return strings.TrimSuffix(sb.cfg.PublicURL, "/")
+	}
+	return mockimpact.PublicBase(r.WithContext(context.Background()))
 }
 
 // Close stops every namespace's dispatcher and the log summary; it

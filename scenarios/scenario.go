@@ -29,6 +29,11 @@ type Impact struct {
 	// Seed generates the event payload (same seed, same payload); 0 means
 	// the default seed.
 	Seed int64 `yaml:"seed,omitempty" json:"seed,omitempty"`
+	// Status is the status of the events fired (TRACKED, MODIFIED or
+	// REVERSED actions; PENDING, APPROVED or REJECTED inquiries; PENDING,
+	// APPROVED, REJECTED or RETRACTED applications); empty means the
+	// event's default. One seed gives the same ids in every status.
+	Status string `yaml:"status,omitempty" json:"status,omitempty"`
 	// Fire is how many events are fired at once (seeds Seed, Seed+1, …);
 	// default 1, or the number of deliveries entries.
 	Fire int `yaml:"fire,omitempty" json:"fire,omitempty"`

@@ -119,6 +119,9 @@ func (v *validator) impact(im *Impact) {
 		}
 		return
 	}
+	if err := fixtures.CheckStatus(im.Event, im.Status); err != nil {
+		v.at(p+".status", "%v", err)
+	}
 	if im.Postback.Event != "" && im.Postback.Event != im.Event {
 		v.at(p+".postback.event", "%q differs from impact.event %q (leave it out)", im.Postback.Event, im.Event)
 	}
@@ -258,7 +261,7 @@ func (v *validator) sharedExpect(im *Impact) {
 	}
 	for i, r := range e.Received {
 		path := fmt.Sprintf("%s.received[%d]", p, i)
-		if r.Delivery > im.Fire {
+		if r.Delivery > maxDeliveries(im) {
 			v.at(path+".delivery", "%d, but only %d event(s) are fired", r.Delivery, im.Fire)
 		}
 		if r.Attempt < 0 || r.Attempt > mockimpact.MaxAttempts {
@@ -395,4 +398,14 @@ func (v *validator) ocean(o *Ocean) {
 			}
 		}
 	}
+}
+
+// maxDeliveries is how many deliveries a scenario can make: one per
+// fired event, and an update for each PENDING publisher_application
+// (docs/platforms.md#d-impact-application-update).
+func maxDeliveries(im *Impact) int {
+	if im.Event == "publisher_application" && (im.Status == "" || im.Status == fixtures.StatusPending) {
+		return 2 * im.Fire
+	}
+	return im.Fire
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -60,11 +61,12 @@ func (a *app) impactEvents(event string, asJSON bool) int {
 	if asJSON {
 		type out struct {
 			fixtures.EventSpec
-			Fields []fixtures.Field `json:"fields"`
+			Fields   []fixtures.Field      `json:"fields"`
+			Statuses []fixtures.StatusSpec `json:"statuses,omitempty"`
 		}
 		all := make([]out, len(specs))
 		for i, s := range specs {
-			all[i] = out{s, s.Fields()}
+			all[i] = out{s, s.Fields(), fixtures.StatusesOf(s.Name)}
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
@@ -78,6 +80,9 @@ func (a *app) impactEvents(event string, asJSON bool) int {
 		}
 		fields := s.Fields()
 		fmt.Fprintf(stdout, "%s — %s (%s): sent when %s. %d fields:\n", s.Name, s.English, s.Title, s.When, len(fields))
+		if names := fixtures.StatusNames(s.Name); len(names) > 0 {
+			fmt.Fprintf(stdout, "  statuses (--status): %s; default %s\n", strings.Join(names, ", "), names[0])
+		}
 		tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
 		for _, f := range fields {
 			kind := string(f.Kind)
@@ -149,7 +154,8 @@ func (a *app) impactRenderCmd() *cobra.Command {
 configuration: method, URL, headers and body, the macros filled in.`,
 		Example: `  postbacksim impact render --event action_lifecycle
   postbacksim impact render --event job_completed --method GET --url 'https://b.example/j?id={JobId}'
-  postbacksim impact render --body-template body.tpl --body-format json --header 'X-Token: {ActionId}'`,
+  postbacksim impact render --body-template body.tpl --body-format json --header 'X-Token: {ActionId}'
+  postbacksim impact render --event action_lifecycle --status REVERSED --seed 7`,
 		Args: noArgs,
 	}
 	var pf postbackFlags
@@ -159,13 +165,28 @@ configuration: method, URL, headers and body, the macros filled in.`,
 	cmd.Flags().StringVar(&pf.format, "format", "", "body format (deprecated: use --body-format)")
 	_ = cmd.Flags().MarkDeprecated("format", "use --body-format")
 	seed := cmd.Flags().Int64("seed", fixtures.DefaultSeed, "seed of the generated event (same seed, same event)")
+	status := statusFlag(cmd)
 	cmd.RunE = a.action(func(context.Context, *cobra.Command, []string) int {
-		return a.impactRender(&pf, *seed)
+		return a.impactRender(&pf, *seed, *status)
 	})
 	return cmd
 }
 
-func (a *app) impactRender(pf *postbackFlags, seed int64) int {
+// statusFlag defines --status, the status of the generated event, with
+// the statuses of every event as completions.
+func statusFlag(cmd *cobra.Command) *string {
+	status := cmd.Flags().String("status", "", "`STATUS` of the generated event: TRACKED, MODIFIED or REVERSED (action_lifecycle), PENDING, APPROVED or REJECTED (action_inquiry), PENDING, APPROVED, REJECTED or RETRACTED (publisher_application); default the event's first")
+	var names []string
+	for _, s := range fixtures.ImpactStatuses() {
+		if !slices.Contains(names, s.Status) {
+			names = append(names, s.Status)
+		}
+	}
+	completeFlag(cmd, "status", names...)
+	return status
+}
+
+func (a *app) impactRender(pf *postbackFlags, seed int64, status string) int {
 	stdout, stderr := a.stdout, a.stderr
 	p, err := pf.postback()
 	if err != nil {
@@ -177,7 +198,11 @@ func (a *app) impactRender(pf *postbackFlags, seed int64) int {
 		fmt.Fprintf(stderr, "postbacksim impact render: %v\n", pf.explain(err))
 		return exitUsage
 	}
-	ev, err := fixtures.NewImpactGen(seed, fixtures.DefaultImpactTime).Event(pf.event)
+	if err := fixtures.CheckStatus(pf.event, status); err != nil {
+		fmt.Fprintf(stderr, "postbacksim impact render: --status: %v\n", err)
+		return exitUsage
+	}
+	ev, err := fixtures.Generate(pf.event, fixtures.GenOptions{Seed: seed, Status: status}, fixtures.DefaultImpactTime)
 	if err != nil {
 		fmt.Fprintf(stderr, "postbacksim impact render: %v\n", err)
 		return exitFail

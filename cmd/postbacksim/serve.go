@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"time"
@@ -67,6 +68,7 @@ the --config file.`,
 	shutdownGrace := fs.Duration("shutdown-grace", 10*time.Second, "how long in-flight requests may finish after SIGTERM/SIGINT")
 	adminToken := fs.String("admin-token", "", "require `TOKEN` as 'Authorization: Bearer TOKEN' on /_admin/ endpoints")
 	maxNamespaces := fs.Int("max-namespaces", 64, "namespaces created on demand under /ns/NAME/")
+	publicURL := fs.String("public-url", "", "impact: the sandbox's base `URL` as clients reach it, for job_completed links (default: the scheme and Host of the firing request)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate `FILE` (with --tls-key); the document recommends HTTPS")
 	tlsKey := fs.String("tls-key", "", "the PEM private key `FILE` of --tls-cert")
 	configPath := fs.String("config", "", "YAML `FILE` of settings, keys named like these flags (addr: 0.0.0.0:8080)")
@@ -139,6 +141,12 @@ the --config file.`,
 			fmt.Fprintf(stderr, "postbacksim serve: --max-namespaces: %d is negative\n", *maxNamespaces)
 			return exitUsage
 		}
+		if *publicURL != "" {
+			if u, err := url.Parse(*publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+				fmt.Fprintf(stderr, "postbacksim serve: --public-url: %q: want http(s)://HOST[:PORT][/PATH], no query\n", *publicURL)
+				return exitUsage
+			}
+		}
 		if *logSummary < 0 {
 			fmt.Fprintf(stderr, "postbacksim serve: --log-summary: %v is negative (0 turns the summary off)\n", *logSummary)
 			return exitUsage
@@ -149,6 +157,7 @@ the --config file.`,
 		}
 		limit, track := applyMemoryLimit(cmd.Flags().Changed("memory-limit"), int64(memLimit), int64(journalMaxBytes), *journalCap, *dedupCap)
 		sb := sandbox.New(sandbox.Config{
+			PublicURL:     *publicURL,
 			Logger:        logger,
 			AccessLog:     *accessLog,
 			SummaryEvery:  summaryEvery,

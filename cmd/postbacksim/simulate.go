@@ -49,6 +49,7 @@ clock: the whole 30h51m45s schedule prints at once. With --url and no --response
 sends for real to that URL, --time-scale K times faster than real time.`,
 		Example: `  postbacksim impact simulate --responses 500,timeout,200:ERROR,200 --error ERROR
   postbacksim impact simulate --responses 500 --format json
+  postbacksim impact simulate --event publisher_application --status PENDING --responses 200
   postbacksim impact simulate --url 'https://staging.example/pb?aid={ActionId}' --method GET --body-format none --time-scale 3600`,
 		Args: noArgs,
 	}
@@ -56,6 +57,7 @@ sends for real to that URL, --time-scale K times faster than real time.`,
 	fs := cmd.Flags()
 	pf.register(cmd, "")
 	seed := fs.Int64("seed", fixtures.DefaultSeed, "seed of the generated event")
+	status := statusFlag(cmd)
 	responses := fs.String("responses", "", "scripted answers, one per attempt, the last repeating: `LIST` of 500, 200:ERROR, timeout, reset, refused, dns, slow_body")
 	success := fs.String("success", "", "success response: a status (200) or a body text (OK); default any 2xx")
 	errResp := fs.String("error", "", "error response: a status (500) or a body text (ERROR)")
@@ -66,7 +68,7 @@ sends for real to that URL, --time-scale K times faster than real time.`,
 	outFormat := fs.String("format", "text", "output: `text` or json")
 	completeFlag(cmd, "format", "text", "json")
 	cmd.RunE = a.action(func(ctx context.Context, _ *cobra.Command, _ []string) int {
-		return a.impactSimulate(ctx, &pf, simulateFlags{*seed, *responses, *success, *errResp, *minDelay, *maxRPS, *timeout, *timeScale, *outFormat})
+		return a.impactSimulate(ctx, &pf, simulateFlags{*seed, *status, *responses, *success, *errResp, *minDelay, *maxRPS, *timeout, *timeScale, *outFormat})
 	})
 	return cmd
 }
@@ -74,6 +76,7 @@ sends for real to that URL, --time-scale K times faster than real time.`,
 // simulateFlags are simulate's flags beyond the postback's.
 type simulateFlags struct {
 	seed                        int64
+	status                      string
 	responses, success, errResp string
 	minDelay                    time.Duration
 	maxRPS                      float64
@@ -114,7 +117,10 @@ func (a *app) impactSimulate(ctx context.Context, pf *postbackFlags, f simulateF
 		return fail(exitUsage, "--responses: %v", err)
 	}
 
-	setup := runner.DeliverySetup{Postback: p, Seed: f.seed, Receiver: steps, Live: live, TimeScale: f.timeScale}
+	if err := fixtures.CheckStatus(p.Event, f.status); err != nil {
+		return fail(exitUsage, "--status: %v", err)
+	}
+	setup := runner.DeliverySetup{Postback: p, Seed: f.seed, Status: f.status, Receiver: steps, Live: live, TimeScale: f.timeScale}
 	receiver := "scripted: " + f.responses + " (the last repeating), virtual clock"
 	if live {
 		if f.timeScale <= 0 {
@@ -145,7 +151,14 @@ func (a *app) impactSimulate(ctx context.Context, pf *postbackFlags, f simulateF
 		return fail(exitFail, "%v", err)
 	}
 	dl := got.Deliveries[0]
-	return printSimulation(stdout, f.outFormat, dl, receiver, live)
+	code := printSimulation(stdout, f.outFormat, dl, receiver, live)
+	for _, up := range got.Deliveries[1:] {
+		if up.UpdateOf != "" && f.outFormat == "text" {
+			fmt.Fprintf(stdout, "update delivery (the PENDING application's empty data points filled), fired %v after the first: %s after %d attempt(s)\n",
+				up.Fired.Sub(dl.Fired), up.Outcome, len(up.Attempts))
+		}
+	}
+	return code
 }
 
 func describe(a mockimpact.Attempt) string {

@@ -34,6 +34,7 @@ func Blocks() map[string]func() string {
 		"impact-retry-schedule":    impactRetrySchedule,
 		"impact-faults":            impactFaults,
 		"impact-macros":            impactMacros,
+		"impact-statuses":          impactStatuses,
 	}
 }
 
@@ -147,4 +148,28 @@ func impactMacros() string {
 		rows = append(rows, []string{e.Where, e.How, code(e.Example)})
 	}
 	return table([]string{"a macro's value lands in", "it is written", code(macro.EscapeExample) + " becomes"}, rows)
+}
+
+func impactStatuses() string {
+	var rows [][]string
+	for _, st := range fixtures.ImpactStatuses() {
+		status := code(st.Field + ": " + st.Status)
+		if st.Default {
+			status += " (default)"
+		}
+		fills := "—"
+		if len(st.Fills) > 0 {
+			fills = code(strings.Join(st.Fills, "`, `"))
+		}
+		source := "decision"
+		if st.Documented {
+			source = "document"
+		}
+		sets := st.Sets
+		if sets == "" {
+			sets = "—"
+		}
+		rows = append(rows, []string{code(st.Event), status, st.When, fills, sets, source})
+	}
+	return table([]string{"event", "status", "sent when", "fields it fills (null where not listed)", "a generated event also has", "value from"}, rows)
 }

@@ -50,6 +50,13 @@ func WithTransport(t mockimpact.Transport) Option {
 // WithResolver resolves hosts with r.
 func WithResolver(r mockimpact.Resolver) Option { return func(s *setup) { s.opts.Resolver = r } }
 
+// WithUpdateDelay sets how long after a PENDING publisher_application
+// with empty data points is delivered its update is fired (negative: no
+// updates); see mockimpact.Options.UpdateDelay.
+func WithUpdateDelay(dt time.Duration) Option {
+	return func(s *setup) { s.opts.UpdateDelay = dt }
+}
+
 // WithOnAttempt calls f after each attempt.
 func WithOnAttempt(f func(mockimpact.Attempt)) Option {
 	return func(s *setup) { s.opts.OnAttempt = f }
@@ -84,12 +91,22 @@ func (d *Dispatcher) Fire(ev fixtures.Event) string {
 	return id
 }
 
-// FireGenerated fires a generated event of the named kind from seed.
+// FireGenerated fires a generated event of the named kind from seed, in
+// the event's default status.
 func (d *Dispatcher) FireGenerated(event string, seed int64) string {
 	d.t.Helper()
-	ev, err := fixtures.NewImpactGen(seed, d.Clock.Now()).Event(event)
+	return d.FireGeneratedWith(event, fixtures.GenOptions{Seed: seed})
+}
+
+// FireGeneratedWith fires an event of the named kind generated as o says
+// (seed and status: FireGeneratedWith("action_lifecycle",
+// fixtures.GenOptions{Seed: 7, Status: fixtures.ActionReversed})); it
+// fails the test on an unknown event or a status the event does not have.
+func (d *Dispatcher) FireGeneratedWith(event string, o fixtures.GenOptions) string {
+	d.t.Helper()
+	ev, err := fixtures.Generate(event, o, d.Clock.Now())
 	if err != nil {
-		d.t.Fatalf("FireGenerated: %v", err)
+		d.t.Fatalf("FireGeneratedWith: %v", err)
 	}
 	return d.Fire(ev)
 }

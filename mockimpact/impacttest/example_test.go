@@ -3,6 +3,7 @@ package impacttest_test
 import (
 	"fmt"
 
+	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/internal/exampletb"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockimpact/impacttest"
@@ -48,4 +49,23 @@ func ExampleDispatcher_perDeliveryScript() {
 	// d000001 delivered 1
 	// d000002 dns_failure 1
 	// d000003 delivered 1
+}
+
+// FireGeneratedWith picks the status: one seed is one action, tracked and
+// then reversed.
+func ExampleDispatcher_FireGeneratedWith() {
+	t := &exampletb.T{} // in a test: the *testing.T you are given
+	defer t.Done()
+	d := impacttest.NewDispatcher(t, mockimpact.Postback{
+		Event: "action_lifecycle", URL: "https://brand.example/pb?aid={ActionId}&s={Status}&amount={Amount}", Method: "GET", Format: "none",
+	}, impacttest.WithScript(mockimpact.Step{Status: 200}))
+	d.FireGeneratedWith("action_lifecycle", fixtures.GenOptions{Seed: 7})
+	d.FireGeneratedWith("action_lifecycle", fixtures.GenOptions{Seed: 7, Status: fixtures.ActionReversed})
+	d.RunUntilIdle()
+	for _, dl := range d.Deliveries() {
+		fmt.Println(dl.Request.URL)
+	}
+	// Output:
+	// https://brand.example/pb?aid=ACT-964606&s=TRACKED&amount=109.23
+	// https://brand.example/pb?aid=ACT-964606&s=REVERSED&amount=0.00
 }

@@ -19,7 +19,7 @@ const (
 // escapings describes each mode, indexed by it: the only description of
 // where values land and how they are escaped there.
 var escapings = [...]struct{ name, where, how string }{
-	modeRaw:         {"raw", "a header value", "as is, line breaks turned into spaces"},
+	modeRaw:         {"raw", "a header value", "as is, line breaks and other control characters turned into spaces"},
 	modeURLPath:     {"URL path", "a URL, before `?`", "path-escaped, like url.PathEscape"},
 	modeURLQuery:    {"URL query", "a URL, after `?`", "query-escaped, like url.QueryEscape"},
 	modeForm:        {"form", "a form body", "form-escaped, like url.QueryEscape"},
@@ -157,11 +157,13 @@ func appendString(dst []byte, s string, m mode) []byte {
 	return appendHeaderValue(dst, s)
 }
 
-// appendHeaderValue writes s with line breaks turned into spaces, so a
-// value cannot end a header early.
+// appendHeaderValue writes s with line breaks and the other control
+// characters a header value cannot hold (all but tab) turned into spaces,
+// so a value can neither end a header early nor make the request
+// unsendable.
 func appendHeaderValue(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '\r' || c == '\n' {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
 			dst = append(dst, ' ')
 		} else {
 			dst = append(dst, c)

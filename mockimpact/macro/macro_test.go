@@ -183,3 +183,15 @@ func TestJSONEscapeMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderValuesStaySendable: a value with control characters (a
+// supplied payload can carry any) never makes a header the transport
+// refuses, which would fail every attempt as a network error.
+func TestHeaderValuesStaySendable(t *testing.T) {
+	a := sampleAction()
+	a.Note = "a\x00b\x7fc\td\r\ne"
+	got, err := MustCompile("h", "{Note}", Header, lifecycleType).Render(a)
+	if err != nil || got != "a b c\td  e" {
+		t.Fatalf("%q, %v", got, err)
+	}
+}
