@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"context"
-	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -128,7 +127,7 @@ func New(cfg Config) *Sandbox {
 	}))
 	sb.handler = mux
 	if cfg.AdminToken != "" {
-		sb.handler = requireToken(cfg.AdminToken, sb.handler)
+		sb.handler = sb.requireToken(sb.handler)
 	}
 	if cfg.Logger != nil {
 		if cfg.AccessLog {
@@ -270,19 +269,6 @@ func (sb *Sandbox) HeldBytes() int64 {
 
 // ServeHTTP serves every sandbox endpoint.
 func (sb *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) { sb.handler.ServeHTTP(w, r) }
-
-// requireToken guards /_admin/ paths (plain or under /ns/NAME/).
-func requireToken(token string, next http.Handler) http.Handler {
-	want := []byte("Bearer " + token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isAdminPath(r.URL.Path) && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="postbacksim admin"`)
-			httpjson.Error(w, http.StatusUnauthorized, "admin endpoints need the header Authorization: Bearer <admin token>")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
 
 func isAdminPath(p string) bool {
 	if strings.HasPrefix(p, pprofPrefix) {

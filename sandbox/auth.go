@@ -1,0 +1,104 @@
+package sandbox
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"strings"
+
+	"github.com/postbacksim/postbacksim/internal/httpjson"
+)
+
+// TokenCookie is the cookie a browser presents a token in, for the pages
+// of the sandbox: set HttpOnly and SameSite=Strict by the login form.
+// Programs send "Authorization: Bearer TOKEN" instead.
+const TokenCookie = "postbacksim_token"
+
+// CSRFField is the form field, and CSRFHeader the header, that carries
+// CSRFToken(token) on a state-changing request authenticated by the
+// cookie: a page of another site can make the browser send the cookie,
+// but cannot read the value to send with it.
+const (
+	CSRFField  = "csrf"
+	CSRFHeader = "X-CSRF-Token"
+)
+
+// CSRFToken is the value a state-changing request authenticated by
+// TokenCookie must carry in CSRFField or CSRFHeader: derived from the
+// token, so the sandbox keeps no session state.
+func CSRFToken(token string) string {
+	m := hmac.New(sha256.New, []byte(token))
+	m.Write([]byte("postbacksim csrf"))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// requestToken returns the token r presents, from its Authorization
+// header or, failing that, its TokenCookie, and whether it came from the
+// cookie.
+func requestToken(r *http.Request) (token string, fromCookie bool) {
+	if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return v, false
+	}
+	if c, err := r.Cookie(TokenCookie); err == nil {
+		return c.Value, true
+	}
+	return "", false
+}
+
+// csrfOK reports whether a request authenticated by the cookie may go
+// on: it only reads, or it carries CSRFToken(token).
+func csrfOK(r *http.Request, token string) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	got := r.Header.Get(CSRFHeader)
+	if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		got = r.PostFormValue(CSRFField)
+	}
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(CSRFToken(token))) == 1
+}
+
+// TokenAccepted reports whether token opens the given namespace: the
+// admin token opens every one. With no admin token configured,
+// everything is open.
+func (sb *Sandbox) TokenAccepted(namespace, token string) bool {
+	if sb.cfg.AdminToken == "" {
+		return true
+	}
+	return subtle.ConstantTimeCompare([]byte(token), []byte(sb.cfg.AdminToken)) == 1
+}
+
+// requireToken guards /_admin/ paths (plain or under /ns/NAME/) and the
+// profiles: a token the namespace accepts, from the header or the cookie
+// (with the CSRF token when the request changes state).
+func (sb *Sandbox) requireToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isAdminPath(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		token, fromCookie := requestToken(r)
+		switch {
+		case token == "" || !sb.TokenAccepted(namespaceOf(r.URL.Path), token):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="postbacksim admin"`)
+			httpjson.Error(w, http.StatusUnauthorized, "admin endpoints need the header Authorization: Bearer <admin token>")
+		case fromCookie && !csrfOK(r, token):
+			httpjson.Error(w, http.StatusForbidden, "a change made with the login cookie needs its CSRF token (form field "+CSRFField+" or header "+CSRFHeader+")")
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// namespaceOf is the namespace a path addresses: NAME for /ns/NAME/…,
+// else the default one.
+func namespaceOf(p string) string {
+	if rest, ok := strings.CutPrefix(p, "/ns/"); ok {
+		name, _, _ := strings.Cut(rest, "/")
+		return name
+	}
+	return DefaultNamespace
+}
