@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"time"
@@ -116,9 +117,16 @@ func RunPaths(ctx context.Context, paths []string, o Options) (Report, error) {
 	return rep, nil
 }
 
-// RunScenarioFile loads and runs one scenario file.
-func RunScenarioFile(ctx context.Context, file string, o Options) Result {
-	sc, err := scenarios.Load(file)
+// RunScenarioFile loads and runs one scenario file. A panic while loading
+// or running it becomes an invalid result for this file alone, so one bad
+// file never takes a run down.
+func RunScenarioFile(ctx context.Context, file string, o Options) (res Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = Result{File: file, Status: Invalid, Error: fmt.Sprintf("%s: postbacksim failed on this file (panic: %v); please report it with the file", file, r)}
+		}
+	}()
+	sc, err := load(file)
 	if err != nil {
 		var es scenarios.Errors
 		msg := err.Error()
@@ -129,6 +137,10 @@ func RunScenarioFile(ctx context.Context, file string, o Options) Result {
 	}
 	return Run(ctx, sc, o)
 }
+
+// load is scenarios.Load; a test swaps it to check that a panic stays
+// with its file.
+var load = scenarios.Load
 
 // Run runs one loaded scenario.
 func Run(ctx context.Context, sc *scenarios.Scenario, o Options) Result {

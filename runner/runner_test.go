@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/postbacksim/postbacksim/scenarios"
 )
 
 func run(t *testing.T, paths ...string) Report {
@@ -188,5 +190,35 @@ func TestLiveTarget(t *testing.T) {
 		var b bytes.Buffer
 		rep.WriteText(&b)
 		t.Fatalf("%d hits:\n%s", hits.Load(), b.String())
+	}
+}
+
+// TestOneBadFileNeverTakesARunDown: the file that crashed goccy/go-yaml
+// v1.19.2 (a tag on an empty list) is one invalid result among passing
+// ones, and a panic anywhere in loading or running a file stays with it.
+func TestOneBadFileNeverTakesARunDown(t *testing.T) {
+	rep := run(t, "testdata/crasher")
+	if rep.Passed != 2 || rep.Invalid != 1 {
+		t.Fatalf("%+v", rep)
+	}
+	textContains(t, rep, "testdata/crasher/tag-on-empty-list.yaml:3:10: ocean.steps: tag !foo on an empty value")
+
+	orig := load
+	t.Cleanup(func() { load = orig })
+	load = func(file string) (*scenarios.Scenario, error) {
+		if strings.HasSuffix(file, "pass-ocean.yaml") {
+			var m map[string]int
+			m["boom"]++ // a nil-map write: a panic like the parser's
+		}
+		return orig(file)
+	}
+	rep = run(t, "testdata/crasher")
+	if rep.Passed != 1 || rep.Invalid != 2 {
+		t.Fatalf("%+v", rep)
+	}
+	textContains(t, rep, "testdata/crasher/pass-ocean.yaml: postbacksim failed on this file (panic: assignment to entry in nil map)")
+	var buf bytes.Buffer
+	if err := rep.WriteJUnit(&buf); err != nil || !strings.Contains(buf.String(), "<testsuites") {
+		t.Fatalf("JUnit: %v\n%s", err, buf.String())
 	}
 }

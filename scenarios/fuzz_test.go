@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -20,6 +21,9 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("name: x\nimpact: [1, {a: b}]\n"))
 	f.Add([]byte("&a [*a]"))
+	// Near the goccy/go-yaml v1.19.2 crash (a tag on an empty list).
+	f.Add([]byte("name: x\nocean:\n  steps: !t []\n"))
+	f.Add([]byte("name: x\nimpact:\n  receiver: !!seq [{status: 200}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sc, err := Parse("fuzz.yaml", data)
 		if err == nil {
@@ -35,6 +39,9 @@ func FuzzParse(f *testing.F) {
 		for _, e := range es {
 			if e.File != "fuzz.yaml" || e.Msg == "" {
 				t.Fatalf("error without file or message: %+v", e)
+			}
+			if strings.HasPrefix(e.Msg, parserPanic) {
+				t.Fatalf("the parser panicked (Parse recovered): %s", e.Msg)
 			}
 		}
 	})

@@ -86,6 +86,24 @@ func unwrap(n ast.Node) ast.Node {
 	}
 }
 
+// emptyTag returns the tag of a tagged empty value (possibly anchored),
+// or nil.
+func emptyTag(n ast.Node) *ast.TagNode {
+	var tag *ast.TagNode
+	for {
+		switch v := n.(type) {
+		case *ast.TagNode:
+			tag, n = v, v.Value
+		case *ast.AnchorNode:
+			n = v.Value
+		case nil, *ast.NullNode:
+			return tag
+		default:
+			return nil
+		}
+	}
+}
+
 func kindName(n ast.Node) string {
 	switch n.(type) {
 	case *ast.MappingNode, *ast.MappingValueNode:
@@ -120,6 +138,12 @@ func isScalar(n ast.Node) bool {
 }
 
 func (w *walker) walk(n ast.Node, t reflect.Type, path string) {
+	if tag := emptyTag(n); tag != nil {
+		// goccy/go-yaml v1.19.2 dereferences nil decoding a list from a
+		// tag on nothing (steps: !foo), so no tag on nothing is accepted.
+		w.errorf(tag.GetToken(), path, "tag %s on an empty value: give a value or remove the tag", tag.Start.Value)
+		return
+	}
 	n = unwrap(n)
 	w.pos[path] = nodePos(n)
 	if isScalar(n) {
