@@ -88,6 +88,7 @@ func TestUsageAndBadInput(t *testing.T) {
 		{[]string{"serve", "--time-scale", "0"}, exitUsage, "", "--time-scale: 0: want a positive number"},
 		{[]string{"run"}, exitUsage, "", "name at least one scenario file or folder"},
 		{[]string{"schema"}, exitOK, `"title": "postbacksim scenario"`, ""},
+		{[]string{"schema", "--report"}, exitOK, `"title": "postbacksim run report (--format json)"`, ""},
 		{[]string{"run", "../../scenarios"}, exitOK, "passed, 0 failed", ""},
 		{[]string{"run", "../../runner/testdata/mixed"}, exitFail, "2 passed, 2 failed", ""},
 		{[]string{"run", "../../runner/testdata/invalid"}, exitUsage, `unknown key "recever" (did you mean "receiver"?)`, ""},
@@ -175,7 +176,7 @@ func TestRunWritesJUnitToFile(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "report.xml")
 	code, stdout, stderr := runCLI("run", "--format", "junit", "--out", out, "../../runner/testdata/mixed")
 	b, err := os.ReadFile(out)
-	if code != exitFail || err != nil || !strings.Contains(string(b), `<testsuites tests="4" failures="2" errors="0">`) {
+	if code != exitFail || err != nil || !strings.Contains(string(b), `<testsuites name="postbacksim" tests="4" failures="2" errors="0" time="`) {
 		t.Fatalf("exit %d, %v\n%s\n%s%s", code, err, b, stdout, stderr)
 	}
 	if !strings.Contains(stdout, "2 passed, 2 failed, 0 invalid: report in ") {
