@@ -59,7 +59,11 @@ func runImpact(ctx context.Context, sc *scenarios.Scenario, o Options) Result {
 			r.Simulated = max(r.Simulated, dl.Attempts[n-1].Actual.Sub(dl.Fired)+dl.Attempts[n-1].Latency)
 		}
 	}
-	r.Failures = append(r.Failures, checkDeliveries(im, deliveries, Tolerance(im, o))...)
+	latencyScale := 0.0 // scripted: latencies are simulated, part of the schedule
+	if live {
+		latencyScale = o.TimeScale // live: the receiver's real latency, scaled
+	}
+	r.Failures = append(r.Failures, checkDeliveries(im, deliveries, Tolerance(im, o), latencyScale)...)
 	if !live {
 		r.Failures = append(r.Failures, checkReceived(im, events, deliveries, got.Received)...)
 	} else if len(im.Expect.Received) > 0 {
@@ -96,15 +100,18 @@ func expectPath(im *scenarios.Impact, i int, field string) string {
 	return "impact.expect." + field
 }
 
-// DefaultTolerancePerAttempt is the real time a live exchange may add to
-// each attempt's offset by default (network latency, timer wake-ups):
-// 10 ms, scaled to the clock (x --time-scale) and at least one second.
-const DefaultTolerancePerAttempt = 10 * time.Millisecond
+// DefaultTolerancePerAttempt is how late or early, in real time, a live
+// attempt may go out by default, beyond the receiver's measured latency
+// (which is allowed for apart): timer wake-ups and scheduling on a busy
+// machine. 20 ms, scaled to the clock (× --time-scale), at least 1s.
+const DefaultTolerancePerAttempt = 20 * time.Millisecond
 
 // Tolerance is how far a scenario's offsets may be off, per attempt:
 // Options.Tolerance when set, else the file's impact.expect.tolerance,
 // else for a live run DefaultTolerancePerAttempt × the time scale (at
 // least 1s), else 0 (a scripted run on the virtual clock is exact).
+// Live runs also allow each offset to be late by the measured latency of
+// the exchanges before it, scaled.
 func Tolerance(im *scenarios.Impact, o Options) time.Duration {
 	switch {
 	case o.Tolerance > 0:
@@ -117,7 +124,12 @@ func Tolerance(im *scenarios.Impact, o Options) time.Duration {
 	return 0
 }
 
-func checkDeliveries(im *scenarios.Impact, ds []mockimpact.Delivery, tol time.Duration) []Failure {
+// checkDeliveries checks each delivery against its expectation. Offset i
+// may be off by i×tol, and late by latencyScale × the real latency of the
+// attempts before it (live runs: each wait starts when the previous
+// answer is known, so the receiver's network time adds up) and by the
+// time attempts waited for a sending slot or the rate limit.
+func checkDeliveries(im *scenarios.Impact, ds []mockimpact.Delivery, tol time.Duration, latencyScale float64) []Failure {
 	var out []Failure
 	add := func(path, what string, want, got any) {
 		if text := diff(what, want, got); text != "" {
@@ -143,8 +155,13 @@ func checkDeliveries(im *scenarios.Impact, ds []mockimpact.Delivery, tol time.Du
 			}
 			got := d.Offsets()
 			what := label + " offsets"
-			if tol > 0 {
-				got = within(want, got, tol, true)
+			if tol > 0 || latencyScale > 0 {
+				late := make([]time.Duration, len(got))
+				for j := 1; j < len(late); j++ {
+					a := d.Attempts[j]
+					late[j] = late[j-1] + time.Duration(float64(d.Attempts[j-1].Latency)*latencyScale) + a.Queued + a.RateLimited
+				}
+				got = within(want, got, tol, late)
 				what = fmt.Sprintf("%s (±%v per attempt)", what, tol)
 			}
 			add(expectPath(im, i, "offsets"), what, durations(want), durations(got))
@@ -163,7 +180,7 @@ func checkDeliveries(im *scenarios.Impact, ds []mockimpact.Delivery, tol time.Du
 			if len(d.Attempts) > 0 {
 				at := d.Attempts[0].Actual.Sub(d.Fired)
 				if i := len(got); tol > 0 && i < len(e.FirstAttemptAt) {
-					at = within([]time.Duration{e.FirstAttemptAt[i].D()}, []time.Duration{at}, tol, false)[0]
+					at = within([]time.Duration{e.FirstAttemptAt[i].D()}, []time.Duration{at}, tol, nil)[0]
 				}
 				got = append(got, at.String())
 			}
@@ -179,17 +196,18 @@ func checkDeliveries(im *scenarios.Impact, ds []mockimpact.Delivery, tol time.Du
 
 // within returns got with each offset that lies within tolerance of the
 // one wanted at its place replaced by the wanted one, so a diff shows
-// only the offsets that are off by more. With perAttempt, offset i may be
-// off by i×tol: each attempt's wait starts when the previous answer is
-// known, so each exchange's latency adds up; else by tol.
-func within(want, got []time.Duration, tol time.Duration, perAttempt bool) []time.Duration {
+// only the offsets that are off by more. Without late (nil), each may be
+// off by tol; with it, offset i may be off by i×tol and later by late[i]
+// more: each attempt's wait starts when the previous answer is known, so
+// each exchange's time adds up.
+func within(want, got []time.Duration, tol time.Duration, late []time.Duration) []time.Duration {
 	out := slices.Clone(got)
 	for i := range min(len(want), len(out)) {
-		t := tol
-		if perAttempt {
-			t = tol * time.Duration(i)
+		lo, hi := tol, tol
+		if late != nil {
+			lo, hi = tol*time.Duration(i), tol*time.Duration(i)+late[i]
 		}
-		if d := out[i] - want[i]; d >= -t && d <= t {
+		if d := out[i] - want[i]; d >= -lo && d <= hi {
 			out[i] = want[i]
 		}
 	}

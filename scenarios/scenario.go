@@ -125,10 +125,10 @@ type ImpactExpect struct {
 	// Received checks what the receiver got.
 	Received []ReceivedExpect `yaml:"received,omitempty" json:"received,omitempty"`
 	// Tolerance is how far an attempt's offset may be from the expected
-	// one, per attempt: attempt n may be off by (n-1) × tolerance, each
-	// exchange adding its latency; a first_attempt_at entry by tolerance.
-	// Scripted runs are exact (default 0s); live runs (--target) default
-	// to 10ms × --time-scale, at least 1s. The --tolerance flag
+	// one, per attempt: attempt n may be off by (n-1) × tolerance, and a
+	// first_attempt_at entry by tolerance. Scripted runs are exact by
+	// default; live runs (--target) allow 20ms × --time-scale (at least
+	// 1s) beyond the receiver's measured latency. The --tolerance flag
 	// overrides it.
 	Tolerance clock.Duration `yaml:"tolerance,omitempty" json:"tolerance,omitempty"`
 }
