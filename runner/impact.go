@@ -133,7 +133,7 @@ func checkDeliveries(im *scenarios.Impact, ds []mockimpact.Delivery, tol time.Du
 	var out []Failure
 	add := func(path, what string, want, got any) {
 		if text := diff(what, want, got); text != "" {
-			out = append(out, Failure{Path: path, Message: what + " differs from the expectation", Want: want, Got: got, text: text})
+			out = append(out, Failure{Path: path, Message: fmt.Sprintf("%s: want %s, got %s", what, jsonText(want), jsonText(got)), Want: want, Got: got, text: text})
 		}
 	}
 	for i, d := range ds {

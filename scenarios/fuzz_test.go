@@ -24,6 +24,14 @@ func FuzzParse(f *testing.F) {
 	// Near the goccy/go-yaml v1.19.2 crash (a tag on an empty list, see
 	// testdata/fuzz/FuzzParse): one edit away, so a fuzzer finds a crash
 	// like it again within seconds if the guard goes.
+	// The crash itself on every list key: the baseline run of make fuzz
+	// (and go test) fails at once if the guard goes.
+	impact := "name: x\nimpact:\n  event: action_lifecycle\n  postback: {url: \"{receiver}/pb\"}\n"
+	for _, list := range []string{"receiver", "deliveries", "expect:\n    offsets", "expect:\n    outcomes",
+		"expect:\n    first_attempt_at", "expect:\n    received", "deliveries:\n    - receiver"} {
+		f.Add([]byte(impact + "  " + list + ": !t\n"))
+	}
+	f.Add([]byte("name: x\nocean:\n  steps: !t\n"))
 	f.Add([]byte("name: x\nocean:\n  steps: !t []\n"))
 	f.Add([]byte("name: x\nocean:\n  steps: !t x\n"))
 	f.Add([]byte("name: x\nimpact:\n  receiver: !!seq [{status: 200}]\n  deliveries: !d 1\n"))
