@@ -89,6 +89,7 @@ func TestUsageAndBadInput(t *testing.T) {
 		{[]string{"run"}, exitUsage, "", "name at least one scenario file or folder"},
 		{[]string{"schema"}, exitOK, `"title": "postbacksim scenario"`, ""},
 		{[]string{"schema", "--report"}, exitOK, `"title": "postbacksim run report (--format json)"`, ""},
+		{[]string{"run", "--tolerance", "-1s", "../../scenarios"}, exitUsage, "", "--tolerance not negative"},
 		{[]string{"run", "../../scenarios"}, exitOK, "passed, 0 failed", ""},
 		{[]string{"run", "../../runner/testdata/mixed"}, exitFail, "2 passed, 2 failed", ""},
 		{[]string{"run", "../../runner/testdata/invalid"}, exitUsage, `unknown key "recever" (did you mean "receiver"?)`, ""},
