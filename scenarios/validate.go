@@ -76,11 +76,12 @@ func oneOf(value string, valid []string) string {
 var enumKeys = []string{"event", "method", "format", "fault", "outcome", "encoding"}
 
 // emptyChoices reports keys from enumKeys set to "" (quoted), except the
-// free-form method override of an Ocean request.
+// free-form method override of an Ocean request and map entries (a query
+// parameter named method).
 func (v *validator) emptyChoices() {
 	for path, n := range v.nodes {
 		s, ok := n.(*ast.StringNode)
-		if !ok || s.Value != "" || strings.HasSuffix(path, ".request.method") {
+		if !ok || s.Value != "" || !v.fields[path] || strings.HasSuffix(path, ".request.method") {
 			continue
 		}
 		key := path[strings.LastIndexAny(path, ".")+1:]

@@ -29,6 +29,8 @@ type walker struct {
 	errs  Errors
 	pos   map[string]position
 	nodes map[string]ast.Node // scalar nodes by path
+	// fields marks the paths that are struct fields (not map entries).
+	fields map[string]bool
 }
 
 func (w *walker) errorf(tk *token.Token, path, format string, a ...any) {
@@ -297,6 +299,10 @@ func (w *walker) walkStruct(n ast.Node, t reflect.Type, path string) {
 			w.errorf(p.Key.GetToken(), join(path, key), "unknown key %q%s", key, suggestKey(key, fields))
 			continue
 		}
+		if w.fields == nil {
+			w.fields = map[string]bool{}
+		}
+		w.fields[join(path, key)] = true
 		w.walk(p.Value, f.Type, join(path, key))
 	}
 }
