@@ -15,6 +15,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 	js "github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/postbacksim/postbacksim/clock"
 )
 
 // runtimeOnly are the cross-field rules the loader checks and the
@@ -260,4 +262,50 @@ func generatedCorpus(t *testing.T) map[string][]byte {
 		walk("", doc, func(n any) { doc = n })
 	}
 	return out
+}
+
+// TestDurationPatternMatchesParser: the schema's duration pattern accepts
+// exactly the strings the loader accepts (clock.ParseDuration, without a
+// minus sign), and the zero pattern exactly the zero ones.
+func TestDurationPatternMatchesParser(t *testing.T) {
+	pattern, zero := regexp.MustCompile(durationPattern), regexp.MustCompile(zeroDurationPattern)
+	for _, s := range []string{
+		"15s", "1m0s", "1h30m", "2h", "90s", "1.5h", ".5s", "5.s", "1d", "0d", "1d12h", "2d0s", "1d+5s", "+5s", "0", "+0", "1d0",
+		" 15s ", "300ms", "1us", "1µs", "1μs", "10ns", "0s", "0.0s", "0m0s", "00s",
+		"", " ", "15", "1.5d", "01d", "d", "1d1d", "s", "15 s", "15S", "-5s", "1d-5s", "-0", "1e3s", "15sec", "+", "1d+", "1h-",
+	} {
+		v, err := clock.ParseDuration(s)
+		loader := err == nil && !strings.Contains(s, "-")
+		if got := pattern.MatchString(s); got != loader {
+			t.Errorf("%q: the pattern says %v, the loader %v (%v)", s, got, loader, err)
+		}
+		if loader {
+			if got := zero.MatchString(s); got != (v == 0) {
+				t.Errorf("%q (%v): the zero pattern says %v", s, v, got)
+			}
+		}
+	}
+}
+
+// TestMatcherSchemaMatchesParser: success: accepts in the schema exactly
+// what mockimpact.ParseMatcher accepts, for texts and for numbers.
+func TestMatcherSchemaMatchesParser(t *testing.T) {
+	s := compileSchema(t)
+	for _, v := range []string{
+		`200`, `599`, `600`, `99`, `042`, `-10`, `-1`, `42`, `1000`, `1.5`, `true`,
+		`"OK"`, `"200"`, `"600"`, `"+99"`, `" 201 "`, `"text:"`, `"text: "`, `"text:600"`, `"status:200"`,
+		`"status: 204"`, `"status:600"`, `"status:x"`, `"status:+200"`, `"2000"`, `"abc"`,
+	} {
+		doc := `name: x
+impact:
+  event: action_lifecycle
+  postback: {url: "{receiver}/pb", success: ` + v + `}
+  expect: {attempts: 1}
+`
+		lok, lerr := loaderAccepts([]byte(doc))
+		sok, serr := schemaAccepts(t, s, []byte(doc))
+		if lok != sok {
+			t.Errorf("success: %s: loader %v (%s), schema %v (%s)", v, lok, lerr, sok, serr)
+		}
+	}
 }
