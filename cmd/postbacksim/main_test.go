@@ -239,3 +239,36 @@ func TestServeAnswersAndShutsDown(t *testing.T) {
 		t.Fatalf("logs:\n%s", logs)
 	}
 }
+
+// TestOneCrashingFileStillWritesTheReport: eight valid scenarios and the
+// file that crashed goccy/go-yaml v1.19.2 (a tag over an empty list): the
+// eight pass, the ninth is invalid, and the JUnit report is written.
+func TestOneCrashingFileStillWritesTheReport(t *testing.T) {
+	dir := t.TempDir()
+	library, err := filepath.Glob("../../scenarios/impact/*.yaml")
+	if err != nil || len(library) < 8 {
+		t.Fatalf("%d library files, %v", len(library), err)
+	}
+	for _, f := range library[:8] {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "crasher.yaml"), []byte("name: x\nocean:\n  steps: !foo\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "report.xml")
+	code, stdout, stderr := runCLI("run", "--format", "junit", "--out", out, dir)
+	b, err := os.ReadFile(out)
+	if code != exitUsage || err != nil || !strings.Contains(string(b), `tests="9" failures="0" errors="1"`) ||
+		!strings.Contains(string(b), "crasher.yaml:3:10: ocean.steps: tag !foo on an empty value") {
+		t.Fatalf("exit %d, %v\n%s\n%s%s", code, err, b, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "8 passed, 0 failed, 1 invalid: report in ") {
+		t.Fatalf("stdout %q", stdout)
+	}
+}
