@@ -84,9 +84,9 @@ func (f *Fault) Validate() error {
 		if slices.Contains(known, k) {
 			continue
 		}
-		// A parameter of the partner's own is fine; a near miss of a
-		// documented one is a typo that would never match.
-		if best, ok := suggest.Closest(k, known); ok {
+		// A parameter of the partner's own is fine; one typo away from a
+		// documented one (a letter in four) would never match.
+		if best, ok := suggest.Closest(k, known); ok && suggest.Distance(k, best) <= max(1, len(k)/4) {
 			return fmt.Errorf("fault: field match: %q is not a parameter (did you mean %q?)", k, best)
 		}
 	}

@@ -10,9 +10,12 @@
 //	os.Exit(rep.ExitCode())  // 0 all passed, 1 a scenario failed, 2 a file is invalid
 //
 // A failed check carries a go-cmp diff, and each Result the attempt
-// timeline (impact) or the step log (Ocean). With Options.Target, impact
+// timeline (impact) or the step log (Ocean); the JSON report is structured
+// (ReportSchemaJSON is its schema) and the JUnit report follows the
+// Jenkins/Ant schema, with wall-clock times. With Options.Target, impact
 // deliveries go to a real receiver on the wall clock, sped up
-// Options.TimeScale times.
+// Options.TimeScale times; offsets are then compared within Tolerance, and
+// the checks a live run cannot make are listed in Result.Skipped.
 //
 // In Go tests, package runnertest runs scenario files as subtests:
 //

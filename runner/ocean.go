@@ -17,56 +17,79 @@ import (
 
 func runOcean(_ context.Context, sc *scenarios.Scenario) Result {
 	o := sc.Ocean
-	r := Result{Kind: "ocean"}
+	r := Result{Kind: "ocean", Timeline: &Timeline{Steps: []TimelineStep{}}}
 	vc := clock.NewVirtual(time.Time{})
 	srv := mockocean.New(mockocean.Config{Clock: vc, Strict: o.Strict, DedupTTL: o.DedupTTL.D()})
-	var log strings.Builder
 	requests := 0
 	for i, st := range o.Steps {
+		path := fmt.Sprintf("ocean.steps[%d]", i)
 		label := fmt.Sprintf("step %d", i+1)
 		if st.Name != "" {
 			label += " (" + st.Name + ")"
 		}
+		ts := TimelineStep{N: i + 1, Name: st.Name}
 		switch {
 		case st.Fault != nil:
+			ts.Action = "fault"
 			f, err := srv.InjectFault(*st.Fault)
 			if err != nil {
-				r.Failures = append(r.Failures, fmt.Sprintf("%s: %v", label, err))
+				r.Failures = append(r.Failures, Failure{Path: path + ".fault", Message: fmt.Sprintf("%s: %v", label, err)})
+				ts.Error = err.Error()
 			}
-			fmt.Fprintf(&log, "%s: fault %s added\n", label, f.ID)
+			ts.Fault = f.ID
+			r.Timeline.Steps = append(r.Timeline.Steps, ts)
 		case st.ClearFaults:
+			ts.Action = "clear_faults"
 			srv.ClearFaults()
-			fmt.Fprintf(&log, "%s: faults cleared\n", label)
+			r.Timeline.Steps = append(r.Timeline.Steps, ts)
 		case st.Advance != 0:
+			ts.Action = "advance"
 			vc.Advance(st.Advance.D())
-			fmt.Fprintf(&log, "%s: clock advanced %v\n", label, st.Advance)
+			ts.Advance = st.Advance.String()
+			r.Timeline.Steps = append(r.Timeline.Steps, ts)
 		default:
+			ts.Action = "request"
 			for n := range max(st.Repeat, 1) {
-				want := st.Expect
+				want, wantPath := st.Expect, path+".expect"
 				if n == 0 && st.ExpectFirst != nil {
-					want = st.ExpectFirst
+					want, wantPath = st.ExpectFirst, path+".expect_first"
+				}
+				rs := ts
+				if st.Repeat > 1 {
+					rs.Request = n + 1
 				}
 				got, err := send(srv, vc, st.Request)
 				requests++
 				if err != nil {
-					r.Failures = append(r.Failures, fmt.Sprintf("%s: %v", label, err))
+					r.Failures = append(r.Failures, Failure{Path: path + ".request", Message: fmt.Sprintf("%s: %v", label, err)})
+					rs.Error = err.Error()
+					r.Timeline.Steps = append(r.Timeline.Steps, rs)
 					continue
 				}
-				fmt.Fprintf(&log, "%s: %s\n", label, got)
+				rs.Status, rs.Body, rs.Dropped = got.status, got.body, got.dropped
+				rs.Detail, rs.Warnings = got.entry.Detail, got.entry.Warnings
+				if got.dropped {
+					rs.Status, rs.Body = 0, ""
+				}
+				r.Timeline.Steps = append(r.Timeline.Steps, rs)
 				if want == nil {
 					continue
 				}
-				if msgs := checkAnswer(*want, got); len(msgs) > 0 {
+				if fs := checkAnswer(*want, got); len(fs) > 0 {
 					which := label
 					if st.Repeat > 1 {
 						which = fmt.Sprintf("%s, request %d of %d", label, n+1, st.Repeat)
 					}
-					r.Failures = append(r.Failures, fmt.Sprintf("%s:\n  %s", which, strings.Join(msgs, "\n  ")))
+					for _, f := range fs {
+						f.Path = wantPath + "." + f.Path
+						f.text = fmt.Sprintf("%s:\n  %s", which, f.Message)
+						f.Message = which + ": " + f.Message
+						r.Failures = append(r.Failures, f)
+					}
 				}
 			}
 		}
 	}
-	r.Timeline = log.String()
 	r.Simulated = vc.Now().Sub(clock.Epoch)
 	r.Summary = fmt.Sprintf("%d request(s), %d step(s)", requests, len(o.Steps))
 	return r
@@ -188,10 +211,16 @@ func send(srv *mockocean.Server, vc *clock.Virtual, req *scenarios.OceanRequest)
 	return a, nil
 }
 
-func checkAnswer(want scenarios.OceanExpect, got answer) []string {
-	var out []string
+// checkAnswer checks one answer; each Failure's Path is relative to the
+// expectation (status, code, …).
+func checkAnswer(want scenarios.OceanExpect, got answer) []Failure {
+	var out []Failure
+	fail := func(path, msg string, w, g any) {
+		out = append(out, Failure{Path: path, Message: msg, Want: w, Got: g})
+	}
 	if want.Dropped != got.dropped {
-		return []string{fmt.Sprintf("dropped: want %v, got %v (%s)", want.Dropped, got.dropped, got)}
+		fail("dropped", fmt.Sprintf("dropped: want %v, got %v (%s)", want.Dropped, got.dropped, got), want.Dropped, got.dropped)
+		return out
 	}
 	if got.dropped {
 		return nil
@@ -201,24 +230,29 @@ func checkAnswer(want scenarios.OceanExpect, got answer) []string {
 		status = http.StatusOK
 	}
 	if got.status != status {
-		out = append(out, fmt.Sprintf("HTTP status: want %d, got %d (%s)", status, got.status, got))
+		fail("status", fmt.Sprintf("HTTP status: want %d, got %d (%s)", status, got.status, got), status, got.status)
 	}
 	var ans mockocean.Answer
 	valid := json.Unmarshal([]byte(got.body), &ans) == nil
 	if want.Malformed {
 		if valid {
-			out = append(out, fmt.Sprintf("want a malformed body, got valid JSON %s", got.body))
+			fail("malformed", fmt.Sprintf("want a malformed body, got valid JSON %s", got.body), true, false)
 		}
 		return out
 	}
 	if (want.Code != nil || want.Msg != "") && !valid {
-		return append(out, fmt.Sprintf("body is not a JSON answer: %q", got.body))
+		var w any = want.Msg
+		if want.Code != nil {
+			w = *want.Code
+		}
+		fail("code", fmt.Sprintf("body is not a JSON answer: %q", got.body), w, got.body)
+		return out
 	}
 	if want.Code != nil && ans.Code != *want.Code {
-		out = append(out, fmt.Sprintf("code: want %d, got %d %q (%s)", *want.Code, ans.Code, ans.Msg, got.entry.Detail))
+		fail("code", fmt.Sprintf("code: want %d, got %d %q (%s)", *want.Code, ans.Code, ans.Msg, got.entry.Detail), *want.Code, ans.Code)
 	}
 	if want.Msg != "" && ans.Msg != want.Msg {
-		out = append(out, fmt.Sprintf("msg: want %q, got %q", want.Msg, ans.Msg))
+		fail("msg", fmt.Sprintf("msg: want %q, got %q", want.Msg, ans.Msg), want.Msg, ans.Msg)
 	}
 	if want.Warning != "" {
 		found := false
@@ -226,11 +260,11 @@ func checkAnswer(want scenarios.OceanExpect, got answer) []string {
 			found = found || strings.Contains(w, want.Warning)
 		}
 		if !found {
-			out = append(out, fmt.Sprintf("no warning contains %q (warnings: %q)", want.Warning, got.entry.Warnings))
+			fail("warning", fmt.Sprintf("no warning contains %q (warnings: %q)", want.Warning, got.entry.Warnings), want.Warning, got.entry.Warnings)
 		}
 	}
 	if want.Detail != "" && !strings.Contains(got.entry.Detail, want.Detail) {
-		out = append(out, fmt.Sprintf("detail: want it to contain %q, got %q", want.Detail, got.entry.Detail))
+		fail("detail", fmt.Sprintf("detail: want it to contain %q, got %q", want.Detail, got.entry.Detail), want.Detail, got.entry.Detail)
 	}
 	return out
 }

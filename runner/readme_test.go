@@ -43,7 +43,7 @@ func TestDocScenariosPass(t *testing.T) {
 			}
 			res := RunScenarioFile(context.Background(), file, Options{})
 			if res.Status != Pass {
-				t.Errorf("%s, yaml block %d (%s): %s\n%s\n%s", path, i+1, res.Status, res.Error, strings.Join(res.Failures, "\n"), text)
+				t.Errorf("%s, yaml block %d (%s): %s\n%s\n%s", path, i+1, res.Status, res.Error, fmt.Sprint(res.Failures), text)
 			}
 			ran[path]++
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // WriteText writes one line per scenario, and for a failure its diffs
@@ -20,11 +21,14 @@ func (r Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "%-7s %s — %s (%s)\n", strings.ToUpper(string(res.Status)), res.File, res.Name, res.Summary)
 			if res.Status == Fail {
 				for _, f := range res.Failures {
-					b.WriteString(indent(f, "        ") + "\n")
+					b.WriteString(indent(strings.TrimRight(f.Text(), "\n"), "        ") + "\n")
 				}
-				if res.Timeline != "" {
-					b.WriteString("        timeline:\n" + indent(strings.TrimRight(res.Timeline, "\n"), "          ") + "\n")
+				if tl := res.Timeline.String(); tl != "" {
+					b.WriteString("        timeline:\n" + indent(strings.TrimRight(tl, "\n"), "          ") + "\n")
 				}
+			}
+			for _, sk := range res.Skipped {
+				fmt.Fprintf(&b, "        skipped check %s: %s\n", sk.Path, sk.Reason)
 			}
 		}
 	}
@@ -48,30 +52,46 @@ func (r Report) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-// JUnit XML, as CI systems read it.
+// JUnit XML, as CI systems read it: the element and attribute names of
+// the Jenkins/Ant JUnit schema (junit-10.xsd). Each scenario is a test
+// suite of one test case, so its properties (simulated time, skipped
+// checks) sit where that schema allows them: on the suite.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
+	Time     string       `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Time     string      `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name       string           `xml:"name,attr"`
+	Tests      int              `xml:"tests,attr"`
+	Failures   int              `xml:"failures,attr"`
+	Errors     int              `xml:"errors,attr"`
+	Skipped    int              `xml:"skipped,attr"`
+	Time       string           `xml:"time,attr"`
+	Properties *junitProperties `xml:"properties,omitempty"`
+	Cases      []junitCase      `xml:"testcase"`
+}
+
+type junitProperties struct {
+	Property []junitProperty `xml:"property"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
-	Failure   *junitMessage `xml:"failure,omitempty"`
 	Error     *junitMessage `xml:"error,omitempty"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
 
@@ -81,37 +101,55 @@ type junitMessage struct {
 	Text    string `xml:",chardata"`
 }
 
-// WriteJUnit writes the report as JUnit XML: one test case per scenario,
-// a failure per failed scenario, an error per invalid file. Times are the
-// simulated time each scenario covered, so the XML is the same run after
-// run.
+// seconds formats a duration as JUnit's time: seconds, three decimals.
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
+
+// WriteJUnit writes the report as JUnit XML: a test suite per scenario
+// file holding one test case, with a failure per failed scenario and an
+// error per invalid file. Times are wall-clock seconds; the simulated time
+// each scenario covered is the suite's simulated_time property (seconds),
+// and each check a run could not make a skipped_check property.
 func (r Report) WriteJUnit(w io.Writer) error {
-	suite := junitSuite{Name: "postbacksim", Tests: len(r.Results), Failures: r.Failed, Errors: r.Invalid}
-	var total float64
+	doc := junitSuites{Name: "postbacksim", Tests: len(r.Results), Failures: r.Failed, Errors: r.Invalid}
+	var total time.Duration
 	for _, res := range r.Results {
-		c := junitCase{Name: res.Name, Classname: res.File, Time: fmt.Sprintf("%.3f", res.Simulated.Seconds())}
-		total += res.Simulated.Seconds()
+		total += res.Elapsed
+		c := junitCase{Name: res.Name, Classname: res.File, Time: seconds(res.Elapsed)}
+		suite := junitSuite{Name: res.File, Tests: 1, Time: seconds(res.Elapsed)}
 		switch res.Status {
 		case Invalid:
 			c.Name = res.File
 			c.Error = &junitMessage{Message: firstLine(res.Error), Type: "invalid", Text: res.Error}
+			suite.Errors = 1
 		case Fail:
-			text := strings.Join(res.Failures, "\n\n")
-			c.Failure = &junitMessage{Message: firstLine(text), Type: "expectation", Text: text + "\n\ntimeline:\n" + res.Timeline}
+			texts := make([]string, len(res.Failures))
+			for i, f := range res.Failures {
+				texts[i] = strings.TrimRight(f.Text(), "\n")
+			}
+			text := strings.Join(texts, "\n\n")
+			c.Failure = &junitMessage{Message: firstLine(text), Type: "expectation", Text: text + "\n\ntimeline:\n" + res.Timeline.String()}
+			suite.Failures = 1
 		default:
 			c.SystemOut = res.Summary
 		}
-		suite.Cases = append(suite.Cases, c)
+		if res.Status != Invalid {
+			props := []junitProperty{{Name: "simulated_time", Value: seconds(res.Simulated)}}
+			for _, sk := range res.Skipped {
+				props = append(props, junitProperty{Name: "skipped_check", Value: sk.Path + ": " + sk.Reason})
+			}
+			suite.Properties = &junitProperties{Property: props}
+		}
+		suite.Cases = []junitCase{c}
+		doc.Suites = append(doc.Suites, suite)
 	}
-	suite.Time = fmt.Sprintf("%.3f", total)
-	doc := junitSuites{Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Suites: []junitSuite{suite}}
+	doc.Time = seconds(total)
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
 	if err := enc.Encode(doc); err != nil {
-		return err
+		return fmt.Errorf("writing JUnit XML: %w", err)
 	}
 	_, err := io.WriteString(w, "\n")
 	return err

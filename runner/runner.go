@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"time"
@@ -22,47 +23,23 @@ type Options struct {
 	Target string
 	// TimeScale compresses the live schedule K times (Target only).
 	TimeScale float64
+	// Tolerance is how far an attempt's offset may be from the expected
+	// one, per attempt (attempt n: (n-1)×Tolerance), and a first attempt
+	// from first_attempt_at; 0 means the file's impact.expect.tolerance,
+	// else the default of Tolerance.
+	Tolerance time.Duration
 	// LiveTimeout bounds one live scenario in real time; 0 means 2 minutes.
 	LiveTimeout time.Duration
 }
 
-// Status is a scenario's result.
-type Status string
-
-// Statuses.
-const (
-	Pass    Status = "pass"
-	Fail    Status = "fail"
-	Invalid Status = "invalid"
-)
-
-// Result is one scenario's result.
-type Result struct {
-	File   string `json:"file"`
-	Name   string `json:"name,omitempty"`
-	Kind   string `json:"kind,omitempty"`
-	Status Status `json:"status"`
-	// Failures are the checks that failed, each with a go-cmp diff or a
-	// message; Error is why the file is invalid.
-	Failures []string `json:"failures,omitempty"`
-	Error    string   `json:"error,omitempty"`
-	// Timeline is the attempt timeline (impact) or the step log (ocean).
-	Timeline string `json:"timeline,omitempty"`
-	// Summary says in a few words what ran.
-	Summary string `json:"summary,omitempty"`
-	// Simulated is the virtual time the scenario covered.
-	Simulated time.Duration `json:"simulated_ns"`
-	// Elapsed is the real time it took (not in text or JSON reports, so
-	// they stay identical run after run).
-	Elapsed time.Duration `json:"-"`
-}
-
 // Report is the result of a run.
 type Report struct {
+	// Results are the scenarios' results, in file order.
 	Results []Result `json:"results"`
-	Passed  int      `json:"passed"`
-	Failed  int      `json:"failed"`
-	Invalid int      `json:"invalid"`
+	// Passed, Failed and Invalid count the results by status.
+	Passed  int `json:"passed"`
+	Failed  int `json:"failed"`
+	Invalid int `json:"invalid"`
 }
 
 // ExitCode is 0 when every scenario passed, 2 when a file is invalid, 1
@@ -116,9 +93,16 @@ func RunPaths(ctx context.Context, paths []string, o Options) (Report, error) {
 	return rep, nil
 }
 
-// RunScenarioFile loads and runs one scenario file.
-func RunScenarioFile(ctx context.Context, file string, o Options) Result {
-	sc, err := scenarios.Load(file)
+// RunScenarioFile loads and runs one scenario file. A panic while loading
+// or running it becomes an invalid result for this file alone, so one bad
+// file never takes a run down.
+func RunScenarioFile(ctx context.Context, file string, o Options) (res Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = Result{File: file, Status: Invalid, Error: fmt.Sprintf("%s: postbacksim failed on this file (panic: %v); please report it with the file", file, r)}
+		}
+	}()
+	sc, err := load(file)
 	if err != nil {
 		var es scenarios.Errors
 		msg := err.Error()
@@ -129,6 +113,10 @@ func RunScenarioFile(ctx context.Context, file string, o Options) Result {
 	}
 	return Run(ctx, sc, o)
 }
+
+// load is scenarios.Load; a test swaps it to check that a panic stays
+// with its file.
+var load = scenarios.Load
 
 // Run runs one loaded scenario.
 func Run(ctx context.Context, sc *scenarios.Scenario, o Options) Result {

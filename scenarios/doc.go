@@ -23,6 +23,8 @@
 //
 // SchemaJSON is the JSON Schema of the files, generated from these types
 // with their doc comments as descriptions; editors with a YAML language
-// server complete keys from it. Every key is described in docs/scenarios.md
+// server complete keys from it. It accepts what Load accepts, and refuses
+// what Load refuses except a few cross-field checks (docs/scenarios.md
+// lists them). Parse never panics, whatever the input. Every key is described in docs/scenarios.md
 // of the repository.
 package scenarios

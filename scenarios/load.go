@@ -26,8 +26,21 @@ func Load(path string) (*Scenario, error) {
 	return Parse(path, data)
 }
 
-// Parse reads and checks a scenario; file names it in errors.
-func Parse(file string, data []byte) (*Scenario, error) {
+// Parse reads and checks a scenario; file names it in errors. It never
+// panics: a panic inside the YAML library becomes an Error for the file.
+func Parse(file string, data []byte) (sc *Scenario, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			sc, err = nil, Errors{{File: file, Line: 1, Col: 1, Msg: fmt.Sprintf("%s (%v); please report it with the file", parserPanic, r)}}
+		}
+	}()
+	return parse(file, data)
+}
+
+// parserPanic starts the message of an Error that stands for a panic.
+const parserPanic = "the YAML parser failed on this file"
+
+func parse(file string, data []byte) (*Scenario, error) {
 	doc, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, Errors{yamlError(file, err)}

@@ -129,6 +129,13 @@ type ImpactExpect struct {
 	FirstAttemptAt []clock.Duration `yaml:"first_attempt_at,omitempty" json:"first_attempt_at,omitempty"`
 	// Received checks what the receiver got.
 	Received []ReceivedExpect `yaml:"received,omitempty" json:"received,omitempty"`
+	// Tolerance is how far an attempt's offset may be from the expected
+	// one, per attempt: attempt n may be off by (n-1) × tolerance, and a
+	// first_attempt_at entry by tolerance. Scripted runs are exact by
+	// default; live runs (--target) allow 20ms × --time-scale (at least
+	// 1s) beyond the receiver's measured latency. The --tolerance flag
+	// overrides it.
+	Tolerance clock.Duration `yaml:"tolerance,omitempty" json:"tolerance,omitempty"`
 }
 
 // ReceivedExpect checks requests the receiver got. String values may hold

@@ -71,7 +71,28 @@ func oneOf(value string, valid []string) string {
 	return fmt.Sprintf("%q is not valid (want one of %s)", value, strings.Join(valid, ", "))
 }
 
+// enumKeys are the keys whose values come from a table; an empty value
+// there is a mistake (leaving the key out picks the default).
+var enumKeys = []string{"event", "method", "format", "fault", "outcome", "encoding"}
+
+// emptyChoices reports keys from enumKeys set to "" (quoted), except the
+// free-form method override of an Ocean request and map entries (a query
+// parameter named method).
+func (v *validator) emptyChoices() {
+	for path, n := range v.nodes {
+		s, ok := n.(*ast.StringNode)
+		if !ok || s.Value != "" || !v.fields[path] || strings.HasSuffix(path, ".request.method") {
+			continue
+		}
+		key := path[strings.LastIndexAny(path, ".")+1:]
+		if slices.Contains(enumKeys, key) && path != "impact.event" {
+			v.at(path, "empty: leave %s out for its default, or name one", key)
+		}
+	}
+}
+
 func (v *validator) scenario(sc *Scenario) {
+	v.emptyChoices()
 	if strings.TrimSpace(sc.Name) == "" {
 		v.at("name", "missing: every scenario needs a name")
 	}
@@ -261,6 +282,9 @@ func (v *validator) sharedExpect(im *Impact) {
 	}
 	for i, r := range e.Received {
 		path := fmt.Sprintf("%s.received[%d]", p, i)
+		if r.Delivery < 0 {
+			v.at(path+".delivery", "%d is negative: deliveries count from 1", r.Delivery)
+		}
 		if r.Delivery > maxDeliveries(im) {
 			v.at(path+".delivery", "%d, but only %d event(s) are fired", r.Delivery, im.Fire)
 		}
@@ -385,7 +409,13 @@ func (v *validator) ocean(o *Ocean) {
 			name string
 			e    *OceanExpect
 		}{{"expect", st.Expect}, {"expect_first", st.ExpectFirst}} {
-			if ex.e == nil || ex.e.Code == nil {
+			if ex.e == nil {
+				continue
+			}
+			if st := ex.e.Status; st != 0 && (st < mockimpact.MinStatus || st > mockimpact.MaxStatus) {
+				v.at(path+"."+ex.name+".status", "%d is not an HTTP status (want %d–%d)", st, mockimpact.MinStatus, mockimpact.MaxStatus)
+			}
+			if ex.e.Code == nil {
 				continue
 			}
 			code := *ex.e.Code

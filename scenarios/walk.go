@@ -11,6 +11,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
 
+	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/internal/suggest"
 )
 
@@ -28,6 +29,8 @@ type walker struct {
 	errs  Errors
 	pos   map[string]position
 	nodes map[string]ast.Node // scalar nodes by path
+	// fields marks the paths that are struct fields (not map entries).
+	fields map[string]bool
 }
 
 func (w *walker) errorf(tk *token.Token, path, format string, a ...any) {
@@ -39,6 +42,7 @@ func (w *walker) errorf(tk *token.Token, path, format string, a ...any) {
 }
 
 var (
+	durationType    = reflect.TypeFor[clock.Duration]()
 	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 	yamlUnmarshaler = reflect.TypeFor[interface{ UnmarshalYAML([]byte) error }]()
 )
@@ -86,6 +90,38 @@ func unwrap(n ast.Node) ast.Node {
 	}
 }
 
+// taggedWith is the tag on n (under anchors), or "".
+func taggedWith(n ast.Node) string {
+	for {
+		switch v := n.(type) {
+		case *ast.TagNode:
+			return v.Start.Value
+		case *ast.AnchorNode:
+			n = v.Value
+		default:
+			return ""
+		}
+	}
+}
+
+// emptyTag returns the tag of a tagged empty value (possibly anchored),
+// or nil.
+func emptyTag(n ast.Node) *ast.TagNode {
+	var tag *ast.TagNode
+	for {
+		switch v := n.(type) {
+		case *ast.TagNode:
+			tag, n = v, v.Value
+		case *ast.AnchorNode:
+			n = v.Value
+		case nil, *ast.NullNode:
+			return tag
+		default:
+			return nil
+		}
+	}
+}
+
 func kindName(n ast.Node) string {
 	switch n.(type) {
 	case *ast.MappingNode, *ast.MappingValueNode:
@@ -104,6 +140,22 @@ func kindName(n ast.Node) string {
 	return fmt.Sprintf("%q", scalarText(n))
 }
 
+// yamlSource is a scalar as written, quotes kept (a quoted "15" is text,
+// a bare 15 a number), without its tag or comment.
+func yamlSource(n ast.Node) string {
+	if s, ok := n.(*ast.StringNode); ok {
+		switch s.GetToken().Type {
+		case token.DoubleQuoteType, token.SingleQuoteType:
+			return `"` + s.Value + `"`
+		}
+		return s.Value
+	}
+	if tk := n.GetToken(); tk != nil {
+		return tk.Value
+	}
+	return n.String()
+}
+
 func scalarText(n ast.Node) string {
 	if s, ok := n.(ast.ScalarNode); ok {
 		return fmt.Sprint(s.GetValue())
@@ -120,13 +172,25 @@ func isScalar(n ast.Node) bool {
 }
 
 func (w *walker) walk(n ast.Node, t reflect.Type, path string) {
+	if tag := emptyTag(n); tag != nil {
+		// goccy/go-yaml v1.19.2 dereferences nil decoding a list from a
+		// tag on nothing (steps: !foo), so no tag on nothing is accepted.
+		w.errorf(tag.GetToken(), path, "tag %s on an empty value: give a value or remove the tag", tag.Start.Value)
+		return
+	}
+	tag := taggedWith(n)
 	n = unwrap(n)
 	w.pos[path] = nodePos(n)
 	if isScalar(n) {
 		w.nodes[path] = n
 	}
 	if _, null := n.(*ast.NullNode); null {
-		return // an empty value decodes to the zero value
+		// null is a value in received.json (a body's member that must be
+		// null); elsewhere an empty key is a slip.
+		if path != "" && !(t.Kind() == reflect.Interface && strings.Contains(path, ".json.")) {
+			w.errorf(n.GetToken(), path, "empty value: give a value or leave the key out")
+		}
+		return
 	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -136,14 +200,20 @@ func (w *walker) walk(n ast.Node, t reflect.Type, path string) {
 			w.errorf(n.GetToken(), path, "want a single value, got %s", kindName(n))
 			return
 		}
+		if tag != "" { // the decoder would hand the tag to the parser
+			w.errorf(n.GetToken(), path, "tag %s: a duration or a response matcher takes no tag (remove it)", tag)
+			return
+		}
 		var err error
 		if u, ok := reflect.New(t).Interface().(interface{ UnmarshalYAML([]byte) error }); ok {
-			err = u.UnmarshalYAML([]byte(n.String()))
+			err = u.UnmarshalYAML([]byte(yamlSource(n)))
 		} else {
 			err = reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(scalarText(n)))
 		}
 		if err != nil {
 			w.errorf(n.GetToken(), path, "%v", err)
+		} else if t == durationType && strings.Contains(scalarText(n), "-") {
+			w.errorf(n.GetToken(), path, "%s: durations count forward; write it without a minus sign", scalarText(n))
 		}
 		return
 	}
@@ -231,6 +301,10 @@ func (w *walker) walkStruct(n ast.Node, t reflect.Type, path string) {
 			w.errorf(p.Key.GetToken(), join(path, key), "unknown key %q%s", key, suggestKey(key, fields))
 			continue
 		}
+		if w.fields == nil {
+			w.fields = map[string]bool{}
+		}
+		w.fields[join(path, key)] = true
 		w.walk(p.Value, f.Type, join(path, key))
 	}
 }

@@ -32,6 +32,7 @@ import (
 	_ "golang.org/x/crypto/x509roots/fallback"
 
 	"github.com/postbacksim/postbacksim/internal/suggest"
+	"github.com/postbacksim/postbacksim/runner"
 	"github.com/postbacksim/postbacksim/scenarios"
 )
 
@@ -98,16 +99,22 @@ func (a *app) newRoot() *cobra.Command {
 }
 
 func (a *app) schemaCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:     "schema",
-		Short:   "print the JSON Schema of scenario files (for editor completion)",
-		Example: "  postbacksim schema > scenario.schema.json",
+		Short:   "print the JSON Schema of scenario files (for editor completion), or of the JSON report",
+		Example: "  postbacksim schema > scenario.schema.json\n  postbacksim schema --report > report.schema.json",
 		Args:    noArgs,
-		RunE: a.action(func(context.Context, *cobra.Command, []string) int {
-			_, _ = a.stdout.Write(scenarios.SchemaJSON)
-			return exitOK
-		}),
 	}
+	report := cmd.Flags().Bool("report", false, "print the schema of `run --format json` reports instead")
+	cmd.RunE = a.action(func(context.Context, *cobra.Command, []string) int {
+		schema := scenarios.SchemaJSON
+		if *report {
+			schema = runner.ReportSchemaJSON
+		}
+		_, _ = a.stdout.Write(schema)
+		return exitOK
+	})
+	return cmd
 }
 
 func (a *app) versionCmd() *cobra.Command {

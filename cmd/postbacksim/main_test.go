@@ -102,6 +102,8 @@ func TestUsageAndBadInput(t *testing.T) {
 		{[]string{"serve", "--public-url", "ftp://x"}, exitUsage, "", `--public-url: "ftp://x": want http(s)://HOST`},
 		{[]string{"run"}, exitUsage, "", "name at least one scenario file or folder"},
 		{[]string{"schema"}, exitOK, `"title": "postbacksim scenario"`, ""},
+		{[]string{"schema", "--report"}, exitOK, `"title": "postbacksim run report (--format json)"`, ""},
+		{[]string{"run", "--tolerance", "-1s", "../../scenarios"}, exitUsage, "", "--tolerance not negative"},
 		{[]string{"run", "../../scenarios"}, exitOK, "passed, 0 failed", ""},
 		{[]string{"run", "../../runner/testdata/mixed"}, exitFail, "2 passed, 2 failed", ""},
 		{[]string{"run", "../../runner/testdata/invalid"}, exitUsage, `unknown key "recever" (did you mean "receiver"?)`, ""},
@@ -189,7 +191,7 @@ func TestRunWritesJUnitToFile(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "report.xml")
 	code, stdout, stderr := runCLI("run", "--format", "junit", "--out", out, "../../runner/testdata/mixed")
 	b, err := os.ReadFile(out)
-	if code != exitFail || err != nil || !strings.Contains(string(b), `<testsuites tests="4" failures="2" errors="0">`) {
+	if code != exitFail || err != nil || !strings.Contains(string(b), `<testsuites name="postbacksim" tests="4" failures="2" errors="0" time="`) {
 		t.Fatalf("exit %d, %v\n%s\n%s%s", code, err, b, stdout, stderr)
 	}
 	if !strings.Contains(stdout, "2 passed, 2 failed, 0 invalid: report in ") {
@@ -249,5 +251,38 @@ func TestServeAnswersAndShutsDown(t *testing.T) {
 	logs := stderr.String()
 	if !strings.Contains(logs, `"path":"/track/activate/"`) || !strings.Contains(logs, `"code":0`) || !strings.Contains(logs, `"msg":"stopped"`) {
 		t.Fatalf("logs:\n%s", logs)
+	}
+}
+
+// TestOneCrashingFileStillWritesTheReport: eight valid scenarios and the
+// file that crashed goccy/go-yaml v1.19.2 (a tag over an empty list): the
+// eight pass, the ninth is invalid, and the JUnit report is written.
+func TestOneCrashingFileStillWritesTheReport(t *testing.T) {
+	dir := t.TempDir()
+	library, err := filepath.Glob("../../scenarios/impact/*.yaml")
+	if err != nil || len(library) < 8 {
+		t.Fatalf("%d library files, %v", len(library), err)
+	}
+	for _, f := range library[:8] {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "crasher.yaml"), []byte("name: x\nocean:\n  steps: !foo\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "report.xml")
+	code, stdout, stderr := runCLI("run", "--format", "junit", "--out", out, dir)
+	b, err := os.ReadFile(out)
+	if code != exitUsage || err != nil || !strings.Contains(string(b), `tests="9" failures="0" errors="1"`) ||
+		!strings.Contains(string(b), "crasher.yaml:3:10: ocean.steps: tag !foo on an empty value") {
+		t.Fatalf("exit %d, %v\n%s\n%s%s", code, err, b, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "8 passed, 0 failed, 1 invalid: report in ") {
+		t.Fatalf("stdout %q", stdout)
 	}
 }

@@ -29,6 +29,7 @@ Exit code 0: all passed; 1: a scenario failed; 2: a file is invalid.`,
 	parallel := fs.Int("parallel", 0, "scenarios run at once (0: one per CPU)")
 	target := fs.String("target", "", "send impact deliveries to this real receiver `URL` (replaces {receiver}) on the live clock")
 	timeScale := fs.Float64("time-scale", 1, "with --target: run the retry schedule `K` times faster")
+	tolerance := fs.Duration("tolerance", 0, "how far each attempt's offset may be from the expected one, per attempt (`D`; default: the file's tolerance, else exact, or with --target 20ms × --time-scale, at least 1s, beyond the receiver's measured latency)")
 	completeFlag(cmd, "format", "text", "json", "junit")
 	cmd.RunE = a.action(func(ctx context.Context, cmd *cobra.Command, args []string) int {
 		stdout, stderr := a.stdout, a.stderr
@@ -43,11 +44,11 @@ Exit code 0: all passed; 1: a scenario failed; 2: a file is invalid.`,
 			fmt.Fprintf(stderr, "postbacksim run: --format: %q is not text, json or junit\n", *format)
 			return exitUsage
 		}
-		if *timeScale <= 0 || *parallel < 0 {
-			fmt.Fprintln(stderr, "postbacksim run: --time-scale must be positive and --parallel not negative")
+		if *timeScale <= 0 || *parallel < 0 || *tolerance < 0 {
+			fmt.Fprintln(stderr, "postbacksim run: --time-scale must be positive, --parallel and --tolerance not negative")
 			return exitUsage
 		}
-		rep, err := runner.RunPaths(ctx, args, runner.Options{Parallel: *parallel, Target: *target, TimeScale: *timeScale})
+		rep, err := runner.RunPaths(ctx, args, runner.Options{Parallel: *parallel, Target: *target, TimeScale: *timeScale, Tolerance: *tolerance})
 		if err != nil {
 			fmt.Fprintf(stderr, "postbacksim run: %v\n", err)
 			return exitUsage
