@@ -118,6 +118,12 @@ func New(cfg Config) *Sandbox {
 	mux.HandleFunc("GET /healthz", health)
 	mux.HandleFunc("GET /readyz", health)
 	mux.Handle("GET /metrics", sb.metrics.handler())
+	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) { // other methods
+			w.Header().Set("Allow", "GET, HEAD")
+			httpjson.MethodNotAllowed(w, r)
+		})
+	}
 	if cfg.Pprof {
 		handlePprof(mux)
 	}

@@ -140,3 +140,32 @@ func TestImpactMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestWrongMethodIs405: every path that exists answers a wrong method with
+// 405 and the methods it takes, not a 404 saying the path is missing.
+func TestWrongMethodIs405(t *testing.T) {
+	sb := New(Config{})
+	defer sb.Close()
+	hs := httptest.NewServer(sb)
+	defer hs.Close()
+	for _, c := range []struct{ method, path, allow string }{
+		{"PATCH", "/_admin/ocean/faults", "GET, POST, DELETE, HEAD"},
+		{"PUT", "/_admin/ocean/requests", "GET, DELETE, HEAD"},
+		{"DELETE", "/_admin/impact/postbacks", "GET, HEAD"},
+		{"GET", "/_admin/ocean/faults/f1", "DELETE"},
+		{"POST", "/healthz", "GET, HEAD"},
+		{"POST", "/metrics", "GET, HEAD"},
+		{"PUT", "/track/activate/", "GET, POST"},
+		{"PATCH", "/ns/team-a/_admin/ocean/faults", "GET, POST, DELETE, HEAD"},
+	} {
+		req, _ := http.NewRequest(c.method, hs.URL+c.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 405 || resp.Header.Get("Allow") != c.allow {
+			t.Errorf("%s %s: %d Allow %q, want 405 Allow %q", c.method, c.path, resp.StatusCode, resp.Header.Get("Allow"), c.allow)
+		}
+	}
+}
