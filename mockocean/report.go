@@ -94,7 +94,9 @@ func (t *traffic) param(i int, name string) string { return t.reqs[i].Params[nam
 
 // decoded reports whether request i reached validation (not a 405, 413 or
 // a dropped connection).
-func (t *traffic) decoded(i int) bool { return t.reqs[i].Status == http.StatusOK && t.reqs[i].Params != nil }
+func (t *traffic) decoded(i int) bool {
+	return t.reqs[i].Status == http.StatusOK && t.reqs[i].Params != nil
+}
 
 // finalCode reports whether code is an answer that resending the same
 // request cannot change: every validation error. 40004 is the duplicate
