@@ -73,7 +73,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "certify impact receiver %s\n", rep.Target)
 	for _, g := range rep.groups() {
-		fmt.Fprintf(&b, "\n%s: %d checks, latency p50 %v, p95 %v\n", g.Event, len(g.Checks), g.Latency.P50, g.Latency.P95)
+		fmt.Fprintf(&b, "\n%s: %d checks, latency p50 %v, p95 %v\n", g.Event, len(g.Checks), round(g.Latency.P50), round(g.Latency.P95))
 		for _, c := range g.Checks {
 			last := c.Response
 			if c.Second != nil {
@@ -115,7 +115,15 @@ func answerSummary(a *ReceivedAnswer) string {
 	case a.Error != "":
 		return fmt.Sprintf(" (%s)", a.Error)
 	}
-	return fmt.Sprintf(" HTTP %d in %v", a.Status, a.Latency)
+	return fmt.Sprintf(" HTTP %d in %v", a.Status, round(a.Latency))
+}
+
+// round shortens a latency for reading: 0.1 ms above a millisecond.
+func round(d time.Duration) time.Duration {
+	if d > time.Millisecond {
+		return d.Round(100 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
 }
 
 func clip(s string, n int) string {
