@@ -307,6 +307,33 @@ func TestCoverage(t *testing.T) {
 	}
 }
 
+// TestTargetMacros: the target URL is a template rendered per event, as
+// impact renders the configured URL.
+func TestTargetMacros(t *testing.T) {
+	var mu sync.Mutex
+	var aids []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		aids = append(aids, r.URL.Query().Get("aid"))
+		mu.Unlock()
+		correct(w, r)
+	}))
+	defer srv.Close()
+	rep, err := Run(context.Background(), Options{Target: srv.URL + "/pb?aid={ActionId}", Events: []string{"action_lifecycle"},
+		Method: "POST", Clock: clock.NewVirtual(time.Time{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Failed != 0 || len(aids) == 0 {
+		t.Fatalf("failed %d, %d requests", rep.Failed, len(aids))
+	}
+	for _, a := range aids {
+		if !strings.HasPrefix(a, "ACT-") {
+			t.Errorf("aid=%q: the {ActionId} macro was not rendered", a)
+		}
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	for _, o := range []Options{
 		{Target: "ftp://x"},
