@@ -190,7 +190,7 @@ var lintRules = [...]LintRule{
 		Doc:   "docs/platforms.md#d-ocean-strict-attribution",
 		match: func(t *traffic, i int) bool {
 			a, c := t.reqs[i].Attribution, t.reqs[i].Conversion
-			return a != nil && !a.Attributed && c != nil && c.CallbackParam != ParamLink
+			return t.decoded(i) && t.reqs[i].Code == CodeSuccess && a != nil && !a.Attributed && c != nil && c.CallbackParam != ParamLink
 		}},
 	{ID: "event_type_absent", Severity: SeverityWarning,
 		Title: "no event_type: read as 0 (激活 activation) in default mode; strict mode answers 40005",
