@@ -60,6 +60,7 @@ func (s *Server) adminRoutes(r *mux.Router) {
 	r.HandleFunc("/monitor-macros", func(w http.ResponseWriter, _ *http.Request) {
 		httpjson.Write(w, http.StatusOK, map[string]any{"macros": MonitorMacros()})
 	}).Methods(http.MethodGet)
+	r.HandleFunc("/report", s.getReport).Methods(http.MethodGet)
 	r.HandleFunc("/catalog", func(w http.ResponseWriter, _ *http.Request) {
 		httpjson.Write(w, http.StatusOK, map[string]any{"catalog": Catalog(), "event_types": EventTypes(), "params": Params()})
 	}).Methods(http.MethodGet)
