@@ -317,7 +317,7 @@ func (in *Input) setJSON(k string, raw []byte) error {
 		in.Values[k] = s
 	case 'n': // null
 	case '{', '[':
-		if bytes.IndexAny(raw, " \t\n\r") < 0 { // compact already
+		if !bytes.ContainsAny(raw, " \t\n\r") { // compact already
 			in.Values[k] = string(raw)
 			return nil
 		}
