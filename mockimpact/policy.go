@@ -37,9 +37,9 @@ type TargetPolicy struct {
 	DenyPrivate bool
 	// Allow opens these ranges even when DenyPrivate refuses them.
 	Allow []netip.Prefix
-	// Self are the sandbox's own listen addresses: always refused when
-	// DenyPrivate is set, Allow notwithstanding. An unspecified address
-	// (0.0.0.0:8080) means every address on that port.
+	// Self are the sandbox's own listen addresses (for a server on
+	// 0.0.0.0, each of its interfaces' addresses with the port): always
+	// refused when DenyPrivate is set, Allow notwithstanding.
 	Self []netip.AddrPort
 }
 
@@ -121,7 +121,7 @@ func (p *TargetPolicy) Check(ap netip.AddrPort) error {
 	}
 	a := ap.Addr().WithZone("")
 	for _, s := range p.Self {
-		if s.Port() == ap.Port() && (s.Addr().IsUnspecified() || s.Addr().Unmap() == a.Unmap()) {
+		if s.Port() == ap.Port() && s.Addr().WithZone("").Unmap() == a.Unmap() {
 			return &BlockedTargetError{Addr: ap, Reason: "the sandbox's own listen address"}
 		}
 	}

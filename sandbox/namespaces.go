@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/postbacksim/postbacksim/internal/httpjson"
@@ -282,4 +283,44 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 	default:
 		httpjson.MethodNotAllowed(w, r)
 	}
+}
+
+// Route is one admin endpoint: a method and a path template
+// (/_admin/ocean/faults/{id}).
+type Route struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+}
+
+// AdminRoutes lists every admin endpoint of the sandbox, every one of
+// which needs a token when one is configured: the sandbox's own
+// (/_admin/namespaces, the profiles when served) and, walked from their
+// routers, the Ocean and impact admin APIs. Under /ns/NAME/ a namespace
+// serves the emulators' ones again.
+func (sb *Sandbox) AdminRoutes() []Route {
+	out := []Route{
+		{http.MethodGet, NamespacesPath}, {http.MethodPost, NamespacesPath},
+		{http.MethodGet, NamespacesPath + "/{name}"}, {http.MethodDelete, NamespacesPath + "/{name}"},
+	}
+	if sb.cfg.Pprof {
+		out = append(out, Route{http.MethodGet, pprofPrefix}, Route{http.MethodGet, pprofPrefix + "{name}"})
+	}
+	def := sb.lookup(DefaultNamespace)
+	walk := func(r *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		path, err := r.GetPathTemplate()
+		if err != nil || !isAdminPath(path) {
+			return nil // a route without a path (a prefix matcher) or not an admin one
+		}
+		methods, err := r.GetMethods()
+		if err != nil {
+			methods = []string{http.MethodGet}
+		}
+		for _, m := range methods {
+			out = append(out, Route{m, path})
+		}
+		return nil
+	}
+	_ = def.Ocean.Walk(walk)
+	_ = def.impactAdmin.Walk(walk)
+	return out
 }

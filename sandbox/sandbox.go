@@ -92,9 +92,10 @@ type Tenant struct {
 	Jobs    *mockimpact.Jobs
 	handler http.Handler
 
-	token    string       // the namespace's own token; "" when it has none
-	created  time.Time    // on the sandbox's clock
-	lastUsed atomic.Int64 // UnixNano of the last request, on the sandbox's clock
+	impactAdmin *mockimpact.Admin
+	token       string       // the namespace's own token; "" when it has none
+	created     time.Time    // on the sandbox's clock
+	lastUsed    atomic.Int64 // UnixNano of the last request, on the sandbox's clock
 }
 
 // Sandbox is the composed server.
@@ -107,6 +108,9 @@ type Sandbox struct {
 	clock   clock.Clock
 	mu      sync.Mutex
 	tenants map[string]*Tenant
+	// clickTransport sends Ocean clicks under the target policy, when
+	// there is one.
+	clickTransport http.RoundTripper
 	// nextExpiry is when expire next looks for idle namespaces.
 	nextExpiry time.Time
 	metrics    *metrics
@@ -126,6 +130,10 @@ func New(cfg Config) *Sandbox {
 	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}}
 	if sb.clock == nil {
 		sb.clock = clock.Real{}
+	}
+	if p := cfg.Impact.TargetPolicy; p.Enabled() {
+		// POST /_admin/ocean/clicks sends requests too: same policy.
+		sb.clickTransport = mockimpact.NewLiveTransportWith(mockimpact.LiveOptions{Policy: p})
 	}
 	sb.metrics = newMetrics(sb)
 	def := sb.newTenant(DefaultNamespace)
@@ -165,6 +173,9 @@ func New(cfg Config) *Sandbox {
 
 func (sb *Sandbox) newTenant(name string) *Tenant {
 	oc := sb.cfg.Ocean
+	if oc.ClickTransport == nil {
+		oc.ClickTransport = sb.clickTransport
+	}
 	oc.CallbackKey = NamespaceKey(oc.CallbackKey, name)
 	userHook := oc.OnRequest
 	oc.OnRequest = func(ctx context.Context, r mockocean.Request) {
@@ -194,7 +205,8 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 	sb.touch(t)
 	t.Jobs = mockimpact.NewJobs(t.Impact.Clock(), 0)
 	mux := http.NewServeMux()
-	mux.Handle(mockimpact.AdminPrefix+"/", mockimpact.NewAdmin(t.Impact, mockimpact.WithJobs(t.Jobs)))
+	t.impactAdmin = mockimpact.NewAdmin(t.Impact, mockimpact.WithJobs(t.Jobs))
+	mux.Handle(mockimpact.AdminPrefix+"/", t.impactAdmin)
 	mux.Handle(mockimpact.JobsPrefix, t.Jobs)
 	mux.Handle("/", t.Ocean) // /track/activate/, /_admin/ocean/, and JSON 404s
 	t.handler = mux
