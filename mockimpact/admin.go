@@ -16,6 +16,7 @@ import (
 
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/internal/httpjson"
+	"github.com/postbacksim/postbacksim/internal/routes"
 	"github.com/postbacksim/postbacksim/internal/suggest"
 )
 
@@ -78,8 +79,7 @@ func NewAdmin(d *Dispatcher, opts ...AdminOption) *Admin {
 	s.HandleFunc("/events", func(w http.ResponseWriter, _ *http.Request) {
 		httpjson.Write(w, http.StatusOK, map[string]any{"events": fixtures.ImpactEvents(), "statuses": fixtures.ImpactStatuses(), "outcomes": Outcomes(), "retry_schedule": scheduleText()})
 	}).Methods(http.MethodGet)
-	r.NotFoundHandler = http.HandlerFunc(httpjson.NotFound)
-	r.MethodNotAllowedHandler = http.HandlerFunc(httpjson.MethodNotAllowed)
+	routes.Finish(r)
 	a.router = r
 	return a
 }

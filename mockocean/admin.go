@@ -60,6 +60,7 @@ func (s *Server) adminRoutes(r *mux.Router) {
 	r.HandleFunc("/monitor-macros", func(w http.ResponseWriter, _ *http.Request) {
 		httpjson.Write(w, http.StatusOK, map[string]any{"macros": MonitorMacros()})
 	}).Methods(http.MethodGet)
+	r.HandleFunc("/report", s.getReport).Methods(http.MethodGet)
 	r.HandleFunc("/catalog", func(w http.ResponseWriter, _ *http.Request) {
 		httpjson.Write(w, http.StatusOK, map[string]any{"catalog": Catalog(), "event_types": EventTypes(), "params": Params()})
 	}).Methods(http.MethodGet)
@@ -141,16 +142,13 @@ func (f RequestFilter) keep(r *Request) bool {
 
 // FilterRequests returns the journal entries that pass f.
 func (s *Server) FilterRequests(f RequestFilter) []Request {
-	var out []Request
+	if f.Limit > 0 {
+		return s.journal.newest(f.Limit, f.Since, f.keep)
+	}
 	if f.Since > 0 {
-		out = slices.DeleteFunc(s.journal.since(f.Since), func(r Request) bool { return !f.keep(&r) })
-	} else {
-		out = s.journal.snapshot(f.keep)
+		return slices.DeleteFunc(s.journal.since(f.Since), func(r Request) bool { return !f.keep(&r) })
 	}
-	if f.Limit > 0 && len(out) > f.Limit {
-		out = out[len(out)-f.Limit:]
-	}
-	return out
+	return s.journal.snapshot(f.keep)
 }
 
 func (s *Server) getRequests(w http.ResponseWriter, r *http.Request) {

@@ -3,6 +3,7 @@ package mockocean
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -202,6 +203,42 @@ func (j *journal) since(seq uint64) []Request {
 	for i := range entries {
 		out[i] = j.materialize(&entries[i])
 	}
+	return out
+}
+
+// newest returns up to limit stored requests that keep accepts (all when
+// keep is nil), numbered above since, oldest first: the newest ones. It
+// copies and materializes from the newest back, a chunk at a time, so a
+// reader asking for the last few requests of a large journal pays for
+// those, not for the journal.
+func (j *journal) newest(limit int, since uint64, keep func(*Request) bool) []Request {
+	var out []Request // newest first
+	chunk := max(64, 2*limit)
+	j.mu.Lock()
+	end := j.received // the seq after the newest in view
+	j.mu.Unlock()
+	for len(out) < limit && end > since {
+		j.mu.Lock()
+		oldest := j.received - uint64(j.buf.Len()) + 1 // seq of the oldest stored
+		lo := max(since+1, oldest, end-min(end, uint64(chunk))+1)
+		var entries []entry
+		if end >= lo && end >= oldest {
+			entries = j.buf.Range(int(lo-oldest), int(end-oldest)+1)
+		}
+		j.mu.Unlock()
+		if len(entries) == 0 {
+			break
+		}
+		for i := len(entries) - 1; i >= 0 && len(out) < limit; i-- {
+			r := j.materialize(&entries[i])
+			if keep == nil || keep(&r) {
+				out = append(out, r)
+			}
+		}
+		end = lo - 1
+		chunk *= 2
+	}
+	slices.Reverse(out)
 	return out
 }
 

@@ -2,6 +2,7 @@ package mockocean
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -31,6 +32,43 @@ func TestJournalBytesAddUp(t *testing.T) {
 			}
 			if uint64(st.Stored)+st.Evicted != st.Received {
 				t.Fatalf("%+v after %d: stored %d + evicted %d != received %d", c, i+1, st.Stored, st.Evicted, st.Received)
+			}
+		}
+	}
+}
+
+// TestJournalNewestMatchesTheWholeJournal: reading the newest requests a
+// chunk at a time gives what filtering the whole journal gives, for
+// every limit, since and filter, across evictions.
+func TestJournalNewestMatchesTheWholeJournal(t *testing.T) {
+	j := newJournal(300, 0, func(e *entry) Request { return Request{Seq: e.seq, Status: e.status} })
+	for i := range 1000 {
+		j.add(entry{status: 200 + i%7})
+	}
+	filters := map[string]func(*Request) bool{
+		"all":    nil,
+		"status": func(r *Request) bool { return r.Status == 203 },
+		"none":   func(*Request) bool { return false },
+	}
+	for name, keep := range filters {
+		for _, limit := range []int{1, 2, 63, 64, 65, 200, 299, 300, 301, 5000} {
+			for _, since := range []uint64{0, 1, 650, 700, 999, 1000, 2000} {
+				var want []uint64
+				for _, r := range j.snapshot(keep) {
+					if r.Seq > since {
+						want = append(want, r.Seq)
+					}
+				}
+				if len(want) > limit {
+					want = want[len(want)-limit:]
+				}
+				var got []uint64
+				for _, r := range j.newest(limit, since, keep) {
+					got = append(got, r.Seq)
+				}
+				if !slices.Equal(want, got) {
+					t.Fatalf("%s, limit %d, since %d: got %v, want %v", name, limit, since, got, want)
+				}
 			}
 		}
 	}

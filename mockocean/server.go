@@ -12,6 +12,7 @@ import (
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/internal/httpjson"
 	"github.com/postbacksim/postbacksim/internal/ring"
+	"github.com/postbacksim/postbacksim/internal/routes"
 )
 
 // Config configures a Server. The zero value is the default mode with the
@@ -145,8 +146,7 @@ func (s *Server) routes() *mux.Router {
 	r.Handle(ActivatePath, act).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/track/activate", act).Methods(http.MethodGet, http.MethodPost)
 	s.adminRoutes(r.PathPrefix(AdminPrefix).Subrouter())
-	r.NotFoundHandler = http.HandlerFunc(httpjson.NotFound)
-	r.MethodNotAllowedHandler = http.HandlerFunc(httpjson.MethodNotAllowed)
+	routes.Finish(r)
 	return r
 }
 

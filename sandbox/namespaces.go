@@ -281,6 +281,11 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	default:
+		if one {
+			w.Header().Set("Allow", "GET, DELETE")
+		} else {
+			w.Header().Set("Allow", "GET, POST")
+		}
 		httpjson.MethodNotAllowed(w, r)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 	"strconv"
@@ -74,6 +75,9 @@ func servePprof(w http.ResponseWriter, r *http.Request) {
 		if p == nil {
 			httpjson.Error(w, http.StatusNotFound, "no profile "+strconv.Quote(name))
 			return
+		}
+		if r.URL.Query().Get("gc") != "" && name == "heap" {
+			runtime.GC() // as net/http/pprof does: the live heap, not last cycle's
 		}
 		debug, _ := strconv.Atoi(r.URL.Query().Get("debug"))
 		if debug > 0 {

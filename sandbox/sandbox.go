@@ -148,6 +148,12 @@ func New(cfg Config) *Sandbox {
 	mux.HandleFunc("GET /healthz", health)
 	mux.HandleFunc("GET /readyz", health)
 	mux.Handle("GET /metrics", sb.requireMetricsToken(sb.metrics.handler()))
+	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) { // other methods
+			w.Header().Set("Allow", "GET, HEAD")
+			httpjson.MethodNotAllowed(w, r)
+		})
+	}
 	mux.HandleFunc(NamespacesPath, sb.serveNamespaces)
 	mux.HandleFunc(NamespacesPath+"/", sb.serveNamespaces)
 	if cfg.Pprof {
@@ -155,7 +161,7 @@ func New(cfg Config) *Sandbox {
 	}
 	mux.HandleFunc("/ns/", sb.serveNamespace)
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		def.handler.ServeHTTP(w, r.WithContext(mockimpact.WithPublicBase(r.Context(), sb.origin(r))))
+		def.handler.ServeHTTP(w, sb.withPublicBase(r, ""))
 	}))
 	sb.handler = mux
 	sb.handler = sb.requireToken(sb.handler) // namespace tokens apply even without an admin token
@@ -284,9 +290,24 @@ func (sb *Sandbox) serveNamespace(w http.ResponseWriter, r *http.Request) {
 	if n, ok := r.Context().Value(noteKey{}).(*note); ok {
 		n.namespace = name
 	}
-	r2 := r.Clone(mockimpact.WithPublicBase(r.Context(), sb.origin(r)+"/ns/"+name))
-	r2.URL.Path, r2.URL.RawPath = "/"+sub, ""
-	t.handler.ServeHTTP(w, r2)
+	// A shallow copy with its own URL, as http.StripPrefix makes: the
+	// handlers read the request, none changes it.
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.Path, u.RawPath = "/"+sub, ""
+	r2.URL = &u
+	t.handler.ServeHTTP(w, sb.withPublicBase(r2, "/ns/"+name))
+}
+
+// withPublicBase gives the impact admin requests, which fire events whose
+// links point at the sandbox, the sandbox's base URL (plus the namespace
+// path); the others go on as they are, at no cost.
+func (sb *Sandbox) withPublicBase(r *http.Request, nsPath string) *http.Request {
+	if !strings.HasPrefix(r.URL.Path, mockimpact.AdminPrefix) {
+		return r
+	}
+	return r.WithContext(mockimpact.WithPublicBase(r.Context(), sb.origin(r)+nsPath))
 }
 
 // origin is the sandbox's base URL for links it hands out: PublicURL,
@@ -295,7 +316,11 @@ func (sb *Sandbox) origin(r *http.Request) string {
 	if sb.cfg.PublicURL != "" {
 		return strings.TrimSuffix(sb.cfg.PublicURL, "/")
 	}
-	return mockimpact.PublicBase(r.WithContext(context.Background()))
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
 
 // Close stops every namespace's dispatcher and the log summary; it

@@ -113,7 +113,10 @@ func mockoceanConfig(journalCap int) mockocean.Config {
 func TestImpactMetrics(t *testing.T) {
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("OK")) }))
 	defer receiver.Close()
-	sb := New(Config{})
+	// The user's hook runs after the sandbox has counted the attempt;
+	// WaitForAttempts returns once it is journaled, which is before.
+	counted := make(chan struct{}, 1)
+	sb := New(Config{Impact: mockimpact.Options{OnAttempt: func(mockimpact.Attempt) { counted <- struct{}{} }}})
 	defer sb.Close()
 	if _, err := sb.Impact.Configure(mockimpact.Postback{Event: "action_cleared", URL: receiver.URL + "/c"}); err != nil {
 		t.Fatal(err)
@@ -122,8 +125,10 @@ func TestImpactMetrics(t *testing.T) {
 	if _, err := sb.Impact.Fire(ev); err != nil {
 		t.Fatal(err)
 	}
-	if err := sb.Impact.WaitForAttempts(t.Context(), 1); err != nil {
-		t.Fatal(err)
+	select {
+	case <-counted:
+	case <-time.After(10 * time.Second): // real time: a guard against a hang
+		t.Fatal("no attempt in 10 s")
 	}
 	hs := httptest.NewServer(sb)
 	defer hs.Close()
@@ -137,6 +142,35 @@ func TestImpactMetrics(t *testing.T) {
 	} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// TestWrongMethodIs405: every path that exists answers a wrong method with
+// 405 and the methods it takes, not a 404 saying the path is missing.
+func TestWrongMethodIs405(t *testing.T) {
+	sb := New(Config{})
+	defer sb.Close()
+	hs := httptest.NewServer(sb)
+	defer hs.Close()
+	for _, c := range []struct{ method, path, allow string }{
+		{"PATCH", "/_admin/ocean/faults", "GET, POST, DELETE, HEAD"},
+		{"PUT", "/_admin/ocean/requests", "GET, DELETE, HEAD"},
+		{"DELETE", "/_admin/impact/postbacks", "GET, HEAD"},
+		{"GET", "/_admin/ocean/faults/f1", "DELETE"},
+		{"POST", "/healthz", "GET, HEAD"},
+		{"POST", "/metrics", "GET, HEAD"},
+		{"PUT", "/track/activate/", "GET, POST"},
+		{"PATCH", "/ns/team-a/_admin/ocean/faults", "GET, POST, DELETE, HEAD"},
+	} {
+		req, _ := http.NewRequest(c.method, hs.URL+c.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 405 || resp.Header.Get("Allow") != c.allow {
+			t.Errorf("%s %s: %d Allow %q, want 405 Allow %q", c.method, c.path, resp.StatusCode, resp.Header.Get("Allow"), c.allow)
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -93,7 +95,9 @@ the sandbox's /track/activate/ is then attributed to its click.`,
 		rep, err := srv.SendClicks(ctx, mockocean.ClickOptions{
 			MonitorURL: *monitor, Count: *count, Rate: *rate, Seed: *seed, Kind: mockocean.ClickKind(*kind), CallbackBase: callbackBase,
 			Progress: func(sent, total int) {
-				if sent%step == 0 || sent == total {
+				switch {
+				case !isTerminal(stderr): // a log or a pipe: no carriage returns
+				case sent%step == 0 || sent == total:
 					fmt.Fprintf(stderr, "\rsending: %d/%d", sent, total)
 					if sent == total {
 						fmt.Fprintln(stderr)
@@ -127,4 +131,15 @@ the sandbox's /track/activate/ is then attributed to its click.`,
 		return exitOK
 	})
 	return cmd
+}
+
+// isTerminal reports whether w is a character device, a terminal: the
+// only place a progress line redrawn with carriage returns belongs.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

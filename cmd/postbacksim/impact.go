@@ -166,7 +166,11 @@ configuration: method, URL, headers and body, the macros filled in.`,
 	_ = cmd.Flags().MarkDeprecated("format", "use --body-format")
 	seed := cmd.Flags().Int64("seed", fixtures.DefaultSeed, "seed of the generated event (same seed, same event)")
 	status := statusFlag(cmd)
-	cmd.RunE = a.action(func(context.Context, *cobra.Command, []string) int {
+	cmd.RunE = a.action(func(_ context.Context, cmd *cobra.Command, _ []string) int {
+		if cmd.Flags().Changed("format") && cmd.Flags().Changed("body-format") {
+			fmt.Fprintln(a.stderr, "postbacksim impact render: --format is the old name of --body-format: give --body-format only")
+			return exitUsage
+		}
 		return a.impactRender(&pf, *seed, *status)
 	})
 	return cmd
@@ -175,13 +179,23 @@ configuration: method, URL, headers and body, the macros filled in.`,
 // statusFlag defines --status, the status of the generated event, with
 // the statuses of every event as completions.
 func statusFlag(cmd *cobra.Command) *string {
-	status := cmd.Flags().String("status", "", "`STATUS` of the generated event: TRACKED, MODIFIED or REVERSED (action_lifecycle), PENDING, APPROVED or REJECTED (action_inquiry), PENDING, APPROVED, REJECTED or RETRACTED (publisher_application); default the event's first")
 	var names []string
+	byEvent := map[string][]string{}
+	var events []string
 	for _, s := range fixtures.ImpactStatuses() {
 		if !slices.Contains(names, s.Status) {
 			names = append(names, s.Status)
 		}
+		if _, ok := byEvent[s.Event]; !ok {
+			events = append(events, s.Event)
+		}
+		byEvent[s.Event] = append(byEvent[s.Event], s.Status)
 	}
+	var parts []string
+	for _, e := range events {
+		parts = append(parts, strings.Join(byEvent[e], ", ")+" ("+e+")")
+	}
+	status := cmd.Flags().String("status", "", "`STATUS` of the generated event: "+strings.Join(parts, "; ")+"; default the event's first")
 	completeFlag(cmd, "status", names...)
 	return status
 }

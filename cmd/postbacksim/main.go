@@ -6,6 +6,8 @@
 //	postbacksim impact events        list the impact.com events and fields
 //	postbacksim impact render        print the request impact would send
 //	postbacksim impact simulate      run one delivery through the retry schedule
+//	postbacksim certify impact       grade a brand's real impact.com receiver
+//	postbacksim ocean report         lint an uploader's traffic in the sandbox
 //	postbacksim run PATH...          run scenario files
 //	postbacksim validate PATH...     check scenario files
 //	postbacksim schema               print the scenario JSON Schema
@@ -76,6 +78,7 @@ func (a *app) newRoot() *cobra.Command {
 		a.serveCmd(),
 		a.oceanCmd(),
 		a.impactCmd(),
+		a.certifyCmd(),
 		a.runCmd(),
 		a.validateCmd(),
 		a.schemaCmd(),

@@ -12,13 +12,13 @@ import (
 
 func (a *app) oceanCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "ocean catalog|event-types|macros|clicks [flags]",
-		Short: "Ocean Engine tools: catalog, event-types, macros, clicks",
+		Use:   "ocean catalog|event-types|macros|clicks|report [flags]",
+		Short: "Ocean Engine tools: catalog, event-types, macros, clicks, report",
 		Example: `  postbacksim ocean catalog
   postbacksim ocean event-types --json
   postbacksim ocean clicks --monitor-url 'https://adv.example/m?cb=__CALLBACK_PARAM__' --count 5`,
 	}
-	a.group(cmd, "catalog, event-types, macros or clicks")
+	a.group(cmd, "catalog, event-types, macros, clicks or report")
 	for _, t := range []struct {
 		name, short string
 		data        func() any
@@ -48,6 +48,6 @@ func (a *app) oceanCmd() *cobra.Command {
 		})
 		cmd.AddCommand(sub)
 	}
-	cmd.AddCommand(a.oceanClicksCmd())
+	cmd.AddCommand(a.oceanClicksCmd(), a.oceanReportCmd())
 	return cmd
 }

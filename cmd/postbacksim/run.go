@@ -44,9 +44,19 @@ Exit code 0: all passed; 1: a scenario failed; 2: a file is invalid.`,
 			fmt.Fprintf(stderr, "postbacksim run: --format: %q is not text, json or junit\n", *format)
 			return exitUsage
 		}
-		if *timeScale <= 0 || *parallel < 0 || *tolerance < 0 {
-			fmt.Fprintln(stderr, "postbacksim run: --time-scale must be positive, --parallel and --tolerance not negative")
-			return exitUsage
+		for _, bad := range []struct {
+			when bool
+			msg  string
+		}{
+			{*timeScale <= 0, fmt.Sprintf("--time-scale: %v: want a positive number", *timeScale)},
+			{cmd.Flags().Changed("time-scale") && *target == "", "--time-scale applies to live runs: give --target URL too (scripted runs use a virtual clock)"},
+			{*parallel < 0, fmt.Sprintf("--parallel: %d is negative (0: one per CPU)", *parallel)},
+			{*tolerance < 0, fmt.Sprintf("--tolerance: %v is negative", *tolerance)},
+		} {
+			if bad.when {
+				fmt.Fprintf(stderr, "postbacksim run: %s\n", bad.msg)
+				return exitUsage
+			}
 		}
 		rep, err := runner.RunPaths(ctx, args, runner.Options{Parallel: *parallel, Target: *target, TimeScale: *timeScale, Tolerance: *tolerance})
 		if err != nil {

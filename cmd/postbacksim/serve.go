@@ -305,16 +305,18 @@ func applyMemoryLimit(given bool, value, journalMaxBytes int64, journalCap, dedu
 	return l, true
 }
 
-// memoryFloor is the least limit trackedLimit sets: room for the
-// runtime, the HTTP connections and an idle sandbox.
-const memoryFloor = 64 << 20
+// memoryFloor is what trackedLimit adds to what the sandbox holds: room
+// for the runtime, the HTTP connections and an idle sandbox.
+const memoryFloor = 24 << 20
 
 // trackedLimit is the soft memory limit for a sandbox holding held
-// bytes: a quarter more for the garbage collector to work in, plus the
+// bytes: a fifth more for the garbage collector to work in, plus the
 // floor, and never over ceiling. The heap then stays near what is kept
-// instead of doubling it, as the collector's default pace lets it.
+// instead of doubling it, as the collector's default pace lets it; the
+// collector works harder when the journals are full, never more than
+// half the CPU (the runtime's own bound).
 func trackedLimit(held, ceiling int64) int64 {
-	return min(held+held/4+memoryFloor, ceiling)
+	return min(held+held/5+memoryFloor, ceiling)
 }
 
 // trackMemory sets the soft memory limit from what sb holds, every

@@ -47,7 +47,7 @@ func TestMemoryLimit(t *testing.T) {
 func TestTrackedLimit(t *testing.T) {
 	for _, c := range []struct{ held, ceiling, want int64 }{
 		{0, 537 << 20, memoryFloor},
-		{100 << 20, 537 << 20, 125<<20 + memoryFloor},
+		{100 << 20, 537 << 20, 120<<20 + memoryFloor},
 		{1 << 30, 537 << 20, 537 << 20},
 	} {
 		if got := trackedLimit(c.held, c.ceiling); got != c.want {

@@ -116,5 +116,19 @@ func (b *Buffer[T]) Tail(k int) []T {
 	return out
 }
 
+// Range returns the entries at positions [i, j) counted from the oldest
+// (0), clamped to what the buffer holds; it costs O(j-i).
+func (b *Buffer[T]) Range(i, j int) []T {
+	i, j = max(0, i), min(j, b.n)
+	if i >= j {
+		return nil
+	}
+	out := make([]T, j-i)
+	for k := range out {
+		out[k] = *b.slot(b.head + i + k)
+	}
+	return out
+}
+
 // Reset empties the buffer and its eviction count.
 func (b *Buffer[T]) Reset() { *b = Buffer[T]{Capacity: b.Capacity} }

@@ -58,6 +58,16 @@ func TestAgainstASlice(t *testing.T) {
 		if diff := cmp.Diff(model, b.Slice(nil)); diff != "" || b.Len() != len(model) {
 			t.Fatalf("cap %d: (-model +ring):\n%s", capacity, diff)
 		}
+		for _, r := range [][2]int{{0, 1}, {-3, 2}, {5, 5}, {7, 3}, {len(model) - 1030, len(model) + 9}, {100, 1124}} {
+			lo, hi := max(0, r[0]), min(r[1], len(model))
+			var want []int
+			if lo < hi {
+				want = model[lo:hi]
+			}
+			if diff := cmp.Diff(want, b.Range(r[0], r[1]), cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("cap %d: Range(%d, %d) (-model +ring):\n%s", capacity, r[0], r[1], diff)
+			}
+		}
 		for _, k := range []int{-1, 0, 1, 2, 1024, 1500, len(model), len(model) + 5} {
 			want := model[len(model)-max(0, min(k, len(model))):]
 			if diff := cmp.Diff(want, b.Tail(k), cmpopts.EquateEmpty()); diff != "" {

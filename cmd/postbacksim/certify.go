@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postbacksim/postbacksim/certify"
+	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/mockimpact"
+)
+
+func (a *app) certifyCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "certify impact [flags]",
+		Short:   "certify a partner's real endpoint: a report card for an impact.com receiver",
+		Example: "  postbacksim certify impact --target https://brand.example/postback --success OK",
+	}
+	a.group(cmd, "impact")
+	cmd.AddCommand(a.certifyImpactCmd())
+	return cmd
+}
+
+func (a *app) certifyImpactCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "impact --target URL [flags]",
+		Short: "send a battery of impact.com postbacks to your receiver and grade its answers",
+		Long: `Sends your receiver the postbacks impact.com would: each of the six events as GET
+(query string), POST JSON and POST form, in each documented status the generators
+produce; the same event twice (a retry after a lost answer); values with Chinese,
+accents, emoji, & = + and quotes; unknown extra fields. Each answer must match the
+success response within the 30 s timeout; redirects are not followed.
+Exit status: 0 when no check fails, 1 otherwise, 2 for a usage error.
+Reference: docs/certify.md.`,
+		Example: `  postbacksim certify impact --target https://brand.example/postback
+  postbacksim certify impact --target 'https://brand.example/pb?aid={ActionId}' --event action_lifecycle --method GET --success OK
+  postbacksim certify impact --target https://brand.example/postback --format junit --out certify.xml`,
+		Args: noArgs,
+	}
+	fs := cmd.Flags()
+	target := fs.String("target", "", "your receiver's `URL`; may hold macros such as {ActionId}")
+	events := fs.StringArray("event", nil, "certify only this event (repeatable; default: all six)")
+	method := fs.String("method", "", "send only GET or POST (default: both)")
+	success := fs.String("success", "", "the success response configured at impact: a status (200) or a text the body contains (OK); default any 2xx")
+	format := fs.String("format", "text", "report format: text, json, junit or html")
+	out := fs.String("out", "", "write the report to `FILE` instead of stdout")
+	scale := fs.Float64("time-scale", 1, "divide the 30 s timeout and the 5 s slow-answer warning by `K` (for tests)")
+	seed := fs.Int64("seed", fixtures.DefaultSeed, "seed of the generated events")
+	completeFlag(cmd, "event", fixtures.ImpactEventNames()...)
+	completeFlag(cmd, "method", "GET", "POST")
+	completeFlag(cmd, "format", certify.Formats()...)
+	cmd.RunE = a.action(func(ctx context.Context, _ *cobra.Command, _ []string) int {
+		usage := func(format string, args ...any) int {
+			fmt.Fprintf(a.stderr, "postbacksim certify impact: "+format+"\n", args...)
+			return exitUsage
+		}
+		if *target == "" {
+			return usage("--target is required")
+		}
+		if !slices.Contains(certify.Formats(), *format) {
+			return usage("--format %q: want %s", *format, strings.Join(certify.Formats(), ", "))
+		}
+		if *scale <= 0 {
+			return usage("--time-scale %v: want a positive factor", *scale)
+		}
+		m, err := mockimpact.ParseMatcher(*success)
+		if err != nil {
+			return usage("--success: %v", err)
+		}
+		rep, err := certify.Run(ctx, certify.Options{
+			Target: *target, Events: *events, Method: *method, Success: m, TimeScale: *scale, Seed: *seed,
+		})
+		var ue *certify.UsageError
+		switch {
+		case errors.As(err, &ue):
+			return usage("%v", ue)
+		case err != nil:
+			fmt.Fprintf(a.stderr, "postbacksim certify impact: %v\n", err)
+			return exitFail
+		}
+		var w io.Writer = a.stdout
+		if *out != "" {
+			f, err := os.Create(*out)
+			if err != nil {
+				fmt.Fprintf(a.stderr, "postbacksim certify impact: %v\n", err)
+				return exitFail
+			}
+			defer f.Close()
+			w = f
+		}
+		if err := rep.Write(w, *format); err != nil {
+			fmt.Fprintf(a.stderr, "postbacksim certify impact: %v\n", err)
+			return exitFail
+		}
+		if *out != "" {
+			fmt.Fprintf(a.stderr, "%d passed, %d warned, %d failed; report in %s\n", rep.Passed, rep.Warned, rep.Failed, *out)
+		}
+		if !rep.OK() {
+			return exitFail
+		}
+		return exitOK
+	})
+	return cmd
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/sandbox"
+)
+
+func (a *app) oceanReportCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "report --url SANDBOX [flags]",
+		Short: "lint your uploader's traffic in the sandbox's journal",
+		Long: `Reads the lint of the requests your uploader sent to a running sandbox
+(GET /_admin/ocean/report): findings such as duplicate or missing outer_event_id,
+retries after errors that retrying cannot change, retries too fast after a 5xx,
+conv_time in milliseconds or in the future, device-info and os mistakes,
+unattributed callbacks, absent event_type; with the answers and event types used.
+Reference: docs/certify.md.`,
+		Example: `  postbacksim ocean report --url http://127.0.0.1:8080
+  postbacksim ocean report --url http://127.0.0.1:8080 --namespace team-a --since 2026-04-08T09:00:00Z --format html > report.html`,
+		Args: noArgs,
+	}
+	fs := cmd.Flags()
+	base := fs.String("url", "", "the sandbox's base `URL`, e.g. http://127.0.0.1:8080")
+	namespace := fs.String("namespace", "", "the sandbox namespace (/ns/`NAME`/) your uploader sends to")
+	since := fs.String("since", "", "only requests that arrived at or after this RFC 3339 `TIME`")
+	until := fs.String("until", "", "only requests that arrived before this RFC 3339 `TIME`")
+	format := fs.String("format", "text", "report format: text, json or html")
+	token := fs.String("token", "", "the sandbox's admin `TOKEN` (serve --admin-token)")
+	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
+	completeFlag(cmd, "format", "text", "json", "html")
+	cmd.RunE = a.action(func(ctx context.Context, _ *cobra.Command, _ []string) int {
+		usage := func(format string, args ...any) int {
+			fmt.Fprintf(a.stderr, "postbacksim ocean report: "+format+"\n", args...)
+			return exitUsage
+		}
+		u, err := url.Parse(*base)
+		if *base == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usage("--url: want the sandbox's http(s) base URL, e.g. http://127.0.0.1:8080")
+		}
+		switch *format {
+		case "text", "json", "html":
+		default:
+			return usage("--format %q: want text, json or html", *format)
+		}
+		q := url.Values{"format": {*format}}
+		for name, v := range map[string]string{"since": *since, "until": *until} {
+			if v == "" {
+				continue
+			}
+			if _, err := time.Parse(time.RFC3339, v); err != nil {
+				return usage("--%s %q: want an RFC 3339 time such as 2026-04-08T09:00:00Z", name, v)
+			}
+			q.Set(name, v)
+		}
+		path := strings.TrimSuffix(u.Path, "/")
+		if *namespace != "" && *namespace != sandbox.DefaultNamespace {
+			if err := sandbox.CheckNamespace(*namespace); err != nil {
+				return usage("--namespace: %v", err)
+			}
+			path += "/ns/" + *namespace
+		}
+		u.Path, u.RawQuery = path+mockocean.AdminPrefix+"/report", q.Encode()
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		if err != nil {
+			return usage("--url: %v", err)
+		}
+		if *token != "" {
+			req.Header.Set("Authorization", "Bearer "+*token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "postbacksim ocean report: %v\n", err)
+			return exitFail
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		if err != nil {
+			fmt.Fprintf(a.stderr, "postbacksim ocean report: read the report: %v\n", err)
+			return exitFail
+		}
+		if resp.StatusCode != http.StatusOK {
+			fmt.Fprintf(a.stderr, "postbacksim ocean report: GET %s: HTTP %d: %s\n", u.Redacted(), resp.StatusCode, strings.TrimSpace(string(body)))
+			return exitFail
+		}
+		_, _ = a.stdout.Write(body)
+		return exitOK
+	})
+	return cmd
+}

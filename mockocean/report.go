@@ -1,0 +1,454 @@
+package mockocean
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/postbacksim/postbacksim/internal/httpjson"
+)
+
+// FastRetry is the gap under which a resend after a 5xx or a fault is too
+// fast: impact itself waits 15 s before its first retry, and a server that
+// just failed needs more than a second to recover; we decided 1 s
+// (docs/certify.md, The lint).
+const FastRetry = time.Second
+
+// FutureSkew is how far ahead of its arrival a conv_time may be before it
+// counts as in the future: clocks drift, five minutes is generous.
+const FutureSkew = 5 * time.Minute
+
+// MaxExampleSeqs bounds the example request numbers a finding lists.
+const MaxExampleSeqs = 5
+
+// Lint severities.
+const (
+	SeverityError   = "error"
+	SeverityWarning = "warning"
+)
+
+// LintRule is one finding the traffic lint looks for: data the report,
+// the documentation and the tests share.
+type LintRule struct {
+	ID       string `json:"id"`
+	Severity string `json:"severity"`
+	// Title says what was seen; Hint how to fix it; Doc is the
+	// docs/platforms.md anchor of the rule.
+	Title string `json:"title"`
+	Hint  string `json:"hint"`
+	Doc   string `json:"doc"`
+
+	// match reports whether request i of the traffic shows the finding.
+	match func(t *traffic, i int) bool
+}
+
+// Finding is a rule that matched: how often, and example requests.
+type Finding struct {
+	LintRule
+	Count int `json:"count"`
+	// Seqs are the journal numbers of up to MaxExampleSeqs examples.
+	Seqs []uint64 `json:"seqs"`
+}
+
+// CodeCount is one bar of the answers histogram.
+type CodeCount struct {
+	// Status is the HTTP status (0: the connection was dropped by a fault);
+	// Code and Msg the code/msg answer when Status is 200.
+	Status int    `json:"status"`
+	Code   int    `json:"code"`
+	Msg    string `json:"msg,omitempty"`
+	Count  int    `json:"count"`
+}
+
+// EventTypeCount counts one event_type sent.
+type EventTypeCount struct {
+	EventType string `json:"event_type"`
+	Name      string `json:"name,omitempty"`
+	Count     int    `json:"count"`
+}
+
+// TrafficReport is the lint of an uploader's requests.
+type TrafficReport struct {
+	Requests   int              `json:"requests"`
+	Since      *time.Time       `json:"since,omitempty"`
+	Until      *time.Time       `json:"until,omitempty"`
+	Findings   []Finding        `json:"findings"`
+	Codes      []CodeCount      `json:"codes"`
+	EventTypes []EventTypeCount `json:"event_types"`
+}
+
+// traffic is the lint's view of the requests, with what rules share.
+type traffic struct {
+	reqs []Request
+	// prev[i] is the index of the latest earlier request with the same
+	// method and parameters as request i, or -1.
+	prev []int
+}
+
+func (t *traffic) param(i int, name string) string { return t.reqs[i].Params[name] }
+
+// decoded reports whether request i reached validation (not a 405, 413 or
+// a dropped connection).
+func (t *traffic) decoded(i int) bool {
+	return t.reqs[i].Status == http.StatusOK && t.reqs[i].Params != nil
+}
+
+// finalCode reports whether code is an answer that resending the same
+// request cannot change: every validation error. 40004 is the duplicate
+// rule's.
+func finalCode(code int) bool {
+	return code != CodeSuccess && code != CodeDuplicate
+}
+
+func osWord(v string) string {
+	switch strings.ToLower(v) {
+	case "0", "android":
+		return "android"
+	case "1", "ios":
+		return "ios"
+	}
+	return ""
+}
+
+// convTime reads conv_time as an integer.
+func (t *traffic) convTime(i int) (int64, bool) {
+	n, err := strconv.ParseInt(t.param(i, ParamConvTime), 10, 64)
+	return n, err == nil
+}
+
+// lintRules is the table of findings, in report order: the only copy.
+var lintRules = [...]LintRule{
+	{ID: "duplicate_outer_event_id", Severity: SeverityWarning,
+		Title: "the same outer_event_id was sent again after it was accepted (answered 40004)",
+		Hint:  "resend a conversion only when no answer came or the answer was a 5xx; keep outer_event_id stable across those retries",
+		Doc:   "docs/platforms.md#duplicate-filtering-outer_event_id",
+		match: func(t *traffic, i int) bool { return t.decoded(i) && t.reqs[i].Code == CodeDuplicate }},
+	{ID: "missing_outer_event_id", Severity: SeverityWarning,
+		Title: "no outer_event_id: duplicates cannot be filtered, a retried conversion counts twice",
+		Hint:  "send a unique outer_event_id (at most 200 characters) per conversion, the same one on every retry",
+		Doc:   "docs/platforms.md#duplicate-filtering-outer_event_id",
+		match: func(t *traffic, i int) bool { return t.decoded(i) && t.param(i, ParamOuterEventID) == "" }},
+	{ID: "retry_after_final_error", Severity: SeverityError,
+		Title: "the same request was sent again after an answer that retrying cannot change (a 400xx validation error)",
+		Hint:  "do not retry a code/msg error: fix the parameter the msg names, then send a corrected request",
+		Doc:   "docs/platforms.md#answers-and-the-check-order",
+		match: func(t *traffic, i int) bool {
+			p := t.prev[i]
+			return p >= 0 && t.decoded(p) && finalCode(t.reqs[p].Code)
+		}},
+	{ID: "fast_retry_after_5xx", Severity: SeverityWarning,
+		Title: fmt.Sprintf("the same request was sent again within %v of a 5xx, a fault or a dropped connection", FastRetry),
+		Hint:  "back off before retrying a failed upload (seconds, growing), as impact itself waits 15 s before its first retry",
+		Doc:   "docs/platforms.md#d-ocean-dedup",
+		match: func(t *traffic, i int) bool {
+			p := t.prev[i]
+			if p < 0 {
+				return false
+			}
+			failed := t.reqs[p].Status >= 500 || t.reqs[p].Status == 0 || t.reqs[p].Fault != ""
+			return failed && t.reqs[i].Time.Sub(t.reqs[p].Time) < FastRetry
+		}},
+	{ID: "conv_time_milliseconds", Severity: SeverityError,
+		Title: "conv_time is in milliseconds (over 10^11); the API takes unix seconds (strict mode answers 40007)",
+		Hint:  "send conv_time as unix seconds: divide by 1000",
+		Doc:   "docs/platforms.md#d-ocean-conv-time",
+		match: func(t *traffic, i int) bool { n, ok := t.convTime(i); return ok && n > 1e11 }},
+	{ID: "conv_time_future", Severity: SeverityWarning,
+		Title: fmt.Sprintf("conv_time is more than %v after the request arrived", FutureSkew),
+		Hint:  "conv_time is when the conversion happened, in UTC unix seconds; check the uploader's clock and time zone",
+		Doc:   "docs/platforms.md#d-ocean-conv-time",
+		match: func(t *traffic, i int) bool {
+			n, ok := t.convTime(i)
+			return ok && n <= 1e11 && time.Unix(n, 0).After(t.reqs[i].Time.Add(FutureSkew))
+		}},
+	{ID: "device_rule", Severity: SeverityError,
+		Title: "no device info: none of idfa / imei / oaid, and not os together with muid (answered 40002)",
+		Hint:  "send idfa (iOS), imei or oaid (Android), or os with muid; caid and oaid_md5 alone do not count",
+		Doc:   "docs/platforms.md#device-info",
+		match: func(t *traffic, i int) bool { return t.decoded(i) && t.reqs[i].Code == CodeDeviceInfo }},
+	{ID: "os_mismatch", Severity: SeverityError,
+		Title: "os says Android but an idfa is sent, or iOS with an imei or oaid",
+		Hint:  "set os from the device the ids come from: 0 Android (imei, oaid), 1 iOS (idfa)",
+		Doc:   "docs/platforms.md#device-info",
+		match: func(t *traffic, i int) bool {
+			switch osWord(t.param(i, ParamOS)) {
+			case "android":
+				return t.param(i, ParamIDFA) != ""
+			case "ios":
+				return t.param(i, ParamIMEI) != "" || t.param(i, ParamOAID) != ""
+			}
+			return false
+		}},
+	{ID: "unattributed_callback", Severity: SeverityWarning,
+		Title: "the callback was not issued by this sandbox (or was altered): the conversion matches no click",
+		Hint:  "send back the callback exactly as the click delivered it (URL-decoded once), not a hand-written or re-encoded one",
+		Doc:   "docs/platforms.md#d-ocean-strict-attribution",
+		match: func(t *traffic, i int) bool {
+			a, c := t.reqs[i].Attribution, t.reqs[i].Conversion
+			return t.decoded(i) && t.reqs[i].Code == CodeSuccess && a != nil && !a.Attributed && c != nil && c.CallbackParam != ParamLink
+		}},
+	{ID: "event_type_absent", Severity: SeverityWarning,
+		Title: "no event_type: read as 0 (激活 activation) in default mode; strict mode answers 40005",
+		Hint:  "always send event_type, also 0 (JSON encoders that omit zero values drop it)",
+		Doc:   "docs/platforms.md#d-ocean-event-type-absent",
+		match: func(t *traffic, i int) bool { return t.decoded(i) && t.param(i, ParamEventType) == "" }},
+}
+
+// LintRules returns the traffic lint's rules, in report order.
+func LintRules() []LintRule { return append([]LintRule(nil), lintRules[:]...) }
+
+// requestKey identifies a resend: the same method and parameters.
+func requestKey(r *Request) string {
+	names := make([]string, 0, len(r.Params))
+	for k := range r.Params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString(r.Method)
+	for _, k := range names {
+		b.WriteString("\x00" + k + "\x01" + r.Params[k])
+	}
+	return b.String()
+}
+
+// Lint reads an uploader's requests (oldest first, as the journal keeps
+// them) and reports the findings of LintRules, the answers it got and the
+// event types it used. It is pure: the same requests give the same report.
+func Lint(reqs []Request) TrafficReport {
+	t := &traffic{reqs: reqs, prev: make([]int, len(reqs))}
+	last := map[string]int{}
+	for i := range reqs {
+		t.prev[i] = -1
+		if reqs[i].Params == nil {
+			continue
+		}
+		k := requestKey(&reqs[i])
+		if p, ok := last[k]; ok {
+			t.prev[i] = p
+		}
+		last[k] = i
+	}
+	rep := TrafficReport{Requests: len(reqs), Findings: []Finding{}, Codes: []CodeCount{}, EventTypes: []EventTypeCount{}}
+	for _, rule := range lintRules {
+		f := Finding{LintRule: rule, Seqs: []uint64{}}
+		for i := range reqs {
+			if rule.match(t, i) {
+				f.Count++
+				if len(f.Seqs) < MaxExampleSeqs {
+					f.Seqs = append(f.Seqs, reqs[i].Seq)
+				}
+			}
+		}
+		if f.Count > 0 {
+			rep.Findings = append(rep.Findings, f)
+		}
+	}
+	codes := map[[2]int]*CodeCount{}
+	types := map[string]*EventTypeCount{}
+	for i := range reqs {
+		r := &reqs[i]
+		key := [2]int{r.Status, r.Code}
+		if r.Status != http.StatusOK {
+			key[1] = 0
+		}
+		if codes[key] == nil {
+			c := &CodeCount{Status: key[0], Code: key[1]}
+			if r.Status == http.StatusOK {
+				c.Msg = r.Msg
+			}
+			codes[key] = c
+		}
+		codes[key].Count++
+		if r.Params == nil {
+			continue // nothing was read (405, 413)
+		}
+		et := r.Params[ParamEventType]
+		if types[et] == nil {
+			e := &EventTypeCount{EventType: et}
+			if n, err := strconv.Atoi(et); err == nil {
+				for _, d := range EventTypes() {
+					if d.Value == n {
+						e.Name = d.English
+					}
+				}
+			}
+			if et == "" {
+				e.Name = "absent"
+			}
+			types[et] = e
+		}
+		types[et].Count++
+	}
+	for _, c := range codes {
+		rep.Codes = append(rep.Codes, *c)
+	}
+	sort.Slice(rep.Codes, func(i, j int) bool {
+		a, b := rep.Codes[i], rep.Codes[j]
+		if a.Status != b.Status {
+			return a.Status < b.Status
+		}
+		return a.Code < b.Code
+	})
+	for _, e := range types {
+		rep.EventTypes = append(rep.EventTypes, *e)
+	}
+	sort.Slice(rep.EventTypes, func(i, j int) bool {
+		a, b := rep.EventTypes[i], rep.EventTypes[j]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		return a.EventType < b.EventType
+	})
+	return rep
+}
+
+// Window keeps the requests that arrived in [since, until); a zero bound
+// is open.
+func Window(reqs []Request, since, until time.Time) []Request {
+	var out []Request
+	for _, r := range reqs {
+		if (!since.IsZero() && r.Time.Before(since)) || (!until.IsZero() && !r.Time.Before(until)) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// LintWindow lints the requests in [since, until) and records the window.
+func LintWindow(reqs []Request, since, until time.Time) TrafficReport {
+	rep := Lint(Window(reqs, since, until))
+	if !since.IsZero() {
+		rep.Since = &since
+	}
+	if !until.IsZero() {
+		rep.Until = &until
+	}
+	return rep
+}
+
+// WriteText writes rep for a person.
+func (rep TrafficReport) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Ocean uploader traffic: %d requests", rep.Requests)
+	if rep.Since != nil {
+		fmt.Fprintf(&b, " since %s", rep.Since.Format(time.RFC3339))
+	}
+	if rep.Until != nil {
+		fmt.Fprintf(&b, " until %s", rep.Until.Format(time.RFC3339))
+	}
+	b.WriteString("\n\n")
+	if len(rep.Findings) == 0 {
+		b.WriteString("findings: none\n")
+	} else {
+		b.WriteString("findings:\n")
+	}
+	for _, f := range rep.Findings {
+		seqs := make([]string, len(f.Seqs))
+		for i, s := range f.Seqs {
+			seqs[i] = strconv.FormatUint(s, 10)
+		}
+		fmt.Fprintf(&b, "  %-7s %-26s %5d  e.g. requests %s\n", strings.ToUpper(f.Severity), f.ID, f.Count, strings.Join(seqs, ", "))
+		fmt.Fprintf(&b, "          %s\n          fix: %s\n          see: %s\n", f.Title, f.Hint, f.Doc)
+	}
+	b.WriteString("\nanswers:\n")
+	for _, c := range rep.Codes {
+		fmt.Fprintf(&b, "  %5d  %s\n", c.Count, c.label())
+	}
+	b.WriteString("\nevent types:\n")
+	for _, e := range rep.EventTypes {
+		fmt.Fprintf(&b, "  %5d  %s\n", e.Count, e.label())
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("ocean report: %w", err)
+	}
+	return nil
+}
+
+func (c CodeCount) label() string {
+	switch c.Status {
+	case http.StatusOK:
+		return fmt.Sprintf("code %d %s", c.Code, c.Msg)
+	case 0:
+		return "connection dropped (fault)"
+	}
+	return fmt.Sprintf("HTTP %d %s", c.Status, http.StatusText(c.Status))
+}
+
+func (e EventTypeCount) label() string {
+	if e.EventType == "" {
+		return "event_type absent"
+	}
+	if e.Name == "" {
+		return "event_type " + e.EventType + " (not in the enum)"
+	}
+	return "event_type " + e.EventType + " " + e.Name
+}
+
+var trafficHTML = template.Must(template.New("traffic").Funcs(template.FuncMap{"upper": strings.ToUpper}).Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>postbacksim: Ocean uploader traffic</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top}
+.error{background:#fbe0e0}.warning{background:#fff4cc}
+</style></head><body>
+<h1>Ocean uploader traffic: {{.Requests}} requests</h1>
+{{if .Since}}<p>since {{.Since}}</p>{{end}}{{if .Until}}<p>until {{.Until}}</p>{{end}}
+<h2>Findings</h2>
+{{if not .Findings}}<p>None.</p>{{else}}<table><tr><th>severity</th><th>finding</th><th>count</th><th>examples (seq)</th><th>what and how to fix</th></tr>
+{{range .Findings}}<tr class="{{.Severity}}"><td>{{upper .Severity}}</td><td><code>{{.ID}}</code></td><td>{{.Count}}</td><td>{{range .Seqs}}{{.}} {{end}}</td>
+<td>{{.Title}}<br><b>fix:</b> {{.Hint}}<br><b>see:</b> {{.Doc}}</td></tr>
+{{end}}</table>{{end}}
+<h2>Answers</h2><table>{{range .Codes}}<tr><td>{{.Count}}</td><td>{{.Label}}</td></tr>{{end}}</table>
+<h2>Event types</h2><table>{{range .EventTypes}}<tr><td>{{.Count}}</td><td>{{.Label}}</td></tr>{{end}}</table>
+</body></html>
+`))
+
+// Label is the histogram bar's text (code and msg, or the HTTP status).
+func (c CodeCount) Label() string { return c.label() }
+
+// Label is the event type's text.
+func (e EventTypeCount) Label() string { return e.label() }
+
+// WriteHTML writes rep as a self-contained page (inline CSS, escaped).
+func (rep TrafficReport) WriteHTML(w io.Writer) error {
+	if err := trafficHTML.Execute(w, rep); err != nil {
+		return fmt.Errorf("ocean report: %w", err)
+	}
+	return nil
+}
+
+// getReport serves GET /_admin/ocean/report?since=&until=&format=.
+func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var bounds [2]time.Time
+	for i, name := range []string{"since", "until"} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("query parameter %s: %q is not an RFC 3339 time (2026-04-08T09:00:00Z)", name, v))
+				return
+			}
+			bounds[i] = t
+		}
+	}
+	rep := LintWindow(s.Requests(), bounds[0], bounds[1])
+	switch f := q.Get("format"); f {
+	case "", "json":
+		httpjson.Write(w, http.StatusOK, rep)
+	case "text":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_ = rep.WriteText(w)
+	case "html":
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = rep.WriteHTML(w)
+	default:
+		httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("query parameter format: %q: want json, text or html", f))
+	}
+}
