@@ -80,6 +80,8 @@ fuzz:
 	$(GO) test ./mockocean -run '^$$' -fuzz '^FuzzActivate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mockocean -run '^$$' -fuzz '^FuzzJSONFastPath$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mockimpact/macro -run '^$$' -fuzz '^FuzzTemplate$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./sandbox -run '^$$' -fuzz '^FuzzNamespaceName$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./sandbox -run '^$$' -fuzz '^FuzzAdminBodies$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME_PARSE)
 
 ## schema: regenerate scenarios/scenario.schema.json from the Go types

@@ -246,3 +246,7 @@ func (a *Admin) deliveries(w http.ResponseWriter, r *http.Request) {
 	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"count": len(out), "stats": a.d.Stats(), "deliveries": out})
 }
+
+// Walk visits every route of the admin API, for tests that must cover
+// each one, such as the sandbox's security suite.
+func (a *Admin) Walk(fn mux.WalkFunc) error { return a.router.Walk(fn) }

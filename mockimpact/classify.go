@@ -15,6 +15,7 @@ import (
 type exchange struct {
 	invalidURL error
 	dnsErr     error
+	blocked    error // refused by the target policy
 	netErr     error
 	status     int
 	body       []byte

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net"
+	"net/url"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -30,6 +32,13 @@ type Options struct {
 	// Resolver resolves hosts before each attempt; nil means
 	// net.DefaultResolver.
 	Resolver Resolver
+	// TargetPolicy, when enabled, refuses postbacks to private, loopback,
+	// link-local and the sandbox's own addresses: checked on the resolved
+	// addresses of every attempt, and again at connect time by the
+	// transport NewDispatcher builds when Transport is nil (give
+	// NewLiveTransportWith the same policy when supplying one). A refused
+	// attempt is the final outcome blocked_target; nothing is sent.
+	TargetPolicy *TargetPolicy
 	// OnAttempt, when set, is called after each attempt is journaled.
 	OnAttempt func(Attempt)
 	// MaxDeliveries bounds the journal: past it, the oldest finished
@@ -70,6 +79,7 @@ type Dispatcher struct {
 	slots     chan struct{} // live attempts in progress (nil when simulating)
 	done      chan struct{} // closed by Close
 	resolver  Resolver
+	policy    *TargetPolicy
 	onAttempt func(Attempt)
 	max       int
 	update    time.Duration // < 0: no update deliveries
@@ -104,7 +114,7 @@ type delivery struct {
 // NewDispatcher returns a dispatcher with no postbacks configured.
 func NewDispatcher(o Options) *Dispatcher {
 	d := &Dispatcher{
-		clock: o.Clock, transport: o.Transport, resolver: o.Resolver, onAttempt: o.OnAttempt, max: o.MaxDeliveries,
+		clock: o.Clock, transport: o.Transport, resolver: o.Resolver, policy: o.TargetPolicy, onAttempt: o.OnAttempt, max: o.MaxDeliveries,
 		postbacks: map[string]*postbackState{}, byID: map[string]*delivery{}, changed: make(chan struct{}),
 		done: make(chan struct{}), update: o.UpdateDelay,
 	}
@@ -115,7 +125,7 @@ func NewDispatcher(o Options) *Dispatcher {
 		d.clock = clock.Real{}
 	}
 	if d.transport == nil {
-		d.transport = NewLiveTransport()
+		d.transport = NewLiveTransportWith(LiveOptions{Policy: o.TargetPolicy})
 	}
 	if d.resolver == nil {
 		d.resolver = net.DefaultResolver
@@ -267,8 +277,11 @@ func (d *Dispatcher) send(dl *delivery) {
 		d.finish(dl, a, x, 0)
 		return
 	}
-	if host := req.URL.Hostname(); net.ParseIP(host) == nil {
-		addrs, err := d.resolver.LookupHost(ctx, host)
+	host := req.URL.Hostname()
+	addrs := []string{host}
+	if net.ParseIP(host) == nil {
+		var err error
+		addrs, err = d.resolver.LookupHost(ctx, host)
 		var dnsErr *net.DNSError
 		switch {
 		case err != nil && errors.As(err, &dnsErr) && (dnsErr.IsTimeout || dnsErr.IsTemporary) && !dnsErr.IsNotFound:
@@ -282,6 +295,17 @@ func (d *Dispatcher) send(dl *delivery) {
 			d.finish(dl, a, x, 0)
 			return
 		}
+	}
+	if d.policy.Enabled() {
+		allowed, err := d.policy.checkResolved(addrs, urlPort(req.URL))
+		if err != nil {
+			x.blocked = err
+			d.finish(dl, a, x, 0)
+			return
+		}
+		addrs = allowed
+	}
+	if net.ParseIP(host) == nil || d.policy.Enabled() {
 		req = req.WithContext(context.WithValue(req.Context(), resolvedKey{}, resolved{host: host, addrs: addrs}))
 	}
 
@@ -292,11 +316,17 @@ func (d *Dispatcher) send(dl *delivery) {
 			x.body, err = readSome(resp)
 		}
 		x.netErr = err
+		if errors.Is(err, ErrBlockedTarget) {
+			x.netErr, x.blocked = nil, err
+		}
 		d.clock.AfterFunc(latency, func() { d.finish(dl, a, x, latency) })
 		return
 	}
 	status, body, latency, err := sendLive(d.transport, req, c.Timeout.D())
 	x.status, x.body, x.netErr = status, body, err
+	if errors.Is(err, ErrBlockedTarget) { // refused at connect time
+		x.netErr, x.blocked = nil, err
+	}
 	d.finish(dl, a, x, latency)
 }
 
@@ -309,7 +339,7 @@ func (d *Dispatcher) finish(dl *delivery, a Attempt, x exchange, latency time.Du
 	if len(x.body) > 0 {
 		a.ResponseBody = excerpt(x.body)
 	}
-	for _, err := range []error{x.invalidURL, x.dnsErr, x.netErr} {
+	for _, err := range []error{x.invalidURL, x.dnsErr, x.blocked, x.netErr} {
 		if err != nil {
 			a.Error = err.Error()
 		}
@@ -534,4 +564,15 @@ func (d *Dispatcher) Close() int {
 	close(d.changed)
 	d.changed = make(chan struct{})
 	return n
+}
+
+// urlPort is the port a request to u connects to.
+func urlPort(u *url.URL) uint16 {
+	if p, err := strconv.ParseUint(u.Port(), 10, 16); err == nil {
+		return uint16(p)
+	}
+	if u.Scheme == "https" {
+		return 443
+	}
+	return 80
 }

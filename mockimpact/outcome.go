@@ -11,6 +11,7 @@ type Outcome string
 const (
 	OutcomeInvalidURL    Outcome = "invalid_url"
 	OutcomeDNSFailure    Outcome = "dns_failure"
+	OutcomeBlockedTarget Outcome = "blocked_target"
 	OutcomeNetworkError  Outcome = "network_error"
 	OutcomeErrorResponse Outcome = "error_response"
 	OutcomeDelivered     Outcome = "delivered"
@@ -49,6 +50,9 @@ var outcomes = [...]OutcomeRule{
 	{Outcome: OutcomeDNSFailure, Ends: DeliveryDNSFailure, Documented: true,
 		When:    "the URL's host does not resolve (a temporary DNS error is a network_error)",
 		applies: func(x exchange, _, _ Matcher) bool { return x.dnsErr != nil }},
+	{Outcome: OutcomeBlockedTarget, Ends: DeliveryBlocked,
+		When:    "the sandbox's target policy (--deny-private-targets) refuses the resolved address: loopback, private, link-local, the sandbox itself; nothing is sent",
+		applies: func(x exchange, _, _ Matcher) bool { return x.blocked != nil }},
 	{Outcome: OutcomeNetworkError, Retry: true, Ends: DeliveryExhausted, Documented: true,
 		When:    "connection refused or reset, timeout (default 30 s), TLS failure",
 		applies: func(x exchange, _, _ Matcher) bool { return x.netErr != nil }},
@@ -117,6 +121,7 @@ const (
 	DeliveryUnconfirmed DeliveryOutcome = "unconfirmed"
 	DeliveryInvalidURL  DeliveryOutcome = "invalid_url"
 	DeliveryDNSFailure  DeliveryOutcome = "dns_failure"
+	DeliveryBlocked     DeliveryOutcome = "blocked_target"
 	DeliveryExhausted   DeliveryOutcome = "exhausted"
 	DeliveryCancelled   DeliveryOutcome = "cancelled"
 )
@@ -140,6 +145,7 @@ var deliveryOutcomes = [...]DeliveryRule{
 	{DeliveryUnconfirmed, true, "an attempt was unconfirmed (3xx, or 2xx without the success text)"},
 	{DeliveryInvalidURL, true, "the rendered URL is invalid: nothing was sent"},
 	{DeliveryDNSFailure, true, "the URL's host does not resolve"},
+	{DeliveryBlocked, true, "the target policy refused the address: nothing was sent"},
 	{DeliveryExhausted, true, "every attempt was retried, the last one too"},
 	{DeliveryCancelled, false, "the dispatcher shut down with an attempt still due"},
 }

@@ -7,11 +7,11 @@ import (
 )
 
 // everything is an exchange every rule of the classification table
-// applies to: an invalid URL, a DNS failure, a network error, and a 500
+// applies to: an invalid URL, a DNS failure, a blocked target, a network error, and a 500
 // whose body holds both the error text and the success text.
 func everything() (exchange, Matcher, Matcher) {
 	oops := errors.New("oops")
-	x := exchange{invalidURL: oops, dnsErr: oops, netErr: oops, status: 500, body: []byte("ERROR OK")}
+	x := exchange{invalidURL: oops, dnsErr: oops, blocked: oops, netErr: oops, status: 500, body: []byte("ERROR OK")}
 	return x, Matcher{Text: "OK"}, Matcher{Text: "ERROR"}
 }
 
@@ -47,6 +47,7 @@ func TestClassifyEachRule(t *testing.T) {
 	}{
 		{exchange{invalidURL: oops}, Matcher{}, Matcher{}, OutcomeInvalidURL},
 		{exchange{dnsErr: oops}, Matcher{}, Matcher{}, OutcomeDNSFailure},
+		{exchange{blocked: oops}, Matcher{}, Matcher{}, OutcomeBlockedTarget},
 		{exchange{netErr: oops}, Matcher{}, Matcher{}, OutcomeNetworkError},
 		{exchange{status: 200, body: []byte("ERROR")}, Matcher{}, Matcher{Text: "ERROR"}, OutcomeErrorResponse},
 		{exchange{status: 204}, Matcher{}, Matcher{}, OutcomeDelivered},

@@ -3,9 +3,11 @@ package mockimpact
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 )
 
@@ -63,29 +65,73 @@ type resolved struct {
 // NewLiveTransport returns the transport for real sending: it dials the
 // addresses the dispatcher's Resolver returned (so an injected resolver
 // decides where traffic goes), keeps connections alive, and follows no
-// redirects.
-func NewLiveTransport() *http.Transport {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+// redirects. It applies no target policy: NewLiveTransportWith does.
+func NewLiveTransport() *http.Transport { return NewLiveTransportWith(LiveOptions{}) }
+
+// DialFunc opens a connection to an "ip:port" address;
+// (*net.Dialer).DialContext is one. Tests inject one that records the
+// addresses instead of connecting.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// LiveOptions configures NewLiveTransportWith.
+type LiveOptions struct {
+	// Policy, when enabled, is checked on every address just before it
+	// is dialed (and, with the default dialer, again by the socket's
+	// Control hook): a refusal is a *BlockedTargetError.
+	Policy *TargetPolicy
+	// Dial connects; nil means a net.Dialer (10 s connect timeout, 30 s
+	// keep-alive) carrying Policy.Control.
+	Dial DialFunc
+}
+
+// NewLiveTransportWith is NewLiveTransport with a target policy and an
+// injectable dialer.
+func NewLiveTransportWith(o LiveOptions) *http.Transport {
+	policy := o.Policy
+	dial := o.Dial
+	if dial == nil {
+		dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+		if policy.Enabled() {
+			dialer.Control = policy.Control
+		}
+		dial = dialer.DialContext
+	}
+	// dialIP checks one resolved address and dials it.
+	dialIP := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if err := policy.CheckHostPort(addr); err != nil {
+			return nil, err
+		}
+		return dial(ctx, network, addr)
+	}
 	return &http.Transport{
 		Proxy: nil,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if r, ok := ctx.Value(resolvedKey{}).(resolved); ok && len(r.addrs) > 0 {
-				host, port, err := net.SplitHostPort(addr)
-				if err == nil && host == r.host {
-					var firstErr error
-					for _, ip := range r.addrs {
-						c, err := dialer.DialContext(ctx, network, net.JoinHostPort(ip, port))
-						if err == nil {
-							return c, nil
-						}
-						if firstErr == nil {
-							firstErr = err
-						}
-					}
-					return nil, firstErr
-				}
+			host, port, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, fmt.Errorf("dialing %s: %w", addr, err)
 			}
-			return dialer.DialContext(ctx, network, addr)
+			if r, ok := ctx.Value(resolvedKey{}).(resolved); ok && len(r.addrs) > 0 && host == r.host {
+				var firstErr error
+				for _, ip := range r.addrs {
+					c, err := dialIP(ctx, network, net.JoinHostPort(ip, port))
+					if err == nil {
+						return c, nil
+					}
+					if firstErr == nil {
+						firstErr = err
+					}
+				}
+				return nil, firstErr
+			}
+			if _, err := netip.ParseAddr(host); err == nil || !policy.Enabled() {
+				return dialIP(ctx, network, addr)
+			}
+			if o.Dial != nil {
+				// an injected dialer would resolve on its own: the policy
+				// could not see the address, so nothing is dialed.
+				return nil, &BlockedTargetError{Reason: fmt.Sprintf("host %q was not resolved by the dispatcher", host)}
+			}
+			return dial(ctx, network, addr) // the dialer resolves; its Control hook checks each address
 		},
 		ForceAttemptHTTP2:   true,
 		MaxIdleConns:        256,

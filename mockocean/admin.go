@@ -200,6 +200,10 @@ func (s *Server) postClicks(w http.ResponseWriter, r *http.Request) {
 		}
 		o.CallbackBase = scheme + "://" + r.Host + strings.TrimSuffix(path, AdminPrefix+"/clicks")
 	}
+	if s.cfg.ClickTransport != nil {
+		o.Client = &http.Client{Timeout: 10 * time.Second, Transport: s.cfg.ClickTransport,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), adminClickTimeout)
 	defer cancel()
 	rep, err := s.SendClicks(ctx, o)

@@ -18,6 +18,11 @@ import (
 // Config configures a Server. The zero value is the default mode with the
 // defaults named on each field.
 type Config struct {
+	// ClickTransport sends the clicks of POST /_admin/ocean/clicks; nil
+	// means a plain keep-alive transport. The sandbox gives one that
+	// applies its target policy, so the endpoint cannot reach its own
+	// network.
+	ClickTransport http.RoundTripper
 	// Strict applies only the documented rules; see Mode.Strict.
 	Strict bool
 	// StrictAttribution answers 40011 for callbacks Verifier does not know.
@@ -328,3 +333,8 @@ func (s *Server) RemoveFault(id string) bool { return s.faults.remove(id) }
 
 // ClearFaults deletes every fault rule.
 func (s *Server) ClearFaults() { s.faults.clear() }
+
+// Walk visits every route of the server (the endpoint and the admin
+// API), for tests that must cover each one, such as the sandbox's
+// security suite.
+func (s *Server) Walk(fn mux.WalkFunc) error { return s.router.Walk(fn) }

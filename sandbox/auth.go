@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -62,13 +63,26 @@ func csrfOK(r *http.Request, token string) bool {
 }
 
 // TokenAccepted reports whether token opens the given namespace: the
-// admin token opens every one. With no admin token configured,
-// everything is open.
+// admin token opens every one, a namespace's own token (set when it was
+// created through /_admin/namespaces) opens that one only. A namespace
+// without a token of its own is open when no admin token is configured.
+// Tokens are compared in constant time.
 func (sb *Sandbox) TokenAccepted(namespace, token string) bool {
-	if sb.cfg.AdminToken == "" {
+	admin := sb.cfg.AdminToken != "" && tokenEqual(token, sb.cfg.AdminToken)
+	if t := sb.lookup(namespace); t != nil && t.token != "" {
+		return admin || tokenEqual(token, t.token)
+	}
+	return sb.cfg.AdminToken == "" || admin
+}
+
+// tokenRequired reports whether the admin paths of namespace need a
+// token at all.
+func (sb *Sandbox) tokenRequired(namespace string) bool {
+	if sb.cfg.AdminToken != "" {
 		return true
 	}
-	return subtle.ConstantTimeCompare([]byte(token), []byte(sb.cfg.AdminToken)) == 1
+	t := sb.lookup(namespace)
+	return t != nil && t.token != ""
 }
 
 // requireToken guards /_admin/ paths (plain or under /ns/NAME/) and the
@@ -80,13 +94,40 @@ func (sb *Sandbox) requireToken(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		ns := namespaceOf(r.URL.Path)
+		if !sb.tokenRequired(ns) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		token, fromCookie := requestToken(r)
 		switch {
-		case token == "" || !sb.TokenAccepted(namespaceOf(r.URL.Path), token):
+		case token == "":
 			w.Header().Set("WWW-Authenticate", `Bearer realm="postbacksim admin"`)
-			httpjson.Error(w, http.StatusUnauthorized, "admin endpoints need the header Authorization: Bearer <admin token>")
+			httpjson.Error(w, http.StatusUnauthorized, "admin endpoints need the header Authorization: Bearer <token>: the admin token, or the namespace's own token for /ns/NAME/_admin/")
+		case !sb.TokenAccepted(ns, token):
+			httpjson.Error(w, http.StatusForbidden, fmt.Sprintf("this token does not open namespace %q (the namespace endpoints %s need the admin token)", ns, NamespacesPath))
 		case fromCookie && !csrfOK(r, token):
 			httpjson.Error(w, http.StatusForbidden, "a change made with the login cookie needs its CSRF token (form field "+CSRFField+" or header "+CSRFHeader+")")
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// requireMetricsToken guards /metrics with MetricsToken (or the admin
+// token) from the Authorization header, when one is set.
+func (sb *Sandbox) requireMetricsToken(next http.Handler) http.Handler {
+	if sb.cfg.MetricsToken == "" {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		switch {
+		case !ok || token == "":
+			w.Header().Set("WWW-Authenticate", `Bearer realm="postbacksim metrics"`)
+			httpjson.Error(w, http.StatusUnauthorized, "/metrics needs the header Authorization: Bearer <metrics token>")
+		case !tokenEqual(token, sb.cfg.MetricsToken) && (sb.cfg.AdminToken == "" || !tokenEqual(token, sb.cfg.AdminToken)):
+			httpjson.Error(w, http.StatusForbidden, "wrong metrics token")
 		default:
 			next.ServeHTTP(w, r)
 		}

@@ -14,6 +14,9 @@ import (
 func TestTokenFromHeaderOrCookie(t *testing.T) {
 	sb := New(Config{AdminToken: "s3cret"})
 	defer sb.Close()
+	if _, err := sb.Namespace("team-a"); err != nil {
+		t.Fatal(err)
+	}
 	hs := httptest.NewServer(sb)
 	defer hs.Close()
 	do := func(method, path string, header map[string]string, body string) int {
@@ -38,10 +41,10 @@ func TestTokenFromHeaderOrCookie(t *testing.T) {
 		want               int
 	}{
 		{"no token", "GET", "/_admin/ocean/requests", nil, "", 401},
-		{"wrong bearer", "GET", "/_admin/ocean/requests", map[string]string{"Authorization": "Bearer nope"}, "", 401},
+		{"wrong bearer", "GET", "/_admin/ocean/requests", map[string]string{"Authorization": "Bearer nope"}, "", 403},
 		{"bearer", "GET", "/_admin/ocean/requests", map[string]string{"Authorization": "Bearer s3cret"}, "", 200},
 		{"cookie reads", "GET", "/ns/team-a/_admin/ocean/requests", map[string]string{"Cookie": cookie}, "", 200},
-		{"wrong cookie", "GET", "/_admin/ocean/requests", map[string]string{"Cookie": TokenCookie + "=nope"}, "", 401},
+		{"wrong cookie", "GET", "/_admin/ocean/requests", map[string]string{"Cookie": TokenCookie + "=nope"}, "", 403},
 		{"cookie change without CSRF", "DELETE", "/_admin/ocean/faults", map[string]string{"Cookie": cookie}, "", 403},
 		{"cookie change, wrong CSRF", "DELETE", "/_admin/ocean/faults", map[string]string{"Cookie": cookie, CSRFHeader: CSRFToken("nope")}, "", 403},
 		{"cookie change, CSRF header", "DELETE", "/_admin/ocean/faults", map[string]string{"Cookie": cookie, CSRFHeader: CSRFToken("s3cret")}, "", 204},

@@ -86,19 +86,24 @@ func TestAdminToken(t *testing.T) {
 	anon, admin := client{t: t, base: hs.URL}, client{t: t, base: hs.URL, token: "s3cret"}
 	wrong := client{t: t, base: hs.URL, token: "guess"}
 	for _, path := range []string{"/_admin/ocean/requests", "/ns/x/_admin/impact/deliveries", "/_admin/nope"} {
-		for _, c := range []client{anon, wrong} {
-			if s, b := c.do("GET", path, ""); s != 401 || !strings.Contains(b, "Authorization: Bearer") {
-				t.Errorf("%s without the token: %d %s", path, s, b)
-			}
+		if s, b := anon.do("GET", path, ""); s != 401 || !strings.Contains(b, "Authorization: Bearer") {
+			t.Errorf("%s without a token: %d %s", path, s, b)
+		}
+		if s, b := wrong.do("GET", path, ""); s != 403 || !strings.Contains(b, "does not open") {
+			t.Errorf("%s with a wrong token: %d %s", path, s, b)
 		}
 	}
 	if s, _ := admin.do("GET", "/_admin/ocean/requests", ""); s != 200 {
 		t.Fatalf("with the token: %d", s)
 	}
-	for _, path := range []string{"/track/activate/?callback=c&idfa=i", "/ns/x/track/activate/?callback=c&idfa=i", "/healthz", "/metrics"} {
+	for _, path := range []string{"/track/activate/?callback=c&idfa=i", "/healthz", "/metrics"} {
 		if s, _ := anon.do("GET", path, ""); s != 200 {
 			t.Errorf("%s needs no token, got %d", path, s)
 		}
+	}
+	// With an admin token, traffic does not create namespaces.
+	if s, b := anon.do("GET", "/ns/x/track/activate/?callback=c&idfa=i", ""); s != 404 || !strings.Contains(b, "POST /_admin/namespaces") {
+		t.Errorf("unknown namespace: %d %s", s, b)
 	}
 }
 

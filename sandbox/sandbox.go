@@ -31,11 +31,23 @@ type Config struct {
 	// time), for watching retries by hand.
 	TimeScale float64
 	// AdminToken, when set, is required as "Authorization: Bearer TOKEN"
-	// on every /_admin/ endpoint.
+	// on every /_admin/ endpoint (a namespace's own token also opens the
+	// namespace's).
 	AdminToken string
-	// MaxNamespaces bounds the namespaces created on demand under /ns/;
+	// MaxNamespaces bounds the namespaces under /ns/, however created;
 	// 0 means 64.
 	MaxNamespaces int
+	// OpenNamespaces says whether traffic to an unknown /ns/NAME/ creates
+	// the namespace. nil means yes without an AdminToken and no with one:
+	// then only POST /_admin/namespaces creates namespaces, and strangers
+	// cannot fill the sandbox.
+	OpenNamespaces *bool
+	// NamespaceTTL removes a namespace (not the default one) that has had
+	// no request for this long, checked on Clock; 0 keeps them forever.
+	NamespaceTTL time.Duration
+	// MetricsToken, when set, is required as "Authorization: Bearer
+	// TOKEN" on /metrics (the admin token is accepted too).
+	MetricsToken string
 	// Logger receives the sandbox's log; nil logs nothing. Without
 	// AccessLog it holds requests answered with an HTTP status of 400 or
 	// more, admin requests that change state, Ocean fault rules that
@@ -79,6 +91,11 @@ type Tenant struct {
 	// to, under /impact/ (mockimpact.JobsPrefix).
 	Jobs    *mockimpact.Jobs
 	handler http.Handler
+
+	impactAdmin *mockimpact.Admin
+	token       string       // the namespace's own token; "" when it has none
+	created     time.Time    // on the sandbox's clock
+	lastUsed    atomic.Int64 // UnixNano of the last request, on the sandbox's clock
 }
 
 // Sandbox is the composed server.
@@ -88,12 +105,18 @@ type Sandbox struct {
 	Impact *mockimpact.Dispatcher
 
 	cfg     Config
+	clock   clock.Clock
 	mu      sync.Mutex
 	tenants map[string]*Tenant
-	metrics *metrics
-	handler http.Handler
-	summary *summary
-	served  atomic.Int64 // requests served, for the summary
+	// clickTransport sends Ocean clicks under the target policy, when
+	// there is one.
+	clickTransport http.RoundTripper
+	// nextExpiry is when expire next looks for idle namespaces.
+	nextExpiry time.Time
+	metrics    *metrics
+	handler    http.Handler
+	summary    *summary
+	served     atomic.Int64 // requests served, for the summary
 }
 
 // New builds the sandbox.
@@ -104,7 +127,14 @@ func New(cfg Config) *Sandbox {
 	if cfg.MaxNamespaces <= 0 {
 		cfg.MaxNamespaces = 64
 	}
-	sb := &Sandbox{cfg: cfg, tenants: map[string]*Tenant{}}
+	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}}
+	if sb.clock == nil {
+		sb.clock = clock.Real{}
+	}
+	if p := cfg.Impact.TargetPolicy; p.Enabled() {
+		// POST /_admin/ocean/clicks sends requests too: same policy.
+		sb.clickTransport = mockimpact.NewLiveTransportWith(mockimpact.LiveOptions{Policy: p})
+	}
 	sb.metrics = newMetrics(sb)
 	def := sb.newTenant(DefaultNamespace)
 	sb.tenants[DefaultNamespace] = def
@@ -117,13 +147,15 @@ func New(cfg Config) *Sandbox {
 	}
 	mux.HandleFunc("GET /healthz", health)
 	mux.HandleFunc("GET /readyz", health)
-	mux.Handle("GET /metrics", sb.metrics.handler())
+	mux.Handle("GET /metrics", sb.requireMetricsToken(sb.metrics.handler()))
 	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
 		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) { // other methods
 			w.Header().Set("Allow", "GET, HEAD")
 			httpjson.MethodNotAllowed(w, r)
 		})
 	}
+	mux.HandleFunc(NamespacesPath, sb.serveNamespaces)
+	mux.HandleFunc(NamespacesPath+"/", sb.serveNamespaces)
 	if cfg.Pprof {
 		handlePprof(mux)
 	}
@@ -132,9 +164,7 @@ func New(cfg Config) *Sandbox {
 		def.handler.ServeHTTP(w, sb.withPublicBase(r, ""))
 	}))
 	sb.handler = mux
-	if cfg.AdminToken != "" {
-		sb.handler = sb.requireToken(sb.handler)
-	}
+	sb.handler = sb.requireToken(sb.handler) // namespace tokens apply even without an admin token
 	if cfg.Logger != nil {
 		if cfg.AccessLog {
 			sb.handler = logRequests(cfg.Logger, sb.handler)
@@ -149,6 +179,9 @@ func New(cfg Config) *Sandbox {
 
 func (sb *Sandbox) newTenant(name string) *Tenant {
 	oc := sb.cfg.Ocean
+	if oc.ClickTransport == nil {
+		oc.ClickTransport = sb.clickTransport
+	}
 	oc.CallbackKey = NamespaceKey(oc.CallbackKey, name)
 	userHook := oc.OnRequest
 	oc.OnRequest = func(ctx context.Context, r mockocean.Request) {
@@ -174,10 +207,12 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 			userAttempt(a)
 		}
 	}
-	t := &Tenant{Name: name, Ocean: mockocean.New(oc), Impact: mockimpact.NewDispatcher(io)}
+	t := &Tenant{Name: name, Ocean: mockocean.New(oc), Impact: mockimpact.NewDispatcher(io), created: sb.now()}
+	sb.touch(t)
 	t.Jobs = mockimpact.NewJobs(t.Impact.Clock(), 0)
 	mux := http.NewServeMux()
-	mux.Handle(mockimpact.AdminPrefix+"/", mockimpact.NewAdmin(t.Impact, mockimpact.WithJobs(t.Jobs)))
+	t.impactAdmin = mockimpact.NewAdmin(t.Impact, mockimpact.WithJobs(t.Jobs))
+	mux.Handle(mockimpact.AdminPrefix+"/", t.impactAdmin)
 	mux.Handle(mockimpact.JobsPrefix, t.Jobs)
 	mux.Handle("/", t.Ocean) // /track/activate/, /_admin/ocean/, and JSON 404s
 	t.handler = mux
@@ -186,7 +221,10 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 
 var namespaceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
-// CheckNamespace reports whether name can name a namespace.
+// CheckNamespace reports whether name can name a namespace: 1 to 63
+// characters of a-z, 0-9, - and _, the first a letter or digit (so a
+// name is a DNS label, a Prometheus label value and a path segment as
+// it is).
 func CheckNamespace(name string) error {
 	if !namespaceRE.MatchString(name) {
 		return fmt.Errorf("namespace %q: want 1–63 of a-z, 0-9, - and _, starting with a letter or digit", name)
@@ -194,7 +232,10 @@ func CheckNamespace(name string) error {
 	return nil
 }
 
-// Namespace returns the named namespace, creating it on first use.
+// Namespace returns the named namespace, creating it (without a token
+// of its own) if it does not exist, whatever OpenNamespaces says: it is
+// the Go API's. HTTP traffic creates namespaces only when
+// OpenNamespaces allows.
 func (sb *Sandbox) Namespace(name string) (*Tenant, error) {
 	if err := CheckNamespace(name); err != nil {
 		return nil, err
@@ -204,8 +245,8 @@ func (sb *Sandbox) Namespace(name string) (*Tenant, error) {
 	if t, ok := sb.tenants[name]; ok {
 		return t, nil
 	}
-	if len(sb.tenants)-1 >= sb.cfg.MaxNamespaces { // the default namespace does not count
-		return nil, fmt.Errorf("namespace %q: the sandbox already holds %d namespaces under /ns/ (--max-namespaces)", name, sb.cfg.MaxNamespaces)
+	if err := sb.roomLocked(name); err != nil {
+		return nil, err
 	}
 	t := sb.newTenant(name)
 	sb.tenants[name] = t
@@ -228,11 +269,24 @@ func (sb *Sandbox) tenantList() []*Tenant {
 func (sb *Sandbox) serveNamespace(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, "/ns/")
 	name, sub, _ := strings.Cut(rest, "/")
-	t, err := sb.Namespace(name)
-	if err != nil {
+	if err := CheckNamespace(name); err != nil {
 		httpjson.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	sb.expire()
+	t := sb.lookup(name)
+	if t == nil {
+		if !sb.openNamespaces() {
+			unknownNamespace(w, name)
+			return
+		}
+		var err error
+		if t, err = sb.Namespace(name); err != nil {
+			httpjson.Error(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	}
+	sb.touch(t)
 	if n, ok := r.Context().Value(noteKey{}).(*note); ok {
 		n.namespace = name
 	}

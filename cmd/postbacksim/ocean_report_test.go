@@ -24,6 +24,17 @@ func TestOceanReportForANamespace(t *testing.T) {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
+	// With an admin token, traffic does not create namespaces: the admin does.
+	req, _ := http.NewRequest("POST", srv.URL+sandbox.NamespacesPath, strings.NewReader(`{"name":"team-a"}`))
+	req.Header.Set("Authorization", "Bearer s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("creating team-a: HTTP %d", resp.StatusCode)
+	}
 	send("/ns/team-a")
 	send("/ns/team-a") // a duplicate
 	send("")           // the default namespace: not team-a's

@@ -67,7 +67,12 @@ the --config file.`,
 	timeScale := fs.Float64("time-scale", 1, "impact: run the retry schedule `K` times faster than real time (3600: an hour a second)")
 	shutdownGrace := fs.Duration("shutdown-grace", 10*time.Second, "how long in-flight requests may finish after SIGTERM/SIGINT")
 	adminToken := fs.String("admin-token", "", "require `TOKEN` as 'Authorization: Bearer TOKEN' on /_admin/ endpoints")
-	maxNamespaces := fs.Int("max-namespaces", 64, "namespaces created on demand under /ns/NAME/")
+	maxNamespaces := fs.Int("max-namespaces", 64, "namespaces under /ns/NAME/, however created")
+	openNamespaces := fs.Bool("open-namespaces", true, "create a namespace on the first request to /ns/NAME/ (default: true without --admin-token, false with one; then POST /_admin/namespaces creates them)")
+	namespaceTTL := fs.Duration("namespace-ttl", sandbox.DefaultNamespaceTTL, "remove a namespace (not the default one) after this long without a request (0: never)")
+	metricsToken := fs.String("metrics-token", "", "require `TOKEN` as 'Authorization: Bearer TOKEN' on /metrics (the admin token works too)")
+	denyPrivate := fs.Bool("deny-private-targets", false, "impact: refuse postbacks to loopback, private, link-local and the sandbox's own addresses (default: on when listening beyond loopback, off on loopback)")
+	allowTargets := fs.String("allow-targets", "", "impact: `CIDR,…` ranges postbacks may reach despite --deny-private-targets (10.1.0.0/16,fd00::/8)")
 	publicURL := fs.String("public-url", "", "impact: the sandbox's base `URL` as clients reach it, for job_completed links (default: the scheme and Host of the firing request)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate `FILE` (with --tls-key); the document recommends HTTPS")
 	tlsKey := fs.String("tls-key", "", "the PEM private key `FILE` of --tls-cert")
@@ -147,6 +152,14 @@ the --config file.`,
 				return exitUsage
 			}
 		}
+		if *namespaceTTL < 0 {
+			fmt.Fprintf(stderr, "postbacksim serve: --namespace-ttl: %v is negative (0 keeps namespaces forever)\n", *namespaceTTL)
+			return exitUsage
+		}
+		var open *bool
+		if cmd.Flags().Changed("open-namespaces") {
+			open = openNamespaces
+		}
 		if *logSummary < 0 {
 			fmt.Fprintf(stderr, "postbacksim serve: --log-summary: %v is negative (0 turns the summary off)\n", *logSummary)
 			return exitUsage
@@ -155,17 +168,35 @@ the --config file.`,
 		if summaryEvery == 0 {
 			summaryEvery = -1 // sandbox.Config: negative is never
 		}
+		if _, err := mockimpact.ParseAllowTargets(*allowTargets); err != nil {
+			fmt.Fprintf(stderr, "postbacksim serve: --allow-targets: %v\n", err)
+			return exitUsage
+		}
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			fmt.Fprintf(stderr, "postbacksim serve: listening on %s: %v\n", *addr, err)
+			return exitFail
+		}
+		policy, err := targetPolicy(*denyPrivate, cmd.Flags().Changed("deny-private-targets"), *allowTargets, ln.Addr())
+		if err != nil {
+			ln.Close()
+			fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
+			return exitUsage
+		}
 		limit, track := applyMemoryLimit(cmd.Flags().Changed("memory-limit"), int64(memLimit), int64(journalMaxBytes), *journalCap, *dedupCap)
 		sb := sandbox.New(sandbox.Config{
-			PublicURL:     *publicURL,
-			Logger:        logger,
-			AccessLog:     *accessLog,
-			SummaryEvery:  summaryEvery,
-			Pprof:         *pprofOn,
-			TimeScale:     *timeScale,
-			AdminToken:    *adminToken,
-			MaxNamespaces: *maxNamespaces,
-			Impact:        mockimpact.Options{MaxDeliveries: *journalCap, MaxInFlight: *maxInFlight},
+			PublicURL:      *publicURL,
+			Logger:         logger,
+			AccessLog:      *accessLog,
+			SummaryEvery:   summaryEvery,
+			Pprof:          *pprofOn,
+			TimeScale:      *timeScale,
+			AdminToken:     *adminToken,
+			MaxNamespaces:  *maxNamespaces,
+			OpenNamespaces: open,
+			NamespaceTTL:   *namespaceTTL,
+			MetricsToken:   *metricsToken,
+			Impact:         mockimpact.Options{MaxDeliveries: *journalCap, MaxInFlight: *maxInFlight, TargetPolicy: policy},
 			Ocean: mockocean.Config{
 				Strict: *strict, StrictAttribution: *strictAttribution, CallbackKey: key, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
 				JournalCapacity: *journalCap, JournalMaxBytes: int64(journalMaxBytes), MaxBodyBytes: *maxBody,
@@ -176,11 +207,6 @@ the --config file.`,
 			stopTracking := make(chan struct{})
 			defer close(stopTracking)
 			trackMemory(sb, limit, clock.Real{}, stopTracking)
-		}
-		ln, err := net.Listen("tcp", *addr)
-		if err != nil {
-			fmt.Fprintf(stderr, "postbacksim serve: listening on %s: %v\n", *addr, err)
-			return exitFail
 		}
 		// A whole request must arrive within a minute, and an idle keep-alive
 		// connection closes after two: a shared sandbox must not be held open
@@ -198,6 +224,9 @@ the --config file.`,
 		if *pprofOn && *adminToken == "" {
 			logger.Warn("runtime profiles are served without a token under /debug/pprof/: set --admin-token on a shared sandbox")
 		}
+		logger.Info("impact target policy", "deny_private_targets", policy.Enabled(), "policy", policy.String())
+		logger.Info("namespaces", "created_by_traffic", open == nil && *adminToken == "" || open != nil && *open,
+			"ttl", namespaceTTL.String(), "max", *maxNamespaces, "metrics_token", *metricsToken != "")
 		logger.Info("postbacksim listening", "url", scheme+ln.Addr().String(), "activate", scheme+ln.Addr().String()+mockocean.ActivatePath,
 			"impact_admin", scheme+ln.Addr().String()+mockimpact.AdminPrefix+"/", "strict", *strict, "time_scale", *timeScale, "access_log", *accessLog, "memory_limit", (*byteSize)(&limit).String(), "memory_limit_tracks_journals", track)
 

@@ -1,0 +1,331 @@
+package sandbox
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/postbacksim/postbacksim/internal/httpjson"
+)
+
+// NamespacesPath is the sandbox's admin endpoint for namespaces: GET
+// lists them, POST creates one; NamespacesPath/NAME reads or deletes
+// one. It needs the admin token when one is set.
+const NamespacesPath = "/_admin/namespaces"
+
+// DefaultNamespaceTTL is how long an idle namespace is kept when serve
+// is given no --namespace-ttl.
+const DefaultNamespaceTTL = 7 * 24 * time.Hour
+
+// Namespace token rule: long enough not to be guessed, printable so it
+// fits a header and a cookie.
+const (
+	minTokenLen = 16
+	maxTokenLen = 256
+)
+
+// Errors of the namespace operations, for errors.Is.
+var (
+	ErrNamespaceExists   = errors.New("namespace exists")
+	ErrNamespaceNotFound = errors.New("no such namespace")
+	ErrNamespaceLimit    = errors.New("namespace limit reached")
+)
+
+// NamespaceInfo describes a namespace in the listings: never its token.
+type NamespaceInfo struct {
+	Name string `json:"name"`
+	// TokenSet says whether the namespace has a token of its own.
+	TokenSet bool      `json:"token_set"`
+	Created  time.Time `json:"created"`
+	LastUsed time.Time `json:"last_used"`
+	// Expires is when the namespace goes if it stays idle; absent when
+	// namespaces do not expire, and for the default namespace.
+	Expires *time.Time `json:"expires,omitempty"`
+}
+
+// namespaceRequest is the body of POST /_admin/namespaces.
+type namespaceRequest struct {
+	Name  string `json:"name"`
+	Token string `json:"token"`
+}
+
+// checkNamespaceToken says what is wrong with a namespace token, if
+// anything: empty is allowed (the admin token then opens the namespace).
+func checkNamespaceToken(tok string) error {
+	if tok == "" {
+		return nil
+	}
+	if len(tok) < minTokenLen || len(tok) > maxTokenLen {
+		return fmt.Errorf("want %d–%d characters, got %d", minTokenLen, maxTokenLen, len(tok))
+	}
+	for _, c := range []byte(tok) {
+		if c <= ' ' || c >= 0x7f || c == ';' || c == ',' || c == '"' || c == '\\' {
+			return fmt.Errorf("want printable ASCII without spaces, quotes, backslashes, commas or semicolons (it goes in a header and a cookie)")
+		}
+	}
+	return nil
+}
+
+// tokenEqual compares two tokens in constant time, whatever their
+// lengths: the hashes are compared.
+func tokenEqual(a, b string) bool {
+	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
+}
+
+// openNamespaces reports whether traffic to an unknown namespace
+// creates it: Config.OpenNamespaces, or by default only without an
+// admin token.
+func (sb *Sandbox) openNamespaces() bool {
+	if sb.cfg.OpenNamespaces != nil {
+		return *sb.cfg.OpenNamespaces
+	}
+	return sb.cfg.AdminToken == ""
+}
+
+// lookup returns the named namespace, or nil; it does not create one.
+func (sb *Sandbox) lookup(name string) *Tenant {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	return sb.tenants[name]
+}
+
+// CreateNamespace creates the named namespace, opened by token (and the
+// admin token); an empty token leaves it to the admin token. It fails
+// with ErrNamespaceExists, ErrNamespaceLimit, or a rule the name or
+// token breaks.
+func (sb *Sandbox) CreateNamespace(name, token string) (*Tenant, error) {
+	if err := CheckNamespace(name); err != nil {
+		return nil, err
+	}
+	if err := checkNamespaceToken(token); err != nil {
+		return nil, fmt.Errorf("token: %w", err)
+	}
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	if _, ok := sb.tenants[name]; ok {
+		return nil, fmt.Errorf("namespace %q: %w", name, ErrNamespaceExists)
+	}
+	if err := sb.roomLocked(name); err != nil {
+		return nil, err
+	}
+	t := sb.newTenant(name)
+	t.token = token
+	sb.tenants[name] = t
+	return t, nil
+}
+
+// roomLocked fails when another namespace would exceed MaxNamespaces.
+func (sb *Sandbox) roomLocked(name string) error {
+	if len(sb.tenants)-1 >= sb.cfg.MaxNamespaces { // the default namespace does not count
+		return fmt.Errorf("namespace %q: the sandbox already holds %d namespaces under /ns/ (--max-namespaces): %w", name, sb.cfg.MaxNamespaces, ErrNamespaceLimit)
+	}
+	return nil
+}
+
+// DeleteNamespace drops the named namespace and all its state, and
+// closes its dispatcher (pending deliveries are cancelled). The default
+// namespace cannot be deleted.
+func (sb *Sandbox) DeleteNamespace(name string) error {
+	if name == DefaultNamespace {
+		return fmt.Errorf("namespace %q: the default namespace cannot be deleted (empty its journals with DELETE /_admin/ocean/requests and /_admin/impact/deliveries)", name)
+	}
+	sb.mu.Lock()
+	t, ok := sb.tenants[name]
+	delete(sb.tenants, name)
+	sb.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("namespace %q: %w", name, ErrNamespaceNotFound)
+	}
+	sb.dropTenant(t)
+	return nil
+}
+
+// dropTenant releases what a removed namespace held.
+func (sb *Sandbox) dropTenant(t *Tenant) {
+	t.Impact.Close()
+	sb.metrics.forget(t.Name)
+	if sb.cfg.Logger != nil {
+		sb.cfg.Logger.Info("namespace removed", "namespace", t.Name)
+	}
+}
+
+// Namespaces describes every namespace, by name.
+func (sb *Sandbox) Namespaces() []NamespaceInfo {
+	sb.expire()
+	var out []NamespaceInfo
+	for _, t := range sb.tenantList() {
+		out = append(out, sb.info(t))
+	}
+	return out
+}
+
+func (sb *Sandbox) info(t *Tenant) NamespaceInfo {
+	in := NamespaceInfo{Name: t.Name, TokenSet: t.token != "", Created: t.created, LastUsed: time.Unix(0, t.lastUsed.Load()).UTC()}
+	if sb.cfg.NamespaceTTL > 0 && t.Name != DefaultNamespace {
+		e := in.LastUsed.Add(sb.cfg.NamespaceTTL)
+		in.Expires = &e
+	}
+	return in
+}
+
+// touch marks t used now.
+func (sb *Sandbox) touch(t *Tenant) { t.lastUsed.Store(sb.now().UnixNano()) }
+
+func (sb *Sandbox) now() time.Time { return sb.clock.Now() }
+
+// expire removes the namespaces idle for NamespaceTTL or longer. It runs
+// at most once a second (of the sandbox's clock), from requests to
+// namespaces and the listings.
+func (sb *Sandbox) expire() {
+	ttl := sb.cfg.NamespaceTTL
+	if ttl <= 0 {
+		return
+	}
+	now := sb.now()
+	var gone []*Tenant
+	sb.mu.Lock()
+	if now.Before(sb.nextExpiry) {
+		sb.mu.Unlock()
+		return
+	}
+	sb.nextExpiry = now.Add(time.Second)
+	for name, t := range sb.tenants {
+		if name != DefaultNamespace && !now.Before(time.Unix(0, t.lastUsed.Load()).Add(ttl)) {
+			delete(sb.tenants, name)
+			gone = append(gone, t)
+		}
+	}
+	sb.mu.Unlock()
+	for _, t := range gone {
+		sb.dropTenant(t)
+	}
+}
+
+// forget drops a removed namespace's series.
+func (m *metrics) forget(ns string) {
+	l := prometheus.Labels{"namespace": ns}
+	m.oceanRequests.DeletePartialMatch(l)
+	m.impactAttempts.DeletePartialMatch(l)
+	m.impactDeliveries.DeletePartialMatch(l)
+	m.attemptLatency.DeletePartialMatch(l)
+}
+
+// unknownNamespace answers traffic to a namespace that does not exist
+// while namespaces are not created on first use.
+func unknownNamespace(w http.ResponseWriter, name string) {
+	httpjson.Error(w, http.StatusNotFound, fmt.Sprintf(
+		"no namespace %q: this sandbox creates namespaces on request only (--open-namespaces=false); an administrator creates it with POST %s {\"name\": %q, \"token\": \"<at least %d characters>\"}",
+		name, NamespacesPath, name, minTokenLen))
+}
+
+// serveNamespaces serves NamespacesPath and NamespacesPath/NAME.
+func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
+	name, one := strings.CutPrefix(r.URL.Path, NamespacesPath+"/")
+	if !one && r.URL.Path != NamespacesPath {
+		httpjson.NotFound(w, r)
+		return
+	}
+	switch {
+	case !one && r.Method == http.MethodGet:
+		list := sb.Namespaces()
+		httpjson.Write(w, http.StatusOK, map[string]any{"count": len(list), "namespaces": list})
+	case !one && r.Method == http.MethodPost:
+		var req namespaceRequest
+		if !httpjson.Decode(w, r, 64<<10, "namespace", &req) {
+			return
+		}
+		if err := CheckNamespace(req.Name); err != nil {
+			httpjson.Error(w, http.StatusBadRequest, "namespace: field name: "+err.Error())
+			return
+		}
+		t, err := sb.CreateNamespace(req.Name, req.Token)
+		switch {
+		case errors.Is(err, ErrNamespaceExists), errors.Is(err, ErrNamespaceLimit):
+			httpjson.Error(w, http.StatusConflict, err.Error())
+		case err != nil:
+			httpjson.Error(w, http.StatusBadRequest, "namespace: field "+err.Error()) // "token: …"
+		default:
+			w.Header().Set("Location", NamespacesPath+"/"+t.Name)
+			httpjson.Write(w, http.StatusCreated, sb.info(t))
+		}
+	case one && (r.Method == http.MethodGet || r.Method == http.MethodDelete):
+		if err := CheckNamespace(name); err != nil {
+			httpjson.Error(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		sb.expire()
+		t := sb.lookup(name)
+		if t == nil {
+			httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("no namespace %q", name))
+			return
+		}
+		if r.Method == http.MethodGet {
+			httpjson.Write(w, http.StatusOK, sb.info(t))
+			return
+		}
+		if err := sb.DeleteNamespace(name); err != nil {
+			status := http.StatusBadRequest
+			if errors.Is(err, ErrNamespaceNotFound) {
+				status = http.StatusNotFound
+			}
+			httpjson.Error(w, status, err.Error())
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		if one {
+			w.Header().Set("Allow", "GET, DELETE")
+		} else {
+			w.Header().Set("Allow", "GET, POST")
+		}
+		httpjson.MethodNotAllowed(w, r)
+	}
+}
+
+// Route is one admin endpoint: a method and a path template
+// (/_admin/ocean/faults/{id}).
+type Route struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+}
+
+// AdminRoutes lists every admin endpoint of the sandbox, every one of
+// which needs a token when one is configured: the sandbox's own
+// (/_admin/namespaces, the profiles when served) and, walked from their
+// routers, the Ocean and impact admin APIs. Under /ns/NAME/ a namespace
+// serves the emulators' ones again.
+func (sb *Sandbox) AdminRoutes() []Route {
+	out := []Route{
+		{http.MethodGet, NamespacesPath}, {http.MethodPost, NamespacesPath},
+		{http.MethodGet, NamespacesPath + "/{name}"}, {http.MethodDelete, NamespacesPath + "/{name}"},
+	}
+	if sb.cfg.Pprof {
+		out = append(out, Route{http.MethodGet, pprofPrefix}, Route{http.MethodGet, pprofPrefix + "{name}"})
+	}
+	def := sb.lookup(DefaultNamespace)
+	walk := func(r *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		path, err := r.GetPathTemplate()
+		if err != nil || !isAdminPath(path) {
+			return nil // a route without a path (a prefix matcher) or not an admin one
+		}
+		methods, err := r.GetMethods()
+		if err != nil {
+			methods = []string{http.MethodGet}
+		}
+		for _, m := range methods {
+			out = append(out, Route{m, path})
+		}
+		return nil
+	}
+	_ = def.Ocean.Walk(walk)
+	_ = def.impactAdmin.Walk(walk)
+	return out
+}
