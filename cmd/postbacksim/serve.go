@@ -172,8 +172,12 @@ the --config file.`,
 			fmt.Fprintf(stderr, "postbacksim serve: --allow-targets: %v\n", err)
 			return exitUsage
 		}
+		if _, port, err := net.SplitHostPort(*addr); err != nil || port == "" {
+			fmt.Fprintf(stderr, "postbacksim serve: --addr: %q: want HOST:PORT, such as 127.0.0.1:8080 or 0.0.0.0:8080\n", *addr)
+			return exitUsage
+		}
 		ln, err := net.Listen("tcp", *addr)
-		if err != nil {
+		if err != nil { // taken, or not ours to bind: the machine, not the flag
 			fmt.Fprintf(stderr, "postbacksim serve: listening on %s: %v\n", *addr, err)
 			return exitFail
 		}
