@@ -133,8 +133,8 @@ type redisState struct {
 	materialize func(*entry) Request
 	idleTTL     int64 // milliseconds
 
-	kDedup, kDedupStats                          string
-	kJournal, kJournalMeta                       string
+	kDedup, kDedupStats                           string
+	kJournal, kJournalMeta                        string
 	kFaultIDs, kFaultDefs, kFaultHits, kFaultNext string
 
 	mu      sync.Mutex

@@ -115,7 +115,6 @@ func (s *Server) Do(args ...string) (string, error) {
 	return line, nil
 }
 
-
 // UsedMemory is INFO memory's used_memory, in bytes.
 func (s *Server) UsedMemory() (int64, error) {
 	info, err := s.Do("INFO", "memory")
