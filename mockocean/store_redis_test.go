@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/postbacksim/postbacksim/internal/loadgen"
 	"github.com/postbacksim/postbacksim/internal/redistest"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
@@ -270,4 +272,58 @@ func TestRedisDownAnswers503AndRecovers(t *testing.T) {
 	if ans := getAnswer(t, withID(urlA, "during")); ans.code == nil || *ans.code != mockocean.CodeDuplicate {
 		t.Fatalf("a duplicate after the restart: %+v", ans)
 	}
+}
+
+// BenchmarkRedisStoreLoad loads /track/activate/ on the Redis store and
+// on the memory store in the same run, alternating rounds of 20,000
+// requests from 50 keep-alive clients over loopback, and reports both
+// throughputs, p99s and their ratio; then what Redis holds (INFO memory
+// used_memory) per remembered id and per journaled request.
+//
+//	go test ./mockocean -run '^$' -bench RedisStoreLoad -benchtime 3x
+func BenchmarkRedisStoreLoad(b *testing.B) {
+	rs := redistest.Start(b)
+	store, err := mockocean.NewRedisStore(mockocean.RedisOptions{URL: rs.URL()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	const requests = 20_000
+	paths := conversionURLs(mockocean.ActivatePath, requests)
+	mem := httptest.NewServer(mockocean.New(mockocean.Config{JournalCapacity: 100_000}))
+	defer mem.Close()
+	red := httptest.NewServer(mockocean.New(mockocean.Config{JournalCapacity: 100_000, Store: store}))
+	defer red.Close()
+	c, err := loadgen.CompareServers(context.Background(), mem.URL, red.URL, b.N, loadgen.Config{Clients: 50, Requests: requests},
+		func(round, i int) string { return paths[i] + "-" + strconv.Itoa(round) })
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(c.BareRPS, "memory-req/s")
+	b.ReportMetric(c.RPS, "redis-req/s")
+	b.ReportMetric(c.Ratio(), "redis/memory")
+	b.ReportMetric(float64(c.BareP99.Microseconds())/1000, "memory-p99-ms")
+	b.ReportMetric(float64(c.RPS)/c.BareRPS, "ratio")
+	b.ReportMetric(float64(c.P99.Microseconds())/1000, "redis-p99-ms")
+
+	// Memory: 100,000 ids alone, then 100,000 journaled requests alone.
+	const n = 100_000
+	srv := mockocean.New(mockocean.Config{JournalCapacity: 1, Store: store.Namespace("mem-ids")})
+	before, _ := rs.UsedMemory()
+	for i := range n {
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, httptest.NewRequest("GET", paths[i%requests]+"-m"+strconv.Itoa(i), nil))
+	}
+	after, _ := rs.UsedMemory()
+	b.ReportMetric(float64(after-before)/n, "redis-bytes/id")
+	srv = mockocean.New(mockocean.Config{JournalCapacity: n, Store: store.Namespace("mem-journal")})
+	before = after
+	for i := range n {
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, httptest.NewRequest("GET", strings.Replace(paths[i%requests], "outer_event_id=", "x=", 1), nil)) // no id: journal only
+	}
+	after, _ = rs.UsedMemory()
+	st := srv.JournalStats()
+	b.ReportMetric(float64(after-before)/n, "redis-bytes/request")
+	b.ReportMetric(float64(st.Bytes)/float64(st.Stored), "accounted-bytes/request")
 }
