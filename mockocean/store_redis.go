@@ -263,7 +263,7 @@ func decodeEntry(s string) (entry, error) {
 	if err := json.Unmarshal([]byte(js), &se); err != nil {
 		return entry{}, fmt.Errorf("journal entry %d: %w", seq, err)
 	}
-	e := entry{seq: seq, time: time.Unix(0, se.Time).UTC(), raw: Raw{Method: se.Method, ContentType: se.ContentType, Query: se.Query, Body: se.Body},
+	e := entry{seq: seq, time: time.Unix(0, se.Time), raw: Raw{Method: se.Method, ContentType: se.ContentType, Query: se.Query, Body: se.Body},
 		decoded: se.Decoded, path: se.Path, remote: se.Remote, status: se.Status, code: se.Code, answered: se.Answered, msg: se.Msg,
 		detail: se.Detail, fault: se.Fault, warnings: se.Warnings, notes: se.Notes}
 	if dup == "1" {
