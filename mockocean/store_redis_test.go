@@ -303,7 +303,6 @@ func BenchmarkRedisStoreLoad(b *testing.B) {
 	b.ReportMetric(c.RPS, "redis-req/s")
 	b.ReportMetric(c.Ratio(), "redis/memory")
 	b.ReportMetric(float64(c.BareP99.Microseconds())/1000, "memory-p99-ms")
-	b.ReportMetric(float64(c.RPS)/c.BareRPS, "ratio")
 	b.ReportMetric(float64(c.P99.Microseconds())/1000, "redis-p99-ms")
 
 	// Memory: 100,000 ids alone, then 100,000 journaled requests alone.
