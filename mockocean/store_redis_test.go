@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/internal/loadgen"
 	"github.com/postbacksim/postbacksim/internal/redistest"
 	"github.com/postbacksim/postbacksim/mockocean"
@@ -325,4 +326,72 @@ func BenchmarkRedisStoreLoad(b *testing.B) {
 	st := srv.JournalStats()
 	b.ReportMetric(float64(after-before)/n, "redis-bytes/request")
 	b.ReportMetric(float64(st.Bytes)/float64(st.Stored), "accounted-bytes/request")
+}
+
+// TestRedisDedupTTLAndCapacity: ids expire on the sandbox's clock (a
+// virtual one here), and the earliest expiring go first at capacity, as
+// in memory.
+func TestRedisDedupTTLAndCapacity(t *testing.T) {
+	rs := redistest.Start(t)
+	vc := clock.NewVirtual(time.Unix(1_700_000_000, 0))
+	a, b, urlA, urlB := replicas(t, rs, mockocean.Config{Clock: vc, DedupTTL: time.Hour, DedupCapacity: 3})
+	code := func(base, id string) int {
+		t.Helper()
+		ans := getAnswer(t, withID(base, id))
+		if ans.code == nil {
+			t.Fatalf("%s: HTTP %d %s", id, ans.status, ans.err)
+		}
+		return *ans.code
+	}
+	if c := code(urlA, "x"); c != 0 {
+		t.Fatalf("x first: %d", c)
+	}
+	vc.Advance(59 * time.Minute)
+	if c := code(urlB, "x"); c != mockocean.CodeDuplicate {
+		t.Fatalf("x after 59m: %d, want 40004", c)
+	}
+	vc.Advance(2 * time.Minute)
+	if c := code(urlB, "x"); c != 0 {
+		t.Fatalf("x after 61m: %d, want 0 (expired)", c)
+	}
+	for _, id := range []string{"y", "z", "w"} { // x, y, z, then w evicts x
+		if c := code(urlA, id); c != 0 {
+			t.Fatalf("%s: %d", id, c)
+		}
+	}
+	if c := code(urlB, "x"); c != 0 {
+		t.Fatalf("x after eviction: %d, want 0", c)
+	}
+	st := a.DedupStats()
+	if st.Size != 3 || st.Expired != 1 || st.Evicted != 2 || st.Capacity != 3 {
+		t.Fatalf("stats %+v; want size 3, 1 expired, 2 evicted", st)
+	}
+	b.ResetDedup()
+	if c := code(urlA, "y"); c != 0 {
+		t.Fatalf("y after a reset on b: %d, want 0", c)
+	}
+}
+
+// TestRedisWaitForAnotherReplica: WaitForRequests on one replica wakes
+// for requests the other received.
+func TestRedisWaitForAnotherReplica(t *testing.T) {
+	rs := redistest.Start(t)
+	a, _, _, urlB := replicas(t, rs, mockocean.Config{})
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- a.WaitForRequests(ctx, 3)
+	}()
+	for i := range 3 {
+		getAnswer(t, withID(urlB, "w"+strconv.Itoa(i)))
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("waiting on a for b's requests: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := a.WaitForRequests(ctx, 4); err == nil {
+		t.Fatal("waiting for a 4th request that never came returned nil")
+	}
 }
