@@ -22,7 +22,10 @@ import (
 // logs nothing and leaves the admin endpoints open.
 type Config struct {
 	// Ocean configures each namespace's Ocean Engine emulator; its
-	// OnRequest hook is taken over by the sandbox (and then called).
+	// OnRequest hook is taken over by the sandbox (and then called). Its
+	// Store, when set (Redis), gives each namespace its own keys
+	// (Store.Namespace), and /readyz answers 503 while it cannot be
+	// reached.
 	Ocean mockocean.Config
 	// Impact configures each namespace's impact.com dispatcher. A nil
 	// Clock means the wall clock, sped up TimeScale times.
