@@ -2,6 +2,7 @@ package mockocean
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -23,35 +24,36 @@ const maxAdminBody = 64 << 10
 
 func (s *Server) adminRoutes(r *mux.Router) {
 	r.HandleFunc("/requests", s.getRequests).Methods(http.MethodGet)
-	r.HandleFunc("/requests", func(w http.ResponseWriter, _ *http.Request) {
-		s.ResetJournal()
-		w.WriteHeader(http.StatusNoContent)
+	r.HandleFunc("/requests", func(w http.ResponseWriter, r *http.Request) {
+		noContent(w, s.state.resetJournal(r.Context()))
 	}).Methods(http.MethodDelete)
-	r.HandleFunc("/conversions", func(w http.ResponseWriter, _ *http.Request) {
-		httpjson.Write(w, http.StatusOK, map[string]any{"conversions": s.Conversions()})
+	r.HandleFunc("/conversions", func(w http.ResponseWriter, r *http.Request) {
+		c, err := s.conversions(r.Context())
+		writeOr503(w, map[string]any{"conversions": c}, err)
 	}).Methods(http.MethodGet)
-	r.HandleFunc("/faults", func(w http.ResponseWriter, _ *http.Request) {
-		httpjson.Write(w, http.StatusOK, map[string]any{"faults": s.Faults()})
+	r.HandleFunc("/faults", func(w http.ResponseWriter, r *http.Request) {
+		f, err := s.state.listFaults(r.Context())
+		writeOr503(w, map[string]any{"faults": f}, err)
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/faults", s.postFault).Methods(http.MethodPost)
-	r.HandleFunc("/faults", func(w http.ResponseWriter, _ *http.Request) {
-		s.ClearFaults()
-		w.WriteHeader(http.StatusNoContent)
+	r.HandleFunc("/faults", func(w http.ResponseWriter, r *http.Request) {
+		noContent(w, s.state.clearFaults(r.Context()))
 	}).Methods(http.MethodDelete)
 	r.HandleFunc("/faults/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id := mux.Vars(r)["id"]
-		if !s.RemoveFault(id) {
+		ok, err := s.state.removeFault(r.Context(), id)
+		if err == nil && !ok {
 			httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("no fault with id %q", id))
 			return
 		}
-		w.WriteHeader(http.StatusNoContent)
+		noContent(w, err)
 	}).Methods(http.MethodDelete)
-	r.HandleFunc("/dedup", func(w http.ResponseWriter, _ *http.Request) {
-		httpjson.Write(w, http.StatusOK, s.DedupStats())
+	r.HandleFunc("/dedup", func(w http.ResponseWriter, r *http.Request) {
+		st, err := s.state.dedupStats(r.Context())
+		writeOr503(w, st, err)
 	}).Methods(http.MethodGet)
-	r.HandleFunc("/dedup", func(w http.ResponseWriter, _ *http.Request) {
-		s.ResetDedup()
-		w.WriteHeader(http.StatusNoContent)
+	r.HandleFunc("/dedup", func(w http.ResponseWriter, r *http.Request) {
+		noContent(w, s.state.resetDedup(r.Context()))
 	}).Methods(http.MethodDelete)
 	r.HandleFunc("/clicks", s.postClicks).Methods(http.MethodPost)
 	r.HandleFunc("/clicks", func(w http.ResponseWriter, _ *http.Request) {
@@ -64,6 +66,24 @@ func (s *Server) adminRoutes(r *mux.Router) {
 	r.HandleFunc("/catalog", func(w http.ResponseWriter, _ *http.Request) {
 		httpjson.Write(w, http.StatusOK, map[string]any{"catalog": Catalog(), "event_types": EventTypes(), "params": Params()})
 	}).Methods(http.MethodGet)
+}
+
+// writeOr503 writes v with HTTP 200, or the store's error with 503.
+func writeOr503(w http.ResponseWriter, v any, err error) {
+	if err != nil {
+		storeError(w, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, v)
+}
+
+// noContent answers 204, or the store's error with 503.
+func noContent(w http.ResponseWriter, err error) {
+	if err != nil {
+		storeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // RequestFilter selects journal entries; zero fields match everything.
@@ -142,13 +162,19 @@ func (f RequestFilter) keep(r *Request) bool {
 
 // FilterRequests returns the journal entries that pass f.
 func (s *Server) FilterRequests(f RequestFilter) []Request {
+	out, _ := s.filterRequests(context.Background(), f)
+	return out
+}
+
+func (s *Server) filterRequests(ctx context.Context, f RequestFilter) ([]Request, error) {
 	if f.Limit > 0 {
-		return s.journal.newest(f.Limit, f.Since, f.keep)
+		return s.state.newest(ctx, f.Limit, f.Since, f.keep)
 	}
 	if f.Since > 0 {
-		return slices.DeleteFunc(s.journal.since(f.Since), func(r Request) bool { return !f.keep(&r) })
+		out, err := s.state.since(ctx, f.Since)
+		return slices.DeleteFunc(out, func(r Request) bool { return !f.keep(&r) }), err
 	}
-	return s.journal.snapshot(f.keep)
+	return s.state.snapshot(ctx, f.keep)
 }
 
 func (s *Server) getRequests(w http.ResponseWriter, r *http.Request) {
@@ -157,8 +183,13 @@ func (s *Server) getRequests(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	reqs := s.FilterRequests(f)
-	httpjson.Write(w, http.StatusOK, map[string]any{"count": len(reqs), "stats": s.JournalStats(), "requests": reqs})
+	reqs, err := s.filterRequests(r.Context(), f)
+	if err != nil {
+		storeError(w, err)
+		return
+	}
+	st, err := s.state.journalStats(r.Context())
+	writeOr503(w, map[string]any{"count": len(reqs), "stats": st, "requests": reqs}, err)
 }
 
 func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
@@ -166,7 +197,11 @@ func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
 	if !httpjson.Decode(w, r, maxAdminBody, "fault", &f) {
 		return
 	}
-	added, err := s.InjectFault(f)
+	added, err := s.injectFault(r.Context(), f)
+	if errors.Is(err, ErrStoreUnavailable) {
+		storeError(w, err)
+		return
+	}
 	if err != nil {
 		httpjson.Error(w, http.StatusBadRequest, err.Error())
 		return

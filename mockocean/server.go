@@ -73,6 +73,12 @@ type Config struct {
 	// HTTP request's context, after it is journaled and before it is
 	// answered (for metrics and logs).
 	OnRequest func(ctx context.Context, r Request)
+	// Store keeps the duplicate filter, the journal and the fault rules;
+	// nil keeps them in this process's memory. A Redis store
+	// (NewRedisStore) shares them with every Server on the same store
+	// and namespace, and /track/activate/ answers HTTP 503 while Redis
+	// cannot be reached.
+	Store Store
 }
 
 // Defaults for the zero values of Config.
@@ -85,9 +91,12 @@ const (
 // Server emulates /track/activate/ and serves its admin endpoints. Create
 // it with New; it is an http.Handler, safe for concurrent use.
 type Server struct {
-	cfg     Config
-	mode    Mode
-	clock   clock.Clock
+	cfg   Config
+	mode  Mode
+	clock clock.Clock
+	// state is where the duplicate filter, the journal and the fault
+	// rules live: journal, dedup and faults below for the memory store.
+	state   oceanState
 	journal *journal
 	dedup   *dedup
 	faults  faultSet
@@ -125,14 +134,19 @@ func New(cfg Config) *Server {
 		mode:    Mode{Strict: cfg.Strict, StrictAttribution: cfg.StrictAttribution, Verifier: cfg.Verifier, ExtraEventTypes: cfg.ExtraEventTypes},
 		clock:   cfg.Clock,
 		journal: nil, // below: it needs the server to materialize entries
-		dedup:   newDedup(cfg.Clock, cfg.DedupCapacity, cfg.DedupTTL),
 		issuer:  NewIssuer(cfg.CallbackKey),
 		clicks:  clickJournal{buf: ring.Buffer[SentClick]{Capacity: cfg.JournalCapacity}},
 	}
 	if s.mode.Verifier == nil {
 		s.mode.Verifier = s.issuer
 	}
-	s.journal = newJournal(cfg.JournalCapacity, cfg.JournalMaxBytes, s.materialize)
+	if cfg.Store != nil {
+		s.state = cfg.Store.open(cfg, s.materialize)
+	} else {
+		s.dedup = newDedup(cfg.Clock, cfg.DedupCapacity, cfg.DedupTTL)
+		s.journal = newJournal(cfg.JournalCapacity, cfg.JournalMaxBytes, s.materialize)
+		s.state = &memoryState{dedup: s.dedup, journal: s.journal, faults: &s.faults}
+	}
 	s.router = s.routes()
 	return s
 }
@@ -185,7 +199,10 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, ErrBodyTooLarge):
 		e.decoded, e.status, e.detail = false, http.StatusRequestEntityTooLarge, err.Error()
-		s.record(r.Context(), e, Input{Values: map[string]string{}}, Verdict{})
+		if err := s.record(r.Context(), e, Input{Values: map[string]string{}}, Verdict{}); err != nil {
+			storeError(w, err)
+			return
+		}
 		httpjson.Error(w, http.StatusRequestEntityTooLarge, err.Error())
 		return
 	case err != nil: // the client sent less than it announced
@@ -196,11 +213,16 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	}
 	e.notes = in.Notes
 
-	if f, ok := s.faults.pick(in.Values); ok {
+	f, ok, err := s.state.pickFault(r.Context(), in.Values)
+	if err != nil {
+		storeError(w, err)
+		return
+	}
+	if ok {
 		e.fault = f.ID
 		if err := s.clock.Sleep(r.Context(), f.Delay.D()); err != nil {
 			e.detail = "client went away during the injected delay"
-			s.record(r.Context(), e, in, Verdict{})
+			_ = s.record(r.Context(), e, in, Verdict{})
 			return
 		}
 		if status, proceed := faultStatus(f); !proceed {
@@ -208,7 +230,10 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 			if !f.Malformed && (f.Code != 0 || f.Msg != "") {
 				e.code, e.msg, e.answered = f.Code, f.Msg, true
 			}
-			s.record(r.Context(), e, in, Verdict{})
+			if err := s.record(r.Context(), e, in, Verdict{}); err != nil {
+				storeError(w, err)
+				return
+			}
 			if status == 0 {
 				panic(http.ErrAbortHandler) // drops the connection, unlogged
 			}
@@ -218,24 +243,50 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	}
 
 	v := Validate(in, s.mode)
-	if v.Code == CodeSuccess && v.Conversion.OuterEventID != "" && !s.dedup.add(v.Conversion.OuterEventID) {
-		dup := ruleByCode[CodeDuplicate]
-		v.Code, v.Msg, v.Detail = dup.Code, dup.Msg, "outer_event_id "+v.Conversion.OuterEventID+" was accepted before"
-	}
 	e.status, e.code, e.msg, e.detail, e.warnings, e.answered = http.StatusOK, v.Code, v.Msg, v.Detail, v.Warnings, true
-	s.record(r.Context(), e, in, v)
+	if err := s.recordVerdict(r.Context(), e, in, &v); err != nil {
+		storeError(w, err)
+		return
+	}
 	w.Header()["Content-Type"] = jsonContentType
 	_, _ = w.Write(answerBody(v.Code, v.Msg))
 }
 
-// record journals e; the OnRequest hook gets the full Request, built from
-// what the handler already has in hand.
-func (s *Server) record(ctx context.Context, e entry, in Input, v Verdict) {
-	seq := s.journal.add(e)
-	if s.cfg.OnRequest == nil {
-		return
+// storeError answers a request the store could not serve: HTTP 503 with
+// a JSON error, so that the client retries later (the request was not
+// journaled, and its outer_event_id was not used up).
+func storeError(w http.ResponseWriter, err error) {
+	w.Header().Set("Retry-After", "1")
+	httpjson.Error(w, http.StatusServiceUnavailable, err.Error())
+}
+
+// record journals e, a request answered without a verdict that uses the
+// duplicate filter; see recordVerdict.
+func (s *Server) record(ctx context.Context, e entry, in Input, v Verdict) error {
+	return s.recordVerdict(ctx, e, in, &v)
+}
+
+// recordVerdict journals e, passing an accepted conversion's
+// outer_event_id through the duplicate filter first (v becomes the
+// duplicate's answer when it was accepted before); the OnRequest hook
+// gets the full Request, built from what the handler already has in
+// hand. Nothing is journaled, and the hook is not called, when the store
+// fails.
+func (s *Server) recordVerdict(ctx context.Context, e entry, in Input, v *Verdict) error {
+	id := ""
+	if v.Code == CodeSuccess && v.Conversion != nil && v.Conversion.OuterEventID != "" {
+		id = v.Conversion.OuterEventID
 	}
-	e.seq = seq
+	e, fresh, err := s.state.record(ctx, e, id)
+	if err != nil {
+		return err
+	}
+	if !fresh {
+		v.Code, v.Msg, v.Detail = e.code, e.msg, e.detail
+	}
+	if s.cfg.OnRequest == nil {
+		return nil
+	}
 	r := e.request()
 	r.Params = in.Values
 	if v.Conversion != nil && e.fault == "" {
@@ -243,6 +294,7 @@ func (s *Server) record(ctx context.Context, e entry, in Input, v Verdict) {
 		r.Attribution = s.attribute(v.Conversion, e.time)
 	}
 	s.cfg.OnRequest(ctx, r)
+	return nil
 }
 
 // request is e's answer and metadata as a Request, without the derived
@@ -283,58 +335,112 @@ var jsonContentType = []string{"application/json; charset=utf-8"}
 // Issuer returns the server's callback issuer.
 func (s *Server) Issuer() *Issuer { return s.issuer }
 
+// The methods below read and change the state in the store; with a
+// Redis store, an error (Redis unreachable) reads as empty and changes
+// nothing. The admin endpoints answer HTTP 503 then; Ready tells.
+
 // Requests returns the journal, oldest first.
-func (s *Server) Requests() []Request { return s.journal.snapshot(nil) }
+func (s *Server) Requests() []Request {
+	out, _ := s.state.snapshot(context.Background(), nil)
+	return out
+}
 
 // RequestsSince returns the journaled requests whose Seq is above seq,
 // oldest first: RequestsSince(0) is Requests, and a reader that passes
 // the last Seq it saw reads each request once, however long the journal.
 // Requests already evicted are not returned; JournalStats says how many.
-func (s *Server) RequestsSince(seq uint64) []Request { return s.journal.since(seq) }
+func (s *Server) RequestsSince(seq uint64) []Request {
+	out, _ := s.state.since(context.Background(), seq)
+	return out
+}
 
 // Conversions returns the accepted conversions (code 0), oldest first.
 func (s *Server) Conversions() []Conversion {
-	reqs := s.journal.snapshot(func(r *Request) bool {
+	out, _ := s.conversions(context.Background())
+	return out
+}
+
+func (s *Server) conversions(ctx context.Context) ([]Conversion, error) {
+	reqs, err := s.state.snapshot(ctx, func(r *Request) bool {
 		return r.Status == http.StatusOK && r.Fault == "" && r.Code == CodeSuccess && r.Conversion != nil
 	})
 	out := make([]Conversion, len(reqs))
 	for i := range reqs {
 		out[i] = *reqs[i].Conversion
 	}
-	return out
+	return out, err
 }
 
 // WaitForRequests blocks until the server has journaled at least n
-// requests since the last ResetJournal, or ctx is done.
+// requests since the last ResetJournal, or ctx is done. With a Redis
+// store it counts every replica's requests.
 func (s *Server) WaitForRequests(ctx context.Context, n int) error {
-	return s.journal.wait(ctx, n)
+	return s.state.wait(ctx, n)
 }
 
 // JournalStats reports how many requests the journal holds and dropped.
-func (s *Server) JournalStats() JournalStats { return s.journal.stats() }
+func (s *Server) JournalStats() JournalStats {
+	st, _ := s.state.journalStats(context.Background())
+	return st
+}
 
 // ResetJournal empties the journal and restarts its numbering.
-func (s *Server) ResetJournal() { s.journal.reset() }
+func (s *Server) ResetJournal() { _ = s.state.resetJournal(context.Background()) }
 
 // DedupStats reports the duplicate filter's size and evictions.
-func (s *Server) DedupStats() DedupStats { return s.dedup.stats() }
+func (s *Server) DedupStats() DedupStats {
+	st, _ := s.state.dedupStats(context.Background())
+	return st
+}
 
 // ResetDedup forgets every outer_event_id.
-func (s *Server) ResetDedup() { s.dedup.reset() }
+func (s *Server) ResetDedup() { _ = s.state.resetDedup(context.Background()) }
 
 // InjectFault adds a fault rule and returns it with its ID.
-func (s *Server) InjectFault(f Fault) (Fault, error) { return s.faults.add(f) }
+func (s *Server) InjectFault(f Fault) (Fault, error) {
+	return s.injectFault(context.Background(), f)
+}
+
+func (s *Server) injectFault(ctx context.Context, f Fault) (Fault, error) {
+	if s.cfg.Store == nil {
+		return s.faults.add(f) // validates, fills Msg
+	}
+	if err := f.Validate(); err != nil {
+		return Fault{}, err
+	}
+	if f.Code != 0 && f.Msg == "" {
+		if r, ok := ruleByCode[f.Code]; ok {
+			f.Msg = r.Msg
+		}
+	}
+	f.Hits = 0
+	return s.state.addFault(ctx, f)
+}
 
 // Faults lists the fault rules with their hit counts.
-func (s *Server) Faults() []Fault { return s.faults.list() }
+func (s *Server) Faults() []Fault {
+	out, _ := s.state.listFaults(context.Background())
+	return out
+}
 
 // RemoveFault deletes the rule with id; it reports whether one existed.
-func (s *Server) RemoveFault(id string) bool { return s.faults.remove(id) }
+func (s *Server) RemoveFault(id string) bool {
+	ok, _ := s.state.removeFault(context.Background(), id)
+	return ok
+}
 
 // ClearFaults deletes every fault rule.
-func (s *Server) ClearFaults() { s.faults.clear() }
+func (s *Server) ClearFaults() { _ = s.state.clearFaults(context.Background()) }
 
 // Walk visits every route of the server (the endpoint and the admin
 // API), for tests that must cover each one, such as the sandbox's
 // security suite.
 func (s *Server) Walk(fn mux.WalkFunc) error { return s.router.Walk(fn) }
+
+// Ready reports whether the server's store can be reached (always, for
+// the memory store).
+func (s *Server) Ready(ctx context.Context) error { return s.state.ping(ctx) }
+
+// UsesMemoryStore reports whether the server keeps its state in this
+// process's memory (no Config.Store).
+func (s *Server) UsesMemoryStore() bool { return s.cfg.Store == nil }

@@ -22,7 +22,10 @@ import (
 // logs nothing and leaves the admin endpoints open.
 type Config struct {
 	// Ocean configures each namespace's Ocean Engine emulator; its
-	// OnRequest hook is taken over by the sandbox (and then called).
+	// OnRequest hook is taken over by the sandbox (and then called). Its
+	// Store, when set (Redis), gives each namespace its own keys
+	// (Store.Namespace), and /readyz answers 503 while it cannot be
+	// reached.
 	Ocean mockocean.Config
 	// Impact configures each namespace's impact.com dispatcher. A nil
 	// Clock means the wall clock, sped up TimeScale times.
@@ -146,7 +149,13 @@ func New(cfg Config) *Sandbox {
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	}
 	mux.HandleFunc("GET /healthz", health)
-	mux.HandleFunc("GET /readyz", health)
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := sb.Ready(r.Context()); err != nil {
+			httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+			return
+		}
+		health(w, r)
+	})
 	mux.Handle("GET /metrics", sb.requireMetricsToken(sb.metrics.handler()))
 	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
 		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) { // other methods
@@ -177,10 +186,24 @@ func New(cfg Config) *Sandbox {
 	return sb
 }
 
+// readyTimeout bounds the store check of /readyz.
+const readyTimeout = 2 * time.Second
+
+// Ready reports whether the sandbox can serve: whether its store (Redis,
+// when Config.Ocean.Store is one) answers.
+func (sb *Sandbox) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	return sb.Ocean.Ready(ctx)
+}
+
 func (sb *Sandbox) newTenant(name string) *Tenant {
 	oc := sb.cfg.Ocean
 	if oc.ClickTransport == nil {
 		oc.ClickTransport = sb.clickTransport
+	}
+	if oc.Store != nil {
+		oc.Store = oc.Store.Namespace(name) // keys of the namespace's own
 	}
 	oc.CallbackKey = NamespaceKey(oc.CallbackKey, name)
 	userHook := oc.OnRequest
@@ -335,12 +358,20 @@ func (sb *Sandbox) Close() int {
 	return n
 }
 
-// HeldBytes is the memory the sandbox accounts for what it keeps: every
-// namespace's Ocean journal (its requests as received) and duplicate
-// filter. serve keeps the garbage collector's soft limit near it.
+// HeldBytes is the memory the sandbox accounts for what it keeps in this
+// process: every namespace's Ocean journal (its requests as received)
+// and duplicate filter, unless a store such as Redis holds them. serve
+// keeps the garbage collector's soft limit near it. It is 0
+// when they are kept in a store outside the process (Redis).
 func (sb *Sandbox) HeldBytes() int64 {
+	if sb.cfg.Ocean.Store != nil {
+		return 0
+	}
 	var n int64
 	for _, t := range sb.tenantList() {
+		if !t.Ocean.UsesMemoryStore() {
+			continue // held by Redis, not by this process
+		}
 		n += t.Ocean.JournalStats().Bytes + t.Ocean.DedupStats().Bytes
 	}
 	return n

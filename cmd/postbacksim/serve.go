@@ -76,6 +76,9 @@ the --config file.`,
 	publicURL := fs.String("public-url", "", "impact: the sandbox's base `URL` as clients reach it, for job_completed links (default: the scheme and Host of the firing request)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate `FILE` (with --tls-key); the document recommends HTTPS")
 	tlsKey := fs.String("tls-key", "", "the PEM private key `FILE` of --tls-cert")
+	storeURL := fs.String("store", "memory", "where the Ocean state lives (duplicate filter, journal, fault rules): memory, or `URL` redis://[USER:PASSWORD@]HOST:PORT/DB (rediss:// for TLS), shared by every replica on it")
+	storePrefix := fs.String("store-prefix", mockocean.DefaultRedisPrefix, "prefix of every Redis key (--store redis://…); replicas sharing a sandbox use the same one")
+	storeTTL := fs.Duration("store-ttl", mockocean.DefaultRedisIdleTTL, "how long a namespace's journal and fault rules stay in Redis after their last change (an abandoned sandbox expires)")
 	configPath := fs.String("config", "", "YAML `FILE` of settings, keys named like these flags (addr: 0.0.0.0:8080)")
 	documentEnv(fs)
 	completeFlag(cmd, "log-format", "text", "json")
@@ -168,6 +171,27 @@ the --config file.`,
 		if summaryEvery == 0 {
 			summaryEvery = -1 // sandbox.Config: negative is never
 		}
+		var store mockocean.Store
+		if *storeURL != "memory" && *storeURL != "" {
+			if *storeTTL <= 0 {
+				fmt.Fprintf(stderr, "postbacksim serve: --store-ttl: %v: want a positive duration\n", *storeTTL)
+				return exitUsage
+			}
+			rs, err := mockocean.NewRedisStore(mockocean.RedisOptions{URL: *storeURL, Prefix: *storePrefix, IdleTTL: *storeTTL})
+			if err != nil {
+				fmt.Fprintf(stderr, "postbacksim serve: --store: %v\n", err)
+				return exitUsage
+			}
+			defer rs.Close()
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err = rs.Ping(pctx)
+			cancel()
+			if err != nil {
+				fmt.Fprintf(stderr, "postbacksim serve: --store: Redis does not answer, not starting: %v\n", err)
+				return exitFail
+			}
+			store = rs
+		}
 		if _, err := mockimpact.ParseAllowTargets(*allowTargets); err != nil {
 			fmt.Fprintf(stderr, "postbacksim serve: --allow-targets: %v\n", err)
 			return exitUsage
@@ -204,7 +228,7 @@ the --config file.`,
 			Ocean: mockocean.Config{
 				Strict: *strict, StrictAttribution: *strictAttribution, CallbackKey: key, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
 				JournalCapacity: *journalCap, JournalMaxBytes: int64(journalMaxBytes), MaxBodyBytes: *maxBody,
-				CORSOrigins: origins, ExtraEventTypes: extra,
+				CORSOrigins: origins, ExtraEventTypes: extra, Store: store,
 			},
 		})
 		if track {
@@ -232,7 +256,7 @@ the --config file.`,
 		logger.Info("namespaces", "created_by_traffic", open == nil && *adminToken == "" || open != nil && *open,
 			"ttl", namespaceTTL.String(), "max", *maxNamespaces, "metrics_token", *metricsToken != "")
 		logger.Info("postbacksim listening", "url", scheme+ln.Addr().String(), "activate", scheme+ln.Addr().String()+mockocean.ActivatePath,
-			"impact_admin", scheme+ln.Addr().String()+mockimpact.AdminPrefix+"/", "strict", *strict, "time_scale", *timeScale, "access_log", *accessLog, "memory_limit", (*byteSize)(&limit).String(), "memory_limit_tracks_journals", track)
+			"impact_admin", scheme+ln.Addr().String()+mockimpact.AdminPrefix+"/", "strict", *strict, "time_scale", *timeScale, "access_log", *accessLog, "memory_limit", (*byteSize)(&limit).String(), "memory_limit_tracks_journals", track, "store", storeName(*storeURL))
 
 		errc := make(chan error, 1)
 		go func() {
@@ -337,4 +361,12 @@ func trackMemory(sb *sandbox.Sandbox, ceiling int64, c clock.Clock, stop <-chan 
 		c.AfterFunc(time.Second, tick)
 	}
 	tick()
+}
+
+// storeName is --store as logged: a Redis URL without its password.
+func storeName(u string) string {
+	if p, err := url.Parse(u); err == nil && p.Scheme != "" {
+		return p.Redacted()
+	}
+	return u
 }

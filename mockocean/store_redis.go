@@ -1,0 +1,614 @@
+package mockocean
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultRedisPrefix starts every key a Redis store writes.
+const DefaultRedisPrefix = "postbacksim:"
+
+// DefaultRedisIdleTTL is how long a namespace's keys outlive its last
+// write: an abandoned sandbox does not grow Redis for ever.
+const DefaultRedisIdleTTL = 7 * 24 * time.Hour
+
+// RedisOptions configures NewRedisStore.
+type RedisOptions struct {
+	// URL is redis://[user:password@]host:port/db, or rediss:// for TLS.
+	URL string
+	// Prefix starts every key; empty means DefaultRedisPrefix.
+	Prefix string
+	// IdleTTL is how long a namespace's journal and fault rules are kept
+	// after their last change; 0 means DefaultRedisIdleTTL. (Remembered
+	// outer_event_ids are kept for the duplicate filter's TTL.)
+	IdleTTL time.Duration
+}
+
+// RedisStore keeps Servers' state in Redis: every Server opened on the
+// same Redis, prefix and namespace shares one duplicate filter (an
+// outer_event_id is accepted exactly once across them), one journal and
+// one set of fault rules (a rule's times are counted once across them).
+// Keys are named in docs/sandbox.md. It is safe for concurrent use.
+type RedisStore struct {
+	client *redis.Client
+	// hot sends the per-request scripts: concurrent requests' commands go
+	// to Redis together, in one write, which halves the system calls on
+	// both sides under load (a lone request is sent at once).
+	hot     *redis.AutoPipeliner
+	prefix  string // the keys' prefix, with the namespace's tag
+	base    string // the prefix given, without a namespace
+	idleTTL time.Duration
+}
+
+// NewRedisStore connects to the Redis named by o.URL lazily: it checks
+// the URL, not that Redis answers (Ping does). The store of the default
+// namespace is the one returned; Namespace gives the others.
+func NewRedisStore(o RedisOptions) (*RedisStore, error) {
+	u, err := url.Parse(o.URL)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+		return nil, fmt.Errorf("store %q: want redis://[USER:PASSWORD@]HOST:PORT/DB or rediss://…", redactURL(o.URL))
+	}
+	opt, err := redis.ParseURL(o.URL)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", redactURL(o.URL), err)
+	}
+	// No retries: a script that timed out may have run, and running it
+	// again would answer a duplicate to a request seen once. The client
+	// gets HTTP 503 and retries itself.
+	opt.MaxRetries = -1
+	opt.DialTimeout = 2 * time.Second
+	opt.ReadTimeout = 2 * time.Second
+	opt.WriteTimeout = 2 * time.Second
+	opt.PoolSize = max(opt.PoolSize, 128)
+	if o.Prefix == "" {
+		o.Prefix = DefaultRedisPrefix
+	}
+	if o.IdleTTL <= 0 {
+		o.IdleTTL = DefaultRedisIdleTTL
+	}
+	s := &RedisStore{client: redis.NewClient(opt), base: o.Prefix, idleTTL: o.IdleTTL}
+	ap, err := s.client.AutoPipeline()
+	if err != nil {
+		_ = s.client.Close()
+		return nil, fmt.Errorf("store %s: pipelining: %w", redactURL(o.URL), err)
+	}
+	s.hot = ap
+	s.prefix = s.nsPrefix("default")
+	return s, nil
+}
+
+// redactURL hides a password in u for messages.
+func redactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return p.Redacted()
+}
+
+// nsPrefix is the prefix of namespace name's keys. The name is a Redis
+// Cluster hash tag, so each namespace's keys share a slot.
+func (s *RedisStore) nsPrefix(name string) string { return s.base + "{" + name + "}:" }
+
+// Namespace returns the store of namespace name: the same connection,
+// keys of its own.
+func (s *RedisStore) Namespace(name string) Store {
+	c := *s
+	c.prefix = s.nsPrefix(name)
+	return &c
+}
+
+// Ping reports whether Redis answers.
+func (s *RedisStore) Ping(ctx context.Context) error {
+	if err := s.client.Ping(ctx).Err(); err != nil {
+		return unavailable("redis ping", err)
+	}
+	return nil
+}
+
+// Close closes the connections; the stores of every namespace share
+// them.
+func (s *RedisStore) Close() error { return s.client.Close() }
+
+// Prefix is the prefix of this namespace's keys.
+func (s *RedisStore) Prefix() string { return s.prefix }
+
+func (s *RedisStore) open(cfg Config, materialize func(*entry) Request) oceanState {
+	p := s.prefix + "ocean:"
+	return &redisState{
+		client: s.client, hot: s.hot, cfg: cfg, materialize: materialize, idleTTL: s.idleTTL.Milliseconds(),
+		kDedup: p + "dedup", kDedupStats: p + "dedup:stats",
+		kJournal: p + "journal", kJournalMeta: p + "journal:meta",
+		kFaultIDs: p + "faults", kFaultDefs: p + "faults:defs", kFaultHits: p + "faults:hits", kFaultNext: p + "faults:next",
+		changed: make(chan struct{}), rngs: map[string]*rand.Rand{},
+	}
+}
+
+// redisState is a Server's state in Redis; see docs/sandbox.md for the
+// keys.
+type redisState struct {
+	client      *redis.Client
+	hot         *redis.AutoPipeliner
+	cfg         Config
+	materialize func(*entry) Request
+	idleTTL     int64 // milliseconds
+
+	kDedup, kDedupStats                           string
+	kJournal, kJournalMeta                        string
+	kFaultIDs, kFaultDefs, kFaultHits, kFaultNext string
+
+	mu      sync.Mutex
+	changed chan struct{} // closed when this process journals a request
+	// rngs draw fault probabilities: each process draws its own sequence
+	// from a rule's seed.
+	rngs map[string]*rand.Rand
+}
+
+// recordScript is the duplicate filter and the journal in one atomic
+// step.
+//
+// KEYS: dedup zset, dedup stats hash, journal list, journal meta hash.
+// ARGV: 1 id hash ("" for no dedup), 2 now (µs), 3 ttl (µs),
+// 4 capacity, 5 entry (JSON), 6 its size, 7 its size as a duplicate,
+// 8 journal capacity (0: none), 9 journal byte budget (0: none), 10 idle
+// TTL (ms), 11 dedup key TTL (ms). The stats hash takes no TTL of its
+// own: it is small, and a sandbox that stops taking ids stops writing it.
+//
+// The filter is a sorted set of ids scored by expiry: expired ones are
+// removed first, the earliest expiring go first when it is full. The
+// journal is a list of "SEQ SIZE DUP JSON", numbered from the meta hash's
+// received, where DUP is 1 when the filter found the id (the entry is
+// then read as a duplicate's answer, markDuplicate); the bytes are
+// counted in the meta hash, and the oldest entries are trimmed to the
+// count and byte bounds (the newest always stays).
+var recordScript = redis.NewScript(`
+local fresh = 1
+local size = tonumber(ARGV[6])
+if ARGV[1] ~= '' then
+  local now = tonumber(ARGV[2])
+  local gone = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+  if gone > 0 then redis.call('HINCRBY', KEYS[2], 'expired', gone) end
+  if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+    fresh = 0
+    size = tonumber(ARGV[7])
+  else
+    local n = redis.call('ZCARD', KEYS[1])
+    local cap = tonumber(ARGV[4])
+    if n >= cap then
+      redis.call('ZPOPMIN', KEYS[1], n - cap + 1)
+      redis.call('HINCRBY', KEYS[2], 'evicted', n - cap + 1)
+    end
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+    redis.call('PEXPIRE', KEYS[1], ARGV[11])
+  end
+end
+local seq = redis.call('HINCRBY', KEYS[4], 'received', 1)
+local n = redis.call('RPUSH', KEYS[3], seq .. ' ' .. size .. ' ' .. (1 - fresh) .. ' ' .. ARGV[5])
+local bytes = redis.call('HINCRBY', KEYS[4], 'bytes', size)
+local cap, budget = tonumber(ARGV[8]), tonumber(ARGV[9])
+local evicted = 0
+while n > 1 and ((cap > 0 and n > cap) or (budget > 0 and bytes > budget)) do
+  local old = redis.call('LPOP', KEYS[3])
+  local s = tonumber(string.match(old, '^%d+ (%d+) '))
+  bytes = redis.call('HINCRBY', KEYS[4], 'bytes', -s)
+  n = n - 1
+  evicted = evicted + 1
+end
+if evicted > 0 then redis.call('HINCRBY', KEYS[4], 'evicted', evicted) end
+redis.call('PEXPIRE', KEYS[3], ARGV[10])
+redis.call('PEXPIRE', KEYS[4], ARGV[10])
+return {seq, fresh}
+`)
+
+// sinceScript returns the journal entries numbered above ARGV[1]: the
+// list holds consecutive numbers ending at received.
+var sinceScript = redis.NewScript(`
+local recv = tonumber(redis.call('HGET', KEYS[2], 'received') or '0')
+local n = redis.call('LLEN', KEYS[1])
+local idx = tonumber(ARGV[1]) + 1 - (recv - n + 1)
+if idx < 0 then idx = 0 end
+return redis.call('LRANGE', KEYS[1], idx, -1)
+`)
+
+// storedEntry is an entry's form in Redis (JSON).
+type storedEntry struct {
+	Time        int64    `json:"t"`
+	Method      string   `json:"m,omitempty"`
+	ContentType string   `json:"ct,omitempty"`
+	Query       string   `json:"q,omitempty"`
+	Body        string   `json:"b,omitempty"`
+	Decoded     bool     `json:"d,omitempty"`
+	Path        string   `json:"p,omitempty"`
+	Remote      string   `json:"r,omitempty"`
+	Status      int      `json:"s,omitempty"`
+	Code        int      `json:"c,omitempty"`
+	Answered    bool     `json:"a,omitempty"`
+	Msg         string   `json:"msg,omitempty"`
+	Detail      string   `json:"det,omitempty"`
+	Fault       string   `json:"f,omitempty"`
+	Warnings    []string `json:"w,omitempty"`
+	Notes       []string `json:"n,omitempty"`
+	// ID is the outer_event_id the duplicate filter was asked about.
+	ID string `json:"i,omitempty"`
+}
+
+func encodeEntry(e *entry, id string) string {
+	b, _ := json.Marshal(storedEntry{ID: id, Time: e.time.UnixNano(), Method: e.raw.Method, ContentType: e.raw.ContentType, Query: e.raw.Query, Body: e.raw.Body,
+		Decoded: e.decoded, Path: e.path, Remote: e.remote, Status: e.status, Code: e.code, Answered: e.answered, Msg: e.msg, Detail: e.detail,
+		Fault: e.fault, Warnings: e.warnings, Notes: e.notes}) // strings and numbers: never fails
+	return string(b)
+}
+
+// decodeEntry reads a journal list element, "SEQ SIZE DUP JSON".
+func decodeEntry(s string) (entry, error) {
+	seqText, rest, ok1 := strings.Cut(s, " ")
+	_, rest, ok2 := strings.Cut(rest, " ")
+	dup, js, ok3 := strings.Cut(rest, " ")
+	seq, err := strconv.ParseUint(seqText, 10, 64)
+	if !ok1 || !ok2 || !ok3 || err != nil {
+		return entry{}, fmt.Errorf("journal entry %.40q: not SEQ SIZE DUP JSON", s)
+	}
+	var se storedEntry
+	if err := json.Unmarshal([]byte(js), &se); err != nil {
+		return entry{}, fmt.Errorf("journal entry %d: %w", seq, err)
+	}
+	e := entry{seq: seq, time: time.Unix(0, se.Time), raw: Raw{Method: se.Method, ContentType: se.ContentType, Query: se.Query, Body: se.Body},
+		decoded: se.Decoded, path: se.Path, remote: se.Remote, status: se.Status, code: se.Code, answered: se.Answered, msg: se.Msg,
+		detail: se.Detail, fault: se.Fault, warnings: se.Warnings, notes: se.Notes}
+	if dup == "1" {
+		markDuplicate(&e, se.ID)
+	}
+	return e, nil
+}
+
+// dedupMember is what the filter remembers of id: 16 bytes of its
+// SHA-256, the same on every replica.
+func dedupMember(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return string(h[:16])
+}
+
+func (r *redisState) record(ctx context.Context, e entry, id string) (entry, bool, error) {
+	member, size := "", e.size()
+	dupSize := size
+	if id != "" {
+		member = dedupMember(id)
+		dup := e
+		markDuplicate(&dup, id)
+		dupSize = dup.size()
+	}
+	stored := encodeEntry(&e, id)
+	now := r.cfg.Clock.Now()
+	dedupKeyTTL := max(r.cfg.DedupTTL.Milliseconds(), 1)
+	res, err := recordScript.Run(ctx, r.hot, []string{r.kDedup, r.kDedupStats, r.kJournal, r.kJournalMeta},
+		member, now.UnixMicro(), r.cfg.DedupTTL.Microseconds(), r.cfg.DedupCapacity, stored, size, dupSize,
+		r.cfg.JournalCapacity, r.cfg.JournalMaxBytes, r.idleTTL, dedupKeyTTL).Int64Slice()
+	if err != nil {
+		return e, false, unavailable("journaling the request", err)
+	}
+	if len(res) != 2 {
+		return e, false, unavailable("journaling the request", fmt.Errorf("script answered %v", res))
+	}
+	e.seq = uint64(res[0])
+	fresh := res[1] == 1
+	if !fresh {
+		markDuplicate(&e, id)
+	}
+	r.mu.Lock()
+	close(r.changed)
+	r.changed = make(chan struct{})
+	r.mu.Unlock()
+	return e, fresh, nil
+}
+
+func (r *redisState) entries(ctx context.Context, raw []string) ([]Request, error) {
+	out := make([]Request, 0, len(raw))
+	for _, s := range raw {
+		e, err := decodeEntry(s)
+		if err != nil {
+			return out, fmt.Errorf("reading the journal in redis: %w", err)
+		}
+		out = append(out, r.materialize(&e))
+	}
+	return out, nil
+}
+
+func (r *redisState) snapshot(ctx context.Context, keep func(*Request) bool) ([]Request, error) {
+	raw, err := r.client.LRange(ctx, r.kJournal, 0, -1).Result()
+	if err != nil {
+		return nil, unavailable("reading the journal", err)
+	}
+	all, err := r.entries(ctx, raw)
+	if keep == nil {
+		return all, err
+	}
+	out := all[:0]
+	for i := range all {
+		if keep(&all[i]) {
+			out = append(out, all[i])
+		}
+	}
+	return out, err
+}
+
+// newest reads the journal in view and keeps its newest matches: the
+// journal lives in Redis, where reading it whole is one round trip.
+func (r *redisState) newest(ctx context.Context, limit int, since uint64, keep func(*Request) bool) ([]Request, error) {
+	out, err := r.since(ctx, since)
+	out = slices.DeleteFunc(out, func(q Request) bool { return keep != nil && !keep(&q) })
+	if len(out) > limit {
+		out = out[len(out)-limit:]
+	}
+	return out, err
+}
+
+func (r *redisState) since(ctx context.Context, seq uint64) ([]Request, error) {
+	raw, err := sinceScript.Run(ctx, r.client, []string{r.kJournal, r.kJournalMeta}, seq).StringSlice()
+	if err != nil {
+		return nil, unavailable("reading the journal", err)
+	}
+	return r.entries(ctx, raw)
+}
+
+// waitPoll is how often wait asks Redis for the count of requests when
+// no request journaled by this process woke it.
+const waitPoll = 20 * time.Millisecond
+
+func (r *redisState) wait(ctx context.Context, n int) error {
+	for {
+		r.mu.Lock()
+		ch := r.changed
+		r.mu.Unlock()
+		got, err := r.client.HGet(ctx, r.kJournalMeta, "received").Uint64()
+		if errors.Is(err, redis.Nil) {
+			got, err = 0, nil
+		}
+		if err == nil && got >= uint64(n) {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// Another replica's requests wake no one here: poll.
+		tick := make(chan struct{})
+		t := r.cfg.Clock.AfterFunc(waitPoll, func() { close(tick) })
+		select {
+		case <-ch:
+		case <-tick:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+		t.Stop()
+	}
+}
+
+func (r *redisState) journalStats(ctx context.Context) (JournalStats, error) {
+	var llen *redis.IntCmd
+	var meta *redis.MapStringStringCmd
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		llen = p.LLen(ctx, r.kJournal)
+		meta = p.HGetAll(ctx, r.kJournalMeta)
+		return nil
+	})
+	if err != nil {
+		return JournalStats{}, unavailable("reading the journal's stats", err)
+	}
+	m := meta.Val()
+	num := func(k string) uint64 { n, _ := strconv.ParseUint(m[k], 10, 64); return n }
+	return JournalStats{Stored: int(llen.Val()), Received: num("received"), Evicted: num("evicted"), Capacity: r.cfg.JournalCapacity,
+		Bytes: int64(num("bytes")), MaxBytes: r.cfg.JournalMaxBytes}, nil
+}
+
+func (r *redisState) resetJournal(ctx context.Context) error {
+	if err := r.client.Del(ctx, r.kJournal, r.kJournalMeta).Err(); err != nil {
+		return unavailable("resetting the journal", err)
+	}
+	r.mu.Lock()
+	close(r.changed)
+	r.changed = make(chan struct{})
+	r.mu.Unlock()
+	return nil
+}
+
+// redisDedupBytesPerID is what Redis holds for a remembered id in the
+// filter's sorted set (a 16-byte member and its score, in the skiplist
+// and the dict), measured with INFO memory; see docs/sandbox.md.
+const redisDedupBytesPerID = 128
+
+func (r *redisState) dedupStats(ctx context.Context) (DedupStats, error) {
+	var card *redis.IntCmd
+	var st *redis.MapStringStringCmd
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		card = p.ZCard(ctx, r.kDedup)
+		st = p.HGetAll(ctx, r.kDedupStats)
+		return nil
+	})
+	if err != nil {
+		return DedupStats{}, unavailable("reading the duplicate filter's stats", err)
+	}
+	m := st.Val()
+	num := func(k string) uint64 { n, _ := strconv.ParseUint(m[k], 10, 64); return n }
+	// Size counts ids whose expiry has passed but that the next request
+	// has not removed yet.
+	return DedupStats{Size: int(card.Val()), Capacity: r.cfg.DedupCapacity, TTL: r.cfg.DedupTTL, Evicted: num("evicted"), Expired: num("expired"),
+		Bytes: card.Val() * redisDedupBytesPerID}, nil
+}
+
+func (r *redisState) resetDedup(ctx context.Context) error {
+	if err := r.client.Del(ctx, r.kDedup).Err(); err != nil {
+		return unavailable("resetting the duplicate filter", err)
+	}
+	return nil
+}
+
+func (r *redisState) ping(ctx context.Context) error {
+	if err := r.client.Ping(ctx).Err(); err != nil {
+		return unavailable("redis ping", err)
+	}
+	return nil
+}
+
+// faultsScript returns the rules in order: id, definition, hits, ….
+var faultsScript = redis.NewScript(`
+local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+if #ids == 0 then return {} end
+local defs = redis.call('HMGET', KEYS[2], unpack(ids))
+local hits = redis.call('HMGET', KEYS[3], unpack(ids))
+local out = {}
+for i, id in ipairs(ids) do
+  out[#out+1] = id
+  out[#out+1] = defs[i] or ''
+  out[#out+1] = hits[i] or '0'
+end
+return out
+`)
+
+// claimScript counts a hit of rule ARGV[1] unless it has answered its
+// ARGV[2] times (0: no limit) or is gone; it returns 1 when counted.
+var claimScript = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+local times = tonumber(ARGV[2])
+local hits = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if times > 0 and hits >= times then return 0 end
+redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return 1
+`)
+
+// addFaultScript adds a rule; ARGV: id ("" to number one), definition,
+// idle TTL. It returns {added, id}.
+var addFaultScript = redis.NewScript(`
+local id = ARGV[1]
+local next = redis.call('INCR', KEYS[4])
+if id == '' then id = 'f' .. next end
+if redis.call('HEXISTS', KEYS[2], id) == 1 then return {0, id} end
+redis.call('RPUSH', KEYS[1], id)
+redis.call('HSET', KEYS[2], id, ARGV[2])
+redis.call('HDEL', KEYS[3], id)
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
+return {1, id}
+`)
+
+var removeFaultScript = redis.NewScript(`
+redis.call('LREM', KEYS[1], 0, ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return redis.call('HDEL', KEYS[2], ARGV[1])
+`)
+
+func (r *redisState) faultKeys() []string {
+	return []string{r.kFaultIDs, r.kFaultDefs, r.kFaultHits, r.kFaultNext}
+}
+
+func (r *redisState) listFaults(ctx context.Context) ([]Fault, error) {
+	raw, err := faultsScript.Run(ctx, r.hot, r.faultKeys()[:3]).StringSlice()
+	if err != nil {
+		return nil, unavailable("reading the fault rules", err)
+	}
+	out := make([]Fault, 0, len(raw)/3)
+	for i := 0; i+2 < len(raw); i += 3 {
+		var f Fault
+		if err := json.Unmarshal([]byte(raw[i+1]), &f); err != nil {
+			continue // removed between the reads
+		}
+		f.ID = raw[i]
+		f.Hits, _ = strconv.Atoi(raw[i+2])
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func (r *redisState) pickFault(ctx context.Context, values map[string]string) (Fault, bool, error) {
+	// Most requests meet no rule: a plain EXISTS costs Redis less than
+	// the script that reads the rules.
+	n, err := r.hot.Exists(ctx, r.kFaultIDs).Result()
+	if err != nil {
+		return Fault{}, false, unavailable("reading the fault rules", err)
+	}
+	if n == 0 {
+		return Fault{}, false, nil
+	}
+	rules, err := r.listFaults(ctx)
+	if err != nil || len(rules) == 0 {
+		return Fault{}, false, err
+	}
+	for _, f := range rules {
+		if f.Times > 0 && f.Hits >= f.Times {
+			continue
+		}
+		if !matches(f.Match, values) {
+			continue
+		}
+		if f.Probability > 0 && f.Probability < 1 && r.draw(f) >= f.Probability {
+			continue
+		}
+		ok, err := claimScript.Run(ctx, r.hot, []string{r.kFaultDefs, r.kFaultHits}, f.ID, f.Times, r.idleTTL).Bool()
+		if err != nil {
+			return Fault{}, false, unavailable("counting a fault rule's hit", err)
+		}
+		if ok { // another replica may have used up its times since the read
+			f.Hits++
+			return f, true, nil
+		}
+	}
+	return Fault{}, false, nil
+}
+
+// draw returns the next number of f's generator in this process.
+func (r *redisState) draw(f Fault) float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	g, ok := r.rngs[f.ID]
+	if !ok {
+		g = rand.New(rand.NewPCG(f.Seed, 0x6f6365616e))
+		r.rngs[f.ID] = g
+	}
+	return g.Float64()
+}
+
+func (r *redisState) addFault(ctx context.Context, f Fault) (Fault, error) {
+	def, err := json.Marshal(f)
+	if err != nil {
+		return Fault{}, fmt.Errorf("fault: %w", err)
+	}
+	res, err := addFaultScript.Run(ctx, r.client, r.faultKeys(), f.ID, def, r.idleTTL).Slice()
+	if err != nil || len(res) != 2 {
+		return Fault{}, unavailable("storing a fault rule", err)
+	}
+	id, _ := res[1].(string)
+	if added, _ := res[0].(int64); added == 0 {
+		return Fault{}, fmt.Errorf("fault: field id: %q is already in use", id)
+	}
+	f.ID = id
+	r.mu.Lock()
+	delete(r.rngs, id) // a rule added again starts its sequence again
+	r.mu.Unlock()
+	return f, nil
+}
+
+func (r *redisState) removeFault(ctx context.Context, id string) (bool, error) {
+	n, err := removeFaultScript.Run(ctx, r.client, r.faultKeys()[:3], id).Int()
+	if err != nil {
+		return false, unavailable("removing a fault rule", err)
+	}
+	return n > 0, nil
+}
+
+func (r *redisState) clearFaults(ctx context.Context) error {
+	if err := r.client.Del(ctx, r.kFaultIDs, r.kFaultDefs, r.kFaultHits).Err(); err != nil {
+		return unavailable("clearing the fault rules", err)
+	}
+	return nil
+}
