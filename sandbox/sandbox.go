@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/inspector"
 	"github.com/postbacksim/postbacksim/internal/httpjson"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
@@ -79,6 +80,7 @@ type Tenant struct {
 	// to, under /impact/ (mockimpact.JobsPrefix).
 	Jobs    *mockimpact.Jobs
 	handler http.Handler
+	feed    *inspector.Feed // numbered attempts for the stream
 }
 
 // Sandbox is the composed server.
@@ -94,6 +96,7 @@ type Sandbox struct {
 	handler http.Handler
 	summary *summary
 	served  atomic.Int64 // requests served, for the summary
+	pages   *inspector.Inspector
 }
 
 // New builds the sandbox.
@@ -106,6 +109,8 @@ func New(cfg Config) *Sandbox {
 	}
 	sb := &Sandbox{cfg: cfg, tenants: map[string]*Tenant{}}
 	sb.metrics = newMetrics(sb)
+	sb.pages = inspector.New(inspector.Options{TokenAccepted: sb.TokenAccepted, CSRFToken: CSRFToken,
+		CookieName: TokenCookie, CSRFField: CSRFField, Clock: cfg.Clock})
 	def := sb.newTenant(DefaultNamespace)
 	sb.tenants[DefaultNamespace] = def
 	sb.Ocean, sb.Impact = def.Ocean, def.Impact
@@ -159,7 +164,9 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 	}
 	io := sb.cfg.Impact
 	userAttempt := io.OnAttempt
+	feed := inspector.NewFeed(0)
 	io.OnAttempt = func(a mockimpact.Attempt) {
+		feed.Add(a)
 		sb.metrics.impactAttempt(name, a)
 		if sb.cfg.Logger != nil && (sb.cfg.AccessLog || a.Outcome != mockimpact.OutcomeDelivered) {
 			logAttempt(sb.cfg.Logger, name, a)
@@ -168,10 +175,16 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 			userAttempt(a)
 		}
 	}
-	t := &Tenant{Name: name, Ocean: mockocean.New(oc), Impact: mockimpact.NewDispatcher(io)}
+	t := &Tenant{Name: name, Ocean: mockocean.New(oc), Impact: mockimpact.NewDispatcher(io), feed: feed}
 	t.Jobs = mockimpact.NewJobs(t.Impact.Clock(), 0)
 	mux := http.NewServeMux()
-	mux.Handle(mockimpact.AdminPrefix+"/", mockimpact.NewAdmin(t.Impact, mockimpact.WithJobs(t.Jobs)))
+	admin := mockimpact.NewAdmin(t.Impact, mockimpact.WithJobs(t.Jobs))
+	mux.Handle(mockimpact.AdminPrefix+"/", admin)
+	base := ""
+	if name != DefaultNamespace {
+		base = "/ns/" + name
+	}
+	sb.pages.Mount(mux, &inspector.Tenant{Name: name, Base: base, Ocean: t.Ocean, Impact: t.Impact, Feed: feed, ImpactAdmin: admin})
 	mux.Handle(mockimpact.JobsPrefix, t.Jobs)
 	mux.Handle("/", t.Ocean) // /track/activate/, /_admin/ocean/, and JSON 404s
 	t.handler = mux
