@@ -59,6 +59,7 @@ var funcs = template.FuncMap{
 }
 
 func init() {
+	funcs["listLimit"] = func() int { return listLimit }
 	funcs["sub1"] = func(n int) int { return n - 1 }
 	funcs["lastAttempt"] = func(as []mockimpact.Attempt) *mockimpact.Attempt {
 		if len(as) == 0 {
