@@ -130,7 +130,7 @@ func TestBrowser(t *testing.T) {
 	// 2. Filter by code, through the form; the stream honours it.
 	run(t, ctx, "filter", chromedp.SetValue(`#f-code`, "40002"), chromedp.Submit(`#f-code`),
 		chromedp.WaitVisible(`#ocean-rows tr[data-seq="3"]`), live())
-	get(t, srv.URL+okQuery+"o5")                                                    // 0: filtered out
+	get(t, srv.URL+okQuery+"o5")                                                   // 0: filtered out
 	get(t, srv.URL+"/track/activate/?callback=abc&event_type=0&outer_event_id=o6") // 40002
 	run(t, ctx, "filtered rows", chromedp.WaitVisible(`#ocean-rows tr[data-seq="6"]`))
 	seqs := value(t, ctx, "rows", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#ocean-rows tbody tr")].map(r => r.dataset.seq)`))
