@@ -38,6 +38,8 @@ type Tenant struct {
 	// ImpactAdmin serves /_admin/impact/ (events are fired through it,
 	// as a program would).
 	ImpactAdmin http.Handler
+
+	hub *hub
 }
 
 // Options configures an Inspector.
@@ -56,15 +58,19 @@ type Options struct {
 	Clock clock.Clock
 	// KeepAlive overrides the keep-alive period (0: KeepAlive).
 	KeepAlive time.Duration
+	// BatchDelay overrides how long the stream gathers events before
+	// sending them (0: BatchDelay; negative: no delay).
+	BatchDelay time.Duration
 }
 
 // Inspector serves the pages and the stream.
 type Inspector struct {
-	opts      Options
-	clock     clock.Clock
-	keepAlive time.Duration
-	tmpl      map[string]*template.Template
-	assets    http.Handler
+	opts       Options
+	clock      clock.Clock
+	keepAlive  time.Duration
+	batchDelay time.Duration
+	tmpl       map[string]*template.Template
+	assets     http.Handler
 }
 
 // New returns an Inspector.
@@ -75,6 +81,12 @@ func New(o Options) *Inspector {
 	}
 	if in.keepAlive <= 0 {
 		in.keepAlive = KeepAlive
+	}
+	switch in.batchDelay = o.BatchDelay; {
+	case in.batchDelay == 0:
+		in.batchDelay = BatchDelay
+	case in.batchDelay < 0:
+		in.batchDelay = 0
 	}
 	if in.opts.TokenAccepted == nil {
 		in.opts.TokenAccepted = func(string, string) bool { return true }
@@ -109,6 +121,7 @@ func New(o Options) *Inspector {
 //	GET  /_admin/stream                                       Server-Sent Events
 //	POST /_admin/inspector/…                                  the pages' forms
 func (in *Inspector) Mount(mux *http.ServeMux, t *Tenant) {
+	t.hub = newHub(in, t)
 	page := func(f func(*Tenant, http.ResponseWriter, *http.Request, *view)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			if wantsJSON(r) {

@@ -1,7 +1,7 @@
 package inspector
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -49,9 +49,10 @@ func (t *Tenant) now() Cursor {
 // serveStream serves GET /_admin/stream: Server-Sent Events, one
 // "ocean" event per journaled request and one "impact" event per
 // attempt, each with the cursor after it as its id. It starts after
-// Last-Event-ID (or ?since=), else at the present. The stream reads the
-// journals when they signal a change; a client that reads slowly only
-// delays itself, and skips what the journal no longer holds.
+// Last-Event-ID (or ?since=), else at the present. The namespace's hub
+// encodes each batch of events once for every stream; a stream that
+// cannot keep up misses batches and reads the journals itself, so it
+// only delays itself, and skips what the journal no longer holds.
 func (in *Inspector) serveStream(t *Tenant, w http.ResponseWriter, r *http.Request) {
 	cur := t.now()
 	if c, ok := ParseCursor(r.Header.Get("Last-Event-ID")); ok {
@@ -68,7 +69,13 @@ func (in *Inspector) serveStream(t *Tenant, w http.ResponseWriter, r *http.Reque
 	if _, err := fmt.Fprintf(w, "retry: 2000\n: postbacksim stream from %s\n\n", cur); err != nil {
 		return
 	}
-	_ = rc.Flush()
+	sub, start := t.hub.subscribe()
+	defer t.hub.unsubscribe(sub)
+	var buf bytes.Buffer
+	encode(t, &buf, &cur, start) // what came before the hub's batches
+	if _, err := w.Write(buf.Bytes()); err != nil || rc.Flush() != nil {
+		return
+	}
 
 	tick := make(chan struct{}, 1)
 	arm := func() {
@@ -82,22 +89,26 @@ func (in *Inspector) serveStream(t *Tenant, w http.ResponseWriter, r *http.Reque
 	arm()
 	ctx := r.Context()
 	for {
-		oceanCh, impactCh := t.Ocean.Changed(), t.Feed.Changed()
-		sent, err := in.sendPending(t, w, &cur)
-		if err != nil {
-			return
-		}
-		if sent {
-			if rc.Flush() != nil {
-				return
-			}
-			continue
-		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-oceanCh:
-		case <-impactCh:
+		case b := <-sub.ch:
+			data := b.data
+			if b.from != cur { // missed batches: read them from the journals
+				if b.to == cur {
+					continue
+				}
+				buf.Reset()
+				encode(t, &buf, &cur, b.to)
+				data = buf.Bytes()
+			}
+			cur = b.to
+			if len(data) == 0 {
+				continue
+			}
+			if _, err := w.Write(data); err != nil || rc.Flush() != nil {
+				return
+			}
 		case <-tick:
 			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil || rc.Flush() != nil {
 				return
@@ -105,53 +116,4 @@ func (in *Inspector) serveStream(t *Tenant, w http.ResponseWriter, r *http.Reque
 			arm()
 		}
 	}
-}
-
-// sendPending writes the events after cur and advances it.
-func (in *Inspector) sendPending(t *Tenant, w http.ResponseWriter, cur *Cursor) (bool, error) {
-	sent := false
-	received := t.Ocean.JournalStats().Received
-	if cur.Ocean > received { // the journal was reset
-		cur.Ocean = 0
-	}
-	if received-cur.Ocean > maxBacklog {
-		from := cur.Ocean
-		cur.Ocean = received - maxBacklog
-		if err := writeEvent(w, "gap", *cur, map[string]any{"journal": "ocean", "after": from, "resume": cur.Ocean}); err != nil {
-			return sent, err
-		}
-		sent = true
-	}
-	if received > cur.Ocean {
-		for _, rq := range t.Ocean.RequestsSince(cur.Ocean) {
-			cur.Ocean = rq.Seq
-			if err := writeEvent(w, "ocean", *cur, rq); err != nil {
-				return sent, err
-			}
-			sent = true
-		}
-	}
-	attempts, gap := t.Feed.Since(cur.Impact)
-	if gap {
-		if err := writeEvent(w, "gap", *cur, map[string]any{"journal": "impact", "after": cur.Impact}); err != nil {
-			return sent, err
-		}
-	}
-	for _, a := range attempts {
-		cur.Impact = a.Seq
-		if err := writeEvent(w, "impact", *cur, a.Attempt); err != nil {
-			return sent, err
-		}
-		sent = true
-	}
-	return sent, nil
-}
-
-func writeEvent(w http.ResponseWriter, event string, id Cursor, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", id, event, b)
-	return err
 }
