@@ -84,6 +84,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if !*updateScreenshots {
 		return
 	}
+	time.Sleep(2500 * time.Millisecond) // the new rows' highlight fades
 	png := value(t, ctx, "screenshot "+name, chromedp.CaptureScreenshot())
 	if err := os.WriteFile(filepath.Join("..", "docs", name), png, 0o644); err != nil {
 		t.Fatal(err)
