@@ -21,7 +21,7 @@ func BenchmarkEncode(b *testing.B) {
 	for b.Loop() {
 		buf.Reset()
 		cur := Cursor{}
-		encode(t, &buf, &cur, Cursor{Ocean: 1000})
+		encode(t, &buf, &cur, Cursor{Ocean: 1000}, 1000)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/request")
 }

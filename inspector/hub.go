@@ -8,6 +8,13 @@ import (
 	"time"
 )
 
+// MaxEventRate bounds the Ocean events a second a namespace's streams
+// carry: beyond it (a load test), each batch keeps the newest requests
+// and a "gap" event says which it skipped, so that streaming costs the
+// requests little at any load. Programs that need every request read
+// the skipped ones from GET /_admin/ocean/requests?since=N.
+const MaxEventRate = 5000
+
 // BatchDelay is how long the stream gathers events after the first one
 // before it encodes and sends them together: at full load, one write of
 // many events to each client instead of one per request.
@@ -93,7 +100,7 @@ func (h *hub) run(stop chan struct{}) {
 		}
 		var buf bytes.Buffer
 		to := from
-		encode(h.t, &buf, &to, h.t.now())
+		encode(h.t, &buf, &to, h.t.now(), h.in.batchLimit())
 		h.mu.Lock()
 		select {
 		case <-stop: // the streams left meanwhile; a new hub may be running
@@ -115,14 +122,14 @@ func (h *hub) run(stop chan struct{}) {
 
 // encode writes the events after *cur up to target (an Ocean request
 // or attempt beyond it is left for later) and advances *cur. An Ocean
-// backlog over maxBacklog is skipped, announced by a "gap" event.
-func encode(t *Tenant, buf *bytes.Buffer, cur *Cursor, target Cursor) {
+// backlog over limit is skipped, announced by a "gap" event.
+func encode(t *Tenant, buf *bytes.Buffer, cur *Cursor, target Cursor, limit uint64) {
 	if cur.Ocean > target.Ocean {
 		cur.Ocean = 0 // the journal was reset
 	}
-	if target.Ocean > cur.Ocean+maxBacklog {
+	if target.Ocean > cur.Ocean+limit {
 		from := cur.Ocean
-		cur.Ocean = target.Ocean - maxBacklog
+		cur.Ocean = target.Ocean - limit
 		writeEvent(buf, "gap", *cur, map[string]any{"journal": "ocean", "after": from, "resume": cur.Ocean})
 	}
 	if target.Ocean > cur.Ocean {
@@ -167,4 +174,12 @@ func writeRaw(buf *bytes.Buffer, event string, id Cursor, data []byte) {
 	fmt.Fprintf(buf, "id: %d.%d\nevent: %s\ndata: ", id.Ocean, id.Impact, event)
 	buf.Write(data)
 	buf.WriteString("\n\n")
+}
+
+// batchLimit is the most Ocean requests a batch carries.
+func (in *Inspector) batchLimit() uint64 {
+	if in.batchDelay <= 0 {
+		return maxBacklog
+	}
+	return uint64(max(1, min(maxBacklog, int64(MaxEventRate*in.batchDelay.Seconds()))))
 }

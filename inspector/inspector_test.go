@@ -289,3 +289,26 @@ func TestLoginCookieAndCSRF(t *testing.T) {
 		t.Errorf("logout: %v", resp.Cookies())
 	}
 }
+
+// TestStreamRateBound: a batch carries at most 250 requests (5,000 a
+// second); beyond, a gap event says which were skipped.
+func TestStreamRateBound(t *testing.T) {
+	vc := clock.NewVirtual(clock.Epoch)
+	srv := sandboxtest.NewServer(t, sandbox.Config{Clock: vc, SummaryEvery: -1})
+	events, comments := stream(t, srv.URL+"/_admin/stream", nil)
+	<-comments
+	for i := range 600 {
+		do(t, "GET", fmt.Sprintf("%s%sr%d", srv.URL, okQuery, i), nil, nil)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for vc.Pending() < 2 && time.Now().Before(deadline) { // the keep-alive and the batch
+		time.Sleep(time.Millisecond)
+	}
+	vc.Advance(50 * time.Millisecond)
+	if e := next(t, events); e.name != "gap" || e.data != `{"after":0,"journal":"ocean","resume":350}` {
+		t.Fatalf("first event: %+v", e)
+	}
+	if e := next(t, events); e.id != "351.0" {
+		t.Fatalf("after the gap: %+v", e)
+	}
+}

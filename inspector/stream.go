@@ -72,7 +72,7 @@ func (in *Inspector) serveStream(t *Tenant, w http.ResponseWriter, r *http.Reque
 	sub, start := t.hub.subscribe()
 	defer t.hub.unsubscribe(sub)
 	var buf bytes.Buffer
-	encode(t, &buf, &cur, start) // what came before the hub's batches
+	encode(t, &buf, &cur, start, maxBacklog) // what came before the hub's batches
 	if _, err := w.Write(buf.Bytes()); err != nil || rc.Flush() != nil {
 		return
 	}
@@ -99,7 +99,7 @@ func (in *Inspector) serveStream(t *Tenant, w http.ResponseWriter, r *http.Reque
 					continue
 				}
 				buf.Reset()
-				encode(t, &buf, &cur, b.to)
+				encode(t, &buf, &cur, b.to, maxBacklog)
 				data = buf.Bytes()
 			}
 			cur = b.to
