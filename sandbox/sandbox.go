@@ -80,7 +80,6 @@ type Tenant struct {
 	// to, under /impact/ (mockimpact.JobsPrefix).
 	Jobs    *mockimpact.Jobs
 	handler http.Handler
-	feed    *inspector.Feed // numbered attempts for the stream
 }
 
 // Sandbox is the composed server.
@@ -175,7 +174,7 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 			userAttempt(a)
 		}
 	}
-	t := &Tenant{Name: name, Ocean: mockocean.New(oc), Impact: mockimpact.NewDispatcher(io), feed: feed}
+	t := &Tenant{Name: name, Ocean: mockocean.New(oc), Impact: mockimpact.NewDispatcher(io)}
 	t.Jobs = mockimpact.NewJobs(t.Impact.Clock(), 0)
 	mux := http.NewServeMux()
 	admin := mockimpact.NewAdmin(t.Impact, mockimpact.WithJobs(t.Jobs))
