@@ -34,6 +34,8 @@ const maxAdminBody = 1 << 20
 //	GET    /_admin/impact/deliveries          the delivery journal (?event=, ?outcome=)
 //	GET    /_admin/impact/deliveries/{id}     one delivery
 //	DELETE /_admin/impact/deliveries          forget finished deliveries
+//	POST   /_admin/impact/deliveries/{id}/retry   make the next attempt now
+//	POST   /_admin/impact/deliveries/{id}/replay  deliver the same request again
 type Admin struct {
 	d      *Dispatcher
 	jobs   *Jobs
@@ -76,6 +78,8 @@ func NewAdmin(d *Dispatcher, opts ...AdminOption) *Admin {
 		}
 		httpjson.Write(w, http.StatusOK, dl)
 	}).Methods(http.MethodGet)
+	s.HandleFunc("/deliveries/{id}/retry", a.retryNow).Methods(http.MethodPost)
+	s.HandleFunc("/deliveries/{id}/replay", a.replay).Methods(http.MethodPost)
 	s.HandleFunc("/events", func(w http.ResponseWriter, _ *http.Request) {
 		httpjson.Write(w, http.StatusOK, map[string]any{"events": fixtures.ImpactEvents(), "statuses": fixtures.ImpactStatuses(), "outcomes": Outcomes(), "retry_schedule": scheduleText()})
 	}).Methods(http.MethodGet)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/inspector"
 	"github.com/postbacksim/postbacksim/internal/httpjson"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
@@ -120,6 +121,7 @@ type Sandbox struct {
 	handler    http.Handler
 	summary    *summary
 	served     atomic.Int64 // requests served, for the summary
+	pages      *inspector.Inspector
 }
 
 // New builds the sandbox.
@@ -139,6 +141,8 @@ func New(cfg Config) *Sandbox {
 		sb.clickTransport = mockimpact.NewLiveTransportWith(mockimpact.LiveOptions{Policy: p})
 	}
 	sb.metrics = newMetrics(sb)
+	sb.pages = inspector.New(inspector.Options{TokenAccepted: sb.TokenAccepted, CSRFToken: CSRFToken,
+		CookieName: TokenCookie, CSRFField: CSRFField, Clock: cfg.Clock})
 	def := sb.newTenant(DefaultNamespace)
 	sb.tenants[DefaultNamespace] = def
 	sb.Ocean, sb.Impact = def.Ocean, def.Impact
@@ -221,7 +225,9 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 	}
 	io := sb.cfg.Impact
 	userAttempt := io.OnAttempt
+	feed := inspector.NewFeed(0)
 	io.OnAttempt = func(a mockimpact.Attempt) {
+		feed.Add(a)
 		sb.metrics.impactAttempt(name, a)
 		if sb.cfg.Logger != nil && (sb.cfg.AccessLog || a.Outcome != mockimpact.OutcomeDelivered) {
 			logAttempt(sb.cfg.Logger, name, a)
@@ -236,6 +242,11 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 	mux := http.NewServeMux()
 	t.impactAdmin = mockimpact.NewAdmin(t.Impact, mockimpact.WithJobs(t.Jobs))
 	mux.Handle(mockimpact.AdminPrefix+"/", t.impactAdmin)
+	base := ""
+	if name != DefaultNamespace {
+		base = "/ns/" + name
+	}
+	sb.pages.Mount(mux, &inspector.Tenant{Name: name, Base: base, Ocean: t.Ocean, Impact: t.Impact, Feed: feed, ImpactAdmin: t.impactAdmin})
 	mux.Handle(mockimpact.JobsPrefix, t.Jobs)
 	mux.Handle("/", t.Ocean) // /track/activate/, /_admin/ocean/, and JSON 404s
 	t.handler = mux

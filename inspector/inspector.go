@@ -1,0 +1,227 @@
+// Package inspector serves the sandbox's web pages: an overview, the
+// Ocean request journal, the impact postbacks and deliveries with their
+// attempt timelines, and the Server-Sent Events stream (/_admin/stream)
+// the pages and programs follow live. Package sandbox mounts it in every
+// namespace; it holds nothing of its own but a numbered feed of impact
+// attempts.
+package inspector
+
+import (
+	"embed"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/internal/httpjson"
+	"github.com/postbacksim/postbacksim/mockimpact"
+	"github.com/postbacksim/postbacksim/mockocean"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+// Tenant is what the inspector shows of one namespace.
+type Tenant struct {
+	// Name is the namespace; Base the path prefix of its pages ("" for
+	// the default namespace, "/ns/NAME" for the others).
+	Name, Base string
+	Ocean      *mockocean.Server
+	Impact     *mockimpact.Dispatcher
+	// Feed numbers the namespace's impact attempts for the stream.
+	Feed *Feed
+	// ImpactAdmin serves /_admin/impact/ (events are fired through it,
+	// as a program would).
+	ImpactAdmin http.Handler
+
+	hub *hub
+}
+
+// Options configures an Inspector.
+type Options struct {
+	// TokenAccepted reports whether token opens the namespace. When it
+	// refuses the empty token, the pages show only a login form to a
+	// browser without an accepted token in its cookie.
+	TokenAccepted func(namespace, token string) bool
+	// CSRFToken derives the value state-changing forms carry from the
+	// token.
+	CSRFToken func(token string) string
+	// CookieName, CSRFField name the login cookie and the forms' field.
+	CookieName, CSRFField string
+	// Clock drives the stream's keep-alive comments; nil means the real
+	// clock.
+	Clock clock.Clock
+	// KeepAlive overrides the keep-alive period (0: KeepAlive).
+	KeepAlive time.Duration
+	// BatchDelay overrides how long the stream gathers events before
+	// sending them (0: BatchDelay; negative: no delay).
+	BatchDelay time.Duration
+}
+
+// Inspector serves the pages and the stream.
+type Inspector struct {
+	opts       Options
+	clock      clock.Clock
+	keepAlive  time.Duration
+	batchDelay time.Duration
+	tmpl       map[string]*template.Template
+	assets     http.Handler
+}
+
+// New returns an Inspector.
+func New(o Options) *Inspector {
+	in := &Inspector{opts: o, clock: o.Clock, keepAlive: o.KeepAlive}
+	if in.clock == nil {
+		in.clock = clock.Real{}
+	}
+	if in.keepAlive <= 0 {
+		in.keepAlive = KeepAlive
+	}
+	switch in.batchDelay = o.BatchDelay; {
+	case in.batchDelay == 0:
+		in.batchDelay = BatchDelay
+	case in.batchDelay < 0:
+		in.batchDelay = 0
+	}
+	if in.opts.TokenAccepted == nil {
+		in.opts.TokenAccepted = func(string, string) bool { return true }
+	}
+	if in.opts.CSRFToken == nil {
+		in.opts.CSRFToken = func(string) string { return "" }
+	}
+	if in.opts.CookieName == "" {
+		in.opts.CookieName = "postbacksim_token"
+	}
+	if in.opts.CSRFField == "" {
+		in.opts.CSRFField = "csrf"
+	}
+	in.tmpl = map[string]*template.Template{}
+	for _, page := range []string{"overview", "ocean", "request", "impact", "delivery", "login"} {
+		in.tmpl[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html"))
+	}
+	sub, err := fs.Sub(assetFS, "assets")
+	if err != nil {
+		panic(err)
+	}
+	in.assets = http.StripPrefix("/assets/", http.FileServerFS(sub))
+	return in
+}
+
+// Mount registers the namespace's pages, actions and stream on mux (the
+// namespace's own mux, whose paths have the /ns/NAME prefix stripped):
+//
+//	GET  /, /ocean, /ocean/{seq}, /impact, /deliveries/{id}   pages
+//	GET  /assets/…                                            style and script
+//	POST /login, /logout                                      the token cookie
+//	GET  /_admin/stream                                       Server-Sent Events
+//	POST /_admin/inspector/…                                  the pages' forms
+func (in *Inspector) Mount(mux *http.ServeMux, t *Tenant) {
+	t.hub = newHub(in, t)
+	page := func(f func(*Tenant, http.ResponseWriter, *http.Request, *view)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if wantsJSON(r) {
+				httpjson.NotFound(w, r)
+				return
+			}
+			v, ok := in.authorize(t, w, r)
+			if !ok {
+				return
+			}
+			f(t, w, r, v)
+		}
+	}
+	mux.HandleFunc("GET /{$}", page(in.overview))
+	mux.HandleFunc("GET /ocean", page(in.oceanPage))
+	mux.HandleFunc("GET /ocean/{seq}", page(in.requestPage))
+	mux.HandleFunc("GET /impact", page(in.impactPage))
+	mux.HandleFunc("GET /deliveries/{id}", page(in.deliveryPage))
+	mux.Handle("GET /assets/", in.assets)
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) { in.login(t, w, r) })
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) { in.logout(t, w, r) })
+	mux.HandleFunc("GET /_admin/stream", func(w http.ResponseWriter, r *http.Request) { in.serveStream(t, w, r) })
+	mux.HandleFunc("POST /_admin/inspector/faults", func(w http.ResponseWriter, r *http.Request) { in.addFault(t, w, r) })
+	mux.HandleFunc("POST /_admin/inspector/faults/remove", func(w http.ResponseWriter, r *http.Request) { in.removeFault(t, w, r) })
+	mux.HandleFunc("POST /_admin/inspector/postbacks", func(w http.ResponseWriter, r *http.Request) { in.savePostback(t, w, r) })
+	mux.HandleFunc("POST /_admin/inspector/fire", func(w http.ResponseWriter, r *http.Request) { in.fire(t, w, r) })
+	mux.HandleFunc("POST /_admin/inspector/deliveries/{id}/retry", func(w http.ResponseWriter, r *http.Request) { in.retryNow(t, w, r) })
+	mux.HandleFunc("POST /_admin/inspector/deliveries/{id}/replay", func(w http.ResponseWriter, r *http.Request) { in.replay(t, w, r) })
+}
+
+// wantsJSON reports whether r asks for JSON rather than a page: API
+// clients keep getting the JSON 404 for paths they do not know.
+func wantsJSON(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	return strings.Contains(a, "application/json") && !strings.Contains(a, "text/html")
+}
+
+// view is what every page's layout needs.
+type view struct {
+	Tenant  *Tenant
+	Title   string
+	Nav     string
+	CSRF    string
+	Auth    bool // a token is in use: show the logout button
+	Since   string
+	Flash   string
+	Error   string
+	Now     time.Time
+	Content any
+}
+
+// authorize checks the cookie when a token is required and answers with
+// the login form when it is missing or refused.
+func (in *Inspector) authorize(t *Tenant, w http.ResponseWriter, r *http.Request) (*view, bool) {
+	v := &view{Tenant: t, Now: t.Impact.Clock().Now(), Flash: r.URL.Query().Get("msg"), Error: r.URL.Query().Get("err")}
+	if in.opts.TokenAccepted(t.Name, "") {
+		v.CSRF = in.opts.CSRFToken("")
+		return v, true
+	}
+	c, err := r.Cookie(in.opts.CookieName)
+	if err != nil || c.Value == "" || !in.opts.TokenAccepted(t.Name, c.Value) {
+		v.Title, v.Flash = "Log in", ""
+		if err == nil && c.Value != "" {
+			v.Error = "The token in your cookie does not open this namespace."
+		}
+		in.render(w, http.StatusUnauthorized, "login", v)
+		return nil, false
+	}
+	v.CSRF, v.Auth = in.opts.CSRFToken(c.Value), true
+	return v, true
+}
+
+func (in *Inspector) login(t *Tenant, w http.ResponseWriter, r *http.Request) {
+	token := strings.TrimSpace(r.PostFormValue("token"))
+	if token == "" || !in.opts.TokenAccepted(t.Name, token) {
+		in.render(w, http.StatusUnauthorized, "login", &view{Tenant: t, Title: "Log in", Error: "That token does not open this namespace."})
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: in.opts.CookieName, Value: token, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.Redirect(w, r, t.Base+"/", http.StatusSeeOther)
+}
+
+func (in *Inspector) logout(t *Tenant, w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: in.opts.CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.Redirect(w, r, t.Base+"/", http.StatusSeeOther)
+}
+
+func (in *Inspector) render(w http.ResponseWriter, status int, page string, v *view) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
+	h.Set("Referrer-Policy", "same-origin")
+	if v.Since == "" && v.Tenant != nil {
+		v.Since = v.Tenant.now().String()
+	}
+	w.WriteHeader(status)
+	_ = in.tmpl[page].Execute(w, v)
+}

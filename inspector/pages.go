@@ -1,0 +1,430 @@
+package inspector
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/mockimpact"
+	"github.com/postbacksim/postbacksim/mockocean"
+)
+
+// scanLimit bounds the journal entries a page reads (the newest ones).
+const scanLimit = 10000
+
+// listLimit bounds the rows a list shows.
+const listLimit = 200
+
+// recent returns the newest stored requests, at most scanLimit, oldest
+// first.
+func recent(s *mockocean.Server) []mockocean.Request {
+	st := s.JournalStats()
+	var since uint64
+	if st.Received > scanLimit {
+		since = st.Received - scanLimit
+	}
+	return s.RequestsSince(since)
+}
+
+// CodeCount is a row of the overview's table of answers.
+type CodeCount struct {
+	Label string
+	Code  string
+	N     int
+}
+
+// Pending is a delivery waiting for its next attempt.
+type Pending struct {
+	ID, Event string
+	Attempts  int
+	Due       *time.Time
+}
+
+type overviewData struct {
+	Journal   mockocean.JournalStats
+	Scanned   int
+	Codes     []CodeCount
+	Outcomes  []CodeCount
+	Stats     mockimpact.Stats
+	Pending   []Pending
+	Postbacks int
+}
+
+func codeLabel(r *mockocean.Request) (key, label string) {
+	switch {
+	case r.Answered:
+		k := strconv.Itoa(r.Code)
+		if rule, ok := mockocean.LookupRule(r.Code); ok {
+			return k, k + " " + rule.Msg
+		}
+		return k, k
+	case r.Status == 0:
+		return "", "connection dropped"
+	default:
+		return "", fmt.Sprintf("HTTP %d", r.Status)
+	}
+}
+
+func (in *Inspector) overview(t *Tenant, w http.ResponseWriter, _ *http.Request, v *view) {
+	reqs := recent(t.Ocean)
+	d := overviewData{Journal: t.Ocean.JournalStats(), Scanned: len(reqs), Stats: t.Impact.Stats(), Postbacks: len(t.Impact.Postbacks())}
+	idx := map[string]int{}
+	for i := range reqs {
+		k, label := codeLabel(&reqs[i])
+		if j, ok := idx[label]; ok {
+			d.Codes[j].N++
+			continue
+		}
+		idx[label] = len(d.Codes)
+		d.Codes = append(d.Codes, CodeCount{Label: label, Code: k, N: 1})
+	}
+	slices.SortFunc(d.Codes, func(a, b CodeCount) int { return cmp.Compare(a.Label, b.Label) })
+	outs := map[string]int{}
+	for _, dl := range t.Impact.Deliveries() {
+		outs[string(dl.Outcome)]++
+		if dl.Outcome == mockimpact.DeliveryPending {
+			p := Pending{ID: dl.ID, Event: dl.Event, Attempts: len(dl.Attempts)}
+			if n := len(dl.Attempts); n > 0 {
+				p.Due = dl.Attempts[n-1].Next
+			}
+			d.Pending = append(d.Pending, p)
+		}
+	}
+	for _, k := range slices.Sorted(mapsKeys(outs)) {
+		d.Outcomes = append(d.Outcomes, CodeCount{Label: k, Code: k, N: outs[k]})
+	}
+	v.Title, v.Nav, v.Content = "Overview", "overview", d
+	in.render(w, http.StatusOK, "overview", v)
+}
+
+func mapsKeys(m map[string]int) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// Filter is the Ocean page's filter, applied on the server to the
+// rendered rows and by the script to the streamed ones.
+type Filter struct {
+	Code, EventType, OuterEventID, Fault, Text string
+}
+
+func parseFilter(r *http.Request) Filter {
+	q := r.URL.Query()
+	return Filter{Code: strings.TrimSpace(q.Get("code")), EventType: strings.TrimSpace(q.Get("event_type")),
+		OuterEventID: strings.TrimSpace(q.Get("outer_event_id")), Fault: strings.TrimSpace(q.Get("fault")), Text: strings.TrimSpace(q.Get("q"))}
+}
+
+// Keep reports whether r passes the filter.
+func (f Filter) Keep(r *mockocean.Request) bool {
+	if f.Code != "" {
+		k, _ := codeLabel(r)
+		if k != f.Code {
+			return false
+		}
+	}
+	if f.EventType != "" && r.Params[mockocean.ParamEventType] != f.EventType {
+		return false
+	}
+	if f.OuterEventID != "" && r.Params[mockocean.ParamOuterEventID] != f.OuterEventID {
+		return false
+	}
+	if f.Fault != "" && r.Fault != f.Fault {
+		return false
+	}
+	if f.Text != "" {
+		t := strings.ToLower(f.Text)
+		hay := []string{r.Msg, r.Detail, r.Fault, r.Path}
+		for k, v := range r.Params {
+			hay = append(hay, k+"="+v)
+		}
+		found := false
+		for _, h := range hay {
+			if strings.Contains(strings.ToLower(h), t) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// Row is a journal entry as a list shows it.
+type Row struct {
+	Seq                             uint64
+	Time                            time.Time
+	Code, Label, EventType, Outer   string
+	Fault, Detail, Method, Callback string
+	OK                              bool
+}
+
+func rowOf(r *mockocean.Request) Row {
+	k, label := codeLabel(r)
+	row := Row{Seq: r.Seq, Time: r.Time, Code: k, Label: label, EventType: r.Params[mockocean.ParamEventType],
+		Outer: r.Params[mockocean.ParamOuterEventID], Fault: r.Fault, Detail: r.Detail, Method: r.Method,
+		OK: r.Answered && r.Code == mockocean.CodeSuccess}
+	if r.Conversion != nil {
+		row.Callback = r.Conversion.Callback
+	}
+	return row
+}
+
+type oceanData struct {
+	Filter  Filter
+	Rows    []Row
+	Matched int
+	Journal mockocean.JournalStats
+	Dedup   mockocean.DedupStats
+	Faults  []mockocean.Fault
+	Catalog []mockocean.Rule
+}
+
+func (in *Inspector) oceanPage(t *Tenant, w http.ResponseWriter, r *http.Request, v *view) {
+	f := parseFilter(r)
+	d := oceanData{Filter: f, Journal: t.Ocean.JournalStats(), Dedup: t.Ocean.DedupStats(), Faults: t.Ocean.Faults(), Catalog: mockocean.Catalog()}
+	reqs := recent(t.Ocean)
+	for i := len(reqs) - 1; i >= 0; i-- {
+		if f.Keep(&reqs[i]) {
+			d.Matched++
+			if len(d.Rows) < listLimit {
+				d.Rows = append(d.Rows, rowOf(&reqs[i]))
+			}
+		}
+	}
+	v.Title, v.Nav, v.Content = "Ocean requests", "ocean", d
+	in.render(w, http.StatusOK, "ocean", v)
+}
+
+type requestData struct {
+	R        mockocean.Request
+	Raw      mockocean.Raw
+	HasRaw   bool
+	Label    string
+	Rule     *mockocean.Rule
+	Params   []KV
+	SinceClk string
+}
+
+// KV is a name and its value, in order.
+type KV struct{ K, V string }
+
+func (in *Inspector) requestPage(t *Tenant, w http.ResponseWriter, r *http.Request, v *view) {
+	seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)
+	var got []mockocean.Request
+	if err == nil && seq > 0 {
+		got = t.Ocean.RequestsSince(seq - 1)
+	}
+	if len(got) == 0 || got[0].Seq != seq {
+		v.Title, v.Nav, v.Error = "No such request", "ocean", fmt.Sprintf("The journal holds no request %q (evicted, reset, or never received).", r.PathValue("seq"))
+		in.render(w, http.StatusNotFound, "request", v)
+		return
+	}
+	rq := got[0]
+	d := requestData{R: rq}
+	_, d.Label = codeLabel(&rq)
+	d.Raw, d.HasRaw = t.Ocean.Received(seq)
+	if rq.Answered {
+		if rule, ok := mockocean.LookupRule(rq.Code); ok {
+			d.Rule = &rule
+		}
+	}
+	for _, k := range slices.Sorted(func(yield func(string) bool) {
+		for k := range rq.Params {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		d.Params = append(d.Params, KV{k, rq.Params[k]})
+	}
+	if a := rq.Attribution; a != nil && a.Click != nil {
+		d.SinceClk = a.SinceClick.Round(time.Millisecond).String()
+	}
+	v.Title, v.Nav, v.Content = fmt.Sprintf("Request %d", seq), "ocean", d
+	in.render(w, http.StatusOK, "request", v)
+}
+
+type impactData struct {
+	Postbacks  []mockimpact.Postback
+	Edit       mockimpact.Postback
+	EditHeader string
+	FormError  *FormError
+	Events     []fixtures.EventSpec
+	Deliveries []mockimpact.Delivery
+	Total      int
+	Fire       fireForm
+}
+
+type fireForm struct {
+	Event, Seed, Status, Payload string
+}
+
+// FormError is a refused postback configuration: the field, and for a
+// macro error the template with the position marked.
+type FormError struct {
+	Msg, Field string
+	Line, Col  int
+	Before     string // the template up to the error
+	At         string // the character at it
+	After      string
+}
+
+func (in *Inspector) impactPage(t *Tenant, w http.ResponseWriter, r *http.Request, v *view) {
+	d := impactData{Postbacks: t.Impact.Postbacks(), Events: fixtures.ImpactEvents()}
+	if ev := r.URL.Query().Get("edit"); ev != "" {
+		for _, p := range d.Postbacks {
+			if p.Event == ev {
+				d.Edit = p
+			}
+		}
+		if d.Edit.Event == "" {
+			d.Edit.Event = ev
+		}
+	}
+	d.EditHeader = headerText(d.Edit.Headers)
+	in.renderImpact(t, w, http.StatusOK, v, d)
+}
+
+func (in *Inspector) renderImpact(t *Tenant, w http.ResponseWriter, status int, v *view, d impactData) {
+	all := t.Impact.Deliveries()
+	d.Total = len(all)
+	for i := len(all) - 1; i >= 0 && len(d.Deliveries) < listLimit; i-- {
+		d.Deliveries = append(d.Deliveries, all[i])
+	}
+	if d.Events == nil {
+		d.Events = fixtures.ImpactEvents()
+	}
+	if d.Postbacks == nil {
+		d.Postbacks = t.Impact.Postbacks()
+	}
+	v.Title, v.Nav, v.Content = "impact.com postbacks", "impact", d
+	in.render(w, status, "impact", v)
+}
+
+func headerText(h map[string]string) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(func(yield func(string) bool) {
+		for k := range h {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		fmt.Fprintf(&b, "%s: %s\n", k, h[k])
+	}
+	return b.String()
+}
+
+// Timeline is the SVG drawing of a delivery's attempts against the
+// documented schedule.
+type Timeline struct {
+	Width, Height int
+	Slots         []Slot
+	Marks         []Mark
+	Next          *Mark
+	Axis          []Tick
+}
+
+// Slot is a documented attempt time on the axis.
+type Slot struct {
+	N      int
+	X      float64
+	Offset string
+}
+
+// Mark is an attempt made (or the next one due), placed at its actual
+// offset from the first attempt.
+type Mark struct {
+	N         int
+	X, SchedX float64
+	Outcome   string
+	Title     string
+	Scheduled bool
+}
+
+// Tick labels the axis.
+type Tick struct {
+	X     float64
+	Label string
+}
+
+const (
+	tlLeft, tlWidth = 30.0, 900.0
+)
+
+// xOf places an offset on a log-ish axis: log(1+s) over log(1+max).
+func xOf(d time.Duration) float64 {
+	maxOff := mockimpact.ScheduleOffsets()[mockimpact.MaxAttempts-1]
+	s := math.Max(0, d.Seconds())
+	x := math.Log1p(s) / math.Log1p(maxOff.Seconds())
+	return tlLeft + math.Min(1.04, x)*tlWidth
+}
+
+func timeline(dl mockimpact.Delivery, now time.Time) Timeline {
+	tl := Timeline{Width: int(tlLeft*2 + tlWidth + 40), Height: 150}
+	for i, off := range mockimpact.ScheduleOffsets() {
+		tl.Slots = append(tl.Slots, Slot{N: i + 1, X: xOf(off), Offset: off.String()})
+	}
+	for _, tk := range []struct {
+		d time.Duration
+		l string
+	}{{0, "0"}, {15 * time.Second, "15s"}, {time.Minute, "1m"}, {10 * time.Minute, "10m"}, {time.Hour, "1h"}, {6 * time.Hour, "6h"}, {30*time.Hour + 51*time.Minute + 45*time.Second, "30h51m45s"}} {
+		tl.Axis = append(tl.Axis, Tick{X: xOf(tk.d), Label: tk.l})
+	}
+	if len(dl.Attempts) == 0 {
+		return tl
+	}
+	first := dl.Attempts[0].Actual
+	for _, a := range dl.Attempts {
+		m := Mark{N: a.N, X: xOf(a.Actual.Sub(first)), SchedX: xOf(a.Scheduled.Sub(first)), Outcome: string(a.Outcome)}
+		if a.N == 1 {
+			m.SchedX = m.X
+		}
+		m.Title = fmt.Sprintf("attempt %d: %s, %s after the first", a.N, a.Outcome, a.Actual.Sub(first))
+		tl.Marks = append(tl.Marks, m)
+	}
+	last := dl.Attempts[len(dl.Attempts)-1]
+	if last.Next != nil && dl.Outcome == mockimpact.DeliveryPending {
+		tl.Next = &Mark{N: last.N + 1, X: xOf(last.Next.Sub(first)), Outcome: "next", Scheduled: true,
+			Title: fmt.Sprintf("attempt %d due at %s", last.N+1, last.Next.Format(time.RFC3339))}
+	}
+	return tl
+}
+
+type deliveryData struct {
+	D        mockimpact.Delivery
+	Timeline Timeline
+	Due      *time.Time
+	Offsets  []string
+}
+
+func (in *Inspector) deliveryPage(t *Tenant, w http.ResponseWriter, r *http.Request, v *view) {
+	dl, ok := t.Impact.Delivery(r.PathValue("id"))
+	if !ok {
+		v.Title, v.Nav, v.Error = "No such delivery", "impact", fmt.Sprintf("The dispatcher knows no delivery %q.", r.PathValue("id"))
+		in.render(w, http.StatusNotFound, "delivery", v)
+		return
+	}
+	d := deliveryData{D: dl, Timeline: timeline(dl, v.Now)}
+	if n := len(dl.Attempts); n > 0 && dl.Outcome == mockimpact.DeliveryPending {
+		d.Due = dl.Attempts[n-1].Next
+	}
+	for _, off := range mockimpact.ScheduleOffsets() {
+		d.Offsets = append(d.Offsets, off.String())
+	}
+	v.Title, v.Nav, v.Content = "Delivery "+dl.ID, "impact", d
+	in.render(w, http.StatusOK, "delivery", v)
+}
