@@ -213,16 +213,7 @@ func TestServeAnswersAndShutsDown(t *testing.T) {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--admin-token", "t0k", "--access-log"}, io.Discard, &stderr)
 	}()
 
-	urlRE := regexp.MustCompile(`"url":"(http://127\.0\.0\.1:\d+)"`)
-	var base string
-	for deadline := time.Now().Add(5 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if m := urlRE.FindStringSubmatch(stderr.String()); m != nil {
-			base = m[1]
-		}
-	}
-	if base == "" {
-		t.Fatalf("server did not log its URL:\n%s", stderr.String())
-	}
+	base := loggedURL(t, &stderr, regexp.MustCompile(`"url":"(http://127\.0\.0\.1:\d+)"`))
 	if code, _, errs := runCLI("healthcheck", "--url", base+"/healthz"); code != exitOK {
 		t.Errorf("healthcheck of a running server: %d %s", code, errs)
 	}
@@ -289,4 +280,17 @@ func TestOneCrashingFileStillWritesTheReport(t *testing.T) {
 	if !strings.Contains(stdout, "8 passed, 0 failed, 1 invalid: report in ") {
 		t.Fatalf("stdout %q", stdout)
 	}
+}
+
+// loggedURL waits (5 s at most, in real time: the server runs for real)
+// for serve to log the URL it listens on, as urlRE's first group.
+func loggedURL(t *testing.T, stderr *syncBuffer, urlRE *regexp.Regexp) string {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if m := urlRE.FindStringSubmatch(stderr.String()); m != nil {
+			return m[1]
+		}
+	}
+	t.Fatalf("server did not log its URL:\n%s", stderr.String())
+	return ""
 }

@@ -38,16 +38,7 @@ func TestServeOnRedis(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--store-prefix", "pfx:"}, io.Discard, &stderr)
 	}()
-	urlRE := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`)
-	var base string
-	for deadline := time.Now().Add(5 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if m := urlRE.FindStringSubmatch(stderr.String()); m != nil {
-			base = m[1]
-		}
-	}
-	if base == "" {
-		t.Fatalf("server did not log its URL:\n%s", stderr.String())
-	}
+	base := loggedURL(t, &stderr, regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`))
 	get := func(path string) (int, string) {
 		resp, err := http.Get(base + path)
 		if err != nil {
