@@ -80,6 +80,10 @@ type Config struct {
 	// Clock drives the sandbox's own timers (the summary); nil means the
 	// real clock. The impact dispatcher has its own, Impact.Clock.
 	Clock clock.Clock
+	// LoopbackOnly says the sandbox listens on loopback only: its pages
+	// and admin endpoints then refuse requests for another Host, which
+	// only a DNS name rebound to 127.0.0.1 would send. serve sets it.
+	LoopbackOnly bool
 }
 
 // DefaultNamespace names the namespace of the plain paths.
@@ -178,6 +182,7 @@ func New(cfg Config) *Sandbox {
 	}))
 	sb.handler = mux
 	sb.handler = sb.requireToken(sb.handler) // namespace tokens apply even without an admin token
+	sb.handler = sb.guardBrowsers(sb.handler)
 	if cfg.Logger != nil {
 		if cfg.AccessLog {
 			sb.handler = logRequests(cfg.Logger, sb.handler)

@@ -214,6 +214,7 @@ the --config file.`,
 		limit, track := applyMemoryLimit(cmd.Flags().Changed("memory-limit"), int64(memLimit), int64(journalMaxBytes), *journalCap, *dedupCap)
 		sb := sandbox.New(sandbox.Config{
 			PublicURL:      *publicURL,
+			LoopbackOnly:   isLoopback(ln.Addr()),
 			Logger:         logger,
 			AccessLog:      *accessLog,
 			SummaryEvery:   summaryEvery,
@@ -369,4 +370,10 @@ func storeName(u string) string {
 		return p.Redacted()
 	}
 	return u
+}
+
+// isLoopback reports whether a listener's address is on loopback only.
+func isLoopback(a net.Addr) bool {
+	t, ok := a.(*net.TCPAddr)
+	return ok && t.IP.IsLoopback()
 }
