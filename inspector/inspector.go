@@ -8,6 +8,8 @@ package inspector
 
 import (
 	"embed"
+	"fmt"
+	"html"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -132,6 +134,11 @@ func (in *Inspector) Mount(mux *http.ServeMux, t *Tenant) {
 			if !ok {
 				return
 			}
+			if err := t.Ocean.Ready(r.Context()); err != nil {
+				// Empty tables would read as "nothing happened".
+				storeDown(w, err)
+				return
+			}
 			f(t, w, r, v)
 		}
 	}
@@ -224,4 +231,15 @@ func (in *Inspector) render(w http.ResponseWriter, status int, page string, v *v
 	}
 	w.WriteHeader(status)
 	_ = in.tmpl[page].Execute(w, v)
+}
+
+// storeDown answers a page while the state store cannot be read: 503,
+// saying so, instead of tables that look empty.
+func storeDown(w http.ResponseWriter, err error) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Retry-After", "1")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	fmt.Fprintf(w, "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>postbacksim: store unavailable</title>"+
+		"<h1>The sandbox's store cannot be read</h1><p>%s</p><p>The journals are kept there; this page comes back when it answers.</p></html>\n",
+		html.EscapeString(err.Error()))
 }

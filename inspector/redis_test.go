@@ -41,3 +41,26 @@ func TestPagesAndStreamOnRedis(t *testing.T) {
 		}
 	}
 }
+
+// TestPagesSayTheStoreIsDown: while Redis is down a page answers 503
+// saying so, not empty tables; it comes back with Redis.
+func TestPagesSayTheStoreIsDown(t *testing.T) {
+	rs := redistest.Start(t)
+	store, err := mockocean.NewRedisStore(mockocean.RedisOptions{URL: rs.URL(), Prefix: "down:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	srv := sandboxtest.NewServer(t, sandbox.Config{Ocean: mockocean.Config{Store: store}})
+	do(t, "GET", srv.URL+okQuery+"kept", nil, nil)
+	rs.Stop()
+	for _, p := range []string{"/", "/ocean"} {
+		if resp, body := do(t, "GET", srv.URL+p, nil, nil); resp.StatusCode != 503 || !strings.Contains(body, "store cannot be read") {
+			t.Errorf("GET %s with Redis down: %d\n%.200s", p, resp.StatusCode, body)
+		}
+	}
+	rs.Restart()
+	if resp, body := do(t, "GET", srv.URL+"/ocean", nil, nil); resp.StatusCode != 200 || !strings.Contains(body, "kept") {
+		t.Errorf("GET /ocean after Redis came back: %d\n%.200s", resp.StatusCode, body)
+	}
+}
