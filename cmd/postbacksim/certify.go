@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +19,7 @@ import (
 
 func (a *app) certifyCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:     "certify impact [flags]",
+		Use:     "certify COMMAND [flags]",
 		Short:   "certify a partner's real endpoint: a report card for an impact.com receiver",
 		Example: "  postbacksim certify impact --target https://brand.example/postback --success OK",
 	}
@@ -72,6 +73,24 @@ Reference: docs/certify.md.`,
 		m, err := mockimpact.ParseMatcher(*success)
 		if err != nil {
 			return usage("--success: %v", err)
+		}
+		// A macro that none of the events knows is a typo in --target,
+		// not a fault of the receiver.
+		names := *events
+		if len(names) == 0 {
+			names = fixtures.ImpactEventNames()
+		}
+		var firstErr error
+		compiled := 0
+		for _, ev := range names {
+			if _, err := mockimpact.Compile(mockimpact.Postback{Event: ev, URL: *target, Method: "GET", Format: "none"}); err != nil {
+				firstErr = cmp.Or(firstErr, err)
+				continue
+			}
+			compiled++
+		}
+		if compiled == 0 && firstErr != nil {
+			return usage("--target: %v", firstErr)
 		}
 		rep, err := certify.Run(ctx, certify.Options{
 			Target: *target, Events: *events, Method: *method, Success: m, TimeScale: *scale, Seed: *seed,

@@ -98,6 +98,7 @@ func TestUsageAndBadInput(t *testing.T) {
 		{[]string{"impact", "simulate", "--url", "https://x/%zz/{ActionId}", "--responses", "200"}, exitOK, "outcome: invalid_url after 1 attempt(s)", ""},
 		{[]string{"serve", "--time-scale", "0"}, exitUsage, "", "--time-scale: 0: want a positive number"},
 		{[]string{"serve", "--addr", "x"}, exitUsage, "", `--addr: "x": want HOST:PORT`},
+		{[]string{"certify", "impact", "--target", "http://127.0.0.1:1/pb?x={Bogus}"}, exitUsage, "", `--target: postback: field url: url:1:25: unknown field "Bogus"`},
 		{[]string{"serve", "--extra-event-types", "1001=trial_start,2=pay"}, exitUsage, "", "--extra-event-types: entry 2 (2=pay): 2 is a documented event type (付费 payment)"},
 		{[]string{"serve", "--cors-origins", "https://a.example,a.example"}, exitUsage, "", `--cors-origins: entry 2 "a.example": want an origin like https://brand.example`},
 		{[]string{"serve", "--public-url", "ftp://x"}, exitUsage, "", `--public-url: "ftp://x": want http(s)://HOST`},

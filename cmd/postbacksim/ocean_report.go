@@ -35,7 +35,7 @@ Reference: docs/certify.md.`,
 	since := fs.String("since", "", "only requests that arrived at or after this RFC 3339 `TIME`")
 	until := fs.String("until", "", "only requests that arrived before this RFC 3339 `TIME`")
 	format := fs.String("format", "text", "report format: text, json or html")
-	token := fs.String("token", "", "the sandbox's admin `TOKEN` (serve --admin-token)")
+	token := fs.String("token", "", "`TOKEN` that opens the namespace: the admin token (serve --admin-token) or the namespace's own")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
 	completeFlag(cmd, "format", "text", "json", "html")
 	cmd.RunE = a.action(func(ctx context.Context, _ *cobra.Command, _ []string) int {

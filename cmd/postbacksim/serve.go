@@ -250,6 +250,9 @@ the --config file.`,
 		if host, _, _ := net.SplitHostPort(ln.Addr().String()); *adminToken == "" && !net.ParseIP(host).IsLoopback() {
 			logger.Warn("admin endpoints are open to the network: set --admin-token (or $POSTBACKSIM_ADMIN_TOKEN)", "addr", ln.Addr().String())
 		}
+		if n := len(*adminToken); n > 0 && n < 16 {
+			logger.Warn("the admin token is short: anyone who can reach a shared sandbox may guess it; use 16 characters or more, as namespace tokens must", "length", n)
+		}
 		if *pprofOn && *adminToken == "" {
 			logger.Warn("runtime profiles are served without a token under /debug/pprof/: set --admin-token on a shared sandbox")
 		}
