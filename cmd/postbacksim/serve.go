@@ -12,8 +12,10 @@ import (
 	"net/url"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/postbacksim/postbacksim/clock"
@@ -177,6 +179,7 @@ the --config file.`,
 				fmt.Fprintf(stderr, "postbacksim serve: --store-ttl: %v: want a positive duration\n", *storeTTL)
 				return exitUsage
 			}
+			redis.SetLogger(redisLog{logger}) // one log, one format
 			rs, err := mockocean.NewRedisStore(mockocean.RedisOptions{URL: *storeURL, Prefix: *storePrefix, IdleTTL: *storeTTL})
 			if err != nil {
 				fmt.Fprintf(stderr, "postbacksim serve: --store: %v\n", err)
@@ -379,4 +382,13 @@ func storeName(u string) string {
 func isLoopback(a net.Addr) bool {
 	t, ok := a.(*net.TCPAddr)
 	return ok && t.IP.IsLoopback()
+}
+
+// redisLog sends the Redis client's own messages (a lost connection, a
+// pool that cannot dial) to serve's log, as warnings.
+type redisLog struct{ log *slog.Logger }
+
+// Printf writes one message.
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis: "+strings.TrimSpace(fmt.Sprintf(format, v...)))
 }
