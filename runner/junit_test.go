@@ -183,7 +183,7 @@ func TestJUnitFollowsTheSchema(t *testing.T) {
 		}
 		if c.Failure != nil {
 			failures++
-			if c.Failure.Message == "" || !strings.Contains(c.Failure.Text, "timeline") {
+			if !strings.Contains(c.Failure.Message, "want ") || strings.Contains(c.Failure.Message, "\n") || !strings.Contains(c.Failure.Text, "timeline") {
 				t.Errorf("failure of %s: %+v", c.Classname, c.Failure)
 			}
 		}

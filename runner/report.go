@@ -127,7 +127,7 @@ func (r Report) WriteJUnit(w io.Writer) error {
 				texts[i] = strings.TrimRight(f.Text(), "\n")
 			}
 			text := strings.Join(texts, "\n\n")
-			c.Failure = &junitMessage{Message: firstLine(text), Type: "expectation", Text: text + "\n\ntimeline:\n" + res.Timeline.String()}
+			c.Failure = &junitMessage{Message: failureSummary(res.Failures), Type: "expectation", Text: text + "\n\ntimeline:\n" + res.Timeline.String()}
 			suite.Failures = 1
 		default:
 			c.SystemOut = res.Summary
@@ -158,4 +158,24 @@ func (r Report) WriteJUnit(w io.Writer) error {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// failureSummary is every failure on one line, for the message CI
+// dashboards show: where, what, and want/got as compact JSON.
+func failureSummary(fs []Failure) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		msg := strings.TrimSuffix(strings.TrimSpace(firstLine(f.Message)), ":")
+		part := msg
+		if f.Path != "" && !strings.HasPrefix(msg, f.Path) {
+			part = f.Path + ": " + msg
+		}
+		if (f.Want != nil || f.Got != nil) && !strings.Contains(msg, "want ") {
+			want, _ := json.Marshal(f.Want)
+			got, _ := json.Marshal(f.Got)
+			part += fmt.Sprintf(" (want %s, got %s)", want, got)
+		}
+		parts[i] = part
+	}
+	return strings.Join(parts, "; ")
 }
