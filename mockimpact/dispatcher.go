@@ -2,6 +2,7 @@ package mockimpact
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -57,6 +58,12 @@ type Options struct {
 	// those fields filled (docs/platforms.md#d-impact-application-update).
 	// 0 means DefaultUpdateDelay; a negative delay sends no updates.
 	UpdateDelay time.Duration
+	// Configs, when set, keeps the postback configurations where other
+	// dispatchers share them (Redis, NewRedisConfigs): Configure saves
+	// there, and each Fire reads its event's configuration there, so a
+	// configuration saved through one replica is used by every other. nil
+	// keeps them in this dispatcher's memory.
+	Configs ConfigStore
 }
 
 // DefaultUpdateDelay is Options.UpdateDelay when it is 0.
@@ -83,6 +90,7 @@ type Dispatcher struct {
 	onAttempt func(Attempt)
 	max       int
 	update    time.Duration // < 0: no update deliveries
+	configs   ConfigStore   // nil: the postbacks map is the only copy
 
 	mu         sync.Mutex
 	postbacks  map[string]*postbackState
@@ -99,6 +107,10 @@ type Dispatcher struct {
 type postbackState struct {
 	c       *Compiled
 	limiter *rate.Limiter
+	// stored is the configuration as the ConfigStore holds it, when
+	// there is one: a Fire reuses this state (and its rate limiter) while
+	// the stored configuration is the same.
+	stored string
 }
 
 type delivery struct {
@@ -116,7 +128,7 @@ func NewDispatcher(o Options) *Dispatcher {
 	d := &Dispatcher{
 		clock: o.Clock, transport: o.Transport, resolver: o.Resolver, policy: o.TargetPolicy, onAttempt: o.OnAttempt, max: o.MaxDeliveries,
 		postbacks: map[string]*postbackState{}, byID: map[string]*delivery{}, changed: make(chan struct{}),
-		done: make(chan struct{}), update: o.UpdateDelay,
+		done: make(chan struct{}), update: o.UpdateDelay, configs: o.Configs,
 	}
 	if d.update == 0 {
 		d.update = DefaultUpdateDelay
@@ -145,15 +157,24 @@ func NewDispatcher(o Options) *Dispatcher {
 func (d *Dispatcher) Clock() clock.Clock { return d.clock }
 
 // Configure compiles p and makes it the postback of its event, replacing
-// any earlier one (deliveries already fired keep theirs).
+// any earlier one (deliveries already fired keep theirs). With
+// Options.Configs it is saved there first; an error of the store wraps
+// ErrStoreUnavailable.
 func (d *Dispatcher) Configure(p Postback) (*Compiled, error) {
 	c, err := Compile(p)
 	if err != nil {
 		return nil, err
 	}
-	ps := &postbackState{c: c}
-	if c.MaxRPS > 0 {
-		ps.limiter = rate.NewLimiter(rate.Limit(c.MaxRPS), 1)
+	ps := newPostbackState(c)
+	if d.configs != nil {
+		b, err := json.Marshal(c.Postback)
+		if err != nil {
+			return nil, fmt.Errorf("postback %s: encoding: %w", c.Event, err)
+		}
+		if err := d.configs.SavePostback(context.Background(), c.Event, b); err != nil {
+			return nil, err
+		}
+		ps.stored = string(b)
 	}
 	d.mu.Lock()
 	d.postbacks[c.Event] = ps
@@ -161,8 +182,74 @@ func (d *Dispatcher) Configure(p Postback) (*Compiled, error) {
 	return c, nil
 }
 
-// Postbacks returns the configured postbacks, by event name.
+func newPostbackState(c *Compiled) *postbackState {
+	ps := &postbackState{c: c}
+	if c.MaxRPS > 0 {
+		ps.limiter = rate.NewLimiter(rate.Limit(c.MaxRPS), 1)
+	}
+	return ps
+}
+
+// Unconfigure removes the postback of event: events fired later are
+// refused with ErrNoPostback (deliveries already fired keep theirs). It
+// reports whether there was one.
+func (d *Dispatcher) Unconfigure(event string) (bool, error) {
+	had := false
+	if d.configs != nil {
+		var err error
+		if had, err = d.configs.DeletePostback(context.Background(), event); err != nil {
+			return false, err
+		}
+	}
+	d.mu.Lock()
+	if _, ok := d.postbacks[event]; ok {
+		had = had || d.configs == nil
+		delete(d.postbacks, event)
+	}
+	d.mu.Unlock()
+	return had, nil
+}
+
+// postback returns the configuration fired events of event use, from
+// Options.Configs (compiled again only when it changed).
+func (d *Dispatcher) postback(event string) (*postbackState, error) {
+	b, ok, err := d.configs.LoadPostback(context.Background(), event)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !ok {
+		delete(d.postbacks, event)
+		return nil, fmt.Errorf("%s: %w", event, ErrNoPostback)
+	}
+	if ps, ok := d.postbacks[event]; ok && ps.stored == string(b) {
+		return ps, nil
+	}
+	p, err := decodePostback(event, b)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Compile(p)
+	if err != nil {
+		return nil, fmt.Errorf("stored postback %s: %w", event, err)
+	}
+	ps := newPostbackState(c)
+	ps.stored = string(b)
+	d.postbacks[event] = ps
+	return ps, nil
+}
+
+// Postbacks returns the configured postbacks, by event name. With
+// Options.Configs they are read there; if the store cannot be read, the
+// ones this dispatcher last saw are returned (ListPostbacks reports the
+// error).
 func (d *Dispatcher) Postbacks() []Postback {
+	if d.configs != nil {
+		if out, err := d.ListPostbacks(context.Background()); err == nil {
+			return out
+		}
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	out := make([]Postback, 0, len(d.postbacks))
@@ -171,6 +258,28 @@ func (d *Dispatcher) Postbacks() []Postback {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Event < out[j].Event })
 	return out
+}
+
+// ListPostbacks returns the configured postbacks, by event name, or the
+// error of the store (Options.Configs) that keeps them.
+func (d *Dispatcher) ListPostbacks(ctx context.Context) ([]Postback, error) {
+	if d.configs == nil {
+		return d.Postbacks(), nil
+	}
+	m, err := d.configs.LoadPostbacks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Postback, 0, len(m))
+	for event, b := range m {
+		p, err := decodePostback(event, b)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Event < out[j].Event })
+	return out, nil
 }
 
 // ErrNoPostback is returned by Fire for an event with no postback.
@@ -187,13 +296,17 @@ func (d *Dispatcher) Fire(ev fixtures.Event) (string, error) { return d.fire(ev,
 // fire queues ev; updateOf names the delivery ev updates, if any.
 func (d *Dispatcher) fire(ev fixtures.Event, updateOf string) (string, error) {
 	d.mu.Lock()
-	ps, ok := d.postbacks[ev.EventName()]
-	closed := d.closed
+	ps, closed := d.postbacks[ev.EventName()], d.closed
 	d.mu.Unlock()
 	if closed {
 		return "", ErrClosed
 	}
-	if !ok {
+	if d.configs != nil {
+		var err error
+		if ps, err = d.postback(ev.EventName()); err != nil {
+			return "", err
+		}
+	} else if ps == nil {
 		return "", fmt.Errorf("%s: %w", ev.EventName(), ErrNoPostback)
 	}
 	r, err := ps.c.Render(ev)
