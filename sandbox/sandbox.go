@@ -26,7 +26,9 @@ type Config struct {
 	// OnRequest hook is taken over by the sandbox (and then called). Its
 	// Store, when set (Redis), gives each namespace its own keys
 	// (Store.Namespace), and /readyz answers 503 while it cannot be
-	// reached.
+	// reached. A *mockocean.RedisStore keeps each namespace's impact.com
+	// postback configurations too (Impact.Configs, unless set), in
+	// PREFIX{NS}:impact:postbacks.
 	Ocean mockocean.Config
 	// Impact configures each namespace's impact.com dispatcher. A nil
 	// Clock means the wall clock, sped up TimeScale times.
@@ -224,6 +226,10 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 		}
 	}
 	io := sb.cfg.Impact
+	if rs, ok := oc.Store.(*mockocean.RedisStore); ok && io.Configs == nil {
+		// The postback configurations are shared by the replicas too.
+		io.Configs = mockimpact.NewRedisConfigs(rs.Client(), rs.Prefix()+"impact:postbacks", rs.IdleTTL())
+	}
 	userAttempt := io.OnAttempt
 	feed := inspector.NewFeed(0)
 	io.OnAttempt = func(a mockimpact.Attempt) {
