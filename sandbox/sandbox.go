@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -99,9 +100,12 @@ type Tenant struct {
 	handler http.Handler
 
 	impactAdmin *mockimpact.Admin
-	token       string       // the namespace's own token; "" when it has none
+	tokenHash   []byte       // SHA-256 of the namespace's own token; nil when it has none
 	created     time.Time    // on the sandbox's clock
 	lastUsed    atomic.Int64 // UnixNano of the last request, on the sandbox's clock
+	// With a registry (Redis): when this replica last asked Redis whether
+	// the namespace still exists, and last wrote its use there (UnixNano).
+	checked, synced atomic.Int64
 }
 
 // Sandbox is the composed server.
@@ -124,6 +128,9 @@ type Sandbox struct {
 	summary    *summary
 	served     atomic.Int64 // requests served, for the summary
 	pages      *inspector.Inspector
+	// reg keeps the namespaces in Redis, shared by the replicas; nil
+	// keeps them in tenants only.
+	reg *registry
 }
 
 // New builds the sandbox.
@@ -134,7 +141,7 @@ func New(cfg Config) *Sandbox {
 	if cfg.MaxNamespaces <= 0 {
 		cfg.MaxNamespaces = 64
 	}
-	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}}
+	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}, reg: newRegistry(cfg.Ocean.Store)}
 	if sb.clock == nil {
 		sb.clock = clock.Real{}
 	}
@@ -243,7 +250,7 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 		}
 	}
 	t := &Tenant{Name: name, Ocean: mockocean.New(oc), Impact: mockimpact.NewDispatcher(io), created: sb.now()}
-	sb.touch(t)
+	t.lastUsed.Store(t.created.UnixNano())
 	t.Jobs = mockimpact.NewJobs(t.Impact.Clock(), 0)
 	mux := http.NewServeMux()
 	t.impactAdmin = mockimpact.NewAdmin(t.Impact, mockimpact.WithJobs(t.Jobs))
@@ -275,10 +282,14 @@ func CheckNamespace(name string) error {
 // Namespace returns the named namespace, creating it (without a token
 // of its own) if it does not exist, whatever OpenNamespaces says: it is
 // the Go API's. HTTP traffic creates namespaces only when
-// OpenNamespaces allows.
+// OpenNamespaces allows. With a Redis store, the namespace is created
+// there, for every replica.
 func (sb *Sandbox) Namespace(name string) (*Tenant, error) {
 	if err := CheckNamespace(name); err != nil {
 		return nil, err
+	}
+	if sb.reg != nil {
+		return sb.sharedNamespace(name)
 	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
@@ -314,14 +325,21 @@ func (sb *Sandbox) serveNamespace(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sb.expire()
-	t := sb.lookup(name)
+	t, err := sb.resolve(name)
+	if err != nil {
+		storeFailed(w, err)
+		return
+	}
 	if t == nil {
 		if !sb.openNamespaces() {
 			unknownNamespace(w, name)
 			return
 		}
-		var err error
 		if t, err = sb.Namespace(name); err != nil {
+			if errors.Is(err, mockocean.ErrStoreUnavailable) {
+				storeFailed(w, err)
+				return
+			}
 			httpjson.Error(w, http.StatusBadRequest, err.Error())
 			return
 		}

@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -10,22 +12,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/internal/redistest"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
-// redisReplica starts a sandbox on rs, as serve --store does: a store of
-// its own (its own connections), the given prefix.
-func redisReplica(t *testing.T, rs *redistest.Server, prefix string) (*Sandbox, string) {
+// redisReplica starts a sandbox configured by cfg on rs, as serve --store
+// does: a store of its own (its own connections), the prefix "t:".
+func redisReplica(t *testing.T, rs *redistest.Server, cfg Config) (*Sandbox, string) {
 	t.Helper()
-	store, err := mockocean.NewRedisStore(mockocean.RedisOptions{URL: rs.URL(), Prefix: prefix})
+	store, err := mockocean.NewRedisStore(mockocean.RedisOptions{URL: rs.URL(), Prefix: "t:"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	sb := New(Config{Ocean: mockocean.Config{Store: store}})
+	cfg.Ocean.Store = store
+	sb := New(cfg)
 	hs := httptest.NewServer(sb)
 	t.Cleanup(func() { hs.Close(); sb.Close() })
 	return sb, hs.URL
@@ -56,8 +60,8 @@ func TestRedisPostbacksSharedByReplicas(t *testing.T) {
 		_, _ = w.Write([]byte("OK"))
 	}))
 	defer receiver.Close()
-	a, urlA := redisReplica(t, rs, "t:")
-	b, urlB := redisReplica(t, rs, "t:")
+	a, urlA := redisReplica(t, rs, Config{})
+	b, urlB := redisReplica(t, rs, Config{})
 	for _, sb := range []*Sandbox{a, b} {
 		if _, err := sb.Namespace("team1"); err != nil {
 			t.Fatal(err)
@@ -136,4 +140,113 @@ func mustEvent(t *testing.T, name string) fixtures.Event {
 		t.Fatal(err)
 	}
 	return ev
+}
+
+// A namespace created on one replica is opened by its token on the
+// other, which Redis holds as a SHA-256; its state is shared; deleted on
+// one, it is gone from the other within namespaceRecheck, with its keys.
+func TestRedisNamespacesSharedByReplicas(t *testing.T) {
+	rs := redistest.Start(t)
+	vc := clock.NewVirtual(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	cfg := Config{AdminToken: adminTok, Clock: vc, MaxNamespaces: 2}
+	a, urlA := redisReplica(t, rs, cfg)
+	_, urlB := redisReplica(t, rs, cfg)
+	adminA, adminB := client{t: t, base: urlA, token: adminTok}, client{t: t, base: urlB, token: adminTok}
+	teamA, teamOnB := client{t: t, base: urlA, token: tokA}, client{t: t, base: urlB, token: tokA}
+	wrongOnB, anonB := client{t: t, base: urlB, token: tokB}, client{t: t, base: urlB}
+
+	if s, body := adminA.do("POST", NamespacesPath, `{"name":"team-a","token":"`+tokA+`"}`); s != 201 {
+		t.Fatalf("create on A: %d %s", s, body)
+	}
+	rec, err := rs.Do("HGET", "t:{_sandbox}:namespaces", "team-a")
+	sum := sha256.Sum256([]byte(tokA))
+	if err != nil || !strings.Contains(rec, hex.EncodeToString(sum[:])) || strings.Contains(rec, tokA) {
+		t.Fatalf("Redis's record of team-a = %q, %v; want the token's SHA-256, never the token", rec, err)
+	}
+	if s, body := adminB.do("POST", NamespacesPath, `{"name":"team-a","token":"`+tokB+`"}`); s != 409 || !strings.Contains(body, "namespace exists") {
+		t.Fatalf("create again on B: %d %s; want 409", s, body)
+	}
+	if s, body := adminB.do("POST", NamespacesPath, `{"name":"team-b"}`); s != 201 {
+		t.Fatalf("create team-b on B: %d %s", s, body)
+	}
+	if s, body := adminA.do("POST", NamespacesPath, `{"name":"team-c"}`); s != 409 || !strings.Contains(body, "--max-namespaces") {
+		t.Fatalf("a third namespace on A, two held across the replicas: %d %s; want 409", s, body)
+	}
+	if s, body := adminB.do("GET", NamespacesPath, ""); s != 200 || !strings.Contains(body, `"count": 3`) || !strings.Contains(body, `"name": "team-a"`) {
+		t.Fatalf("list on B: %d %s", s, body)
+	}
+
+	// Opened on B by its token only.
+	for _, c := range []struct {
+		who  client
+		want int
+	}{{teamOnB, 200}, {wrongOnB, 403}, {anonB, 401}, {adminB, 200}} {
+		if s, body := c.who.do("GET", "/ns/team-a/_admin/ocean/requests", ""); s != c.want {
+			t.Errorf("GET team-a's journal on B with token %.6q: %d %s; want %d", c.who.token, s, body, c.want)
+		}
+	}
+	// Its state is shared: a conversion sent to B is a duplicate on A.
+	conv := "/ns/team-a/track/activate/?callback=c&idfa=i&event_type=0&outer_event_id=o1"
+	if s, body := teamOnB.do("GET", conv, ""); s != 200 || !strings.Contains(body, `"code":0`) {
+		t.Fatalf("conversion on B: %d %s", s, body)
+	}
+	if s, body := teamA.do("GET", conv, ""); s != 200 || !strings.Contains(body, `"code":40004`) {
+		t.Fatalf("same conversion on A: %d %s; want 40004", s, body)
+	}
+
+	// Deleted on B: gone from A once A checks again.
+	if s, body := adminB.do("DELETE", NamespacesPath+"/team-a", ""); s != 204 {
+		t.Fatalf("delete on B: %d %s", s, body)
+	}
+	if got, err := rs.Do("EXISTS", "t:{team-a}:ocean:journal", "t:{team-a}:ocean:dedup"); err != nil || got != ":0" {
+		t.Fatalf("team-a's keys after the delete: EXISTS = %q, %v; want :0", got, err)
+	}
+	vc.Advance(namespaceRecheck)
+	if s, body := teamA.do("GET", "/ns/team-a/_admin/ocean/requests", ""); s != 403 {
+		t.Fatalf("team-a's token on A after the delete on B: %d %s; want 403", s, body)
+	}
+	if s, body := adminA.do("GET", "/ns/team-a/_admin/ocean/requests", ""); s != 404 {
+		t.Fatalf("team-a on A after the delete on B: %d %s; want 404", s, body)
+	}
+	if a.lookup("team-a") != nil {
+		t.Fatal("A still holds team-a")
+	}
+}
+
+// An idle namespace expires on every replica, though used only on one.
+func TestRedisNamespacesExpire(t *testing.T) {
+	rs := redistest.Start(t)
+	vc := clock.NewVirtual(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	cfg := Config{Clock: vc, NamespaceTTL: time.Hour}
+	a, urlA := redisReplica(t, rs, cfg)
+	b, urlB := redisReplica(t, rs, cfg)
+	if s, body := (client{t: t, base: urlA}).do("GET", "/ns/busy/_admin/ocean/requests", ""); s != 200 {
+		t.Fatalf("traffic creates busy on A: %d %s", s, body)
+	}
+	if _, err := b.Namespace("idle"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // busy is used on B only, every 30 minutes
+		vc.Advance(30 * time.Minute)
+		if s, body := (client{t: t, base: urlB}).do("GET", "/ns/busy/_admin/ocean/requests", ""); s != 200 {
+			t.Fatalf("busy on B: %d %s", s, body)
+		}
+	}
+	names := func(sb *Sandbox) []string {
+		var out []string
+		for _, in := range sb.Namespaces() {
+			out = append(out, in.Name)
+		}
+		return out
+	}
+	if got := names(a); strings.Join(got, ",") != "busy,default" {
+		t.Fatalf("A's namespaces after 90 minutes: %v; want busy and default (idle expired)", got)
+	}
+	vc.Advance(namespaceRecheck)
+	if got := names(b); strings.Join(got, ",") != "busy,default" {
+		t.Fatalf("B's namespaces: %v; want busy and default", got)
+	}
+	if b.lookup("idle") != nil {
+		t.Fatal("B still holds idle")
+	}
 }
