@@ -117,6 +117,9 @@ func (sb *Sandbox) CreateNamespace(name, token string) (*Tenant, error) {
 		return nil, fmt.Errorf("token: %w", err)
 	}
 	if sb.reg != nil {
+		if name == DefaultNamespace { // always there, never in Redis
+			return nil, fmt.Errorf("namespace %q: %w", name, ErrNamespaceExists)
+		}
 		return sb.createShared(name, token)
 	}
 	sb.mu.Lock()

@@ -166,6 +166,9 @@ func TestRedisNamespacesSharedByReplicas(t *testing.T) {
 	if s, body := adminB.do("POST", NamespacesPath, `{"name":"team-a","token":"`+tokB+`"}`); s != 409 || !strings.Contains(body, "namespace exists") {
 		t.Fatalf("create again on B: %d %s; want 409", s, body)
 	}
+	if s, body := adminB.do("POST", NamespacesPath, `{"name":"default"}`); s != 409 {
+		t.Fatalf("create default: %d %s; want 409", s, body)
+	}
 	if s, body := adminB.do("POST", NamespacesPath, `{"name":"team-b"}`); s != 201 {
 		t.Fatalf("create team-b on B: %d %s", s, body)
 	}
