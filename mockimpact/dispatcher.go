@@ -64,6 +64,16 @@ type Options struct {
 	// configuration saved through one replica is used by every other. nil
 	// keeps them in this dispatcher's memory.
 	Configs ConfigStore
+	// Schedule, when set, keeps the deliveries and their pending attempts
+	// in Redis, shared by every dispatcher on it: any of them sends an
+	// attempt when it is due (exactly once while they live; one killed
+	// loses nothing, its claimed attempts are taken over after their
+	// lease), and each reads the whole delivery journal. Due times are
+	// the Clock's: dispatchers sharing a schedule need clocks that agree
+	// (the wall clock, or scaled clocks of the same factor and epoch).
+	// Close then leaves the pending deliveries to the others. nil keeps
+	// them in this dispatcher's memory, on its timers.
+	Schedule *RedisSchedule
 }
 
 // DefaultUpdateDelay is Options.UpdateDelay when it is 0.
@@ -91,6 +101,8 @@ type Dispatcher struct {
 	max       int
 	update    time.Duration // < 0: no update deliveries
 	configs   ConfigStore   // nil: the postbacks map is the only copy
+	sched     *RedisSchedule
+	byConfig  map[string]*postbackState // with sched: compiled stored configurations
 
 	mu         sync.Mutex
 	postbacks  map[string]*postbackState
@@ -121,6 +133,10 @@ type delivery struct {
 	// payload is kept only where the dispatcher needs it again: a PENDING
 	// application that will be updated, and the update itself.
 	payload fixtures.Event
+	// shared is the delivery as the schedule holds it, when it came from
+	// one (Options.Schedule); renew then stops renewing its lease.
+	shared *storedDelivery
+	renew  func()
 }
 
 // NewDispatcher returns a dispatcher with no postbacks configured.
@@ -128,7 +144,8 @@ func NewDispatcher(o Options) *Dispatcher {
 	d := &Dispatcher{
 		clock: o.Clock, transport: o.Transport, resolver: o.Resolver, policy: o.TargetPolicy, onAttempt: o.OnAttempt, max: o.MaxDeliveries,
 		postbacks: map[string]*postbackState{}, byID: map[string]*delivery{}, changed: make(chan struct{}),
-		done: make(chan struct{}), update: o.UpdateDelay, configs: o.Configs,
+		done: make(chan struct{}), update: o.UpdateDelay, configs: o.Configs, sched: o.Schedule,
+		byConfig: map[string]*postbackState{},
 	}
 	if d.update == 0 {
 		d.update = DefaultUpdateDelay
@@ -149,6 +166,9 @@ func NewDispatcher(o Options) *Dispatcher {
 			n = DefaultMaxInFlight
 		}
 		d.slots = make(chan struct{}, n)
+	}
+	if d.sched != nil {
+		go d.poll()
 	}
 	return d
 }
@@ -314,6 +334,9 @@ func (d *Dispatcher) fire(ev fixtures.Event, updateOf string) (string, error) {
 		return "", fmt.Errorf("rendering %s: %w", ev.EventName(), err)
 	}
 	now := d.clock.Now()
+	if d.sched != nil {
+		return d.fireShared(ps, ev, r, updateOf, now, now.Add(ps.c.MinDelay.D()))
+	}
 	d.mu.Lock()
 	d.seq++
 	dl := &delivery{ps: ps, Delivery: Delivery{
@@ -462,6 +485,10 @@ func (d *Dispatcher) finish(dl *delivery, a Attempt, x exchange, latency time.Du
 	}
 	a.Flagged = a.Outcome.Flagged()
 	now := d.clock.Now()
+	if dl.shared != nil {
+		d.finishShared(dl, a, now)
+		return
+	}
 
 	d.mu.Lock()
 	a.Retry = !d.closed && a.Outcome.Retries() && a.N < MaxAttempts
@@ -530,6 +557,21 @@ func updateSeed(p *fixtures.PublisherApplication) int64 {
 // an update delivery (Delivery.UpdateOf set), whose payload the
 // dispatcher made, and a PENDING application waiting for its update.
 func (d *Dispatcher) Payload(id string) (fixtures.Event, bool) {
+	if d.sched != nil {
+		rec, ok, err := d.sched.load(context.Background(), id)
+		if err != nil || !ok || len(rec.Payload) == 0 {
+			return nil, false
+		}
+		spec, err := fixtures.LookupEvent(rec.Event)
+		if err != nil {
+			return nil, false
+		}
+		ev := spec.New()
+		if json.Unmarshal(rec.Payload, ev) != nil {
+			return nil, false
+		}
+		return ev, true
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	dl, ok := d.byID[id]
@@ -546,8 +588,14 @@ func excerpt(b []byte) string {
 	return string(b[:responseExcerpt]) + "…"
 }
 
-// Deliveries returns every delivery, oldest first.
+// Deliveries returns every delivery, oldest first. With
+// Options.Schedule they are read there, every replica's; nil when it
+// cannot be read.
 func (d *Dispatcher) Deliveries() []Delivery {
+	if d.sched != nil {
+		out, _ := d.sharedDeliveries()
+		return out
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	out := make([]Delivery, len(d.deliveries))
@@ -559,6 +607,13 @@ func (d *Dispatcher) Deliveries() []Delivery {
 
 // Delivery returns one delivery by ID.
 func (d *Dispatcher) Delivery(id string) (Delivery, bool) {
+	if d.sched != nil {
+		rec, ok, err := d.sched.load(context.Background(), id)
+		if err != nil || !ok {
+			return Delivery{}, false
+		}
+		return rec.Delivery, true
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	dl, ok := d.byID[id]
@@ -587,6 +642,10 @@ type Stats struct {
 
 // Stats reports the dispatcher's counts.
 func (d *Dispatcher) Stats() Stats {
+	if d.sched != nil {
+		st, _ := d.sched.counts(context.Background())
+		return st
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return Stats{Deliveries: len(d.deliveries), Pending: d.pending, Attempts: d.attempts, Evicted: d.evicted}
@@ -595,11 +654,17 @@ func (d *Dispatcher) Stats() Stats {
 // WaitForAttempts blocks until at least n attempts have been journaled,
 // or ctx is done.
 func (d *Dispatcher) WaitForAttempts(ctx context.Context, n int) error {
+	if d.sched != nil {
+		return d.waitShared(ctx, func(st Stats) bool { return st.Attempts >= n })
+	}
 	return d.waitFor(ctx, func() bool { return d.attempts >= n })
 }
 
 // WaitIdle blocks until no delivery is pending, or ctx is done.
 func (d *Dispatcher) WaitIdle(ctx context.Context) error {
+	if d.sched != nil {
+		return d.waitShared(ctx, func(st Stats) bool { return st.Pending == 0 })
+	}
 	return d.waitFor(ctx, func() bool { return d.pending == 0 })
 }
 
@@ -639,6 +704,10 @@ func (d *Dispatcher) evictLocked() {
 
 // Reset forgets every finished delivery (pending ones stay).
 func (d *Dispatcher) Reset() {
+	if d.sched != nil {
+		_ = d.sched.reset(context.Background())
+		return
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	kept := d.deliveries[:0]
@@ -663,6 +732,11 @@ func (d *Dispatcher) Close() int {
 	}
 	d.closed = true
 	close(d.done)
+	if d.sched != nil { // the pending deliveries are the other replicas' to send
+		close(d.changed)
+		d.changed = make(chan struct{})
+		return 0
+	}
 	n := 0
 	for _, dl := range d.deliveries {
 		if dl.Outcome == DeliveryPending {

@@ -1,0 +1,152 @@
+package mockimpact_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/internal/redistest"
+	"github.com/postbacksim/postbacksim/mockimpact"
+)
+
+// countingReceiver counts the requests by URL, answering OK.
+type countingReceiver struct {
+	mu   sync.Mutex
+	hits map[string]int
+	srv  *httptest.Server
+}
+
+func newCountingReceiver(t *testing.T) *countingReceiver {
+	c := &countingReceiver{hits: map[string]int{}}
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		c.hits[r.URL.RequestURI()]++
+		c.mu.Unlock()
+		_, _ = w.Write([]byte("OK"))
+	}))
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+func (c *countingReceiver) counts() (total int, twice []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for u, n := range c.hits {
+		total += n
+		if n > 1 {
+			twice = append(twice, u)
+		}
+	}
+	return total, twice
+}
+
+// sharedDispatcher is a replica's dispatcher on the schedule in rs.
+func sharedDispatcher(t *testing.T, rs *redistest.Server, replica string, lease time.Duration) *mockimpact.Dispatcher {
+	t.Helper()
+	client := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	t.Cleanup(func() { _ = client.Close() })
+	d := mockimpact.NewDispatcher(mockimpact.Options{
+		Schedule: mockimpact.NewRedisSchedule(client, "t:{ns}:impact:", mockimpact.ScheduleOptions{Replica: replica, Lease: lease, Poll: 20 * time.Millisecond}),
+	})
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func fireN(t *testing.T, d *mockimpact.Dispatcher, from, n int) {
+	t.Helper()
+	for i := from; i < from+n; i++ {
+		ev, err := fixtures.Generate("action_lifecycle", fixtures.GenOptions{Seed: int64(i)}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Fire(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Deliveries fired on replica A, closed without draining, are sent by
+// replica B, each once.
+func TestRedisScheduleHandsOverToAnotherReplica(t *testing.T) {
+	rs := redistest.Start(t)
+	rc := newCountingReceiver(t)
+	p := mockimpact.Postback{Event: "action_lifecycle", URL: rc.srv.URL + "/pb?aid={ActionId}", Method: "GET", Format: "none", Success: mockimpact.Matcher{Text: "OK"}}
+	const lease = 500 * time.Millisecond
+	a := sharedDispatcher(t, rs, "A", lease)
+	if _, err := a.Configure(p); err != nil {
+		t.Fatal(err)
+	}
+	fireN(t, a, 1, 5)
+	a.Close() // not drained: whatever A claimed stays leased to it
+
+	b := sharedDispatcher(t, rs, "B", lease)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := b.WaitIdle(ctx); err != nil {
+		t.Fatalf("B did not send A's deliveries: %v (stats %+v)", err, b.Stats())
+	}
+	time.Sleep(2 * lease) // a second sending would show by now
+	if total, twice := rc.counts(); total != 5 || len(twice) > 0 {
+		t.Fatalf("receiver got %d requests (sent more than once: %v); want 5, each once", total, twice)
+	}
+	ds := b.Deliveries()
+	if len(ds) != 5 {
+		t.Fatalf("B reads %d deliveries; want 5", len(ds))
+	}
+	for _, dl := range ds {
+		if dl.Outcome != mockimpact.DeliveryDelivered || len(dl.Attempts) != 1 || dl.Attempts[0].Replica != "B" {
+			t.Errorf("delivery %s: %s, attempts %+v; want delivered once by B", dl.ID, dl.Outcome, dl.Attempts)
+			continue
+		}
+		if late := dl.Attempts[0].Actual.Sub(dl.Attempts[0].Scheduled); late > lease+time.Second {
+			t.Errorf("delivery %s sent %v late; want at most the lease (%v) and the polling", dl.ID, late, lease)
+		}
+	}
+	if st := a.Stats(); st.Attempts != 5 || st.Pending != 0 || st.Deliveries != 5 {
+		t.Errorf("A's stats, read from Redis: %+v", st)
+	}
+}
+
+// Two live replicas share the due attempts: each is sent exactly once.
+func TestRedisScheduleSendsEachAttemptOnce(t *testing.T) {
+	rs := redistest.Start(t)
+	rc := newCountingReceiver(t)
+	p := mockimpact.Postback{Event: "action_lifecycle", URL: rc.srv.URL + "/pb?aid={ActionId}", Method: "GET", Format: "none", Success: mockimpact.Matcher{Text: "OK"}}
+	a := sharedDispatcher(t, rs, "A", time.Second)
+	b := sharedDispatcher(t, rs, "B", time.Second)
+	if _, err := a.Configure(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Configure(p); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { fireN(t, a, 1, 40) })
+	wg.Go(func() { fireN(t, b, 1001, 40) })
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := a.WaitIdle(ctx); err != nil {
+		t.Fatalf("not all sent: %v (stats %+v)", err, a.Stats())
+	}
+	time.Sleep(300 * time.Millisecond)
+	if total, twice := rc.counts(); total != 80 || len(twice) > 0 {
+		t.Fatalf("receiver got %d requests (more than once: %v); want 80, each once", total, twice)
+	}
+	by := map[string]int{}
+	for _, dl := range b.Deliveries() {
+		for _, at := range dl.Attempts {
+			by[at.Replica]++
+		}
+	}
+	if by["A"]+by["B"] != 80 {
+		t.Fatalf("attempts by replica: %v; want 80 in all", by)
+	}
+	t.Logf("attempts by replica: %v", by)
+}
