@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 	"sort"
@@ -222,6 +223,31 @@ func globEscape(s string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// epoch returns the epoch of the replicas' scaled clocks: the first
+// replica's start, kept in Redis with its time scale. A replica started
+// with another --time-scale is warned (its schedule would not agree);
+// without Redis, this replica's start.
+func (g *registry) epoch(scale float64, logger *slog.Logger) time.Time {
+	now := time.Now() // the wall clock: the epoch of a scaled clock is a wall time
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	key := strings.TrimSuffix(g.kNames, "namespaces") + "epoch"
+	val := strconv.FormatInt(now.UnixNano(), 10) + " " + strconv.FormatFloat(scale, 'g', -1, 64)
+	if err := g.client.SetNX(ctx, key, val, 0).Err(); err != nil {
+		return now
+	}
+	got, err := g.client.Get(ctx, key).Result()
+	ns, k, ok := strings.Cut(got, " ")
+	epoch, err2 := strconv.ParseInt(ns, 10, 64)
+	if err != nil || !ok || err2 != nil {
+		return now
+	}
+	if k != strconv.FormatFloat(scale, 'g', -1, 64) && logger != nil {
+		logger.Warn("the replicas on this Redis run another --time-scale: impact attempts will be sent at other times than they agree", "time_scale", scale, "theirs", k, "key", key)
+	}
+	return time.Unix(0, epoch)
 }
 
 // tokenHash is the SHA-256 of a namespace token, nil for none.

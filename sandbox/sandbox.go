@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,7 +31,8 @@ type Config struct {
 	// (Store.Namespace), and /readyz answers 503 while it cannot be
 	// reached. A *mockocean.RedisStore keeps each namespace's impact.com
 	// postback configurations too (Impact.Configs, unless set), in
-	// PREFIX{NS}:impact:postbacks.
+	// PREFIX{NS}:impact:postbacks, its deliveries as a schedule shared by
+	// the replicas (Impact.Schedule, unless set), and the namespaces.
 	Ocean mockocean.Config
 	// Impact configures each namespace's impact.com dispatcher. A nil
 	// Clock means the wall clock, sped up TimeScale times.
@@ -83,6 +86,13 @@ type Config struct {
 	// Clock drives the sandbox's own timers (the summary); nil means the
 	// real clock. The impact dispatcher has its own, Impact.Clock.
 	Clock clock.Clock
+	// ReplicaID names this process in the impact attempts it sends when
+	// the deliveries are shared (a Redis store); empty means HOSTNAME:PID.
+	ReplicaID string
+	// StoreLease is how long a replica holds an impact attempt it claimed
+	// from the shared schedule: one killed delays its attempts by at most
+	// this. 0 means mockimpact.DefaultLease.
+	StoreLease time.Duration
 }
 
 // DefaultNamespace names the namespace of the plain paths.
@@ -135,13 +145,21 @@ type Sandbox struct {
 
 // New builds the sandbox.
 func New(cfg Config) *Sandbox {
+	reg := newRegistry(cfg.Ocean.Store)
 	if cfg.Impact.Clock == nil && cfg.TimeScale > 1 {
 		cfg.Impact.Clock = clock.NewScaled(cfg.TimeScale)
+		if reg != nil { // the replicas' schedules must agree: a common epoch
+			cfg.Impact.Clock = clock.NewScaledFrom(reg.epoch(cfg.TimeScale, cfg.Logger), cfg.TimeScale)
+		}
+	}
+	if cfg.ReplicaID == "" {
+		host, _ := os.Hostname()
+		cfg.ReplicaID = host + ":" + strconv.Itoa(os.Getpid())
 	}
 	if cfg.MaxNamespaces <= 0 {
 		cfg.MaxNamespaces = 64
 	}
-	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}, reg: newRegistry(cfg.Ocean.Store)}
+	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}, reg: reg}
 	if sb.clock == nil {
 		sb.clock = clock.Real{}
 	}
@@ -236,6 +254,11 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 	if rs, ok := oc.Store.(*mockocean.RedisStore); ok && io.Configs == nil {
 		// The postback configurations are shared by the replicas too.
 		io.Configs = mockimpact.NewRedisConfigs(rs.Client(), rs.Prefix()+"impact:postbacks", rs.IdleTTL())
+	}
+	if rs, ok := oc.Store.(*mockocean.RedisStore); ok && io.Schedule == nil {
+		// So are the deliveries: any replica sends the attempts due.
+		io.Schedule = mockimpact.NewRedisSchedule(rs.Client(), rs.Prefix()+"impact:",
+			mockimpact.ScheduleOptions{Replica: sb.cfg.ReplicaID, Lease: sb.cfg.StoreLease, TTL: rs.IdleTTL()})
 	}
 	userAttempt := io.OnAttempt
 	feed := inspector.NewFeed(0)

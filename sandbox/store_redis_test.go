@@ -1,12 +1,14 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -251,5 +253,47 @@ func TestRedisNamespacesExpire(t *testing.T) {
 	}
 	if b.lookup("idle") != nil {
 		t.Fatal("B still holds idle")
+	}
+}
+
+// A delivery fired on replica A, closed without draining, is sent by
+// replica B, once, and journaled with B's replica id; both read it.
+func TestRedisDeliveriesSurviveAReplica(t *testing.T) {
+	rs := redistest.Start(t)
+	var hits atomic.Int64
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = w.Write([]byte("OK"))
+	}))
+	defer receiver.Close()
+	a, urlA := redisReplica(t, rs, Config{ReplicaID: "replica-a", StoreLease: 500 * time.Millisecond})
+	b, urlB := redisReplica(t, rs, Config{ReplicaID: "replica-b", StoreLease: 500 * time.Millisecond})
+	put := `{"url":"` + receiver.URL + `/pb?id={ActionId}","method":"GET","format":"none","success":"OK","min_delay":"300ms"}`
+	if code, body := send(t, "PUT", urlA+"/_admin/impact/postbacks/action_lifecycle", put); code != 200 {
+		t.Fatalf("PUT on A: %d %s", code, body)
+	}
+	for i := range 3 {
+		if code, body := send(t, "POST", urlA+"/_admin/impact/events/action_lifecycle?seed="+strconv.Itoa(i+1), ""); code != 202 {
+			t.Fatalf("fire on A: %d %s", code, body)
+		}
+	}
+	if n := a.Close(); n != 0 {
+		t.Fatalf("A's Close cancelled %d deliveries; want 0, left to B", n)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := b.Impact.WaitIdle(ctx); err != nil {
+		t.Fatalf("B did not send A's deliveries: %v", err)
+	}
+	time.Sleep(time.Second) // a second sending would show by now
+	if n := hits.Load(); n != 3 {
+		t.Fatalf("receiver got %d requests; want 3, each once", n)
+	}
+	code, body := send(t, "GET", urlB+"/_admin/impact/deliveries", "")
+	if code != 200 || strings.Count(body, `"replica": "replica-b"`) != 3 || !strings.Contains(body, `"count": 3`) {
+		t.Fatalf("deliveries on B: %d %s; want 3, each sent by replica-b", code, body)
+	}
+	if _, body2 := send(t, "GET", urlA+"/_admin/impact/deliveries", ""); body2 != body {
+		t.Fatalf("A reads other deliveries than B:\n%s\n%s", body2, body)
 	}
 }
