@@ -277,13 +277,18 @@ func overlayFields(spec fixtures.EventSpec, body []byte, status string) (map[str
 func (a *Admin) deliveries(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	event, outcome := q.Get("event"), q.Get("outcome")
+	all, stats, err := a.d.ListDeliveries(r.Context())
+	if err != nil {
+		storeFailed(w, err)
+		return
+	}
 	out := []Delivery{}
-	for _, dl := range a.d.Deliveries() {
+	for _, dl := range all {
 		if (event == "" || dl.Event == event) && (outcome == "" || string(dl.Outcome) == outcome) {
 			out = append(out, dl)
 		}
 	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"count": len(out), "stats": a.d.Stats(), "deliveries": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"count": len(out), "stats": stats, "deliveries": out})
 }
 
 // Walk visits every route of the admin API, for tests that must cover

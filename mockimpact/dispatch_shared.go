@@ -201,6 +201,20 @@ func (d *Dispatcher) sharedDeliveries() ([]Delivery, error) {
 	return out, nil
 }
 
+// ListDeliveries returns every delivery, oldest first, and the counts,
+// or the error of the schedule (Options.Schedule) that keeps them.
+func (d *Dispatcher) ListDeliveries(ctx context.Context) ([]Delivery, Stats, error) {
+	if d.sched == nil {
+		return d.Deliveries(), d.Stats(), nil
+	}
+	st, err := d.sched.counts(ctx)
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	out, err := d.sharedDeliveries()
+	return out, st, err
+}
+
 // waitShared polls the schedule every DefaultPoll of the dispatcher's
 // clock until done says so.
 func (d *Dispatcher) waitShared(ctx context.Context, done func(Stats) bool) error {

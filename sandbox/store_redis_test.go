@@ -128,6 +128,7 @@ func TestRedisPostbacksSharedByReplicas(t *testing.T) {
 		{"GET", "/_admin/impact/postbacks", ""},
 		{"DELETE", "/_admin/impact/postbacks/action_lifecycle", ""},
 		{"POST", "/_admin/impact/events/action_lifecycle", ""},
+		{"GET", "/_admin/impact/deliveries", ""},
 	} {
 		if code, body := send(t, c.method, urlA+c.path, c.body); code != 503 || !strings.Contains(body, "state store unavailable") {
 			t.Errorf("%s %s without Redis: %d %s; want 503", c.method, c.path, code, body)
