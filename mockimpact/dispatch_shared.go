@@ -166,21 +166,22 @@ func (d *Dispatcher) finishShared(dl *delivery, a Attempt, now time.Time) {
 		rec.Outcome = EndOf(a.Outcome, a.N)
 	}
 	rec.Attempts = append(dl.Attempts, a)
-	ctx := context.Background()
+	var prev *fixtures.PublisherApplication
 	if next == nil && rec.Outcome == DeliveryDelivered && rec.UpdateOf == "" && d.update >= 0 {
-		if prev, ok := dl.payload.(*fixtures.PublisherApplication); ok {
-			at := now.Add(d.update)
-			upd := fixtures.NewImpactGen(updateSeed(prev), at).PublisherApplicationUpdate(prev)
-			if r, err := dl.ps.c.Render(upd); err == nil {
-				_, _ = d.fireShared(dl.ps, upd, r, rec.ID, at, at.Add(dl.ps.c.MinDelay.D()))
-			}
-		}
+		prev, _ = dl.payload.(*fixtures.PublisherApplication)
 	}
 	if rec.UpdateOf == "" {
 		rec.Payload = nil
 	}
-	if ok, err := d.sched.finish(ctx, rec, next, d.max); err != nil || !ok {
+	if ok, err := d.sched.finish(context.Background(), rec, next, d.max); err != nil || !ok {
 		return // the lease was lost: the replica that took it over journals its own attempt
+	}
+	if prev != nil { // fired once the delivery is journaled as delivered, by its sender only
+		at := now.Add(d.update)
+		upd := fixtures.NewImpactGen(updateSeed(prev), at).PublisherApplicationUpdate(prev)
+		if r, err := dl.ps.c.Render(upd); err == nil {
+			_, _ = d.fireShared(dl.ps, upd, r, rec.ID, at, at.Add(dl.ps.c.MinDelay.D()))
+		}
 	}
 	d.notify()
 	if d.onAttempt != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -149,4 +150,53 @@ func TestRedisScheduleSendsEachAttemptOnce(t *testing.T) {
 		t.Fatalf("attempts by replica: %v; want 80 in all", by)
 	}
 	t.Logf("attempts by replica: %v", by)
+}
+
+// On the shared schedule, a PENDING application delivered with empty
+// data points is followed by its update, once, UpdateDelay later.
+func TestRedisScheduleApplicationUpdate(t *testing.T) {
+	rs := redistest.Start(t)
+	rc := newCountingReceiver(t)
+	client := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	defer client.Close()
+	mk := func(replica string) *mockimpact.Dispatcher {
+		d := mockimpact.NewDispatcher(mockimpact.Options{UpdateDelay: 300 * time.Millisecond,
+			Schedule: mockimpact.NewRedisSchedule(client, "t:{ns}:impact:", mockimpact.ScheduleOptions{Replica: replica, Poll: 20 * time.Millisecond})})
+		t.Cleanup(func() { d.Close() })
+		return d
+	}
+	a, b := mk("A"), mk("B")
+	if _, err := a.Configure(mockimpact.Postback{Event: "publisher_application", URL: rc.srv.URL + "/apps?c={ContractId}&g={CreatorGender}&s={Status}", Method: "GET", Format: "none"}); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := fixtures.Generate("publisher_application", fixtures.GenOptions{Seed: 4}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := a.Fire(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := b.WaitForAttempts(ctx, 2); err != nil {
+		t.Fatalf("no update: %v (stats %+v)", err, b.Stats())
+	}
+	if err := b.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	ds := b.Deliveries()
+	if len(ds) != 2 || ds[1].UpdateOf != first || ds[1].Outcome != mockimpact.DeliveryDelivered || strings.Contains(ds[1].Request.URL, "g=&") {
+		t.Fatalf("deliveries: %+v; want the application and its update", ds)
+	}
+	if late := ds[1].Attempts[0].Actual.Sub(ds[0].Attempts[0].Actual); late < 300*time.Millisecond {
+		t.Fatalf("update sent %v after the application; want UpdateDelay (300ms) at least", late)
+	}
+	if ev, ok := b.Payload(ds[1].ID); !ok || fixtures.NeedsUpdate(ev.(*fixtures.PublisherApplication)) {
+		t.Fatalf("payload of the update, read on B: %v %v", ev, ok)
+	}
+	if total, twice := rc.counts(); total != 2 || len(twice) > 0 {
+		t.Fatalf("receiver got %d requests (twice: %v); want 2", total, twice)
+	}
 }
