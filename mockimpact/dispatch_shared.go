@@ -54,8 +54,8 @@ func (d *Dispatcher) notify() {
 	d.mu.Unlock()
 }
 
-// poll claims the attempts due, every DefaultPoll of the dispatcher's
-// clock, until Close.
+// poll claims the attempts due, every ScheduleOptions.Poll (converted to
+// the dispatcher's clock), until Close.
 func (d *Dispatcher) poll() {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-d.done; cancel() }()
@@ -66,7 +66,7 @@ func (d *Dispatcher) poll() {
 				go d.runClaimed(ctx, id)
 			}
 		}
-		if d.clock.Sleep(ctx, d.sched.poll) != nil {
+		if d.clock.Sleep(ctx, d.sched.pollOnClock) != nil {
 			return
 		}
 	}
@@ -101,7 +101,7 @@ func (d *Dispatcher) runClaimed(ctx context.Context, id string) {
 func (d *Dispatcher) holdLease(id string) func() {
 	stop := make(chan struct{})
 	var tick func()
-	every := d.sched.lease / 3
+	every := d.sched.leaseOnClock / 3
 	tick = func() {
 		select {
 		case <-stop:
@@ -216,15 +216,15 @@ func (d *Dispatcher) ListDeliveries(ctx context.Context) ([]Delivery, Stats, err
 	return out, st, err
 }
 
-// waitShared polls the schedule every DefaultPoll of the dispatcher's
-// clock until done says so.
+// waitShared polls the schedule every ScheduleOptions.Poll until done
+// says so.
 func (d *Dispatcher) waitShared(ctx context.Context, done func(Stats) bool) error {
 	for {
 		st, err := d.sched.counts(ctx)
 		if err == nil && done(st) {
 			return nil
 		}
-		if err := d.clock.Sleep(ctx, d.sched.poll); err != nil {
+		if err := d.clock.Sleep(ctx, d.sched.pollOnClock); err != nil {
 			return err
 		}
 	}

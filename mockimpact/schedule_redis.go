@@ -15,8 +15,8 @@ import (
 // another may take it over (ScheduleOptions.Lease).
 const DefaultLease = 10 * time.Second
 
-// DefaultPoll is how often, on the dispatcher's clock, a dispatcher with
-// a RedisSchedule looks for due attempts.
+// DefaultPoll is how often, in wall time, a dispatcher with a
+// RedisSchedule looks for due attempts.
 const DefaultPoll = 200 * time.Millisecond
 
 // ScheduleOptions configures NewRedisSchedule.
@@ -25,10 +25,16 @@ type ScheduleOptions struct {
 	// "replica".
 	Replica string
 	// Lease bounds how late an attempt is when the replica that claimed
-	// it dies: another takes it over after it. 0 means DefaultLease.
+	// it dies: another takes it over after it, in wall time. 0 means
+	// DefaultLease.
 	Lease time.Duration
-	// Poll is how often due attempts are looked for; 0 means DefaultPoll.
+	// Poll is how often due attempts are looked for, in wall time; 0
+	// means DefaultPoll.
 	Poll time.Duration
+	// Scale is how much faster than the wall clock the dispatcher's clock
+	// runs (the sandbox's --time-scale): Lease and Poll are converted to
+	// its terms with it. ≤ 1 means 1.
+	Scale float64
 	// TTL is how long the deliveries outlive their last change; 0 keeps
 	// them.
 	TTL time.Duration
@@ -48,7 +54,9 @@ type RedisSchedule struct {
 	kDue, kDeliveries    string
 	kOrder, kStats, kSeq string
 	replica              string
-	lease, poll, ttl     time.Duration
+	lease, ttl           time.Duration // wall time
+	// The lease and the poll on the dispatcher's clock.
+	leaseOnClock, pollOnClock time.Duration
 }
 
 // NewRedisSchedule returns the schedule whose keys start with prefix
@@ -63,9 +71,11 @@ func NewRedisSchedule(client redis.UniversalClient, prefix string, o ScheduleOpt
 	if o.Poll <= 0 {
 		o.Poll = DefaultPoll
 	}
+	o.Scale = max(o.Scale, 1)
 	return &RedisSchedule{client: client, prefix: prefix, kDue: prefix + "due", kDeliveries: prefix + "deliveries",
 		kOrder: prefix + "order", kStats: prefix + "stats", kSeq: prefix + "seq",
-		replica: o.Replica, lease: o.Lease, poll: o.Poll, ttl: o.TTL}
+		replica: o.Replica, lease: o.Lease, ttl: o.TTL,
+		leaseOnClock: time.Duration(float64(o.Lease) * o.Scale), pollOnClock: time.Duration(float64(o.Poll) * o.Scale)}
 }
 
 // Replica is the name this schedule's dispatcher records in its attempts.
@@ -124,14 +134,15 @@ func (s *RedisSchedule) add(ctx context.Context, rec *storedDelivery, due time.T
 // and its due time moves to the lease's end, when another replica may
 // take it over if this one has not finished it.
 //
-// KEYS: due. ARGV: 1 now (ms), 2 lease (ms), 3 replica, 4 most, 5 lease
-// key prefix.
+// KEYS: due. ARGV: 1 now (ms), 2 lease (wall ms), 3 replica, 4 most,
+// 5 lease key prefix, 6 lease (ms on the dispatcher's clock). The lease
+// keys share the namespace's hash tag.
 var claimScript = redis.NewScript(`
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[4]))
 local out = {}
 for _, id in ipairs(ids) do
   if redis.call('SET', ARGV[5] .. id, ARGV[3], 'NX', 'PX', ARGV[2]) then
-    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), id)
+    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[6]), id)
     table.insert(out, id)
   end
 end
@@ -139,7 +150,7 @@ return out
 `)
 
 func (s *RedisSchedule) claim(ctx context.Context, now time.Time, most int) ([]string, error) {
-	ids, err := claimScript.Run(ctx, s.client, []string{s.kDue}, now.UnixMilli(), s.lease.Milliseconds(), s.replica, most, s.prefix+"lease:").StringSlice()
+	ids, err := claimScript.Run(ctx, s.client, []string{s.kDue}, now.UnixMilli(), s.lease.Milliseconds(), s.replica, most, s.prefix+"lease:", s.leaseOnClock.Milliseconds()).StringSlice()
 	if err != nil {
 		return nil, storeError("claiming due attempts", err)
 	}
@@ -147,16 +158,17 @@ func (s *RedisSchedule) claim(ctx context.Context, now time.Time, most int) ([]s
 }
 
 // renewScript extends a lease this replica holds, and the due time with
-// it. KEYS: lease, due. ARGV: 1 replica, 2 lease (ms), 3 id, 4 now (ms).
+// it. KEYS: lease, due. ARGV: 1 replica, 2 lease (wall ms), 3 id, 4 now
+// (ms), 5 lease (ms on the dispatcher's clock).
 var renewScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('ZADD', KEYS[2], 'XX', tonumber(ARGV[4]) + tonumber(ARGV[2]), ARGV[3])
+redis.call('ZADD', KEYS[2], 'XX', tonumber(ARGV[4]) + tonumber(ARGV[5]), ARGV[3])
 return 1
 `)
 
 func (s *RedisSchedule) renew(ctx context.Context, id string, now time.Time) (bool, error) {
-	n, err := renewScript.Run(ctx, s.client, []string{s.leaseKey(id), s.kDue}, s.replica, s.lease.Milliseconds(), id, now.UnixMilli()).Int()
+	n, err := renewScript.Run(ctx, s.client, []string{s.leaseKey(id), s.kDue}, s.replica, s.lease.Milliseconds(), id, now.UnixMilli(), s.leaseOnClock.Milliseconds()).Int()
 	if err != nil {
 		return false, storeError("renewing the lease of "+id, err)
 	}

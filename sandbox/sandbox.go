@@ -89,9 +89,9 @@ type Config struct {
 	// ReplicaID names this process in the impact attempts it sends when
 	// the deliveries are shared (a Redis store); empty means HOSTNAME:PID.
 	ReplicaID string
-	// StoreLease is how long a replica holds an impact attempt it claimed
-	// from the shared schedule: one killed delays its attempts by at most
-	// this. 0 means mockimpact.DefaultLease.
+	// StoreLease is how long (wall time) a replica holds an impact
+	// attempt it claimed from the shared schedule: one killed delays its
+	// attempts by at most this. 0 means mockimpact.DefaultLease.
 	StoreLease time.Duration
 }
 
@@ -141,12 +141,17 @@ type Sandbox struct {
 	// reg keeps the namespaces in Redis, shared by the replicas; nil
 	// keeps them in tenants only.
 	reg *registry
+	// impactScale is how much faster than the wall clock the impact
+	// clock runs (TimeScale, when the sandbox made the clock).
+	impactScale float64
 }
 
 // New builds the sandbox.
 func New(cfg Config) *Sandbox {
 	reg := newRegistry(cfg.Ocean.Store)
+	scale := 1.0 // of the impact clock, against the wall clock
 	if cfg.Impact.Clock == nil && cfg.TimeScale > 1 {
+		scale = cfg.TimeScale
 		cfg.Impact.Clock = clock.NewScaled(cfg.TimeScale)
 		if reg != nil { // the replicas' schedules must agree: a common epoch
 			cfg.Impact.Clock = clock.NewScaledFrom(reg.epoch(cfg.TimeScale, cfg.Logger), cfg.TimeScale)
@@ -159,7 +164,7 @@ func New(cfg Config) *Sandbox {
 	if cfg.MaxNamespaces <= 0 {
 		cfg.MaxNamespaces = 64
 	}
-	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}, reg: reg}
+	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}, reg: reg, impactScale: scale}
 	if sb.clock == nil {
 		sb.clock = clock.Real{}
 	}
@@ -258,7 +263,7 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 	if rs, ok := oc.Store.(*mockocean.RedisStore); ok && io.Schedule == nil {
 		// So are the deliveries: any replica sends the attempts due.
 		io.Schedule = mockimpact.NewRedisSchedule(rs.Client(), rs.Prefix()+"impact:",
-			mockimpact.ScheduleOptions{Replica: sb.cfg.ReplicaID, Lease: sb.cfg.StoreLease, TTL: rs.IdleTTL()})
+			mockimpact.ScheduleOptions{Replica: sb.cfg.ReplicaID, Lease: sb.cfg.StoreLease, TTL: rs.IdleTTL(), Scale: sb.impactScale})
 	}
 	userAttempt := io.OnAttempt
 	feed := inspector.NewFeed(0)

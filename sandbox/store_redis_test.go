@@ -298,3 +298,46 @@ func TestRedisDeliveriesSurviveAReplica(t *testing.T) {
 		t.Fatalf("A reads other deliveries than B:\n%s\n%s", body2, body)
 	}
 }
+
+// With --time-scale, replicas agree on due times through the epoch kept
+// in Redis: a delivery fired on A (closed) is sent by B when due.
+func TestRedisDeliveriesOnAScaledClock(t *testing.T) {
+	rs := redistest.Start(t)
+	var hits atomic.Int64
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = w.Write([]byte("OK"))
+	}))
+	defer receiver.Close()
+	a, urlA := redisReplica(t, rs, Config{TimeScale: 60, ReplicaID: "a"})
+	time.Sleep(50 * time.Millisecond) // B starts later: without the common epoch, its clock would lag A's by 3 s
+	b, _ := redisReplica(t, rs, Config{TimeScale: 60, ReplicaID: "b"})
+	if d := b.Impact.Clock().Now().Sub(a.Impact.Clock().Now()); d < -time.Second || d > time.Second {
+		t.Fatalf("the replicas' scaled clocks differ by %v", d)
+	}
+	if got, err := rs.Do("GET", "t:{_sandbox}:epoch"); err != nil || !strings.HasSuffix(got, " 60") {
+		t.Fatalf("GET t:{_sandbox}:epoch = %q, %v; want the epoch and the scale", got, err)
+	}
+	put := `{"url":"` + receiver.URL + `/pb?id={ActionId}","method":"GET","format":"none","success":"OK","min_delay":"30s"}`
+	if code, body := send(t, "PUT", urlA+"/_admin/impact/postbacks/action_lifecycle", put); code != 200 {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	if code, body := send(t, "POST", urlA+"/_admin/impact/events/action_lifecycle?seed=1", ""); code != 202 {
+		t.Fatalf("fire: %d %s", code, body)
+	}
+	a.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := b.Impact.WaitIdle(ctx); err != nil {
+		t.Fatalf("B did not send it: %v", err)
+	}
+	ds := b.Impact.Deliveries()
+	if len(ds) != 1 || len(ds[0].Attempts) != 1 || ds[0].Attempts[0].Replica != "b" || hits.Load() != 1 {
+		t.Fatalf("deliveries %+v, %d requests; want one attempt by b", ds, hits.Load())
+	}
+	// Due 30 s (scaled) after firing: sent then, not before, and within
+	// the polling (200 ms wall, 12 s scaled) and the test's slack.
+	if late := ds[0].Attempts[0].Actual.Sub(ds[0].Fired); late < 30*time.Second || late > 30*time.Second+30*time.Second {
+		t.Fatalf("sent %v after it was fired; want 30s (scaled) and the polling", late)
+	}
+}
