@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/internal/redistest"
 )
@@ -31,7 +32,9 @@ func TestRedisScheduleLeaseOfADeadReplica(t *testing.T) {
 		return NewRedisSchedule(client, "t:{ns}:impact:", ScheduleOptions{Replica: replica, Lease: lease, Poll: poll})
 	}
 	a := NewDispatcher(Options{Schedule: sched("A", time.Hour)}) // claims once, at start, and never again
-	if _, err := a.Configure(Postback{Event: "action_lifecycle", URL: srv.URL + "/pb?aid={ActionId}", Method: "GET", Format: "none"}); err != nil {
+	// Due 200 ms after firing: A's one claim, whenever its poller runs it,
+	// finds nothing due.
+	if _, err := a.Configure(Postback{Event: "action_lifecycle", URL: srv.URL + "/pb?aid={ActionId}", Method: "GET", Format: "none", MinDelay: clock.Duration(200 * time.Millisecond)}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
@@ -44,6 +47,7 @@ func TestRedisScheduleLeaseOfADeadReplica(t *testing.T) {
 		}
 	}
 	a.Close()
+	time.Sleep(250 * time.Millisecond) // due now
 	claimed := time.Now()
 	ids, err := sched("dead", 0).claim(context.Background(), claimed, 10)
 	if err != nil || len(ids) != 3 {

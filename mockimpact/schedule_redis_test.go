@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/internal/redistest"
 	"github.com/postbacksim/postbacksim/mockimpact"
@@ -78,6 +79,7 @@ func TestRedisScheduleHandsOverToAnotherReplica(t *testing.T) {
 	rs := redistest.Start(t)
 	rc := newCountingReceiver(t)
 	p := mockimpact.Postback{Event: "action_lifecycle", URL: rc.srv.URL + "/pb?aid={ActionId}", Method: "GET", Format: "none", Success: mockimpact.Matcher{Text: "OK"}}
+	p.MinDelay = clock.Duration(300 * time.Millisecond) // nothing is due before A closes
 	const lease = 500 * time.Millisecond
 	a := sharedDispatcher(t, rs, "A", lease)
 	if _, err := a.Configure(p); err != nil {
