@@ -178,7 +178,9 @@ func (s *RedisSchedule) renew(ctx context.Context, id string, now time.Time) (bo
 // finishScript journals an attempt of a delivery whose lease this
 // replica holds: the record replaced, the next attempt scheduled (or the
 // delivery out of the schedule), the lease released; past the bound,
-// the oldest finished deliveries are forgotten. It returns 0 when the
+// the oldest finished deliveries are forgotten, looked for among the 100
+// oldest (each LREM then finds its id near the head): the cost of a
+// journaled attempt does not grow with the journal. It returns 0 when the
 // lease was lost (another replica took the attempt over).
 //
 // KEYS: lease, deliveries, due, order, stats. ARGV: 1 replica, 2 id,
@@ -195,25 +197,20 @@ end
 redis.call('DEL', KEYS[1])
 redis.call('HINCRBY', KEYS[5], 'attempts', 1)
 local most = tonumber(ARGV[5])
-if ARGV[4] == '' and most > 0 and redis.call('LLEN', KEYS[4]) > most then
-  local ids = redis.call('LRANGE', KEYS[4], 0, -1)
-  local excess = #ids - most
-  local kept = {}
-  local gone = 0
-  for _, id in ipairs(ids) do
-    if excess > 0 and not redis.call('ZSCORE', KEYS[3], id) then
-      redis.call('HDEL', KEYS[2], id)
-      excess = excess - 1
-      gone = gone + 1
-    else
-      table.insert(kept, id)
+if ARGV[4] == '' and most > 0 then
+  local excess = redis.call('LLEN', KEYS[4]) - most
+  if excess > 0 then
+    local gone = 0
+    for _, id in ipairs(redis.call('LRANGE', KEYS[4], 0, 99)) do
+      if gone >= excess then break end
+      if not redis.call('ZSCORE', KEYS[3], id) then
+        redis.call('LREM', KEYS[4], 1, id)
+        redis.call('HDEL', KEYS[2], id)
+        gone = gone + 1
+      end
     end
+    if gone > 0 then redis.call('HINCRBY', KEYS[5], 'evicted', gone) end
   end
-  redis.call('DEL', KEYS[4])
-  for i = 1, #kept, 1000 do
-    redis.call('RPUSH', KEYS[4], unpack(kept, i, math.min(i + 999, #kept)))
-  end
-  redis.call('HINCRBY', KEYS[5], 'evicted', gone)
 end
 if tonumber(ARGV[6]) > 0 then
   for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end

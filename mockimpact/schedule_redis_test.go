@@ -202,3 +202,39 @@ func TestRedisScheduleApplicationUpdate(t *testing.T) {
 		t.Fatalf("receiver got %d requests (twice: %v); want 2", total, twice)
 	}
 }
+
+// The shared journal is bounded by MaxDeliveries as in memory: the
+// oldest finished deliveries go first.
+func TestRedisScheduleBoundsTheJournal(t *testing.T) {
+	rs := redistest.Start(t)
+	rc := newCountingReceiver(t)
+	client := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	defer client.Close()
+	d := mockimpact.NewDispatcher(mockimpact.Options{MaxDeliveries: 3,
+		Schedule: mockimpact.NewRedisSchedule(client, "t:{ns}:impact:", mockimpact.ScheduleOptions{Replica: "A", Poll: 20 * time.Millisecond})})
+	defer d.Close()
+	if _, err := d.Configure(mockimpact.Postback{Event: "action_lifecycle", URL: rc.srv.URL + "/pb?aid={ActionId}", Method: "GET", Format: "none"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for i := 1; i <= 6; i++ { // one at a time: each ends before the next
+		fireN(t, d, i, 1)
+		if err := d.WaitForAttempts(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ids []string
+	for _, dl := range d.Deliveries() {
+		ids = append(ids, dl.ID)
+	}
+	if strings.Join(ids, ",") != "d000004,d000005,d000006" {
+		t.Fatalf("deliveries kept: %v; want the newest three", ids)
+	}
+	if st := d.Stats(); st.Evicted != 3 || st.Deliveries != 3 || st.Attempts != 6 {
+		t.Fatalf("stats %+v; want 3 evicted, 3 kept, 6 attempts", st)
+	}
+	if _, ok := d.Delivery("d000001"); ok {
+		t.Fatal("d000001 is still readable")
+	}
+}
