@@ -186,3 +186,15 @@ func TestVirtualScheduledSignals(t *testing.T) {
 		t.Fatal("the channel was not replaced")
 	}
 }
+
+func TestScaledFromAgree(t *testing.T) {
+	epoch := time.Now().Add(-time.Hour)
+	a, b := NewScaledFrom(epoch, 60), NewScaledFrom(epoch, 60)
+	ta, tb := a.Now(), b.Now()
+	if d := tb.Sub(ta); d < 0 || d > 60*time.Second {
+		t.Fatalf("two clocks from one epoch differ by %v", d)
+	}
+	if got := ta.Sub(epoch); got < 59*time.Hour || got > 61*time.Hour {
+		t.Fatalf("an hour after the epoch, a 60× clock reads %v after it; want 60h", got)
+	}
+}

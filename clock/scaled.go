@@ -24,6 +24,17 @@ func NewScaled(k float64) *Scaled {
 	return &Scaled{factor: k, realStart: now, start: now}
 }
 
+// NewScaledFrom returns a clock K times faster than real time that read
+// epoch at the wall clock's epoch: Now is epoch + K × (wall time −
+// epoch). Clocks made with the same epoch and K agree wherever they run,
+// as replicas sharing a schedule need. K ≤ 1 means real time.
+func NewScaledFrom(epoch time.Time, k float64) *Scaled {
+	if k < 1 {
+		k = 1
+	}
+	return &Scaled{factor: k, realStart: epoch, start: epoch}
+}
+
 // Factor reports K.
 func (s *Scaled) Factor() float64 { return s.factor }
 

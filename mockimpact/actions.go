@@ -1,8 +1,11 @@
 package mockimpact
 
 import (
+	"context"
 	"errors"
 	"fmt"
+
+	"github.com/postbacksim/postbacksim/fixtures"
 )
 
 // ErrNoDelivery is returned for a delivery ID the dispatcher does not
@@ -25,6 +28,19 @@ func (d *Dispatcher) Changed() <-chan struct{} {
 // dispatcher's clock (the schedule continues from it). It fails with
 // ErrNoDelivery or ErrNotWaiting.
 func (d *Dispatcher) RetryNow(id string) error {
+	if d.sched != nil {
+		ok, err := d.sched.retryNow(context.Background(), id, d.clock.Now())
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			if _, found := d.Delivery(id); !found {
+				return fmt.Errorf("%s: %w", id, ErrNoDelivery)
+			}
+			return fmt.Errorf("%s: %w", id, ErrNotWaiting)
+		}
+		return nil
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	dl, ok := d.byID[id]
@@ -42,6 +58,9 @@ func (d *Dispatcher) RetryNow(id string) error {
 // a new delivery (first attempt now, after the postback's minimum delay)
 // and returns the new delivery's ID.
 func (d *Dispatcher) Replay(id string) (string, error) {
+	if d.sched != nil {
+		return d.replayShared(id)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
@@ -64,3 +83,35 @@ func (d *Dispatcher) Replay(id string) (string, error) {
 	d.scheduleLocked(dl, now.Add(old.ps.c.MinDelay.D()), now)
 	return dl.ID, nil
 }
+
+func (d *Dispatcher) replayShared(id string) (string, error) {
+	d.mu.Lock()
+	closed := d.closed
+	d.mu.Unlock()
+	if closed {
+		return "", ErrClosed
+	}
+	rec, ok, err := d.sched.load(context.Background(), id)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", fmt.Errorf("%s: %w", id, ErrNoDelivery)
+	}
+	ps, err := d.compiledFor(rec.Event, rec.Postback)
+	if err != nil {
+		return "", err
+	}
+	spec, err := fixtures.LookupEvent(rec.Event)
+	if err != nil {
+		return "", err
+	}
+	r := *rec.Request
+	r.Header = rec.Request.Header.Clone()
+	now := d.clock.Now()
+	return d.fireShared(ps, replayEvent{spec.New()}, &r, "", now, now.Add(ps.c.MinDelay.D()))
+}
+
+// replayEvent is the event of a replayed delivery: only its name counts
+// (the request is the one rendered before; no payload is kept).
+type replayEvent struct{ fixtures.Event }

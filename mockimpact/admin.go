@@ -29,6 +29,7 @@ const maxAdminBody = 1 << 20
 //
 //	PUT    /_admin/impact/postbacks/{event}   store a postback configuration
 //	GET    /_admin/impact/postbacks           list them
+//	DELETE /_admin/impact/postbacks/{event}   remove one
 //	POST   /_admin/impact/events/{event}      fire a generated event (?seed=N, ?status=S),
 //	                                          a JSON body overriding some of its fields
 //	GET    /_admin/impact/deliveries          the delivery journal (?event=, ?outcome=)
@@ -61,8 +62,14 @@ func NewAdmin(d *Dispatcher, opts ...AdminOption) *Admin {
 	r := mux.NewRouter()
 	s := r.PathPrefix(AdminPrefix).Subrouter()
 	s.HandleFunc("/postbacks/{event}", a.putPostback).Methods(http.MethodPut)
-	s.HandleFunc("/postbacks", func(w http.ResponseWriter, _ *http.Request) {
-		httpjson.Write(w, http.StatusOK, map[string]any{"postbacks": d.Postbacks()})
+	s.HandleFunc("/postbacks/{event}", a.deletePostback).Methods(http.MethodDelete)
+	s.HandleFunc("/postbacks", func(w http.ResponseWriter, r *http.Request) {
+		list, err := d.ListPostbacks(r.Context())
+		if err != nil {
+			storeFailed(w, err)
+			return
+		}
+		httpjson.Write(w, http.StatusOK, map[string]any{"postbacks": list})
 	}).Methods(http.MethodGet)
 	s.HandleFunc("/events/{event}", a.fire).Methods(http.MethodPost)
 	s.HandleFunc("/deliveries", a.deliveries).Methods(http.MethodGet)
@@ -111,11 +118,35 @@ func (a *Admin) putPostback(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Event = event
 	c, err := a.d.Configure(p)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrStoreUnavailable):
+		storeFailed(w, err)
+		return
+	case err != nil:
 		httpjson.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	httpjson.Write(w, http.StatusOK, c.Postback)
+}
+
+func (a *Admin) deletePostback(w http.ResponseWriter, r *http.Request) {
+	event := mux.Vars(r)["event"]
+	had, err := a.d.Unconfigure(event)
+	switch {
+	case err != nil:
+		storeFailed(w, err)
+	case !had:
+		httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("no postback configured for %q", event))
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// storeFailed answers HTTP 503 for an error of the state store (Redis):
+// the client may retry once it is back.
+func storeFailed(w http.ResponseWriter, err error) {
+	w.Header().Set("Retry-After", "1")
+	httpjson.Error(w, http.StatusServiceUnavailable, err.Error())
 }
 
 func (a *Admin) fire(w http.ResponseWriter, r *http.Request) {
@@ -166,6 +197,10 @@ func (a *Admin) fire(w http.ResponseWriter, r *http.Request) {
 		a.jobs.Register(job, PublicBase(r), supplied)
 	}
 	id, err := a.d.Fire(ev)
+	if errors.Is(err, ErrStoreUnavailable) {
+		storeFailed(w, err)
+		return
+	}
 	if err != nil {
 		status := http.StatusConflict
 		httpjson.Error(w, status, fmt.Sprintf("%v (configure it with PUT %s/postbacks/%s)", err, AdminPrefix, event))
@@ -242,13 +277,18 @@ func overlayFields(spec fixtures.EventSpec, body []byte, status string) (map[str
 func (a *Admin) deliveries(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	event, outcome := q.Get("event"), q.Get("outcome")
+	all, stats, err := a.d.ListDeliveries(r.Context())
+	if err != nil {
+		storeFailed(w, err)
+		return
+	}
 	out := []Delivery{}
-	for _, dl := range a.d.Deliveries() {
+	for _, dl := range all {
 		if (event == "" || dl.Event == event) && (outcome == "" || string(dl.Outcome) == outcome) {
 			out = append(out, dl)
 		}
 	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"count": len(out), "stats": a.d.Stats(), "deliveries": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"count": len(out), "stats": stats, "deliveries": out})
 }
 
 // Walk visits every route of the admin API, for tests that must cover

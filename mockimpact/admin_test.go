@@ -101,3 +101,25 @@ func TestAdminConfigureFireAndRead(t *testing.T) {
 		t.Fatalf("postbacks: %v", out)
 	}
 }
+
+func TestAdminDeletePostback(t *testing.T) {
+	vc := clock.NewVirtual(time.Time{})
+	script := mockimpact.NewScript(mockimpact.Step{Body: "OK"})
+	d := mockimpact.NewDispatcher(mockimpact.Options{Clock: vc, Transport: script, Resolver: script})
+	h := mockimpact.NewAdmin(d)
+	if code, out := call(t, h, "PUT", "/_admin/impact/postbacks/action_lifecycle", `{"url":"https://brand.example/pb","method":"GET"}`); code != 200 {
+		t.Fatalf("PUT: %d %v", code, out)
+	}
+	if code, out := call(t, h, "DELETE", "/_admin/impact/postbacks/action_lifecycle", ""); code != 204 {
+		t.Fatalf("DELETE: %d %v", code, out)
+	}
+	if code, out := call(t, h, "GET", "/_admin/impact/postbacks", ""); code != 200 || len(out["postbacks"].([]any)) != 0 {
+		t.Fatalf("GET after DELETE: %d %v", code, out)
+	}
+	if code, out := call(t, h, "DELETE", "/_admin/impact/postbacks/action_lifecycle", ""); code != 404 || !strings.Contains(out["error"].(string), "no postback configured") {
+		t.Fatalf("DELETE again: %d %v; want 404", code, out)
+	}
+	if code, out := call(t, h, "POST", "/_admin/impact/events/action_lifecycle", ""); code != 409 {
+		t.Fatalf("fire after DELETE: %d %v; want 409", code, out)
+	}
+}

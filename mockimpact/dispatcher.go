@@ -2,6 +2,7 @@ package mockimpact
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -57,6 +58,22 @@ type Options struct {
 	// those fields filled (docs/platforms.md#d-impact-application-update).
 	// 0 means DefaultUpdateDelay; a negative delay sends no updates.
 	UpdateDelay time.Duration
+	// Configs, when set, keeps the postback configurations where other
+	// dispatchers share them (Redis, NewRedisConfigs): Configure saves
+	// there, and each Fire reads its event's configuration there, so a
+	// configuration saved through one replica is used by every other. nil
+	// keeps them in this dispatcher's memory.
+	Configs ConfigStore
+	// Schedule, when set, keeps the deliveries and their pending attempts
+	// in Redis, shared by every dispatcher on it: any of them sends an
+	// attempt when it is due (exactly once while they live; one killed
+	// loses nothing, its claimed attempts are taken over after their
+	// lease), and each reads the whole delivery journal. Due times are
+	// the Clock's: dispatchers sharing a schedule need clocks that agree
+	// (the wall clock, or scaled clocks of the same factor and epoch).
+	// Close then leaves the pending deliveries to the others. nil keeps
+	// them in this dispatcher's memory, on its timers.
+	Schedule *RedisSchedule
 }
 
 // DefaultUpdateDelay is Options.UpdateDelay when it is 0.
@@ -83,6 +100,9 @@ type Dispatcher struct {
 	onAttempt func(Attempt)
 	max       int
 	update    time.Duration // < 0: no update deliveries
+	configs   ConfigStore   // nil: the postbacks map is the only copy
+	sched     *RedisSchedule
+	byConfig  map[string]*postbackState // with sched: compiled stored configurations
 
 	mu         sync.Mutex
 	postbacks  map[string]*postbackState
@@ -99,6 +119,10 @@ type Dispatcher struct {
 type postbackState struct {
 	c       *Compiled
 	limiter *rate.Limiter
+	// stored is the configuration as the ConfigStore holds it, when
+	// there is one: a Fire reuses this state (and its rate limiter) while
+	// the stored configuration is the same.
+	stored string
 }
 
 type delivery struct {
@@ -109,6 +133,10 @@ type delivery struct {
 	// payload is kept only where the dispatcher needs it again: a PENDING
 	// application that will be updated, and the update itself.
 	payload fixtures.Event
+	// shared is the delivery as the schedule holds it, when it came from
+	// one (Options.Schedule); renew then stops renewing its lease.
+	shared *storedDelivery
+	renew  func()
 }
 
 // NewDispatcher returns a dispatcher with no postbacks configured.
@@ -116,7 +144,8 @@ func NewDispatcher(o Options) *Dispatcher {
 	d := &Dispatcher{
 		clock: o.Clock, transport: o.Transport, resolver: o.Resolver, policy: o.TargetPolicy, onAttempt: o.OnAttempt, max: o.MaxDeliveries,
 		postbacks: map[string]*postbackState{}, byID: map[string]*delivery{}, changed: make(chan struct{}),
-		done: make(chan struct{}), update: o.UpdateDelay,
+		done: make(chan struct{}), update: o.UpdateDelay, configs: o.Configs, sched: o.Schedule,
+		byConfig: map[string]*postbackState{},
 	}
 	if d.update == 0 {
 		d.update = DefaultUpdateDelay
@@ -138,6 +167,9 @@ func NewDispatcher(o Options) *Dispatcher {
 		}
 		d.slots = make(chan struct{}, n)
 	}
+	if d.sched != nil {
+		go d.poll()
+	}
 	return d
 }
 
@@ -145,15 +177,24 @@ func NewDispatcher(o Options) *Dispatcher {
 func (d *Dispatcher) Clock() clock.Clock { return d.clock }
 
 // Configure compiles p and makes it the postback of its event, replacing
-// any earlier one (deliveries already fired keep theirs).
+// any earlier one (deliveries already fired keep theirs). With
+// Options.Configs it is saved there first; an error of the store wraps
+// ErrStoreUnavailable.
 func (d *Dispatcher) Configure(p Postback) (*Compiled, error) {
 	c, err := Compile(p)
 	if err != nil {
 		return nil, err
 	}
-	ps := &postbackState{c: c}
-	if c.MaxRPS > 0 {
-		ps.limiter = rate.NewLimiter(rate.Limit(c.MaxRPS), 1)
+	ps := newPostbackState(c)
+	if d.configs != nil {
+		b, err := json.Marshal(c.Postback)
+		if err != nil {
+			return nil, fmt.Errorf("postback %s: encoding: %w", c.Event, err)
+		}
+		if err := d.configs.SavePostback(context.Background(), c.Event, b); err != nil {
+			return nil, err
+		}
+		ps.stored = string(b)
 	}
 	d.mu.Lock()
 	d.postbacks[c.Event] = ps
@@ -161,8 +202,74 @@ func (d *Dispatcher) Configure(p Postback) (*Compiled, error) {
 	return c, nil
 }
 
-// Postbacks returns the configured postbacks, by event name.
+func newPostbackState(c *Compiled) *postbackState {
+	ps := &postbackState{c: c}
+	if c.MaxRPS > 0 {
+		ps.limiter = rate.NewLimiter(rate.Limit(c.MaxRPS), 1)
+	}
+	return ps
+}
+
+// Unconfigure removes the postback of event: events fired later are
+// refused with ErrNoPostback (deliveries already fired keep theirs). It
+// reports whether there was one.
+func (d *Dispatcher) Unconfigure(event string) (bool, error) {
+	had := false
+	if d.configs != nil {
+		var err error
+		if had, err = d.configs.DeletePostback(context.Background(), event); err != nil {
+			return false, err
+		}
+	}
+	d.mu.Lock()
+	if _, ok := d.postbacks[event]; ok {
+		had = had || d.configs == nil
+		delete(d.postbacks, event)
+	}
+	d.mu.Unlock()
+	return had, nil
+}
+
+// postback returns the configuration fired events of event use, from
+// Options.Configs (compiled again only when it changed).
+func (d *Dispatcher) postback(event string) (*postbackState, error) {
+	b, ok, err := d.configs.LoadPostback(context.Background(), event)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !ok {
+		delete(d.postbacks, event)
+		return nil, fmt.Errorf("%s: %w", event, ErrNoPostback)
+	}
+	if ps, ok := d.postbacks[event]; ok && ps.stored == string(b) {
+		return ps, nil
+	}
+	p, err := decodePostback(event, b)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Compile(p)
+	if err != nil {
+		return nil, fmt.Errorf("stored postback %s: %w", event, err)
+	}
+	ps := newPostbackState(c)
+	ps.stored = string(b)
+	d.postbacks[event] = ps
+	return ps, nil
+}
+
+// Postbacks returns the configured postbacks, by event name. With
+// Options.Configs they are read there; if the store cannot be read, the
+// ones this dispatcher last saw are returned (ListPostbacks reports the
+// error).
 func (d *Dispatcher) Postbacks() []Postback {
+	if d.configs != nil {
+		if out, err := d.ListPostbacks(context.Background()); err == nil {
+			return out
+		}
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	out := make([]Postback, 0, len(d.postbacks))
@@ -171,6 +278,28 @@ func (d *Dispatcher) Postbacks() []Postback {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Event < out[j].Event })
 	return out
+}
+
+// ListPostbacks returns the configured postbacks, by event name, or the
+// error of the store (Options.Configs) that keeps them.
+func (d *Dispatcher) ListPostbacks(ctx context.Context) ([]Postback, error) {
+	if d.configs == nil {
+		return d.Postbacks(), nil
+	}
+	m, err := d.configs.LoadPostbacks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Postback, 0, len(m))
+	for event, b := range m {
+		p, err := decodePostback(event, b)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Event < out[j].Event })
+	return out, nil
 }
 
 // ErrNoPostback is returned by Fire for an event with no postback.
@@ -187,13 +316,17 @@ func (d *Dispatcher) Fire(ev fixtures.Event) (string, error) { return d.fire(ev,
 // fire queues ev; updateOf names the delivery ev updates, if any.
 func (d *Dispatcher) fire(ev fixtures.Event, updateOf string) (string, error) {
 	d.mu.Lock()
-	ps, ok := d.postbacks[ev.EventName()]
-	closed := d.closed
+	ps, closed := d.postbacks[ev.EventName()], d.closed
 	d.mu.Unlock()
 	if closed {
 		return "", ErrClosed
 	}
-	if !ok {
+	if d.configs != nil {
+		var err error
+		if ps, err = d.postback(ev.EventName()); err != nil {
+			return "", err
+		}
+	} else if ps == nil {
 		return "", fmt.Errorf("%s: %w", ev.EventName(), ErrNoPostback)
 	}
 	r, err := ps.c.Render(ev)
@@ -201,6 +334,9 @@ func (d *Dispatcher) fire(ev fixtures.Event, updateOf string) (string, error) {
 		return "", fmt.Errorf("rendering %s: %w", ev.EventName(), err)
 	}
 	now := d.clock.Now()
+	if d.sched != nil {
+		return d.fireShared(ps, ev, r, updateOf, now, now.Add(ps.c.MinDelay.D()))
+	}
 	d.mu.Lock()
 	d.seq++
 	dl := &delivery{ps: ps, Delivery: Delivery{
@@ -349,6 +485,10 @@ func (d *Dispatcher) finish(dl *delivery, a Attempt, x exchange, latency time.Du
 	}
 	a.Flagged = a.Outcome.Flagged()
 	now := d.clock.Now()
+	if dl.shared != nil {
+		d.finishShared(dl, a, now)
+		return
+	}
 
 	d.mu.Lock()
 	a.Retry = !d.closed && a.Outcome.Retries() && a.N < MaxAttempts
@@ -417,6 +557,21 @@ func updateSeed(p *fixtures.PublisherApplication) int64 {
 // an update delivery (Delivery.UpdateOf set), whose payload the
 // dispatcher made, and a PENDING application waiting for its update.
 func (d *Dispatcher) Payload(id string) (fixtures.Event, bool) {
+	if d.sched != nil {
+		rec, ok, err := d.sched.load(context.Background(), id)
+		if err != nil || !ok || len(rec.Payload) == 0 {
+			return nil, false
+		}
+		spec, err := fixtures.LookupEvent(rec.Event)
+		if err != nil {
+			return nil, false
+		}
+		ev := spec.New()
+		if json.Unmarshal(rec.Payload, ev) != nil {
+			return nil, false
+		}
+		return ev, true
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	dl, ok := d.byID[id]
@@ -433,8 +588,14 @@ func excerpt(b []byte) string {
 	return string(b[:responseExcerpt]) + "…"
 }
 
-// Deliveries returns every delivery, oldest first.
+// Deliveries returns every delivery, oldest first. With
+// Options.Schedule they are read there, every replica's; nil when it
+// cannot be read.
 func (d *Dispatcher) Deliveries() []Delivery {
+	if d.sched != nil {
+		out, _ := d.sharedDeliveries()
+		return out
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	out := make([]Delivery, len(d.deliveries))
@@ -446,6 +607,13 @@ func (d *Dispatcher) Deliveries() []Delivery {
 
 // Delivery returns one delivery by ID.
 func (d *Dispatcher) Delivery(id string) (Delivery, bool) {
+	if d.sched != nil {
+		rec, ok, err := d.sched.load(context.Background(), id)
+		if err != nil || !ok {
+			return Delivery{}, false
+		}
+		return rec.Delivery, true
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	dl, ok := d.byID[id]
@@ -474,6 +642,10 @@ type Stats struct {
 
 // Stats reports the dispatcher's counts.
 func (d *Dispatcher) Stats() Stats {
+	if d.sched != nil {
+		st, _ := d.sched.counts(context.Background())
+		return st
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return Stats{Deliveries: len(d.deliveries), Pending: d.pending, Attempts: d.attempts, Evicted: d.evicted}
@@ -482,11 +654,17 @@ func (d *Dispatcher) Stats() Stats {
 // WaitForAttempts blocks until at least n attempts have been journaled,
 // or ctx is done.
 func (d *Dispatcher) WaitForAttempts(ctx context.Context, n int) error {
+	if d.sched != nil {
+		return d.waitShared(ctx, func(st Stats) bool { return st.Attempts >= n })
+	}
 	return d.waitFor(ctx, func() bool { return d.attempts >= n })
 }
 
 // WaitIdle blocks until no delivery is pending, or ctx is done.
 func (d *Dispatcher) WaitIdle(ctx context.Context) error {
+	if d.sched != nil {
+		return d.waitShared(ctx, func(st Stats) bool { return st.Pending == 0 })
+	}
 	return d.waitFor(ctx, func() bool { return d.pending == 0 })
 }
 
@@ -526,6 +704,10 @@ func (d *Dispatcher) evictLocked() {
 
 // Reset forgets every finished delivery (pending ones stay).
 func (d *Dispatcher) Reset() {
+	if d.sched != nil {
+		_ = d.sched.reset(context.Background())
+		return
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	kept := d.deliveries[:0]
@@ -550,6 +732,11 @@ func (d *Dispatcher) Close() int {
 	}
 	d.closed = true
 	close(d.done)
+	if d.sched != nil { // the pending deliveries are the other replicas' to send
+		close(d.changed)
+		d.changed = make(chan struct{})
+		return 0
+	}
 	n := 0
 	for _, dl := range d.deliveries {
 		if dl.Outcome == DeliveryPending {

@@ -53,6 +53,9 @@ type Attempt struct {
 	Next  *time.Time `json:"next,omitempty"`
 	// Flagged marks an unconfirmed attempt for a person to look at.
 	Flagged bool `json:"flagged,omitempty"`
+	// Replica names the replica that sent the attempt, when the
+	// deliveries are shared (Options.Schedule).
+	Replica string `json:"replica,omitempty"`
 }
 
 // responseExcerpt bounds ResponseBody.

@@ -125,6 +125,13 @@ func (s *RedisStore) Close() error { return s.client.Close() }
 // Prefix is the prefix of this namespace's keys.
 func (s *RedisStore) Prefix() string { return s.prefix }
 
+// Client is the connection the store uses, shared by every namespace's
+// store: the sandbox keeps the impact.com state on it too.
+func (s *RedisStore) Client() *redis.Client { return s.client }
+
+// IdleTTL is how long a namespace's keys outlive their last change.
+func (s *RedisStore) IdleTTL() time.Duration { return s.idleTTL }
+
 func (s *RedisStore) open(cfg Config, materialize func(*entry) Request) oceanState {
 	p := s.prefix + "ocean:"
 	return &redisState{

@@ -69,8 +69,9 @@ func csrfOK(r *http.Request, token string) bool {
 // Tokens are compared in constant time.
 func (sb *Sandbox) TokenAccepted(namespace, token string) bool {
 	admin := sb.cfg.AdminToken != "" && tokenEqual(token, sb.cfg.AdminToken)
-	if t := sb.lookup(namespace); t != nil && t.token != "" {
-		return admin || tokenEqual(token, t.token)
+	if t := sb.lookup(namespace); t != nil && t.tokenHash != nil {
+		h := sha256.Sum256([]byte(token))
+		return admin || subtle.ConstantTimeCompare(h[:], t.tokenHash) == 1
 	}
 	return sb.cfg.AdminToken == "" || admin
 }
@@ -82,7 +83,7 @@ func (sb *Sandbox) tokenRequired(namespace string) bool {
 		return true
 	}
 	t := sb.lookup(namespace)
-	return t != nil && t.token != ""
+	return t != nil && t.tokenHash != nil
 }
 
 // requireToken guards /_admin/ paths (plain or under /ns/NAME/) and the

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/postbacksim/postbacksim/internal/httpjson"
+	"github.com/postbacksim/postbacksim/mockocean"
 )
 
 // NamespacesPath is the sandbox's admin endpoint for namespaces: GET
@@ -91,10 +93,16 @@ func (sb *Sandbox) openNamespaces() bool {
 }
 
 // lookup returns the named namespace, or nil; it does not create one.
+// With a Redis store it asks Redis (see resolve); when Redis does not
+// answer, it returns what this replica knows.
 func (sb *Sandbox) lookup(name string) *Tenant {
-	sb.mu.Lock()
-	defer sb.mu.Unlock()
-	return sb.tenants[name]
+	t, err := sb.resolve(name)
+	if err != nil {
+		sb.mu.Lock()
+		defer sb.mu.Unlock()
+		return sb.tenants[name]
+	}
+	return t
 }
 
 // CreateNamespace creates the named namespace, opened by token (and the
@@ -108,6 +116,12 @@ func (sb *Sandbox) CreateNamespace(name, token string) (*Tenant, error) {
 	if err := checkNamespaceToken(token); err != nil {
 		return nil, fmt.Errorf("token: %w", err)
 	}
+	if sb.reg != nil {
+		if name == DefaultNamespace { // always there, never in Redis
+			return nil, fmt.Errorf("namespace %q: %w", name, ErrNamespaceExists)
+		}
+		return sb.createShared(name, token)
+	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
 	if _, ok := sb.tenants[name]; ok {
@@ -117,7 +131,7 @@ func (sb *Sandbox) CreateNamespace(name, token string) (*Tenant, error) {
 		return nil, err
 	}
 	t := sb.newTenant(name)
-	t.token = token
+	t.tokenHash = tokenHash(token)
 	sb.tenants[name] = t
 	return t, nil
 }
@@ -137,14 +151,23 @@ func (sb *Sandbox) DeleteNamespace(name string) error {
 	if name == DefaultNamespace {
 		return fmt.Errorf("namespace %q: the default namespace cannot be deleted (empty its journals with DELETE /_admin/ocean/requests and /_admin/impact/deliveries)", name)
 	}
+	removed := false
+	if sb.reg != nil {
+		var err error
+		if removed, err = sb.reg.remove(context.Background(), name, 0); err != nil {
+			return err
+		}
+	}
 	sb.mu.Lock()
 	t, ok := sb.tenants[name]
 	delete(sb.tenants, name)
 	sb.mu.Unlock()
-	if !ok {
+	if ok {
+		sb.dropTenant(t)
+	}
+	if !removed && (sb.reg != nil || !ok) {
 		return fmt.Errorf("namespace %q: %w", name, ErrNamespaceNotFound)
 	}
-	sb.dropTenant(t)
 	return nil
 }
 
@@ -160,6 +183,12 @@ func (sb *Sandbox) dropTenant(t *Tenant) {
 // Namespaces describes every namespace, by name.
 func (sb *Sandbox) Namespaces() []NamespaceInfo {
 	sb.expire()
+	if sb.reg != nil {
+		if out, err := sb.sharedNamespaces(); err == nil {
+			return out
+		}
+		// Redis does not answer: what this replica knows.
+	}
 	var out []NamespaceInfo
 	for _, t := range sb.tenantList() {
 		out = append(out, sb.info(t))
@@ -168,16 +197,29 @@ func (sb *Sandbox) Namespaces() []NamespaceInfo {
 }
 
 func (sb *Sandbox) info(t *Tenant) NamespaceInfo {
-	in := NamespaceInfo{Name: t.Name, TokenSet: t.token != "", Created: t.created, LastUsed: time.Unix(0, t.lastUsed.Load()).UTC()}
-	if sb.cfg.NamespaceTTL > 0 && t.Name != DefaultNamespace {
+	return sb.infoOf(t.Name, t.tokenHash != nil, t.created, time.Unix(0, t.lastUsed.Load()))
+}
+
+func (sb *Sandbox) infoOf(name string, tokenSet bool, created, lastUsed time.Time) NamespaceInfo {
+	in := NamespaceInfo{Name: name, TokenSet: tokenSet, Created: created, LastUsed: lastUsed.UTC()}
+	if sb.cfg.NamespaceTTL > 0 && name != DefaultNamespace {
 		e := in.LastUsed.Add(sb.cfg.NamespaceTTL)
 		in.Expires = &e
 	}
 	return in
 }
 
-// touch marks t used now.
-func (sb *Sandbox) touch(t *Tenant) { t.lastUsed.Store(sb.now().UnixNano()) }
+// touch marks t used now; with a registry, Redis learns it at most once
+// every usedEvery (a failure to tell it is left to the next use).
+func (sb *Sandbox) touch(t *Tenant) {
+	now := sb.now().UnixNano()
+	t.lastUsed.Store(now)
+	if sb.reg == nil || t.Name == DefaultNamespace || now-t.synced.Load() < int64(usedEvery) {
+		return
+	}
+	t.synced.Store(now)
+	_ = sb.reg.touch(context.Background(), t.Name, now)
+}
 
 func (sb *Sandbox) now() time.Time { return sb.clock.Now() }
 
@@ -197,6 +239,11 @@ func (sb *Sandbox) expire() {
 		return
 	}
 	sb.nextExpiry = now.Add(time.Second)
+	if sb.reg != nil {
+		sb.mu.Unlock()
+		sb.expireShared(now, ttl)
+		return
+	}
 	for name, t := range sb.tenants {
 		if name != DefaultNamespace && !now.Before(time.Unix(0, t.lastUsed.Load()).Add(ttl)) {
 			delete(sb.tenants, name)
@@ -250,6 +297,8 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, ErrNamespaceExists), errors.Is(err, ErrNamespaceLimit):
 			httpjson.Error(w, http.StatusConflict, err.Error())
+		case errors.Is(err, mockocean.ErrStoreUnavailable):
+			storeFailed(w, err)
 		case err != nil:
 			httpjson.Error(w, http.StatusBadRequest, "namespace: field "+err.Error()) // "token: …"
 		default:
@@ -262,7 +311,11 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		sb.expire()
-		t := sb.lookup(name)
+		t, err := sb.resolve(name)
+		if err != nil {
+			storeFailed(w, err)
+			return
+		}
 		if t == nil {
 			httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("no namespace %q", name))
 			return
@@ -273,8 +326,12 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 		}
 		if err := sb.DeleteNamespace(name); err != nil {
 			status := http.StatusBadRequest
-			if errors.Is(err, ErrNamespaceNotFound) {
+			switch {
+			case errors.Is(err, ErrNamespaceNotFound):
 				status = http.StatusNotFound
+			case errors.Is(err, mockocean.ErrStoreUnavailable):
+				storeFailed(w, err)
+				return
 			}
 			httpjson.Error(w, status, err.Error())
 			return

@@ -2,11 +2,14 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,7 +29,10 @@ type Config struct {
 	// OnRequest hook is taken over by the sandbox (and then called). Its
 	// Store, when set (Redis), gives each namespace its own keys
 	// (Store.Namespace), and /readyz answers 503 while it cannot be
-	// reached.
+	// reached. A *mockocean.RedisStore keeps each namespace's impact.com
+	// postback configurations too (Impact.Configs, unless set), in
+	// PREFIX{NS}:impact:postbacks, its deliveries as a schedule shared by
+	// the replicas (Impact.Schedule, unless set), and the namespaces.
 	Ocean mockocean.Config
 	// Impact configures each namespace's impact.com dispatcher. A nil
 	// Clock means the wall clock, sped up TimeScale times.
@@ -84,6 +90,13 @@ type Config struct {
 	// and admin endpoints then refuse requests for another Host, which
 	// only a DNS name rebound to 127.0.0.1 would send. serve sets it.
 	LoopbackOnly bool
+	// ReplicaID names this process in the impact attempts it sends when
+	// the deliveries are shared (a Redis store); empty means HOSTNAME:PID.
+	ReplicaID string
+	// StoreLease is how long (wall time) a replica holds an impact
+	// attempt it claimed from the shared schedule: one killed delays its
+	// attempts by at most this. 0 means mockimpact.DefaultLease.
+	StoreLease time.Duration
 }
 
 // DefaultNamespace names the namespace of the plain paths.
@@ -101,9 +114,12 @@ type Tenant struct {
 	handler http.Handler
 
 	impactAdmin *mockimpact.Admin
-	token       string       // the namespace's own token; "" when it has none
+	tokenHash   []byte       // SHA-256 of the namespace's own token; nil when it has none
 	created     time.Time    // on the sandbox's clock
 	lastUsed    atomic.Int64 // UnixNano of the last request, on the sandbox's clock
+	// With a registry (Redis): when this replica last asked Redis whether
+	// the namespace still exists, and last wrote its use there (UnixNano).
+	checked, synced atomic.Int64
 }
 
 // Sandbox is the composed server.
@@ -126,17 +142,33 @@ type Sandbox struct {
 	summary    *summary
 	served     atomic.Int64 // requests served, for the summary
 	pages      *inspector.Inspector
+	// reg keeps the namespaces in Redis, shared by the replicas; nil
+	// keeps them in tenants only.
+	reg *registry
+	// impactScale is how much faster than the wall clock the impact
+	// clock runs (TimeScale, when the sandbox made the clock).
+	impactScale float64
 }
 
 // New builds the sandbox.
 func New(cfg Config) *Sandbox {
+	reg := newRegistry(cfg.Ocean.Store)
+	scale := 1.0 // of the impact clock, against the wall clock
 	if cfg.Impact.Clock == nil && cfg.TimeScale > 1 {
+		scale = cfg.TimeScale
 		cfg.Impact.Clock = clock.NewScaled(cfg.TimeScale)
+		if reg != nil { // the replicas' schedules must agree: a common epoch
+			cfg.Impact.Clock = clock.NewScaledFrom(reg.epoch(cfg.TimeScale, cfg.Logger), cfg.TimeScale)
+		}
+	}
+	if cfg.ReplicaID == "" {
+		host, _ := os.Hostname()
+		cfg.ReplicaID = host + ":" + strconv.Itoa(os.Getpid())
 	}
 	if cfg.MaxNamespaces <= 0 {
 		cfg.MaxNamespaces = 64
 	}
-	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}}
+	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}, reg: reg, impactScale: scale}
 	if sb.clock == nil {
 		sb.clock = clock.Real{}
 	}
@@ -229,6 +261,15 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 		}
 	}
 	io := sb.cfg.Impact
+	if rs, ok := oc.Store.(*mockocean.RedisStore); ok && io.Configs == nil {
+		// The postback configurations are shared by the replicas too.
+		io.Configs = mockimpact.NewRedisConfigs(rs.Client(), rs.Prefix()+"impact:postbacks", rs.IdleTTL())
+	}
+	if rs, ok := oc.Store.(*mockocean.RedisStore); ok && io.Schedule == nil {
+		// So are the deliveries: any replica sends the attempts due.
+		io.Schedule = mockimpact.NewRedisSchedule(rs.Client(), rs.Prefix()+"impact:",
+			mockimpact.ScheduleOptions{Replica: sb.cfg.ReplicaID, Lease: sb.cfg.StoreLease, TTL: rs.IdleTTL(), Scale: sb.impactScale})
+	}
 	userAttempt := io.OnAttempt
 	feed := inspector.NewFeed(0)
 	io.OnAttempt = func(a mockimpact.Attempt) {
@@ -242,7 +283,7 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 		}
 	}
 	t := &Tenant{Name: name, Ocean: mockocean.New(oc), Impact: mockimpact.NewDispatcher(io), created: sb.now()}
-	sb.touch(t)
+	t.lastUsed.Store(t.created.UnixNano())
 	t.Jobs = mockimpact.NewJobs(t.Impact.Clock(), 0)
 	mux := http.NewServeMux()
 	t.impactAdmin = mockimpact.NewAdmin(t.Impact, mockimpact.WithJobs(t.Jobs))
@@ -274,10 +315,14 @@ func CheckNamespace(name string) error {
 // Namespace returns the named namespace, creating it (without a token
 // of its own) if it does not exist, whatever OpenNamespaces says: it is
 // the Go API's. HTTP traffic creates namespaces only when
-// OpenNamespaces allows.
+// OpenNamespaces allows. With a Redis store, the namespace is created
+// there, for every replica.
 func (sb *Sandbox) Namespace(name string) (*Tenant, error) {
 	if err := CheckNamespace(name); err != nil {
 		return nil, err
+	}
+	if sb.reg != nil {
+		return sb.sharedNamespace(name)
 	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
@@ -313,14 +358,21 @@ func (sb *Sandbox) serveNamespace(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sb.expire()
-	t := sb.lookup(name)
+	t, err := sb.resolve(name)
+	if err != nil {
+		storeFailed(w, err)
+		return
+	}
 	if t == nil {
 		if !sb.openNamespaces() {
 			unknownNamespace(w, name)
 			return
 		}
-		var err error
 		if t, err = sb.Namespace(name); err != nil {
+			if errors.Is(err, mockocean.ErrStoreUnavailable) {
+				storeFailed(w, err)
+				return
+			}
 			httpjson.Error(w, http.StatusBadRequest, err.Error())
 			return
 		}

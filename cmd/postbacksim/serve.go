@@ -78,9 +78,11 @@ the --config file.`,
 	publicURL := fs.String("public-url", "", "impact: the sandbox's base `URL` as clients reach it, for job_completed links (default: the scheme and Host of the firing request)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate `FILE` (with --tls-key); the document recommends HTTPS")
 	tlsKey := fs.String("tls-key", "", "the PEM private key `FILE` of --tls-cert")
-	storeURL := fs.String("store", "memory", "where the Ocean state lives (duplicate filter, journal, fault rules): memory, or `URL` redis://[USER:PASSWORD@]HOST:PORT/DB (rediss:// for TLS), shared by every replica on it")
+	storeURL := fs.String("store", "memory", "where the Ocean state (duplicate filter, journal, fault rules), the namespaces and the impact.com postback configurations and deliveries live: memory, or `URL` redis://[USER:PASSWORD@]HOST:PORT/DB (rediss:// for TLS), shared by every replica on it")
 	storePrefix := fs.String("store-prefix", mockocean.DefaultRedisPrefix, "prefix of every Redis key (--store redis://…); replicas sharing a sandbox use the same one")
-	storeTTL := fs.Duration("store-ttl", mockocean.DefaultRedisIdleTTL, "how long a namespace's journal and fault rules stay in Redis after their last change (an abandoned sandbox expires)")
+	storeLease := fs.Duration("store-lease", mockimpact.DefaultLease, "how long a replica holds an impact attempt it claimed from the shared schedule (--store redis://…): a replica that dies delays its attempts by at most this")
+	replicaID := fs.String("replica-id", "", "this replica's name in the impact attempts it sends (--store redis://…); empty means HOSTNAME:PID")
+	storeTTL := fs.Duration("store-ttl", mockocean.DefaultRedisIdleTTL, "how long a namespace's journal, fault rules and postback configurations stay in Redis after their last change (an abandoned sandbox expires)")
 	configPath := fs.String("config", "", "YAML `FILE` of settings, keys named like these flags (addr: 0.0.0.0:8080)")
 	documentEnv(fs)
 	completeFlag(cmd, "log-format", "text", "json")
@@ -175,6 +177,10 @@ the --config file.`,
 		}
 		var store mockocean.Store
 		if *storeURL != "memory" && *storeURL != "" {
+			if *storeLease <= 0 {
+				fmt.Fprintf(stderr, "postbacksim serve: --store-lease: %v: want a positive duration\n", *storeLease)
+				return exitUsage
+			}
 			if *storeTTL <= 0 {
 				fmt.Fprintf(stderr, "postbacksim serve: --store-ttl: %v: want a positive duration\n", *storeTTL)
 				return exitUsage
@@ -228,6 +234,8 @@ the --config file.`,
 			OpenNamespaces: open,
 			NamespaceTTL:   *namespaceTTL,
 			MetricsToken:   *metricsToken,
+			ReplicaID:      *replicaID,
+			StoreLease:     *storeLease,
 			Impact:         mockimpact.Options{MaxDeliveries: *journalCap, MaxInFlight: *maxInFlight, TargetPolicy: policy},
 			Ocean: mockocean.Config{
 				Strict: *strict, StrictAttribution: *strictAttribution, CallbackKey: key, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,

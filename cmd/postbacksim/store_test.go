@@ -59,6 +59,9 @@ func TestServeOnRedis(t *testing.T) {
 			t.Errorf("EXISTS %s: %q %v", key, n, err)
 		}
 	}
+	if n, err := rs.Do("HEXISTS", "pfx:{_sandbox}:namespaces", "team-a"); err != nil || n != ":1" {
+		t.Errorf("HEXISTS pfx:{_sandbox}:namespaces team-a: %q %v; want the namespace traffic created, for the other replicas", n, err)
+	}
 	if ttl, err := rs.Do("PTTL", "pfx:{team-a}:ocean:journal"); err != nil || !strings.HasPrefix(ttl, ":") || ttl == ":-1" {
 		t.Errorf("PTTL of the journal: %q %v; want a TTL", ttl, err)
 	}

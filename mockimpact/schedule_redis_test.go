@@ -1,0 +1,240 @@
+package mockimpact_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/internal/redistest"
+	"github.com/postbacksim/postbacksim/mockimpact"
+)
+
+// countingReceiver counts the requests by URL, answering OK.
+type countingReceiver struct {
+	mu   sync.Mutex
+	hits map[string]int
+	srv  *httptest.Server
+}
+
+func newCountingReceiver(t *testing.T) *countingReceiver {
+	c := &countingReceiver{hits: map[string]int{}}
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		c.hits[r.URL.RequestURI()]++
+		c.mu.Unlock()
+		_, _ = w.Write([]byte("OK"))
+	}))
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+func (c *countingReceiver) counts() (total int, twice []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for u, n := range c.hits {
+		total += n
+		if n > 1 {
+			twice = append(twice, u)
+		}
+	}
+	return total, twice
+}
+
+// sharedDispatcher is a replica's dispatcher on the schedule in rs.
+func sharedDispatcher(t *testing.T, rs *redistest.Server, replica string, lease time.Duration) *mockimpact.Dispatcher {
+	t.Helper()
+	client := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	t.Cleanup(func() { _ = client.Close() })
+	d := mockimpact.NewDispatcher(mockimpact.Options{
+		Schedule: mockimpact.NewRedisSchedule(client, "t:{ns}:impact:", mockimpact.ScheduleOptions{Replica: replica, Lease: lease, Poll: 20 * time.Millisecond}),
+	})
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func fireN(t *testing.T, d *mockimpact.Dispatcher, from, n int) {
+	t.Helper()
+	for i := from; i < from+n; i++ {
+		ev, err := fixtures.Generate("action_lifecycle", fixtures.GenOptions{Seed: int64(i)}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Fire(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Deliveries fired on replica A, closed without draining, are sent by
+// replica B, each once.
+func TestRedisScheduleHandsOverToAnotherReplica(t *testing.T) {
+	rs := redistest.Start(t)
+	rc := newCountingReceiver(t)
+	p := mockimpact.Postback{Event: "action_lifecycle", URL: rc.srv.URL + "/pb?aid={ActionId}", Method: "GET", Format: "none", Success: mockimpact.Matcher{Text: "OK"}}
+	p.MinDelay = clock.Duration(300 * time.Millisecond) // nothing is due before A closes
+	const lease = 500 * time.Millisecond
+	a := sharedDispatcher(t, rs, "A", lease)
+	if _, err := a.Configure(p); err != nil {
+		t.Fatal(err)
+	}
+	fireN(t, a, 1, 5)
+	a.Close() // not drained: whatever A claimed stays leased to it
+
+	b := sharedDispatcher(t, rs, "B", lease)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := b.WaitIdle(ctx); err != nil {
+		t.Fatalf("B did not send A's deliveries: %v (stats %+v)", err, b.Stats())
+	}
+	time.Sleep(2 * lease) // a second sending would show by now
+	if total, twice := rc.counts(); total != 5 || len(twice) > 0 {
+		t.Fatalf("receiver got %d requests (sent more than once: %v); want 5, each once", total, twice)
+	}
+	ds := b.Deliveries()
+	if len(ds) != 5 {
+		t.Fatalf("B reads %d deliveries; want 5", len(ds))
+	}
+	for _, dl := range ds {
+		if dl.Outcome != mockimpact.DeliveryDelivered || len(dl.Attempts) != 1 || dl.Attempts[0].Replica != "B" {
+			t.Errorf("delivery %s: %s, attempts %+v; want delivered once by B", dl.ID, dl.Outcome, dl.Attempts)
+			continue
+		}
+		if late := dl.Attempts[0].Actual.Sub(dl.Attempts[0].Scheduled); late > lease+time.Second {
+			t.Errorf("delivery %s sent %v late; want at most the lease (%v) and the polling", dl.ID, late, lease)
+		}
+	}
+	if st := a.Stats(); st.Attempts != 5 || st.Pending != 0 || st.Deliveries != 5 {
+		t.Errorf("A's stats, read from Redis: %+v", st)
+	}
+}
+
+// Two live replicas share the due attempts: each is sent exactly once.
+func TestRedisScheduleSendsEachAttemptOnce(t *testing.T) {
+	rs := redistest.Start(t)
+	rc := newCountingReceiver(t)
+	p := mockimpact.Postback{Event: "action_lifecycle", URL: rc.srv.URL + "/pb?aid={ActionId}", Method: "GET", Format: "none", Success: mockimpact.Matcher{Text: "OK"}}
+	a := sharedDispatcher(t, rs, "A", time.Second)
+	b := sharedDispatcher(t, rs, "B", time.Second)
+	if _, err := a.Configure(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Configure(p); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { fireN(t, a, 1, 40) })
+	wg.Go(func() { fireN(t, b, 1001, 40) })
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := a.WaitIdle(ctx); err != nil {
+		t.Fatalf("not all sent: %v (stats %+v)", err, a.Stats())
+	}
+	time.Sleep(300 * time.Millisecond)
+	if total, twice := rc.counts(); total != 80 || len(twice) > 0 {
+		t.Fatalf("receiver got %d requests (more than once: %v); want 80, each once", total, twice)
+	}
+	by := map[string]int{}
+	for _, dl := range b.Deliveries() {
+		for _, at := range dl.Attempts {
+			by[at.Replica]++
+		}
+	}
+	if by["A"]+by["B"] != 80 {
+		t.Fatalf("attempts by replica: %v; want 80 in all", by)
+	}
+	t.Logf("attempts by replica: %v", by)
+}
+
+// On the shared schedule, a PENDING application delivered with empty
+// data points is followed by its update, once, UpdateDelay later.
+func TestRedisScheduleApplicationUpdate(t *testing.T) {
+	rs := redistest.Start(t)
+	rc := newCountingReceiver(t)
+	client := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	defer client.Close()
+	mk := func(replica string) *mockimpact.Dispatcher {
+		d := mockimpact.NewDispatcher(mockimpact.Options{UpdateDelay: 300 * time.Millisecond,
+			Schedule: mockimpact.NewRedisSchedule(client, "t:{ns}:impact:", mockimpact.ScheduleOptions{Replica: replica, Poll: 20 * time.Millisecond})})
+		t.Cleanup(func() { d.Close() })
+		return d
+	}
+	a, b := mk("A"), mk("B")
+	if _, err := a.Configure(mockimpact.Postback{Event: "publisher_application", URL: rc.srv.URL + "/apps?c={ContractId}&g={CreatorGender}&s={Status}", Method: "GET", Format: "none"}); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := fixtures.Generate("publisher_application", fixtures.GenOptions{Seed: 4}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := a.Fire(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := b.WaitForAttempts(ctx, 2); err != nil {
+		t.Fatalf("no update: %v (stats %+v)", err, b.Stats())
+	}
+	if err := b.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	ds := b.Deliveries()
+	if len(ds) != 2 || ds[1].UpdateOf != first || ds[1].Outcome != mockimpact.DeliveryDelivered || strings.Contains(ds[1].Request.URL, "g=&") {
+		t.Fatalf("deliveries: %+v; want the application and its update", ds)
+	}
+	if late := ds[1].Attempts[0].Actual.Sub(ds[0].Attempts[0].Actual); late < 300*time.Millisecond {
+		t.Fatalf("update sent %v after the application; want UpdateDelay (300ms) at least", late)
+	}
+	if ev, ok := b.Payload(ds[1].ID); !ok || fixtures.NeedsUpdate(ev.(*fixtures.PublisherApplication)) {
+		t.Fatalf("payload of the update, read on B: %v %v", ev, ok)
+	}
+	if total, twice := rc.counts(); total != 2 || len(twice) > 0 {
+		t.Fatalf("receiver got %d requests (twice: %v); want 2", total, twice)
+	}
+}
+
+// The shared journal is bounded by MaxDeliveries as in memory: the
+// oldest finished deliveries go first.
+func TestRedisScheduleBoundsTheJournal(t *testing.T) {
+	rs := redistest.Start(t)
+	rc := newCountingReceiver(t)
+	client := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	defer client.Close()
+	d := mockimpact.NewDispatcher(mockimpact.Options{MaxDeliveries: 3,
+		Schedule: mockimpact.NewRedisSchedule(client, "t:{ns}:impact:", mockimpact.ScheduleOptions{Replica: "A", Poll: 20 * time.Millisecond})})
+	defer d.Close()
+	if _, err := d.Configure(mockimpact.Postback{Event: "action_lifecycle", URL: rc.srv.URL + "/pb?aid={ActionId}", Method: "GET", Format: "none"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for i := 1; i <= 6; i++ { // one at a time: each ends before the next
+		fireN(t, d, i, 1)
+		if err := d.WaitForAttempts(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ids []string
+	for _, dl := range d.Deliveries() {
+		ids = append(ids, dl.ID)
+	}
+	if strings.Join(ids, ",") != "d000004,d000005,d000006" {
+		t.Fatalf("deliveries kept: %v; want the newest three", ids)
+	}
+	if st := d.Stats(); st.Evicted != 3 || st.Deliveries != 3 || st.Attempts != 6 {
+		t.Fatalf("stats %+v; want 3 evicted, 3 kept, 6 attempts", st)
+	}
+	if _, ok := d.Delivery("d000001"); ok {
+		t.Fatal("d000001 is still readable")
+	}
+}

@@ -1,0 +1,343 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/internal/redistest"
+	"github.com/postbacksim/postbacksim/mockimpact"
+	"github.com/postbacksim/postbacksim/mockocean"
+)
+
+// redisReplica starts a sandbox configured by cfg on rs, as serve --store
+// does: a store of its own (its own connections), the prefix "t:".
+func redisReplica(t *testing.T, rs *redistest.Server, cfg Config) (*Sandbox, string) {
+	t.Helper()
+	store, err := mockocean.NewRedisStore(mockocean.RedisOptions{URL: rs.URL(), Prefix: "t:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	cfg.Ocean.Store = store
+	sb := New(cfg)
+	hs := httptest.NewServer(sb)
+	t.Cleanup(func() { hs.Close(); sb.Close() })
+	return sb, hs.URL
+}
+
+func send(t *testing.T, method, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// A postback configuration saved through one replica is used by the
+// other, per namespace, and deleted through either.
+func TestRedisPostbacksSharedByReplicas(t *testing.T) {
+	rs := redistest.Start(t)
+	var hits atomic.Int64
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = w.Write([]byte("OK"))
+	}))
+	defer receiver.Close()
+	a, urlA := redisReplica(t, rs, Config{})
+	b, urlB := redisReplica(t, rs, Config{})
+	for _, sb := range []*Sandbox{a, b} {
+		if _, err := sb.Namespace("team1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	put := `{"url":"` + receiver.URL + `/pb?id={ActionId}","method":"GET","format":"none","success":"OK"}`
+	if code, body := send(t, "PUT", urlA+"/_admin/impact/postbacks/action_lifecycle", put); code != 200 {
+		t.Fatalf("PUT on A: %d %s", code, body)
+	}
+	if got, err := rs.Do("HEXISTS", "t:{default}:impact:postbacks", "action_lifecycle"); err != nil || got != ":1" {
+		t.Fatalf("HEXISTS t:{default}:impact:postbacks action_lifecycle = %q, %v; want :1", got, err)
+	}
+	if got, err := rs.Do("PTTL", "t:{default}:impact:postbacks"); err != nil || got == ":-1" || got == ":-2" {
+		t.Fatalf("PTTL of the postbacks = %q, %v; want the store's idle TTL", got, err)
+	}
+	code, body := send(t, "GET", urlB+"/_admin/impact/postbacks", "")
+	if code != 200 || !strings.Contains(body, receiver.URL+"/pb?id={ActionId}") {
+		t.Fatalf("GET on B: %d %s", code, body)
+	}
+	if code, body := send(t, "POST", urlB+"/_admin/impact/events/action_lifecycle?seed=3", ""); code != 202 {
+		t.Fatalf("fire on B: %d %s", code, body)
+	}
+	if err := b.Impact.WaitIdle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if d := b.Impact.Deliveries(); len(d) != 1 || d[0].Outcome != mockimpact.DeliveryDelivered {
+		t.Fatalf("B's deliveries: %+v", d)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("receiver got %d requests, want 1", n)
+	}
+
+	// Namespaces keep their own configurations.
+	if code, body := send(t, "POST", urlB+"/ns/team1/_admin/impact/events/action_lifecycle", ""); code != 409 {
+		t.Fatalf("fire in team1, configured in default only: %d %s; want 409", code, body)
+	}
+
+	// A changed configuration is used at once by the other replica.
+	changed := strings.Replace(put, `"success":"OK"`, `"success":"NEVER"`, 1)
+	if code, body := send(t, "PUT", urlB+"/_admin/impact/postbacks/action_lifecycle", changed); code != 200 {
+		t.Fatalf("PUT on B: %d %s", code, body)
+	}
+	if p := a.Impact.Postbacks(); len(p) != 1 || p[0].Success.Text != "NEVER" {
+		t.Fatalf("A's postbacks after B's PUT: %+v", p)
+	}
+
+	if code, body := send(t, "DELETE", urlB+"/_admin/impact/postbacks/action_lifecycle", ""); code != 204 {
+		t.Fatalf("DELETE on B: %d %s", code, body)
+	}
+	if code, body := send(t, "DELETE", urlA+"/_admin/impact/postbacks/action_lifecycle", ""); code != 404 {
+		t.Fatalf("DELETE again on A: %d %s; want 404", code, body)
+	}
+	if _, err := a.Impact.Fire(mustEvent(t, "action_lifecycle")); !errors.Is(err, mockimpact.ErrNoPostback) {
+		t.Fatalf("Fire on A after the DELETE on B: %v; want ErrNoPostback", err)
+	}
+
+	// Without Redis, the endpoints answer 503.
+	rs.Stop()
+	for _, c := range []struct{ method, path, body string }{
+		{"PUT", "/_admin/impact/postbacks/action_lifecycle", put},
+		{"GET", "/_admin/impact/postbacks", ""},
+		{"DELETE", "/_admin/impact/postbacks/action_lifecycle", ""},
+		{"POST", "/_admin/impact/events/action_lifecycle", ""},
+		{"GET", "/_admin/impact/deliveries", ""},
+	} {
+		if code, body := send(t, c.method, urlA+c.path, c.body); code != 503 || !strings.Contains(body, "state store unavailable") {
+			t.Errorf("%s %s without Redis: %d %s; want 503", c.method, c.path, code, body)
+		}
+	}
+}
+
+func mustEvent(t *testing.T, name string) fixtures.Event {
+	t.Helper()
+	ev, err := fixtures.Generate(name, fixtures.GenOptions{Seed: 1}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+// A namespace created on one replica is opened by its token on the
+// other, which Redis holds as a SHA-256; its state is shared; deleted on
+// one, it is gone from the other within namespaceRecheck, with its keys.
+func TestRedisNamespacesSharedByReplicas(t *testing.T) {
+	rs := redistest.Start(t)
+	vc := clock.NewVirtual(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	cfg := Config{AdminToken: adminTok, Clock: vc, MaxNamespaces: 2}
+	a, urlA := redisReplica(t, rs, cfg)
+	_, urlB := redisReplica(t, rs, cfg)
+	adminA, adminB := client{t: t, base: urlA, token: adminTok}, client{t: t, base: urlB, token: adminTok}
+	teamA, teamOnB := client{t: t, base: urlA, token: tokA}, client{t: t, base: urlB, token: tokA}
+	wrongOnB, anonB := client{t: t, base: urlB, token: tokB}, client{t: t, base: urlB}
+
+	if s, body := adminA.do("POST", NamespacesPath, `{"name":"team-a","token":"`+tokA+`"}`); s != 201 {
+		t.Fatalf("create on A: %d %s", s, body)
+	}
+	rec, err := rs.Do("HGET", "t:{_sandbox}:namespaces", "team-a")
+	sum := sha256.Sum256([]byte(tokA))
+	if err != nil || !strings.Contains(rec, hex.EncodeToString(sum[:])) || strings.Contains(rec, tokA) {
+		t.Fatalf("Redis's record of team-a = %q, %v; want the token's SHA-256, never the token", rec, err)
+	}
+	if s, body := adminB.do("POST", NamespacesPath, `{"name":"team-a","token":"`+tokB+`"}`); s != 409 || !strings.Contains(body, "namespace exists") {
+		t.Fatalf("create again on B: %d %s; want 409", s, body)
+	}
+	if s, body := adminB.do("POST", NamespacesPath, `{"name":"default"}`); s != 409 {
+		t.Fatalf("create default: %d %s; want 409", s, body)
+	}
+	if s, body := adminB.do("POST", NamespacesPath, `{"name":"team-b"}`); s != 201 {
+		t.Fatalf("create team-b on B: %d %s", s, body)
+	}
+	if s, body := adminA.do("POST", NamespacesPath, `{"name":"team-c"}`); s != 409 || !strings.Contains(body, "--max-namespaces") {
+		t.Fatalf("a third namespace on A, two held across the replicas: %d %s; want 409", s, body)
+	}
+	if s, body := adminB.do("GET", NamespacesPath, ""); s != 200 || !strings.Contains(body, `"count": 3`) || !strings.Contains(body, `"name": "team-a"`) {
+		t.Fatalf("list on B: %d %s", s, body)
+	}
+
+	// Opened on B by its token only.
+	for _, c := range []struct {
+		who  client
+		want int
+	}{{teamOnB, 200}, {wrongOnB, 403}, {anonB, 401}, {adminB, 200}} {
+		if s, body := c.who.do("GET", "/ns/team-a/_admin/ocean/requests", ""); s != c.want {
+			t.Errorf("GET team-a's journal on B with token %.6q: %d %s; want %d", c.who.token, s, body, c.want)
+		}
+	}
+	// Its state is shared: a conversion sent to B is a duplicate on A.
+	conv := "/ns/team-a/track/activate/?callback=c&idfa=i&event_type=0&outer_event_id=o1"
+	if s, body := teamOnB.do("GET", conv, ""); s != 200 || !strings.Contains(body, `"code":0`) {
+		t.Fatalf("conversion on B: %d %s", s, body)
+	}
+	if s, body := teamA.do("GET", conv, ""); s != 200 || !strings.Contains(body, `"code":40004`) {
+		t.Fatalf("same conversion on A: %d %s; want 40004", s, body)
+	}
+
+	// Deleted on B: gone from A once A checks again.
+	if s, body := adminB.do("DELETE", NamespacesPath+"/team-a", ""); s != 204 {
+		t.Fatalf("delete on B: %d %s", s, body)
+	}
+	if got, err := rs.Do("EXISTS", "t:{team-a}:ocean:journal", "t:{team-a}:ocean:dedup"); err != nil || got != ":0" {
+		t.Fatalf("team-a's keys after the delete: EXISTS = %q, %v; want :0", got, err)
+	}
+	vc.Advance(namespaceRecheck)
+	if s, body := teamA.do("GET", "/ns/team-a/_admin/ocean/requests", ""); s != 403 {
+		t.Fatalf("team-a's token on A after the delete on B: %d %s; want 403", s, body)
+	}
+	if s, body := adminA.do("GET", "/ns/team-a/_admin/ocean/requests", ""); s != 404 {
+		t.Fatalf("team-a on A after the delete on B: %d %s; want 404", s, body)
+	}
+	if a.lookup("team-a") != nil {
+		t.Fatal("A still holds team-a")
+	}
+}
+
+// An idle namespace expires on every replica, though used only on one.
+func TestRedisNamespacesExpire(t *testing.T) {
+	rs := redistest.Start(t)
+	vc := clock.NewVirtual(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	cfg := Config{Clock: vc, NamespaceTTL: time.Hour}
+	a, urlA := redisReplica(t, rs, cfg)
+	b, urlB := redisReplica(t, rs, cfg)
+	if s, body := (client{t: t, base: urlA}).do("GET", "/ns/busy/_admin/ocean/requests", ""); s != 200 {
+		t.Fatalf("traffic creates busy on A: %d %s", s, body)
+	}
+	if _, err := b.Namespace("idle"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // busy is used on B only, every 30 minutes
+		vc.Advance(30 * time.Minute)
+		if s, body := (client{t: t, base: urlB}).do("GET", "/ns/busy/_admin/ocean/requests", ""); s != 200 {
+			t.Fatalf("busy on B: %d %s", s, body)
+		}
+	}
+	names := func(sb *Sandbox) []string {
+		var out []string
+		for _, in := range sb.Namespaces() {
+			out = append(out, in.Name)
+		}
+		return out
+	}
+	if got := names(a); strings.Join(got, ",") != "busy,default" {
+		t.Fatalf("A's namespaces after 90 minutes: %v; want busy and default (idle expired)", got)
+	}
+	vc.Advance(namespaceRecheck)
+	if got := names(b); strings.Join(got, ",") != "busy,default" {
+		t.Fatalf("B's namespaces: %v; want busy and default", got)
+	}
+	if b.lookup("idle") != nil {
+		t.Fatal("B still holds idle")
+	}
+}
+
+// A delivery fired on replica A, closed without draining, is sent by
+// replica B, once, and journaled with B's replica id; both read it.
+func TestRedisDeliveriesSurviveAReplica(t *testing.T) {
+	rs := redistest.Start(t)
+	var hits atomic.Int64
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = w.Write([]byte("OK"))
+	}))
+	defer receiver.Close()
+	a, urlA := redisReplica(t, rs, Config{ReplicaID: "replica-a", StoreLease: 500 * time.Millisecond})
+	b, urlB := redisReplica(t, rs, Config{ReplicaID: "replica-b", StoreLease: 500 * time.Millisecond})
+	put := `{"url":"` + receiver.URL + `/pb?id={ActionId}","method":"GET","format":"none","success":"OK","min_delay":"300ms"}`
+	if code, body := send(t, "PUT", urlA+"/_admin/impact/postbacks/action_lifecycle", put); code != 200 {
+		t.Fatalf("PUT on A: %d %s", code, body)
+	}
+	for i := range 3 {
+		if code, body := send(t, "POST", urlA+"/_admin/impact/events/action_lifecycle?seed="+strconv.Itoa(i+1), ""); code != 202 {
+			t.Fatalf("fire on A: %d %s", code, body)
+		}
+	}
+	if n := a.Close(); n != 0 {
+		t.Fatalf("A's Close cancelled %d deliveries; want 0, left to B", n)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := b.Impact.WaitIdle(ctx); err != nil {
+		t.Fatalf("B did not send A's deliveries: %v", err)
+	}
+	time.Sleep(time.Second) // a second sending would show by now
+	if n := hits.Load(); n != 3 {
+		t.Fatalf("receiver got %d requests; want 3, each once", n)
+	}
+	code, body := send(t, "GET", urlB+"/_admin/impact/deliveries", "")
+	if code != 200 || strings.Count(body, `"replica": "replica-b"`) != 3 || !strings.Contains(body, `"count": 3`) {
+		t.Fatalf("deliveries on B: %d %s; want 3, each sent by replica-b", code, body)
+	}
+	if _, body2 := send(t, "GET", urlA+"/_admin/impact/deliveries", ""); body2 != body {
+		t.Fatalf("A reads other deliveries than B:\n%s\n%s", body2, body)
+	}
+}
+
+// With --time-scale, replicas agree on due times through the epoch kept
+// in Redis: a delivery fired on A (closed) is sent by B when due.
+func TestRedisDeliveriesOnAScaledClock(t *testing.T) {
+	rs := redistest.Start(t)
+	var hits atomic.Int64
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = w.Write([]byte("OK"))
+	}))
+	defer receiver.Close()
+	a, urlA := redisReplica(t, rs, Config{TimeScale: 60, ReplicaID: "a"})
+	time.Sleep(50 * time.Millisecond) // B starts later: without the common epoch, its clock would lag A's by 3 s
+	b, _ := redisReplica(t, rs, Config{TimeScale: 60, ReplicaID: "b"})
+	if d := b.Impact.Clock().Now().Sub(a.Impact.Clock().Now()); d < -time.Second || d > time.Second {
+		t.Fatalf("the replicas' scaled clocks differ by %v", d)
+	}
+	if got, err := rs.Do("GET", "t:{_sandbox}:epoch"); err != nil || !strings.HasSuffix(got, " 60") {
+		t.Fatalf("GET t:{_sandbox}:epoch = %q, %v; want the epoch and the scale", got, err)
+	}
+	put := `{"url":"` + receiver.URL + `/pb?id={ActionId}","method":"GET","format":"none","success":"OK","min_delay":"30s"}`
+	if code, body := send(t, "PUT", urlA+"/_admin/impact/postbacks/action_lifecycle", put); code != 200 {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	if code, body := send(t, "POST", urlA+"/_admin/impact/events/action_lifecycle?seed=1", ""); code != 202 {
+		t.Fatalf("fire: %d %s", code, body)
+	}
+	a.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := b.Impact.WaitIdle(ctx); err != nil {
+		t.Fatalf("B did not send it: %v", err)
+	}
+	ds := b.Impact.Deliveries()
+	if len(ds) != 1 || len(ds[0].Attempts) != 1 || ds[0].Attempts[0].Replica != "b" || hits.Load() != 1 {
+		t.Fatalf("deliveries %+v, %d requests; want one attempt by b", ds, hits.Load())
+	}
+	// Due 30 s (scaled) after firing: sent then, not before, and within
+	// the polling (200 ms wall, 12 s scaled) and the test's slack.
+	if late := ds[0].Attempts[0].Actual.Sub(ds[0].Fired); late < 30*time.Second || late > 30*time.Second+30*time.Second {
+		t.Fatalf("sent %v after it was fired; want 30s (scaled) and the polling", late)
+	}
+}
