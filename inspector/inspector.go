@@ -207,13 +207,16 @@ func (in *Inspector) login(t *Tenant, w http.ResponseWriter, r *http.Request) {
 		in.render(w, http.StatusUnauthorized, "login", &view{Tenant: t, Title: "Log in", Error: "That token does not open this namespace."})
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: in.opts.CookieName, Value: token, Path: "/", HttpOnly: true,
+	// The cookie belongs to this namespace's paths (/ for the default
+	// one), so logins to several namespaces live side by side: a browser
+	// sends the cookie of the longest path first.
+	http.SetCookie(w, &http.Cookie{Name: in.opts.CookieName, Value: token, Path: t.Base + "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	http.Redirect(w, r, t.Base+"/", http.StatusSeeOther)
 }
 
 func (in *Inspector) logout(t *Tenant, w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: in.opts.CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: in.opts.CookieName, Value: "", Path: t.Base + "/", MaxAge: -1, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	http.Redirect(w, r, t.Base+"/", http.StatusSeeOther)
 }

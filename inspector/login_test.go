@@ -1,0 +1,43 @@
+package inspector_test
+
+import (
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"testing"
+
+	"github.com/postbacksim/postbacksim/sandbox"
+	"github.com/postbacksim/postbacksim/sandbox/sandboxtest"
+)
+
+// TestLoginsToSeveralNamespaces: a browser logged into two namespaces,
+// each with its own token, keeps both (each cookie has its namespace's
+// path).
+func TestLoginsToSeveralNamespaces(t *testing.T) {
+	srv := sandboxtest.NewServer(t, sandbox.Config{AdminToken: "admin-token-0123456789"})
+	tokens := map[string]string{"team-a": "team-a-token-0123456789", "team-b": "team-b-token-0123456789"}
+	for ns, tok := range tokens {
+		if _, err := srv.CreateNamespace(ns, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	for ns, tok := range tokens {
+		resp, err := client.PostForm(srv.URL+"/ns/"+ns+"/login", url.Values{"token": {tok}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	for ns := range tokens {
+		resp, err := client.Get(srv.URL + "/ns/" + ns + "/ocean")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("/ns/%s/ocean after logging into both namespaces: %d", ns, resp.StatusCode)
+		}
+	}
+}
