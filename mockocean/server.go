@@ -213,6 +213,24 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	}
 	e.notes = in.Notes
 
+	if fr, ok := s.state.(faultFreeRecorder); ok {
+		// The common case on a shared store: no fault rule, so validate
+		// (pure) and journal in one round trip; with a rule, on as usual.
+		v := Validate(in, s.mode)
+		ve := e
+		ve.status, ve.code, ve.msg, ve.detail, ve.warnings, ve.answered = http.StatusOK, v.Code, v.Msg, v.Detail, v.Warnings, true
+		done, err := s.recordVerdictWith(r.Context(), ve, in, &v, fr.recordUnlessFaults)
+		if err != nil {
+			storeError(w, err)
+			return
+		}
+		if done {
+			w.Header()["Content-Type"] = jsonContentType
+			_, _ = w.Write(answerBody(v.Code, v.Msg))
+			return
+		}
+	}
+
 	f, ok, err := s.state.pickFault(r.Context(), in.Values)
 	if err != nil {
 		storeError(w, err)
@@ -273,19 +291,30 @@ func (s *Server) record(ctx context.Context, e entry, in Input, v Verdict) error
 // hand. Nothing is journaled, and the hook is not called, when the store
 // fails.
 func (s *Server) recordVerdict(ctx context.Context, e entry, in Input, v *Verdict) error {
+	_, err := s.recordVerdictWith(ctx, e, in, v, func(ctx context.Context, e entry, id string) (entry, bool, bool, error) {
+		e, fresh, err := s.state.record(ctx, e, id)
+		return e, fresh, false, err
+	})
+	return err
+}
+
+// recordVerdictWith is recordVerdict through record, which may decline
+// (a fault rule exists): done is then false and nothing happened.
+func (s *Server) recordVerdictWith(ctx context.Context, e entry, in Input, v *Verdict,
+	record func(ctx context.Context, e entry, id string) (entry, bool, bool, error)) (done bool, err error) {
 	id := ""
 	if v.Code == CodeSuccess && v.Conversion != nil && v.Conversion.OuterEventID != "" {
 		id = v.Conversion.OuterEventID
 	}
-	e, fresh, err := s.state.record(ctx, e, id)
-	if err != nil {
-		return err
+	e, fresh, faults, err := record(ctx, e, id)
+	if err != nil || faults {
+		return false, err
 	}
 	if !fresh {
 		v.Code, v.Msg, v.Detail = e.code, e.msg, e.detail
 	}
 	if s.cfg.OnRequest == nil {
-		return nil
+		return true, nil
 	}
 	r := e.request()
 	r.Params = in.Values
@@ -294,7 +323,7 @@ func (s *Server) recordVerdict(ctx context.Context, e entry, in Input, v *Verdic
 		r.Attribution = s.attribute(v.Conversion, e.time)
 	}
 	s.cfg.OnRequest(ctx, r)
-	return nil
+	return true, nil
 }
 
 // request is e's answer and metadata as a Request, without the derived

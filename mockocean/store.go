@@ -24,6 +24,14 @@ type Store interface {
 	open(cfg Config, materialize func(*entry) Request) oceanState
 }
 
+// faultFreeRecorder is a state that journals a request in the same step
+// that checks no fault rule exists (Redis: one round trip instead of
+// two); recordUnlessFaults records nothing, and reports faults, when a
+// rule exists.
+type faultFreeRecorder interface {
+	recordUnlessFaults(ctx context.Context, e entry, id string) (journaled entry, fresh, faults bool, err error)
+}
+
 // ErrStoreUnavailable wraps every error of a store that could not be
 // reached or did not answer: /track/activate/ then answers HTTP 503.
 var ErrStoreUnavailable = errors.New("state store unavailable")

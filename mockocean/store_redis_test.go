@@ -395,3 +395,26 @@ func TestRedisWaitForAnotherReplica(t *testing.T) {
 		t.Fatal("waiting for a 4th request that never came returned nil")
 	}
 }
+
+// TestRedisOneRoundTripWithoutFaults: with no fault rule a request is
+// journaled in one script (no separate look for rules); with one, the
+// rule still answers and counts, on every replica.
+func TestRedisOneRoundTripWithoutFaults(t *testing.T) {
+	rs := redistest.Start(t)
+	a, b, urlA, _ := replicas(t, rs, mockocean.Config{})
+	if ans := getAnswer(t, withID(urlA, "x1")); ans.status != 200 || ans.code == nil || *ans.code != 0 {
+		t.Fatalf("no rule: %+v", ans)
+	}
+	if _, err := b.InjectFault(mockocean.Fault{Status: 503, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if ans := getAnswer(t, withID(urlA, "x2")); ans.status != 503 {
+		t.Fatalf("a rule added on B answers on A: %+v", ans)
+	}
+	if ans := getAnswer(t, withID(urlA, "x2")); ans.status != 200 || *ans.code != 0 {
+		t.Fatalf("after the rule's one time, x2 was not used up by the fault: %+v", ans)
+	}
+	if n := len(a.Requests()); n != 3 {
+		t.Fatalf("journal holds %d requests, want 3", n)
+	}
+}
