@@ -306,14 +306,8 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 			httpjson.Write(w, http.StatusCreated, sb.info(t))
 		}
 	case one && (r.Method == http.MethodGet || r.Method == http.MethodDelete):
-		if err := CheckNamespace(name); err != nil {
-			httpjson.Error(w, http.StatusBadRequest, err.Error())
-			return
-		}
-		sb.expire()
-		t, err := sb.resolve(name)
-		if err != nil {
-			storeFailed(w, err)
+		t, ok := sb.find(w, name)
+		if !ok {
 			return
 		}
 		if t == nil {
@@ -385,4 +379,22 @@ func (sb *Sandbox) AdminRoutes() []Route {
 	_ = def.Ocean.Walk(walk)
 	_ = def.impactAdmin.Walk(walk)
 	return out
+}
+
+// find is the namespace name names, for a request: nil when there is
+// none yet. It answers the request itself, and reports false, when the
+// name breaks the rule (400) or the store cannot be read (503). Idle
+// namespaces expire first.
+func (sb *Sandbox) find(w http.ResponseWriter, name string) (*Tenant, bool) {
+	if err := CheckNamespace(name); err != nil {
+		httpjson.Error(w, http.StatusBadRequest, err.Error())
+		return nil, false
+	}
+	sb.expire()
+	t, err := sb.resolve(name)
+	if err != nil {
+		storeFailed(w, err)
+		return nil, false
+	}
+	return t, true
 }

@@ -353,14 +353,8 @@ func (sb *Sandbox) tenantList() []*Tenant {
 func (sb *Sandbox) serveNamespace(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, "/ns/")
 	name, sub, _ := strings.Cut(rest, "/")
-	if err := CheckNamespace(name); err != nil {
-		httpjson.Error(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	sb.expire()
-	t, err := sb.resolve(name)
-	if err != nil {
-		storeFailed(w, err)
+	t, ok := sb.find(w, name)
+	if !ok {
 		return
 	}
 	if t == nil {
@@ -368,6 +362,7 @@ func (sb *Sandbox) serveNamespace(w http.ResponseWriter, r *http.Request) {
 			unknownNamespace(w, name)
 			return
 		}
+		var err error
 		if t, err = sb.Namespace(name); err != nil {
 			if errors.Is(err, mockocean.ErrStoreUnavailable) {
 				storeFailed(w, err)
