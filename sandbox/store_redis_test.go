@@ -37,6 +37,18 @@ func redisReplica(t *testing.T, rs *redistest.Server, cfg Config) (*Sandbox, str
 	return sb, hs.URL
 }
 
+// countingReceiver answers OK to every postback and counts them; it
+// stops when the test ends.
+func countingReceiver(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	var hits atomic.Int64
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = w.Write([]byte("OK"))
+	}))
+	t.Cleanup(receiver.Close)
+	return receiver, &hits
+}
+
 func send(t *testing.T, method, url, body string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
@@ -56,12 +68,7 @@ func send(t *testing.T, method, url, body string) (int, string) {
 // other, per namespace, and deleted through either.
 func TestRedisPostbacksSharedByReplicas(t *testing.T) {
 	rs := redistest.Start(t)
-	var hits atomic.Int64
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		_, _ = w.Write([]byte("OK"))
-	}))
-	defer receiver.Close()
+	receiver, hits := countingReceiver(t)
 	a, urlA := redisReplica(t, rs, Config{})
 	b, urlB := redisReplica(t, rs, Config{})
 	for _, sb := range []*Sandbox{a, b} {
@@ -261,12 +268,7 @@ func TestRedisNamespacesExpire(t *testing.T) {
 // replica B, once, and journaled with B's replica id; both read it.
 func TestRedisDeliveriesSurviveAReplica(t *testing.T) {
 	rs := redistest.Start(t)
-	var hits atomic.Int64
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		_, _ = w.Write([]byte("OK"))
-	}))
-	defer receiver.Close()
+	receiver, hits := countingReceiver(t)
 	a, urlA := redisReplica(t, rs, Config{ReplicaID: "replica-a", StoreLease: 500 * time.Millisecond})
 	b, urlB := redisReplica(t, rs, Config{ReplicaID: "replica-b", StoreLease: 500 * time.Millisecond})
 	put := `{"url":"` + receiver.URL + `/pb?id={ActionId}","method":"GET","format":"none","success":"OK","min_delay":"300ms"}`
@@ -303,12 +305,7 @@ func TestRedisDeliveriesSurviveAReplica(t *testing.T) {
 // in Redis: a delivery fired on A (closed) is sent by B when due.
 func TestRedisDeliveriesOnAScaledClock(t *testing.T) {
 	rs := redistest.Start(t)
-	var hits atomic.Int64
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		_, _ = w.Write([]byte("OK"))
-	}))
-	defer receiver.Close()
+	receiver, hits := countingReceiver(t)
 	a, urlA := redisReplica(t, rs, Config{TimeScale: 60, ReplicaID: "a"})
 	time.Sleep(50 * time.Millisecond) // B starts later: without the common epoch, its clock would lag A's by 3 s
 	b, _ := redisReplica(t, rs, Config{TimeScale: 60, ReplicaID: "b"})
