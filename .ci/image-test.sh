@@ -114,12 +114,16 @@ expect "metrics" "$(curl -sS "$base/metrics")" 'postbacksim_impact_deliveries_to
 
 # 6. The image's own health check, and the non-root user.
 expect "image user" "$(docker inspect -f '{{.Config.User}}' "$name")" "65532"
-for _ in $(seq 1 24); do
-  health=$(docker inspect -f '{{.State.Health.Status}}' "$name")
-  [ "$health" = healthy ] && break
-  sleep 0.5
-done
-expect "docker HEALTHCHECK" "$health" "healthy"
+health_of() { # health_of CONTAINER: its HEALTHCHECK status once healthy, or after 15 s
+  local h=""
+  for _ in $(seq 1 30); do
+    h=$(docker inspect -f '{{.State.Health.Status}}' "$1")
+    [ "$h" = healthy ] && break
+    sleep 0.5
+  done
+  echo "$h"
+}
+expect "docker HEALTHCHECK" "$(health_of "$name")" "healthy"
 
 docker stop -t 10 "$name" >/dev/null
 expect "graceful stop" "$(docker logs "$name" 2>&1 | tail -3)" 'msg=stopped'
@@ -129,12 +133,6 @@ expect "graceful stop" "$(docker logs "$name" 2>&1 | tail -3)" 'msg=stopped'
 port2=$(free_port) || die "no second free loopback port"
 docker rm -f "$name" >/dev/null 2>&1 || true
 docker run -d --name "$name" --network host "$image" serve --addr "127.0.0.1:$port2" >/dev/null || die "docker run (flags) failed"
-health=""
-for _ in $(seq 1 30); do
-  health=$(docker inspect -f '{{.State.Health.Status}}' "$name")
-  [ "$health" = healthy ] && break
-  sleep 0.5
-done
-expect "HEALTHCHECK follows serve --addr 127.0.0.1:$port2" "$health" "healthy"
+expect "HEALTHCHECK follows serve --addr 127.0.0.1:$port2" "$(health_of "$name")" "healthy"
 docker stop -t 10 "$name" >/dev/null
 say "PASS"
