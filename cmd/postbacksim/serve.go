@@ -223,7 +223,7 @@ the --config file.`,
 		limit, track := applyMemoryLimit(cmd.Flags().Changed("memory-limit"), int64(memLimit), int64(journalMaxBytes), *journalCap, *dedupCap)
 		sb := sandbox.New(sandbox.Config{
 			PublicURL:      *publicURL,
-			LoopbackOnly:   isLoopback(ln.Addr()),
+			LoopbackOnly:   loopbackOnly(ln.Addr()),
 			Logger:         logger,
 			AccessLog:      *accessLog,
 			SummaryEvery:   summaryEvery,
@@ -258,7 +258,7 @@ the --config file.`,
 		if tlsConfig != nil {
 			scheme = "https://"
 		}
-		if host, _, _ := net.SplitHostPort(ln.Addr().String()); *adminToken == "" && !net.ParseIP(host).IsLoopback() {
+		if *adminToken == "" && !loopbackOnly(ln.Addr()) {
 			logger.Warn("admin endpoints are open to the network: set --admin-token (or $POSTBACKSIM_ADMIN_TOKEN)", "addr", ln.Addr().String())
 		}
 		if n := len(*adminToken); n > 0 && n < 16 {
@@ -384,12 +384,6 @@ func storeName(u string) string {
 		return p.Redacted()
 	}
 	return u
-}
-
-// isLoopback reports whether a listener's address is on loopback only.
-func isLoopback(a net.Addr) bool {
-	t, ok := a.(*net.TCPAddr)
-	return ok && t.IP.IsLoopback()
 }
 
 // redisLog sends the Redis client's own messages (a lost connection, a
