@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -43,9 +44,9 @@ type RedisOptions struct {
 // Keys are named in docs/sandbox.md. It is safe for concurrent use.
 type RedisStore struct {
 	client *redis.Client
-	// hot sends the per-request scripts: concurrent requests' commands go
-	// to Redis together, in one write, which halves the system calls on
-	// both sides under load (a lone request is sent at once).
+	// hot sends the fault rules' look-ups and claims: concurrent
+	// requests' commands go to Redis together, in one write (a lone one is
+	// sent at once). Recording a request goes through its state's batcher.
 	hot     *redis.AutoPipeliner
 	prefix  string // the keys' prefix, with the namespace's tag
 	base    string // the prefix given, without a namespace
@@ -72,6 +73,12 @@ func NewRedisStore(o RedisOptions) (*RedisStore, error) {
 	opt.ReadTimeout = 2 * time.Second
 	opt.WriteTimeout = 2 * time.Second
 	opt.PoolSize = max(opt.PoolSize, 128)
+	if opt.Protocol == 0 {
+		// RESP2 unless the URL asks (?protocol=3): the store uses nothing
+		// of RESP3, and go-redis then skips its look for push
+		// notifications before every reply, a tenth of its cost per call.
+		opt.Protocol = 2
+	}
 	if o.Prefix == "" {
 		o.Prefix = DefaultRedisPrefix
 	}
@@ -134,13 +141,15 @@ func (s *RedisStore) IdleTTL() time.Duration { return s.idleTTL }
 
 func (s *RedisStore) open(cfg Config, materialize func(*entry) Request) oceanState {
 	p := s.prefix + "ocean:"
-	return &redisState{
+	st := &redisState{
 		client: s.client, hot: s.hot, cfg: cfg, materialize: materialize, idleTTL: s.idleTTL.Milliseconds(),
 		kDedup: p + "dedup", kDedupStats: p + "dedup:stats",
 		kJournal: p + "journal", kJournalMeta: p + "journal:meta",
 		kFaultIDs: p + "faults", kFaultDefs: p + "faults:defs", kFaultHits: p + "faults:hits", kFaultNext: p + "faults:next",
-		changed: make(chan struct{}), rngs: map[string]*rand.Rand{},
+		changed: make(chan struct{}), rngs: map[string]*rand.Rand{}, realNow: time.Now,
 	}
+	st.batch.run = st.runBatch
+	return st
 }
 
 // redisState is a Server's state in Redis; see docs/sandbox.md for the
@@ -161,67 +170,35 @@ type redisState struct {
 	// rngs draw fault probabilities: each process draws its own sequence
 	// from a rule's seed.
 	rngs map[string]*rand.Rand
+
+	// refreshAt is when this process next refreshes the keys' TTLs, in
+	// nanoseconds of realNow (see keyRefresh).
+	refreshAt atomic.Int64
+	realNow   func() time.Time
+	// batch sends this process's requests to Redis in batches.
+	batch batcher
 }
 
-// recordScript is the duplicate filter and the journal in one atomic
-// step.
-//
-// KEYS: dedup zset, dedup stats hash, journal list, journal meta hash,
-// fault rule ids.
-// ARGV: 1 id hash ("" for no dedup), 2 now (µs), 3 ttl (µs),
-// 4 capacity, 5 entry (JSON), 6 its size, 7 its size as a duplicate,
-// 8 journal capacity (0: none), 9 journal byte budget (0: none), 10 idle
-// TTL (ms), 11 dedup key TTL (ms), 12 "1" to record only when there is
-// no fault rule (it then answers {0, -1} and changes nothing when there
-// is one). The stats hash takes no TTL of its own: it is small, and a
-// sandbox that stops taking ids stops writing it.
-//
-// The filter is a sorted set of ids scored by expiry: expired ones are
-// removed first, the earliest expiring go first when it is full. The
-// journal is a list of "SEQ SIZE DUP JSON", numbered from the meta hash's
-// received, where DUP is 1 when the filter found the id (the entry is
-// then read as a duplicate's answer, markDuplicate); the bytes are
-// counted in the meta hash, and the oldest entries are trimmed to the
-// count and byte bounds (the newest always stays).
-var recordScript = redis.NewScript(`
-if ARGV[12] == '1' and redis.call('EXISTS', KEYS[5]) == 1 then return {0, -1} end
-local fresh = 1
-local size = tonumber(ARGV[6])
-if ARGV[1] ~= '' then
-  local now = tonumber(ARGV[2])
-  local gone = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-  if gone > 0 then redis.call('HINCRBY', KEYS[2], 'expired', gone) end
-  if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-    fresh = 0
-    size = tonumber(ARGV[7])
-  else
-    local n = redis.call('ZCARD', KEYS[1])
-    local cap = tonumber(ARGV[4])
-    if n >= cap then
-      redis.call('ZPOPMIN', KEYS[1], n - cap + 1)
-      redis.call('HINCRBY', KEYS[2], 'evicted', n - cap + 1)
-    end
-    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
-    redis.call('PEXPIRE', KEYS[1], ARGV[11])
-  end
-end
-local seq = redis.call('HINCRBY', KEYS[4], 'received', 1)
-local n = redis.call('RPUSH', KEYS[3], seq .. ' ' .. size .. ' ' .. (1 - fresh) .. ' ' .. ARGV[5])
-local bytes = redis.call('HINCRBY', KEYS[4], 'bytes', size)
-local cap, budget = tonumber(ARGV[8]), tonumber(ARGV[9])
-local evicted = 0
-while n > 1 and ((cap > 0 and n > cap) or (budget > 0 and bytes > budget)) do
-  local old = redis.call('LPOP', KEYS[3])
-  local s = tonumber(string.match(old, '^%d+ (%d+) '))
-  bytes = redis.call('HINCRBY', KEYS[4], 'bytes', -s)
-  n = n - 1
-  evicted = evicted + 1
-end
-if evicted > 0 then redis.call('HINCRBY', KEYS[4], 'evicted', evicted) end
-redis.call('PEXPIRE', KEYS[3], ARGV[10])
-redis.call('PEXPIRE', KEYS[4], ARGV[10])
-return {seq, fresh}
-`)
+// keyRefresh is how often each process refreshes the TTLs of the keys
+// every request writes (the filter, the journal and their stats), and
+// removes expired ids, instead of with every request: three PEXPIREs
+// were a quarter of the script's cost. A key's TTL is therefore set to its
+// lifetime plus two refresh periods, so it never lapses before what it
+// holds: an id added just before a refresh is due expires at most
+// keyRefresh after the TTL set by the refresh before. The TTLs are
+// Redis's, in real time, so the period is timed by the real clock, not
+// the sandbox's (which may be virtual or scaled). A key just created
+// gets its TTL at once.
+const keyRefresh = time.Minute
+
+// refreshDue reports whether this batch refreshes the keys' TTLs, and
+// if so, moves the next refresh a period on. Concurrent batches agree:
+// one of them refreshes.
+func (r *redisState) refreshDue() bool {
+	now := r.realNow().UnixNano()
+	at := r.refreshAt.Load()
+	return now >= at && r.refreshAt.CompareAndSwap(at, now+keyRefresh.Nanoseconds())
+}
 
 // sinceScript returns the journal entries numbered above ARGV[1]: the
 // list holds consecutive numbers ending at received.
@@ -233,53 +210,22 @@ if idx < 0 then idx = 0 end
 return redis.call('LRANGE', KEYS[1], idx, -1)
 `)
 
-// storedEntry is an entry's form in Redis (JSON).
-type storedEntry struct {
-	Time        int64    `json:"t"`
-	Method      string   `json:"m,omitempty"`
-	ContentType string   `json:"ct,omitempty"`
-	Query       string   `json:"q,omitempty"`
-	Body        string   `json:"b,omitempty"`
-	Decoded     bool     `json:"d,omitempty"`
-	Path        string   `json:"p,omitempty"`
-	Remote      string   `json:"r,omitempty"`
-	Status      int      `json:"s,omitempty"`
-	Code        int      `json:"c,omitempty"`
-	Answered    bool     `json:"a,omitempty"`
-	Msg         string   `json:"msg,omitempty"`
-	Detail      string   `json:"det,omitempty"`
-	Fault       string   `json:"f,omitempty"`
-	Warnings    []string `json:"w,omitempty"`
-	Notes       []string `json:"n,omitempty"`
-	// ID is the outer_event_id the duplicate filter was asked about.
-	ID string `json:"i,omitempty"`
-}
-
-func encodeEntry(e *entry, id string) string {
-	b, _ := json.Marshal(storedEntry{ID: id, Time: e.time.UnixNano(), Method: e.raw.Method, ContentType: e.raw.ContentType, Query: e.raw.Query, Body: e.raw.Body,
-		Decoded: e.decoded, Path: e.path, Remote: e.remote, Status: e.status, Code: e.code, Answered: e.answered, Msg: e.msg, Detail: e.detail,
-		Fault: e.fault, Warnings: e.warnings, Notes: e.notes}) // strings and numbers: never fails
-	return string(b)
-}
-
-// decodeEntry reads a journal list element, "SEQ SIZE DUP JSON".
+// decodeEntry reads a journal list element, "SEQ SIZE DUP PAYLOAD".
 func decodeEntry(s string) (entry, error) {
 	seqText, rest, ok1 := strings.Cut(s, " ")
 	_, rest, ok2 := strings.Cut(rest, " ")
-	dup, js, ok3 := strings.Cut(rest, " ")
+	dup, payload, ok3 := strings.Cut(rest, " ")
 	seq, err := strconv.ParseUint(seqText, 10, 64)
-	if !ok1 || !ok2 || !ok3 || err != nil {
-		return entry{}, fmt.Errorf("journal entry %.40q: not SEQ SIZE DUP JSON", s)
+	if !ok1 || !ok2 || !ok3 || err != nil || (dup != "0" && dup != "1") {
+		return entry{}, fmt.Errorf("journal entry %.40q: not SEQ SIZE DUP PAYLOAD", s)
 	}
-	var se storedEntry
-	if err := json.Unmarshal([]byte(js), &se); err != nil {
+	e, id, err := decodePayload(payload)
+	if err != nil {
 		return entry{}, fmt.Errorf("journal entry %d: %w", seq, err)
 	}
-	e := entry{seq: seq, time: time.Unix(0, se.Time), raw: Raw{Method: se.Method, ContentType: se.ContentType, Query: se.Query, Body: se.Body},
-		decoded: se.Decoded, path: se.Path, remote: se.Remote, status: se.Status, code: se.Code, answered: se.Answered, msg: se.Msg,
-		detail: se.Detail, fault: se.Fault, warnings: se.Warnings, notes: se.Notes}
+	e.seq = seq
 	if dup == "1" {
-		markDuplicate(&e, se.ID)
+		markDuplicate(&e, id)
 	}
 	return e, nil
 }
@@ -303,44 +249,31 @@ func (r *redisState) recordUnlessFaults(ctx context.Context, e entry, id string)
 	return r.runRecord(ctx, e, id, true)
 }
 
-func (r *redisState) runRecord(ctx context.Context, e entry, id string, unlessFaults bool) (journaled entry, fresh, faults bool, err error) {
-	member, size := "", e.size()
-	dupSize := size
+func (r *redisState) runRecord(_ context.Context, e entry, id string, unlessFaults bool) (journaled entry, fresh, faults bool, err error) {
+	p := &pendingRecord{size: e.size(), unlessFaults: unlessFaults, payload: encodeEntry(&e, id)}
+	p.dupSize = p.size
 	if id != "" {
-		member = dedupMember(id)
+		p.member = dedupMember(id)
 		dup := e
 		markDuplicate(&dup, id)
-		dupSize = dup.size()
+		p.dupSize = dup.size()
 	}
-	stored := encodeEntry(&e, id)
-	now := r.cfg.Clock.Now()
-	dedupKeyTTL := max(r.cfg.DedupTTL.Milliseconds(), 1)
-	only := "0"
-	if unlessFaults {
-		only = "1"
+	r.batch.do(p)
+	if p.err != nil {
+		return e, false, false, p.err
 	}
-	res, err := recordScript.Run(ctx, r.hot, []string{r.kDedup, r.kDedupStats, r.kJournal, r.kJournalMeta, r.kFaultIDs},
-		member, now.UnixMicro(), r.cfg.DedupTTL.Microseconds(), r.cfg.DedupCapacity, stored, size, dupSize,
-		r.cfg.JournalCapacity, r.cfg.JournalMaxBytes, r.idleTTL, dedupKeyTTL, only).Int64Slice()
-	if err != nil {
-		return e, false, false, unavailable("journaling the request", err)
-	}
-	if len(res) != 2 {
-		return e, false, false, unavailable("journaling the request", fmt.Errorf("script answered %v", res))
-	}
-	if res[1] == -1 {
+	if p.faults {
 		return e, false, true, nil // a fault rule exists: nothing recorded
 	}
-	e.seq = uint64(res[0])
-	fresh = res[1] == 1
-	if !fresh {
+	e.seq = uint64(p.seq)
+	if !p.fresh {
 		markDuplicate(&e, id)
 	}
 	r.mu.Lock()
 	close(r.changed)
 	r.changed = make(chan struct{})
 	r.mu.Unlock()
-	return e, fresh, false, nil
+	return e, p.fresh, false, nil
 }
 
 func (r *redisState) entries(ctx context.Context, raw []string) ([]Request, error) {
@@ -458,23 +391,26 @@ func (r *redisState) resetJournal(ctx context.Context) error {
 // and the dict), measured with INFO memory; see docs/sandbox.md.
 const redisDedupBytesPerID = 128
 
+// dedupStatsScript removes the expired ids (KEYS[1]; ARGV[1] is now, in
+// µs), counts them in the stats hash (KEYS[2]), and returns the ids left,
+// then the hash's evicted and expired.
+var dedupStatsScript = redis.NewScript(`
+local gone = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if gone > 0 then redis.call('HINCRBY', KEYS[2], 'expired', gone) end
+local st = redis.call('HMGET', KEYS[2], 'evicted', 'expired')
+return {redis.call('ZCARD', KEYS[1]), tonumber(st[1] or '0'), tonumber(st[2] or '0')}
+`)
+
 func (r *redisState) dedupStats(ctx context.Context) (DedupStats, error) {
-	var card *redis.IntCmd
-	var st *redis.MapStringStringCmd
-	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		card = p.ZCard(ctx, r.kDedup)
-		st = p.HGetAll(ctx, r.kDedupStats)
-		return nil
-	})
+	res, err := dedupStatsScript.Run(ctx, r.client, []string{r.kDedup, r.kDedupStats}, r.cfg.Clock.Now().UnixMicro()).Int64Slice()
+	if err == nil && len(res) != 3 {
+		err = fmt.Errorf("script answered %v", res)
+	}
 	if err != nil {
 		return DedupStats{}, unavailable("reading the duplicate filter's stats", err)
 	}
-	m := st.Val()
-	num := func(k string) uint64 { n, _ := strconv.ParseUint(m[k], 10, 64); return n }
-	// Size counts ids whose expiry has passed but that the next request
-	// has not removed yet.
-	return DedupStats{Size: int(card.Val()), Capacity: r.cfg.DedupCapacity, TTL: r.cfg.DedupTTL, Evicted: num("evicted"), Expired: num("expired"),
-		Bytes: card.Val() * redisDedupBytesPerID}, nil
+	return DedupStats{Size: int(res[0]), Capacity: r.cfg.DedupCapacity, TTL: r.cfg.DedupTTL, Evicted: uint64(res[1]), Expired: uint64(res[2]),
+		Bytes: res[0] * redisDedupBytesPerID}, nil
 }
 
 func (r *redisState) resetDedup(ctx context.Context) error {

@@ -423,3 +423,93 @@ func TestRedisOneRoundTripWithoutFaults(t *testing.T) {
 		t.Fatalf("journal holds %d requests, want 3", n)
 	}
 }
+
+// evalCalls is how many scripts Redis has run.
+func evalCalls(t *testing.T, rs *redistest.Server) int {
+	t.Helper()
+	info, err := rs.Do("INFO", "commandstats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, line := range strings.Split(info, "\n") {
+		if rest, ok := strings.CutPrefix(line, "cmdstat_evalsha:calls="); ok {
+			n, _ := strconv.Atoi(rest[:strings.IndexByte(rest, ',')])
+			total += n
+		}
+	}
+	return total
+}
+
+// TestRedisBatchesUnderLoad: concurrent requests go to Redis in batches
+// (fewer scripts than requests), and a batch keeps every rule of one
+// request at a time: each id accepted once, the journal numbered without
+// gaps and trimmed to its count and byte bounds.
+func TestRedisBatchesUnderLoad(t *testing.T) {
+	rs := redistest.Start(t)
+	for _, bound := range []struct {
+		name string
+		cfg  mockocean.Config
+	}{{"count", mockocean.Config{JournalCapacity: 7}}, {"bytes", mockocean.Config{JournalMaxBytes: 6000}}} {
+		t.Run(bound.name, func(t *testing.T) {
+			a, b, urlA, urlB := replicas(t, rs, bound.cfg)
+			b.ResetJournal()
+			b.ResetDedup()
+			const n, ids = 400, 300 // ids 0..99 are sent twice
+			before := evalCalls(t, rs)
+			var mu sync.Mutex
+			codes := map[int]int{}
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, 50)
+			for i := range n {
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer wg.Done()
+					defer func() { <-sem }()
+					base := urlA
+					if i%2 == 1 {
+						base = urlB
+					}
+					ans := getAnswer(t, withID(base, "load-"+strconv.Itoa(i%ids)))
+					mu.Lock()
+					defer mu.Unlock()
+					if ans.code == nil {
+						codes[-ans.status]++
+					} else {
+						codes[*ans.code]++
+					}
+				}()
+			}
+			wg.Wait()
+			if calls := evalCalls(t, rs) - before; calls >= n {
+				t.Errorf("%d scripts for %d concurrent requests: no batching", calls, n)
+			}
+			if codes[mockocean.CodeSuccess] != ids || codes[mockocean.CodeDuplicate] != n-ids {
+				t.Fatalf("answers by code: %v; want %d × 0 and %d × 40004", codes, ids, n-ids)
+			}
+			st := a.JournalStats()
+			if st.Received != n || uint64(st.Stored)+st.Evicted != n || st.Stored < 1 {
+				t.Fatalf("journal stats %+v; want %d received, stored + evicted = received", st, n)
+			}
+			if bound.cfg.JournalCapacity > 0 && st.Stored != bound.cfg.JournalCapacity {
+				t.Fatalf("%d stored, want the capacity, %d", st.Stored, bound.cfg.JournalCapacity)
+			}
+			if bound.cfg.JournalMaxBytes > 0 && (st.Bytes > bound.cfg.JournalMaxBytes || st.Bytes <= 0) {
+				t.Fatalf("%d bytes stored, want at most %d", st.Bytes, bound.cfg.JournalMaxBytes)
+			}
+			reqs := b.Requests()
+			if len(reqs) != st.Stored {
+				t.Fatalf("%d requests read, %d stored", len(reqs), st.Stored)
+			}
+			for i, r := range reqs {
+				if want := uint64(n - st.Stored + i + 1); r.Seq != want {
+					t.Fatalf("request %d numbered %d, want %d", i, r.Seq, want)
+				}
+			}
+			if got := a.DedupStats().Size; got != ids {
+				t.Fatalf("the filter holds %d ids, want %d", got, ids)
+			}
+		})
+	}
+}

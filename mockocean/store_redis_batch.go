@@ -1,0 +1,254 @@
+package mockocean
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The requests a process journals at the same time go to Redis together:
+// one script call records a batch of them, in arrival order, each with its
+// own verdict from the duplicate filter. A script call costs Redis a few
+// microseconds of its one thread before it does anything, and each
+// request's commands (its ZADD, its share of one RPUSH) about one more:
+// batching is what keeps the Redis store within reach of the memory one
+// under load (docs/sandbox.md has the figures). No request waits for a
+// batch to fill: a batch is whatever queued while the previous one was
+// on its way, and a lone request goes at once.
+
+const (
+	// batchFlushers is how many batches of one namespace can be on their
+	// way to Redis at once: with two, Redis works on one while the other
+	// crosses the network.
+	batchFlushers = 2
+	// batchMax bounds a batch, so that one script call never holds Redis
+	// (which runs nothing else meanwhile) for long.
+	batchMax = 128
+	// batchMaxBytes bounds a batch's payloads likewise.
+	batchMaxBytes = 1 << 20
+)
+
+// pendingRecord is a request waiting for its batch.
+type pendingRecord struct {
+	member        string // the id's hash, "" for no dedup
+	size, dupSize int64
+	payload       string
+	unlessFaults  bool
+	seq           int64
+	fresh, faults bool
+	err           error
+	done          chan struct{}
+}
+
+// batcher queues a namespace's requests and sends them in batches.
+type batcher struct {
+	run func([]*pendingRecord) error // sends one batch, setting each one's result
+
+	mu     sync.Mutex
+	queue  []*pendingRecord
+	active int // flushers running
+}
+
+// do queues p and returns when its batch has been sent.
+func (b *batcher) do(p *pendingRecord) {
+	p.done = make(chan struct{})
+	b.mu.Lock()
+	b.queue = append(b.queue, p)
+	if b.active < batchFlushers {
+		b.active++
+		batch := b.takeLocked()
+		b.mu.Unlock()
+		go b.flush(batch)
+	} else {
+		b.mu.Unlock()
+	}
+	<-p.done
+}
+
+// takeLocked takes the oldest requests from the queue, within the
+// bounds.
+func (b *batcher) takeLocked() []*pendingRecord {
+	n, bytes := 0, 0
+	for n < len(b.queue) && n < batchMax && (n == 0 || bytes+len(b.queue[n].payload) <= batchMaxBytes) {
+		bytes += len(b.queue[n].payload)
+		n++
+	}
+	batch := b.queue[:n:n]
+	b.queue = b.queue[n:]
+	if len(b.queue) == 0 {
+		b.queue = nil // let the backing array go
+	}
+	return batch
+}
+
+// flush sends batches until the queue is empty.
+func (b *batcher) flush(batch []*pendingRecord) {
+	for {
+		if err := b.run(batch); err != nil {
+			for _, p := range batch {
+				p.err = err
+			}
+		}
+		for _, p := range batch {
+			close(p.done)
+		}
+		b.mu.Lock()
+		if len(b.queue) == 0 {
+			b.active--
+			b.mu.Unlock()
+			return
+		}
+		batch = b.takeLocked()
+		b.mu.Unlock()
+	}
+}
+
+// recordScript is the duplicate filter and the journal of a batch of
+// requests in one atomic step.
+//
+// KEYS: dedup zset, dedup stats hash, journal list, journal meta hash,
+// fault rule ids.
+// ARGV: 1 now (µs), 2 the filter's TTL (µs), 3 its capacity, 4 journal
+// capacity (0: none), 5 journal byte budget (0: none), 6 the journal's
+// key TTL (ms), 7 the filter's key TTL (ms), 8 "1" to refresh the keys'
+// TTLs and remove expired ids (keyRefresh); then five per request: its id
+// hash ("" for no dedup), its size, its size as a duplicate, its
+// payload, and "1" to record it only when there is no fault rule.
+//
+// It returns two numbers per request: its journal number and 1 when its
+// id is new (0 when the filter knew it), or 0 and -1 when it asked to be
+// recorded only without fault rules and there is one (it is then not
+// recorded).
+//
+// The filter is a sorted set of ids scored by expiry. An id is added
+// with ZADD NX, whose answer says whether it was there; one found
+// expired is counted as such and added again. Expired ids are otherwise
+// removed by the periodic refresh, when the filter is full (before the
+// earliest expiring are evicted; never the id being added) and when its
+// stats are read. The journal is a list of "SEQ SIZE DUP PAYLOAD",
+// numbered from the meta hash's received, where DUP is 1 when the filter
+// found the id (the entry is then read as a duplicate's answer,
+// markDuplicate); the bytes are counted in the meta hash, and the oldest
+// entries are trimmed to the count and byte bounds (the newest always
+// stays). A key just created gets its TTL at once.
+var recordScript = redis.NewScript(`
+local now, exp = tonumber(ARGV[1]), tonumber(ARGV[1]) + tonumber(ARGV[2])
+local cap = tonumber(ARGV[3])
+local faults = redis.call('EXISTS', KEYS[5]) == 1
+local function sweep()
+  local gone = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+  if gone > 0 then redis.call('HINCRBY', KEYS[2], 'expired', gone) end
+end
+local meta = redis.call('HMGET', KEYS[4], 'received', 'bytes')
+local first, seq, bytes = meta[1] == false, tonumber(meta[1] or '0'), tonumber(meta[2] or '0')
+local card = nil
+local out, els = {}, {}
+for i = 9, #ARGV, 5 do
+  if faults and ARGV[i+4] == '1' then
+    out[#out+1] = 0
+    out[#out+1] = -1
+  else
+    local id, fresh, size = ARGV[i], 1, ARGV[i+1]
+    if id ~= '' then
+      if redis.call('ZADD', KEYS[1], 'NX', exp, id) == 0 then
+        if tonumber(redis.call('ZSCORE', KEYS[1], id)) > now then
+          fresh, size = 0, ARGV[i+2]
+        else
+          sweep()
+          redis.call('ZADD', KEYS[1], exp, id)
+          card = nil
+        end
+      end
+      if fresh == 1 then
+        if card == nil then card = redis.call('ZCARD', KEYS[1]) else card = card + 1 end
+        if card > cap then
+          redis.call('ZREM', KEYS[1], id)
+          sweep()
+          local n = redis.call('ZCARD', KEYS[1])
+          if n >= cap then
+            redis.call('ZPOPMIN', KEYS[1], n - cap + 1)
+            redis.call('HINCRBY', KEYS[2], 'evicted', n - cap + 1)
+          end
+          redis.call('ZADD', KEYS[1], exp, id)
+          card = nil
+        elseif card == 1 then
+          redis.call('PEXPIRE', KEYS[1], ARGV[7])
+        end
+      end
+    end
+    seq = seq + 1
+    bytes = bytes + tonumber(size)
+    els[#els+1] = seq .. ' ' .. size .. ' ' .. (1 - fresh) .. ' ' .. ARGV[i+3]
+    out[#out+1] = seq
+    out[#out+1] = fresh
+  end
+end
+if #els > 0 then
+  local n = redis.call('RPUSH', KEYS[3], unpack(els))
+  local created = n == #els
+  local jcap, budget = tonumber(ARGV[4]), tonumber(ARGV[5])
+  local evicted = 0
+  if jcap > 0 and n > jcap then
+    local k = n - jcap
+    for _, old in ipairs(redis.call('LPOP', KEYS[3], k)) do
+      bytes = bytes - tonumber(string.match(old, '^%d+ (%d+) '))
+    end
+    n, evicted = n - k, k
+  end
+  while n > 1 and budget > 0 and bytes > budget do
+    local old = redis.call('LPOP', KEYS[3])
+    bytes = bytes - tonumber(string.match(old, '^%d+ (%d+) '))
+    n, evicted = n - 1, evicted + 1
+  end
+  redis.call('HSET', KEYS[4], 'received', seq, 'bytes', bytes)
+  if evicted > 0 then redis.call('HINCRBY', KEYS[4], 'evicted', evicted) end
+  if ARGV[8] == '1' or first or created then
+    redis.call('PEXPIRE', KEYS[3], ARGV[6])
+    redis.call('PEXPIRE', KEYS[4], ARGV[6])
+  end
+end
+if ARGV[8] == '1' then
+  sweep()
+  redis.call('PEXPIRE', KEYS[1], ARGV[7])
+  redis.call('PEXPIRE', KEYS[2], ARGV[6])
+end
+return out
+`)
+
+// recordHeaderArgs is the count of recordScript's ARGV before the
+// requests'.
+const recordHeaderArgs = 8
+
+// runBatch sends a batch through recordScript and sets each request's
+// result.
+func (r *redisState) runBatch(batch []*pendingRecord) error {
+	slack := 2 * keyRefresh.Milliseconds()
+	refresh := "0"
+	if r.refreshDue() {
+		refresh = "1"
+	}
+	args := make([]any, 0, recordHeaderArgs+5*len(batch))
+	args = append(args, r.cfg.Clock.Now().UnixMicro(), r.cfg.DedupTTL.Microseconds(), r.cfg.DedupCapacity,
+		r.cfg.JournalCapacity, r.cfg.JournalMaxBytes, r.idleTTL+slack, r.cfg.DedupTTL.Milliseconds()+slack, refresh)
+	for _, p := range batch {
+		only := "0"
+		if p.unlessFaults {
+			only = "1"
+		}
+		args = append(args, p.member, p.size, p.dupSize, p.payload, only)
+	}
+	res, err := recordScript.Run(context.Background(), r.client, []string{r.kDedup, r.kDedupStats, r.kJournal, r.kJournalMeta, r.kFaultIDs},
+		args...).Int64Slice()
+	if err == nil && len(res) != 2*len(batch) {
+		err = fmt.Errorf("script answered %d numbers for %d requests", len(res), len(batch))
+	}
+	if err != nil {
+		return unavailable("journaling the request", err)
+	}
+	for i, p := range batch {
+		p.seq, p.fresh, p.faults = res[2*i], res[2*i+1] == 1, res[2*i+1] == -1
+	}
+	return nil
+}

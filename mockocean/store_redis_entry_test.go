@@ -1,0 +1,92 @@
+package mockocean
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// sampleEntries are journal entries with every field set, empty ones,
+// bytes that are not UTF-8, separators inside values and lists.
+func sampleEntries() []entry {
+	return []entry{
+		{time: time.Unix(0, 1_700_000_000_123_456_789), raw: Raw{Method: "POST", ContentType: "application/json", Query: "a=1:2", Body: `{"x":"y 1:2"}`},
+			decoded: true, path: "/track/activate/", remote: "127.0.0.1:5000", status: 200, code: 40004, answered: true, msg: "重复的请求",
+			detail: "d", fault: "f1", warnings: []string{"w1", "", "3:abc"}, notes: []string{"n"}},
+		{time: time.Unix(0, 0)},
+		{time: time.Unix(0, -5), raw: Raw{Body: "\xff\xfe\x00 not UTF-8 \r\n"}, status: -1, code: -40002, warnings: []string{"\xc3"}},
+	}
+}
+
+// TestEntryPayloadRoundTrip: what encodeEntry writes decodePayload reads
+// back exactly, bytes that are not UTF-8 included (JSON turned them into
+// U+FFFD).
+func TestEntryPayloadRoundTrip(t *testing.T) {
+	for i, e := range sampleEntries() {
+		for _, id := range []string{"", "o1", "id with 3:colons\xff"} {
+			got, gotID, err := decodePayload(encodeEntry(&e, id))
+			if err != nil {
+				t.Fatalf("entry %d, id %q: %v", i, id, err)
+			}
+			if gotID != id {
+				t.Errorf("entry %d: id %q, want %q", i, gotID, id)
+			}
+			if !reflect.DeepEqual(got, e) {
+				t.Errorf("entry %d, id %q:\n got %+v\nwant %+v", i, id, got, e)
+			}
+		}
+	}
+}
+
+// TestEntryPayloadJSON: entries that earlier versions wrote as JSON are
+// still read.
+func TestEntryPayloadJSON(t *testing.T) {
+	legacy, err := json.Marshal(jsonEntry{Time: 42, Method: "GET", Query: "q=1", Status: 200, Code: 40002, Answered: true, Msg: "m",
+		Warnings: []string{"w"}, ID: "o9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, id, err := decodePayload(string(legacy))
+	want := entry{time: time.Unix(0, 42), raw: Raw{Method: "GET", Query: "q=1"}, status: 200, code: 40002, answered: true, msg: "m", warnings: []string{"w"}}
+	if err != nil || id != "o9" || !reflect.DeepEqual(e, want) {
+		t.Fatalf("legacy JSON read as %+v, %q, %v; want %+v, o9", e, id, err, want)
+	}
+}
+
+// TestEntryPayloadDamaged: a cut or altered payload is an error naming
+// what is wrong, never a panic or a half-read entry.
+func TestEntryPayloadDamaged(t *testing.T) {
+	e := sampleEntries()[0]
+	good := encodeEntry(&e, "o1")
+	for _, p := range []string{"", "n2" + good[2:], good[:len(good)-1], good + "x", "n1x:", "n1-1:", "n199:abc", "{not json"} {
+		if _, _, err := decodePayload(p); err == nil {
+			t.Errorf("payload %.40q: no error", p)
+		}
+	}
+	for _, el := range []string{"1 2", "x 2 0 " + good, "1 2 " + good} {
+		if _, err := decodeEntry(el); err == nil || !strings.Contains(err.Error(), "SEQ SIZE DUP PAYLOAD") {
+			t.Errorf("element %.30q: %v; want it named not SEQ SIZE DUP PAYLOAD", el, err)
+		}
+	}
+	if got, err := decodeEntry("7 2 1 " + good); err != nil || got.seq != 7 || got.code != CodeDuplicate {
+		t.Errorf("a duplicate's element read as %+v, %v", got, err)
+	}
+}
+
+// FuzzEntryPayload: any payload decodes without a panic, and any entry
+// made of the fuzzer's strings survives a round trip.
+func FuzzEntryPayload(f *testing.F) {
+	for _, e := range sampleEntries() {
+		f.Add(encodeEntry(&e, "o1"), e.raw.Body, e.detail)
+	}
+	f.Fuzz(func(t *testing.T, payload, body, s string) {
+		_, _, _ = decodePayload(payload)
+		e := entry{time: time.Unix(0, int64(len(payload))), raw: Raw{Body: body, Query: s}, msg: payload, warnings: []string{s, body}}
+		got, id, err := decodePayload(encodeEntry(&e, s))
+		if err != nil || id != s || !reflect.DeepEqual(got, e) {
+			t.Fatalf("round trip: %+v %q %v, want %+v %q", got, id, err, e, s)
+		}
+	})
+}
