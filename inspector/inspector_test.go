@@ -167,6 +167,27 @@ func TestStreamResumes(t *testing.T) {
 	}
 }
 
+// TestStreamBadCursor: a cursor that is not OCEAN.IMPACT is a 400
+// naming it, by query and by header, not a stream from the present.
+func TestStreamBadCursor(t *testing.T) {
+	srv := sandboxtest.NewServer(t, sandbox.Config{})
+	for _, c := range []struct {
+		query string
+		hdr   map[string]string
+		names string
+	}{
+		{"?since=abc", nil, `since \"abc\"`},
+		{"?since=1", nil, `since \"1\"`},
+		{"?since=1.x", nil, `since \"1.x\"`},
+		{"", map[string]string{"Last-Event-ID": "-1.0"}, `Last-Event-ID \"-1.0\"`},
+	} {
+		resp, body := do(t, "GET", srv.URL+"/_admin/stream"+c.query, nil, c.hdr)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, c.names) || !strings.Contains(body, "OCEAN.IMPACT") {
+			t.Errorf("%s %v: HTTP %d %s; want 400 naming %s", c.query, c.hdr, resp.StatusCode, body, c.names)
+		}
+	}
+}
+
 // TestStreamKeepAlive: a comment every 15 s of the sandbox's clock.
 func TestStreamKeepAlive(t *testing.T) {
 	vc := clock.NewVirtual(clock.Epoch)

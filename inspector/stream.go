@@ -3,6 +3,7 @@ package inspector
 import (
 	"bytes"
 	"fmt"
+	"github.com/postbacksim/postbacksim/internal/httpjson"
 	"net/http"
 	"strconv"
 	"strings"
@@ -55,10 +56,19 @@ func (t *Tenant) now() Cursor {
 // only delays itself, and skips what the journal no longer holds.
 func (in *Inspector) serveStream(t *Tenant, w http.ResponseWriter, r *http.Request) {
 	cur := t.now()
-	if c, ok := ParseCursor(r.Header.Get("Last-Event-ID")); ok {
+	for _, from := range []struct{ name, value string }{
+		{"Last-Event-ID", r.Header.Get("Last-Event-ID")}, {"since", r.URL.Query().Get("since")},
+	} {
+		if from.value == "" {
+			continue
+		}
+		c, ok := ParseCursor(from.value)
+		if !ok {
+			httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("%s %q: want a cursor OCEAN.IMPACT, as the stream's ids are (0.0 is the start)", from.name, from.value))
+			return
+		}
 		cur = c
-	} else if c, ok := ParseCursor(r.URL.Query().Get("since")); ok {
-		cur = c
+		break
 	}
 	rc := http.NewResponseController(w)
 	h := w.Header()
