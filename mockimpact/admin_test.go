@@ -47,6 +47,7 @@ func TestAdminConfigureFireAndRead(t *testing.T) {
 		`{"url":"https://b/","headers":{"X Sig":"a"}}`:              `field headers: "X Sig" is not a valid header name`,
 		`{"url":"file:///etc/passwd"}`:                              `field url: invalid URL "file:///etc/passwd": scheme "file": want http or https`,
 		`{"url":"file:///tmp/{ActionId}"}`:                          `field url: invalid URL "file:///tmp/{ActionId}": scheme "file"`,
+		`{"url":"https://b/{ActionId} x"}`:                          `field url: invalid URL "https://b/{ActionId} x": a space at 1:21`,
 	} {
 		code, out := call(t, h, "PUT", "/_admin/impact/postbacks/action_lifecycle", body)
 		if msg, _ := out["error"].(string); code != 400 || !strings.Contains(msg, want) {

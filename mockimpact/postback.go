@@ -196,6 +196,13 @@ func checkStaticURL(tpl string) error {
 	if err != nil {
 		return err // Compile reported it already
 	}
+	for _, n := range nodes {
+		if t, ok := n.(*macro.Text); ok {
+			if err := checkURLText(tpl, t); err != nil {
+				return err
+			}
+		}
+	}
 	var prefix strings.Builder
 	static := true
 	for _, n := range nodes {
@@ -214,6 +221,24 @@ func checkStaticURL(tpl string) error {
 		if scheme := lead[:i]; !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https") {
 			return &InvalidURLError{tpl, fmt.Sprintf("scheme %q: want http or https", scheme)}
 		}
+	}
+	return nil
+}
+
+// checkURLText refuses a space or a control character written in a URL
+// template's own text (macros escape what they fill in): a URL cannot hold
+// one, and Go's client would send it escaped, so the receiver would see
+// another URL than the one configured.
+func checkURLText(tpl string, t *macro.Text) error {
+	col := t.At.Col
+	for i, r := range t.Text {
+		switch {
+		case r == ' ':
+			return &InvalidURLError{tpl, fmt.Sprintf("a space at %d:%d; a URL cannot hold one: write %%20 (or + in the query)", t.At.Line, col)}
+		case r < ' ' || r == 0x7f:
+			return &InvalidURLError{tpl, fmt.Sprintf("the control character %q at %d:%d; a URL cannot hold one", t.Text[i], t.At.Line, col)}
+		}
+		col++
 	}
 	return nil
 }

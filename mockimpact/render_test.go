@@ -229,6 +229,9 @@ func TestConfigErrors(t *testing.T) {
 		{Postback{Event: "action_cleared", URL: "ftp://b.example/{OrderIds}"}, `postback: field url: invalid URL "ftp://b.example/{OrderIds}": scheme "ftp"`},
 		{Postback{Event: "action_cleared", URL: "http://127.0.0.1:99999/x"}, `postback: field url: invalid URL "http://127.0.0.1:99999/x": port "99999"`},
 		{Postback{Event: "action_cleared", URL: "https://"}, `postback: field url: invalid URL "https://": no host`},
+		{Postback{Event: "action_cleared", URL: "https://b/a b"}, `postback: field url: invalid URL "https://b/a b": a space at 1:12; a URL cannot hold one: write %20`},
+		{Postback{Event: "action_cleared", URL: "https://b/x?q={OrderIds} &a=1"}, `postback: field url: invalid URL "https://b/x?q={OrderIds} &a=1": a space at 1:25`},
+		{Postback{Event: "action_cleared", URL: "https://b/x\t"}, `postback: field url: invalid URL "https://b/x\t": the control character '\t' at 1:12`},
 	}
 	for _, c := range cases {
 		_, err := Compile(c.p)
