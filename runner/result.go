@@ -34,6 +34,8 @@ type Result struct {
 	Skipped []SkippedCheck `json:"skipped,omitempty"`
 	// Error is why the file is invalid, every problem with file:line:col.
 	Error string `json:"error,omitempty"`
+	// Errors are the same problems, one object each.
+	Errors []FileError `json:"errors,omitempty"`
 	// Timeline is what happened: each delivery's attempts (impact) or
 	// each step (Ocean).
 	Timeline *Timeline `json:"timeline,omitempty"`
@@ -44,6 +46,19 @@ type Result struct {
 	// Elapsed is the real time it took (not in text or JSON reports, so
 	// they stay identical run after run; JUnit reports it).
 	Elapsed time.Duration `json:"-"`
+}
+
+// FileError is one problem that makes a scenario file invalid.
+type FileError struct {
+	// Line and Column locate the problem in the file (1-based; absent
+	// when the problem has no position, such as an unreadable file).
+	Line   int `json:"line,omitempty"`
+	Column int `json:"column,omitempty"`
+	// Path locates the value in the document, e.g.
+	// ocean.steps[1].expect.code.
+	Path string `json:"path,omitempty"`
+	// Message says what is wrong, in words.
+	Message string `json:"message"`
 }
 
 // Failure is one check that failed.

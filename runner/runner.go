@@ -99,17 +99,28 @@ func RunPaths(ctx context.Context, paths []string, o Options) (Report, error) {
 func RunScenarioFile(ctx context.Context, file string, o Options) (res Result) {
 	defer func() {
 		if r := recover(); r != nil {
-			res = Result{File: file, Status: Invalid, Error: fmt.Sprintf("%s: postbacksim failed on this file (panic: %v); please report it with the file", file, r)}
+			msg := fmt.Sprintf("postbacksim failed on this file (panic: %v); please report it with the file", r)
+			res = Result{File: file, Status: Invalid, Error: file + ": " + msg, Errors: []FileError{{Message: msg}}}
 		}
 	}()
 	sc, err := load(file)
 	if err != nil {
+		res := Result{File: file, Status: Invalid, Error: err.Error()}
 		var es scenarios.Errors
-		msg := err.Error()
-		if errors.As(err, &es) {
-			msg = es.Error()
+		var one *scenarios.Error
+		switch {
+		case errors.As(err, &es):
+			res.Error = es.Error()
+		case errors.As(err, &one):
+			es = scenarios.Errors{one}
 		}
-		return Result{File: file, Status: Invalid, Error: msg}
+		for _, e := range es {
+			res.Errors = append(res.Errors, FileError{Line: e.Line, Column: e.Col, Path: e.Path, Message: e.Msg})
+		}
+		if len(res.Errors) == 0 {
+			res.Errors = []FileError{{Message: res.Error}}
+		}
+		return res
 	}
 	return Run(ctx, sc, o)
 }

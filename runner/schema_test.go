@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
+	"reflect"
 	"testing"
 
 	"github.com/invopop/jsonschema"
@@ -86,6 +87,7 @@ func TestJSONReportIsStructured(t *testing.T) {
 	var got struct {
 		Results []struct {
 			File     string
+			Errors   []FileError
 			Failures []struct {
 				Path, Message string
 				Want, Got     any
@@ -136,6 +138,14 @@ func TestJSONReportIsStructured(t *testing.T) {
 			if len(a) != 4 || a[1].N != 2 || a[1].Offset != "15s" || a[1].OffsetNS != 15e9 || a[3].Outcome != "delivered" || a[3].Status != 200 {
 				t.Errorf("pass-impact timeline attempts: %+v", a)
 			}
+		}
+		if r.File == "testdata/invalid/unknown-key.yaml" {
+			want := []FileError{{Line: 5, Column: 3, Path: "impact.recever", Message: `unknown key "recever" (did you mean "receiver"?)`}}
+			if !reflect.DeepEqual(r.Errors, want) {
+				t.Errorf("the invalid file's errors: %+v, want %+v", r.Errors, want)
+			}
+		} else if len(r.Errors) > 0 {
+			t.Errorf("%s: errors %+v in a valid file's result", r.File, r.Errors)
 		}
 		if r.File == "testdata/mixed/pass-ocean.yaml" && (len(r.Timeline.Steps) == 0 || r.Timeline.Steps[0].Action == "") {
 			t.Errorf("pass-ocean steps: %+v", r.Timeline.Steps)
