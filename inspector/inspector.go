@@ -236,6 +236,30 @@ func (in *Inspector) render(w http.ResponseWriter, status int, page string, v *v
 	_ = in.tmpl[page].Execute(w, v)
 }
 
+// WantsPage reports whether r comes from a browser that expects a page
+// (it accepts text/html): the sandbox answers such a request's refusal
+// with a page, an API client's with JSON.
+func WantsPage(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// WriteRefusal answers a browser with a short page: status, a heading
+// and what to do. back, when set, is the page to go back to.
+func WriteRefusal(w http.ResponseWriter, status int, heading, detail, back string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	link := ""
+	if back != "" {
+		link = fmt.Sprintf(`<p><a href="%s">Back to the page</a></p>`, html.EscapeString(back))
+	}
+	fmt.Fprintf(w, "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>postbacksim: %s</title><h1>%s</h1><p>%s</p>%s</html>\n",
+		html.EscapeString(heading), html.EscapeString(heading), html.EscapeString(detail), link)
+}
+
 // storeDown answers a page while the state store cannot be read: 503,
 // saying so, instead of tables that look empty.
 func storeDown(w http.ResponseWriter, err error) {

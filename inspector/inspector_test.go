@@ -304,6 +304,16 @@ func TestLoginCookieAndCSRF(t *testing.T) {
 	if resp, _ := do(t, "POST", srv.URL+"/_admin/inspector/faults", form, cookie); resp.StatusCode != 403 || len(srv.Ocean.Faults()) != 0 {
 		t.Errorf("forged form: %d, faults %v", resp.StatusCode, srv.Ocean.Faults())
 	}
+	// A browser (it accepts HTML) gets a page saying what happened, with
+	// the way back to the namespace's pages.
+	browser := map[string]string{"Cookie": sandbox.TokenCookie + "=s3cret", "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+	for path, back := range map[string]string{"/_admin/inspector/faults": `href="/"`, "/ns/x/_admin/inspector/faults": `href="/ns/x/"`} {
+		resp, body := do(t, "POST", srv.URL+path, form, browser)
+		if resp.StatusCode != 403 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+			!strings.Contains(body, "not sent by a page of this sandbox") || !strings.Contains(body, back) || len(srv.Ocean.Faults()) != 0 {
+			t.Errorf("forged form from a browser at %s: %d %s\n%s", path, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+	}
 	form.Set("csrf", sandbox.CSRFToken("s3cret"))
 	if resp, _ := do(t, "POST", srv.URL+"/_admin/inspector/faults", form, cookie); resp.StatusCode != 303 || len(srv.Ocean.Faults()) != 1 {
 		t.Errorf("form with csrf: %d, faults %v", resp.StatusCode, srv.Ocean.Faults())

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"github.com/postbacksim/postbacksim/inspector"
 	"net/http"
 	"strings"
 
@@ -107,12 +108,25 @@ func (sb *Sandbox) requireToken(next http.Handler) http.Handler {
 			httpjson.Error(w, http.StatusUnauthorized, "admin endpoints need the header Authorization: Bearer <token>: the admin token, or the namespace's own token for /ns/NAME/_admin/")
 		case !sb.TokenAccepted(ns, token):
 			httpjson.Error(w, http.StatusForbidden, fmt.Sprintf("this token does not open namespace %q (the namespace endpoints %s need the admin token)", ns, NamespacesPath))
+		case fromCookie && !csrfOK(r, token) && inspector.WantsPage(r):
+			inspector.WriteRefusal(w, http.StatusForbidden, "This form was not sent by a page of this sandbox",
+				"It lacks the token that the sandbox's own pages put in their forms: it came from another site, or from a page opened before you logged in again. Nothing was changed. Reload the page and send the form again.",
+				backTo(r))
 		case fromCookie && !csrfOK(r, token):
 			httpjson.Error(w, http.StatusForbidden, "a change made with the login cookie needs its CSRF token (form field "+CSRFField+" or header "+CSRFHeader+")")
 		default:
 			next.ServeHTTP(w, r)
 		}
 	})
+}
+
+// backTo is the page a refused form should send the browser back to:
+// the namespace's overview.
+func backTo(r *http.Request) string {
+	if ns := namespaceOf(r.URL.Path); ns != DefaultNamespace {
+		return "/ns/" + ns + "/"
+	}
+	return "/"
 }
 
 // requireMetricsToken guards /metrics with MetricsToken (or the admin
