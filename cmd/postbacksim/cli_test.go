@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 )
@@ -70,6 +71,7 @@ func TestHelpListsFlags(t *testing.T) {
 // TestEveryCommandHasExamples walks the command tree, so that a new
 // command cannot forget its examples or flag list.
 func TestEveryCommandHasExamples(t *testing.T) {
+	t.Setenv("COLUMNS", "")
 	root := (&app{stdout: io.Discard, stderr: io.Discard}).newRoot()
 	root.InitDefaultHelpCmd() // cobra adds it when executing
 	n := 0
@@ -86,6 +88,27 @@ func TestEveryCommandHasExamples(t *testing.T) {
 		code, out, errs := runCLI(append(path, "--help")...)
 		if c.Example == "" || code != exitOK || errs != "" || !strings.Contains(c.Example, "postbacksim") || !strings.Contains(out, "\nExamples:\n  ") || !strings.Contains(out, "\nFlags:\n") {
 			t.Errorf("%q --help: exit %d, stderr %q, want Examples and Flags sections:\n%s", c.CommandPath(), code, errs, out)
+		}
+		// The flags are wrapped to 100 columns, descriptions in one column.
+		_, flags, _ := strings.Cut(out, "\nFlags:\n")
+		flags, _, _ = strings.Cut(flags, "\n\n")
+		column := -1
+		for _, line := range strings.Split(flags, "\n") {
+			if n := utf8.RuneCountInString(line); n > 100 {
+				t.Errorf("%q --help: a flag line of %d columns: %q", c.CommandPath(), n, line)
+			}
+			start := len(line) - len(strings.TrimLeft(line, " "))
+			if start <= 6 && strings.HasPrefix(line[start:], "-") { // a flag, not a wrapped description
+				i := start + strings.Index(line[start:], "   ")
+				for i >= start && i < len(line) && line[i] == ' ' {
+					i++
+				}
+				if col := utf8.RuneCountInString(line[:i]); column >= 0 && col != column {
+					t.Errorf("%q --help: the description of %q starts at column %d, the others' at %d", c.CommandPath(), strings.TrimSpace(line[:i]), col, column)
+				} else {
+					column = col
+				}
+			}
 		}
 	}
 	walk(root)

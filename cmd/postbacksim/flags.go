@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -161,6 +163,19 @@ func deprecationNotice(rewritten []string) string {
 		strings.Join(fixed, ", "), strings.Join(rewritten, ", "))
 }
 
+// helpWidth is the width help text is wrapped to: $COLUMNS when the
+// shell exports it (between 60 and 200), else 100.
+func helpWidth() int {
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return min(max(n, 60), 200)
+	}
+	return 100
+}
+
+// wrappedFlagUsages lists fs's flags with each description wrapped under
+// its own column, to helpWidth.
+func wrappedFlagUsages(fs *pflag.FlagSet) string { return fs.FlagUsagesWrapped(helpWidth()) }
+
 // usageTemplate is cobra's, with the usage line first as the flag-package
 // CLI printed it ("Usage: postbacksim serve [flags]").
 const usageTemplate = `Usage: {{.UseLine}}{{if gt (len .Aliases) 0}}
@@ -171,10 +186,10 @@ Commands:{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
   {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
 
 Flags:
-{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
+{{wrappedFlagUsages .LocalFlags | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
 
 Global flags:
-{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasExample}}
+{{wrappedFlagUsages .InheritedFlags | trimTrailingWhitespaces}}{{end}}{{if .HasExample}}
 
 Examples:
 {{.Example}}{{end}}{{if .HasAvailableSubCommands}}

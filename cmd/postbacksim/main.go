@@ -72,6 +72,7 @@ func (a *app) newRoot() *cobra.Command {
 	}
 	root.Flags().Bool("version", false, "print the version")
 	root.SetVersionTemplate("postbacksim {{.Version}}\n")
+	cobra.AddTemplateFunc("wrappedFlagUsages", wrappedFlagUsages)
 	root.SetUsageTemplate(usageTemplate)
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(
