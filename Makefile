@@ -68,7 +68,7 @@ test-image:
 ## docs/performance.md says so; load runs
 ## BENCHTIME rounds; memory benchmarks one.
 MICRO_BENCH := ActivateHandler|RenderActionLifecycle|RenderRequest|AddAtCapacity
-LOAD_BENCH  := ShippedBinary|LoopbackLoad|LoopbackLatency|SandboxLoad|SandboxFaults|VirtualSchedule|LiveDispatch|RateLimitAccuracy
+LOAD_BENCH  := ShippedBinary|ShippedRedis|RedisStoreLoad|LoopbackLoad|LoopbackLatency|SandboxLoad|SandboxFaults|VirtualSchedule|LiveDispatch|RateLimitAccuracy
 MEM_BENCH   := ShippedMemory|JournalMemory|JournalByteBudget|DedupMemory
 bench:
 	$(GO) test -run '^$$' -bench '^Benchmark($(MICRO_BENCH))$$' -benchmem -cpu 1 ./...
@@ -79,6 +79,7 @@ bench:
 fuzz:
 	$(GO) test ./mockocean -run '^$$' -fuzz '^FuzzActivate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mockocean -run '^$$' -fuzz '^FuzzJSONFastPath$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./mockocean -run '^$$' -fuzz '^FuzzEntryPayload$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mockimpact/macro -run '^$$' -fuzz '^FuzzTemplate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./sandbox -run '^$$' -fuzz '^FuzzNamespaceName$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./sandbox -run '^$$' -fuzz '^FuzzAdminBodies$$' -fuzztime $(FUZZTIME)

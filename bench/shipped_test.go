@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/postbacksim/postbacksim/internal/loadgen"
+	"github.com/postbacksim/postbacksim/internal/redistest"
 )
 
 // build compiles the package at pkg (relative to the repository root)
@@ -139,6 +140,49 @@ func BenchmarkShippedBinary(b *testing.B) {
 			cmp.Report(b, "postbacksim")
 		})
 	}
+}
+
+// BenchmarkShippedRedis loads two `postbacksim serve` processes with
+// default flags, one on the memory store and one with --store on a local
+// redis-server, alternately, b.N rounds of 20,000 GET conversions from 50
+// clients each, and reports both servers' requests/s, p50 and p99 and the
+// Redis/memory ratio (target ≥ 0.5). Redis, the two servers and the load
+// generator share the machine.
+//
+//	go test ./bench -run '^$' -bench ShippedRedis -benchtime 5x
+func BenchmarkShippedRedis(b *testing.B) {
+	rs := redistest.Start(b)
+	dir := b.TempDir()
+	bin := build(b, dir, "cmd/postbacksim")
+	mem := start(b, bin, "serve", "--addr", "127.0.0.1:0")
+	red := start(b, bin, "serve", "--addr", "127.0.0.1:0", "--store", rs.URL())
+	var codes [2]atomic.Int64 // success, other
+	load := loadgen.Config{Clients: 50, Requests: 20_000, Check: func(body []byte) {
+		if strings.Contains(string(body), `"code":0,`) {
+			codes[0].Add(1)
+		} else {
+			codes[1].Add(1)
+		}
+	}}
+	query := func(id int64) string {
+		return "/track/activate/?" + url.Values{
+			"callback": {fmt.Sprintf("cb%d", id)}, "idfa": {fmt.Sprintf("FCD369C3-F622-44B8-AFDE-%012d", id)},
+			"event_type": {"2"}, "outer_event_id": {fmt.Sprintf("e%d", id)},
+		}.Encode()
+	}
+	cmp, err := loadgen.CompareServers(context.Background(), mem, red, b.N, load, func(int, int) string { return query(ids.Add(1)) })
+	if err != nil {
+		b.Fatal(err)
+	}
+	if codes[1].Load() > 0 {
+		b.Fatalf("%d answers were not code 0 (of %d)", codes[1].Load(), codes[0].Load()+codes[1].Load())
+	}
+	b.ReportMetric(cmp.BareRPS, "memory-req/s")
+	b.ReportMetric(cmp.RPS, "redis-req/s")
+	b.ReportMetric(cmp.Ratio(), "redis/memory")
+	b.ReportMetric(float64(cmp.BareP99.Microseconds()), "memory-p99-µs")
+	b.ReportMetric(float64(cmp.P99.Microseconds()), "redis-p99-µs")
+	b.ReportMetric(0, "ns/op")
 }
 
 // BenchmarkShippedMemory sends 1,000,000 unique conversions to `postbacksim
