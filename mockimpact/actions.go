@@ -39,6 +39,7 @@ func (d *Dispatcher) RetryNow(id string) error {
 			}
 			return fmt.Errorf("%s: %w", id, ErrNotWaiting)
 		}
+		d.kickPoll()
 		return nil
 	}
 	d.mu.Lock()

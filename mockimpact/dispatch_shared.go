@@ -30,6 +30,7 @@ func (d *Dispatcher) fireShared(ps *postbackState, ev fixtures.Event, r *Rendere
 	if err := d.sched.add(ctx, rec, due); err != nil {
 		return "", err
 	}
+	d.kickPoll()
 	d.notify()
 	return id, nil
 }
@@ -54,21 +55,65 @@ func (d *Dispatcher) notify() {
 	d.mu.Unlock()
 }
 
-// poll claims the attempts due, every ScheduleOptions.Poll (converted to
-// the dispatcher's clock), until Close.
+// claimBatch is the most attempts poll claims at once.
+const claimBatch = 64
+
+// poll claims the attempts due until Close. It looks again when the
+// earliest attempt in the schedule is due, when this process schedules
+// one (kick), and at least every ScheduleOptions.Poll (converted to the
+// dispatcher's clock) for what the other replicas schedule: an attempt
+// is sent when it is due whatever the time scale, not at the next poll.
 func (d *Dispatcher) poll() {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-d.done; cancel() }()
 	for {
-		ids, err := d.sched.claim(ctx, d.clock.Now(), 64)
+		ids, next, ok, err := d.sched.claim(ctx, d.clock.Now(), claimBatch)
 		if err == nil {
 			for _, id := range ids {
 				go d.runClaimed(ctx, id)
 			}
 		}
-		if d.clock.Sleep(ctx, d.sched.pollOnClock) != nil {
+		wait := d.sched.pollOnClock
+		switch {
+		case err != nil:
+		case len(ids) == claimBatch:
+			wait = 0 // more may be due
+		case ok:
+			// An attempt due now that could not be claimed has a lease
+			// that is ending: look again soon, not in a loop.
+			wait = min(wait, max(next.Sub(d.clock.Now()), d.sched.pollOnClock/20))
+		}
+		if !d.pause(ctx, wait) {
 			return
 		}
+	}
+}
+
+// pause waits for wait on the dispatcher's clock, or until this process
+// schedules an attempt (kick); it reports false once the dispatcher is
+// closed.
+func (d *Dispatcher) pause(ctx context.Context, wait time.Duration) bool {
+	if wait <= 0 {
+		return ctx.Err() == nil
+	}
+	elapsed := make(chan struct{})
+	t := d.clock.AfterFunc(wait, func() { close(elapsed) })
+	defer t.Stop()
+	select {
+	case <-elapsed:
+	case <-d.kick:
+	case <-ctx.Done():
+		return false
+	}
+	return true
+}
+
+// kickPoll makes the poller look at the schedule now: this process has
+// just scheduled an attempt, perhaps due before the poller's next look.
+func (d *Dispatcher) kickPoll() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
 	}
 }
 
@@ -175,6 +220,9 @@ func (d *Dispatcher) finishShared(dl *delivery, a Attempt, now time.Time) {
 	}
 	if ok, err := d.sched.finish(context.Background(), rec, next, d.max); err != nil || !ok {
 		return // the lease was lost: the replica that took it over journals its own attempt
+	}
+	if next != nil {
+		d.kickPoll()
 	}
 	if prev != nil { // fired once the delivery is journaled as delivered, by its sender only
 		at := now.Add(d.update)

@@ -102,6 +102,7 @@ type Dispatcher struct {
 	update    time.Duration // < 0: no update deliveries
 	configs   ConfigStore   // nil: the postbacks map is the only copy
 	sched     *RedisSchedule
+	kick      chan struct{}             // with sched: wakes the poller (kickPoll)
 	byConfig  map[string]*postbackState // with sched: compiled stored configurations
 
 	mu         sync.Mutex
@@ -168,6 +169,7 @@ func NewDispatcher(o Options) *Dispatcher {
 		d.slots = make(chan struct{}, n)
 	}
 	if d.sched != nil {
+		d.kick = make(chan struct{}, 1)
 		go d.poll()
 	}
 	return d

@@ -31,9 +31,9 @@ func TestRedisScheduleLeaseOfADeadReplica(t *testing.T) {
 	sched := func(replica string, poll time.Duration) *RedisSchedule {
 		return NewRedisSchedule(client, "t:{ns}:impact:", ScheduleOptions{Replica: replica, Lease: lease, Poll: poll})
 	}
-	a := NewDispatcher(Options{Schedule: sched("A", time.Hour)}) // claims once, at start, and never again
-	// Due 200 ms after firing: A's one claim, whenever its poller runs it,
-	// finds nothing due.
+	a := NewDispatcher(Options{Schedule: sched("A", time.Hour)}) // looks at start and after each fire, then waits for the first due time
+	// Due 200 ms after firing: A's looks find nothing due, and A is
+	// closed before the first is.
 	if _, err := a.Configure(Postback{Event: "action_lifecycle", URL: srv.URL + "/pb?aid={ActionId}", Method: "GET", Format: "none", MinDelay: clock.Duration(200 * time.Millisecond)}); err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestRedisScheduleLeaseOfADeadReplica(t *testing.T) {
 	a.Close()
 	time.Sleep(250 * time.Millisecond) // due now
 	claimed := time.Now()
-	ids, err := sched("dead", 0).claim(context.Background(), claimed, 10)
+	ids, _, _, err := sched("dead", 0).claim(context.Background(), claimed, 10)
 	if err != nil || len(ids) != 3 {
 		t.Fatalf("the dead replica claimed %v, %v; want the 3 deliveries", ids, err)
 	}

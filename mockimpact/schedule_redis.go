@@ -132,7 +132,9 @@ func (s *RedisSchedule) add(ctx context.Context, rec *storedDelivery, due time.T
 // claimScript takes up to ARGV[4] attempts due at ARGV[1] (ms) whose
 // lease is free: each gets a lease key (SET NX PX) naming the replica,
 // and its due time moves to the lease's end, when another replica may
-// take it over if this one has not finished it.
+// take it over if this one has not finished it. It returns the ids
+// claimed, then the earliest due time left in the schedule (” when it
+// is empty), so that the poller can wake exactly then.
 //
 // KEYS: due. ARGV: 1 now (ms), 2 lease (wall ms), 3 replica, 4 most,
 // 5 lease key prefix, 6 lease (ms on the dispatcher's clock). The lease
@@ -146,15 +148,32 @@ for _, id in ipairs(ids) do
     table.insert(out, id)
   end
 end
-return out
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {out, first[2] or ''}
 `)
 
-func (s *RedisSchedule) claim(ctx context.Context, now time.Time, most int) ([]string, error) {
-	ids, err := claimScript.Run(ctx, s.client, []string{s.kDue}, now.UnixMilli(), s.lease.Milliseconds(), s.replica, most, s.prefix+"lease:", s.leaseOnClock.Milliseconds()).StringSlice()
-	if err != nil {
-		return nil, storeError("claiming due attempts", err)
+// claim takes up to most attempts due at now, and says when the
+// earliest attempt left is due (ok false: none is).
+func (s *RedisSchedule) claim(ctx context.Context, now time.Time, most int) (ids []string, next time.Time, ok bool, err error) {
+	res, err := claimScript.Run(ctx, s.client, []string{s.kDue}, now.UnixMilli(), s.lease.Milliseconds(), s.replica, most, s.prefix+"lease:", s.leaseOnClock.Milliseconds()).Slice()
+	if err == nil && len(res) != 2 {
+		err = fmt.Errorf("script answered %v", res)
 	}
-	return ids, nil
+	if err != nil {
+		return nil, time.Time{}, false, storeError("claiming due attempts", err)
+	}
+	list, _ := res[0].([]any)
+	for _, v := range list {
+		if id, isString := v.(string); isString {
+			ids = append(ids, id)
+		}
+	}
+	if score, _ := res[1].(string); score != "" {
+		if ms, perr := strconv.ParseFloat(score, 64); perr == nil {
+			return ids, time.UnixMilli(int64(ms)), true, nil
+		}
+	}
+	return ids, time.Time{}, false, nil
 }
 
 // renewScript extends a lease this replica holds, and the due time with

@@ -238,3 +238,76 @@ func TestRedisScheduleBoundsTheJournal(t *testing.T) {
 		t.Fatal("d000001 is still readable")
 	}
 }
+
+// TestRedisScheduleOnTimeAtAnyScale: on a clock 600 times the wall
+// clock's pace, where the 200 ms poll is two minutes of the schedule, the
+// attempts still go at their documented offsets: the poller wakes when
+// the earliest attempt is due, and when this process schedules one.
+func TestRedisScheduleOnTimeAtAnyScale(t *testing.T) {
+	rs := redistest.Start(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	client := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	defer client.Close()
+	vc := clock.NewVirtual(time.Unix(1_700_000_000, 0))
+	sched := mockimpact.NewRedisSchedule(client, "t:{scale}:impact:", mockimpact.ScheduleOptions{Replica: "A", Poll: 200 * time.Millisecond, Scale: 600})
+	d := mockimpact.NewDispatcher(mockimpact.Options{Clock: vc, Schedule: sched})
+	defer d.Close()
+	if _, err := d.Configure(mockimpact.Postback{Event: "action_lifecycle", URL: srv.URL + "/pb", Method: "GET", Format: "none"}); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := fixtures.Generate("action_lifecycle", fixtures.GenOptions{Seed: 1}, vc.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Fire(ev); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]time.Duration{0}, mockimpact.RetrySchedule()[:4]...) // offsets of attempts 1–5
+	for i := 1; i < len(want); i++ {
+		want[i] += want[i-1]
+	}
+	start := vc.Now()
+	attempts := func() []mockimpact.Attempt {
+		if ds := d.Deliveries(); len(ds) == 1 {
+			return ds[0].Attempts
+		}
+		return nil
+	}
+	deadline := time.Now().Add(10 * time.Second) // real time: a guard against a hang
+	for n := 1; n <= len(want); n++ {
+		// Wait (real time) for attempt n, then for the poller's timer at
+		// the next attempt's due time, and move the clock there.
+		for len(attempts()) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("attempt %d not sent by %v on the clock; attempts %+v", n, vc.Now().Sub(start), attempts())
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if n == len(want) {
+			break
+		}
+		due := start.Add(want[n])
+		for {
+			if next, ok := vc.Next(); ok && !next.After(due) {
+				vc.AdvanceTo(next)
+				if !next.Before(due) {
+					break
+				}
+				continue
+			}
+			if time.Now().After(deadline) {
+				next, _ := vc.Next()
+				t.Fatalf("after attempt %d the poller waits until %v, want %v (the next attempt's due time)", n, next.Sub(start), want[n])
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	for i, a := range attempts() {
+		if a.Actual.Sub(start) != want[i] {
+			t.Errorf("attempt %d sent at %v, want %v", a.N, a.Actual.Sub(start), want[i])
+		}
+	}
+}
