@@ -132,14 +132,20 @@ func (b *batcher) flush(batch []*pendingRecord) {
 // found the id (the entry is then read as a duplicate's answer,
 // markDuplicate); the bytes are counted in the meta hash, and the oldest
 // entries are trimmed to the count and byte bounds (the newest always
-// stays). A key just created gets its TTL at once.
+// stays). A key just created gets its TTL at once: the filter when its
+// id is alone in it, the stats hash whenever the script writes it (once a
+// script), the journal and its meta hash when either is new.
 var recordScript = redis.NewScript(`
 local now, exp = tonumber(ARGV[1]), tonumber(ARGV[1]) + tonumber(ARGV[2])
 local cap = tonumber(ARGV[3])
 local faults = redis.call('EXISTS', KEYS[5]) == 1
+local stats = false
 local function sweep()
   local gone = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-  if gone > 0 then redis.call('HINCRBY', KEYS[2], 'expired', gone) end
+  if gone > 0 then
+    redis.call('HINCRBY', KEYS[2], 'expired', gone)
+    stats = true
+  end
 end
 local meta = redis.call('HMGET', KEYS[4], 'received', 'bytes')
 local first, seq, bytes = meta[1] == false, tonumber(meta[1] or '0'), tonumber(meta[2] or '0')
@@ -170,12 +176,15 @@ for i = 9, #ARGV, 5 do
           if n >= cap then
             redis.call('ZPOPMIN', KEYS[1], n - cap + 1)
             redis.call('HINCRBY', KEYS[2], 'evicted', n - cap + 1)
+            stats = true
+            n = cap - 1
           end
           redis.call('ZADD', KEYS[1], exp, id)
-          card = nil
-        elseif card == 1 then
-          redis.call('PEXPIRE', KEYS[1], ARGV[7])
+          card = n + 1
         end
+        -- the id is alone: the set was just created (or emptied and
+        -- created again)
+        if card == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[7]) end
       end
     end
     seq = seq + 1
@@ -204,16 +213,20 @@ if #els > 0 then
   end
   redis.call('HSET', KEYS[4], 'received', seq, 'bytes', bytes)
   if evicted > 0 then redis.call('HINCRBY', KEYS[4], 'evicted', evicted) end
-  if ARGV[8] == '1' or first or created then
+  if first or created then
     redis.call('PEXPIRE', KEYS[3], ARGV[6])
     redis.call('PEXPIRE', KEYS[4], ARGV[6])
   end
 end
 if ARGV[8] == '1' then
+  -- also when every request was declined: the refresh is used up
+  redis.call('PEXPIRE', KEYS[3], ARGV[6])
+  redis.call('PEXPIRE', KEYS[4], ARGV[6])
   sweep()
   redis.call('PEXPIRE', KEYS[1], ARGV[7])
-  redis.call('PEXPIRE', KEYS[2], ARGV[6])
+  stats = true
 end
+if stats then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end
 return out
 `)
 
