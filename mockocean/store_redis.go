@@ -193,7 +193,8 @@ const keyRefresh = time.Minute
 
 // refreshDue reports whether this batch refreshes the keys' TTLs, and
 // if so, moves the next refresh a period on. Concurrent batches agree:
-// one of them refreshes.
+// one of them refreshes. A batch that fails makes the next one refresh
+// (runBatch).
 func (r *redisState) refreshDue() bool {
 	now := r.realNow().UnixNano()
 	at := r.refreshAt.Load()

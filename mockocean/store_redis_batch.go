@@ -258,6 +258,11 @@ func (r *redisState) runBatch(batch []*pendingRecord) error {
 		err = fmt.Errorf("script answered %d numbers for %d requests", len(res), len(batch))
 	}
 	if err != nil {
+		if refresh == "1" {
+			// The refresh may not have happened: the next batch does it,
+			// not one a minute on (the keys' slack is two periods).
+			r.refreshAt.Store(0)
+		}
 		return unavailable("journaling the request", err)
 	}
 	for i, p := range batch {
