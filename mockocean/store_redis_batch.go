@@ -2,8 +2,10 @@ package mockocean
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -28,7 +30,16 @@ const (
 	batchMax = 128
 	// batchMaxBytes bounds a batch's payloads likewise.
 	batchMaxBytes = 1 << 20
+	// batchQueueWait bounds how long a request waits for a flusher (real
+	// time): with Redis slow or down, the requests queued longer fail
+	// (HTTP 503) instead of each waiting for every batch before it, so a
+	// request is answered within this plus one call's timeouts, whatever
+	// the backlog, as when each request made its own call.
+	batchQueueWait = 2 * time.Second
 )
+
+// errQueueWait is the error of a request that waited batchQueueWait.
+var errQueueWait = unavailable("journaling the request", errors.New("redis busy: waited "+batchQueueWait.String()+" behind other requests"))
 
 // pendingRecord is a request waiting for its batch.
 type pendingRecord struct {
@@ -40,6 +51,7 @@ type pendingRecord struct {
 	fresh, faults bool
 	err           error
 	done          chan struct{}
+	queued        time.Time // when do queued it (real time)
 }
 
 // batcher queues a namespace's requests and sends them in batches.
@@ -54,11 +66,12 @@ type batcher struct {
 // do queues p and returns when its batch has been sent.
 func (b *batcher) do(p *pendingRecord) {
 	p.done = make(chan struct{})
+	p.queued = time.Now()
 	b.mu.Lock()
 	b.queue = append(b.queue, p)
 	if b.active < batchFlushers {
 		b.active++
-		batch := b.takeLocked()
+		batch := b.takeLocked() // never empty: p has just queued
 		b.mu.Unlock()
 		go b.flush(batch)
 	} else {
@@ -68,8 +81,17 @@ func (b *batcher) do(p *pendingRecord) {
 }
 
 // takeLocked takes the oldest requests from the queue, within the
-// bounds.
+// bounds, after failing those that waited batchQueueWait. It returns
+// nothing only when the queue is empty.
 func (b *batcher) takeLocked() []*pendingRecord {
+	stale := time.Now().Add(-batchQueueWait)
+	for len(b.queue) > 0 && b.queue[0].queued.Before(stale) {
+		p := b.queue[0]
+		p.err = errQueueWait
+		close(p.done)
+		b.queue[0] = nil
+		b.queue = b.queue[1:]
+	}
 	n, bytes := 0, 0
 	for n < len(b.queue) && n < batchMax && (n == 0 || bytes+len(b.queue[n].payload) <= batchMaxBytes) {
 		bytes += len(b.queue[n].payload)
@@ -95,12 +117,12 @@ func (b *batcher) flush(batch []*pendingRecord) {
 			close(p.done)
 		}
 		b.mu.Lock()
-		if len(b.queue) == 0 {
+		batch = b.takeLocked()
+		if len(batch) == 0 {
 			b.active--
 			b.mu.Unlock()
 			return
 		}
-		batch = b.takeLocked()
 		b.mu.Unlock()
 	}
 }
