@@ -193,7 +193,8 @@ const keyRefresh = time.Minute
 
 // refreshDue reports whether this batch refreshes the keys' TTLs, and
 // if so, moves the next refresh a period on. Concurrent batches agree:
-// one of them refreshes.
+// one of them refreshes. A batch that fails makes the next one refresh
+// (runBatch).
 func (r *redisState) refreshDue() bool {
 	now := r.realNow().UnixNano()
 	at := r.refreshAt.Load()
@@ -392,17 +393,21 @@ func (r *redisState) resetJournal(ctx context.Context) error {
 const redisDedupBytesPerID = 128
 
 // dedupStatsScript removes the expired ids (KEYS[1]; ARGV[1] is now, in
-// µs), counts them in the stats hash (KEYS[2]), and returns the ids left,
-// then the hash's evicted and expired.
+// µs), counts them in the stats hash (KEYS[2], whose TTL becomes ARGV[2]
+// ms), and returns the ids left, then the hash's evicted and expired.
 var dedupStatsScript = redis.NewScript(`
 local gone = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if gone > 0 then redis.call('HINCRBY', KEYS[2], 'expired', gone) end
+if gone > 0 then
+  redis.call('HINCRBY', KEYS[2], 'expired', gone)
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+end
 local st = redis.call('HMGET', KEYS[2], 'evicted', 'expired')
 return {redis.call('ZCARD', KEYS[1]), tonumber(st[1] or '0'), tonumber(st[2] or '0')}
 `)
 
 func (r *redisState) dedupStats(ctx context.Context) (DedupStats, error) {
-	res, err := dedupStatsScript.Run(ctx, r.client, []string{r.kDedup, r.kDedupStats}, r.cfg.Clock.Now().UnixMicro()).Int64Slice()
+	res, err := dedupStatsScript.Run(ctx, r.client, []string{r.kDedup, r.kDedupStats}, r.cfg.Clock.Now().UnixMicro(),
+		r.idleTTL+2*keyRefresh.Milliseconds()).Int64Slice()
 	if err == nil && len(res) != 3 {
 		err = fmt.Errorf("script answered %v", res)
 	}

@@ -2,8 +2,10 @@ package mockocean
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -28,7 +30,16 @@ const (
 	batchMax = 128
 	// batchMaxBytes bounds a batch's payloads likewise.
 	batchMaxBytes = 1 << 20
+	// batchQueueWait bounds how long a request waits for a flusher (real
+	// time): with Redis slow or down, the requests queued longer fail
+	// (HTTP 503) instead of each waiting for every batch before it, so a
+	// request is answered within this plus one call's timeouts, whatever
+	// the backlog, as when each request made its own call.
+	batchQueueWait = 2 * time.Second
 )
+
+// errQueueWait is the error of a request that waited batchQueueWait.
+var errQueueWait = unavailable("journaling the request", errors.New("redis busy: waited "+batchQueueWait.String()+" behind other requests"))
 
 // pendingRecord is a request waiting for its batch.
 type pendingRecord struct {
@@ -40,6 +51,7 @@ type pendingRecord struct {
 	fresh, faults bool
 	err           error
 	done          chan struct{}
+	queued        time.Time // when do queued it (real time)
 }
 
 // batcher queues a namespace's requests and sends them in batches.
@@ -54,11 +66,12 @@ type batcher struct {
 // do queues p and returns when its batch has been sent.
 func (b *batcher) do(p *pendingRecord) {
 	p.done = make(chan struct{})
+	p.queued = time.Now()
 	b.mu.Lock()
 	b.queue = append(b.queue, p)
 	if b.active < batchFlushers {
 		b.active++
-		batch := b.takeLocked()
+		batch := b.takeLocked() // never empty: p has just queued
 		b.mu.Unlock()
 		go b.flush(batch)
 	} else {
@@ -68,8 +81,17 @@ func (b *batcher) do(p *pendingRecord) {
 }
 
 // takeLocked takes the oldest requests from the queue, within the
-// bounds.
+// bounds, after failing those that waited batchQueueWait. It returns
+// nothing only when the queue is empty.
 func (b *batcher) takeLocked() []*pendingRecord {
+	stale := time.Now().Add(-batchQueueWait)
+	for len(b.queue) > 0 && b.queue[0].queued.Before(stale) {
+		p := b.queue[0]
+		p.err = errQueueWait
+		close(p.done)
+		b.queue[0] = nil
+		b.queue = b.queue[1:]
+	}
 	n, bytes := 0, 0
 	for n < len(b.queue) && n < batchMax && (n == 0 || bytes+len(b.queue[n].payload) <= batchMaxBytes) {
 		bytes += len(b.queue[n].payload)
@@ -95,12 +117,12 @@ func (b *batcher) flush(batch []*pendingRecord) {
 			close(p.done)
 		}
 		b.mu.Lock()
-		if len(b.queue) == 0 {
+		batch = b.takeLocked()
+		if len(batch) == 0 {
 			b.active--
 			b.mu.Unlock()
 			return
 		}
-		batch = b.takeLocked()
 		b.mu.Unlock()
 	}
 }
@@ -132,14 +154,20 @@ func (b *batcher) flush(batch []*pendingRecord) {
 // found the id (the entry is then read as a duplicate's answer,
 // markDuplicate); the bytes are counted in the meta hash, and the oldest
 // entries are trimmed to the count and byte bounds (the newest always
-// stays). A key just created gets its TTL at once.
+// stays). A key just created gets its TTL at once: the filter when its
+// id is alone in it, the stats hash whenever the script writes it (once a
+// script), the journal and its meta hash when either is new.
 var recordScript = redis.NewScript(`
 local now, exp = tonumber(ARGV[1]), tonumber(ARGV[1]) + tonumber(ARGV[2])
 local cap = tonumber(ARGV[3])
 local faults = redis.call('EXISTS', KEYS[5]) == 1
+local stats = false
 local function sweep()
   local gone = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-  if gone > 0 then redis.call('HINCRBY', KEYS[2], 'expired', gone) end
+  if gone > 0 then
+    redis.call('HINCRBY', KEYS[2], 'expired', gone)
+    stats = true
+  end
 end
 local meta = redis.call('HMGET', KEYS[4], 'received', 'bytes')
 local first, seq, bytes = meta[1] == false, tonumber(meta[1] or '0'), tonumber(meta[2] or '0')
@@ -170,12 +198,15 @@ for i = 9, #ARGV, 5 do
           if n >= cap then
             redis.call('ZPOPMIN', KEYS[1], n - cap + 1)
             redis.call('HINCRBY', KEYS[2], 'evicted', n - cap + 1)
+            stats = true
+            n = cap - 1
           end
           redis.call('ZADD', KEYS[1], exp, id)
-          card = nil
-        elseif card == 1 then
-          redis.call('PEXPIRE', KEYS[1], ARGV[7])
+          card = n + 1
         end
+        -- the id is alone: the set was just created (or emptied and
+        -- created again)
+        if card == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[7]) end
       end
     end
     seq = seq + 1
@@ -204,16 +235,20 @@ if #els > 0 then
   end
   redis.call('HSET', KEYS[4], 'received', seq, 'bytes', bytes)
   if evicted > 0 then redis.call('HINCRBY', KEYS[4], 'evicted', evicted) end
-  if ARGV[8] == '1' or first or created then
+  if first or created then
     redis.call('PEXPIRE', KEYS[3], ARGV[6])
     redis.call('PEXPIRE', KEYS[4], ARGV[6])
   end
 end
 if ARGV[8] == '1' then
+  -- also when every request was declined: the refresh is used up
+  redis.call('PEXPIRE', KEYS[3], ARGV[6])
+  redis.call('PEXPIRE', KEYS[4], ARGV[6])
   sweep()
   redis.call('PEXPIRE', KEYS[1], ARGV[7])
-  redis.call('PEXPIRE', KEYS[2], ARGV[6])
+  stats = true
 end
+if stats then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end
 return out
 `)
 
@@ -245,6 +280,11 @@ func (r *redisState) runBatch(batch []*pendingRecord) error {
 		err = fmt.Errorf("script answered %d numbers for %d requests", len(res), len(batch))
 	}
 	if err != nil {
+		if refresh == "1" {
+			// The refresh may not have happened: the next batch does it,
+			// not one a minute on (the keys' slack is two periods).
+			r.refreshAt.Store(0)
+		}
 		return unavailable("journaling the request", err)
 	}
 	for i, p := range batch {
