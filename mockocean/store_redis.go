@@ -251,7 +251,7 @@ func (r *redisState) recordUnlessFaults(ctx context.Context, e entry, id string)
 }
 
 func (r *redisState) runRecord(_ context.Context, e entry, id string, unlessFaults bool) (journaled entry, fresh, faults bool, err error) {
-	p := &pendingRecord{size: e.size(), unlessFaults: unlessFaults, payload: encodeEntry(&e, id)}
+	p := &pendingRecord{size: e.size(), unlessFaults: unlessFaults, payload: encodeEntry(&e, id), at: r.cfg.Clock.Now().UnixMicro()}
 	p.dupSize = p.size
 	if id != "" {
 		p.member = dedupMember(id)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -52,6 +53,7 @@ type pendingRecord struct {
 	err           error
 	done          chan struct{}
 	queued        time.Time // when do queued it (real time)
+	at            int64     // when it was received, µs on the sandbox's clock (0: the batch's time)
 }
 
 // batcher queues a namespace's requests and sends them in batches.
@@ -135,9 +137,12 @@ func (b *batcher) flush(batch []*pendingRecord) {
 // ARGV: 1 now (µs), 2 the filter's TTL (µs), 3 its capacity, 4 journal
 // capacity (0: none), 5 journal byte budget (0: none), 6 the journal's
 // key TTL (ms), 7 the filter's key TTL (ms), 8 "1" to refresh the keys'
-// TTLs and remove expired ids (keyRefresh); then five per request: its id
+// TTLs and remove expired ids (keyRefresh); then six per request: its id
 // hash ("" for no dedup), its size, its size as a duplicate, its
-// payload, and "1" to record it only when there is no fault rule.
+// payload, "1" to record it only when there is no fault rule, and when it
+// was received (µs; "" for ARGV[1]): its id is checked and remembered at
+// that time, as the memory store does, so the ids of one batch get the
+// expiries of their arrival order, not one tie.
 //
 // It returns two numbers per request: its journal number and 1 when its
 // id is new (0 when the filter knew it), or 0 and -1 when it asked to be
@@ -158,12 +163,12 @@ func (b *batcher) flush(batch []*pendingRecord) {
 // id is alone in it, the stats hash whenever the script writes it (once a
 // script), the journal and its meta hash when either is new.
 var recordScript = redis.NewScript(`
-local now, exp = tonumber(ARGV[1]), tonumber(ARGV[1]) + tonumber(ARGV[2])
+local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
 local cap = tonumber(ARGV[3])
 local faults = redis.call('EXISTS', KEYS[5]) == 1
 local stats = false
-local function sweep()
-  local gone = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local function sweep(at)
+  local gone = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', at)
   if gone > 0 then
     redis.call('HINCRBY', KEYS[2], 'expired', gone)
     stats = true
@@ -173,18 +178,20 @@ local meta = redis.call('HMGET', KEYS[4], 'received', 'bytes')
 local first, seq, bytes = meta[1] == false, tonumber(meta[1] or '0'), tonumber(meta[2] or '0')
 local card = nil
 local out, els = {}, {}
-for i = 9, #ARGV, 5 do
+for i = 9, #ARGV, 6 do
   if faults and ARGV[i+4] == '1' then
     out[#out+1] = 0
     out[#out+1] = -1
   else
     local id, fresh, size = ARGV[i], 1, ARGV[i+1]
+    local at = tonumber(ARGV[i+5]) or now
+    local exp = at + ttl
     if id ~= '' then
       if redis.call('ZADD', KEYS[1], 'NX', exp, id) == 0 then
-        if tonumber(redis.call('ZSCORE', KEYS[1], id)) > now then
+        if tonumber(redis.call('ZSCORE', KEYS[1], id)) > at then
           fresh, size = 0, ARGV[i+2]
         else
-          sweep()
+          sweep(at)
           redis.call('ZADD', KEYS[1], exp, id)
           card = nil
         end
@@ -193,7 +200,7 @@ for i = 9, #ARGV, 5 do
         if card == nil then card = redis.call('ZCARD', KEYS[1]) else card = card + 1 end
         if card > cap then
           redis.call('ZREM', KEYS[1], id)
-          sweep()
+          sweep(at)
           local n = redis.call('ZCARD', KEYS[1])
           if n >= cap then
             redis.call('ZPOPMIN', KEYS[1], n - cap + 1)
@@ -244,7 +251,7 @@ if ARGV[8] == '1' then
   -- also when every request was declined: the refresh is used up
   redis.call('PEXPIRE', KEYS[3], ARGV[6])
   redis.call('PEXPIRE', KEYS[4], ARGV[6])
-  sweep()
+  sweep(now)
   redis.call('PEXPIRE', KEYS[1], ARGV[7])
   stats = true
 end
@@ -264,7 +271,7 @@ func (r *redisState) runBatch(batch []*pendingRecord) error {
 	if r.refreshDue() {
 		refresh = "1"
 	}
-	args := make([]any, 0, recordHeaderArgs+5*len(batch))
+	args := make([]any, 0, recordHeaderArgs+6*len(batch))
 	args = append(args, r.cfg.Clock.Now().UnixMicro(), r.cfg.DedupTTL.Microseconds(), r.cfg.DedupCapacity,
 		r.cfg.JournalCapacity, r.cfg.JournalMaxBytes, r.idleTTL+slack, r.cfg.DedupTTL.Milliseconds()+slack, refresh)
 	for _, p := range batch {
@@ -272,7 +279,11 @@ func (r *redisState) runBatch(batch []*pendingRecord) error {
 		if p.unlessFaults {
 			only = "1"
 		}
-		args = append(args, p.member, p.size, p.dupSize, p.payload, only)
+		at := ""
+		if p.at != 0 {
+			at = strconv.FormatInt(p.at, 10)
+		}
+		args = append(args, p.member, p.size, p.dupSize, p.payload, only, at)
 	}
 	res, err := recordScript.Run(context.Background(), r.client, []string{r.kDedup, r.kDedupStats, r.kJournal, r.kJournalMeta, r.kFaultIDs},
 		args...).Int64Slice()

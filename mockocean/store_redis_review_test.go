@@ -201,9 +201,10 @@ func reviewRecords(ids ...string) []*pendingRecord {
 	return out
 }
 
-// TestReviewEvictionTiesInBatch: every id of a batch gets the same score
-// (one "now" per batch), so at capacity ZPOPMIN evicts among them by the
-// bytes of their hashes, not in arrival order. With capacity 2, A B C A
+// TestReviewEvictionTiesInBatch: every id of a batch got the same score
+// (one "now" per batch), so at capacity ZPOPMIN evicted among them by the
+// bytes of their hashes, not in arrival order; each is now scored from
+// its own arrival. With capacity 2, A B C A
 // (A's hash above B's) is four acceptances in memory (C evicts A, A
 // evicts B) and alone; in one batch C evicts B and the second A is
 // answered 40004. The docs say each request in a call is checked "exactly
@@ -228,6 +229,10 @@ func TestReviewEvictionTiesInBatch(t *testing.T) {
 	rs := redistest.Start(t)
 	st, _ := reviewState(t, rs, Config{DedupCapacity: 2})
 	batch := reviewRecords(seq...)
+	base := time.Now().UnixMicro()
+	for i, p := range batch { // received one after another, as runRecord stamps them
+		p.at = base + int64(i)
+	}
 	if err := st.runBatch(batch); err != nil {
 		t.Fatal(err)
 	}
