@@ -180,20 +180,30 @@ func (sb *Sandbox) dropTenant(t *Tenant) {
 	}
 }
 
-// Namespaces describes every namespace, by name.
+// Namespaces describes every namespace, by name. With Redis not
+// answering, it describes those this replica knows.
 func (sb *Sandbox) Namespaces() []NamespaceInfo {
+	out, err := sb.listNamespaces()
+	if err != nil {
+		for _, t := range sb.tenantList() {
+			out = append(out, sb.info(t))
+		}
+	}
+	return out
+}
+
+// listNamespaces describes every namespace, or says that the store
+// holding them (Redis) does not answer.
+func (sb *Sandbox) listNamespaces() ([]NamespaceInfo, error) {
 	sb.expire()
 	if sb.reg != nil {
-		if out, err := sb.sharedNamespaces(); err == nil {
-			return out
-		}
-		// Redis does not answer: what this replica knows.
+		return sb.sharedNamespaces()
 	}
 	var out []NamespaceInfo
 	for _, t := range sb.tenantList() {
 		out = append(out, sb.info(t))
 	}
-	return out
+	return out, nil
 }
 
 func (sb *Sandbox) info(t *Tenant) NamespaceInfo {
@@ -282,7 +292,11 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case !one && r.Method == http.MethodGet:
-		list := sb.Namespaces()
+		list, err := sb.listNamespaces()
+		if err != nil {
+			storeFailed(w, err)
+			return
+		}
 		httpjson.Write(w, http.StatusOK, map[string]any{"count": len(list), "namespaces": list})
 	case !one && r.Method == http.MethodPost:
 		var req namespaceRequest

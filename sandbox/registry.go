@@ -225,29 +225,69 @@ func globEscape(s string) string {
 	return b.String()
 }
 
-// epoch returns the epoch of the replicas' scaled clocks: the first
-// replica's start, kept in Redis with its time scale. A replica started
-// with another --time-scale is warned (its schedule would not agree);
-// without Redis, this replica's start.
-func (g *registry) epoch(scale float64, logger *slog.Logger) time.Time {
+// epochKey holds the epoch and time scale of the replicas' scaled
+// clocks, "UNIXNANO K".
+func (g *registry) epochKey() string { return strings.TrimSuffix(g.kNames, "namespaces") + "epoch" }
+
+// epoch returns the epoch of the replicas' scaled clocks, the first
+// replica's start, kept in Redis with its time scale, and the value
+// stored. A replica started with another --time-scale is warned (its
+// schedule would not agree); without Redis, it is this replica's start.
+func (g *registry) epoch(scale float64, logger *slog.Logger) (time.Time, string) {
 	now := time.Now() // the wall clock: the epoch of a scaled clock is a wall time
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	key := strings.TrimSuffix(g.kNames, "namespaces") + "epoch"
+	key := g.epochKey()
 	val := strconv.FormatInt(now.UnixNano(), 10) + " " + strconv.FormatFloat(scale, 'g', -1, 64)
 	if err := g.client.SetNX(ctx, key, val, 0).Err(); err != nil {
-		return now
+		return now, val
 	}
 	got, err := g.client.Get(ctx, key).Result()
 	ns, k, ok := strings.Cut(got, " ")
 	epoch, err2 := strconv.ParseInt(ns, 10, 64)
 	if err != nil || !ok || err2 != nil {
-		return now
+		return now, val
 	}
-	if k != strconv.FormatFloat(scale, 'g', -1, 64) && logger != nil {
-		logger.Warn("the replicas on this Redis run another --time-scale: impact attempts will be sent at other times than they agree", "time_scale", scale, "theirs", k, "key", key)
+	g.warnScale(scale, k, logger)
+	return time.Unix(0, epoch), got
+}
+
+// warnScale warns when the replicas on this Redis run a time scale
+// (theirs) other than this replica's.
+func (g *registry) warnScale(scale float64, theirs string, logger *slog.Logger) {
+	if theirs != strconv.FormatFloat(scale, 'g', -1, 64) && logger != nil {
+		logger.Warn("the replicas on this Redis run another --time-scale: impact attempts will be sent at other times than they agree", "time_scale", scale, "theirs", theirs, "key", g.epochKey())
 	}
-	return time.Unix(0, epoch)
+}
+
+// checkScale warns a replica on the wall clock (--time-scale 1) that
+// joins replicas on a scaled one.
+func (g *registry) checkScale(logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got, err := g.client.Get(ctx, g.epochKey()).Result()
+	if _, k, ok := strings.Cut(got, " "); err == nil && ok {
+		g.warnScale(1, k, logger)
+	}
+}
+
+// keepEpoch checks that Redis still holds mine as the epoch of the
+// scaled clocks, storing it again when the key is gone (Redis was
+// emptied, or restarted without persistence). It returns what Redis
+// holds, and whether it was stored again.
+func (g *registry) keepEpoch(ctx context.Context, mine string) (string, bool, error) {
+	set, err := g.client.SetNX(ctx, g.epochKey(), mine, 0).Result()
+	if err != nil {
+		return "", false, registryError("checking the clocks' epoch", err)
+	}
+	if set {
+		return mine, true, nil
+	}
+	got, err := g.client.Get(ctx, g.epochKey()).Result()
+	if err != nil {
+		return "", false, registryError("checking the clocks' epoch", err)
+	}
+	return got, false, nil
 }
 
 // tokenHash is the SHA-256 of a namespace token, nil for none.

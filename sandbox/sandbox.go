@@ -148,18 +148,32 @@ type Sandbox struct {
 	// impactScale is how much faster than the wall clock the impact
 	// clock runs (TimeScale, when the sandbox made the clock).
 	impactScale float64
+	// epochVal is the scaled clocks' epoch this replica runs on, as Redis
+	// holds it ("" without Redis or a scaled clock); watchShared checks
+	// that Redis still holds it.
+	epochVal string
+	// epochSeen is what Redis held at the last check (keepEpoch).
+	epochSeen string
+	// stop is closed by Close: the background checks end.
+	stop      chan struct{}
+	closeOnce sync.Once
 }
 
 // New builds the sandbox.
 func New(cfg Config) *Sandbox {
 	reg := newRegistry(cfg.Ocean.Store)
-	scale := 1.0 // of the impact clock, against the wall clock
+	scale := 1.0   // of the impact clock, against the wall clock
+	epochVal := "" // with Redis and a scaled clock: the epoch the replicas share
 	if cfg.Impact.Clock == nil && cfg.TimeScale > 1 {
 		scale = cfg.TimeScale
 		cfg.Impact.Clock = clock.NewScaled(cfg.TimeScale)
 		if reg != nil { // the replicas' schedules must agree: a common epoch
-			cfg.Impact.Clock = clock.NewScaledFrom(reg.epoch(cfg.TimeScale, cfg.Logger), cfg.TimeScale)
+			var epoch time.Time
+			epoch, epochVal = reg.epoch(cfg.TimeScale, cfg.Logger)
+			cfg.Impact.Clock = clock.NewScaledFrom(epoch, cfg.TimeScale)
 		}
+	} else if reg != nil && cfg.Impact.Clock == nil {
+		reg.checkScale(cfg.Logger)
 	}
 	if cfg.ReplicaID == "" {
 		host, _ := os.Hostname()
@@ -168,7 +182,7 @@ func New(cfg Config) *Sandbox {
 	if cfg.MaxNamespaces <= 0 {
 		cfg.MaxNamespaces = 64
 	}
-	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}, reg: reg, impactScale: scale}
+	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}, reg: reg, impactScale: scale, epochVal: epochVal, stop: make(chan struct{})}
 	if sb.clock == nil {
 		sb.clock = clock.Real{}
 	}
@@ -224,6 +238,9 @@ func New(cfg Config) *Sandbox {
 		sb.summary = startSummary(sb)
 	}
 	sb.handler = countRequests(&sb.served, sb.handler)
+	if reg != nil {
+		sb.watchShared()
+	}
 	return sb
 }
 
@@ -413,6 +430,7 @@ func (sb *Sandbox) origin(r *http.Request) string {
 // returns how many pending deliveries were cancelled (they stay in the
 // journals).
 func (sb *Sandbox) Close() int {
+	sb.closeOnce.Do(func() { close(sb.stop) })
 	sb.summary.stop()
 	n := 0
 	for _, t := range sb.tenantList() {

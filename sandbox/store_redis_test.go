@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -336,5 +337,128 @@ func TestRedisDeliveriesOnAScaledClock(t *testing.T) {
 	// the polling (200 ms wall, 12 s scaled) and the test's slack.
 	if late := ds[0].Attempts[0].Actual.Sub(ds[0].Fired); late < 30*time.Second || late > 30*time.Second+30*time.Second {
 		t.Fatalf("sent %v after it was fired; want 30s (scaled) and the polling", late)
+	}
+}
+
+// TestRedisNamespaceDeliveriesSurviveAReplica: deliveries fired in a
+// namespace on A are sent by B after A dies, although no request ever
+// reaches that namespace on B: each replica opens every namespace Redis
+// holds. A namespace deleted through A is closed on B the same way.
+func TestRedisNamespaceDeliveriesSurviveAReplica(t *testing.T) {
+	rs := redistest.Start(t)
+	receiver, hits := countingReceiver(t)
+	a, urlA := redisReplica(t, rs, Config{ReplicaID: "replica-a", StoreLease: 500 * time.Millisecond})
+	b, _ := redisReplica(t, rs, Config{ReplicaID: "replica-b", StoreLease: 500 * time.Millisecond})
+	if code, body := send(t, "POST", urlA+NamespacesPath, `{"name":"orphan"}`); code != 201 {
+		t.Fatalf("create on A: %d %s", code, body)
+	}
+	put := `{"url":"` + receiver.URL + `/pb?id={ActionId}","method":"GET","format":"none","success":"OK","min_delay":"300ms"}`
+	if code, body := send(t, "PUT", urlA+"/ns/orphan/_admin/impact/postbacks/action_lifecycle", put); code != 200 {
+		t.Fatalf("PUT on A: %d %s", code, body)
+	}
+	for i := range 2 {
+		if code, body := send(t, "POST", urlA+"/ns/orphan/_admin/impact/events/action_lifecycle?seed="+strconv.Itoa(i+1), ""); code != 202 {
+			t.Fatalf("fire on A: %d %s", code, body)
+		}
+	}
+	a.Close()
+	deadline := time.Now().Add(10 * time.Second) // real time: a guard against a hang
+	for hits.Load() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the receiver got %d of the namespace's 2 deliveries; B never sent them", hits.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ns := b.lookup("orphan")
+	if ns == nil {
+		t.Fatal("B has not opened the namespace")
+	}
+	for _, d := range ns.Impact.Deliveries() {
+		if len(d.Attempts) != 1 || d.Attempts[0].Replica != "replica-b" {
+			t.Errorf("delivery %s: attempts %+v; want one, by replica-b", d.ID, d.Attempts)
+		}
+	}
+
+	// Deleted through another replica (here, directly in Redis as A
+	// would): B closes it and forgets its series.
+	if err := b.reg.dropState(context.Background(), "orphan"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs.Do("HDEL", "t:{_sandbox}:namespaces", "orphan"); err != nil {
+		t.Fatal(err)
+	}
+	for b.lookup("orphan") != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("B still has the namespace deleted elsewhere")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestRedisNamespacesAnswer503WhenRedisIsDown: the namespace list is
+// Redis's; without Redis it is a 503, not this replica's partial view.
+func TestRedisNamespacesAnswer503WhenRedisIsDown(t *testing.T) {
+	rs := redistest.Start(t)
+	_, url := redisReplica(t, rs, Config{})
+	if code, body := send(t, "GET", url+NamespacesPath, ""); code != 200 {
+		t.Fatalf("with Redis: %d %s", code, body)
+	}
+	rs.Stop()
+	if code, body := send(t, "GET", url+NamespacesPath, ""); code != 503 || !strings.Contains(body, "unavailable") {
+		t.Fatalf("without Redis: %d %s; want 503", code, body)
+	}
+}
+
+// TestRedisScaledClocksKeepTheirEpoch: a Redis that lost the scaled
+// clocks' epoch gets the running replica's back (not a new one from the
+// next replica to start); one holding another epoch is reported, once.
+// A replica on the wall clock joining scaled ones is warned at start.
+func TestRedisScaledClocksKeepTheirEpoch(t *testing.T) {
+	rs := redistest.Start(t)
+	var logs syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	a, _ := redisReplica(t, rs, Config{TimeScale: 60, ReplicaID: "a", Logger: logger})
+	const key = "t:{_sandbox}:epoch"
+	mine, err := rs.Do("GET", key)
+	if err != nil || mine != a.epochVal || !strings.HasSuffix(mine, " 60") {
+		t.Fatalf("epoch in Redis %q (%v), A runs on %q", mine, err, a.epochVal)
+	}
+	find := func(msg string) int {
+		n := 0
+		for _, l := range logs.lines(t) {
+			if strings.Contains(l["msg"].(string), msg) {
+				n++
+			}
+		}
+		return n
+	}
+	wait := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second) // real time: a guard against a hang
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("waited 10 s for %s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if _, err := rs.Do("DEL", key); err != nil {
+		t.Fatal(err)
+	}
+	wait("the epoch to be stored again", func() bool { got, _ := rs.Do("GET", key); return got == mine })
+	wait("the warning", func() bool { return find("Redis had lost the scaled clocks' epoch") == 1 })
+
+	if _, err := rs.Do("SET", key, "1 60"); err != nil {
+		t.Fatal(err)
+	}
+	wait("the error", func() bool { return find("the replicas disagree on the scaled impact clock") == 1 })
+	time.Sleep(3 * sharedCheck) // it is said once
+	if n := find("the replicas disagree"); n != 0 {
+		t.Fatalf("the disagreement was reported %d more times", n)
+	}
+
+	redisReplica(t, rs, Config{ReplicaID: "wall", Logger: logger})
+	if n := find("the replicas on this Redis run another --time-scale"); n != 1 {
+		t.Fatalf("a replica on the wall clock joining scaled ones: %d warnings, want 1", n)
 	}
 }

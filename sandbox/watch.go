@@ -1,0 +1,80 @@
+package sandbox
+
+import (
+	"context"
+	"time"
+)
+
+// sharedCheck is how often, on the sandbox's clock, a replica on Redis
+// reads the namespaces every replica shares and checks the scaled
+// clocks' epoch.
+const sharedCheck = time.Second
+
+// watchShared starts the checks a replica on Redis makes in the
+// background, whether or not requests come, until Close:
+//   - every namespace in Redis is open here, so that its deliveries'
+//     attempts are sent by this replica too (one that dies leaves them
+//     to the others, even in a namespace nobody sends requests to), and
+//     one deleted or expired elsewhere is closed here, its series gone;
+//   - idle namespaces expire (--namespace-ttl) without a request to
+//     trigger it;
+//   - Redis still holds this replica's epoch of the scaled clocks.
+func (sb *Sandbox) watchShared() {
+	var tick func()
+	tick = func() {
+		select {
+		case <-sb.stop:
+			return
+		default:
+		}
+		sb.syncNamespaces()
+		sb.expire()
+		sb.keepEpoch()
+		sb.clock.AfterFunc(sharedCheck, tick)
+	}
+	go tick()
+}
+
+// syncNamespaces makes the namespaces open here those Redis holds.
+func (sb *Sandbox) syncNamespaces() {
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	began := sb.now().UnixNano()
+	recs, err := sb.reg.names(ctx)
+	if err != nil {
+		return // Redis does not answer: the next check
+	}
+	for name, rec := range recs {
+		sb.adopt(name, rec, true, sb.now().UnixNano())
+	}
+	for _, t := range sb.tenantList() {
+		// One created here since the list was read is in Redis already.
+		if _, ok := recs[t.Name]; !ok && t.Name != DefaultNamespace && t.checked.Load() < began {
+			sb.adopt(t.Name, namespaceRecord{}, false, sb.now().UnixNano())
+		}
+	}
+}
+
+// keepEpoch checks that Redis holds the scaled clocks' epoch this replica
+// runs on: it stores it again when Redis lost it, and says once when
+// Redis holds another (the replicas' schedules then disagree).
+func (sb *Sandbox) keepEpoch() {
+	if sb.epochVal == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	got, restored, err := sb.reg.keepEpoch(ctx, sb.epochVal)
+	log := sb.cfg.Logger
+	switch {
+	case err != nil || log == nil:
+	case restored:
+		log.Warn("Redis had lost the scaled clocks' epoch (emptied or restarted without persistence): stored this replica's again", "epoch", sb.epochVal, "key", sb.reg.epochKey())
+	case got != sb.epochVal && got != sb.epochSeen:
+		log.Error("the replicas disagree on the scaled impact clock: Redis holds another epoch than this replica runs on (Redis was emptied while replicas ran?), so their attempts go at other times; restart every replica",
+			"this_replica", sb.epochVal, "redis", got, "key", sb.reg.epochKey())
+	}
+	if err == nil {
+		sb.epochSeen = got
+	}
+}
