@@ -15,6 +15,18 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("15:04:05.000")
 	},
+	"datetime": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04:05")
+	},
+	"datetimems": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04:05.000")
+	},
 	"stamp": func(t time.Time) string {
 		if t.IsZero() {
 			return ""

@@ -70,6 +70,9 @@ func TestImpactFormsAndStream(t *testing.T) {
 	if resp.StatusCode != 200 || strings.Count(body, `class="mark o-http_error"`) != 2 || !strings.Contains(body, `class="mark next"`) {
 		t.Errorf("delivery page: %d, want two http_error marks and the next one due", resp.StatusCode)
 	}
+	if strings.Contains(body, "Sent by") {
+		t.Error("a sandbox without replicas shows a Sent by column")
+	}
 }
 
 // TestMacroErrorPosition: a refused body template comes back with the

@@ -409,6 +409,9 @@ type deliveryData struct {
 	Timeline Timeline
 	Due      *time.Time
 	Offsets  []string
+	// Replicas is set when the attempts say which replica sent them (a
+	// sandbox on Redis): the table shows them.
+	Replicas bool
 }
 
 func (in *Inspector) deliveryPage(t *Tenant, w http.ResponseWriter, r *http.Request, v *view) {
@@ -424,6 +427,9 @@ func (in *Inspector) deliveryPage(t *Tenant, w http.ResponseWriter, r *http.Requ
 	}
 	for _, off := range mockimpact.ScheduleOffsets() {
 		d.Offsets = append(d.Offsets, off.String())
+	}
+	for _, a := range dl.Attempts {
+		d.Replicas = d.Replicas || a.Replica != ""
 	}
 	v.Title, v.Nav, v.Content = "Delivery "+dl.ID, "impact", d
 	in.render(w, http.StatusOK, "delivery", v)

@@ -1,8 +1,13 @@
 package inspector_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/mockimpact"
 
 	"github.com/postbacksim/postbacksim/internal/redistest"
 	"github.com/postbacksim/postbacksim/mockocean"
@@ -22,7 +27,7 @@ func TestPagesAndStreamOnRedis(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = store.Close() })
-		return sandboxtest.NewServer(t, sandbox.Config{Ocean: mockocean.Config{Store: store}})
+		return sandboxtest.NewServer(t, sandbox.Config{Ocean: mockocean.Config{Store: store}, ReplicaID: "replica-x"})
 	}
 	a, b := replica(), replica()
 	events, _ := stream(t, a.URL+"/_admin/stream", nil)
@@ -39,6 +44,31 @@ func TestPagesAndStreamOnRedis(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(body, "sent-to-b") && p != "/" {
 			t.Errorf("GET %s on replica A: %d\n%.300s", p, resp.StatusCode, body)
 		}
+	}
+
+	// The attempts say which replica sent them; the list dates them.
+	if _, err := a.Impact.Configure(mockimpact.Postback{Event: "action_lifecycle", URL: b.URL + okQuery + "{ActionId}", Method: "GET", Format: "none"}); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := fixtures.Generate("action_lifecycle", fixtures.GenOptions{Seed: 4}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := a.Impact.Fire(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := a.Impact.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := do(t, "GET", a.URL+"/deliveries/"+id, nil, nil); resp.StatusCode != 200 || !strings.Contains(body, "Sent by") || !strings.Contains(body, "replica-x") {
+		t.Errorf("delivery page on Redis: %d, want a Sent by column naming replica-x\n%s", resp.StatusCode, body)
+	}
+	dl, _ := a.Impact.Delivery(id)
+	if _, body := do(t, "GET", a.URL+"/impact", nil, nil); !strings.Contains(body, dl.Fired.UTC().Format("2006-01-02 15:04:05")) {
+		t.Errorf("the deliveries list does not date the delivery fired %v", dl.Fired)
 	}
 }
 
