@@ -44,6 +44,12 @@ func TestPagesAndStreamOnRedis(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(body, "sent-to-b") && p != "/" {
 			t.Errorf("GET %s on replica A: %d\n%.300s", p, resp.StatusCode, body)
 		}
+		if p == "/ocean/1" && !strings.Contains(body, "answered by replica replica-x") {
+			t.Errorf("the request's page does not name the replica that answered it:\n%s", body)
+		}
+	}
+	if !strings.Contains(e.data, `"replica":"replica-x"`) {
+		t.Errorf("the stream's event does not name the replica: %s", e.data)
 	}
 
 	// The attempts say which replica sent them; the list dates them.

@@ -52,6 +52,9 @@ type Request struct {
 	// Attribution matches the conversion to the click whose callback it
 	// carries.
 	Attribution *Attribution `json:"attribution,omitempty"`
+	// Replica is the replica that answered it (Config.Replica), when the
+	// journal is shared.
+	Replica string `json:"replica,omitempty"`
 }
 
 // requestJSON is a Request's JSON form: code and msg only when answered.
@@ -108,6 +111,7 @@ type entry struct {
 	msg, detail     string
 	fault           string
 	warnings, notes []string
+	replica         string // Config.Replica
 }
 
 // entryOverhead approximates what an entry costs beyond its strings'
@@ -117,7 +121,7 @@ const entryOverhead = int64(unsafe.Sizeof(entry{}))
 // size is what e counts against a journal's byte budget.
 func (e *entry) size() int64 {
 	n := entryOverhead + int64(len(e.raw.Method)+len(e.raw.ContentType)+len(e.raw.Query)+len(e.raw.Body)+
-		len(e.path)+len(e.remote)+len(e.msg)+len(e.detail)+len(e.fault))
+		len(e.path)+len(e.remote)+len(e.msg)+len(e.detail)+len(e.fault)+len(e.replica))
 	for _, w := range e.warnings {
 		n += int64(len(w)) + 16
 	}

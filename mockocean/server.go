@@ -79,6 +79,10 @@ type Config struct {
 	// and namespace, and /track/activate/ answers HTTP 503 while Redis
 	// cannot be reached.
 	Store Store
+	// Replica names this process in the requests it journals (Request's
+	// Replica): with a shared Store, which replica answered each; empty
+	// names none.
+	Replica string
 }
 
 // Defaults for the zero values of Config.
@@ -194,7 +198,7 @@ func (s *Server) Mode() Mode { return s.mode }
 func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	now := s.clock.Now()
 	raw, err := ReadRaw(r, s.cfg.MaxBodyBytes)
-	e := entry{time: now, raw: raw, decoded: true, path: r.URL.Path, remote: r.RemoteAddr}
+	e := entry{time: now, raw: raw, decoded: true, path: r.URL.Path, remote: r.RemoteAddr, replica: s.cfg.Replica}
 	var in Input
 	switch {
 	case errors.Is(err, ErrBodyTooLarge):
@@ -332,6 +336,7 @@ func (e *entry) request() Request {
 	return Request{
 		Seq: e.seq, Time: e.time, Method: e.raw.Method, Path: e.path, ContentType: e.raw.ContentType, RemoteAddr: e.remote,
 		Status: e.status, Answered: e.answered, Code: e.code, Msg: e.msg, Detail: e.detail, Warnings: e.warnings, Notes: e.notes, Fault: e.fault,
+		Replica: e.replica,
 	}
 }
 

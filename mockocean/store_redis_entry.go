@@ -11,12 +11,17 @@ import (
 
 // A journal entry in Redis is "SEQ SIZE DUP PAYLOAD" (see recordScript).
 // The payload is the entry's fields in a fixed order, each a netstring
-// "LEN:BYTES" after the version tag "n1": lossless (a body that is not
+// "LEN:BYTES" after the version tag "n2" (n1, still read, lacks the
+// replica): lossless (a body that is not
 // UTF-8 comes back byte for byte, which JSON cannot promise), readable
 // in redis-cli, and five times cheaper to write than JSON. Entries
 // written as JSON by earlier versions (a payload starting with '{') are
 // still read.
-const entryTag = "n1"
+const entryTag = "n2"
+
+// entryTagV1 is the tag of the payloads written before the replica was
+// journaled.
+const entryTagV1 = "n1"
 
 // encodeEntry writes e, asked about outer_event_id id, as a payload.
 func encodeEntry(e *entry, id string) string {
@@ -61,6 +66,7 @@ func encodeEntry(e *entry, id string) string {
 	list(e.warnings)
 	list(e.notes)
 	str(id)
+	str(e.replica)
 	return string(b)
 }
 
@@ -120,9 +126,12 @@ func decodePayload(p string) (entry, string, error) {
 	if strings.HasPrefix(p, "{") {
 		return decodeJSONPayload(p)
 	}
-	rest, ok := strings.CutPrefix(p, entryTag)
-	if !ok {
-		return entry{}, "", fmt.Errorf("payload %.12q: neither %s nor JSON", p, entryTag)
+	rest, v2 := strings.CutPrefix(p, entryTag)
+	if !v2 {
+		var v1 bool
+		if rest, v1 = strings.CutPrefix(p, entryTagV1); !v1 {
+			return entry{}, "", fmt.Errorf("payload %.12q: neither %s, %s nor JSON", p, entryTag, entryTagV1)
+		}
 	}
 	r := &entryReader{rest: rest}
 	var e entry
@@ -135,6 +144,9 @@ func decodePayload(p string) (entry, string, error) {
 	e.msg, e.detail, e.fault = r.str(), r.str(), r.str()
 	e.warnings, e.notes = r.list(), r.list()
 	id := r.str()
+	if v2 {
+		e.replica = r.str()
+	}
 	if r.err == nil && r.rest != "" {
 		r.err = fmt.Errorf("%d bytes after the last field", len(r.rest))
 	}

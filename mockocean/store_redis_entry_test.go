@@ -14,7 +14,7 @@ func sampleEntries() []entry {
 	return []entry{
 		{time: time.Unix(0, 1_700_000_000_123_456_789), raw: Raw{Method: "POST", ContentType: "application/json", Query: "a=1:2", Body: `{"x":"y 1:2"}`},
 			decoded: true, path: "/track/activate/", remote: "127.0.0.1:5000", status: 200, code: 40004, answered: true, msg: "重复的请求",
-			detail: "d", fault: "f1", warnings: []string{"w1", "", "3:abc"}, notes: []string{"n"}},
+			detail: "d", fault: "f1", warnings: []string{"w1", "", "3:abc"}, notes: []string{"n"}, replica: "host-1:42"},
 		{time: time.Unix(0, 0)},
 		{time: time.Unix(0, -5), raw: Raw{Body: "\xff\xfe\x00 not UTF-8 \r\n"}, status: -1, code: -40002, warnings: []string{"\xc3"}},
 	}
@@ -55,12 +55,25 @@ func TestEntryPayloadJSON(t *testing.T) {
 	}
 }
 
+// TestEntryPayloadV1: entries written before the replica was journaled
+// (tag n1) are still read, without one.
+func TestEntryPayloadV1(t *testing.T) {
+	e := sampleEntries()[0]
+	e.replica = ""
+	v2 := encodeEntry(&e, "o1")
+	v1 := entryTagV1 + strings.TrimSuffix(v2[len(entryTag):], "0:")
+	got, id, err := decodePayload(v1)
+	if err != nil || id != "o1" || !reflect.DeepEqual(got, e) {
+		t.Fatalf("n1 payload read as %+v, %q, %v; want %+v", got, id, err, e)
+	}
+}
+
 // TestEntryPayloadDamaged: a cut or altered payload is an error naming
 // what is wrong, never a panic or a half-read entry.
 func TestEntryPayloadDamaged(t *testing.T) {
 	e := sampleEntries()[0]
 	good := encodeEntry(&e, "o1")
-	for _, p := range []string{"", "n2" + good[2:], good[:len(good)-1], good + "x", "n1x:", "n1-1:", "n199:abc", "{not json"} {
+	for _, p := range []string{"", "n9" + good[2:], good[:len(good)-1], good + "x", "n2x:", "n2-1:", "n299:abc", "{not json"} {
 		if _, _, err := decodePayload(p); err == nil {
 			t.Errorf("payload %.40q: no error", p)
 		}

@@ -262,6 +262,9 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 	}
 	if oc.Store != nil {
 		oc.Store = oc.Store.Namespace(name) // keys of the namespace's own
+		if oc.Replica == "" {
+			oc.Replica = sb.cfg.ReplicaID // the journal is shared: say who answered
+		}
 	}
 	oc.CallbackKey = NamespaceKey(oc.CallbackKey, name)
 	userHook := oc.OnRequest

@@ -462,3 +462,21 @@ func TestRedisScaledClocksKeepTheirEpoch(t *testing.T) {
 		t.Fatalf("a replica on the wall clock joining scaled ones: %d warnings, want 1", n)
 	}
 }
+
+// TestRedisJournalNamesTheReplica: in the shared journal, each request
+// says which replica answered it.
+func TestRedisJournalNamesTheReplica(t *testing.T) {
+	rs := redistest.Start(t)
+	_, urlA := redisReplica(t, rs, Config{ReplicaID: "replica-a"})
+	_, urlB := redisReplica(t, rs, Config{ReplicaID: "replica-b"})
+	for _, u := range []string{urlA, urlB} {
+		if code, body := send(t, "GET", u+"/track/activate/?callback=c&idfa=i&event_type=2", ""); code != 200 {
+			t.Fatalf("%d %s", code, body)
+		}
+	}
+	code, body := send(t, "GET", urlB+"/_admin/ocean/requests", "")
+	a, b := strings.Index(body, `"replica": "replica-a"`), strings.Index(body, `"replica": "replica-b"`)
+	if code != 200 || a < 0 || b < a {
+		t.Fatalf("journal on B: %d\n%s\nwant the first request answered by replica-a, the second by replica-b", code, body)
+	}
+}
