@@ -195,7 +195,7 @@ the --config file.`,
 				fmt.Fprintf(stderr, "postbacksim serve: %s: %v: want a positive duration\n", src.of("store-ttl"), *storeTTL)
 				return exitUsage
 			}
-			redis.SetLogger(redisLog{logger}) // one log, one format
+			redis.SetLogger(newRedisLog(logger, clock.Real{})) // one log, one format, a line a minute per message
 			rs, err := mockocean.NewRedisStore(mockocean.RedisOptions{URL: *storeURL, Prefix: *storePrefix, IdleTTL: *storeTTL})
 			if err != nil {
 				fmt.Fprintf(stderr, "postbacksim serve: %s\n", storeURLError(src.of("store"), *storeURL, err))
@@ -445,13 +445,4 @@ func storeDownError(source, u string, err error) string {
 		msg += " (rediss:// needs a Redis that speaks TLS, redis:// one that does not: is this one listening with TLS?)"
 	}
 	return msg
-}
-
-// redisLog sends the Redis client's own messages (a lost connection, a
-// pool that cannot dial) to serve's log, as warnings.
-type redisLog struct{ log *slog.Logger }
-
-// Printf writes one message.
-func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
-	l.log.WarnContext(ctx, "redis: "+strings.TrimSpace(fmt.Sprintf(format, v...)))
 }
