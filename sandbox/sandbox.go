@@ -148,6 +148,8 @@ type Sandbox struct {
 	// impactScale is how much faster than the wall clock the impact
 	// clock runs (TimeScale, when the sandbox made the clock).
 	impactScale float64
+	// watch logs the store's outages (a store and a logger); nil without.
+	watch *storeWatch
 }
 
 // New builds the sandbox.
@@ -222,6 +224,9 @@ func New(cfg Config) *Sandbox {
 			sb.handler = logErrors(cfg.Logger, sb.handler)
 		}
 		sb.summary = startSummary(sb)
+		if cfg.Ocean.Store != nil {
+			sb.watch = startStoreWatch(sb)
+		}
 	}
 	sb.handler = countRequests(&sb.served, sb.handler)
 	return sb
@@ -231,10 +236,16 @@ func New(cfg Config) *Sandbox {
 const readyTimeout = 2 * time.Second
 
 // Ready reports whether the sandbox can serve: whether its store (Redis,
-// when Config.Ocean.Store is one) answers.
+// when Config.Ocean.Store is one) answers. With a store and a Logger, the
+// sandbox makes this check every second of its clock too, and logs
+// "state store unavailable" once when a check first fails and "state
+// store available again" once when one succeeds after.
 func (sb *Sandbox) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
+	if sb.watch != nil {
+		return sb.watch.run(ctx)
+	}
 	return sb.Ocean.Ready(ctx)
 }
 
@@ -414,6 +425,7 @@ func (sb *Sandbox) origin(r *http.Request) string {
 // journals).
 func (sb *Sandbox) Close() int {
 	sb.summary.stop()
+	sb.watch.stop()
 	n := 0
 	for _, t := range sb.tenantList() {
 		n += t.Impact.Close()

@@ -174,6 +174,15 @@ func TestServeOnRedis(t *testing.T) {
 			t.Fatal("readyz did not recover within 10s of Redis's restart")
 		}
 	}
+	// The outage is two lines of the sandbox, and the Redis client's own
+	// lines say "redis: " once.
+	logs := stderr.String()
+	if n, m := strings.Count(logs, `level=WARN msg="state store unavailable" error=`), strings.Count(logs, `level=INFO msg="state store available again" down_for=`); n != 1 || m != 1 {
+		t.Errorf("the outage logged %d warnings and %d recoveries; want one each:\n%s", n, m, logs)
+	}
+	if !strings.Contains(logs, `msg="redis: connection pool: failed to dial`) || strings.Contains(logs, "redis: redis:") {
+		t.Errorf("the Redis client's lines:\n%s\nwant its failed dials, each with \"redis: \" once", logs)
+	}
 	cancel()
 	select {
 	case code := <-done:
