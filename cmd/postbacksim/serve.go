@@ -54,7 +54,7 @@ the --config file.`,
 	logSummary := fs.Duration("log-summary", time.Minute, "log a traffic summary this often (requests, Ocean codes, impact outcomes; 0: never)")
 	pprofOn := fs.Bool("pprof", false, "serve runtime profiles under /debug/pprof/ (behind --admin-token when set; for go tool pprof)")
 	memLimit := byteSize(0)
-	fs.Var(&memLimit, "memory-limit", "fixed soft memory `SIZE` the garbage collector keeps the heap under (GOMEMLIMIT; default: follow what the journals and dedup filters hold, under a ceiling derived from their caps; 0: none)")
+	fs.Var(&memLimit, "memory-limit", "fixed soft memory `SIZE` the garbage collector keeps the heap under (GOMEMLIMIT; default: follow what the journals and dedup filters hold, under a ceiling derived from their caps, or 24MiB with --store redis://…, which holds them; 0: none)")
 	strict := fs.Bool("strict", false, "Ocean: documented rules only; warnings become errors")
 	dedupCap := fs.Int("dedup-capacity", mockocean.DefaultDedupCapacity, "Ocean: outer_event_ids remembered (oldest evicted first; 0: the default)")
 	dedupTTL := fs.Duration("dedup-ttl", mockocean.DefaultDedupTTL, "Ocean: how long an outer_event_id is remembered (0: the default)")
@@ -230,7 +230,7 @@ the --config file.`,
 			fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
 			return exitUsage
 		}
-		limit, track := applyMemoryLimit(cmd.Flags().Changed("memory-limit"), int64(memLimit), int64(journalMaxBytes), *journalCap, *dedupCap)
+		limit, track := applyMemoryLimit(cmd.Flags().Changed("memory-limit"), int64(memLimit), int64(journalMaxBytes), *journalCap, *dedupCap, store == nil)
 		sb := sandbox.New(sandbox.Config{
 			PublicURL:      *publicURL,
 			LoopbackOnly:   loopbackOnly(ln.Addr()),
@@ -337,9 +337,12 @@ func defaultMemoryLimit(journalMaxBytes int64, journalCap, dedupCap int) int64 {
 // returns the ceiling (0: none) and whether serve should track what the
 // sandbox holds below it. A --memory-limit given on the command line, in
 // the environment or in the config file is a fixed limit (0: none); so
-// is GOMEMLIMIT, which the runtime has read already. Otherwise the limit
-// tracks the sandbox (trackMemory), under defaultMemoryLimit.
-func applyMemoryLimit(given bool, value, journalMaxBytes int64, journalCap, dedupCap int) (ceiling int64, track bool) {
+// is GOMEMLIMIT, which the runtime has read already. Otherwise, when the
+// journals and duplicate filters are in this process (inProcess: the
+// memory store), the limit tracks the sandbox (trackMemory), under
+// defaultMemoryLimit; when they are in Redis there is nothing to track,
+// and the limit is what tracking an empty sandbox gives: the floor.
+func applyMemoryLimit(given bool, value, journalMaxBytes int64, journalCap, dedupCap int, inProcess bool) (ceiling int64, track bool) {
 	switch {
 	case given && value == 0:
 		debug.SetMemoryLimit(math.MaxInt64)
@@ -354,6 +357,11 @@ func applyMemoryLimit(given bool, value, journalMaxBytes int64, journalCap, dedu
 		return 0, false
 	}
 	l := defaultMemoryLimit(journalMaxBytes, journalCap, dedupCap)
+	if !inProcess {
+		l = trackedLimit(0, l)
+		debug.SetMemoryLimit(l)
+		return l, false
+	}
 	debug.SetMemoryLimit(l)
 	return l, true
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -125,10 +126,17 @@ func TestServeOnRedis(t *testing.T) {
 	var stderr syncBuffer
 	done := make(chan int, 1)
 	t.Setenv("POSTBACKSIM_STORE", rs.URL()) // through the environment
+	t.Setenv("GOMEMLIMIT", "")
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--store-prefix", "pfx:"}, io.Discard, &stderr)
 	}()
 	base := loggedURL(t, &stderr, regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`))
+	// The journals are in Redis: the memory limit is the floor, not
+	// following them.
+	if want := "memory_limit=24MiB memory_limit_tracks_journals=false"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("the start line does not say %q:\n%s", want, stderr.String())
+	}
 	get := func(path string) (int, string) {
 		resp, err := http.Get(base + path)
 		if err != nil {
