@@ -34,7 +34,9 @@ type RedisOptions struct {
 	Prefix string
 	// IdleTTL is how long a namespace's journal and fault rules are kept
 	// after their last change; 0 means DefaultRedisIdleTTL. (Remembered
-	// outer_event_ids are kept for the duplicate filter's TTL.)
+	// outer_event_ids are kept for the duplicate filter's TTL.) The
+	// sandbox keeps its own keys on the store as long: the namespaces,
+	// their postback configurations and deliveries.
 	IdleTTL time.Duration
 }
 

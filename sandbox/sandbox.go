@@ -420,9 +420,10 @@ func (sb *Sandbox) origin(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// Close stops every namespace's dispatcher and the log summary; it
-// returns how many pending deliveries were cancelled (they stay in the
-// journals).
+// Close stops every namespace's dispatcher, the log summary and the
+// store's checks; it returns how many pending deliveries were cancelled
+// (they stay in the journals). With a Redis store none are: pending
+// deliveries stay pending in Redis, for the other replicas.
 func (sb *Sandbox) Close() int {
 	sb.summary.stop()
 	sb.watch.stop()

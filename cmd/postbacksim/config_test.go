@@ -116,3 +116,26 @@ func TestOceanSettingsFromEnvAndFile(t *testing.T) {
 		t.Errorf("config file: exit %d, stderr %s", code, errs)
 	}
 }
+
+// TestStoreTTLHelpAgreesWithDocs: serve --help and docs/sandbox.md name
+// the same state for --store-ttl: what the sandbox gives that TTL.
+func TestStoreTTLHelpAgreesWithDocs(t *testing.T) {
+	cmd := (&app{}).serveCmd()
+	help := cmd.Flags().Lookup("store-ttl").Usage
+	doc, err := os.ReadFile("../../docs/sandbox.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row string
+	for _, l := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(l, "| `--store-ttl` |") {
+			row = l
+		}
+	}
+	const kept = "journal, fault rules, postback configurations and deliveries, and the list of namespaces"
+	for what, text := range map[string]string{"serve --help": help, "docs/sandbox.md": row} {
+		if !strings.Contains(text, kept) || !strings.Contains(text, "--dedup-ttl") {
+			t.Errorf("%s on --store-ttl: %q; want %q and the ids' --dedup-ttl", what, text, kept)
+		}
+	}
+}
