@@ -61,8 +61,10 @@ type Config struct {
 	// Logger receives the sandbox's log; nil logs nothing. Without
 	// AccessLog it holds requests answered with an HTTP status of 400 or
 	// more, admin requests that change state, Ocean fault rules that
-	// fired, impact attempts that did not deliver, and a traffic summary
-	// every SummaryEvery.
+	// fired, impact attempts that did not deliver, a traffic summary
+	// every SummaryEvery and, with an Ocean.Store, the store's outages:
+	// a line when it stops answering, one when it answers again (see
+	// Ready).
 	Logger *slog.Logger
 	// PublicURL is the sandbox's base URL as its clients reach it
 	// (https://sandbox.example:8443), for the links of job_completed
