@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -33,7 +34,9 @@ type RedisOptions struct {
 	Prefix string
 	// IdleTTL is how long a namespace's journal and fault rules are kept
 	// after their last change; 0 means DefaultRedisIdleTTL. (Remembered
-	// outer_event_ids are kept for the duplicate filter's TTL.)
+	// outer_event_ids are kept for the duplicate filter's TTL.) The
+	// sandbox keeps its own keys on the store as long: the namespaces,
+	// their postback configurations and deliveries.
 	IdleTTL time.Duration
 }
 
@@ -55,15 +58,15 @@ type RedisStore struct {
 
 // NewRedisStore connects to the Redis named by o.URL lazily: it checks
 // the URL, not that Redis answers (Ping does). The store of the default
-// namespace is the one returned; Namespace gives the others.
+// namespace is the one returned; Namespace gives the others. A URL it
+// refuses is a *RedisURLError.
 func NewRedisStore(o RedisOptions) (*RedisStore, error) {
-	u, err := url.Parse(o.URL)
-	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-		return nil, fmt.Errorf("store %q: want redis://[USER:PASSWORD@]HOST:PORT/DB or rediss://…", redactURL(o.URL))
+	if err := CheckRedisURL(o.URL); err != nil {
+		return nil, err
 	}
 	opt, err := redis.ParseURL(o.URL)
-	if err != nil {
-		return nil, fmt.Errorf("store %s: %w", redactURL(o.URL), err)
+	if err != nil { // CheckRedisURL has seen this error; a guard
+		return nil, &RedisURLError{URL: RedactRedisURL(o.URL), Problem: strings.TrimPrefix(err.Error(), "redis: ")}
 	}
 	// No retries: a script that timed out may have run, and running it
 	// again would answer a duplicate to a request seen once. The client
@@ -89,20 +92,106 @@ func NewRedisStore(o RedisOptions) (*RedisStore, error) {
 	ap, err := s.client.AutoPipeline()
 	if err != nil {
 		_ = s.client.Close()
-		return nil, fmt.Errorf("store %s: pipelining: %w", redactURL(o.URL), err)
+		return nil, fmt.Errorf("store %s: pipelining: %w", RedactRedisURL(o.URL), err)
 	}
 	s.hot = ap
 	s.prefix = s.nsPrefix("default")
 	return s, nil
 }
 
-// redactURL hides a password in u for messages.
-func redactURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return "(unparseable URL)"
+// RedisURLForm is the form of the URL NewRedisStore takes, for messages.
+const RedisURLForm = "redis://[USER:PASSWORD@]HOST:PORT/DB (rediss:// for TLS)"
+
+// RedisURLError is a Redis URL NewRedisStore refuses: what is wrong with
+// it and, when the fix is plain, the URL that was probably meant.
+type RedisURLError struct {
+	// URL is the URL as given, its password hidden (RedactRedisURL).
+	URL string
+	// Problem says what is wrong: "no host", "not a URL (no redis://)"…
+	Problem string
+	// Suggest is the URL probably meant (redis://127.0.0.1:6379/0 for
+	// 127.0.0.1:6379), or empty.
+	Suggest string
+}
+
+func (e *RedisURLError) Error() string {
+	msg := fmt.Sprintf("store %q: %s; want %s", e.URL, e.Problem, RedisURLForm)
+	if e.Suggest != "" {
+		msg += "; did you mean " + e.Suggest + "?"
 	}
-	return p.Redacted()
+	return msg
+}
+
+// CheckRedisURL reports whether NewRedisStore takes u, without
+// connecting: nil, or a *RedisURLError saying what is wrong.
+func CheckRedisURL(u string) error {
+	bad := func(problem, suggest string) error {
+		return &RedisURLError{URL: RedactRedisURL(u), Problem: problem, Suggest: suggest}
+	}
+	p, err := url.Parse(u)
+	scheme, host := "", ""
+	if err == nil {
+		scheme, host = p.Scheme, p.Host
+	}
+	switch {
+	case (scheme != "redis" && scheme != "rediss" || host == "") && looksHostPort(u):
+		// 127.0.0.1:6379, or redis:6379 (a host named redis): the
+		// scheme was left out.
+		return bad("not a URL (no redis://)", "redis://"+u+"/0")
+	case err != nil || scheme == "":
+		return bad("not a URL", "")
+	case p.Opaque != "" && scheme != "redis" && scheme != "rediss": // user:password@host:port
+		return bad("not a URL (no redis://)", "")
+	case scheme != "redis" && scheme != "rediss":
+		suggest := ""
+		if host != "" && p.User == nil {
+			suggest = "redis://" + host + "/0"
+		}
+		return bad(fmt.Sprintf("scheme %q is not redis or rediss", scheme), suggest)
+	case host == "":
+		return bad("no host", "")
+	}
+	if _, err := redis.ParseURL(u); err != nil {
+		return bad(strings.TrimPrefix(err.Error(), "redis: "), "")
+	}
+	return nil
+}
+
+// looksHostPort reports whether s is HOST:PORT alone, a numeric port
+// after a host name or address.
+func looksHostPort(s string) bool {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" || strings.ContainsAny(host, "/@?#") {
+		return false
+	}
+	_, err = strconv.ParseUint(port, 10, 16)
+	return err == nil
+}
+
+// RedactRedisURL is u as messages and the log show it: its password, if
+// any, hidden, even when u does not parse as a URL (then what sits
+// between the first ':' after the scheme and the last '@' is hidden).
+func RedactRedisURL(u string) string {
+	p, err := url.Parse(u)
+	if err == nil && p.User != nil {
+		return p.Redacted()
+	}
+	if err == nil && p.Opaque == "" {
+		return u // no user information: nothing to hide
+	}
+	at := strings.LastIndex(u, "@")
+	if at < 0 {
+		return u
+	}
+	start := 0
+	if i := strings.Index(u[:at], "://"); i >= 0 {
+		start = i + len("://")
+	}
+	colon := strings.Index(u[start:at], ":")
+	if colon < 0 {
+		return u // a user name without a password
+	}
+	return u[:start+colon+1] + "xxxxx" + u[at:]
 }
 
 // nsPrefix is the prefix of namespace name's keys. The name is a Redis

@@ -61,8 +61,10 @@ type Config struct {
 	// Logger receives the sandbox's log; nil logs nothing. Without
 	// AccessLog it holds requests answered with an HTTP status of 400 or
 	// more, admin requests that change state, Ocean fault rules that
-	// fired, impact attempts that did not deliver, and a traffic summary
-	// every SummaryEvery.
+	// fired, impact attempts that did not deliver, a traffic summary
+	// every SummaryEvery and, with an Ocean.Store, the store's outages:
+	// a line when it stops answering, one when it answers again (see
+	// Ready).
 	Logger *slog.Logger
 	// PublicURL is the sandbox's base URL as its clients reach it
 	// (https://sandbox.example:8443), for the links of job_completed
@@ -157,6 +159,8 @@ type Sandbox struct {
 	// stop is closed by Close: the background checks end.
 	stop      chan struct{}
 	closeOnce sync.Once
+	// watch logs the store's outages (a store and a logger); nil without.
+	watch *storeWatch
 }
 
 // New builds the sandbox.
@@ -236,6 +240,9 @@ func New(cfg Config) *Sandbox {
 			sb.handler = logErrors(cfg.Logger, sb.handler)
 		}
 		sb.summary = startSummary(sb)
+		if cfg.Ocean.Store != nil {
+			sb.watch = startStoreWatch(sb)
+		}
 	}
 	sb.handler = countRequests(&sb.served, sb.handler)
 	if reg != nil {
@@ -248,10 +255,16 @@ func New(cfg Config) *Sandbox {
 const readyTimeout = 2 * time.Second
 
 // Ready reports whether the sandbox can serve: whether its store (Redis,
-// when Config.Ocean.Store is one) answers.
+// when Config.Ocean.Store is one) answers. With a store and a Logger, the
+// sandbox makes this check every second of its clock too, and logs
+// "state store unavailable" once when a check first fails and "state
+// store available again" once when one succeeds after.
 func (sb *Sandbox) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
+	if sb.watch != nil {
+		return sb.watch.run(ctx)
+	}
 	return sb.Ocean.Ready(ctx)
 }
 
@@ -429,12 +442,14 @@ func (sb *Sandbox) origin(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// Close stops every namespace's dispatcher and the log summary; it
-// returns how many pending deliveries were cancelled (they stay in the
-// journals).
+// Close stops every namespace's dispatcher, the log summary and the
+// store's checks; it returns how many pending deliveries were cancelled
+// (they stay in the journals). With a Redis store none are: pending
+// deliveries stay pending in Redis, for the other replicas.
 func (sb *Sandbox) Close() int {
 	sb.closeOnce.Do(func() { close(sb.stop) })
 	sb.summary.stop()
+	sb.watch.stop()
 	n := 0
 	for _, t := range sb.tenantList() {
 		n += t.Impact.Close()

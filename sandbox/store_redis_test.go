@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -478,5 +479,62 @@ func TestRedisJournalNamesTheReplica(t *testing.T) {
 	a, b := strings.Index(body, `"replica": "replica-a"`), strings.Index(body, `"replica": "replica-b"`)
 	if code != 200 || a < 0 || b < a {
 		t.Fatalf("journal on B: %d\n%s\nwant the first request answered by replica-a, the second by replica-b", code, body)
+	}
+}
+
+// TestRedisOutageLoggedOnce: a Redis outage is one warning, when the
+// sandbox first finds the store down (here through /readyz), and one
+// line when its check every second of the sandbox's clock finds it back,
+// saying how long it was down; the checks in between log nothing.
+func TestRedisOutageLoggedOnce(t *testing.T) {
+	rs := redistest.Start(t)
+	var logs syncBuffer
+	vc := clock.NewVirtual(time.Time{})
+	_, base := redisReplica(t, rs, Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Clock: vc, SummaryEvery: -1})
+	storeLines := func() []map[string]any {
+		var out []map[string]any
+		for _, l := range logs.lines(t) {
+			if msg, _ := l["msg"].(string); strings.HasPrefix(msg, "state store") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	vc.Advance(storeCheckEvery)
+	if got := storeLines(); len(got) != 0 {
+		t.Fatalf("Redis up: %v; want no store line", got)
+	}
+
+	rs.Stop()
+	if st, _ := send(t, "GET", base+"/readyz", ""); st != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with Redis stopped: %d", st)
+	}
+	downAt := vc.Now()
+	for range 5 {
+		vc.Advance(storeCheckEvery)
+	}
+	got := storeLines()
+	if len(got) != 1 || got[0]["level"] != "WARN" || got[0]["msg"] != "state store unavailable" ||
+		!strings.Contains(fmt.Sprint(got[0]["error"]), "connection refused") {
+		t.Fatalf("Redis down through /readyz and 5 checks: %v; want one warning with the error", got)
+	}
+
+	rs.Restart()
+	for i := 0; ; i++ {
+		vc.Advance(storeCheckEvery)
+		if got = storeLines(); len(got) > 0 || i == 10 {
+			break
+		}
+	}
+	want := vc.Now().Sub(downAt)
+	if len(got) != 1 || got[0]["level"] != "INFO" || got[0]["msg"] != "state store available again" ||
+		got[0]["down_for"] != float64(want) {
+		t.Fatalf("Redis back: %v; want one line, down_for %d (%v)", got, want, want)
+	}
+	for range 3 {
+		vc.Advance(storeCheckEvery)
+	}
+	if got := storeLines(); len(got) != 0 {
+		t.Fatalf("Redis up again: %v; want no more store lines", got)
 	}
 }

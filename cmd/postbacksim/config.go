@@ -37,11 +37,28 @@ func documentEnv(fs *pflag.FlagSet) {
 	})
 }
 
+// sources says where the settings that did not come from their flags
+// came from: "environment POSTBACKSIM_STORE", or "config file
+// postbacksim.yaml:3: store". The checks serve makes once every value is
+// read name the source with of, as the parse errors of applyEnvAndFile
+// do.
+type sources map[string]string
+
+// of names where setting name came from: its variable, its line of the
+// config file, or its flag (given, or the default).
+func (s sources) of(name string) string {
+	if src, ok := s[name]; ok {
+		return src
+	}
+	return "--" + name
+}
+
 // applyEnvAndFile gives every flag not set on the command line its value
 // from the environment or, failing that, from the YAML config file (keys
 // are flag names): flags win over the environment, which wins over the
-// file. Every error names its source: the variable, or the file and line.
-func applyEnvAndFile(fs *pflag.FlagSet, configPath string, getenv func(string) string) error {
+// file. Every error names its source: the variable, or the file and line;
+// so can the caller's, with the sources returned.
+func applyEnvAndFile(fs *pflag.FlagSet, configPath string, getenv func(string) string) (sources, error) {
 	explicit := map[string]bool{}
 	fs.Visit(func(f *pflag.Flag) { explicit[f.Name] = true })
 	file := map[string]any{}
@@ -55,10 +72,10 @@ func applyEnvAndFile(fs *pflag.FlagSet, configPath string, getenv func(string) s
 	if configPath != "" {
 		data, err := os.ReadFile(configPath)
 		if err != nil {
-			return fmt.Errorf("config file: %w", err)
+			return nil, fmt.Errorf("config file: %w", err)
 		}
 		if err := yaml.Unmarshal(data, &file); err != nil {
-			return fmt.Errorf("config file %s: %s", configPath, yaml.FormatError(err, false, true))
+			return nil, fmt.Errorf("config file %s: %s", configPath, yaml.FormatError(err, false, true))
 		}
 		lines = keyLines(data)
 		var names []string
@@ -78,32 +95,38 @@ func applyEnvAndFile(fs *pflag.FlagSet, configPath string, getenv func(string) s
 				if best, ok := suggest.Closest(k, names); ok {
 					hint = fmt.Sprintf(" (did you mean %q?)", best)
 				}
-				return fmt.Errorf("config file %s: unknown key %q%s", where(k), k, hint)
+				return nil, fmt.Errorf("config file %s: unknown key %q%s", where(k), k, hint)
 			}
 			switch file[k].(type) {
 			case []any, map[string]any:
-				return fmt.Errorf("config file %s: %s: want one value, not a list or a map", where(k), k)
+				return nil, fmt.Errorf("config file %s: %s: want one value, not a list or a map", where(k), k)
 			}
 		}
 	}
 	var firstErr error
+	from := sources{}
 	fs.VisitAll(func(f *pflag.Flag) {
 		if firstErr != nil || explicit[f.Name] || notFromEnv[f.Name] {
 			return
 		}
 		if v := getenv(envName(f.Name)); v != "" {
+			from[f.Name] = "environment " + envName(f.Name)
 			if err := setValue(f, v); err != nil {
 				firstErr = fmt.Errorf("environment %s=%q: %v", envName(f.Name), v, err)
 			}
 			return
 		}
 		if v, ok := file[f.Name]; ok {
+			from[f.Name] = fmt.Sprintf("config file %s: %s", where(f.Name), f.Name)
 			if err := setValue(f, fmt.Sprint(v)); err != nil {
 				firstErr = fmt.Errorf("config file %s: %s: %q: %v", where(f.Name), f.Name, fmt.Sprint(v), err)
 			}
 		}
 	})
-	return firstErr
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return from, nil
 }
 
 // keyLines maps each top-level key of a YAML mapping to its line.

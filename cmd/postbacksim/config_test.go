@@ -31,11 +31,23 @@ func TestPrecedence(t *testing.T) {
 	if err := fs.Parse([]string{"--addr", "127.0.0.1:9200"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := applyEnvAndFile(fs, file, func(k string) string { return env[k] }); err != nil {
+	from, err := applyEnvAndFile(fs, file, func(k string) string { return env[k] })
+	if err != nil {
 		t.Fatal(err)
 	}
 	if *addr != "127.0.0.1:9200" || *capacity != 7 || *ttl != 2*time.Hour {
 		t.Fatalf("addr %s (flag), capacity %d (env), ttl %v (file)", *addr, *capacity, *ttl)
+	}
+	// Where each came from, for the errors found once all are read.
+	for name, want := range map[string]string{
+		"addr":              "--addr",
+		"journal-capacity":  "environment POSTBACKSIM_JOURNAL_CAPACITY",
+		"dedup-ttl":         "config file " + file + ":3: dedup-ttl",
+		"journal-max-bytes": "--journal-max-bytes", // the default
+	} {
+		if got := from.of(name); got != want {
+			t.Errorf("source of %s: %q; want %q", name, got, want)
+		}
 	}
 }
 
@@ -64,7 +76,7 @@ func TestConfigErrorsNameTheirSource(t *testing.T) {
 	for _, c := range cases {
 		fs, _, _, _ := serveFlags()
 		fs.Parse(nil)
-		err := applyEnvAndFile(fs, c.file, func(k string) string { return c.env[k] })
+		_, err := applyEnvAndFile(fs, c.file, func(k string) string { return c.env[k] })
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s %v: %v, want %q", c.file, c.env, err, c.want)
 		}
@@ -88,18 +100,42 @@ func TestHealthcheck(t *testing.T) {
 }
 
 // TestOceanSettingsFromEnvAndFile: --extra-event-types and --cors-origins
-// are read from $POSTBACKSIM_* and the config file too, and checked.
+// are read from $POSTBACKSIM_* and the config file too, and checked; the
+// error names where the value came from.
 func TestOceanSettingsFromEnvAndFile(t *testing.T) {
 	t.Setenv("POSTBACKSIM_EXTRA_EVENT_TYPES", "1001=trial_start,0=again")
 	code, _, errs := runCLI("serve")
-	if code != exitUsage || !strings.Contains(errs, "--extra-event-types: entry 2 (0=again): 0 is a documented event type") {
+	if code != exitUsage || !strings.Contains(errs, "postbacksim serve: environment POSTBACKSIM_EXTRA_EVENT_TYPES: entry 2 (0=again): 0 is a documented event type") {
 		t.Errorf("env: exit %d, stderr %s", code, errs)
 	}
 	t.Setenv("POSTBACKSIM_EXTRA_EVENT_TYPES", "")
 	file := filepath.Join(t.TempDir(), "postbacksim.yaml")
 	os.WriteFile(file, []byte("cors-origins: brand.example\n"), 0o644)
 	code, _, errs = runCLI("serve", "--config", file)
-	if code != exitUsage || !strings.Contains(errs, `--cors-origins: entry 1 "brand.example": want an origin`) {
+	if code != exitUsage || !strings.Contains(errs, "postbacksim serve: config file "+file+`:1: cors-origins: entry 1 "brand.example": want an origin`) {
 		t.Errorf("config file: exit %d, stderr %s", code, errs)
+	}
+}
+
+// TestStoreTTLHelpAgreesWithDocs: serve --help and docs/sandbox.md name
+// the same state for --store-ttl: what the sandbox gives that TTL.
+func TestStoreTTLHelpAgreesWithDocs(t *testing.T) {
+	cmd := (&app{}).serveCmd()
+	help := cmd.Flags().Lookup("store-ttl").Usage
+	doc, err := os.ReadFile("../../docs/sandbox.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row string
+	for _, l := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(l, "| `--store-ttl` |") {
+			row = l
+		}
+	}
+	const kept = "journal, fault rules, postback configurations and deliveries, and the list of namespaces"
+	for what, text := range map[string]string{"serve --help": help, "docs/sandbox.md": row} {
+		if !strings.Contains(text, kept) || !strings.Contains(text, "--dedup-ttl") {
+			t.Errorf("%s on --store-ttl: %q; want %q and the ids' --dedup-ttl", what, text, kept)
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/internal/suggest"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
 	"github.com/postbacksim/postbacksim/sandbox"
@@ -53,7 +54,7 @@ the --config file.`,
 	logSummary := fs.Duration("log-summary", time.Minute, "log a traffic summary this often (requests, Ocean codes, impact outcomes; 0: never)")
 	pprofOn := fs.Bool("pprof", false, "serve runtime profiles under /debug/pprof/ (behind --admin-token when set; for go tool pprof)")
 	memLimit := byteSize(0)
-	fs.Var(&memLimit, "memory-limit", "fixed soft memory `SIZE` the garbage collector keeps the heap under (GOMEMLIMIT; default: follow what the journals and dedup filters hold, under a ceiling derived from their caps; 0: none)")
+	fs.Var(&memLimit, "memory-limit", "fixed soft memory `SIZE` the garbage collector keeps the heap under (GOMEMLIMIT; default: follow what the journals and dedup filters hold, under a ceiling derived from their caps, or 24MiB with --store redis://…, which holds them; 0: none)")
 	strict := fs.Bool("strict", false, "Ocean: documented rules only; warnings become errors")
 	dedupCap := fs.Int("dedup-capacity", mockocean.DefaultDedupCapacity, "Ocean: outer_event_ids remembered (oldest evicted first; 0: the default)")
 	dedupTTL := fs.Duration("dedup-ttl", mockocean.DefaultDedupTTL, "Ocean: how long an outer_event_id is remembered (0: the default)")
@@ -79,10 +80,10 @@ the --config file.`,
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate `FILE` (with --tls-key); the document recommends HTTPS")
 	tlsKey := fs.String("tls-key", "", "the PEM private key `FILE` of --tls-cert")
 	storeURL := fs.String("store", "memory", "where the Ocean state (duplicate filter, journal, fault rules), the namespaces and the impact.com postback configurations and deliveries live: memory, or `URL` redis://[USER:PASSWORD@]HOST:PORT/DB (rediss:// for TLS), shared by every replica on it")
-	storePrefix := fs.String("store-prefix", mockocean.DefaultRedisPrefix, "prefix of every Redis key (--store redis://…); replicas sharing a sandbox use the same one")
+	storePrefix := fs.String("store-prefix", mockocean.DefaultRedisPrefix, "prefix of every Redis key (--store redis://…; not empty); replicas sharing a sandbox use the same one")
 	storeLease := fs.Duration("store-lease", mockimpact.DefaultLease, "how long a replica holds an impact attempt it claimed from the shared schedule (--store redis://…): a replica that dies delays its attempts by at most this")
 	replicaID := fs.String("replica-id", "", "this replica's name in the impact attempts it sends (--store redis://…); empty means HOSTNAME:PID")
-	storeTTL := fs.Duration("store-ttl", mockocean.DefaultRedisIdleTTL, "how long a namespace's journal, fault rules and postback configurations stay in Redis after their last change (an abandoned sandbox expires)")
+	storeTTL := fs.Duration("store-ttl", mockocean.DefaultRedisIdleTTL, "how long a namespace's journal, fault rules, postback configurations and deliveries, and the list of namespaces, stay in Redis after their last change (an abandoned sandbox expires; remembered outer_event_ids follow --dedup-ttl)")
 	configPath := fs.String("config", "", "YAML `FILE` of settings, keys named like these flags (addr: 0.0.0.0:8080)")
 	documentEnv(fs)
 	completeFlag(cmd, "log-format", "text", "json")
@@ -94,7 +95,8 @@ the --config file.`,
 		if *configPath == "" {
 			*configPath = os.Getenv(envName("config"))
 		}
-		if err := applyEnvAndFile(cmd.Flags(), *configPath, os.Getenv); err != nil {
+		src, err := applyEnvAndFile(cmd.Flags(), *configPath, os.Getenv)
+		if err != nil {
 			fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
 			return exitUsage
 		}
@@ -106,12 +108,12 @@ the --config file.`,
 		case "json":
 			handler = slog.NewJSONHandler(stderr, nil)
 		default:
-			fmt.Fprintf(stderr, "postbacksim serve: --log-format: %q is not text or json\n", *logFormat)
+			fmt.Fprintf(stderr, "postbacksim serve: %s: %q is not text or json\n", src.of("log-format"), *logFormat)
 			return exitUsage
 		}
 		for name, v := range map[string]int64{"dedup-capacity": int64(*dedupCap), "journal-capacity": int64(*journalCap), "max-body": *maxBody, "max-in-flight": int64(*maxInFlight)} {
 			if v < 0 {
-				fmt.Fprintf(stderr, "postbacksim serve: --%s: %d is negative\n", name, v)
+				fmt.Fprintf(stderr, "postbacksim serve: %s: %d is negative\n", src.of(name), v)
 				return exitUsage
 			}
 		}
@@ -122,16 +124,16 @@ the --config file.`,
 		}
 		origins, err := mockocean.ParseCORSOrigins(*corsOrigins)
 		if err != nil {
-			fmt.Fprintf(stderr, "postbacksim serve: --cors-origins: %v\n", err)
+			fmt.Fprintf(stderr, "postbacksim serve: %s: %v\n", src.of("cors-origins"), err)
 			return exitUsage
 		}
 		extra, err := mockocean.ParseExtraEventTypes(*extraEventTypes)
 		if err != nil {
-			fmt.Fprintf(stderr, "postbacksim serve: --extra-event-types: %v\n", err)
+			fmt.Fprintf(stderr, "postbacksim serve: %s: %v\n", src.of("extra-event-types"), err)
 			return exitUsage
 		}
 		if *timeScale <= 0 {
-			fmt.Fprintf(stderr, "postbacksim serve: --time-scale: %v: want a positive number\n", *timeScale)
+			fmt.Fprintf(stderr, "postbacksim serve: %s: %v: want a positive number\n", src.of("time-scale"), *timeScale)
 			return exitUsage
 		}
 		var tlsConfig *tls.Config
@@ -150,17 +152,17 @@ the --config file.`,
 		logger := slog.New(handler)
 
 		if *maxNamespaces < 0 {
-			fmt.Fprintf(stderr, "postbacksim serve: --max-namespaces: %d is negative\n", *maxNamespaces)
+			fmt.Fprintf(stderr, "postbacksim serve: %s: %d is negative\n", src.of("max-namespaces"), *maxNamespaces)
 			return exitUsage
 		}
 		if *publicURL != "" {
 			if u, err := url.Parse(*publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-				fmt.Fprintf(stderr, "postbacksim serve: --public-url: %q: want http(s)://HOST[:PORT][/PATH], no query\n", *publicURL)
+				fmt.Fprintf(stderr, "postbacksim serve: %s: %q: want http(s)://HOST[:PORT][/PATH], no query\n", src.of("public-url"), *publicURL)
 				return exitUsage
 			}
 		}
 		if *namespaceTTL < 0 {
-			fmt.Fprintf(stderr, "postbacksim serve: --namespace-ttl: %v is negative (0 keeps namespaces forever)\n", *namespaceTTL)
+			fmt.Fprintf(stderr, "postbacksim serve: %s: %v is negative (0 keeps namespaces forever)\n", src.of("namespace-ttl"), *namespaceTTL)
 			return exitUsage
 		}
 		var open *bool
@@ -168,45 +170,53 @@ the --config file.`,
 			open = openNamespaces
 		}
 		if *logSummary < 0 {
-			fmt.Fprintf(stderr, "postbacksim serve: --log-summary: %v is negative (0 turns the summary off)\n", *logSummary)
+			fmt.Fprintf(stderr, "postbacksim serve: %s: %v is negative (0 turns the summary off)\n", src.of("log-summary"), *logSummary)
 			return exitUsage
 		}
 		summaryEvery := *logSummary
 		if summaryEvery == 0 {
 			summaryEvery = -1 // sandbox.Config: negative is never
 		}
+		if *storePrefix == "" {
+			fmt.Fprintf(stderr, "postbacksim serve: %s: empty: every Redis key starts with the prefix (the default is %s)\n", src.of("store-prefix"), mockocean.DefaultRedisPrefix)
+			return exitUsage
+		}
 		var store mockocean.Store
 		if *storeURL != "memory" && *storeURL != "" {
+			if err := mockocean.CheckRedisURL(*storeURL); err != nil {
+				fmt.Fprintf(stderr, "postbacksim serve: %s\n", storeURLError(src.of("store"), *storeURL, err))
+				return exitUsage
+			}
 			if *storeLease <= 0 {
-				fmt.Fprintf(stderr, "postbacksim serve: --store-lease: %v: want a positive duration\n", *storeLease)
+				fmt.Fprintf(stderr, "postbacksim serve: %s: %v: want a positive duration\n", src.of("store-lease"), *storeLease)
 				return exitUsage
 			}
 			if *storeTTL <= 0 {
-				fmt.Fprintf(stderr, "postbacksim serve: --store-ttl: %v: want a positive duration\n", *storeTTL)
+				fmt.Fprintf(stderr, "postbacksim serve: %s: %v: want a positive duration\n", src.of("store-ttl"), *storeTTL)
 				return exitUsage
 			}
-			redis.SetLogger(redisLog{logger}) // one log, one format
+			redis.SetLogger(newRedisLog(logger, clock.Real{})) // one log, one format, a line a minute per message
 			rs, err := mockocean.NewRedisStore(mockocean.RedisOptions{URL: *storeURL, Prefix: *storePrefix, IdleTTL: *storeTTL})
 			if err != nil {
-				fmt.Fprintf(stderr, "postbacksim serve: --store: %v\n", err)
+				fmt.Fprintf(stderr, "postbacksim serve: %s\n", storeURLError(src.of("store"), *storeURL, err))
 				return exitUsage
 			}
 			defer rs.Close()
-			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			pctx, cancel := context.WithTimeout(ctx, storeStartTimeout)
 			err = rs.Ping(pctx)
 			cancel()
 			if err != nil {
-				fmt.Fprintf(stderr, "postbacksim serve: --store: Redis does not answer, not starting: %v\n", err)
+				fmt.Fprintf(stderr, "postbacksim serve: %s\n", storeDownError(src.of("store"), *storeURL, err))
 				return exitFail
 			}
 			store = rs
 		}
 		if _, err := mockimpact.ParseAllowTargets(*allowTargets); err != nil {
-			fmt.Fprintf(stderr, "postbacksim serve: --allow-targets: %v\n", err)
+			fmt.Fprintf(stderr, "postbacksim serve: %s: %v\n", src.of("allow-targets"), err)
 			return exitUsage
 		}
 		if _, port, err := net.SplitHostPort(*addr); err != nil || port == "" {
-			fmt.Fprintf(stderr, "postbacksim serve: --addr: %q: want HOST:PORT, such as 127.0.0.1:8080 or 0.0.0.0:8080\n", *addr)
+			fmt.Fprintf(stderr, "postbacksim serve: %s: %q: want HOST:PORT, such as 127.0.0.1:8080 or 0.0.0.0:8080\n", src.of("addr"), *addr)
 			return exitUsage
 		}
 		ln, err := net.Listen("tcp", *addr)
@@ -220,7 +230,7 @@ the --config file.`,
 			fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
 			return exitUsage
 		}
-		limit, track := applyMemoryLimit(cmd.Flags().Changed("memory-limit"), int64(memLimit), int64(journalMaxBytes), *journalCap, *dedupCap)
+		limit, track := applyMemoryLimit(cmd.Flags().Changed("memory-limit"), int64(memLimit), int64(journalMaxBytes), *journalCap, *dedupCap, store == nil)
 		sb := sandbox.New(sandbox.Config{
 			PublicURL:      *publicURL,
 			LoopbackOnly:   loopbackOnly(ln.Addr()),
@@ -327,9 +337,12 @@ func defaultMemoryLimit(journalMaxBytes int64, journalCap, dedupCap int) int64 {
 // returns the ceiling (0: none) and whether serve should track what the
 // sandbox holds below it. A --memory-limit given on the command line, in
 // the environment or in the config file is a fixed limit (0: none); so
-// is GOMEMLIMIT, which the runtime has read already. Otherwise the limit
-// tracks the sandbox (trackMemory), under defaultMemoryLimit.
-func applyMemoryLimit(given bool, value, journalMaxBytes int64, journalCap, dedupCap int) (ceiling int64, track bool) {
+// is GOMEMLIMIT, which the runtime has read already. Otherwise, when the
+// journals and duplicate filters are in this process (inProcess: the
+// memory store), the limit tracks the sandbox (trackMemory), under
+// defaultMemoryLimit; when they are in Redis there is nothing to track,
+// and the limit is what tracking an empty sandbox gives: the floor.
+func applyMemoryLimit(given bool, value, journalMaxBytes int64, journalCap, dedupCap int, inProcess bool) (ceiling int64, track bool) {
 	switch {
 	case given && value == 0:
 		debug.SetMemoryLimit(math.MaxInt64)
@@ -344,6 +357,11 @@ func applyMemoryLimit(given bool, value, journalMaxBytes int64, journalCap, dedu
 		return 0, false
 	}
 	l := defaultMemoryLimit(journalMaxBytes, journalCap, dedupCap)
+	if !inProcess {
+		l = trackedLimit(0, l)
+		debug.SetMemoryLimit(l)
+		return l, false
+	}
 	debug.SetMemoryLimit(l)
 	return l, true
 }
@@ -379,18 +397,60 @@ func trackMemory(sb *sandbox.Sandbox, ceiling int64, c clock.Clock, stop <-chan 
 }
 
 // storeName is --store as logged: a Redis URL without its password.
-func storeName(u string) string {
-	if p, err := url.Parse(u); err == nil && p.Scheme != "" {
-		return p.Redacted()
+func storeName(u string) string { return mockocean.RedactRedisURL(u) }
+
+// storeStartTimeout bounds serve's first look at the store: a Redis that
+// does not answer by then stops serve from starting.
+var storeStartTimeout = 5 * time.Second
+
+// storeURLError is serve's message for a --store value, given by source,
+// that is neither memory nor a Redis URL NewRedisStore takes: the value
+// as given (its password hidden), what is wrong, both valid forms, and
+// the value probably meant when the fix is plain.
+func storeURLError(source, value string, err error) string {
+	var ue *mockocean.RedisURLError
+	if !errors.As(err, &ue) {
+		return fmt.Sprintf("%s: %v", source, err)
 	}
-	return u
+	msg := fmt.Sprintf("%s: %q: %s; want memory (the default) or %s", source, ue.URL, ue.Problem, mockocean.RedisURLForm)
+	meant := ue.Suggest
+	if best, ok := suggest.Closest(value, []string{"memory"}); meant == "" && ok && !strings.Contains(value, ":") {
+		meant = best
+	}
+	if meant != "" {
+		msg += "; did you mean " + meant + "?"
+	}
+	return msg
 }
 
-// redisLog sends the Redis client's own messages (a lost connection, a
-// pool that cannot dial) to serve's log, as warnings.
-type redisLog struct{ log *slog.Logger }
-
-// Printf writes one message.
-func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
-	l.log.WarnContext(ctx, "redis: "+strings.TrimSpace(fmt.Sprintf(format, v...)))
+// storeDownError is serve's message when the Redis at u, given by
+// source, fails serve's first look: it did not answer (it could not be
+// reached, or not in time), or it answered with an error, which is
+// quoted. A rediss:// URL that timed out or met no TLS gets a hint: a
+// Redis without TLS never finishes the handshake.
+func storeDownError(source, u string, err error) string {
+	name := mockocean.RedactRedisURL(u)
+	var re redis.Error
+	if errors.As(err, &re) {
+		msg := fmt.Sprintf("%s: %q: Redis answered with an error, not starting: %v", source, name, re)
+		if strings.Contains(re.Error(), "DB index is out of range") {
+			msg += " (Redis has the databases 0 to its 'databases' setting minus one: 0–15 by default)"
+		}
+		return msg
+	}
+	if m, ok := err.(interface{ Unwrap() []error }); ok && errors.Is(err, mockocean.ErrStoreUnavailable) {
+		if errs := m.Unwrap(); len(errs) > 0 {
+			err = errs[len(errs)-1] // Redis's own error, without "redis ping: state store unavailable"
+		}
+	}
+	msg := fmt.Sprintf("%s: %q: Redis does not answer, not starting: %v", source, name, err)
+	if errors.Is(err, context.DeadlineExceeded) {
+		msg = fmt.Sprintf("%s: %q: Redis does not answer within %v, not starting", source, name, storeStartTimeout)
+	}
+	var ne net.Error
+	var tlsErr tls.RecordHeaderError
+	if strings.HasPrefix(u, "rediss://") && (errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &tlsErr)) {
+		msg += " (rediss:// needs a Redis that speaks TLS, redis:// one that does not: is this one listening with TLS?)"
+	}
+	return msg
 }

@@ -15,7 +15,8 @@ import (
 )
 
 // TestMemoryLimit: a given --memory-limit wins (0: none), then
-// GOMEMLIMIT, then the default derived from the caps.
+// GOMEMLIMIT, then the default derived from the caps (the floor when the
+// journals are in Redis).
 func TestMemoryLimit(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 	def := defaultMemoryLimit(256<<20, 100_000, 1_000_000)
@@ -26,18 +27,25 @@ func TestMemoryLimit(t *testing.T) {
 		t.Errorf("no byte budget: %d", got)
 	}
 	t.Setenv("GOMEMLIMIT", "")
-	if got, track := applyMemoryLimit(false, 0, 256<<20, 100_000, 1_000_000); got != def || !track || debug.SetMemoryLimit(-1) != def {
+	if got, track := applyMemoryLimit(false, 0, 256<<20, 100_000, 1_000_000, true); got != def || !track || debug.SetMemoryLimit(-1) != def {
 		t.Errorf("default: returned %d (track %v), runtime has %d, want %d tracked", got, track, debug.SetMemoryLimit(-1), def)
 	}
-	if got, track := applyMemoryLimit(true, 300<<20, 256<<20, 100_000, 1_000_000); got != 300<<20 || track || debug.SetMemoryLimit(-1) != 300<<20 {
+	if got, track := applyMemoryLimit(true, 300<<20, 256<<20, 100_000, 1_000_000, true); got != 300<<20 || track || debug.SetMemoryLimit(-1) != 300<<20 {
 		t.Errorf("given: %d (track %v)", got, track)
 	}
-	if got, track := applyMemoryLimit(true, 0, 256<<20, 100_000, 1_000_000); got != 0 || track || debug.SetMemoryLimit(-1) != math.MaxInt64 {
+	if got, track := applyMemoryLimit(true, 0, 256<<20, 100_000, 1_000_000, true); got != 0 || track || debug.SetMemoryLimit(-1) != math.MaxInt64 {
 		t.Errorf("given 0: %d (track %v), runtime %d", got, track, debug.SetMemoryLimit(-1))
+	}
+	// The journals and filters in Redis: nothing to track; the floor.
+	if got, track := applyMemoryLimit(false, 0, 256<<20, 100_000, 1_000_000, false); got != memoryFloor || track || debug.SetMemoryLimit(-1) != memoryFloor {
+		t.Errorf("store in Redis: %d (track %v), runtime %d; want the floor %d, fixed", got, track, debug.SetMemoryLimit(-1), memoryFloor)
+	}
+	if got, track := applyMemoryLimit(true, 300<<20, 256<<20, 100_000, 1_000_000, false); got != 300<<20 || track {
+		t.Errorf("store in Redis, given: %d (track %v)", got, track)
 	}
 	debug.SetMemoryLimit(123 << 20) // as the runtime does at start with GOMEMLIMIT=123MiB
 	t.Setenv("GOMEMLIMIT", "123MiB")
-	if got, track := applyMemoryLimit(false, 0, 256<<20, 100_000, 1_000_000); got != 123<<20 || track {
+	if got, track := applyMemoryLimit(false, 0, 256<<20, 100_000, 1_000_000, true); got != 123<<20 || track {
 		t.Errorf("GOMEMLIMIT: %d (track %v)", got, track)
 	}
 }

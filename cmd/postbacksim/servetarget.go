@@ -35,7 +35,7 @@ func serveSettings(args []string, getenv func(string) string, dir string) (addr 
 	if config != "" && !filepath.IsAbs(config) {
 		config = filepath.Join(dir, config)
 	}
-	if err := applyEnvAndFile(fs, config, getenv); err != nil {
+	if _, err := applyEnvAndFile(fs, config, getenv); err != nil {
 		return "", false, err
 	}
 	addr, _ = fs.GetString("addr")
