@@ -18,14 +18,19 @@ import (
 	"github.com/postbacksim/postbacksim/sandbox"
 )
 
-// parseKey reads a hex callback key; empty means random.
-func parseKey(s string) ([]byte, error) {
+// parseKey reads a hex callback key; empty means random. from names
+// where the value came from (--callback-key, a variable, a config file
+// line).
+func parseKey(s, from string) ([]byte, error) {
 	if s == "" {
 		return nil, nil
 	}
 	k, err := hex.DecodeString(s)
-	if err != nil || len(k) < 16 {
-		return nil, fmt.Errorf("--callback-key: want at least 16 bytes as hex (32+ hex digits)")
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s: not hex; want at least 16 bytes as hex (32+ hex digits; openssl rand -hex 32 makes one)", from)
+	case len(k) < 16:
+		return nil, fmt.Errorf("%s: %d bytes; want at least 16 bytes as hex (32+ hex digits; openssl rand -hex 32 makes one)", from, len(k))
 	}
 	return k, nil
 }
@@ -73,7 +78,7 @@ the sandbox's /track/activate/ is then attributed to its click.`,
 		if *impressions {
 			*kind = string(mockocean.KindImpression)
 		}
-		k, err := parseKey(*key)
+		k, err := parseKey(*key, "--callback-key")
 		if err != nil {
 			return fail("%v", err)
 		}

@@ -70,6 +70,7 @@ func TestConfigErrorsNameTheirSource(t *testing.T) {
 		{write("typo2.yaml", "addr: x\nadr: x\n"), nil, `typo2.yaml:2: unknown key "adr" (did you mean "addr"?)`},
 		{write("broken.yaml", "addr: [\n"), nil, "broken.yaml"},
 		{"", map[string]string{"POSTBACKSIM_DEDUP_TTL": "soon"}, `environment POSTBACKSIM_DEDUP_TTL="soon"`},
+		{"", map[string]string{"POSTBACKSIM_CALLBACK_KEY": "73616e64626f782d73686172656420"}, `environment POSTBACKSIM_CALLBACK_KEY: 15 bytes; want at least 16 bytes as hex`},
 		{filepath.Join(dir, "missing.yaml"), nil, "no such file"},
 		{"", map[string]string{"POSTBACKSIM_JOURNAL_MAX_BYTES": "huge"}, `environment POSTBACKSIM_JOURNAL_MAX_BYTES="huge": "huge": want a size such as 256MiB`},
 	}

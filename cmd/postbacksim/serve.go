@@ -117,7 +117,7 @@ the --config file.`,
 				return exitUsage
 			}
 		}
-		key, err := parseKey(*callbackKey)
+		key, err := parseKey(*callbackKey, src.of("callback-key"))
 		if err != nil {
 			fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
 			return exitUsage
