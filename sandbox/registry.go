@@ -260,15 +260,17 @@ func (g *registry) warnScale(scale float64, theirs string, logger *slog.Logger) 
 	}
 }
 
-// checkScale warns a replica on the wall clock (--time-scale 1) that
-// joins replicas on a scaled one.
-func (g *registry) checkScale(logger *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+// scaledEpoch is what Redis holds as the scaled clocks' epoch, "" when
+// no scaled replica stored one.
+func (g *registry) scaledEpoch(ctx context.Context) (string, error) {
 	got, err := g.client.Get(ctx, g.epochKey()).Result()
-	if _, k, ok := strings.Cut(got, " "); err == nil && ok {
-		g.warnScale(1, k, logger)
+	if errors.Is(err, redis.Nil) {
+		return "", nil
 	}
+	if err != nil {
+		return "", registryError("reading the clocks' epoch", err)
+	}
+	return got, nil
 }
 
 // keepEpoch checks that Redis still holds mine as the epoch of the

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -55,10 +56,30 @@ func (sb *Sandbox) syncNamespaces() {
 	}
 }
 
+// checkScaledReplicas warns, once for each epoch it finds, a replica on
+// the wall clock that replicas on a scaled clock share Redis with (before
+// or after it started): their attempts go at other moments.
+func (sb *Sandbox) checkScaledReplicas() {
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	got, err := sb.reg.scaledEpoch(ctx)
+	if err != nil || got == "" || got == sb.epochSeen {
+		return
+	}
+	sb.epochSeen = got
+	if _, k, _ := strings.Cut(got, " "); k != "1" {
+		sb.reg.warnScale(1, k, sb.cfg.Logger)
+	}
+}
+
 // keepEpoch checks that Redis holds the scaled clocks' epoch this replica
 // runs on: it stores it again when Redis lost it, and says once when
 // Redis holds another (the replicas' schedules then disagree).
 func (sb *Sandbox) keepEpoch() {
+	if sb.wallClock {
+		sb.checkScaledReplicas()
+		return
+	}
 	if sb.epochVal == "" {
 		return
 	}

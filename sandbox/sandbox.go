@@ -156,6 +156,9 @@ type Sandbox struct {
 	epochVal string
 	// epochSeen is what Redis held at the last check (keepEpoch).
 	epochSeen string
+	// wallClock is set on Redis when the impact clock is the wall
+	// clock's (no --time-scale): keepEpoch warns if scaled replicas join.
+	wallClock bool
 	// stop is closed by Close: the background checks end.
 	stop      chan struct{}
 	closeOnce sync.Once
@@ -176,9 +179,8 @@ func New(cfg Config) *Sandbox {
 			epoch, epochVal = reg.epoch(cfg.TimeScale, cfg.Logger)
 			cfg.Impact.Clock = clock.NewScaledFrom(epoch, cfg.TimeScale)
 		}
-	} else if reg != nil && cfg.Impact.Clock == nil {
-		reg.checkScale(cfg.Logger)
 	}
+	wallClock := reg != nil && cfg.Impact.Clock == nil // the sandbox's impact clock, unscaled
 	if cfg.ReplicaID == "" {
 		host, _ := os.Hostname()
 		cfg.ReplicaID = host + ":" + strconv.Itoa(os.Getpid())
@@ -186,7 +188,7 @@ func New(cfg Config) *Sandbox {
 	if cfg.MaxNamespaces <= 0 {
 		cfg.MaxNamespaces = 64
 	}
-	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}, reg: reg, impactScale: scale, epochVal: epochVal, stop: make(chan struct{})}
+	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}, reg: reg, impactScale: scale, epochVal: epochVal, wallClock: wallClock, stop: make(chan struct{})}
 	if sb.clock == nil {
 		sb.clock = clock.Real{}
 	}

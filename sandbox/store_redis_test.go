@@ -459,8 +459,39 @@ func TestRedisScaledClocksKeepTheirEpoch(t *testing.T) {
 	}
 
 	redisReplica(t, rs, Config{ReplicaID: "wall", Logger: logger})
-	if n := find("the replicas on this Redis run another --time-scale"); n != 1 {
-		t.Fatalf("a replica on the wall clock joining scaled ones: %d warnings, want 1", n)
+	wait("the wall-clock replica's warning", func() bool { return find("the replicas on this Redis run another --time-scale") == 1 })
+}
+
+// TestRedisWallClockReplicaWarnedOfScaledOnes: a replica on the wall
+// clock is warned when a scaled replica joins it later, too.
+func TestRedisWallClockReplicaWarnedOfScaledOnes(t *testing.T) {
+	rs := redistest.Start(t)
+	var logs syncBuffer
+	redisReplica(t, rs, Config{ReplicaID: "wall", Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	time.Sleep(2 * sharedCheck) // alone: nothing to say
+	if l := logs.lines(t); len(l) != 0 {
+		t.Fatalf("a replica alone logged %v", l)
+	}
+	redisReplica(t, rs, Config{ReplicaID: "scaled", TimeScale: 600})
+	deadline := time.Now().Add(10 * time.Second) // real time: a guard against a hang
+	for {
+		n := 0
+		for _, l := range logs.lines(t) {
+			if strings.Contains(l["msg"].(string), "run another --time-scale") && l["theirs"] == "600" {
+				n++
+			}
+		}
+		if n == 1 {
+			break
+		}
+		if n > 1 || time.Now().After(deadline) {
+			t.Fatalf("the wall-clock replica logged %d warnings about the scaled one, want 1", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(2 * sharedCheck) // once
+	if l := logs.lines(t); len(l) != 0 {
+		t.Fatalf("said again: %v", l)
 	}
 }
 
