@@ -122,6 +122,41 @@ func TestDefaultLogHoldsWhatIsWorthALook(t *testing.T) {
 	}
 }
 
+// TestSummaryKeepsRemovedNamespaces: a namespace removed between two
+// summaries (its series leave /metrics) still counts in the next one,
+// and the one after does not count it down.
+func TestSummaryKeepsRemovedNamespaces(t *testing.T) {
+	var logs syncBuffer
+	vc := clock.NewVirtual(time.Time{})
+	sb := New(Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Clock: vc})
+	defer sb.Close()
+	hs := httptest.NewServer(sb)
+	defer hs.Close()
+	for i := range 3 {
+		resp, err := http.Get(hs.URL + "/ns/team-a/track/activate/?callback=c&idfa=i&event_type=2&outer_event_id=o" + fmt.Sprint(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if err := sb.DeleteNamespace("team-a"); err != nil {
+		t.Fatal(err)
+	}
+	logs.lines(t) // the namespace's removal
+	vc.Advance(defaultSummaryEvery)
+	sum := logs.lines(t)
+	if len(sum) != 1 {
+		t.Fatalf("summary %v, want one line", sum)
+	}
+	if codes, _ := sum[0]["ocean_codes"].(map[string]any); codes["0"] != float64(3) {
+		t.Errorf("summary codes %v, want the removed namespace's 3 successes", codes)
+	}
+	vc.Advance(defaultSummaryEvery)
+	if quiet := logs.lines(t); len(quiet) != 0 {
+		t.Errorf("the minute after: %v, want nothing (no negative counts)", quiet)
+	}
+}
+
 // TestPprofBehindTheToken: the profiles are served only when asked for,
 // and then only with the admin token when there is one.
 func TestPprofBehindTheToken(t *testing.T) {

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -18,6 +19,12 @@ type metrics struct {
 	impactAttempts   *prometheus.CounterVec
 	impactDeliveries *prometheus.CounterVec
 	attemptLatency   *prometheus.HistogramVec
+
+	// retired holds the counts of the namespaces removed (their series
+	// are gone from /metrics), by metric and answer label, so that the
+	// traffic summary's sums never go down.
+	retiredMu sync.Mutex
+	retired   map[string]map[string]float64
 }
 
 func newMetrics(sb *Sandbox) *metrics {

@@ -268,6 +268,7 @@ func (sb *Sandbox) expire() {
 
 // forget drops a removed namespace's series.
 func (m *metrics) forget(ns string) {
+	m.retire(ns)
 	l := prometheus.Labels{"namespace": ns}
 	m.oceanRequests.DeletePartialMatch(l)
 	m.impactAttempts.DeletePartialMatch(l)

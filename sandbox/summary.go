@@ -84,29 +84,69 @@ func (s *summary) log() {
 	s.sb.cfg.Logger.LogAttrs(context.Background(), slog.LevelInfo, "traffic", attrs...)
 }
 
-// read sums the counters over the namespaces.
+// summed are the counters the summary reads, by metric: the label they
+// are summed by.
+var summed = map[string]string{"postbacksim_ocean_requests_total": "code", "postbacksim_impact_attempts_total": "outcome"}
+
+// read sums the counters over the namespaces, those removed included.
 func (s *summary) read() traffic {
-	t := traffic{requests: s.sb.served.Load(), ocean: map[string]float64{}, impact: map[string]float64{}}
-	families, err := s.sb.metrics.registry.Gather()
+	t := traffic{requests: s.sb.served.Load()}
+	sums := s.sb.metrics.sums("")
+	t.ocean, t.impact = sums["postbacksim_ocean_requests_total"], sums["postbacksim_impact_attempts_total"]
+	return t
+}
+
+// sums sums the counters of summed over the namespaces (only namespace
+// ns, when set), by metric and label value; without ns, the removed
+// namespaces' counts are in.
+func (m *metrics) sums(ns string) map[string]map[string]float64 {
+	out := map[string]map[string]float64{}
+	for name := range summed {
+		out[name] = map[string]float64{}
+	}
+	if ns == "" {
+		m.retiredMu.Lock()
+		for name, byLabel := range m.retired {
+			for k, v := range byLabel {
+				out[name][k] += v
+			}
+		}
+		m.retiredMu.Unlock()
+	}
+	families, err := m.registry.Gather()
 	if err != nil {
-		return t
+		return out
 	}
 	for _, f := range families {
-		var into map[string]float64
-		var label string
-		switch f.GetName() {
-		case "postbacksim_ocean_requests_total":
-			into, label = t.ocean, "code"
-		case "postbacksim_impact_attempts_total":
-			into, label = t.impact, "outcome"
-		default:
+		label, ok := summed[f.GetName()]
+		if !ok {
 			continue
 		}
-		for _, m := range f.GetMetric() {
-			into[labelValue(m, label)] += m.GetCounter().GetValue()
+		for _, c := range f.GetMetric() {
+			if ns == "" || labelValue(c, "namespace") == ns {
+				out[f.GetName()][labelValue(c, label)] += c.GetCounter().GetValue()
+			}
 		}
 	}
-	return t
+	return out
+}
+
+// retire keeps namespace ns's counts, before its series are deleted.
+func (m *metrics) retire(ns string) {
+	sums := m.sums(ns)
+	m.retiredMu.Lock()
+	defer m.retiredMu.Unlock()
+	if m.retired == nil {
+		m.retired = map[string]map[string]float64{}
+	}
+	for name, byLabel := range sums {
+		if m.retired[name] == nil {
+			m.retired[name] = map[string]float64{}
+		}
+		for k, v := range byLabel {
+			m.retired[name][k] += v
+		}
+	}
 }
 
 func labelValue(m *dto.Metric, name string) string {
