@@ -130,6 +130,7 @@ type delivery struct {
 	Delivery
 	ps        *postbackState
 	scheduled time.Time
+	limited   time.Duration // how long the rate limit holds the attempt due
 	timer     clock.Timer
 	// payload is kept only where the dispatcher needs it again: a PENDING
 	// application that will be updated, and the update itself.
@@ -364,8 +365,10 @@ func (d *Dispatcher) scheduleLocked(dl *delivery, due, now time.Time) {
 // due runs when an attempt falls due: the rate limit may hold it back.
 func (d *Dispatcher) due(dl *delivery) {
 	now := d.clock.Now()
+	dl.limited = 0
 	if lim := dl.ps.limiter; lim != nil {
 		if wait := lim.ReserveN(now, 1).DelayFrom(now); wait > 0 {
+			dl.limited = wait
 			d.mu.Lock()
 			if d.closed {
 				d.mu.Unlock()
@@ -400,7 +403,7 @@ func (d *Dispatcher) send(dl *delivery) {
 	}
 	n := len(dl.Attempts) + 1
 	a := Attempt{DeliveryID: dl.ID, Event: dl.Event, N: n, Scheduled: dl.scheduled, Actual: start,
-		RateLimited: start.Sub(dl.scheduled) - queued, Queued: queued}
+		RateLimited: dl.limited, Queued: queued}
 	if n > 1 {
 		a.Offset = start.Sub(dl.Attempts[0].Actual)
 	}

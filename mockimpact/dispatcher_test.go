@@ -642,3 +642,39 @@ func TestApplicationUpdate(t *testing.T) {
 		t.Fatalf("updates disabled, %d deliveries", n)
 	}
 }
+
+// TestRateLimitedOnlyByTheLimit: on the wall clock an attempt goes a
+// little after it is due (a timer's lateness); without max_rps none of
+// that is reported as the rate limit's.
+func TestRateLimitedOnlyByTheLimit(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("OK")) }))
+	defer srv.Close()
+	d := mockimpact.NewDispatcher(mockimpact.Options{})
+	defer d.Close()
+	if _, err := d.Configure(mockimpact.Postback{Event: "action_lifecycle", URL: srv.URL + "/pb", Method: "GET", Format: "none",
+		MinDelay: clock.Duration(20 * time.Millisecond)}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		ev, err := fixtures.Generate("action_lifecycle", fixtures.GenOptions{Seed: int64(i + 1)}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Fire(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := d.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, dl := range d.Deliveries() {
+		for _, a := range dl.Attempts {
+			if a.RateLimited != 0 || a.Actual.Before(a.Scheduled) {
+				t.Errorf("delivery %s: scheduled %v, sent %v later, rate_limited %v; want no rate-limit wait without max_rps",
+					dl.ID, a.Scheduled, a.Actual.Sub(a.Scheduled), a.RateLimited)
+			}
+		}
+	}
+}
