@@ -44,8 +44,9 @@ func TestPagesAndStreamOnRedis(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(body, "sent-to-b") && p != "/" {
 			t.Errorf("GET %s on replica A: %d\n%.300s", p, resp.StatusCode, body)
 		}
-		if p == "/ocean/1" && !strings.Contains(body, "answered by replica replica-x") {
-			t.Errorf("the request's page does not name the replica that answered it:\n%s", body)
+		if p == "/ocean/1" && (!strings.Contains(body, "answered by replica replica-x") || strings.Contains(body, "No longer in the journal") ||
+			!strings.Contains(body, "outer_event_id=sent-to-b")) {
+			t.Errorf("the request's page does not name the replica that answered it, or lacks the request as received:\n%s", body)
 		}
 	}
 	if !strings.Contains(e.data, `"replica":"replica-x"`) {

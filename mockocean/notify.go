@@ -1,6 +1,9 @@
 package mockocean
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // storePollInterval is how often Changed lets a reader look again when
 // the journal lives in a shared store, whose requests from other
@@ -26,9 +29,12 @@ func (s *Server) Changed() <-chan struct{} {
 }
 
 // Received returns request seq as it was received (method, content
-// type, query and body), if the journal still holds it. A shared store
-// keeps the decoded request only: ok is false there.
+// type, query and body), if the journal still holds it (and, on a shared
+// store, Redis answers).
 func (s *Server) Received(seq uint64) (Raw, bool) {
+	if rs, ok := s.state.(*redisState); ok {
+		return rs.received(context.Background(), seq)
+	}
 	j := s.journal
 	if j == nil {
 		return Raw{}, false

@@ -300,6 +300,30 @@ if idx < 0 then idx = 0 end
 return redis.call('LRANGE', KEYS[1], idx, -1)
 `)
 
+// atScript returns the journal entry numbered ARGV[1] (false when the
+// journal no longer holds it): the list holds consecutive numbers ending
+// at received.
+var atScript = redis.NewScript(`
+local recv = tonumber(redis.call('HGET', KEYS[2], 'received') or '0')
+local n = redis.call('LLEN', KEYS[1])
+local idx = tonumber(ARGV[1]) - (recv - n + 1)
+if idx < 0 or idx >= n then return false end
+return redis.call('LINDEX', KEYS[1], idx)
+`)
+
+// received returns the journal entry seq as received.
+func (r *redisState) received(ctx context.Context, seq uint64) (Raw, bool) {
+	s, err := atScript.Run(ctx, r.client, []string{r.kJournal, r.kJournalMeta}, seq).Text()
+	if err != nil {
+		return Raw{}, false
+	}
+	e, err := decodeEntry(s)
+	if err != nil || e.seq != seq {
+		return Raw{}, false
+	}
+	return e.raw, true
+}
+
 // decodeEntry reads a journal list element, "SEQ SIZE DUP PAYLOAD".
 func decodeEntry(s string) (entry, error) {
 	seqText, rest, ok1 := strings.Cut(s, " ")
