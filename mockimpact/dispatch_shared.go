@@ -69,8 +69,8 @@ func (d *Dispatcher) poll() {
 	for {
 		ids, next, ok, err := d.sched.claim(ctx, d.clock.Now(), claimBatch)
 		if err == nil {
-			for _, id := range ids {
-				go d.runClaimed(ctx, id)
+			for _, c := range ids {
+				go d.runClaimed(ctx, c.id, c.from)
 			}
 		}
 		wait := d.sched.pollOnClock
@@ -118,8 +118,9 @@ func (d *Dispatcher) kickPoll() {
 }
 
 // runClaimed makes the claimed attempt of delivery id, holding its lease
-// until the attempt is journaled.
-func (d *Dispatcher) runClaimed(ctx context.Context, id string) {
+// until the attempt is journaled; from is the replica it was taken over
+// from, if any.
+func (d *Dispatcher) runClaimed(ctx context.Context, id, from string) {
 	rec, ok, err := d.sched.load(ctx, id)
 	if err != nil || !ok {
 		return // the lease ends, and another replica (or this one) tries again
@@ -128,7 +129,7 @@ func (d *Dispatcher) runClaimed(ctx context.Context, id string) {
 	if err != nil {
 		return
 	}
-	dl := &delivery{Delivery: rec.Delivery, ps: ps, scheduled: rec.Scheduled, shared: rec}
+	dl := &delivery{Delivery: rec.Delivery, ps: ps, scheduled: rec.Scheduled, shared: rec, takenOverFrom: from}
 	if len(rec.Payload) > 0 {
 		if spec, err := fixtures.LookupEvent(rec.Event); err == nil {
 			ev := spec.New()
@@ -199,7 +200,7 @@ func (d *Dispatcher) compiledFor(event string, stored json.RawMessage) (*postbac
 // application.
 func (d *Dispatcher) finishShared(dl *delivery, a Attempt, now time.Time) {
 	defer dl.renew()
-	a.Replica = d.sched.replica
+	a.Replica, a.TakenOverFrom = d.sched.replica, dl.takenOverFrom
 	a.Retry = a.Outcome.Retries() && a.N < MaxAttempts
 	rec := dl.shared
 	var next *time.Time

@@ -139,6 +139,9 @@ type delivery struct {
 	// one (Options.Schedule); renew then stops renewing its lease.
 	shared *storedDelivery
 	renew  func()
+	// takenOverFrom is the replica whose lease on the attempt ended
+	// (shared).
+	takenOverFrom string
 }
 
 // NewDispatcher returns a dispatcher with no postbacks configured.

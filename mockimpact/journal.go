@@ -56,6 +56,10 @@ type Attempt struct {
 	// Replica names the replica that sent the attempt, when the
 	// deliveries are shared (Options.Schedule).
 	Replica string `json:"replica,omitempty"`
+	// TakenOverFrom names the replica that had claimed this attempt and
+	// whose lease ended before it journaled it (it died, or stalled): it
+	// may have sent the attempt too, so the receiver may have it twice.
+	TakenOverFrom string `json:"taken_over_from,omitempty"`
 }
 
 // responseExcerpt bounds ResponseBody.

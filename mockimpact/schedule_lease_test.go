@@ -74,5 +74,8 @@ func TestRedisScheduleLeaseOfADeadReplica(t *testing.T) {
 		if len(dl.Attempts) != 1 || at.Replica != "B" || at.Actual.Before(claimed.Add(lease-50*time.Millisecond)) || at.Actual.After(claimed.Add(lease+time.Second)) {
 			t.Errorf("delivery %s: attempts %+v; want one by B, a lease (%v) after the claim at %v", dl.ID, dl.Attempts, lease, claimed)
 		}
+		if at.TakenOverFrom != "dead" {
+			t.Errorf("delivery %s: taken over from %q, want the dead replica", dl.ID, at.TakenOverFrom)
+		}
 	}
 }

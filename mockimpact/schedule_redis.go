@@ -53,6 +53,7 @@ type RedisSchedule struct {
 	prefix               string
 	kDue, kDeliveries    string
 	kOrder, kStats, kSeq string
+	kClaims              string
 	replica              string
 	lease, ttl           time.Duration // wall time
 	// The lease and the poll on the dispatcher's clock.
@@ -73,7 +74,7 @@ func NewRedisSchedule(client redis.UniversalClient, prefix string, o ScheduleOpt
 	}
 	o.Scale = max(o.Scale, 1)
 	return &RedisSchedule{client: client, prefix: prefix, kDue: prefix + "due", kDeliveries: prefix + "deliveries",
-		kOrder: prefix + "order", kStats: prefix + "stats", kSeq: prefix + "seq",
+		kOrder: prefix + "order", kStats: prefix + "stats", kSeq: prefix + "seq", kClaims: prefix + "claims",
 		replica: o.Replica, lease: o.Lease, ttl: o.TTL,
 		leaseOnClock: time.Duration(float64(o.Lease) * o.Scale), pollOnClock: time.Duration(float64(o.Poll) * o.Scale)}
 }
@@ -136,9 +137,14 @@ func (s *RedisSchedule) add(ctx context.Context, rec *storedDelivery, due time.T
 // claimed, then the earliest due time left in the schedule (” when it
 // is empty), so that the poller can wake exactly then.
 //
-// KEYS: due. ARGV: 1 now (ms), 2 lease (wall ms), 3 replica, 4 most,
-// 5 lease key prefix, 6 lease (ms on the dispatcher's clock). The lease
-// keys share the namespace's hash tag.
+// The claims hash remembers who claimed each attempt until it is
+// journaled: an attempt claimed while an entry stands was taken over from
+// that replica, whose lease ended. Each claimed id comes with that
+// replica's name ('' for none).
+//
+// KEYS: due, claims. ARGV: 1 now (ms), 2 lease (wall ms), 3 replica,
+// 4 most, 5 lease key prefix, 6 lease (ms on the dispatcher's clock),
+// 7 TTL (ms, 0: none). The lease keys share the namespace's hash tag.
 var claimScript = redis.NewScript(`
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[4]))
 local out = {}
@@ -146,16 +152,24 @@ for _, id in ipairs(ids) do
   if redis.call('SET', ARGV[5] .. id, ARGV[3], 'NX', 'PX', ARGV[2]) then
     redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[6]), id)
     table.insert(out, id)
+    table.insert(out, redis.call('HGET', KEYS[2], id) or '')
+    redis.call('HSET', KEYS[2], id, ARGV[3])
   end
 end
+if #out > 0 and tonumber(ARGV[7]) > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[7]) end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {out, first[2] or ''}
 `)
 
+// claimed is an attempt claimed: its delivery, and the replica it was
+// taken over from ("" when none had claimed it).
+type claimed struct{ id, from string }
+
 // claim takes up to most attempts due at now, and says when the
 // earliest attempt left is due (ok false: none is).
-func (s *RedisSchedule) claim(ctx context.Context, now time.Time, most int) (ids []string, next time.Time, ok bool, err error) {
-	res, err := claimScript.Run(ctx, s.client, []string{s.kDue}, now.UnixMilli(), s.lease.Milliseconds(), s.replica, most, s.prefix+"lease:", s.leaseOnClock.Milliseconds()).Slice()
+func (s *RedisSchedule) claim(ctx context.Context, now time.Time, most int) (ids []claimed, next time.Time, ok bool, err error) {
+	res, err := claimScript.Run(ctx, s.client, []string{s.kDue, s.kClaims}, now.UnixMilli(), s.lease.Milliseconds(), s.replica, most,
+		s.prefix+"lease:", s.leaseOnClock.Milliseconds(), s.ttl.Milliseconds()).Slice()
 	if err == nil && len(res) != 2 {
 		err = fmt.Errorf("script answered %v", res)
 	}
@@ -163,10 +177,10 @@ func (s *RedisSchedule) claim(ctx context.Context, now time.Time, most int) (ids
 		return nil, time.Time{}, false, storeError("claiming due attempts", err)
 	}
 	list, _ := res[0].([]any)
-	for _, v := range list {
-		if id, isString := v.(string); isString {
-			ids = append(ids, id)
-		}
+	for i := 0; i+1 < len(list); i += 2 {
+		id, _ := list[i].(string)
+		from, _ := list[i+1].(string)
+		ids = append(ids, claimed{id, from})
 	}
 	if score, _ := res[1].(string); score != "" {
 		if ms, perr := strconv.ParseFloat(score, 64); perr == nil {
@@ -202,11 +216,12 @@ func (s *RedisSchedule) renew(ctx context.Context, id string, now time.Time) (bo
 // journaled attempt does not grow with the journal. It returns 0 when the
 // lease was lost (another replica took the attempt over).
 //
-// KEYS: lease, deliveries, due, order, stats. ARGV: 1 replica, 2 id,
-// 3 record, 4 next due (ms; ” when ended), 5 the most deliveries (0:
-// no bound), 6 TTL (ms, 0: none).
+// KEYS: lease, deliveries, due, order, stats, claims. ARGV: 1 replica,
+// 2 id, 3 record, 4 next due (ms; ” when ended), 5 the most deliveries
+// (0: no bound), 6 TTL (ms, 0: none).
 var finishScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[6], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 if ARGV[4] == '' then
   redis.call('ZREM', KEYS[3], ARGV[2])
@@ -246,7 +261,7 @@ func (s *RedisSchedule) finish(ctx context.Context, rec *storedDelivery, next *t
 	if next != nil {
 		due = strconv.FormatInt(next.UnixMilli(), 10)
 	}
-	n, err := finishScript.Run(ctx, s.client, []string{s.leaseKey(rec.ID), s.kDeliveries, s.kDue, s.kOrder, s.kStats},
+	n, err := finishScript.Run(ctx, s.client, []string{s.leaseKey(rec.ID), s.kDeliveries, s.kDue, s.kOrder, s.kStats, s.kClaims},
 		s.replica, rec.ID, b, due, most, s.ttl.Milliseconds()).Int()
 	if err != nil {
 		return false, storeError("journaling an attempt of "+rec.ID, err)

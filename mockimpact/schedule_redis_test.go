@@ -103,7 +103,7 @@ func TestRedisScheduleHandsOverToAnotherReplica(t *testing.T) {
 		t.Fatalf("B reads %d deliveries; want 5", len(ds))
 	}
 	for _, dl := range ds {
-		if dl.Outcome != mockimpact.DeliveryDelivered || len(dl.Attempts) != 1 || dl.Attempts[0].Replica != "B" {
+		if dl.Outcome != mockimpact.DeliveryDelivered || len(dl.Attempts) != 1 || dl.Attempts[0].Replica != "B" || dl.Attempts[0].TakenOverFrom != "" {
 			t.Errorf("delivery %s: %s, attempts %+v; want delivered once by B", dl.ID, dl.Outcome, dl.Attempts)
 			continue
 		}

@@ -161,5 +161,10 @@ func logAttempt(log *slog.Logger, namespace string, a mockimpact.Attempt) {
 	if !a.Retry && a.Outcome != mockimpact.OutcomeDelivered {
 		level = slog.LevelWarn // the delivery ended without being delivered
 	}
+	if a.TakenOverFrom != "" {
+		// The replica that claimed it first may have sent it too.
+		attrs = append(attrs, slog.String("taken_over_from", a.TakenOverFrom))
+		level = slog.LevelWarn
+	}
 	log.LogAttrs(context.Background(), level, "impact attempt", attrs...)
 }

@@ -310,7 +310,7 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 	io.OnAttempt = func(a mockimpact.Attempt) {
 		feed.Add(a)
 		sb.metrics.impactAttempt(name, a)
-		if sb.cfg.Logger != nil && (sb.cfg.AccessLog || a.Outcome != mockimpact.OutcomeDelivered) {
+		if sb.cfg.Logger != nil && (sb.cfg.AccessLog || a.Outcome != mockimpact.OutcomeDelivered || a.TakenOverFrom != "") {
 			logAttempt(sb.cfg.Logger, name, a)
 		}
 		if userAttempt != nil {

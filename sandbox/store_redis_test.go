@@ -569,3 +569,61 @@ func TestRedisOutageLoggedOnce(t *testing.T) {
 		t.Fatalf("Redis up again: %v; want no more store lines", got)
 	}
 }
+
+// TestRedisTakeoverIsLogged: an attempt whose replica stopped while it
+// was in flight is sent again by another replica after the lease, and
+// that replica says so (the receiver may have it twice), in its log and
+// in the attempt.
+func TestRedisTakeoverIsLogged(t *testing.T) {
+	rs := redistest.Start(t)
+	release := make(chan struct{})
+	var hits atomic.Int64
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			<-release // A's attempt never gets its answer
+		}
+		_, _ = w.Write([]byte("OK"))
+	}))
+	defer receiver.Close()
+	defer close(release)
+	var logs syncBuffer
+	a, urlA := redisReplica(t, rs, Config{ReplicaID: "replica-a", StoreLease: 300 * time.Millisecond})
+	b, _ := redisReplica(t, rs, Config{ReplicaID: "replica-b", StoreLease: 300 * time.Millisecond, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	put := `{"url":"` + receiver.URL + `/pb","method":"GET","format":"none","success":"OK"}`
+	if code, body := send(t, "PUT", urlA+"/_admin/impact/postbacks/action_lifecycle", put); code != 200 {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	if code, body := send(t, "POST", urlA+"/_admin/impact/events/action_lifecycle?seed=1", ""); code != 202 {
+		t.Fatalf("fire: %d %s", code, body)
+	}
+	deadline := time.Now().Add(10 * time.Second) // real time: a guard against a hang
+	for hits.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("A never sent the attempt")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	a.Close() // its attempt in flight: the lease is no longer renewed
+	for hits.Load() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("B never took the attempt over")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var line map[string]any
+	for line == nil && time.Now().Before(deadline) {
+		for _, l := range logs.lines(t) {
+			if l["msg"] == "impact attempt" {
+				line = l
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if line == nil || line["taken_over_from"] != "replica-a" || line["level"] != "WARN" || line["outcome"] != "delivered" {
+		t.Fatalf("B's log line for the attempt: %v; want a warning naming replica-a", line)
+	}
+	ds := b.Impact.Deliveries()
+	if len(ds) != 1 || len(ds[0].Attempts) != 1 || ds[0].Attempts[0].TakenOverFrom != "replica-a" || ds[0].Attempts[0].Replica != "replica-b" {
+		t.Fatalf("deliveries: %+v; want one attempt by replica-b, taken over from replica-a", ds)
+	}
+}
