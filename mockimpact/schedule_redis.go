@@ -140,7 +140,7 @@ func (s *RedisSchedule) add(ctx context.Context, rec *storedDelivery, due time.T
 // The claims hash remembers who claimed each attempt until it is
 // journaled: an attempt claimed while an entry stands was taken over from
 // that replica, whose lease ended. Each claimed id comes with that
-// replica's name ('' for none).
+// replica's name (” for none).
 //
 // KEYS: due, claims. ARGV: 1 now (ms), 2 lease (wall ms), 3 replica,
 // 4 most, 5 lease key prefix, 6 lease (ms on the dispatcher's clock),
