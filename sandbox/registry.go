@@ -225,6 +225,32 @@ func globEscape(s string) string {
 	return b.String()
 }
 
+// heartbeatScript records a replica's heartbeat and returns the one it
+// replaces. KEYS: the replicas hash. ARGV: 1 replica id, 2 "NONCE
+// UNIXNANO", 3 TTL (ms).
+var heartbeatScript = redis.NewScript(`
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return old or ''
+`)
+
+// heartbeat records that replica id (this process: nonce) is alive at
+// now, and returns what the hash held for id before.
+func (g *registry) heartbeat(ctx context.Context, id, nonce string, now time.Time) (string, error) {
+	old, err := heartbeatScript.Run(ctx, g.client, []string{g.replicasKey()}, id, nonce+" "+strconv.FormatInt(now.UnixNano(), 10),
+		g.idleTTL.Milliseconds()).Text()
+	if err != nil {
+		return "", registryError("recording this replica", err)
+	}
+	return old, nil
+}
+
+// replicasKey holds each replica's heartbeat: id → "NONCE UNIXNANO".
+func (g *registry) replicasKey() string {
+	return strings.TrimSuffix(g.kNames, "namespaces") + "replicas"
+}
+
 // epochKey holds the epoch and time scale of the replicas' scaled
 // clocks, "UNIXNANO K".
 func (g *registry) epochKey() string { return strings.TrimSuffix(g.kNames, "namespaces") + "epoch" }

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,12 +29,41 @@ func (sb *Sandbox) watchShared() {
 			return
 		default:
 		}
+		sb.heartbeat()
 		sb.syncNamespaces()
 		sb.expire()
 		sb.keepEpoch()
 		sb.clock.AfterFunc(sharedCheck, tick)
 	}
 	go tick()
+}
+
+// heartbeat records this replica in Redis each check, and reads what it
+// replaces: another process's recent heartbeat under the same
+// --replica-id (their leases and "replica" fields would be confused), or
+// none at all where this replica wrote one (Redis lost its data), is
+// logged, once each.
+func (sb *Sandbox) heartbeat() {
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	now := sb.now()
+	old, err := sb.reg.heartbeat(ctx, sb.cfg.ReplicaID, sb.nonce, now)
+	if err != nil {
+		return
+	}
+	log := sb.cfg.Logger
+	nonce, at, _ := strings.Cut(old, " ")
+	when, _ := strconv.ParseInt(at, 10, 64)
+	switch {
+	case log == nil:
+	case old == "" && sb.beating:
+		log.Warn("Redis has lost its data (emptied, or restarted without persistence): the namespaces, journals, duplicate filters, fault rules, postback configurations and pending deliveries it held are gone",
+			"key", sb.reg.replicasKey())
+	case old != "" && nonce != sb.nonce && now.Sub(time.Unix(0, when)) < 3*sharedCheck && !sb.twinSeen:
+		sb.twinSeen = true
+		log.Error("another running replica has this --replica-id: their attempts and leases are confused; give each replica its own", "replica_id", sb.cfg.ReplicaID)
+	}
+	sb.beating = true
 }
 
 // syncNamespaces makes the namespaces open here those Redis holds.

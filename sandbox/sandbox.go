@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"regexp"
@@ -156,6 +157,11 @@ type Sandbox struct {
 	epochVal string
 	// epochSeen is what Redis held at the last check (keepEpoch).
 	epochSeen string
+	// nonce tells this process's heartbeats (replicas.go) from another's
+	// with the same ReplicaID; beating is set once it wrote one, twinSeen
+	// once such another was reported.
+	nonce             string
+	beating, twinSeen bool
 	// wallClock is set on Redis when the impact clock is the wall
 	// clock's (no --time-scale): keepEpoch warns if scaled replicas join.
 	wallClock bool
@@ -188,7 +194,8 @@ func New(cfg Config) *Sandbox {
 	if cfg.MaxNamespaces <= 0 {
 		cfg.MaxNamespaces = 64
 	}
-	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}, reg: reg, impactScale: scale, epochVal: epochVal, wallClock: wallClock, stop: make(chan struct{})}
+	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}, reg: reg, impactScale: scale, epochVal: epochVal, wallClock: wallClock, stop: make(chan struct{}),
+		nonce: strconv.FormatInt(rand.Int64(), 36)}
 	if sb.clock == nil {
 		sb.clock = clock.Real{}
 	}

@@ -627,3 +627,46 @@ func TestRedisTakeoverIsLogged(t *testing.T) {
 		t.Fatalf("deliveries: %+v; want one attempt by replica-b, taken over from replica-a", ds)
 	}
 }
+
+// TestRedisReplicaHeartbeat: two running replicas with one --replica-id
+// are reported; a Redis that lost its data (FLUSHALL, or a restart
+// without persistence) is reported once.
+func TestRedisReplicaHeartbeat(t *testing.T) {
+	rs := redistest.Start(t)
+	var twinLogs, soloLogs syncBuffer
+	redisReplica(t, rs, Config{ReplicaID: "same"})
+	redisReplica(t, rs, Config{ReplicaID: "same", Logger: slog.New(slog.NewJSONHandler(&twinLogs, nil))})
+	redisReplica(t, rs, Config{ReplicaID: "solo", Logger: slog.New(slog.NewJSONHandler(&soloLogs, nil))})
+	count := func(logs *syncBuffer, msg string) int {
+		n := 0
+		for _, l := range logs.lines(t) {
+			if strings.Contains(l["msg"].(string), msg) {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor := func(logs *syncBuffer, msg string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second) // real time: a guard against a hang
+		for count(logs, msg) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in 10 s", msg)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor(&twinLogs, "another running replica has this --replica-id")
+	if n := count(&soloLogs, "another running replica"); n != 0 {
+		t.Fatalf("the replica with its own id was told of a twin")
+	}
+	time.Sleep(2 * sharedCheck) // solo has written its heartbeat
+	if _, err := rs.Do("FLUSHALL"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(&soloLogs, "Redis has lost its data")
+	time.Sleep(3 * sharedCheck) // once each
+	if n := count(&twinLogs, "another running replica") + count(&soloLogs, "Redis has lost its data"); n != 0 {
+		t.Fatalf("said again: %d more lines", n)
+	}
+}
