@@ -228,3 +228,21 @@ func TestHelpSuggestsTheTopic(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpFollowsColumns: with $COLUMNS at 80, every flag line fits,
+// but for a word longer than the description column, alone on its line.
+func TestHelpFollowsColumns(t *testing.T) {
+	t.Setenv("COLUMNS", "80")
+	code, out, _ := runCLI("serve", "--help")
+	_, flags, _ := strings.Cut(out, "\nFlags:\n")
+	flags, _, _ = strings.Cut(flags, "\n\n")
+	lines := strings.Split(flags, "\n")
+	if code != exitOK || len(lines) < 20 {
+		t.Fatalf("serve --help: exit %d, %d flag lines", code, len(lines))
+	}
+	for _, line := range lines {
+		if len(line) > 80 && len(strings.Fields(line)) != 1 {
+			t.Errorf("a flag line of %d columns at COLUMNS=80: %q", len(line), line)
+		}
+	}
+}

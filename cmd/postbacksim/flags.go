@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/postbacksim/postbacksim/internal/suggest"
 )
@@ -164,17 +165,53 @@ func deprecationNotice(rewritten []string) string {
 }
 
 // helpWidth is the width help text is wrapped to: $COLUMNS when the
-// shell exports it (between 60 and 200), else 100.
+// shell exports it, else the terminal's on standard output, else 100;
+// between 60 and 200.
 func helpWidth() int {
-	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
-		return min(max(n, 60), 200)
+	n, err := strconv.Atoi(os.Getenv("COLUMNS"))
+	if err != nil || n <= 0 {
+		if n, _, err = term.GetSize(int(os.Stdout.Fd())); err != nil || n <= 0 {
+			n = 100
+		}
 	}
-	return 100
+	return min(max(n, 60), 200)
 }
 
 // wrappedFlagUsages lists fs's flags with each description wrapped under
-// its own column, to helpWidth.
-func wrappedFlagUsages(fs *pflag.FlagSet) string { return fs.FlagUsagesWrapped(helpWidth()) }
+// its own column, to helpWidth. pflag lays the flags out (unwrapped:
+// its wrapping stops at the first word longer than the column); a word
+// longer than the column gets a line of its own.
+func wrappedFlagUsages(fs *pflag.FlagSet) string {
+	width := helpWidth()
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(fs.FlagUsagesWrapped(0), "\n"), "\n") {
+		start := len(line) - len(strings.TrimLeft(line, " "))
+		gap := strings.Index(line[start:], "  ")
+		if gap < 0 { // no description
+			b.WriteString(line + "\n")
+			continue
+		}
+		col := start + gap
+		for col < len(line) && line[col] == ' ' {
+			col++
+		}
+		b.WriteString(line[:col])
+		n := col
+		for i, word := range strings.Fields(line[col:]) {
+			if i > 0 && n+1+len(word) > width {
+				b.WriteString("\n" + strings.Repeat(" ", col))
+				n = col
+			} else if i > 0 {
+				b.WriteByte(' ')
+				n++
+			}
+			b.WriteString(word)
+			n += len(word)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
 
 // usageTemplate is cobra's, with the usage line first as the flag-package
 // CLI printed it ("Usage: postbacksim serve [flags]").
