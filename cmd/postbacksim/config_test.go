@@ -70,7 +70,6 @@ func TestConfigErrorsNameTheirSource(t *testing.T) {
 		{write("typo2.yaml", "addr: x\nadr: x\n"), nil, `typo2.yaml:2: unknown key "adr" (did you mean "addr"?)`},
 		{write("broken.yaml", "addr: [\n"), nil, "broken.yaml"},
 		{"", map[string]string{"POSTBACKSIM_DEDUP_TTL": "soon"}, `environment POSTBACKSIM_DEDUP_TTL="soon"`},
-		{"", map[string]string{"POSTBACKSIM_CALLBACK_KEY": "73616e64626f782d73686172656420"}, `environment POSTBACKSIM_CALLBACK_KEY: 15 bytes; want at least 16 bytes as hex`},
 		{filepath.Join(dir, "missing.yaml"), nil, "no such file"},
 		{"", map[string]string{"POSTBACKSIM_JOURNAL_MAX_BYTES": "huge"}, `environment POSTBACKSIM_JOURNAL_MAX_BYTES="huge": "huge": want a size such as 256MiB`},
 	}
@@ -81,6 +80,16 @@ func TestConfigErrorsNameTheirSource(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s %v: %v, want %q", c.file, c.env, err, c.want)
 		}
+	}
+}
+
+// TestCallbackKeyErrorNamesItsSource: a key refused after reading names
+// where it came from, and what is wrong with it.
+func TestCallbackKeyErrorNamesItsSource(t *testing.T) {
+	t.Setenv("POSTBACKSIM_CALLBACK_KEY", "73616e64626f782d73686172656420")
+	code, _, errs := runCLI("serve", "--addr", "127.0.0.1:0")
+	if code != exitUsage || !strings.Contains(errs, "postbacksim serve: environment POSTBACKSIM_CALLBACK_KEY: 15 bytes; want at least 16 bytes as hex") {
+		t.Fatalf("exit %d\n%s", code, errs)
 	}
 }
 
