@@ -88,3 +88,15 @@ func TestMacroErrorPosition(t *testing.T) {
 		t.Errorf("error not placed:\n%s", body[strings.Index(body, "<main"):])
 	}
 }
+
+// TestPagesSayTheClockIsScaled: with --time-scale the impact pages say
+// their times are on the scaled clock; without, they say nothing.
+func TestPagesSayTheClockIsScaled(t *testing.T) {
+	for scale, want := range map[float64]bool{600: true, 0: false} {
+		srv := sandboxtest.NewServer(t, sandbox.Config{TimeScale: scale})
+		_, body := do(t, "GET", srv.URL+"/impact", nil, nil)
+		if got := strings.Contains(body, "The impact clock runs 600 times as fast as the wall clock"); got != want {
+			t.Errorf("--time-scale %v: the note is there: %v, want %v", scale, got, want)
+		}
+	}
+}

@@ -63,6 +63,10 @@ type Options struct {
 	// BatchDelay overrides how long the stream gathers events before
 	// sending them (0: BatchDelay; negative: no delay).
 	BatchDelay time.Duration
+	// TimeScale is how much faster than the wall clock the impact clock
+	// runs (serve --time-scale); above 1, the impact pages say their
+	// times are on that clock.
+	TimeScale float64
 }
 
 // Inspector serves the pages and the stream.
@@ -178,12 +182,14 @@ type view struct {
 	Error   string
 	Now     time.Time
 	Content any
+	// Scale is Options.TimeScale.
+	Scale float64
 }
 
 // authorize checks the cookie when a token is required and answers with
 // the login form when it is missing or refused.
 func (in *Inspector) authorize(t *Tenant, w http.ResponseWriter, r *http.Request) (*view, bool) {
-	v := &view{Tenant: t, Now: t.Impact.Clock().Now(), Flash: r.URL.Query().Get("msg"), Error: r.URL.Query().Get("err")}
+	v := &view{Tenant: t, Now: t.Impact.Clock().Now(), Flash: r.URL.Query().Get("msg"), Error: r.URL.Query().Get("err"), Scale: in.opts.TimeScale}
 	if in.opts.TokenAccepted(t.Name, "") {
 		v.CSRF = in.opts.CSRFToken("")
 		return v, true

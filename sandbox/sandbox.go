@@ -205,7 +205,7 @@ func New(cfg Config) *Sandbox {
 	}
 	sb.metrics = newMetrics(sb)
 	sb.pages = inspector.New(inspector.Options{TokenAccepted: sb.TokenAccepted, CSRFToken: CSRFToken,
-		CookieName: TokenCookie, CSRFField: CSRFField, Clock: cfg.Clock})
+		CookieName: TokenCookie, CSRFField: CSRFField, Clock: cfg.Clock, TimeScale: scale})
 	def := sb.newTenant(DefaultNamespace)
 	sb.tenants[DefaultNamespace] = def
 	sb.Ocean, sb.Impact = def.Ocean, def.Impact
