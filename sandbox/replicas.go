@@ -66,6 +66,13 @@ func (sb *Sandbox) heartbeat() {
 	sb.beating = true
 }
 
+// leave removes this replica's heartbeat, on Close.
+func (sb *Sandbox) leave() {
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	_ = sb.reg.leave(ctx, sb.cfg.ReplicaID, sb.nonce)
+}
+
 // syncNamespaces makes the namespaces open here those Redis holds.
 func (sb *Sandbox) syncNamespaces() {
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)

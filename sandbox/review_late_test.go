@@ -75,7 +75,9 @@ func (c *hookClock) AfterFunc(time.Duration, func()) clock.Timer {
 	return clock.NewVirtual(time.Time{}).AfterFunc(time.Hour, func() {})
 }
 
-func (c *hookClock) Sleep(ctx context.Context, d time.Duration) error { return clock.Real{}.Sleep(ctx, d) }
+func (c *hookClock) Sleep(ctx context.Context, d time.Duration) error {
+	return clock.Real{}.Sleep(ctx, d)
+}
 
 // TestReviewWatcherKeepsANamespaceJustCreated: the watcher reads the
 // namespaces in Redis; one this replica creates just after that read
