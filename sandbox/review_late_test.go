@@ -139,3 +139,40 @@ func TestReviewRestartedReplicaIsNoTwin(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewWatcherDoesNotReopenADeletedNamespace: a namespace deleted
+// on this replica after the watcher read the names is not opened again
+// from that stale list (served for a second, its keys written again in
+// Redis for nobody).
+func TestReviewWatcherDoesNotReopenADeletedNamespace(t *testing.T) {
+	rs := redistest.Start(t)
+	hc := &hookClock{}
+	a, _ := redisReplica(t, rs, Config{ReplicaID: "a", Clock: hc})
+	time.Sleep(200 * time.Millisecond) // the first check is done; its timer never fires
+	if _, err := a.CreateNamespace("gone", ""); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	namesRead, release, synced := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	hc.mu.Lock()
+	hc.onNow = func() {
+		if calls.Add(1) == 2 { // the check has read the names (adopting "gone")
+			close(namesRead)
+			<-release
+		}
+	}
+	hc.mu.Unlock()
+	go func() { a.syncNamespaces(); close(synced) }()
+	<-namesRead
+	if err := a.DeleteNamespace("gone"); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	<-synced
+	hc.mu.Lock()
+	hc.onNow = nil
+	hc.mu.Unlock()
+	if tn := a.lookup("gone"); tn != nil {
+		t.Fatalf("namespace gone, deleted, is open again: %+v", tn.Name)
+	}
+}
