@@ -161,6 +161,7 @@ func (sb *Sandbox) DeleteNamespace(name string) error {
 	sb.mu.Lock()
 	t, ok := sb.tenants[name]
 	delete(sb.tenants, name)
+	sb.removals++
 	sb.mu.Unlock()
 	if ok {
 		sb.dropTenant(t)

@@ -371,9 +371,22 @@ func (sb *Sandbox) resolve(name string) (*Tenant, error) {
 // adopt makes this replica's namespace name agree with Redis's record
 // (ok false: none), and returns it.
 func (sb *Sandbox) adopt(name string, rec namespaceRecord, ok bool, now int64) *Tenant {
+	return sb.adoptSince(name, rec, ok, -1, now)
+}
+
+// adoptListed adopts name as a list of the namespaces read when this
+// replica had removed removals of them holds it: not when one was removed
+// here since (the list may be older than its removal).
+func (sb *Sandbox) adoptListed(name string, rec namespaceRecord, removals, now int64) {
+	sb.adoptSince(name, rec, true, removals, now)
+}
+
+func (sb *Sandbox) adoptSince(name string, rec namespaceRecord, ok bool, removals, now int64) *Tenant {
 	sb.mu.Lock()
 	t := sb.tenants[name]
-	if sb.closed { // every dispatcher is closed: none is started again
+	if sb.closed || t == nil && removals >= 0 && sb.removals != removals {
+		// Closed: every dispatcher is, none is started again. Removed
+		// here since the list was read: the next check has it right.
 		sb.mu.Unlock()
 		return t
 	}
@@ -382,6 +395,7 @@ func (sb *Sandbox) adopt(name string, rec namespaceRecord, ok bool, now int64) *
 	case !ok:
 		if t != nil {
 			delete(sb.tenants, name)
+			sb.removals++
 			gone, t = t, nil
 		}
 	case t == nil || t.created.UnixNano() != rec.Created: // new here, or deleted and created again

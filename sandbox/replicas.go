@@ -78,12 +78,15 @@ func (sb *Sandbox) syncNamespaces() {
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
 	began := sb.now().UnixNano()
+	sb.mu.Lock()
+	removals := sb.removals
+	sb.mu.Unlock()
 	recs, err := sb.reg.names(ctx)
 	if err != nil {
 		return // Redis does not answer: the next check
 	}
 	for name, rec := range recs {
-		sb.adopt(name, rec, true, sb.now().UnixNano())
+		sb.adoptListed(name, rec, removals, sb.now().UnixNano())
 	}
 	for _, t := range sb.tenantList() {
 		// One created here since the list was read is in Redis already.

@@ -172,6 +172,10 @@ type Sandbox struct {
 	// (a check of the watcher or a request under way would start a
 	// dispatcher polling Redis that nothing closes).
 	closed bool
+	// removals counts the namespaces this replica removed (under mu): a
+	// check of the watcher that read the names before one does not open
+	// it again from its stale list.
+	removals int64
 	// watch logs the store's outages (a store and a logger); nil without.
 	watch *storeWatch
 }
