@@ -269,6 +269,8 @@ func (sb *Sandbox) expire() {
 
 // forget drops a removed namespace's series.
 func (m *metrics) forget(ns string) {
+	m.retiring.Lock()
+	defer m.retiring.Unlock()
 	m.retire(ns)
 	l := prometheus.Labels{"namespace": ns}
 	m.oceanRequests.DeletePartialMatch(l)
