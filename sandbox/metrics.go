@@ -25,6 +25,10 @@ type metrics struct {
 	// traffic summary's sums never go down.
 	retiredMu sync.Mutex
 	retired   map[string]map[string]float64
+	// retiring is held by forget while a namespace's counts move from
+	// its series to retired, and read-held by the summary's sums: a sum
+	// never sees them in both, or in neither.
+	retiring sync.RWMutex
 }
 
 func newMetrics(sb *Sandbox) *metrics {

@@ -161,6 +161,7 @@ func (sb *Sandbox) DeleteNamespace(name string) error {
 	sb.mu.Lock()
 	t, ok := sb.tenants[name]
 	delete(sb.tenants, name)
+	sb.removals++
 	sb.mu.Unlock()
 	if ok {
 		sb.dropTenant(t)
@@ -268,6 +269,8 @@ func (sb *Sandbox) expire() {
 
 // forget drops a removed namespace's series.
 func (m *metrics) forget(ns string) {
+	m.retiring.Lock()
+	defer m.retiring.Unlock()
 	m.retire(ns)
 	l := prometheus.Labels{"namespace": ns}
 	m.oceanRequests.DeletePartialMatch(l)

@@ -246,6 +246,23 @@ func (g *registry) heartbeat(ctx context.Context, id, nonce string, now time.Tim
 	return old, nil
 }
 
+// leaveScript removes a replica's heartbeat if it is this process's.
+// KEYS: the replicas hash. ARGV: 1 replica id, 2 nonce.
+var leaveScript = redis.NewScript(`
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v and string.sub(v, 1, #ARGV[2] + 1) == ARGV[2] .. ' ' then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0
+`)
+
+// leave removes this process's heartbeat: one started again at once
+// with its --replica-id (a container restarted) is not its twin.
+func (g *registry) leave(ctx context.Context, id, nonce string) error {
+	if err := leaveScript.Run(ctx, g.client, []string{g.replicasKey()}, id, nonce).Err(); err != nil {
+		return registryError("removing this replica", err)
+	}
+	return nil
+}
+
 // replicasKey holds each replica's heartbeat: id → "NONCE UNIXNANO".
 func (g *registry) replicasKey() string {
 	return strings.TrimSuffix(g.kNames, "namespaces") + "replicas"
@@ -347,19 +364,38 @@ func (sb *Sandbox) resolve(name string) (*Tenant, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sb.adopt(name, rec, ok, now), nil
+	// Checked once read (see createShared).
+	return sb.adopt(name, rec, ok, sb.now().UnixNano()), nil
 }
 
 // adopt makes this replica's namespace name agree with Redis's record
 // (ok false: none), and returns it.
 func (sb *Sandbox) adopt(name string, rec namespaceRecord, ok bool, now int64) *Tenant {
+	return sb.adoptSince(name, rec, ok, -1, now)
+}
+
+// adoptListed adopts name as a list of the namespaces read when this
+// replica had removed removals of them holds it: not when one was removed
+// here since (the list may be older than its removal).
+func (sb *Sandbox) adoptListed(name string, rec namespaceRecord, removals, now int64) {
+	sb.adoptSince(name, rec, true, removals, now)
+}
+
+func (sb *Sandbox) adoptSince(name string, rec namespaceRecord, ok bool, removals, now int64) *Tenant {
 	sb.mu.Lock()
 	t := sb.tenants[name]
+	if sb.closed || t == nil && removals >= 0 && sb.removals != removals {
+		// Closed: every dispatcher is, none is started again. Removed
+		// here since the list was read: the next check has it right.
+		sb.mu.Unlock()
+		return t
+	}
 	var gone *Tenant
 	switch {
 	case !ok:
 		if t != nil {
 			delete(sb.tenants, name)
+			sb.removals++
 			gone, t = t, nil
 		}
 	case t == nil || t.created.UnixNano() != rec.Created: // new here, or deleted and created again
@@ -396,7 +432,9 @@ func (sb *Sandbox) createShared(name, token string) (*Tenant, error) {
 	if err := sb.reg.create(context.Background(), name, rec, sb.cfg.MaxNamespaces); err != nil {
 		return nil, err
 	}
-	return sb.adopt(name, rec, true, now), nil
+	// Checked now, after Redis has it: a check of the watcher that read
+	// the names before it did began before this (syncNamespaces).
+	return sb.adopt(name, rec, true, sb.now().UnixNano()), nil
 }
 
 // sharedNamespace returns name, creating it in Redis without a token if

@@ -66,17 +66,27 @@ func (sb *Sandbox) heartbeat() {
 	sb.beating = true
 }
 
+// leave removes this replica's heartbeat, on Close.
+func (sb *Sandbox) leave() {
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	_ = sb.reg.leave(ctx, sb.cfg.ReplicaID, sb.nonce)
+}
+
 // syncNamespaces makes the namespaces open here those Redis holds.
 func (sb *Sandbox) syncNamespaces() {
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
 	began := sb.now().UnixNano()
+	sb.mu.Lock()
+	removals := sb.removals
+	sb.mu.Unlock()
 	recs, err := sb.reg.names(ctx)
 	if err != nil {
 		return // Redis does not answer: the next check
 	}
 	for name, rec := range recs {
-		sb.adopt(name, rec, true, sb.now().UnixNano())
+		sb.adoptListed(name, rec, removals, sb.now().UnixNano())
 	}
 	for _, t := range sb.tenantList() {
 		// One created here since the list was read is in Redis already.

@@ -168,6 +168,14 @@ type Sandbox struct {
 	// stop is closed by Close: the background checks end.
 	stop      chan struct{}
 	closeOnce sync.Once
+	// closed is set by Close, under mu: no namespace is opened after it
+	// (a check of the watcher or a request under way would start a
+	// dispatcher polling Redis that nothing closes).
+	closed bool
+	// removals counts the namespaces this replica removed (under mu): a
+	// check of the watcher that read the names before one does not open
+	// it again from its stale list.
+	removals int64
 	// watch logs the store's outages (a store and a logger); nil without.
 	watch *storeWatch
 }
@@ -457,6 +465,12 @@ func (sb *Sandbox) origin(r *http.Request) string {
 // deliveries stay pending in Redis, for the other replicas.
 func (sb *Sandbox) Close() int {
 	sb.closeOnce.Do(func() { close(sb.stop) })
+	sb.mu.Lock()
+	sb.closed = true
+	sb.mu.Unlock()
+	if sb.reg != nil {
+		sb.leave()
+	}
 	sb.summary.stop()
 	sb.watch.stop()
 	n := 0

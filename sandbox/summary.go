@@ -105,6 +105,8 @@ func (m *metrics) sums(ns string) map[string]map[string]float64 {
 		out[name] = map[string]float64{}
 	}
 	if ns == "" {
+		m.retiring.RLock()
+		defer m.retiring.RUnlock()
 		m.retiredMu.Lock()
 		for name, byLabel := range m.retired {
 			for k, v := range byLabel {
@@ -131,7 +133,8 @@ func (m *metrics) sums(ns string) map[string]map[string]float64 {
 	return out
 }
 
-// retire keeps namespace ns's counts, before its series are deleted.
+// retire keeps namespace ns's counts, before its series are deleted;
+// the caller holds retiring.
 func (m *metrics) retire(ns string) {
 	sums := m.sums(ns)
 	m.retiredMu.Lock()

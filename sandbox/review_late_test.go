@@ -1,0 +1,228 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/internal/redistest"
+	"github.com/postbacksim/postbacksim/mockimpact"
+)
+
+// impactClosed reports whether t's dispatcher is closed (Fire says so).
+func impactClosed(t *testing.T, tn *Tenant) bool {
+	t.Helper()
+	_, err := tn.Impact.Fire(mustEvent(t, "action_lifecycle"))
+	return errors.Is(err, mockimpact.ErrClosed)
+}
+
+// TestReviewWatcherOpensNoNamespaceAfterClose: a check of the shared
+// namespaces that was under way when Close ran must not open a
+// namespace (a dispatcher polling Redis, claiming attempts) after it.
+func TestReviewWatcherOpensNoNamespaceAfterClose(t *testing.T) {
+	rs := redistest.Start(t)
+	a, _ := redisReplica(t, rs, Config{ReplicaID: "a"})
+	b, _ := redisReplica(t, rs, Config{ReplicaID: "b"})
+	time.Sleep(200 * time.Millisecond) // a's first check is done
+	if _, err := b.CreateNamespace("late", ""); err != nil {
+		t.Fatal(err)
+	}
+	// Redis holds every client for 1.5 s: a's next check (within a
+	// second) waits in the middle.
+	if _, err := rs.Do("CLIENT", "PAUSE", "1500", "ALL"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	a.Close()
+	time.Sleep(1500 * time.Millisecond) // the pause is over: the check ends
+	a.mu.Lock()
+	tn := a.tenants["late"]
+	a.mu.Unlock()
+	if tn != nil && !impactClosed(t, tn) {
+		tn.Impact.Close()
+		t.Fatal("namespace late was opened after Close, its dispatcher running (polling Redis, claiming attempts)")
+	}
+}
+
+// hookClock is a sandbox clock whose every reading is one millisecond
+// after the last, calling onNow (after the reading is taken); its timers
+// never fire.
+type hookClock struct {
+	mu    sync.Mutex
+	n     int64
+	onNow func()
+}
+
+func (c *hookClock) Now() time.Time {
+	c.mu.Lock()
+	c.n++
+	v := clock.Epoch.Add(time.Duration(c.n) * time.Millisecond)
+	h := c.onNow
+	c.mu.Unlock()
+	if h != nil {
+		h()
+	}
+	return v
+}
+
+func (c *hookClock) AfterFunc(time.Duration, func()) clock.Timer {
+	return clock.NewVirtual(time.Time{}).AfterFunc(time.Hour, func() {})
+}
+
+func (c *hookClock) Sleep(ctx context.Context, d time.Duration) error {
+	return clock.Real{}.Sleep(ctx, d)
+}
+
+// TestReviewWatcherKeepsANamespaceJustCreated: the watcher reads the
+// namespaces in Redis; one this replica creates just after that read
+// (its creation began a moment before the watcher's check) must not be
+// closed as "deleted elsewhere".
+func TestReviewWatcherKeepsANamespaceJustCreated(t *testing.T) {
+	rs := redistest.Start(t)
+	hc := &hookClock{}
+	a, _ := redisReplica(t, rs, Config{ReplicaID: "a", Clock: hc})
+	time.Sleep(200 * time.Millisecond) // the first check is done; its timer never fires
+	if _, err := a.CreateNamespace("other", ""); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	namesRead, release, synced := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	hc.mu.Lock()
+	hc.onNow = func() {
+		switch calls.Add(1) {
+		case 1: // createShared has read the clock: a check begins
+			go func() { a.syncNamespaces(); close(synced) }()
+			<-namesRead
+		case 3: // the check has read the names (adopting "other")
+			close(namesRead)
+			<-release
+		}
+	}
+	hc.mu.Unlock()
+	fresh, err := a.CreateNamespace("fresh", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	<-synced
+	hc.mu.Lock()
+	hc.onNow = nil
+	hc.mu.Unlock()
+	a.mu.Lock()
+	now := a.tenants["fresh"]
+	a.mu.Unlock()
+	if now != fresh || impactClosed(t, fresh) {
+		t.Fatalf("namespace fresh, just created, was dropped by the check that began before (open: %p, created: %p)", now, fresh)
+	}
+}
+
+// TestReviewRestartedReplicaIsNoTwin: a replica stopped (Close) and
+// started again at once with the same --replica-id (a container restart:
+// the same host name, PID 1) is not "another running replica".
+func TestReviewRestartedReplicaIsNoTwin(t *testing.T) {
+	rs := redistest.Start(t)
+	a, _ := redisReplica(t, rs, Config{ReplicaID: "same"})
+	time.Sleep(300 * time.Millisecond) // a's heartbeat is written
+	a.Close()
+	var logs syncBuffer
+	redisReplica(t, rs, Config{ReplicaID: "same", Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	time.Sleep(1500 * time.Millisecond)
+	for _, l := range logs.lines(t) {
+		if msg, _ := l["msg"].(string); strings.Contains(msg, "another running replica") {
+			t.Fatalf("the restarted replica was told of a twin: %v", l)
+		}
+	}
+}
+
+// TestReviewWatcherDoesNotReopenADeletedNamespace: a namespace deleted
+// on this replica after the watcher read the names is not opened again
+// from that stale list (served for a second, its keys written again in
+// Redis for nobody).
+func TestReviewWatcherDoesNotReopenADeletedNamespace(t *testing.T) {
+	rs := redistest.Start(t)
+	hc := &hookClock{}
+	a, _ := redisReplica(t, rs, Config{ReplicaID: "a", Clock: hc})
+	time.Sleep(200 * time.Millisecond) // the first check is done; its timer never fires
+	if _, err := a.CreateNamespace("gone", ""); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	namesRead, release, synced := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	hc.mu.Lock()
+	hc.onNow = func() {
+		if calls.Add(1) == 2 { // the check has read the names (adopting "gone")
+			close(namesRead)
+			<-release
+		}
+	}
+	hc.mu.Unlock()
+	go func() { a.syncNamespaces(); close(synced) }()
+	<-namesRead
+	if err := a.DeleteNamespace("gone"); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	<-synced
+	hc.mu.Lock()
+	hc.onNow = nil
+	hc.mu.Unlock()
+	if tn := a.lookup("gone"); tn != nil {
+		t.Fatalf("namespace gone, deleted, is open again: %+v", tn.Name)
+	}
+}
+
+// TestReviewSummarySumsNeverGoDown: the sums the traffic summary reads
+// (removed namespaces' counts included) never go down while namespaces
+// are removed: a read between retire and the deletion of the series
+// counts them twice (the next summary then counts down), one that reads
+// the retired counts before and the series after, not at all.
+func TestReviewSummarySumsNeverGoDown(t *testing.T) {
+	sb := New(Config{})
+	defer sb.Close()
+	m := sb.metrics
+	const code = "0"
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var incs atomic.Int64
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			ns := "ns" + strconv.Itoa(i%4)
+			m.oceanRequests.WithLabelValues(ns, code).Inc()
+			incs.Add(1)
+			m.forget(ns)
+		}
+	}()
+	prev := 0.0
+	deadline := time.Now().Add(3 * time.Second)
+	bad := ""
+	for time.Now().Before(deadline) && bad == "" {
+		got := m.sums("")["postbacksim_ocean_requests_total"][code]
+		after := incs.Load()
+		switch {
+		case got < prev:
+			bad = fmt.Sprintf("went down: %v after %v", got, prev)
+		case got > float64(after):
+			bad = fmt.Sprintf("%v counted, more than the %d requests made", got, after)
+		}
+		prev = got
+	}
+	close(stop)
+	<-done
+	if bad != "" {
+		t.Fatal(bad)
+	}
+}
