@@ -79,3 +79,43 @@ func TestRedisScheduleLeaseOfADeadReplica(t *testing.T) {
 		}
 	}
 }
+
+// TestRedisScheduleOwnClaimIsNoTakeover: an attempt this process claimed
+// and never ran (its run failed), claimed again by it after the lease, is
+// not a takeover; claimed by another process, even one with the same
+// replica name (a restart), it is.
+func TestRedisScheduleOwnClaimIsNoTakeover(t *testing.T) {
+	rs := redistest.Start(t)
+	client := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	defer client.Close()
+	const lease = 200 * time.Millisecond
+	a := NewRedisSchedule(client, "t:{own}:impact:", ScheduleOptions{Replica: "A", Lease: lease})
+	now := time.Now()
+	for _, id := range []string{"d1", "d2"} {
+		if err := a.add(context.Background(), &storedDelivery{Delivery: Delivery{ID: id}}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, _, _, err := a.claim(context.Background(), now, 1)
+	if err != nil || len(first) != 1 || first[0].from != "" {
+		t.Fatalf("first claim %+v, %v", first, err)
+	}
+	time.Sleep(lease + 50*time.Millisecond) // real time: the lease (wall time) ends
+	later := now.Add(time.Minute)
+	again, _, _, err := a.claim(context.Background(), later, 2)
+	if err != nil || len(again) != 2 || again[0].from != "" || again[1].from != "" {
+		t.Fatalf("the same process claiming again: %+v, %v; want %s (and the other), not taken over", again, err, first[0].id)
+	}
+	time.Sleep(lease + 50*time.Millisecond)
+	restarted := NewRedisSchedule(client, "t:{own}:impact:", ScheduleOptions{Replica: "A", Lease: lease})
+	got, _, _, err := restarted.claim(context.Background(), later.Add(time.Minute), 2)
+	var from string
+	for _, c := range got {
+		if c.id == first[0].id {
+			from = c.from
+		}
+	}
+	if err != nil || from != "A" {
+		t.Fatalf("another process named A claiming it: %+v, %v; want it taken over from A", got, err)
+	}
+}

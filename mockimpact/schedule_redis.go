@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -54,6 +56,7 @@ type RedisSchedule struct {
 	kDue, kDeliveries    string
 	kOrder, kStats, kSeq string
 	kClaims              string
+	claimer              string // the claims hash's entry for this process
 	replica              string
 	lease, ttl           time.Duration // wall time
 	// The lease and the poll on the dispatcher's clock.
@@ -75,6 +78,7 @@ func NewRedisSchedule(client redis.UniversalClient, prefix string, o ScheduleOpt
 	o.Scale = max(o.Scale, 1)
 	return &RedisSchedule{client: client, prefix: prefix, kDue: prefix + "due", kDeliveries: prefix + "deliveries",
 		kOrder: prefix + "order", kStats: prefix + "stats", kSeq: prefix + "seq", kClaims: prefix + "claims",
+		claimer: o.Replica + "\n" + strconv.FormatUint(rand.Uint64(), 36),
 		replica: o.Replica, lease: o.Lease, ttl: o.TTL,
 		leaseOnClock: time.Duration(float64(o.Lease) * o.Scale), pollOnClock: time.Duration(float64(o.Poll) * o.Scale)}
 }
@@ -138,13 +142,15 @@ func (s *RedisSchedule) add(ctx context.Context, rec *storedDelivery, due time.T
 // is empty), so that the poller can wake exactly then.
 //
 // The claims hash remembers who claimed each attempt until it is
-// journaled: an attempt claimed while an entry stands was taken over from
-// that replica, whose lease ended. Each claimed id comes with that
-// replica's name (” for none).
+// journaled ("REPLICA\nNONCE": the nonce tells this process from another
+// with the same name): an attempt claimed while an entry stands was taken
+// over from that replica, whose lease ended. Each claimed id comes with
+// that entry (empty for none).
 //
 // KEYS: due, claims. ARGV: 1 now (ms), 2 lease (wall ms), 3 replica,
 // 4 most, 5 lease key prefix, 6 lease (ms on the dispatcher's clock),
-// 7 TTL (ms, 0: none). The lease keys share the namespace's hash tag.
+// 7 TTL (ms, 0: none), 8 the claims entry. The lease keys share the
+// namespace's hash tag.
 var claimScript = redis.NewScript(`
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[4]))
 local out = {}
@@ -153,7 +159,7 @@ for _, id in ipairs(ids) do
     redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[6]), id)
     table.insert(out, id)
     table.insert(out, redis.call('HGET', KEYS[2], id) or '')
-    redis.call('HSET', KEYS[2], id, ARGV[3])
+    redis.call('HSET', KEYS[2], id, ARGV[8])
   end
 end
 if #out > 0 and tonumber(ARGV[7]) > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[7]) end
@@ -169,7 +175,7 @@ type claimed struct{ id, from string }
 // earliest attempt left is due (ok false: none is).
 func (s *RedisSchedule) claim(ctx context.Context, now time.Time, most int) (ids []claimed, next time.Time, ok bool, err error) {
 	res, err := claimScript.Run(ctx, s.client, []string{s.kDue, s.kClaims}, now.UnixMilli(), s.lease.Milliseconds(), s.replica, most,
-		s.prefix+"lease:", s.leaseOnClock.Milliseconds(), s.ttl.Milliseconds()).Slice()
+		s.prefix+"lease:", s.leaseOnClock.Milliseconds(), s.ttl.Milliseconds(), s.claimer).Slice()
 	if err == nil && len(res) != 2 {
 		err = fmt.Errorf("script answered %v", res)
 	}
@@ -179,7 +185,11 @@ func (s *RedisSchedule) claim(ctx context.Context, now time.Time, most int) (ids
 	list, _ := res[0].([]any)
 	for i := 0; i+1 < len(list); i += 2 {
 		id, _ := list[i].(string)
-		from, _ := list[i+1].(string)
+		entry, _ := list[i+1].(string)
+		from := ""
+		if entry != s.claimer { // this process's own claim again (its attempt never ran): no takeover
+			from, _, _ = strings.Cut(entry, "\n")
+		}
 		ids = append(ids, claimed{id, from})
 	}
 	if score, _ := res[1].(string); score != "" {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -198,7 +199,8 @@ func wrappedFlagUsages(fs *pflag.FlagSet) string {
 		b.WriteString(line[:col])
 		n := col
 		for i, word := range strings.Fields(line[col:]) {
-			if i > 0 && n+1+len(word) > width {
+			w := utf8.RuneCountInString(word) // columns, near enough
+			if i > 0 && n+1+w > width {
 				b.WriteString("\n" + strings.Repeat(" ", col))
 				n = col
 			} else if i > 0 {
@@ -206,7 +208,7 @@ func wrappedFlagUsages(fs *pflag.FlagSet) string {
 				n++
 			}
 			b.WriteString(word)
-			n += len(word)
+			n += w
 		}
 		b.WriteByte('\n')
 	}
