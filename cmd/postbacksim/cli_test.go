@@ -241,8 +241,8 @@ func TestHelpFollowsColumns(t *testing.T) {
 		t.Fatalf("serve --help: exit %d, %d flag lines", code, len(lines))
 	}
 	for _, line := range lines {
-		if len(line) > 80 && len(strings.Fields(line)) != 1 {
-			t.Errorf("a flag line of %d columns at COLUMNS=80: %q", len(line), line)
+		if n := utf8.RuneCountInString(line); n > 80 && len(strings.Fields(line)) != 1 {
+			t.Errorf("a flag line of %d columns at COLUMNS=80: %q", n, line)
 		}
 	}
 }
