@@ -29,6 +29,32 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
+// count returns how many log lines hold msg in their message, and
+// empties the buffer.
+func (s *syncBuffer) count(t *testing.T, msg string) int {
+	t.Helper()
+	n := 0
+	for _, l := range s.lines(t) {
+		if m, _ := l["msg"].(string); strings.Contains(m, msg) {
+			n++
+		}
+	}
+	return n
+}
+
+// waitUntil polls ok (real time, every 10 ms) until it holds, and fails
+// the test after 10 s, saying what it waited for.
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second) // real time: a guard against a hang
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10 s for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // lines returns the log lines decoded, and empties the buffer.
 func (s *syncBuffer) lines(t *testing.T) []map[string]any {
 	t.Helper()

@@ -73,6 +73,27 @@ func (c *hookClock) Now() time.Time {
 	return v
 }
 
+// hook makes f (nil: nothing) run after each reading.
+func (c *hookClock) hook(f func()) {
+	c.mu.Lock()
+	c.onNow = f
+	c.mu.Unlock()
+}
+
+// hookedReplica starts a replica on a hookClock, lets its watcher's
+// first check finish (the clock's timers never fire, so it is the last),
+// and creates namespace ns on it.
+func hookedReplica(t *testing.T, rs *redistest.Server, ns string) (*Sandbox, *hookClock) {
+	t.Helper()
+	hc := &hookClock{}
+	a, _ := redisReplica(t, rs, Config{ReplicaID: "a", Clock: hc})
+	time.Sleep(200 * time.Millisecond) // the first check is done; its timer never fires
+	if _, err := a.CreateNamespace(ns, ""); err != nil {
+		t.Fatal(err)
+	}
+	return a, hc
+}
+
 func (c *hookClock) AfterFunc(time.Duration, func()) clock.Timer {
 	return clock.NewVirtual(time.Time{}).AfterFunc(time.Hour, func() {})
 }
@@ -87,16 +108,10 @@ func (c *hookClock) Sleep(ctx context.Context, d time.Duration) error {
 // closed as "deleted elsewhere".
 func TestReviewWatcherKeepsANamespaceJustCreated(t *testing.T) {
 	rs := redistest.Start(t)
-	hc := &hookClock{}
-	a, _ := redisReplica(t, rs, Config{ReplicaID: "a", Clock: hc})
-	time.Sleep(200 * time.Millisecond) // the first check is done; its timer never fires
-	if _, err := a.CreateNamespace("other", ""); err != nil {
-		t.Fatal(err)
-	}
+	a, hc := hookedReplica(t, rs, "other")
 	var calls atomic.Int32
 	namesRead, release, synced := make(chan struct{}), make(chan struct{}), make(chan struct{})
-	hc.mu.Lock()
-	hc.onNow = func() {
+	hc.hook(func() {
 		switch calls.Add(1) {
 		case 1: // createShared has read the clock: a check begins
 			go func() { a.syncNamespaces(); close(synced) }()
@@ -105,17 +120,14 @@ func TestReviewWatcherKeepsANamespaceJustCreated(t *testing.T) {
 			close(namesRead)
 			<-release
 		}
-	}
-	hc.mu.Unlock()
+	})
 	fresh, err := a.CreateNamespace("fresh", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	close(release)
 	<-synced
-	hc.mu.Lock()
-	hc.onNow = nil
-	hc.mu.Unlock()
+	hc.hook(nil)
 	a.mu.Lock()
 	now := a.tenants["fresh"]
 	a.mu.Unlock()
@@ -148,22 +160,15 @@ func TestReviewRestartedReplicaIsNoTwin(t *testing.T) {
 // Redis for nobody).
 func TestReviewWatcherDoesNotReopenADeletedNamespace(t *testing.T) {
 	rs := redistest.Start(t)
-	hc := &hookClock{}
-	a, _ := redisReplica(t, rs, Config{ReplicaID: "a", Clock: hc})
-	time.Sleep(200 * time.Millisecond) // the first check is done; its timer never fires
-	if _, err := a.CreateNamespace("gone", ""); err != nil {
-		t.Fatal(err)
-	}
+	a, hc := hookedReplica(t, rs, "gone")
 	var calls atomic.Int32
 	namesRead, release, synced := make(chan struct{}), make(chan struct{}), make(chan struct{})
-	hc.mu.Lock()
-	hc.onNow = func() {
+	hc.hook(func() {
 		if calls.Add(1) == 2 { // the check has read the names (adopting "gone")
 			close(namesRead)
 			<-release
 		}
-	}
-	hc.mu.Unlock()
+	})
 	go func() { a.syncNamespaces(); close(synced) }()
 	<-namesRead
 	if err := a.DeleteNamespace("gone"); err != nil {
@@ -171,9 +176,7 @@ func TestReviewWatcherDoesNotReopenADeletedNamespace(t *testing.T) {
 	}
 	close(release)
 	<-synced
-	hc.mu.Lock()
-	hc.onNow = nil
-	hc.mu.Unlock()
+	hc.hook(nil)
 	if tn := a.lookup("gone"); tn != nil {
 		t.Fatalf("namespace gone, deleted, is open again: %+v", tn.Name)
 	}

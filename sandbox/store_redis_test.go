@@ -363,13 +363,7 @@ func TestRedisNamespaceDeliveriesSurviveAReplica(t *testing.T) {
 		}
 	}
 	a.Close()
-	deadline := time.Now().Add(10 * time.Second) // real time: a guard against a hang
-	for hits.Load() < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the receiver got %d of the namespace's 2 deliveries; B never sent them", hits.Load())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitUntil(t, "B to send the namespace's 2 deliveries", func() bool { return hits.Load() >= 2 })
 	ns := b.lookup("orphan")
 	if ns == nil {
 		t.Fatal("B has not opened the namespace")
@@ -388,12 +382,7 @@ func TestRedisNamespaceDeliveriesSurviveAReplica(t *testing.T) {
 	if _, err := rs.Do("HDEL", "t:{_sandbox}:namespaces", "orphan"); err != nil {
 		t.Fatal(err)
 	}
-	for b.lookup("orphan") != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("B still has the namespace deleted elsewhere")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitUntil(t, "B to close the namespace deleted elsewhere", func() bool { return b.lookup("orphan") == nil })
 }
 
 // TestRedisNamespacesAnswer503WhenRedisIsDown: the namespace list is
@@ -424,42 +413,23 @@ func TestRedisScaledClocksKeepTheirEpoch(t *testing.T) {
 	if err != nil || mine != a.epochVal || !strings.HasSuffix(mine, " 60") {
 		t.Fatalf("epoch in Redis %q (%v), A runs on %q", mine, err, a.epochVal)
 	}
-	find := func(msg string) int {
-		n := 0
-		for _, l := range logs.lines(t) {
-			if strings.Contains(l["msg"].(string), msg) {
-				n++
-			}
-		}
-		return n
-	}
-	wait := func(what string, ok func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second) // real time: a guard against a hang
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("waited 10 s for %s", what)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
 	if _, err := rs.Do("DEL", key); err != nil {
 		t.Fatal(err)
 	}
-	wait("the epoch to be stored again", func() bool { got, _ := rs.Do("GET", key); return got == mine })
-	wait("the warning", func() bool { return find("Redis had lost the scaled clocks' epoch") == 1 })
+	waitUntil(t, "the epoch to be stored again", func() bool { got, _ := rs.Do("GET", key); return got == mine })
+	waitUntil(t, "the warning", func() bool { return logs.count(t, "Redis had lost the scaled clocks' epoch") == 1 })
 
 	if _, err := rs.Do("SET", key, "1 60"); err != nil {
 		t.Fatal(err)
 	}
-	wait("the error", func() bool { return find("the replicas disagree on the scaled impact clock") == 1 })
+	waitUntil(t, "the error", func() bool { return logs.count(t, "the replicas disagree on the scaled impact clock") == 1 })
 	time.Sleep(3 * sharedCheck) // it is said once
-	if n := find("the replicas disagree"); n != 0 {
+	if n := logs.count(t, "the replicas disagree"); n != 0 {
 		t.Fatalf("the disagreement was reported %d more times", n)
 	}
 
 	redisReplica(t, rs, Config{ReplicaID: "wall", Logger: logger})
-	wait("the wall-clock replica's warning", func() bool { return find("the replicas on this Redis run another --time-scale") == 1 })
+	waitUntil(t, "the wall-clock replica's warning", func() bool { return logs.count(t, "the replicas on this Redis run another --time-scale") == 1 })
 }
 
 // TestRedisWallClockReplicaWarnedOfScaledOnes: a replica on the wall
@@ -473,21 +443,17 @@ func TestRedisWallClockReplicaWarnedOfScaledOnes(t *testing.T) {
 		t.Fatalf("a replica alone logged %v", l)
 	}
 	redisReplica(t, rs, Config{ReplicaID: "scaled", TimeScale: 600})
-	deadline := time.Now().Add(10 * time.Second) // real time: a guard against a hang
-	for {
-		n := 0
+	n := 0
+	waitUntil(t, "the warning about the scaled replica", func() bool {
 		for _, l := range logs.lines(t) {
 			if strings.Contains(l["msg"].(string), "run another --time-scale") && l["theirs"] == "600" {
 				n++
 			}
 		}
-		if n == 1 {
-			break
-		}
-		if n > 1 || time.Now().After(deadline) {
-			t.Fatalf("the wall-clock replica logged %d warnings about the scaled one, want 1", n)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return n > 0
+	})
+	if n != 1 {
+		t.Fatalf("the wall-clock replica logged %d warnings about the scaled one, want 1", n)
 	}
 	time.Sleep(2 * sharedCheck) // once
 	if l := logs.lines(t); len(l) != 0 {
@@ -596,30 +562,19 @@ func TestRedisTakeoverIsLogged(t *testing.T) {
 	if code, body := send(t, "POST", urlA+"/_admin/impact/events/action_lifecycle?seed=1", ""); code != 202 {
 		t.Fatalf("fire: %d %s", code, body)
 	}
-	deadline := time.Now().Add(10 * time.Second) // real time: a guard against a hang
-	for hits.Load() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("A never sent the attempt")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitUntil(t, "A to send the attempt", func() bool { return hits.Load() > 0 })
 	a.Close() // its attempt in flight: the lease is no longer renewed
-	for hits.Load() < 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("B never took the attempt over")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitUntil(t, "B to take the attempt over", func() bool { return hits.Load() >= 2 })
 	var line map[string]any
-	for line == nil && time.Now().Before(deadline) {
+	waitUntil(t, "B's log line for the attempt", func() bool {
 		for _, l := range logs.lines(t) {
 			if l["msg"] == "impact attempt" {
 				line = l
 			}
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	if line == nil || line["taken_over_from"] != "replica-a" || line["level"] != "WARN" || line["outcome"] != "delivered" {
+		return line != nil
+	})
+	if line["taken_over_from"] != "replica-a" || line["level"] != "WARN" || line["outcome"] != "delivered" {
 		t.Fatalf("B's log line for the attempt: %v; want a warning naming replica-a", line)
 	}
 	ds := b.Impact.Deliveries()
@@ -637,27 +592,12 @@ func TestRedisReplicaHeartbeat(t *testing.T) {
 	redisReplica(t, rs, Config{ReplicaID: "same"})
 	redisReplica(t, rs, Config{ReplicaID: "same", Logger: slog.New(slog.NewJSONHandler(&twinLogs, nil))})
 	redisReplica(t, rs, Config{ReplicaID: "solo", Logger: slog.New(slog.NewJSONHandler(&soloLogs, nil))})
-	count := func(logs *syncBuffer, msg string) int {
-		n := 0
-		for _, l := range logs.lines(t) {
-			if strings.Contains(l["msg"].(string), msg) {
-				n++
-			}
-		}
-		return n
-	}
 	waitFor := func(logs *syncBuffer, msg string) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second) // real time: a guard against a hang
-		for count(logs, msg) == 0 {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %q in 10 s", msg)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitUntil(t, fmt.Sprintf("%q in the log", msg), func() bool { return logs.count(t, msg) > 0 })
 	}
 	waitFor(&twinLogs, "another running replica has this --replica-id")
-	if n := count(&soloLogs, "another running replica"); n != 0 {
+	if n := soloLogs.count(t, "another running replica"); n != 0 {
 		t.Fatalf("the replica with its own id was told of a twin")
 	}
 	time.Sleep(2 * sharedCheck) // solo has written its heartbeat
@@ -666,7 +606,7 @@ func TestRedisReplicaHeartbeat(t *testing.T) {
 	}
 	waitFor(&soloLogs, "Redis has lost its data")
 	time.Sleep(3 * sharedCheck) // once each
-	if n := count(&twinLogs, "another running replica") + count(&soloLogs, "Redis has lost its data"); n != 0 {
+	if n := twinLogs.count(t, "another running replica") + soloLogs.count(t, "Redis has lost its data"); n != 0 {
 		t.Fatalf("said again: %d more lines", n)
 	}
 }
