@@ -280,12 +280,8 @@ func (g *registry) epoch(scale float64, logger *slog.Logger) (time.Time, string)
 	now := time.Now() // the wall clock: the epoch of a scaled clock is a wall time
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	key := g.epochKey()
 	val := strconv.FormatInt(now.UnixNano(), 10) + " " + strconv.FormatFloat(scale, 'g', -1, 64)
-	if err := g.client.SetNX(ctx, key, val, 0).Err(); err != nil {
-		return now, val
-	}
-	got, err := g.client.Get(ctx, key).Result()
+	got, _, err := g.keepEpoch(ctx, val) // stored unless a replica did first
 	ns, k, ok := strings.Cut(got, " ")
 	epoch, err2 := strconv.ParseInt(ns, 10, 64)
 	if err != nil || !ok || err2 != nil {
