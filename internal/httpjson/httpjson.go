@@ -228,3 +228,12 @@ func memberType(t reflect.Type, name string) (reflect.Type, bool) {
 	}
 	return nil, false
 }
+
+// Unavailable answers a request that the state store (Redis) could not
+// serve: HTTP 503 with Retry-After and {"error": err}, on every route
+// alike. The request did nothing; the client retries once the store
+// answers again.
+func Unavailable(w http.ResponseWriter, err error) {
+	w.Header().Set("Retry-After", "1")
+	Error(w, http.StatusServiceUnavailable, err.Error())
+}

@@ -1,17 +1,17 @@
-package mockocean_test
+package redisstore_test
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
-	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/redisstore"
 )
 
-// TestRedisURLErrors: a URL NewRedisStore refuses is echoed as given
+// TestURLErrorsEchoTheURLWithoutItsPassword: a URL Open refuses is echoed as given
 // (its password hidden, parsed or not), with what is wrong and, when
 // the fix is plain, the URL probably meant.
-func TestRedisURLErrors(t *testing.T) {
+func TestURLErrorsEchoTheURLWithoutItsPassword(t *testing.T) {
 	cases := []struct {
 		url, echo, problem, suggest string
 	}{
@@ -31,27 +31,27 @@ func TestRedisURLErrors(t *testing.T) {
 		{"user:s3cret@127.0.0.1:6379", "user:xxxxx@127.0.0.1:6379", "not a URL (no redis://)", ""},
 	}
 	for _, c := range cases {
-		_, err := mockocean.NewRedisStore(mockocean.RedisOptions{URL: c.url})
-		var ue *mockocean.RedisURLError
+		_, err := redisstore.Open(redisstore.Options{URL: c.url})
+		var ue *redisstore.URLError
 		if !errors.As(err, &ue) {
-			t.Errorf("%q: %v; want a *RedisURLError", c.url, err)
+			t.Errorf("%q: %v; want a *URLError", c.url, err)
 			continue
 		}
 		if ue.URL != c.echo || ue.Problem != c.problem || ue.Suggest != c.suggest {
 			t.Errorf("%q: URL %q, problem %q, suggest %q; want %q, %q, %q", c.url, ue.URL, ue.Problem, ue.Suggest, c.echo, c.problem, c.suggest)
 		}
-		if strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "want "+mockocean.RedisURLForm) {
+		if strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "want "+redisstore.URLForm) {
 			t.Errorf("%q: %q; want the form, without the password", c.url, err)
 		}
 	}
 	for _, ok := range []string{"redis://127.0.0.1:6379/0", "rediss://u:p@redis.example:6380/2", "redis://127.0.0.1"} {
-		if err := mockocean.CheckRedisURL(ok); err != nil {
+		if err := redisstore.CheckURL(ok); err != nil {
 			t.Errorf("%q: %v; want it taken", ok, err)
 		}
 	}
 }
 
-func TestRedactRedisURL(t *testing.T) {
+func TestRedactHidesThePassword(t *testing.T) {
 	for in, want := range map[string]string{
 		"redis://127.0.0.1:6379/0":      "redis://127.0.0.1:6379/0",
 		"redis://:pw@127.0.0.1:6379/0":  "redis://:xxxxx@127.0.0.1:6379/0",
@@ -62,8 +62,8 @@ func TestRedactRedisURL(t *testing.T) {
 		"host:pw@127.0.0.1:6379":        "host:xxxxx@127.0.0.1:6379",
 		"redis://h:1/0?client_name=a@b": "redis://h:1/0?client_name=a@b",
 	} {
-		if got := mockocean.RedactRedisURL(in); got != want {
-			t.Errorf("RedactRedisURL(%q) = %q; want %q", in, got, want)
+		if got := redisstore.Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q; want %q", in, got, want)
 		}
 	}
 }
