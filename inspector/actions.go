@@ -14,6 +14,7 @@ import (
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockimpact/macro"
 	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/store"
 )
 
 // The forms post to /_admin/inspector/…: behind the admin token, and,
@@ -79,7 +80,11 @@ func (in *Inspector) addFault(t *Tenant, w http.ResponseWriter, r *http.Request)
 		back(w, r, t.Base+"/ocean", "", "fault: "+strings.Join(errs, "; "))
 		return
 	}
-	added, err := t.Ocean.InjectFault(f)
+	added, err := t.Ocean.InjectFault(r.Context(), f)
+	if errors.Is(err, store.ErrUnavailable) {
+		storeDown(w, err)
+		return
+	}
 	if err != nil {
 		back(w, r, t.Base+"/ocean", "", err.Error())
 		return
@@ -89,7 +94,12 @@ func (in *Inspector) addFault(t *Tenant, w http.ResponseWriter, r *http.Request)
 
 func (in *Inspector) removeFault(t *Tenant, w http.ResponseWriter, r *http.Request) {
 	id := r.PostFormValue("id")
-	if !t.Ocean.RemoveFault(id) {
+	removed, err := t.Ocean.RemoveFault(r.Context(), id)
+	if err != nil {
+		storeDown(w, err)
+		return
+	}
+	if !removed {
 		back(w, r, t.Base+"/ocean", "", "no fault rule "+strconv.Quote(id))
 		return
 	}

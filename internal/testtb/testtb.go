@@ -1,0 +1,13 @@
+// Package testtb defines TB, the part of testing.TB that the test-helper
+// packages (oceantest, impacttest, sandboxtest) use: one interface, so a
+// test handle that satisfies one satisfies them all. *testing.T,
+// *testing.B and *testing.F do, and so do the handles of other test
+// frameworks; each helper package names it as its own TB.
+package testtb
+
+// TB is the part of testing.TB the helpers use.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Fatalf(format string, args ...any)
+}
