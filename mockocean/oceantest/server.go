@@ -169,6 +169,14 @@ func (s *Server) Faults() []mockocean.Fault {
 	return out
 }
 
+// RemoveFault deletes the rule with id; it reports whether one existed.
+func (s *Server) RemoveFault(id string) bool {
+	s.t.Helper()
+	ok, err := s.srv.RemoveFault(context.Background(), id)
+	s.must("RemoveFault", err)
+	return ok
+}
+
 // ClearFaults deletes every fault rule.
 func (s *Server) ClearFaults() {
 	s.t.Helper()
