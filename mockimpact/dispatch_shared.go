@@ -17,7 +17,7 @@ func (d *Dispatcher) fireShared(ps *postbackState, ev fixtures.Event, r *Rendere
 	if err != nil {
 		return "", err
 	}
-	rec := &storedDelivery{Delivery: Delivery{ID: id, Event: ev.EventName(), Fired: fired, Outcome: DeliveryPending, Request: r, UpdateOf: updateOf},
+	rec := &StoredDelivery{Delivery: Delivery{ID: id, Event: ev.EventName(), Fired: fired, Outcome: DeliveryPending, Request: r, UpdateOf: updateOf},
 		Scheduled: due}
 	if rec.Postback, err = storedConfig(ps); err != nil {
 		return "", err

@@ -137,7 +137,7 @@ type delivery struct {
 	payload fixtures.Event
 	// shared is the delivery as the schedule holds it, when it came from
 	// one (Options.Schedule); renew then stops renewing its lease.
-	shared *storedDelivery
+	shared *StoredDelivery
 	renew  func()
 	// takenOverFrom is the replica whose lease on the attempt ended
 	// (shared).

@@ -92,7 +92,7 @@ func TestRedisScheduleOwnClaimIsNoTakeover(t *testing.T) {
 	a := NewRedisSchedule(client, "t:{own}:impact:", ScheduleOptions{Replica: "A", Lease: lease})
 	now := time.Now()
 	for _, id := range []string{"d1", "d2"} {
-		if err := a.add(context.Background(), &storedDelivery{Delivery: Delivery{ID: id}}, now); err != nil {
+		if err := a.add(context.Background(), &StoredDelivery{Delivery: Delivery{ID: id}}, now); err != nil {
 			t.Fatal(err)
 		}
 	}

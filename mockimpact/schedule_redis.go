@@ -88,19 +88,6 @@ func (s *RedisSchedule) Replica() string { return s.replica }
 
 func (s *RedisSchedule) leaseKey(id string) string { return s.prefix + "lease:" + id }
 
-// storedDelivery is a delivery as Redis keeps it.
-type storedDelivery struct {
-	Delivery
-	// Postback is the configuration its attempts use, as a ConfigStore
-	// keeps it.
-	Postback json.RawMessage `json:"postback"`
-	// Scheduled is when the next attempt is due.
-	Scheduled time.Time `json:"scheduled"`
-	// Payload is the event, when the dispatcher needs it again (an
-	// application to update, and the update).
-	Payload json.RawMessage `json:"payload,omitempty"`
-}
-
 // addScript stores a new delivery and schedules its first attempt.
 //
 // KEYS: deliveries, due, order. ARGV: 1 id, 2 record, 3 due (ms), 4 TTL (ms, 0: none).
@@ -123,7 +110,7 @@ func (s *RedisSchedule) nextID(ctx context.Context) (string, error) {
 	return fmt.Sprintf("d%06d", n), nil
 }
 
-func (s *RedisSchedule) add(ctx context.Context, rec *storedDelivery, due time.Time) error {
+func (s *RedisSchedule) add(ctx context.Context, rec *StoredDelivery, due time.Time) error {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("delivery %s: encoding: %w", rec.ID, err)
@@ -262,7 +249,7 @@ end
 return 1
 `)
 
-func (s *RedisSchedule) finish(ctx context.Context, rec *storedDelivery, next *time.Time, most int) (bool, error) {
+func (s *RedisSchedule) finish(ctx context.Context, rec *StoredDelivery, next *time.Time, most int) (bool, error) {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return false, fmt.Errorf("delivery %s: encoding: %w", rec.ID, err)
@@ -279,7 +266,7 @@ func (s *RedisSchedule) finish(ctx context.Context, rec *storedDelivery, next *t
 	return n == 1, nil
 }
 
-func (s *RedisSchedule) load(ctx context.Context, id string) (*storedDelivery, bool, error) {
+func (s *RedisSchedule) load(ctx context.Context, id string) (*StoredDelivery, bool, error) {
 	b, err := s.client.HGet(ctx, s.kDeliveries, id).Bytes()
 	switch {
 	case errors.Is(err, redis.Nil):
@@ -287,7 +274,7 @@ func (s *RedisSchedule) load(ctx context.Context, id string) (*storedDelivery, b
 	case err != nil:
 		return nil, false, storeError("reading delivery "+id, err)
 	}
-	var rec storedDelivery
+	var rec StoredDelivery
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return nil, false, fmt.Errorf("stored delivery %s: %w", id, err)
 	}
@@ -295,7 +282,7 @@ func (s *RedisSchedule) load(ctx context.Context, id string) (*storedDelivery, b
 }
 
 // all returns every delivery, oldest first.
-func (s *RedisSchedule) all(ctx context.Context) ([]*storedDelivery, error) {
+func (s *RedisSchedule) all(ctx context.Context) ([]*StoredDelivery, error) {
 	ids, err := s.client.LRange(ctx, s.kOrder, 0, -1).Result()
 	if err != nil {
 		return nil, storeError("reading the deliveries", err)
@@ -307,13 +294,13 @@ func (s *RedisSchedule) all(ctx context.Context) ([]*storedDelivery, error) {
 	if err != nil {
 		return nil, storeError("reading the deliveries", err)
 	}
-	out := make([]*storedDelivery, 0, len(vals))
+	out := make([]*StoredDelivery, 0, len(vals))
 	for i, v := range vals {
 		str, ok := v.(string)
 		if !ok {
 			continue // forgotten meanwhile
 		}
-		var rec storedDelivery
+		var rec StoredDelivery
 		if err := json.Unmarshal([]byte(str), &rec); err != nil {
 			return nil, fmt.Errorf("stored delivery %s: %w", ids[i], err)
 		}

@@ -2,33 +2,12 @@ package mockimpact
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
-
-// ConfigStore keeps a namespace's postback configurations where several
-// dispatchers (several replicas) share them: a configuration saved
-// through one is used by the others for the events they fire. A nil
-// Options.Configs keeps them in the dispatcher's memory.
-//
-// Configurations are stored as they were compiled (Compiled.Postback),
-// in JSON, by event name.
-type ConfigStore interface {
-	// SavePostback stores the configuration of event, replacing any.
-	SavePostback(ctx context.Context, event string, config []byte) error
-	// LoadPostback returns the configuration of event; ok is false when
-	// there is none.
-	LoadPostback(ctx context.Context, event string) (config []byte, ok bool, err error)
-	// DeletePostback removes the configuration of event; it reports
-	// whether there was one.
-	DeletePostback(ctx context.Context, event string) (bool, error)
-	// LoadPostbacks returns every configuration, by event name.
-	LoadPostbacks(ctx context.Context) (map[string][]byte, error)
-}
 
 // ErrStoreUnavailable wraps every error of a ConfigStore that could not
 // be reached or did not answer: the admin endpoints answer HTTP 503.
@@ -104,14 +83,4 @@ func (s *RedisConfigs) LoadPostbacks(ctx context.Context) (map[string][]byte, er
 // was being done.
 func storeError(what string, err error) error {
 	return fmt.Errorf("%s: %w: %w", what, ErrStoreUnavailable, err)
-}
-
-// decodePostback reads a stored configuration.
-func decodePostback(event string, b []byte) (Postback, error) {
-	var p Postback
-	if err := json.Unmarshal(b, &p); err != nil {
-		return Postback{}, fmt.Errorf("stored postback %s: %w", event, err)
-	}
-	p.Event = event
-	return p, nil
 }
