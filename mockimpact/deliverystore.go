@@ -36,7 +36,8 @@ type DeliveryStore interface {
 	Renew(ctx context.Context, id string, now time.Time) (bool, error)
 	// Finish journals the attempt just appended to d.Attempts of a
 	// claimed delivery and releases the claim. next is when the following
-	// attempt is due; nil means the delivery ended, d.Outcome set. Past
+	// attempt is due (d.Scheduled becomes it); nil means the delivery
+	// ended, d.Outcome set. Past
 	// most deliveries (0: no bound) the oldest ended ones are forgotten.
 	// It reports false, journaling nothing, when the claim was lost. A
 	// store that was stopped (Stop) cancelling its pending deliveries
