@@ -18,6 +18,7 @@ import (
 	"github.com/postbacksim/postbacksim/internal/httpjson"
 	"github.com/postbacksim/postbacksim/internal/routes"
 	"github.com/postbacksim/postbacksim/internal/suggest"
+	"github.com/postbacksim/postbacksim/store"
 )
 
 // AdminPrefix is the path under which the impact admin endpoints live.
@@ -64,7 +65,7 @@ func NewAdmin(d *Dispatcher, opts ...AdminOption) *Admin {
 	s.HandleFunc("/postbacks/{event}", a.putPostback).Methods(http.MethodPut)
 	s.HandleFunc("/postbacks/{event}", a.deletePostback).Methods(http.MethodDelete)
 	s.HandleFunc("/postbacks", func(w http.ResponseWriter, r *http.Request) {
-		list, err := d.ListPostbacks(r.Context())
+		list, err := d.Postbacks(r.Context())
 		if err != nil {
 			storeFailed(w, err)
 			return
@@ -73,12 +74,12 @@ func NewAdmin(d *Dispatcher, opts ...AdminOption) *Admin {
 	}).Methods(http.MethodGet)
 	s.HandleFunc("/events/{event}", a.fire).Methods(http.MethodPost)
 	s.HandleFunc("/deliveries", a.deliveries).Methods(http.MethodGet)
-	s.HandleFunc("/deliveries", func(w http.ResponseWriter, _ *http.Request) {
-		d.Reset()
+	s.HandleFunc("/deliveries", func(w http.ResponseWriter, r *http.Request) {
+		_ = d.Reset(r.Context())
 		w.WriteHeader(http.StatusNoContent)
 	}).Methods(http.MethodDelete)
 	s.HandleFunc("/deliveries/{id}", func(w http.ResponseWriter, r *http.Request) {
-		dl, ok := d.Delivery(mux.Vars(r)["id"])
+		dl, ok, _ := d.Delivery(r.Context(), mux.Vars(r)["id"])
 		if !ok {
 			httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("no delivery %q", mux.Vars(r)["id"]))
 			return
@@ -117,9 +118,9 @@ func (a *Admin) putPostback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Event = event
-	c, err := a.d.Configure(p)
+	c, err := a.d.Configure(r.Context(), p)
 	switch {
-	case errors.Is(err, ErrStoreUnavailable):
+	case errors.Is(err, store.ErrUnavailable):
 		storeFailed(w, err)
 		return
 	case err != nil:
@@ -131,7 +132,7 @@ func (a *Admin) putPostback(w http.ResponseWriter, r *http.Request) {
 
 func (a *Admin) deletePostback(w http.ResponseWriter, r *http.Request) {
 	event := mux.Vars(r)["event"]
-	had, err := a.d.Unconfigure(event)
+	had, err := a.d.Unconfigure(r.Context(), event)
 	switch {
 	case err != nil:
 		storeFailed(w, err)
@@ -196,8 +197,8 @@ func (a *Admin) fire(w http.ResponseWriter, r *http.Request) {
 	if job, ok := ev.(*fixtures.JobCompleted); ok && a.jobs != nil {
 		a.jobs.Register(job, PublicBase(r), supplied)
 	}
-	id, err := a.d.Fire(ev)
-	if errors.Is(err, ErrStoreUnavailable) {
+	id, err := a.d.Fire(r.Context(), ev)
+	if errors.Is(err, store.ErrUnavailable) {
 		storeFailed(w, err)
 		return
 	}
@@ -277,7 +278,12 @@ func overlayFields(spec fixtures.EventSpec, body []byte, status string) (map[str
 func (a *Admin) deliveries(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	event, outcome := q.Get("event"), q.Get("outcome")
-	all, stats, err := a.d.ListDeliveries(r.Context())
+	stats, err := a.d.Stats(r.Context())
+	if err != nil {
+		storeFailed(w, err)
+		return
+	}
+	all, err := a.d.Deliveries(r.Context())
 	if err != nil {
 		storeFailed(w, err)
 		return

@@ -117,3 +117,32 @@ type Sharing struct {
 	// its waits are for. 0 means never: only this dispatcher schedules.
 	Poll time.Duration
 }
+
+// DefaultLease is how long a replica holds an attempt it claimed from a
+// shared store before another may take it over (ScheduleOptions.Lease).
+const DefaultLease = 10 * time.Second
+
+// DefaultPoll is how often, in wall time, a dispatcher on a shared store
+// looks for the attempts other replicas scheduled
+// (ScheduleOptions.Poll).
+const DefaultPoll = 200 * time.Millisecond
+
+// ScheduleOptions say how a dispatcher shares a DeliveryStore with
+// others; a store that opens a shared schedule takes them
+// (redisstore.Store.ImpactDeliveries). MemoryDeliveries needs none.
+type ScheduleOptions struct {
+	// Replica names this process in the attempts it sends; empty means
+	// "replica".
+	Replica string
+	// Lease bounds how late an attempt is when the replica that claimed
+	// it dies: another takes it over after it, in wall time. 0 means
+	// DefaultLease.
+	Lease time.Duration
+	// Poll is how often the attempts other replicas scheduled are looked
+	// for, in wall time; 0 means DefaultPoll.
+	Poll time.Duration
+	// Scale is how much faster than the wall clock the dispatcher's clock
+	// runs (the sandbox's --time-scale): Lease and Poll are converted to
+	// its terms with it. ≤ 1 means 1.
+	Scale float64
+}

@@ -87,7 +87,7 @@ func (m *MemoryDeliveries) schedule(e *memoryDelivery, t time.Time) {
 func (m *MemoryDeliveries) Claim(_ context.Context, now time.Time, most int) ([]Claim, time.Time, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []Claim
+	out := make([]Claim, 0, min(most, len(m.due)))
 	for len(m.due) > 0 && len(out) < most && !m.due[0].due.After(now) {
 		e := heap.Pop(&m.due).(*memoryDelivery)
 		e.claimed = true
@@ -157,11 +157,15 @@ func (m *MemoryDeliveries) evict(n int) {
 func (m *MemoryDeliveries) Load(_ context.Context, id string) (*StoredDelivery, bool, error) {
 	m.mu.Lock()
 	e, ok := m.byID[id]
+	var rec *StoredDelivery
+	if ok {
+		rec = e.rec
+	}
 	m.mu.Unlock()
 	if !ok {
 		return nil, false, nil
 	}
-	c := *e.rec
+	c := *rec
 	return &c, true, nil
 }
 

@@ -108,7 +108,7 @@ func (s *deliveries) Add(ctx context.Context, d *mockimpact.StoredDelivery) erro
 // and its due time moves to the lease's end, when another replica may
 // take it over if this one has not finished it. It returns the ids
 // claimed, then the earliest due time left in the schedule (” when it
-// is empty), so that the poller can wake exactly then.
+// is empty), so that the dispatcher arms its timer exactly then.
 //
 // The claims hash remembers who claimed each attempt until it is
 // journaled ("REPLICA\nNONCE": the nonce tells this process from another
