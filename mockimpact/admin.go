@@ -38,6 +38,10 @@ const maxAdminBody = 1 << 20
 //	DELETE /_admin/impact/deliveries          forget finished deliveries
 //	POST   /_admin/impact/deliveries/{id}/retry   make the next attempt now
 //	POST   /_admin/impact/deliveries/{id}/replay  deliver the same request again
+//
+// While the dispatcher's stores do not answer, every route but GET
+// /_admin/impact/events (the catalog) answers 503 with Retry-After
+// (httpjson.Unavailable) and has done nothing.
 type Admin struct {
 	d      *Dispatcher
 	jobs   *Jobs
@@ -67,7 +71,7 @@ func NewAdmin(d *Dispatcher, opts ...AdminOption) *Admin {
 	s.HandleFunc("/postbacks", func(w http.ResponseWriter, r *http.Request) {
 		list, err := d.Postbacks(r.Context())
 		if err != nil {
-			storeFailed(w, err)
+			httpjson.Unavailable(w, err)
 			return
 		}
 		httpjson.Write(w, http.StatusOK, map[string]any{"postbacks": list})
@@ -75,11 +79,18 @@ func NewAdmin(d *Dispatcher, opts ...AdminOption) *Admin {
 	s.HandleFunc("/events/{event}", a.fire).Methods(http.MethodPost)
 	s.HandleFunc("/deliveries", a.deliveries).Methods(http.MethodGet)
 	s.HandleFunc("/deliveries", func(w http.ResponseWriter, r *http.Request) {
-		_ = d.Reset(r.Context())
+		if err := d.Reset(r.Context()); err != nil {
+			httpjson.Unavailable(w, err)
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	}).Methods(http.MethodDelete)
 	s.HandleFunc("/deliveries/{id}", func(w http.ResponseWriter, r *http.Request) {
-		dl, ok, _ := d.Delivery(r.Context(), mux.Vars(r)["id"])
+		dl, ok, err := d.Delivery(r.Context(), mux.Vars(r)["id"])
+		if err != nil {
+			httpjson.Unavailable(w, err)
+			return
+		}
 		if !ok {
 			httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("no delivery %q", mux.Vars(r)["id"]))
 			return
@@ -121,7 +132,7 @@ func (a *Admin) putPostback(w http.ResponseWriter, r *http.Request) {
 	c, err := a.d.Configure(r.Context(), p)
 	switch {
 	case errors.Is(err, store.ErrUnavailable):
-		storeFailed(w, err)
+		httpjson.Unavailable(w, err)
 		return
 	case err != nil:
 		httpjson.Error(w, http.StatusBadRequest, err.Error())
@@ -135,19 +146,12 @@ func (a *Admin) deletePostback(w http.ResponseWriter, r *http.Request) {
 	had, err := a.d.Unconfigure(r.Context(), event)
 	switch {
 	case err != nil:
-		storeFailed(w, err)
+		httpjson.Unavailable(w, err)
 	case !had:
 		httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("no postback configured for %q", event))
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}
-}
-
-// storeFailed answers HTTP 503 for an error of the state store (Redis):
-// the client may retry once it is back.
-func storeFailed(w http.ResponseWriter, err error) {
-	w.Header().Set("Retry-After", "1")
-	httpjson.Error(w, http.StatusServiceUnavailable, err.Error())
 }
 
 func (a *Admin) fire(w http.ResponseWriter, r *http.Request) {
@@ -199,7 +203,7 @@ func (a *Admin) fire(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := a.d.Fire(r.Context(), ev)
 	if errors.Is(err, store.ErrUnavailable) {
-		storeFailed(w, err)
+		httpjson.Unavailable(w, err)
 		return
 	}
 	if err != nil {
@@ -280,12 +284,12 @@ func (a *Admin) deliveries(w http.ResponseWriter, r *http.Request) {
 	event, outcome := q.Get("event"), q.Get("outcome")
 	stats, err := a.d.Stats(r.Context())
 	if err != nil {
-		storeFailed(w, err)
+		httpjson.Unavailable(w, err)
 		return
 	}
 	all, err := a.d.Deliveries(r.Context())
 	if err != nil {
-		storeFailed(w, err)
+		httpjson.Unavailable(w, err)
 		return
 	}
 	out := []Delivery{}
