@@ -22,10 +22,6 @@ type inflight struct {
 	from    string        // Claim.TakenOverFrom
 	limited time.Duration // how long the rate limit held it
 	release func()        // stops renewing the claim (a Sharing().Lease)
-	// a and x are the attempt and its exchange while its simulated
-	// latency runs.
-	a Attempt
-	x exchange
 }
 
 // stop says the attempt is over: its claim is no longer renewed.
@@ -131,8 +127,7 @@ func (d *Dispatcher) send(at *inflight) {
 		if errors.Is(err, ErrBlockedTarget) {
 			x.netErr, x.blocked = nil, err
 		}
-		at.a, at.x = a, x
-		d.clock.AfterFunc(latency, func() { d.finish(at, at.a, at.x, latency) })
+		d.clock.AfterFunc(latency, func() { d.finish(at, a, x, latency) })
 		return
 	}
 	status, body, latency, err := sendLive(d.transport, req, c.Timeout.D())

@@ -14,7 +14,8 @@ import (
 // fire. Every error of a store wraps store.ErrUnavailable.
 //
 // Configurations are stored as they were compiled (Compiled.Postback),
-// in JSON, by event name.
+// in JSON, by event name. Those a store returns may be its own: the
+// caller reads them, never changes them.
 type ConfigStore interface {
 	// SavePostback stores the configuration of event, replacing any.
 	SavePostback(ctx context.Context, event string, config []byte) error

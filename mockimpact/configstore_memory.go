@@ -27,12 +27,14 @@ func (m *MemoryConfigs) SavePostback(_ context.Context, event string, config []b
 	return nil
 }
 
-// LoadPostback returns a copy of event's configuration.
+// LoadPostback returns event's configuration: the store's own, which is
+// never changed (a save replaces it), so the caller reads it and never
+// changes it.
 func (m *MemoryConfigs) LoadPostback(_ context.Context, event string) ([]byte, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	b, ok := m.configs[event]
-	return slices.Clone(b), ok, nil
+	return b, ok, nil
 }
 
 // DeletePostback removes event's configuration.
