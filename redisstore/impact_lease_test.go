@@ -52,7 +52,7 @@ func TestImpactAttemptsOfADeadReplicaAreTakenOverAfterTheLease(t *testing.T) {
 
 	b := mockimpact.NewDispatcher(mockimpact.Options{Deliveries: sched("B", 20*time.Millisecond), Configs: st.ImpactConfigs("ns")})
 	defer b.Close()
-	time.Sleep(lease / 2)
+	elapse(t, b, lease/2)
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("%d attempts sent while the dead replica's lease held", n)
 	}
@@ -61,7 +61,7 @@ func TestImpactAttemptsOfADeadReplicaAreTakenOverAfterTheLease(t *testing.T) {
 	if err := b.WaitIdle(ctx); err != nil {
 		t.Fatalf("B did not take over: %v (stats %+v)", err, stats(b))
 	}
-	time.Sleep(lease)
+	elapse(t, b, lease) // a second sending would show by now
 	if n := hits.Load(); n != 3 {
 		t.Fatalf("receiver got %d requests; want 3", n)
 	}

@@ -94,6 +94,15 @@ func deliveries(t *testing.T, d *mockimpact.Dispatcher) []mockimpact.Delivery {
 	return ds
 }
 
+// elapse waits dt on d's clock: whatever d would still do by then, it
+// has done.
+func elapse(t *testing.T, d *mockimpact.Dispatcher, dt time.Duration) {
+	t.Helper()
+	if err := d.Clock().Sleep(t.Context(), dt); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // stats is d.Stats, or the zero Stats on an error (for messages).
 func stats(d *mockimpact.Dispatcher) mockimpact.Stats {
 	st, _ := d.Stats(context.Background())
@@ -132,7 +141,7 @@ func TestImpactDeliveriesOfAClosedReplicaAreSentByAnother(t *testing.T) {
 	if err := b.WaitIdle(ctx); err != nil {
 		t.Fatalf("B did not send A's deliveries: %v (stats %+v)", err, stats(b))
 	}
-	time.Sleep(2 * lease) // a second sending would show by now
+	elapse(t, b, 2*lease) // a second sending would show by now
 	if total, twice := rc.counts(); total != 5 || len(twice) > 0 {
 		t.Fatalf("receiver got %d requests (sent more than once: %v); want 5, each once", total, twice)
 	}
@@ -172,7 +181,7 @@ func TestImpactAttemptsAreSentOnceAcrossReplicas(t *testing.T) {
 	if err := a.WaitIdle(ctx); err != nil {
 		t.Fatalf("not all sent: %v (stats %+v)", err, stats(a))
 	}
-	time.Sleep(300 * time.Millisecond)
+	elapse(t, a, 300*time.Millisecond) // a second sending would show by now
 	if total, twice := rc.counts(); total != 80 || len(twice) > 0 {
 		t.Fatalf("receiver got %d requests (more than once: %v); want 80, each once", total, twice)
 	}
@@ -214,7 +223,7 @@ func TestImpactApplicationIsUpdatedOnceAcrossReplicas(t *testing.T) {
 	if err := b.WaitIdle(ctx); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	elapse(t, b, 300*time.Millisecond) // a second update would show by now
 	ds := deliveries(t, b)
 	if len(ds) != 2 || ds[1].UpdateOf != first || ds[1].Outcome != mockimpact.DeliveryDelivered || strings.Contains(ds[1].Request.URL, "g=&") {
 		t.Fatalf("deliveries: %+v; want the application and its update", ds)
