@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,8 +17,9 @@ var _ DeliveryStore = (*MemoryDeliveries)(nil)
 // journaled. It never fails. Stop cancels the pending deliveries. Safe
 // for concurrent use.
 type MemoryDeliveries struct {
-	mu    sync.Mutex
-	seq   int               // the last delivery numbered
+	seq atomic.Int64 // the last delivery numbered
+
+	mu    sync.RWMutex
 	order []*memoryDelivery // oldest first
 	byID  map[string]*memoryDelivery
 	due   dueHeap // the attempts waiting for their due time
@@ -46,10 +48,7 @@ func NewMemoryDeliveries() *MemoryDeliveries {
 
 // NextID numbers a new delivery.
 func (m *MemoryDeliveries) NextID(context.Context) (string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.seq++
-	return fmt.Sprintf("d%06d", m.seq), nil
+	return fmt.Sprintf("d%06d", m.seq.Add(1)), nil
 }
 
 // Add stores d, its first attempt due at d.Scheduled; after Stop, d is
@@ -102,8 +101,8 @@ func (m *MemoryDeliveries) Claim(_ context.Context, now time.Time, most int) ([]
 // Renew reports whether the attempt of id is claimed: a claim here
 // never lapses.
 func (m *MemoryDeliveries) Renew(_ context.Context, id string, _ time.Time) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	e, ok := m.byID[id]
 	return ok && e.claimed, nil
 }
@@ -155,13 +154,13 @@ func (m *MemoryDeliveries) evict(n int) {
 
 // Load returns a copy of delivery id.
 func (m *MemoryDeliveries) Load(_ context.Context, id string) (*StoredDelivery, bool, error) {
-	m.mu.Lock()
+	m.mu.RLock()
 	e, ok := m.byID[id]
 	var rec *StoredDelivery
 	if ok {
 		rec = e.rec
 	}
-	m.mu.Unlock()
+	m.mu.RUnlock()
 	if !ok {
 		return nil, false, nil
 	}
@@ -171,8 +170,8 @@ func (m *MemoryDeliveries) Load(_ context.Context, id string) (*StoredDelivery, 
 
 // All returns every delivery, oldest first: the store's own records.
 func (m *MemoryDeliveries) All(context.Context) ([]*StoredDelivery, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	out := make([]*StoredDelivery, len(m.order))
 	for i, e := range m.order {
 		out[i] = e.rec
@@ -182,8 +181,8 @@ func (m *MemoryDeliveries) All(context.Context) ([]*StoredDelivery, error) {
 
 // Stats returns the counts.
 func (m *MemoryDeliveries) Stats(context.Context) (Stats, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	st := m.st
 	st.Deliveries = len(m.order)
 	return st, nil

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -112,8 +113,8 @@ type Dispatcher struct {
 	postbacks map[string]*postbackState
 	byConfig  map[string]*postbackState
 	changed   chan struct{}
-	watched   bool // changed was handed out: close it at the next change
-	closed    bool
+	watched   bool        // changed was handed out: close it at the next change
+	closed    atomic.Bool // set by Close, d.mu held
 	// The poll timer (poll.go): when armed, it fires at timerAt;
 	// timerGen counts the timers armed.
 	timer    clock.Timer
@@ -381,11 +382,7 @@ func (d *Dispatcher) notify(due *time.Time) {
 	d.mu.Unlock()
 }
 
-func (d *Dispatcher) isClosed() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.closed
-}
+func (d *Dispatcher) isClosed() bool { return d.closed.Load() }
 
 // Close stops the dispatcher: it claims and sends nothing more, and the
 // live attempts waiting for a slot return without sending. What becomes
@@ -395,11 +392,11 @@ func (d *Dispatcher) isClosed() bool {
 // cancelled.
 func (d *Dispatcher) Close() int {
 	d.mu.Lock()
-	if d.closed {
+	if d.closed.Load() {
 		d.mu.Unlock()
 		return 0
 	}
-	d.closed = true
+	d.closed.Store(true)
 	close(d.done)
 	if d.timer != nil {
 		d.timer.Stop()

@@ -25,7 +25,7 @@ func (d *Dispatcher) arm(t time.Time) {
 
 // armLocked is arm, d.mu held.
 func (d *Dispatcher) armLocked(t time.Time) {
-	if d.closed || d.timer != nil && !t.Before(d.timerAt) {
+	if d.closed.Load() || d.timer != nil && !t.Before(d.timerAt) {
 		return
 	}
 	if d.timer != nil {
@@ -49,9 +49,8 @@ func (d *Dispatcher) poll(gen uint64) {
 	if d.timerGen == gen {
 		d.timer = nil
 	}
-	closed := d.closed
 	d.mu.Unlock()
-	if closed {
+	if d.isClosed() {
 		return
 	}
 	now := d.clock.Now()
