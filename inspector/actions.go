@@ -134,7 +134,10 @@ func (in *Inspector) savePostback(t *Tenant, w http.ResponseWriter, r *http.Requ
 		p.Timeout = clock.Duration(d)
 	}
 	if ferr == nil {
-		if _, err := t.Impact.Configure(p); err != nil {
+		if _, err := t.Impact.Configure(r.Context(), p); errors.Is(err, store.ErrUnavailable) {
+			storeDown(w, err)
+			return
+		} else if err != nil {
 			ferr = formError(err, p)
 		} else {
 			back(w, r, t.Base+"/impact", "postback for "+p.Event+" saved", "")
@@ -142,7 +145,7 @@ func (in *Inspector) savePostback(t *Tenant, w http.ResponseWriter, r *http.Requ
 		}
 	}
 	v := &view{Tenant: t, Now: t.Impact.Clock().Now(), CSRF: r.PostFormValue(in.opts.CSRFField), Auth: !in.opts.TokenAccepted(t.Name, "")}
-	in.renderImpact(t, w, http.StatusBadRequest, v, impactData{Edit: p, EditHeader: headers, FormError: ferr})
+	in.renderImpact(t, w, r, http.StatusBadRequest, v, impactData{Edit: p, EditHeader: headers, FormError: ferr})
 }
 
 // formError places a configuration error: a macro error at its line and
@@ -224,7 +227,7 @@ func (in *Inspector) fire(t *Tenant, w http.ResponseWriter, r *http.Request) {
 
 func (in *Inspector) retryNow(t *Tenant, w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := t.Impact.RetryNow(id); err != nil {
+	if err := t.Impact.RetryNow(r.Context(), id); err != nil {
 		back(w, r, t.Base+"/deliveries/"+url.PathEscape(id), "", err.Error())
 		return
 	}
@@ -233,7 +236,7 @@ func (in *Inspector) retryNow(t *Tenant, w http.ResponseWriter, r *http.Request)
 
 func (in *Inspector) replay(t *Tenant, w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	nid, err := t.Impact.Replay(id)
+	nid, err := t.Impact.Replay(r.Context(), id)
 	if err != nil {
 		back(w, r, t.Base+"/deliveries/"+url.PathEscape(id), "", err.Error())
 		return

@@ -55,7 +55,7 @@ func TestImpactFormsAndStream(t *testing.T) {
 	if err := srv.Impact.WaitForAttempts(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	dl, _ := srv.Impact.Delivery("d000001")
+	dl, _, _ := srv.Impact.Delivery(t.Context(), "d000001")
 	if got := dl.Attempts[1].Offset; got != 0 {
 		t.Errorf("second attempt after retry now at offset %s, want 0 (the virtual clock did not move)", got)
 	}

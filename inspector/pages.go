@@ -82,7 +82,22 @@ func (in *Inspector) overview(t *Tenant, w http.ResponseWriter, r *http.Request,
 		storeDown(w, err)
 		return
 	}
-	d := overviewData{Journal: js, Scanned: len(reqs), Stats: t.Impact.Stats(), Postbacks: len(t.Impact.Postbacks())}
+	stats, err := t.Impact.Stats(r.Context())
+	if err != nil {
+		storeDown(w, err)
+		return
+	}
+	pbs, err := t.Impact.Postbacks(r.Context())
+	if err != nil {
+		storeDown(w, err)
+		return
+	}
+	all, err := t.Impact.Deliveries(r.Context())
+	if err != nil {
+		storeDown(w, err)
+		return
+	}
+	d := overviewData{Journal: js, Scanned: len(reqs), Stats: stats, Postbacks: len(pbs)}
 	idx := map[string]int{}
 	for i := range reqs {
 		k, label := codeLabel(&reqs[i])
@@ -95,7 +110,7 @@ func (in *Inspector) overview(t *Tenant, w http.ResponseWriter, r *http.Request,
 	}
 	slices.SortFunc(d.Codes, func(a, b CodeCount) int { return cmp.Compare(a.Label, b.Label) })
 	outs := map[string]int{}
-	for _, dl := range t.Impact.Deliveries() {
+	for _, dl := range all {
 		outs[string(dl.Outcome)]++
 		if dl.Outcome == mockimpact.DeliveryPending {
 			p := Pending{ID: dl.ID, Event: dl.Event, Attempts: len(dl.Attempts)}
@@ -310,7 +325,12 @@ type FormError struct {
 }
 
 func (in *Inspector) impactPage(t *Tenant, w http.ResponseWriter, r *http.Request, v *view) {
-	d := impactData{Postbacks: t.Impact.Postbacks(), Events: fixtures.ImpactEvents()}
+	pbs, err := t.Impact.Postbacks(r.Context())
+	if err != nil {
+		storeDown(w, err)
+		return
+	}
+	d := impactData{Postbacks: pbs, Events: fixtures.ImpactEvents()}
 	if ev := r.URL.Query().Get("edit"); ev != "" {
 		for _, p := range d.Postbacks {
 			if p.Event == ev {
@@ -322,20 +342,24 @@ func (in *Inspector) impactPage(t *Tenant, w http.ResponseWriter, r *http.Reques
 		}
 	}
 	d.EditHeader = headerText(d.Edit.Headers)
-	in.renderImpact(t, w, http.StatusOK, v, d)
+	in.renderImpact(t, w, r, http.StatusOK, v, d)
 }
 
-func (in *Inspector) renderImpact(t *Tenant, w http.ResponseWriter, status int, v *view, d impactData) {
-	all := t.Impact.Deliveries()
+func (in *Inspector) renderImpact(t *Tenant, w http.ResponseWriter, r *http.Request, status int, v *view, d impactData) {
+	all, err := t.Impact.Deliveries(r.Context())
+	if err == nil && d.Postbacks == nil {
+		d.Postbacks, err = t.Impact.Postbacks(r.Context())
+	}
+	if err != nil {
+		storeDown(w, err)
+		return
+	}
 	d.Total = len(all)
 	for i := len(all) - 1; i >= 0 && len(d.Deliveries) < listLimit; i-- {
 		d.Deliveries = append(d.Deliveries, all[i])
 	}
 	if d.Events == nil {
 		d.Events = fixtures.ImpactEvents()
-	}
-	if d.Postbacks == nil {
-		d.Postbacks = t.Impact.Postbacks()
 	}
 	v.Title, v.Nav, v.Content = "impact.com postbacks", "impact", d
 	in.render(w, status, "impact", v)
@@ -442,7 +466,11 @@ type deliveryData struct {
 }
 
 func (in *Inspector) deliveryPage(t *Tenant, w http.ResponseWriter, r *http.Request, v *view) {
-	dl, ok := t.Impact.Delivery(r.PathValue("id"))
+	dl, ok, err := t.Impact.Delivery(r.Context(), r.PathValue("id"))
+	if err != nil {
+		storeDown(w, err)
+		return
+	}
 	if !ok {
 		v.Title, v.Nav, v.Error = "No such delivery", "impact", fmt.Sprintf("The dispatcher knows no delivery %q.", r.PathValue("id"))
 		in.render(w, http.StatusNotFound, "delivery", v)

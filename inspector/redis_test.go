@@ -54,14 +54,14 @@ func TestPagesAndStreamOnRedis(t *testing.T) {
 	}
 
 	// The attempts say which replica sent them; the list dates them.
-	if _, err := a.Impact.Configure(mockimpact.Postback{Event: "action_lifecycle", URL: b.URL + okQuery + "{ActionId}", Method: "GET", Format: "none"}); err != nil {
+	if _, err := a.Impact.Configure(t.Context(), mockimpact.Postback{Event: "action_lifecycle", URL: b.URL + okQuery + "{ActionId}", Method: "GET", Format: "none"}); err != nil {
 		t.Fatal(err)
 	}
 	ev, err := fixtures.Generate("action_lifecycle", fixtures.GenOptions{Seed: 4}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := a.Impact.Fire(ev)
+	id, err := a.Impact.Fire(t.Context(), ev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestPagesAndStreamOnRedis(t *testing.T) {
 	if resp, body := do(t, "GET", a.URL+"/deliveries/"+id, nil, nil); resp.StatusCode != 200 || !strings.Contains(body, "Sent by") || !strings.Contains(body, "replica-x") {
 		t.Errorf("delivery page on Redis: %d, want a Sent by column naming replica-x\n%s", resp.StatusCode, body)
 	}
-	dl, _ := a.Impact.Delivery(id)
+	dl, _, _ := a.Impact.Delivery(t.Context(), id)
 	if _, body := do(t, "GET", a.URL+"/impact", nil, nil); !strings.Contains(body, dl.Fired.UTC().Format("2006-01-02 15:04:05")) {
 		t.Errorf("the deliveries list does not date the delivery fired %v", dl.Fired)
 	}

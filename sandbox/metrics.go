@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"sync"
@@ -108,12 +109,16 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ts := c.sb.tenantList()
 	ch <- prometheus.MustNewConstMetric(descNamespaces, prometheus.GaugeValue, float64(len(ts)))
 	for _, t := range ts {
-		js, ds, is := t.Ocean.JournalStats(), t.Ocean.DedupStats(), t.Impact.Stats()
+		js, ds := t.Ocean.JournalStats(), t.Ocean.DedupStats()
 		ch <- prometheus.MustNewConstMetric(descJournalStored, prometheus.GaugeValue, float64(js.Stored), t.Name)
 		ch <- prometheus.MustNewConstMetric(descJournalEvicted, prometheus.CounterValue, float64(js.Evicted), t.Name)
 		ch <- prometheus.MustNewConstMetric(descJournalBytes, prometheus.GaugeValue, float64(js.Bytes), t.Name)
 		ch <- prometheus.MustNewConstMetric(descDedupSize, prometheus.GaugeValue, float64(ds.Size), t.Name)
 		ch <- prometheus.MustNewConstMetric(descDedupEvicted, prometheus.CounterValue, float64(ds.Evicted), t.Name)
+		is, err := t.Impact.Stats(context.Background())
+		if err != nil {
+			continue // unknown while the store does not answer: no sample rather than a wrong one
+		}
 		ch <- prometheus.MustNewConstMetric(descImpactPending, prometheus.GaugeValue, float64(is.Pending), t.Name)
 		ch <- prometheus.MustNewConstMetric(descImpactEvicted, prometheus.CounterValue, float64(is.Evicted), t.Name)
 	}

@@ -20,7 +20,7 @@ import (
 // impactClosed reports whether t's dispatcher is closed (Fire says so).
 func impactClosed(t *testing.T, tn *Tenant) bool {
 	t.Helper()
-	_, err := tn.Impact.Fire(mustEvent(t, "action_lifecycle"))
+	_, err := tn.Impact.Fire(t.Context(), mustEvent(t, "action_lifecycle"))
 	return errors.Is(err, mockimpact.ErrClosed)
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/postbacksim/postbacksim/internal/httpjson"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/redisstore"
 )
 
 // Config configures the sandbox. The zero value serves with defaults,
@@ -33,7 +34,7 @@ type Config struct {
 	// reached. A *mockocean.RedisStore keeps each namespace's impact.com
 	// postback configurations too (Impact.Configs, unless set), in
 	// PREFIX{NS}:impact:postbacks, its deliveries as a schedule shared by
-	// the replicas (Impact.Schedule, unless set), and the namespaces.
+	// the replicas (Impact.Deliveries, unless set), and the namespaces.
 	Ocean mockocean.Config
 	// Impact configures each namespace's impact.com dispatcher. A nil
 	// Clock means the wall clock, sped up TimeScale times.
@@ -311,14 +312,17 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 		}
 	}
 	io := sb.cfg.Impact
-	if rs, ok := oc.Store.(*mockocean.RedisStore); ok && io.Configs == nil {
-		// The postback configurations are shared by the replicas too.
-		io.Configs = mockimpact.NewRedisConfigs(rs.Client(), rs.Prefix()+"impact:postbacks", rs.IdleTTL())
-	}
-	if rs, ok := oc.Store.(*mockocean.RedisStore); ok && io.Schedule == nil {
-		// So are the deliveries: any replica sends the attempts due.
-		io.Schedule = mockimpact.NewRedisSchedule(rs.Client(), rs.Prefix()+"impact:",
-			mockimpact.ScheduleOptions{Replica: sb.cfg.ReplicaID, Lease: sb.cfg.StoreLease, TTL: rs.IdleTTL(), Scale: sb.impactScale})
+	if rs, ok := oc.Store.(*mockocean.RedisStore); ok {
+		// The postback configurations are shared by the replicas too, and
+		// so are the deliveries: any replica sends the attempts due. Same
+		// connection, the namespace's keys.
+		is := redisstore.FromClient(rs.Client(), strings.TrimSuffix(rs.Prefix(), "{"+name+"}:"), rs.IdleTTL())
+		if io.Configs == nil {
+			io.Configs = is.ImpactConfigs(name)
+		}
+		if io.Deliveries == nil {
+			io.Deliveries = is.ImpactDeliveries(name, mockimpact.ScheduleOptions{Replica: sb.cfg.ReplicaID, Lease: sb.cfg.StoreLease, Scale: sb.impactScale})
+		}
 	}
 	userAttempt := io.OnAttempt
 	feed := inspector.NewFeed(0)

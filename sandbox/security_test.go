@@ -242,7 +242,7 @@ func TestSSRFTargetsBlocked(t *testing.T) {
 			t.Fatalf("%s: %v", u, err)
 		}
 	}
-	ds := g.sb.Impact.Deliveries()
+	ds := impactDeliveries(t, g.sb.Impact)
 	if len(ds) != len(targets) {
 		t.Fatalf("%d deliveries for %d targets", len(ds), len(targets))
 	}
@@ -287,7 +287,7 @@ func TestAllowTargetsKeepsSelfBlocked(t *testing.T) {
 		_ = g.sb.Impact.WaitForAttempts(ctx, i+1)
 		cancel()
 	}
-	ds := g.sb.Impact.Deliveries()
+	ds := impactDeliveries(t, g.sb.Impact)
 	if len(ds) != 3 || ds[0].Attempts[0].Outcome != mockimpact.OutcomeBlockedTarget ||
 		ds[1].Attempts[0].Outcome != mockimpact.OutcomeNetworkError || ds[2].Attempts[0].Outcome != mockimpact.OutcomeNetworkError {
 		t.Fatalf("deliveries: %+v", ds)

@@ -99,7 +99,7 @@ func TestRedisPostbacksSharedByReplicas(t *testing.T) {
 	if err := b.Impact.WaitIdle(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if d := b.Impact.Deliveries(); len(d) != 1 || d[0].Outcome != mockimpact.DeliveryDelivered {
+	if d := impactDeliveries(t, b.Impact); len(d) != 1 || d[0].Outcome != mockimpact.DeliveryDelivered {
 		t.Fatalf("B's deliveries: %+v", d)
 	}
 	if n := hits.Load(); n != 1 {
@@ -116,7 +116,7 @@ func TestRedisPostbacksSharedByReplicas(t *testing.T) {
 	if code, body := send(t, "PUT", urlB+"/_admin/impact/postbacks/action_lifecycle", changed); code != 200 {
 		t.Fatalf("PUT on B: %d %s", code, body)
 	}
-	if p := a.Impact.Postbacks(); len(p) != 1 || p[0].Success.Text != "NEVER" {
+	if p := impactPostbacks(t, a.Impact); len(p) != 1 || p[0].Success.Text != "NEVER" {
 		t.Fatalf("A's postbacks after B's PUT: %+v", p)
 	}
 
@@ -126,7 +126,7 @@ func TestRedisPostbacksSharedByReplicas(t *testing.T) {
 	if code, body := send(t, "DELETE", urlA+"/_admin/impact/postbacks/action_lifecycle", ""); code != 404 {
 		t.Fatalf("DELETE again on A: %d %s; want 404", code, body)
 	}
-	if _, err := a.Impact.Fire(mustEvent(t, "action_lifecycle")); !errors.Is(err, mockimpact.ErrNoPostback) {
+	if _, err := a.Impact.Fire(t.Context(), mustEvent(t, "action_lifecycle")); !errors.Is(err, mockimpact.ErrNoPostback) {
 		t.Fatalf("Fire on A after the DELETE on B: %v; want ErrNoPostback", err)
 	}
 
@@ -330,7 +330,7 @@ func TestRedisDeliveriesOnAScaledClock(t *testing.T) {
 	if err := b.Impact.WaitIdle(ctx); err != nil {
 		t.Fatalf("B did not send it: %v", err)
 	}
-	ds := b.Impact.Deliveries()
+	ds := impactDeliveries(t, b.Impact)
 	if len(ds) != 1 || len(ds[0].Attempts) != 1 || ds[0].Attempts[0].Replica != "b" || hits.Load() != 1 {
 		t.Fatalf("deliveries %+v, %d requests; want one attempt by b", ds, hits.Load())
 	}
@@ -368,7 +368,7 @@ func TestRedisNamespaceDeliveriesSurviveAReplica(t *testing.T) {
 	if ns == nil {
 		t.Fatal("B has not opened the namespace")
 	}
-	for _, d := range ns.Impact.Deliveries() {
+	for _, d := range impactDeliveries(t, ns.Impact) {
 		if len(d.Attempts) != 1 || d.Attempts[0].Replica != "replica-b" {
 			t.Errorf("delivery %s: attempts %+v; want one, by replica-b", d.ID, d.Attempts)
 		}
@@ -577,7 +577,7 @@ func TestRedisTakeoverIsLogged(t *testing.T) {
 	if line["taken_over_from"] != "replica-a" || line["level"] != "WARN" || line["outcome"] != "delivered" {
 		t.Fatalf("B's log line for the attempt: %v; want a warning naming replica-a", line)
 	}
-	ds := b.Impact.Deliveries()
+	ds := impactDeliveries(t, b.Impact)
 	if len(ds) != 1 || len(ds[0].Attempts) != 1 || ds[0].Attempts[0].TakenOverFrom != "replica-a" || ds[0].Attempts[0].Replica != "replica-b" {
 		t.Fatalf("deliveries: %+v; want one attempt by replica-b, taken over from replica-a", ds)
 	}
