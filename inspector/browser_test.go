@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/postbacksim/postbacksim/internal/testtb"
 	"github.com/postbacksim/postbacksim/sandbox"
 	"github.com/postbacksim/postbacksim/sandbox/sandboxtest"
 )
@@ -106,7 +107,7 @@ func TestBrowser(t *testing.T) {
 		_, _ = w.Write([]byte("OK"))
 	}))
 	t.Cleanup(receiver.Close)
-	srv := sandboxtest.NewServer(t, sandbox.Config{TimeScale: 600})
+	srv := sandboxtest.NewServer(t, func(c *sandbox.Config) { c.TimeScale = 600 })
 	ctx := browser(t)
 
 	// 1. A conversion appears without a reload.
@@ -183,7 +184,7 @@ func TestBrowser(t *testing.T) {
 // TestBrowserLogin: with a token the browser sees the login form, logs
 // in, and a form posted without the CSRF token is refused.
 func TestBrowserLogin(t *testing.T) {
-	srv := sandboxtest.NewServer(t, sandbox.Config{AdminToken: "s3cret"})
+	srv := sandboxtest.NewServer(t, func(c *sandbox.Config) { c.AdminToken = "s3cret" })
 	ctx := browser(t)
 	run(t, ctx, "stranger", chromedp.Navigate(srv.URL+"/ocean"), chromedp.WaitVisible(`#token`))
 	h1 := value(t, ctx, "h1", chromedp.Text(`h1`))
@@ -202,8 +203,8 @@ func TestBrowserLogin(t *testing.T) {
 	if cookieVisible {
 		t.Error("the token cookie is visible to scripts (want HttpOnly)")
 	}
-	if forged != http.StatusForbidden || genuine != http.StatusSeeOther || len(srv.Ocean.Faults()) != 1 {
-		t.Errorf("form without csrf: %d (want 403); with: %d (want 303); rules %d (want 1)", forged, genuine, len(srv.Ocean.Faults()))
+	if forged != http.StatusForbidden || genuine != http.StatusSeeOther || len(testtb.Must(srv.Namespace(sandbox.DefaultNamespace).Ocean.Faults(context.Background()))) != 1 {
+		t.Errorf("form without csrf: %d (want 403); with: %d (want 303); rules %d (want 1)", forged, genuine, len(testtb.Must(srv.Namespace(sandbox.DefaultNamespace).Ocean.Faults(context.Background()))))
 	}
 	run(t, ctx, "logout", chromedp.Click(`.logout button`), chromedp.WaitVisible(`#token`))
 }

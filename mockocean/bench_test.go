@@ -11,6 +11,7 @@ import (
 
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/internal/loadgen"
+	"github.com/postbacksim/postbacksim/internal/testtb"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
@@ -87,7 +88,7 @@ func BenchmarkDedupMemory(b *testing.B) {
 		mockocean.FillDedupForTest(srv, ids)
 		after := heapAfterGC()
 		perID := float64(after-before) / n
-		accounted := float64(must(srv.DedupStats(context.Background())).Bytes) / n
+		accounted := float64(testtb.Must(srv.DedupStats(context.Background())).Bytes) / n
 		b.ReportMetric(perID, "bytes/id")
 		b.ReportMetric(accounted, "accounted-bytes/id")
 		if accounted < perID*0.75 || accounted > perID*1.25 {

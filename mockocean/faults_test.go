@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/internal/testtb"
 	"github.com/postbacksim/postbacksim/mockocean"
 	"github.com/postbacksim/postbacksim/mockocean/oceantest"
 )
@@ -142,7 +143,7 @@ func TestFaultDelay(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/track/activate/"+okQuery, nil).WithContext(ctx))
-		reqs := must(srv.Requests(context.Background()))
+		reqs := testtb.Must(srv.Requests(context.Background()))
 		if len(reqs) != 2 || !strings.Contains(reqs[1].Detail, "went away") {
 			t.Fatalf("journal %+v", reqs)
 		}

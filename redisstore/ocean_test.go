@@ -17,6 +17,7 @@ import (
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/internal/loadgen"
 	"github.com/postbacksim/postbacksim/internal/redistest"
+	"github.com/postbacksim/postbacksim/internal/testtb"
 	"github.com/postbacksim/postbacksim/mockocean"
 	"github.com/postbacksim/postbacksim/redisstore"
 )
@@ -108,7 +109,7 @@ func TestReplicasAcceptAnIDOnce(t *testing.T) {
 	}
 	// Each replica's journal holds the other's requests.
 	for name, s := range map[string]*mockocean.Server{"a": a, "b": b} {
-		reqs := must(s.Requests(context.Background()))
+		reqs := testtb.Must(s.Requests(context.Background()))
 		if len(reqs) != n {
 			t.Fatalf("replica %s's journal holds %d requests, want %d", name, len(reqs), n)
 		}
@@ -124,11 +125,11 @@ func TestReplicasAcceptAnIDOnce(t *testing.T) {
 		if ok != 1 {
 			t.Fatalf("replica %s's journal has %d accepted conversions, want 1", name, ok)
 		}
-		if got := must(s.DedupStats(context.Background())).Size; got != 1 {
+		if got := testtb.Must(s.DedupStats(context.Background())).Size; got != 1 {
 			t.Fatalf("replica %s: dedup size %d, want 1", name, got)
 		}
 	}
-	if got := must(b.RequestsSince(context.Background(), n-3)); len(got) != 3 || got[0].Seq != n-2 {
+	if got := testtb.Must(b.RequestsSince(context.Background(), n-3)); len(got) != 3 || got[0].Seq != n-2 {
 		t.Fatalf("RequestsSince(%d) on b: %d requests, first %+v", n-3, len(got), got)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -150,16 +151,16 @@ func TestSharedJournalBounds(t *testing.T) {
 			t.Fatalf("request %d: %+v", i, ans)
 		}
 	}
-	st := must(a.JournalStats(context.Background()))
+	st := testtb.Must(a.JournalStats(context.Background()))
 	if st.Stored != 5 || st.Received != 12 || st.Evicted != 7 {
 		t.Fatalf("stats %+v; want 5 stored, 12 received, 7 evicted", st)
 	}
-	reqs := must(b.Requests(context.Background()))
+	reqs := testtb.Must(b.Requests(context.Background()))
 	if len(reqs) != 5 || reqs[0].Seq != 8 || reqs[4].Seq != 12 {
 		t.Fatalf("journal %d requests from %d", len(reqs), reqs[0].Seq)
 	}
 	b.ResetJournal(context.Background())
-	if st := must(a.JournalStats(context.Background())); st.Stored != 0 || st.Received != 0 {
+	if st := testtb.Must(a.JournalStats(context.Background())); st.Stored != 0 || st.Received != 0 {
 		t.Fatalf("after a reset on b, a's stats %+v", st)
 	}
 }
@@ -170,12 +171,12 @@ func TestSharedJournalByteBudget(t *testing.T) {
 	for i := range 30 {
 		getAnswer(t, withID(urlA, "b-"+strings.Repeat("x", i)))
 	}
-	st := must(a.JournalStats(context.Background()))
+	st := testtb.Must(a.JournalStats(context.Background()))
 	if st.Bytes > 4000 || st.Stored < 2 || uint64(st.Stored)+st.Evicted != 30 {
 		t.Fatalf("stats %+v: want at most 4000 bytes, stored + evicted = 30", st)
 	}
 	var sum int64
-	for _, r := range must(a.Requests(context.Background())) {
+	for _, r := range testtb.Must(a.Requests(context.Background())) {
 		_ = r
 		sum++
 	}
@@ -221,12 +222,12 @@ func TestFaultTimesCountedAcrossReplicas(t *testing.T) {
 	if statuses[http.StatusBadGateway] != 10 || statuses[http.StatusOK] != n-10 {
 		t.Fatalf("statuses %v; want 10 × 502 and %d × 200", statuses, n-10)
 	}
-	fs := must(b.Faults(context.Background()))
+	fs := testtb.Must(b.Faults(context.Background()))
 	if len(fs) != 1 || fs[0].Hits != 10 || fs[0].ID != f.ID {
 		t.Fatalf("faults on b: %+v", fs)
 	}
-	if !must(b.RemoveFault(context.Background(), f.ID)) || len(must(a.Faults(context.Background()))) != 0 {
-		t.Fatalf("removing on b left %+v on a", must(a.Faults(context.Background())))
+	if !testtb.Must(b.RemoveFault(context.Background(), f.ID)) || len(testtb.Must(a.Faults(context.Background()))) != 0 {
+		t.Fatalf("removing on b left %+v on a", testtb.Must(a.Faults(context.Background())))
 	}
 }
 
@@ -325,7 +326,7 @@ func BenchmarkRedisStoreLoad(b *testing.B) {
 		srv.ServeHTTP(w, httptest.NewRequest("GET", strings.Replace(paths[i%requests], "outer_event_id=", "x=", 1), nil)) // no id: journal only
 	}
 	after, _ = rs.UsedMemory()
-	st := must(srv.JournalStats(context.Background()))
+	st := testtb.Must(srv.JournalStats(context.Background()))
 	b.ReportMetric(float64(after-before)/n, "redis-bytes/request")
 	b.ReportMetric(float64(st.Bytes)/float64(st.Stored), "accounted-bytes/request")
 }
@@ -364,7 +365,7 @@ func TestSharedDedupTTLAndCapacity(t *testing.T) {
 	if c := code(urlB, "x"); c != 0 {
 		t.Fatalf("x after eviction: %d, want 0", c)
 	}
-	st := must(a.DedupStats(context.Background()))
+	st := testtb.Must(a.DedupStats(context.Background()))
 	if st.Size != 3 || st.Expired != 1 || st.Evicted != 2 || st.Capacity != 3 {
 		t.Fatalf("stats %+v; want size 3, 1 expired, 2 evicted", st)
 	}
@@ -421,7 +422,7 @@ func TestOneRoundTripARequestWithoutFaults(t *testing.T) {
 	if ans := getAnswer(t, withID(urlA, "x2")); ans.status != 200 || *ans.code != 0 {
 		t.Fatalf("after the rule's one time, x2 was not used up by the fault: %+v", ans)
 	}
-	if n := len(must(a.Requests(context.Background()))); n != 3 {
+	if n := len(testtb.Must(a.Requests(context.Background()))); n != 3 {
 		t.Fatalf("journal holds %d requests, want 3", n)
 	}
 }
@@ -490,7 +491,7 @@ func TestBatchesUnderLoadKeepTheBounds(t *testing.T) {
 			if codes[mockocean.CodeSuccess] != ids || codes[mockocean.CodeDuplicate] != n-ids {
 				t.Fatalf("answers by code: %v; want %d × 0 and %d × 40004", codes, ids, n-ids)
 			}
-			st := must(a.JournalStats(context.Background()))
+			st := testtb.Must(a.JournalStats(context.Background()))
 			if st.Received != n || uint64(st.Stored)+st.Evicted != n || st.Stored < 1 {
 				t.Fatalf("journal stats %+v; want %d received, stored + evicted = received", st, n)
 			}
@@ -500,7 +501,7 @@ func TestBatchesUnderLoadKeepTheBounds(t *testing.T) {
 			if bound.cfg.JournalMaxBytes > 0 && (st.Bytes > bound.cfg.JournalMaxBytes || st.Bytes <= 0) {
 				t.Fatalf("%d bytes stored, want at most %d", st.Bytes, bound.cfg.JournalMaxBytes)
 			}
-			reqs := must(b.Requests(context.Background()))
+			reqs := testtb.Must(b.Requests(context.Background()))
 			if len(reqs) != st.Stored {
 				t.Fatalf("%d requests read, %d stored", len(reqs), st.Stored)
 			}
@@ -509,7 +510,7 @@ func TestBatchesUnderLoadKeepTheBounds(t *testing.T) {
 					t.Fatalf("request %d numbered %d, want %d", i, r.Seq, want)
 				}
 			}
-			if got := must(a.DedupStats(context.Background())).Size; got != ids {
+			if got := testtb.Must(a.DedupStats(context.Background())).Size; got != ids {
 				t.Fatalf("the filter holds %d ids, want %d", got, ids)
 			}
 		})

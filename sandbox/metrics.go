@@ -108,17 +108,21 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ts := c.sb.tenantList()
 	ch <- prometheus.MustNewConstMetric(descNamespaces, prometheus.GaugeValue, float64(len(ts)))
+	ctx := context.Background()
 	for _, t := range ts {
-		js, ds := t.Ocean.JournalStats(), t.Ocean.DedupStats()
+		// A namespace whose state cannot be read has no series this
+		// scrape: zeros would read as an empty journal.
+		js, err1 := t.Ocean.JournalStats(ctx)
+		ds, err2 := t.Ocean.DedupStats(ctx)
+		is, err3 := t.Impact.Stats(ctx)
+		if err1 != nil || err2 != nil || err3 != nil {
+			continue
+		}
 		ch <- prometheus.MustNewConstMetric(descJournalStored, prometheus.GaugeValue, float64(js.Stored), t.Name)
 		ch <- prometheus.MustNewConstMetric(descJournalEvicted, prometheus.CounterValue, float64(js.Evicted), t.Name)
 		ch <- prometheus.MustNewConstMetric(descJournalBytes, prometheus.GaugeValue, float64(js.Bytes), t.Name)
 		ch <- prometheus.MustNewConstMetric(descDedupSize, prometheus.GaugeValue, float64(ds.Size), t.Name)
 		ch <- prometheus.MustNewConstMetric(descDedupEvicted, prometheus.CounterValue, float64(ds.Evicted), t.Name)
-		is, err := t.Impact.Stats(context.Background())
-		if err != nil {
-			continue // unknown while the store does not answer: no sample rather than a wrong one
-		}
 		ch <- prometheus.MustNewConstMetric(descImpactPending, prometheus.GaugeValue, float64(is.Pending), t.Name)
 		ch <- prometheus.MustNewConstMetric(descImpactEvicted, prometheus.CounterValue, float64(is.Evicted), t.Name)
 	}

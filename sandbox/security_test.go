@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postbacksim/postbacksim/internal/testtb"
 	"github.com/postbacksim/postbacksim/mockimpact"
 )
 
@@ -185,7 +186,7 @@ func TestEveryAdminRouteNeedsAToken(t *testing.T) {
 		t.Fatalf("only %d requests: the enumeration lost routes", n)
 	}
 	// Nothing changed: both namespaces remain, no fault rule was added.
-	if len(sb.Namespaces()) != 3 || len(sb.Ocean.Faults()) != 0 || len(sb.lookup("team-b").Ocean.Faults()) != 0 {
+	if len(sb.Namespaces()) != 3 || len(testtb.Must(sb.Ocean.Faults(context.Background()))) != 0 || len(testtb.Must(sb.lookup("team-b").Ocean.Faults(context.Background()))) != 0 {
 		t.Fatalf("refused requests changed the sandbox: %d namespaces", len(sb.Namespaces()))
 	}
 	// The right tokens open them (the routes exist and the refusals above

@@ -20,19 +20,19 @@ import (
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/internal/redistest"
 	"github.com/postbacksim/postbacksim/mockimpact"
-	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/redisstore"
 )
 
 // redisReplica starts a sandbox configured by cfg on rs, as serve --store
 // does: a store of its own (its own connections), the prefix "t:".
 func redisReplica(t *testing.T, rs *redistest.Server, cfg Config) (*Sandbox, string) {
 	t.Helper()
-	store, err := mockocean.NewRedisStore(mockocean.RedisOptions{URL: rs.URL(), Prefix: "t:"})
+	store, err := redisstore.Open(redisstore.Options{URL: rs.URL(), Prefix: "t:"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	cfg.Ocean.Store = store
+	cfg.Store = store
 	sb := New(cfg)
 	hs := httptest.NewServer(sb)
 	t.Cleanup(func() { hs.Close(); sb.Close() })
@@ -374,13 +374,15 @@ func TestRedisNamespaceDeliveriesSurviveAReplica(t *testing.T) {
 		}
 	}
 
-	// Deleted through another replica (here, directly in Redis as A
-	// would): B closes it and forgets its series.
-	if err := b.reg.dropState(context.Background(), "orphan"); err != nil {
+	// Deleted through another replica (here, a registry of its own on
+	// the same Redis): B closes it and forgets its series.
+	other, err := redisstore.Open(redisstore.Options{URL: rs.URL(), Prefix: "t:"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rs.Do("HDEL", "t:{_sandbox}:namespaces", "orphan"); err != nil {
-		t.Fatal(err)
+	defer other.Close()
+	if removed, err := other.Registry().RemoveNamespace(context.Background(), "orphan", 0); err != nil || !removed {
+		t.Fatalf("removing orphan elsewhere: %v, %v", removed, err)
 	}
 	waitUntil(t, "B to close the namespace deleted elsewhere", func() bool { return b.lookup("orphan") == nil })
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/internal/testtb"
 	"github.com/postbacksim/postbacksim/mockocean"
 	"github.com/postbacksim/postbacksim/store"
 )
@@ -73,15 +74,6 @@ func seqs(entries []mockocean.Entry) []uint64 {
 	return out
 }
 
-// must returns v, panicking on err (which fails the test with the
-// error and where it happened).
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
 // Ocean runs the mockocean.State contract against the states open
 // returns.
 func Ocean(t *testing.T, open OpenOcean) {
@@ -98,7 +90,7 @@ func Ocean(t *testing.T, open OpenOcean) {
 			vc.Advance(time.Second)
 			record(t, st, vc, fmt.Sprint("b", i), "")
 		}
-		all := must(st.Entries(ctx))
+		all := testtb.Must(st.Entries(ctx))
 		if got, want := seqs(all), []uint64{1, 2, 3, 4, 5}; !slices.Equal(got, want) {
 			t.Fatalf("Entries: seqs %v, want %v", got, want)
 		}
@@ -107,17 +99,17 @@ func Ocean(t *testing.T, open OpenOcean) {
 			!slices.Equal(first.Warnings, e.Warnings) || first.Status != http.StatusOK || !first.Answered || first.Msg != "success" {
 			t.Errorf("Entries[0] = %+v, want %+v", first, e)
 		}
-		if got := bodies(must(st.Since(ctx, 3))); !slices.Equal(got, []string{"b2", "b3"}) {
+		if got := bodies(testtb.Must(st.Since(ctx, 3))); !slices.Equal(got, []string{"b2", "b3"}) {
 			t.Errorf("Since(3) = %q, want b2 b3", got)
 		}
-		if got := must(st.Since(ctx, 5)); len(got) != 0 {
+		if got := testtb.Must(st.Since(ctx, 5)); len(got) != 0 {
 			t.Errorf("Since(5) = %d entries, want none", len(got))
 		}
 		odd := func(e *mockocean.Entry) bool { return e.Seq%2 == 1 }
-		if got := seqs(must(st.Newest(ctx, 2, 0, odd))); !slices.Equal(got, []uint64{3, 5}) {
+		if got := seqs(testtb.Must(st.Newest(ctx, 2, 0, odd))); !slices.Equal(got, []uint64{3, 5}) {
 			t.Errorf("Newest(2, 0, odd) = %v, want 3 5", got)
 		}
-		if got := seqs(must(st.Newest(ctx, 10, 3, nil))); !slices.Equal(got, []uint64{4, 5}) {
+		if got := seqs(testtb.Must(st.Newest(ctx, 10, 3, nil))); !slices.Equal(got, []uint64{4, 5}) {
 			t.Errorf("Newest(10, 3) = %v, want 4 5", got)
 		}
 		got, ok, err := st.Entry(ctx, 2)
@@ -127,7 +119,7 @@ func Ocean(t *testing.T, open OpenOcean) {
 		if _, ok, err := st.Entry(ctx, 6); err != nil || ok {
 			t.Errorf("Entry(6) of 5: ok %v, %v", ok, err)
 		}
-		st2 := must(st.JournalStats(ctx))
+		st2 := testtb.Must(st.JournalStats(ctx))
 		if st2.Stored != 5 || st2.Received != 5 || st2.Evicted != 0 {
 			t.Errorf("JournalStats = %+v, want 5 stored and received", st2)
 		}
@@ -139,13 +131,13 @@ func Ocean(t *testing.T, open OpenOcean) {
 		for i := range 5 {
 			record(t, st, vc, fmt.Sprint("b", i), "")
 		}
-		if got := seqs(must(st.Entries(ctx))); !slices.Equal(got, []uint64{3, 4, 5}) {
+		if got := seqs(testtb.Must(st.Entries(ctx))); !slices.Equal(got, []uint64{3, 4, 5}) {
 			t.Errorf("capacity 3: %v, want 3 4 5", got)
 		}
 		if _, ok, _ := st.Entry(ctx, 1); ok {
 			t.Error("Entry(1) still there after its eviction")
 		}
-		js := must(st.JournalStats(ctx))
+		js := testtb.Must(st.JournalStats(ctx))
 		if js.Stored != 3 || js.Received != 5 || js.Evicted != 2 || js.Capacity != 3 {
 			t.Errorf("JournalStats = %+v, want 3 stored, 5 received, 2 evicted", js)
 		}
@@ -156,7 +148,7 @@ func Ocean(t *testing.T, open OpenOcean) {
 		for i := range 4 {
 			record(t, st, vc, strings.Repeat("x", 2999)+fmt.Sprint(i), "")
 		}
-		js = must(st.JournalStats(ctx))
+		js = testtb.Must(st.JournalStats(ctx))
 		if js.Stored != 2 || js.Evicted != 2 || js.Bytes > js.MaxBytes {
 			t.Errorf("byte budget of two entries: %+v", js)
 		}
@@ -164,7 +156,7 @@ func Ocean(t *testing.T, open OpenOcean) {
 		if _, _, err := st.Record(ctx, &huge, "", false); err != nil {
 			t.Fatal(err)
 		}
-		if all := must(st.Entries(ctx)); len(all) != 1 || all[0].Seq != 5 {
+		if all := testtb.Must(st.Entries(ctx)); len(all) != 1 || all[0].Seq != 5 {
 			t.Errorf("an entry over the budget: journal %v, want it alone (the newest always stays)", seqs(all))
 		}
 	})
@@ -177,7 +169,7 @@ func Ocean(t *testing.T, open OpenOcean) {
 		if err := st.ResetJournal(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if all := must(st.Entries(ctx)); len(all) != 0 {
+		if all := testtb.Must(st.Entries(ctx)); len(all) != 0 {
 			t.Fatalf("after ResetJournal: %d entries", len(all))
 		}
 		if e, _ := record(t, st, vc, "c", ""); e.Seq != 1 {
@@ -236,7 +228,7 @@ func Ocean(t *testing.T, open OpenOcean) {
 		if fresh || e.Code != mockocean.CodeDuplicate || !strings.Contains(e.Detail, "o1") {
 			t.Fatalf("second o1: fresh %v, code %d, detail %q; want a duplicate (40004) naming o1", fresh, e.Code, e.Detail)
 		}
-		if got := must(st.Entries(ctx))[1]; got.Code != mockocean.CodeDuplicate || got.Raw.Body != "2" {
+		if got := testtb.Must(st.Entries(ctx))[1]; got.Code != mockocean.CodeDuplicate || got.Raw.Body != "2" {
 			t.Errorf("the duplicate journaled as code %d, body %q; want 40004, 2", got.Code, got.Raw.Body)
 		}
 		if _, fresh := record(t, st, vc, "3", ""); !fresh {
@@ -253,7 +245,7 @@ func Ocean(t *testing.T, open OpenOcean) {
 		if _, fresh := record(t, st, vc, "5", "o1"); !fresh {
 			t.Error("o1 evicted at capacity: not fresh")
 		}
-		ds := must(st.DedupStats(ctx))
+		ds := testtb.Must(st.DedupStats(ctx))
 		if ds.Size != 3 || ds.Capacity != 3 || ds.TTL != time.Hour || ds.Expired != 1 || ds.Evicted != 2 || ds.Bytes <= 0 {
 			t.Errorf("DedupStats = %+v, want 3 held of 3, 1 expired, 2 evicted", ds)
 		}
@@ -272,8 +264,8 @@ func Ocean(t *testing.T, open OpenOcean) {
 		if _, faults, err := st.Record(ctx, &e, "", true); err != nil || faults {
 			t.Fatalf("Record unless faults, no rule: faults %v, %v", faults, err)
 		}
-		f1 := must(st.AddFault(ctx, mockocean.Fault{Status: 503, Times: 2, Match: map[string]string{"event_type": "2"}}))
-		f2 := must(st.AddFault(ctx, mockocean.Fault{ID: "mine", Code: 40002, Msg: "m"}))
+		f1 := testtb.Must(st.AddFault(ctx, mockocean.Fault{Status: 503, Times: 2, Match: map[string]string{"event_type": "2"}}))
+		f2 := testtb.Must(st.AddFault(ctx, mockocean.Fault{ID: "mine", Code: 40002, Msg: "m"}))
 		if f1.ID != "f1" || f2.ID != "mine" {
 			t.Fatalf("rule ids %q %q, want f1 mine", f1.ID, f2.ID)
 		}
@@ -285,7 +277,7 @@ func Ocean(t *testing.T, open OpenOcean) {
 		if _, faults, err := st.Record(ctx, &declined, "o9", true); err != nil || !faults {
 			t.Fatalf("Record unless faults with rules: faults %v, %v", faults, err)
 		}
-		if n := must(st.JournalStats(ctx)).Received; n != 1 {
+		if n := testtb.Must(st.JournalStats(ctx)).Received; n != 1 {
 			t.Errorf("a declined request was journaled: %d received", n)
 		}
 		if _, fresh := record(t, st, vc, "c", "o9"); !fresh {
@@ -307,14 +299,14 @@ func Ocean(t *testing.T, open OpenOcean) {
 		if f, ok := pick(st, map[string]string{"event_type": "0"}); !ok || f.ID != "mine" {
 			t.Errorf("event_type 0 picked %q, %v; want mine (f1 does not match)", f.ID, ok)
 		}
-		list := must(st.Faults(ctx))
+		list := testtb.Must(st.Faults(ctx))
 		if len(list) != 2 || list[0].ID != "f1" || list[0].Hits != 2 || list[1].Hits != 2 || list[1].Msg != "m" {
 			t.Errorf("Faults = %+v, want f1 (2 hits), mine (2 hits)", list)
 		}
-		if ok := must(st.RemoveFault(ctx, "f1")); !ok {
+		if ok := testtb.Must(st.RemoveFault(ctx, "f1")); !ok {
 			t.Error("RemoveFault(f1) found nothing")
 		}
-		if ok := must(st.RemoveFault(ctx, "f1")); ok {
+		if ok := testtb.Must(st.RemoveFault(ctx, "f1")); ok {
 			t.Error("RemoveFault(f1) twice found it again")
 		}
 		if err := st.ClearFaults(ctx); err != nil {

@@ -11,3 +11,13 @@ type TB interface {
 	Cleanup(func())
 	Fatalf(format string, args ...any)
 }
+
+// Must returns v, panicking on err: for a test's read of state that
+// cannot fail (memory) or that the test needs to go on. The panic fails
+// the test with the error and where it happened.
+func Must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

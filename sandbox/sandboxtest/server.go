@@ -74,3 +74,16 @@ func (s *Server) Namespace(name string) *sandbox.Tenant {
 	}
 	return ns
 }
+
+// CreateNamespace creates the named namespace, opened by token (and the
+// admin token; an empty token leaves it to the admin token), and returns
+// its emulators; it fails the test when the sandbox refuses (the name
+// exists, or breaks the rules).
+func (s *Server) CreateNamespace(name, token string) *sandbox.Tenant {
+	s.t.Helper()
+	ns, err := s.sb.CreateNamespace(name, token)
+	if err != nil {
+		s.t.Fatalf("sandboxtest: CreateNamespace(%q): %v", name, err)
+	}
+	return ns
+}
