@@ -100,11 +100,11 @@ type Server struct {
 	clock clock.Clock
 	// state is where the duplicate filter, the journal and the fault
 	// rules live.
-	state   State
-	router  *mux.Router
-	issuer  *Issuer
-	clicks  clickJournal
-	cors    cors
+	state  State
+	router *mux.Router
+	issuer *Issuer
+	clicks clickJournal
+	cors   cors
 }
 
 // New returns a Server configured by cfg.
@@ -130,12 +130,12 @@ func New(cfg Config) *Server {
 	}
 	cfg.ExtraEventTypes = slices.Clone(cfg.ExtraEventTypes)
 	s := &Server{
-		cors:    c,
-		cfg:     cfg,
-		mode:    Mode{Strict: cfg.Strict, StrictAttribution: cfg.StrictAttribution, Verifier: cfg.Verifier, ExtraEventTypes: cfg.ExtraEventTypes},
-		clock:   cfg.Clock,
-		issuer:  NewIssuer(cfg.CallbackKey),
-		clicks:  clickJournal{buf: ring.Buffer[SentClick]{Capacity: cfg.JournalCapacity}},
+		cors:   c,
+		cfg:    cfg,
+		mode:   Mode{Strict: cfg.Strict, StrictAttribution: cfg.StrictAttribution, Verifier: cfg.Verifier, ExtraEventTypes: cfg.ExtraEventTypes},
+		clock:  cfg.Clock,
+		issuer: NewIssuer(cfg.CallbackKey),
+		clicks: clickJournal{buf: ring.Buffer[SentClick]{Capacity: cfg.JournalCapacity}},
 	}
 	if s.mode.Verifier == nil {
 		s.mode.Verifier = s.issuer

@@ -122,9 +122,9 @@ type Entry struct {
 	Answered     bool
 	Msg, Detail  string
 	// Fault is the id of the fault rule that shaped the answer, if any.
-	Fault              string
-	Warnings, Notes    []string
-	Replica            string // Config.Replica
+	Fault           string
+	Warnings, Notes []string
+	Replica         string // Config.Replica
 }
 
 // entryOverhead approximates what an Entry costs beyond its strings'

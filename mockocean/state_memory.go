@@ -59,14 +59,14 @@ func (m *memoryState) JournalStats(context.Context) (JournalStats, error) {
 func (m *memoryState) ResetJournal(context.Context) error { m.journal.reset(); return nil }
 
 func (m *memoryState) DedupStats(context.Context) (DedupStats, error) { return m.dedup.stats(), nil }
-func (m *memoryState) ResetDedup(context.Context) error              { m.dedup.reset(); return nil }
+func (m *memoryState) ResetDedup(context.Context) error               { m.dedup.reset(); return nil }
 
 func (m *memoryState) PickFault(_ context.Context, values map[string]string) (Fault, bool, error) {
 	f, ok := m.faults.pick(values)
 	return f, ok, nil
 }
 func (m *memoryState) AddFault(_ context.Context, f Fault) (Fault, error) { return m.faults.add(f) }
-func (m *memoryState) Faults(context.Context) ([]Fault, error)          { return m.faults.list(), nil }
+func (m *memoryState) Faults(context.Context) ([]Fault, error)            { return m.faults.list(), nil }
 func (m *memoryState) RemoveFault(_ context.Context, id string) (bool, error) {
 	return m.faults.remove(id), nil
 }
