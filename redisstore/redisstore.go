@@ -77,6 +77,9 @@ func Open(o Options) (*Store, error) {
 	// again would answer a duplicate to a request seen once. The client
 	// gets HTTP 503 and retries itself.
 	opt.MaxRetries = -1
+	// One dial attempt: with Redis down, a request is answered 503 at
+	// once (its client retries), not after five attempts 100 ms apart.
+	opt.DialerRetries = 1
 	opt.DialTimeout = 2 * time.Second
 	opt.ReadTimeout = 2 * time.Second
 	opt.WriteTimeout = 2 * time.Second

@@ -387,7 +387,7 @@ func (sb *Sandbox) AdminRoutes() []Route {
 		}
 		methods, err := r.GetMethods()
 		if err != nil {
-			methods = []string{http.MethodGet}
+			return nil // no method matcher: a subrouter's prefix, not an endpoint
 		}
 		for _, m := range methods {
 			out = append(out, Route{m, path})

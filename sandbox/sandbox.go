@@ -237,6 +237,7 @@ func New(cfg Config) *Sandbox {
 	mux.HandleFunc("GET /healthz", health)
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := sb.Ready(r.Context()); err != nil {
+			w.Header().Set("Retry-After", "1")
 			httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
 			return
 		}
