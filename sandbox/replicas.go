@@ -32,37 +32,43 @@ func (sb *Sandbox) watchShared() {
 			return
 		default:
 		}
+		sb.checkRound(false)
 		sb.heartbeat()
 		sb.syncNamespaces()
 		sb.expire()
 		sb.keepEpoch()
-		sb.checkDone()
+		sb.checkRound(true)
 		sb.clock.AfterFunc(sharedCheck, tick)
 	}
 	go tick()
 }
 
-// checkDone counts a round of the shared checks and wakes those waiting
-// for one (the tests, which wait for rounds rather than for time).
-func (sb *Sandbox) checkDone() {
+// checkRound counts a round of the shared checks started, or done, and
+// wakes those waiting for one: the tests, which wait for rounds rather
+// than for time.
+func (sb *Sandbox) checkRound(done bool) {
 	sb.checksMu.Lock()
 	defer sb.checksMu.Unlock()
-	sb.checks++
+	if done {
+		sb.checksDone++
+	} else {
+		sb.checksStarted++
+	}
 	if sb.checked != nil {
 		close(sb.checked)
 	}
 	sb.checked = make(chan struct{})
 }
 
-// checkRounds returns the rounds of shared checks done, and a channel
-// closed when the next is.
-func (sb *Sandbox) checkRounds() (int64, <-chan struct{}) {
+// checkRounds returns the rounds of shared checks started and done, and
+// a channel closed at the next start or end of one.
+func (sb *Sandbox) checkRounds() (started, done int64, changed <-chan struct{}) {
 	sb.checksMu.Lock()
 	defer sb.checksMu.Unlock()
 	if sb.checked == nil {
 		sb.checked = make(chan struct{})
 	}
-	return sb.checks, sb.checked
+	return sb.checksStarted, sb.checksDone, sb.checked
 }
 
 // heartbeat records this replica in Redis each check, and reads what it

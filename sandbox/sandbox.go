@@ -181,11 +181,11 @@ type Sandbox struct {
 	removals int64
 	// watch logs the store's outages (a store and a logger); nil without.
 	watch *storeWatch
-	// checks counts the rounds of the shared checks (watchShared) done;
-	// checked is closed at the end of each.
-	checksMu sync.Mutex
-	checks   int64
-	checked  chan struct{}
+	// checksStarted and checksDone count the rounds of the shared checks
+	// (watchShared); checked is closed at the start and end of each.
+	checksMu                  sync.Mutex
+	checksStarted, checksDone int64
+	checked                   chan struct{}
 }
 
 // New builds the sandbox.

@@ -290,7 +290,9 @@ func TestRedisDeliveriesSurviveAReplica(t *testing.T) {
 	if err := b.Impact.WaitIdle(ctx); err != nil {
 		t.Fatalf("B did not send A's deliveries: %v", err)
 	}
-	time.Sleep(time.Second) // a second sending would show by now
+	// Idle: no attempt is due or claimed on any replica (an attempt
+	// leaves the schedule only as it is journaled), so none can be sent
+	// again.
 	if n := hits.Load(); n != 3 {
 		t.Fatalf("receiver got %d requests; want 3, each once", n)
 	}
@@ -425,7 +427,7 @@ func TestRedisScaledClocksKeepTheirEpoch(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the error", func() bool { return logs.count(t, "the replicas disagree on the scaled impact clock") == 1 })
-	time.Sleep(3 * sharedCheck) // it is said once
+	waitMoreRounds(t, a, 3) // it is said once
 	if n := logs.count(t, "the replicas disagree"); n != 0 {
 		t.Fatalf("the disagreement was reported %d more times", n)
 	}
@@ -439,8 +441,8 @@ func TestRedisScaledClocksKeepTheirEpoch(t *testing.T) {
 func TestRedisWallClockReplicaWarnedOfScaledOnes(t *testing.T) {
 	rs := redistest.Start(t)
 	var logs syncBuffer
-	redisReplica(t, rs, Config{ReplicaID: "wall", Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
-	time.Sleep(2 * sharedCheck) // alone: nothing to say
+	wall, _ := redisReplica(t, rs, Config{ReplicaID: "wall", Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	waitMoreRounds(t, wall, 2) // alone: nothing to say
 	if l := logs.lines(t); len(l) != 0 {
 		t.Fatalf("a replica alone logged %v", l)
 	}
@@ -457,7 +459,7 @@ func TestRedisWallClockReplicaWarnedOfScaledOnes(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("the wall-clock replica logged %d warnings about the scaled one, want 1", n)
 	}
-	time.Sleep(2 * sharedCheck) // once
+	waitMoreRounds(t, wall, 2) // once
 	if l := logs.lines(t); len(l) != 0 {
 		t.Fatalf("said again: %v", l)
 	}
@@ -592,8 +594,8 @@ func TestRedisReplicaHeartbeat(t *testing.T) {
 	rs := redistest.Start(t)
 	var twinLogs, soloLogs syncBuffer
 	redisReplica(t, rs, Config{ReplicaID: "same"})
-	redisReplica(t, rs, Config{ReplicaID: "same", Logger: slog.New(slog.NewJSONHandler(&twinLogs, nil))})
-	redisReplica(t, rs, Config{ReplicaID: "solo", Logger: slog.New(slog.NewJSONHandler(&soloLogs, nil))})
+	twin, _ := redisReplica(t, rs, Config{ReplicaID: "same", Logger: slog.New(slog.NewJSONHandler(&twinLogs, nil))})
+	solo, _ := redisReplica(t, rs, Config{ReplicaID: "solo", Logger: slog.New(slog.NewJSONHandler(&soloLogs, nil))})
 	waitFor := func(logs *syncBuffer, msg string) {
 		t.Helper()
 		waitUntil(t, fmt.Sprintf("%q in the log", msg), func() bool { return logs.count(t, msg) > 0 })
@@ -602,12 +604,13 @@ func TestRedisReplicaHeartbeat(t *testing.T) {
 	if n := soloLogs.count(t, "another running replica"); n != 0 {
 		t.Fatalf("the replica with its own id was told of a twin")
 	}
-	time.Sleep(2 * sharedCheck) // solo has written its heartbeat
+	waitMoreRounds(t, solo, 1) // solo has written its heartbeat
 	if _, err := rs.Do("FLUSHALL"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(&soloLogs, "Redis has lost its data")
-	time.Sleep(3 * sharedCheck) // once each
+	waitMoreRounds(t, solo, 3) // once each
+	waitMoreRounds(t, twin, 3)
 	if n := twinLogs.count(t, "another running replica") + soloLogs.count(t, "Redis has lost its data"); n != 0 {
 		t.Fatalf("said again: %d more lines", n)
 	}
