@@ -24,8 +24,9 @@ type dueRun struct {
 	due     time.Time
 	tick    uint64 // its first attempt's
 	entries []dueEntry
-	head    int // the entries before it are taken
-	index   int // in the heap; -1 once out
+	head    int         // the entries before it are taken
+	index   int         // in the heap; -1 once out
+	one     [1]dueEntry // entries' array while it has one (on the wall clock, most runs)
 }
 
 // dueEntry is an attempt as scheduled: tick is e.tick then.
@@ -42,7 +43,8 @@ func (q *dueQueue) push(e *memoryDelivery, t time.Time) {
 		r.entries = append(r.entries, dueEntry{e, q.ticks})
 		return
 	}
-	r := &dueRun{due: t, tick: q.ticks, entries: []dueEntry{{e, q.ticks}}}
+	r := &dueRun{due: t, tick: q.ticks, one: [1]dueEntry{{e, q.ticks}}}
+	r.entries = r.one[:]
 	heap.Push(&q.runs, r)
 	q.last = r
 }
