@@ -12,9 +12,10 @@ var _ DeliveryStore = (*MemoryDeliveries)(nil)
 
 // MemoryDeliveries is a DeliveryStore in the process's memory, used by
 // one dispatcher: the default (Options.Deliveries nil). Its pending
-// attempts are a queue of due times (dueQueue); a claim holds until the
-// attempt is journaled. It never fails. Stop cancels the pending deliveries. Safe
-// for concurrent use.
+// attempts wait in a queue ordered by due time, where attempts due at
+// one time make one entry; a claim holds until the attempt is journaled.
+// It never fails. Stop cancels the pending deliveries. Safe for
+// concurrent use.
 type MemoryDeliveries struct {
 	seq atomic.Int64 // the last delivery numbered
 
