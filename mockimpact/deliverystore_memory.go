@@ -1,7 +1,6 @@
 package mockimpact
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"sync"
@@ -13,17 +12,17 @@ var _ DeliveryStore = (*MemoryDeliveries)(nil)
 
 // MemoryDeliveries is a DeliveryStore in the process's memory, used by
 // one dispatcher: the default (Options.Deliveries nil). Its pending
-// attempts are a heap of due times; a claim holds until the attempt is
-// journaled. It never fails. Stop cancels the pending deliveries. Safe
-// for concurrent use.
+// attempts wait in a queue ordered by due time, where attempts due at
+// one time make one entry; a claim holds until the attempt is journaled.
+// It never fails. Stop cancels the pending deliveries. Safe for
+// concurrent use.
 type MemoryDeliveries struct {
 	seq atomic.Int64 // the last delivery numbered
 
 	mu    sync.RWMutex
 	order []*memoryDelivery // oldest first
 	byID  map[string]*memoryDelivery
-	due   dueHeap // the attempts waiting for their due time
-	ticks uint64  // scheduling order, for ties of due times
+	due   dueQueue // the attempts waiting for their due time
 	st    Stats
 	// stopped: Stop ran; pending deliveries are cancelled, and those
 	// added or journaled afterwards end cancelled.
@@ -34,11 +33,13 @@ type MemoryDeliveries struct {
 // changed once stored (readers hold it without the lock): a change
 // stores a new one.
 type memoryDelivery struct {
-	rec     *StoredDelivery
-	due     time.Time // with index ≥ 0
-	tick    uint64    // when it was scheduled, for ties
-	index   int       // in the due heap; -1 when not waiting
-	claimed bool      // an attempt is in progress
+	rec *StoredDelivery
+	// waiting: its next attempt waits in the queue, due at due, scheduled
+	// at tick (dueQueue).
+	waiting bool
+	due     time.Time
+	tick    uint64
+	claimed bool // an attempt is in progress
 }
 
 // NewMemoryDeliveries returns an empty store.
@@ -56,7 +57,7 @@ func (m *MemoryDeliveries) NextID(context.Context) (string, error) {
 func (m *MemoryDeliveries) Add(_ context.Context, d *StoredDelivery) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e := &memoryDelivery{rec: d, index: -1}
+	e := &memoryDelivery{rec: d}
 	if m.stopped && d.Outcome == DeliveryPending {
 		c := *d
 		c.Outcome = DeliveryCancelled
@@ -66,36 +67,32 @@ func (m *MemoryDeliveries) Add(_ context.Context, d *StoredDelivery) error {
 	m.byID[d.ID] = e
 	if e.rec.Outcome == DeliveryPending {
 		m.st.Pending++
-		m.schedule(e, d.Scheduled)
+		m.due.push(e, d.Scheduled)
 	}
 	return nil
-}
-
-// schedule makes e's next attempt due at t.
-func (m *MemoryDeliveries) schedule(e *memoryDelivery, t time.Time) {
-	m.ticks++
-	e.due, e.tick = t, m.ticks
-	if e.index >= 0 {
-		heap.Fix(&m.due, e.index)
-		return
-	}
-	heap.Push(&m.due, e)
 }
 
 // Claim takes up to most attempts due at now.
 func (m *MemoryDeliveries) Claim(_ context.Context, now time.Time, most int) ([]Claim, time.Time, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]Claim, 0, min(most, len(m.due)))
-	for len(m.due) > 0 && len(out) < most && !m.due[0].due.After(now) {
-		e := heap.Pop(&m.due).(*memoryDelivery)
+	var out []Claim
+	for len(out) < most {
+		e, ok := m.due.peek()
+		if !ok || e.due.After(now) {
+			break
+		}
+		if out == nil {
+			out = make([]Claim, 0, most)
+		}
+		m.due.pop()
 		e.claimed = true
 		out = append(out, Claim{ID: e.rec.ID})
 	}
-	if len(m.due) == 0 {
-		return out, time.Time{}, false, nil
+	if e, ok := m.due.peek(); ok {
+		return out, e.due, true, nil
 	}
-	return out, m.due[0].due, true, nil
+	return out, time.Time{}, false, nil
 }
 
 // Renew reports whether the attempt of id is claimed: a claim here
@@ -125,7 +122,7 @@ func (m *MemoryDeliveries) Finish(_ context.Context, d *StoredDelivery, next *ti
 		}
 	case next != nil:
 		d.Scheduled = *next
-		m.schedule(e, *next)
+		m.due.push(e, *next)
 	default:
 		m.st.Pending--
 	}
@@ -193,13 +190,13 @@ func (m *MemoryDeliveries) RetryNow(_ context.Context, id string, now time.Time)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.byID[id]
-	if !ok || e.index < 0 {
+	if !ok || !e.waiting {
 		return false, nil
 	}
 	c := *e.rec
 	c.Scheduled = now
 	e.rec = &c
-	m.schedule(e, now)
+	m.due.push(e, now)
 	return true, nil
 }
 
@@ -240,45 +237,10 @@ func (m *MemoryDeliveries) Stop(context.Context) (int, error) {
 		e.rec = &c
 		n++
 	}
-	for _, e := range m.due {
-		e.index = -1
-	}
-	clear(m.due)
-	m.due = m.due[:0]
+	m.due.clear()
 	m.st.Pending = 0
 	return n, nil
 }
 
 // Sharing is the zero Sharing: only its dispatcher uses the store.
 func (m *MemoryDeliveries) Sharing() Sharing { return Sharing{} }
-
-// dueHeap orders waiting attempts by due time, ties by when they were
-// scheduled.
-type dueHeap []*memoryDelivery
-
-func (h dueHeap) Len() int { return len(h) }
-func (h dueHeap) Less(i, j int) bool {
-	if !h[i].due.Equal(h[j].due) {
-		return h[i].due.Before(h[j].due)
-	}
-	return h[i].tick < h[j].tick
-}
-func (h dueHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index = i
-	h[j].index = j
-}
-func (h *dueHeap) Push(x any) {
-	e := x.(*memoryDelivery)
-	e.index = len(*h)
-	*h = append(*h, e)
-}
-func (h *dueHeap) Pop() any {
-	old := *h
-	n := len(old)
-	e := old[n-1]
-	old[n-1] = nil
-	e.index = -1
-	*h = old[:n-1]
-	return e
-}
