@@ -25,9 +25,13 @@ var updateScreenshots = flag.Bool("update-screenshots", false, "write the README
 
 // browser starts Debian's chromium, headless, with chromedp's default
 // flags (no background networking, component updates or sync) and
-// --no-sandbox (the tests run as root). It fails, not skips, without one.
+// --no-sandbox (the tests run as root). It fails, not skips, without one;
+// go test -short skips it, as it does the tests that need a real Redis.
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs chromium: skipped with -short (make test runs it)")
+	}
 	path, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatal("the browser test needs a browser: install Debian's chromium: apt-get install chromium")

@@ -196,7 +196,9 @@ the --config file.`,
 				fmt.Fprintf(stderr, "postbacksim serve: %s: %v: want a positive duration\n", src.of("store-ttl"), *storeTTL)
 				return exitUsage
 			}
-			redisstore.SetLogger(newRedisLog(logger, clock.Real{})) // one log, one format, a line a minute per message
+			rlog := newRedisLog(logger, clock.Real{}) // one log, one format, a line a minute per message
+			redisstore.SetLogger(rlog)
+			defer rlog.stop() // the client's goroutines may outlive serve
 			rs, err := redisstore.Open(redisstore.Options{URL: *storeURL, Prefix: *storePrefix, IdleTTL: *storeTTL})
 			if err != nil {
 				fmt.Fprintf(stderr, "postbacksim serve: %s\n", storeURLError(src.of("store"), *storeURL, err))

@@ -74,7 +74,7 @@ func httpDo(t *testing.T, method, url, body string) (int, string) {
 // each as its own.
 func TestReplicaKilledLosesNoDelivery(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the binary and runs two processes")
+		t.Skip("needs a real redis-server and two processes: skipped with -short (make test runs it)")
 	}
 	bin := filepath.Join(t.TempDir(), "postbacksim")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
