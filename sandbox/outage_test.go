@@ -172,15 +172,12 @@ func TestEveryRouteAnswers503WhileTheStoreIsDown(t *testing.T) {
 			hs := httptest.NewServer(sb)
 			defer func() { hs.Close(); sb.Close() }()
 			c.down()
-			routes := sb.AdminRoutes()
-			for _, r := range []sandbox.Route{
+			routes := append(sb.AdminRoutes(), []sandbox.Route{
 				{Method: "GET", Path: mockocean.ActivatePath + "?callback=c&idfa=i&event_type=0"},
 				{Method: "POST", Path: mockocean.ActivatePath},
 				{Method: "GET", Path: "/_admin/stream"},
 				{Method: "GET", Path: "/readyz"},
-			} {
-				routes = append(routes, r)
-			}
+			}...)
 			var seen int
 			for _, prefix := range []string{"", "/ns/team-a"} {
 				for _, r := range routes {
