@@ -408,7 +408,7 @@ func storeName(u string) string { return redisstore.Redact(u) }
 var storeStartTimeout = 5 * time.Second
 
 // storeURLError is serve's message for a --store value, given by source,
-// that is neither memory nor a Redis URL NewRedisStore takes: the value
+// that is neither memory nor a Redis URL redisstore.Open takes: the value
 // as given (its password hidden), what is wrong, both valid forms, and
 // the value probably meant when the fix is plain.
 func storeURLError(source, value string, err error) string {
