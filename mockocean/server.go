@@ -278,10 +278,11 @@ func (s *Server) record(ctx context.Context, e *Entry, in Input, v *Verdict, unl
 	if v.Code == CodeSuccess && v.Conversion != nil && v.Conversion.OuterEventID != "" {
 		id = v.Conversion.OuterEventID
 	}
-	fresh, faults, err := s.state.Record(ctx, e, id, unlessFaults)
+	journaled, fresh, faults, err := s.state.Record(ctx, *e, id, unlessFaults)
 	if err != nil || faults {
 		return faults, err
 	}
+	*e = journaled
 	if !fresh {
 		v.Code, v.Msg, v.Detail = e.Code, e.Msg, e.Detail
 	}

@@ -45,15 +45,15 @@ type StateConfig struct {
 // The journal holds Entries, what was received and answered; the Server
 // derives each Request from its Entry on read.
 type State interface {
-	// Record journals e, numbering it (e.Seq). When id is not empty (an
-	// accepted conversion's outer_event_id), the duplicate filter decides
-	// first, in the same atomic step: fresh is false when id was accepted
-	// before, and e is then journaled marked as its duplicate
-	// (MarkDuplicate, applied to e too). With unlessFaults, a state that
-	// holds a fault rule records nothing and reports faults: the Server
-	// then applies the rules and records again (without it). e is not
-	// kept: the state copies what it journals.
-	Record(ctx context.Context, e *Entry, id string, unlessFaults bool) (fresh, faults bool, err error)
+	// Record journals e and returns it as journaled: numbered (Seq) and,
+	// when id is not empty (an accepted conversion's outer_event_id) and
+	// was accepted before, marked as its duplicate (MarkDuplicate; fresh
+	// is then false). The duplicate filter decides in the same atomic
+	// step as the journaling. With unlessFaults, a state that holds a
+	// fault rule records nothing and reports faults: the Server then
+	// applies the rules and records again (without it). The entry goes
+	// in and out by value: the request path allocates nothing for it.
+	Record(ctx context.Context, e Entry, id string, unlessFaults bool) (journaled Entry, fresh, faults bool, err error)
 
 	// Entries returns the journal, oldest first.
 	Entries(ctx context.Context) ([]Entry, error)

@@ -27,17 +27,17 @@ type memoryState struct {
 
 var _ State = (*memoryState)(nil)
 
-func (m *memoryState) Record(_ context.Context, e *Entry, id string, unlessFaults bool) (bool, bool, error) {
+func (m *memoryState) Record(_ context.Context, e Entry, id string, unlessFaults bool) (Entry, bool, bool, error) {
 	if unlessFaults && m.faults.any() {
-		return false, true, nil
+		return e, false, true, nil
 	}
 	fresh := true
 	if id != "" && !m.dedup.add(id) {
 		fresh = false
 		e.MarkDuplicate(id)
 	}
-	e.Seq = m.journal.add(*e)
-	return fresh, false, nil
+	e.Seq = m.journal.add(e)
+	return e, fresh, false, nil
 }
 
 func (m *memoryState) Entries(context.Context) ([]Entry, error) { return m.journal.entries(), nil }

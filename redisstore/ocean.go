@@ -160,31 +160,31 @@ func dedupMember(id string) string {
 // Record journals e through this process's batcher: with unlessFaults,
 // in the same round trip as the check that no fault rule exists, which
 // is what most requests need (one call to Redis instead of two).
-func (r *oceanState) Record(_ context.Context, e *mockocean.Entry, id string, unlessFaults bool) (fresh, faults bool, err error) {
-	p := &pendingRecord{size: e.Size(), unlessFaults: unlessFaults, payload: encodeEntry(e, id), at: r.cfg.Clock.Now().UnixMicro()}
+func (r *oceanState) Record(_ context.Context, e mockocean.Entry, id string, unlessFaults bool) (journaled mockocean.Entry, fresh, faults bool, err error) {
+	p := &pendingRecord{size: e.Size(), unlessFaults: unlessFaults, payload: encodeEntry(&e, id), at: r.cfg.Clock.Now().UnixMicro()}
 	p.dupSize = p.size
+	dup := e
 	if id != "" {
 		p.member = dedupMember(id)
-		dup := *e
 		dup.MarkDuplicate(id)
 		p.dupSize = dup.Size()
 	}
 	r.batch.do(p)
 	if p.err != nil {
-		return false, false, p.err
+		return e, false, false, p.err
 	}
 	if p.faults {
-		return false, true, nil // a fault rule exists: nothing recorded
-	}
-	e.Seq = uint64(p.seq)
-	if !p.fresh {
-		e.MarkDuplicate(id)
+		return e, false, true, nil // a fault rule exists: nothing recorded
 	}
 	r.mu.Lock()
 	close(r.changed)
 	r.changed = make(chan struct{})
 	r.mu.Unlock()
-	return p.fresh, false, nil
+	if !p.fresh {
+		e = dup
+	}
+	e.Seq = uint64(p.seq)
+	return e, p.fresh, false, nil
 }
 
 // decodeEntries reads journal list elements.

@@ -57,8 +57,7 @@ func sampleEntry(body string) mockocean.Entry {
 // recordOne records sampleEntry(body) with id in st, and returns its
 // number and the filter's verdict.
 func recordOne(ctx context.Context, st mockocean.State, body, id string) (uint64, bool, error) {
-	e := sampleEntry(body)
-	fresh, _, err := st.Record(ctx, &e, id, false)
+	e, fresh, _, err := st.Record(ctx, sampleEntry(body), id, false)
 	return e.Seq, fresh, err
 }
 
@@ -148,8 +147,7 @@ func TestJournalTTLRefreshedWhenTheRefreshMeetsAFaultRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	decay(t, rs, real, 90*time.Second, keys...)
-	declined := sampleEntry("")
-	if _, faults, err := st.Record(ctx, &declined, "", true); err != nil || !faults {
+	if _, _, faults, err := st.Record(ctx, sampleEntry(""), "", true); err != nil || !faults {
 		t.Fatalf("Record unless faults: faults %v, %v", faults, err)
 	}
 	if _, _, err := recordOne(ctx, st, "", ""); err != nil {

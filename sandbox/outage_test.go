@@ -36,8 +36,8 @@ func (downStore) ImpactDeliveries(string, mockimpact.ScheduleOptions) mockimpact
 type downOcean struct{}
 
 func (downOcean) Open(mockocean.StateConfig) mockocean.State { return downOcean{} }
-func (downOcean) Record(context.Context, *mockocean.Entry, string, bool) (bool, bool, error) {
-	return false, false, errDown
+func (downOcean) Record(_ context.Context, e mockocean.Entry, _ string, _ bool) (mockocean.Entry, bool, bool, error) {
+	return e, false, false, errDown
 }
 func (downOcean) Entries(context.Context) ([]mockocean.Entry, error)       { return nil, errDown }
 func (downOcean) Since(context.Context, uint64) ([]mockocean.Entry, error) { return nil, errDown }

@@ -44,16 +44,18 @@ func entry(vc *clock.Virtual, body string) mockocean.Entry {
 		Decoded: true, Path: mockocean.ActivatePath, Status: http.StatusOK, Answered: true, Msg: "success"}
 }
 
-// record journals entry(body) with outer_event_id id and returns what
-// the state made of it.
-func record(t *testing.T, st mockocean.State, vc *clock.Virtual, body, id string) (mockocean.Entry, bool) {
+// record journals entry(body) with outer_event_id id and returns its
+// number and the filter's verdict.
+func record(t *testing.T, st mockocean.State, vc *clock.Virtual, body, id string) (uint64, bool) {
 	t.Helper()
-	e := entry(vc, body)
-	fresh, faults, err := st.Record(context.Background(), &e, id, false)
+	e, fresh, faults, err := st.Record(context.Background(), entry(vc, body), id, false)
 	if err != nil || faults {
 		t.Fatalf("Record(%q, %q): faults %v, %v", body, id, faults, err)
 	}
-	return e, fresh
+	if fresh == (e.Code == mockocean.CodeDuplicate) || fresh == strings.Contains(e.Detail, id+" was accepted before") {
+		t.Fatalf("Record(%q, %q): fresh %v, returned as journaled with code %d, detail %q", body, id, fresh, e.Code, e.Detail)
+	}
+	return e.Seq, fresh
 }
 
 // bodies lists the entries' bodies.
@@ -83,8 +85,8 @@ func Ocean(t *testing.T, open OpenOcean) {
 		st := open(t, c)
 		e := entry(vc, "\xff not UTF-8 {")
 		e.Warnings, e.Notes, e.Replica = []string{"w"}, []string{"n1", "n2"}, "r1"
-		if fresh, faults, err := st.Record(ctx, &e, "", false); err != nil || faults || !fresh || e.Seq != 1 {
-			t.Fatalf("Record: seq %d, fresh %v, faults %v, %v; want seq 1, fresh", e.Seq, fresh, faults, err)
+		if got, fresh, faults, err := st.Record(ctx, e, "", false); err != nil || faults || !fresh || got.Seq != 1 {
+			t.Fatalf("Record: seq %d, fresh %v, faults %v, %v; want seq 1, fresh", got.Seq, fresh, faults, err)
 		}
 		for i := range 4 {
 			vc.Advance(time.Second)
@@ -153,7 +155,7 @@ func Ocean(t *testing.T, open OpenOcean) {
 			t.Errorf("byte budget of two entries: %+v", js)
 		}
 		huge := entry(vc, strings.Repeat("y", 10_000))
-		if _, _, err := st.Record(ctx, &huge, "", false); err != nil {
+		if _, _, _, err := st.Record(ctx, huge, "", false); err != nil {
 			t.Fatal(err)
 		}
 		if all := testtb.Must(st.Entries(ctx)); len(all) != 1 || all[0].Seq != 5 {
@@ -172,8 +174,8 @@ func Ocean(t *testing.T, open OpenOcean) {
 		if all := testtb.Must(st.Entries(ctx)); len(all) != 0 {
 			t.Fatalf("after ResetJournal: %d entries", len(all))
 		}
-		if e, _ := record(t, st, vc, "c", ""); e.Seq != 1 {
-			t.Errorf("first entry after ResetJournal numbered %d, want 1", e.Seq)
+		if seq, _ := record(t, st, vc, "c", ""); seq != 1 {
+			t.Errorf("first entry after ResetJournal numbered %d, want 1", seq)
 		}
 		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		defer cancel()
@@ -224,12 +226,11 @@ func Ocean(t *testing.T, open OpenOcean) {
 		if _, fresh := record(t, st, vc, "1", "o1"); !fresh {
 			t.Fatal("first o1 not fresh")
 		}
-		e, fresh := record(t, st, vc, "2", "o1")
-		if fresh || e.Code != mockocean.CodeDuplicate || !strings.Contains(e.Detail, "o1") {
-			t.Fatalf("second o1: fresh %v, code %d, detail %q; want a duplicate (40004) naming o1", fresh, e.Code, e.Detail)
+		if seq, fresh := record(t, st, vc, "2", "o1"); fresh || seq != 2 {
+			t.Fatalf("second o1: seq %d, fresh %v; want 2, a duplicate", seq, fresh)
 		}
-		if got := testtb.Must(st.Entries(ctx))[1]; got.Code != mockocean.CodeDuplicate || got.Raw.Body != "2" {
-			t.Errorf("the duplicate journaled as code %d, body %q; want 40004, 2", got.Code, got.Raw.Body)
+		if got := testtb.Must(st.Entries(ctx))[1]; got.Code != mockocean.CodeDuplicate || got.Raw.Body != "2" || !strings.Contains(got.Detail, "o1") {
+			t.Errorf("the duplicate journaled as code %d, body %q, detail %q; want 40004, 2, naming o1", got.Code, got.Raw.Body, got.Detail)
 		}
 		if _, fresh := record(t, st, vc, "3", ""); !fresh {
 			t.Error("a request without an id is never a duplicate")
@@ -261,7 +262,7 @@ func Ocean(t *testing.T, open OpenOcean) {
 		c, vc := oceanConfig(mockocean.StateConfig{})
 		st := open(t, c)
 		e := entry(vc, "a")
-		if _, faults, err := st.Record(ctx, &e, "", true); err != nil || faults {
+		if _, _, faults, err := st.Record(ctx, e, "", true); err != nil || faults {
 			t.Fatalf("Record unless faults, no rule: faults %v, %v", faults, err)
 		}
 		f1 := testtb.Must(st.AddFault(ctx, mockocean.Fault{Status: 503, Times: 2, Match: map[string]string{"event_type": "2"}}))
@@ -274,7 +275,7 @@ func Ocean(t *testing.T, open OpenOcean) {
 			t.Errorf("an id in use: %v; want an error naming it, not an outage", err)
 		}
 		declined := entry(vc, "b")
-		if _, faults, err := st.Record(ctx, &declined, "o9", true); err != nil || !faults {
+		if _, _, faults, err := st.Record(ctx, declined, "o9", true); err != nil || !faults {
 			t.Fatalf("Record unless faults with rules: faults %v, %v", faults, err)
 		}
 		if n := testtb.Must(st.JournalStats(ctx)).Received; n != 1 {
@@ -316,7 +317,7 @@ func Ocean(t *testing.T, open OpenOcean) {
 			t.Error("a rule picked after ClearFaults")
 		}
 		again := entry(vc, "d")
-		if _, faults, err := st.Record(ctx, &again, "", true); err != nil || faults {
+		if _, _, faults, err := st.Record(ctx, again, "", true); err != nil || faults {
 			t.Errorf("Record unless faults after ClearFaults: faults %v, %v", faults, err)
 		}
 		if err := st.Ping(ctx); err != nil {
