@@ -14,6 +14,7 @@ import (
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockimpact/macro"
 	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/store"
 )
 
 // The forms post to /_admin/inspector/…: behind the admin token, and,
@@ -79,7 +80,11 @@ func (in *Inspector) addFault(t *Tenant, w http.ResponseWriter, r *http.Request)
 		back(w, r, t.Base+"/ocean", "", "fault: "+strings.Join(errs, "; "))
 		return
 	}
-	added, err := t.Ocean.InjectFault(f)
+	added, err := t.Ocean.InjectFault(r.Context(), f)
+	if errors.Is(err, store.ErrUnavailable) {
+		storeDown(w, err)
+		return
+	}
 	if err != nil {
 		back(w, r, t.Base+"/ocean", "", err.Error())
 		return
@@ -89,7 +94,12 @@ func (in *Inspector) addFault(t *Tenant, w http.ResponseWriter, r *http.Request)
 
 func (in *Inspector) removeFault(t *Tenant, w http.ResponseWriter, r *http.Request) {
 	id := r.PostFormValue("id")
-	if !t.Ocean.RemoveFault(id) {
+	removed, err := t.Ocean.RemoveFault(r.Context(), id)
+	if err != nil {
+		storeDown(w, err)
+		return
+	}
+	if !removed {
 		back(w, r, t.Base+"/ocean", "", "no fault rule "+strconv.Quote(id))
 		return
 	}
@@ -124,7 +134,10 @@ func (in *Inspector) savePostback(t *Tenant, w http.ResponseWriter, r *http.Requ
 		p.Timeout = clock.Duration(d)
 	}
 	if ferr == nil {
-		if _, err := t.Impact.Configure(p); err != nil {
+		if _, err := t.Impact.Configure(r.Context(), p); errors.Is(err, store.ErrUnavailable) {
+			storeDown(w, err)
+			return
+		} else if err != nil {
 			ferr = formError(err, p)
 		} else {
 			back(w, r, t.Base+"/impact", "postback for "+p.Event+" saved", "")
@@ -132,7 +145,7 @@ func (in *Inspector) savePostback(t *Tenant, w http.ResponseWriter, r *http.Requ
 		}
 	}
 	v := &view{Tenant: t, Now: t.Impact.Clock().Now(), CSRF: r.PostFormValue(in.opts.CSRFField), Auth: !in.opts.TokenAccepted(t.Name, "")}
-	in.renderImpact(t, w, http.StatusBadRequest, v, impactData{Edit: p, EditHeader: headers, FormError: ferr})
+	in.renderImpact(t, w, r, http.StatusBadRequest, v, impactData{Edit: p, EditHeader: headers, FormError: ferr})
 }
 
 // formError places a configuration error: a macro error at its line and
@@ -214,7 +227,7 @@ func (in *Inspector) fire(t *Tenant, w http.ResponseWriter, r *http.Request) {
 
 func (in *Inspector) retryNow(t *Tenant, w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := t.Impact.RetryNow(id); err != nil {
+	if err := t.Impact.RetryNow(r.Context(), id); err != nil {
 		back(w, r, t.Base+"/deliveries/"+url.PathEscape(id), "", err.Error())
 		return
 	}
@@ -223,7 +236,7 @@ func (in *Inspector) retryNow(t *Tenant, w http.ResponseWriter, r *http.Request)
 
 func (in *Inspector) replay(t *Tenant, w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	nid, err := t.Impact.Replay(id)
+	nid, err := t.Impact.Replay(r.Context(), id)
 	if err != nil {
 		back(w, r, t.Base+"/deliveries/"+url.PathEscape(id), "", err.Error())
 		return

@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/postbacksim/postbacksim/internal/testtb"
 	"github.com/postbacksim/postbacksim/sandbox"
 	"github.com/postbacksim/postbacksim/sandbox/sandboxtest"
 )
@@ -24,9 +25,13 @@ var updateScreenshots = flag.Bool("update-screenshots", false, "write the README
 
 // browser starts Debian's chromium, headless, with chromedp's default
 // flags (no background networking, component updates or sync) and
-// --no-sandbox (the tests run as root). It fails, not skips, without one.
+// --no-sandbox (the tests run as root). It fails, not skips, without one;
+// go test -short skips it, as it does the tests that need a real Redis.
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs chromium: skipped with -short (make test runs it)")
+	}
 	path, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatal("the browser test needs a browser: install Debian's chromium: apt-get install chromium")
@@ -106,7 +111,7 @@ func TestBrowser(t *testing.T) {
 		_, _ = w.Write([]byte("OK"))
 	}))
 	t.Cleanup(receiver.Close)
-	srv := sandboxtest.NewServer(t, sandbox.Config{TimeScale: 600})
+	srv := sandboxtest.NewServer(t, func(c *sandbox.Config) { c.TimeScale = 600 })
 	ctx := browser(t)
 
 	// 1. A conversion appears without a reload.
@@ -183,7 +188,7 @@ func TestBrowser(t *testing.T) {
 // TestBrowserLogin: with a token the browser sees the login form, logs
 // in, and a form posted without the CSRF token is refused.
 func TestBrowserLogin(t *testing.T) {
-	srv := sandboxtest.NewServer(t, sandbox.Config{AdminToken: "s3cret"})
+	srv := sandboxtest.NewServer(t, func(c *sandbox.Config) { c.AdminToken = "s3cret" })
 	ctx := browser(t)
 	run(t, ctx, "stranger", chromedp.Navigate(srv.URL+"/ocean"), chromedp.WaitVisible(`#token`))
 	h1 := value(t, ctx, "h1", chromedp.Text(`h1`))
@@ -202,8 +207,8 @@ func TestBrowserLogin(t *testing.T) {
 	if cookieVisible {
 		t.Error("the token cookie is visible to scripts (want HttpOnly)")
 	}
-	if forged != http.StatusForbidden || genuine != http.StatusSeeOther || len(srv.Ocean.Faults()) != 1 {
-		t.Errorf("form without csrf: %d (want 403); with: %d (want 303); rules %d (want 1)", forged, genuine, len(srv.Ocean.Faults()))
+	if forged != http.StatusForbidden || genuine != http.StatusSeeOther || len(testtb.Must(srv.Namespace(sandbox.DefaultNamespace).Ocean.Faults(context.Background()))) != 1 {
+		t.Errorf("form without csrf: %d (want 403); with: %d (want 303); rules %d (want 1)", forged, genuine, len(testtb.Must(srv.Namespace(sandbox.DefaultNamespace).Ocean.Faults(context.Background()))))
 	}
 	run(t, ctx, "logout", chromedp.Click(`.logout button`), chromedp.WaitVisible(`#token`))
 }

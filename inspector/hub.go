@@ -2,6 +2,7 @@ package inspector
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -133,18 +134,22 @@ func encode(t *Tenant, buf *bytes.Buffer, cur *Cursor, target Cursor, limit uint
 		writeEvent(buf, "gap", *cur, map[string]any{"journal": "ocean", "after": from, "resume": cur.Ocean})
 	}
 	if target.Ocean > cur.Ocean {
-		for _, rq := range t.Ocean.RequestsSince(cur.Ocean) {
-			if rq.Seq > target.Ocean {
-				break
+		// When the store does not answer, cur stays: the next batch reads
+		// again.
+		if reqs, err := t.Ocean.RequestsSince(context.Background(), cur.Ocean); err == nil {
+			for _, rq := range reqs {
+				if rq.Seq > target.Ocean {
+					break
+				}
+				cur.Ocean = rq.Seq
+				b, err := rq.MarshalJSON()
+				if err != nil {
+					continue
+				}
+				writeRaw(buf, "ocean", *cur, b)
 			}
-			cur.Ocean = rq.Seq
-			b, err := rq.MarshalJSON()
-			if err != nil {
-				continue
-			}
-			writeRaw(buf, "ocean", *cur, b)
+			cur.Ocean = max(cur.Ocean, target.Ocean) // evicted meanwhile
 		}
-		cur.Ocean = max(cur.Ocean, target.Ocean) // evicted meanwhile
 	}
 	if target.Impact > cur.Impact {
 		attempts, gap := t.Feed.Since(cur.Impact)

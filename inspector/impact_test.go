@@ -25,7 +25,7 @@ func TestImpactFormsAndStream(t *testing.T) {
 	}))
 	t.Cleanup(receiver.Close)
 	vc := clock.NewVirtual(clock.Epoch)
-	srv := sandboxtest.NewServer(t, sandbox.Config{Impact: mockimpact.Options{Clock: vc}, SummaryEvery: -1})
+	srv := sandboxtest.NewServer(t, func(c *sandbox.Config) { c.Impact, c.SummaryEvery = mockimpact.Options{Clock: vc}, -1 })
 	events, _ := stream(t, srv.URL+"/_admin/stream", nil)
 
 	resp, body := do(t, "POST", srv.URL+"/_admin/inspector/postbacks", url.Values{"event": {"action_lifecycle"},
@@ -40,7 +40,7 @@ func TestImpactFormsAndStream(t *testing.T) {
 	vc.Advance(0)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Impact.WaitForAttempts(ctx, 1); err != nil {
+	if err := srv.Namespace(sandbox.DefaultNamespace).Impact.WaitForAttempts(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
 	// The hub gathers events for 50 ms of the sandbox clock: the real one here.
@@ -52,10 +52,10 @@ func TestImpactFormsAndStream(t *testing.T) {
 		t.Fatalf("retry now: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	vc.Advance(0)
-	if err := srv.Impact.WaitForAttempts(ctx, 2); err != nil {
+	if err := srv.Namespace(sandbox.DefaultNamespace).Impact.WaitForAttempts(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	dl, _ := srv.Impact.Delivery("d000001")
+	dl, _, _ := srv.Namespace(sandbox.DefaultNamespace).Impact.Delivery(t.Context(), "d000001")
 	if got := dl.Attempts[1].Offset; got != 0 {
 		t.Errorf("second attempt after retry now at offset %s, want 0 (the virtual clock did not move)", got)
 	}
@@ -78,7 +78,7 @@ func TestImpactFormsAndStream(t *testing.T) {
 // TestMacroErrorPosition: a refused body template comes back with the
 // error marked at its line and column, the form kept.
 func TestMacroErrorPosition(t *testing.T) {
-	srv := sandboxtest.NewServer(t, sandbox.Config{})
+	srv := sandboxtest.NewServer(t)
 	resp, body := do(t, "POST", srv.URL+"/_admin/inspector/postbacks", url.Values{"event": {"action_lifecycle"},
 		"url": {"http://127.0.0.1:9/pb"}, "method": {"POST"}, "format": {"json"}, "body": {"{\n  \"id\": \"{ActionId}\",\n  \"x\": \"{Nope}\"\n}"}}, nil)
 	if resp.StatusCode != 400 {
@@ -93,7 +93,7 @@ func TestMacroErrorPosition(t *testing.T) {
 // their times are on the scaled clock; without, they say nothing.
 func TestPagesSayTheClockIsScaled(t *testing.T) {
 	for scale, want := range map[float64]bool{600: true, 0: false} {
-		srv := sandboxtest.NewServer(t, sandbox.Config{TimeScale: scale})
+		srv := sandboxtest.NewServer(t, func(c *sandbox.Config) { c.TimeScale = scale })
 		_, body := do(t, "GET", srv.URL+"/impact", nil, nil)
 		if got := strings.Contains(body, "The impact clock runs 600 times as fast as the wall clock"); got != want {
 			t.Errorf("--time-scale %v: the note is there: %v, want %v", scale, got, want)

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/postbacksim/postbacksim/clock"
@@ -42,6 +43,9 @@ type Tenant struct {
 	ImpactAdmin http.Handler
 
 	hub *hub
+	// oceanSeen is the Ocean journal's count at the last read that
+	// succeeded: the stream's cursor while the store does not answer.
+	oceanSeen atomic.Uint64
 }
 
 // Options configures an Inspector.

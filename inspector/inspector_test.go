@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/internal/testtb"
 	"github.com/postbacksim/postbacksim/mockocean"
 	"github.com/postbacksim/postbacksim/sandbox"
 	"github.com/postbacksim/postbacksim/sandbox/sandboxtest"
@@ -49,7 +50,7 @@ func do(t *testing.T, method, u string, body url.Values, hdr map[string]string) 
 // TestPagesBesideTheAPI: pages at / and under /ns/NAME/, the JSON 404
 // for API clients, and the endpoints that were there before.
 func TestPagesBesideTheAPI(t *testing.T) {
-	srv := sandboxtest.NewServer(t, sandbox.Config{})
+	srv := sandboxtest.NewServer(t)
 	do(t, "GET", srv.URL+okQuery+"e1", nil, nil)
 	for _, p := range []string{"/", "/ocean", "/ocean/1", "/impact", "/ns/team-a/", "/ns/team-a/ocean"} {
 		resp, body := do(t, "GET", srv.URL+p, nil, nil)
@@ -139,7 +140,7 @@ func next(t *testing.T, ch <-chan event) event {
 // TestStreamResumes: events carry the cursor as their id, and a stream
 // opened with Last-Event-ID continues after it.
 func TestStreamResumes(t *testing.T) {
-	srv := sandboxtest.NewServer(t, sandbox.Config{})
+	srv := sandboxtest.NewServer(t)
 	for i := range 3 {
 		do(t, "GET", fmt.Sprintf("%s%se%d", srv.URL, okQuery, i), nil, nil)
 	}
@@ -170,7 +171,7 @@ func TestStreamResumes(t *testing.T) {
 // TestStreamBadCursor: a cursor that is not OCEAN.IMPACT is a 400
 // naming it, by query and by header, not a stream from the present.
 func TestStreamBadCursor(t *testing.T) {
-	srv := sandboxtest.NewServer(t, sandbox.Config{})
+	srv := sandboxtest.NewServer(t)
 	for _, c := range []struct {
 		query string
 		hdr   map[string]string
@@ -191,7 +192,7 @@ func TestStreamBadCursor(t *testing.T) {
 // TestStreamKeepAlive: a comment every 15 s of the sandbox's clock.
 func TestStreamKeepAlive(t *testing.T) {
 	vc := clock.NewVirtual(clock.Epoch)
-	srv := sandboxtest.NewServer(t, sandbox.Config{Clock: vc, SummaryEvery: -1})
+	srv := sandboxtest.NewServer(t, func(c *sandbox.Config) { c.Clock, c.SummaryEvery = vc, -1 })
 	_, comments := stream(t, srv.URL+"/_admin/stream", nil)
 	<-comments // the greeting
 	deadline := time.Now().Add(5 * time.Second)
@@ -218,7 +219,7 @@ func TestStreamKeepAlive(t *testing.T) {
 // TestSlowStreamNeverBlocks: a stream nobody reads does not hold up
 // requests; when it is read again it says what it skipped.
 func TestSlowStreamNeverBlocks(t *testing.T) {
-	srv := sandboxtest.NewServer(t, sandbox.Config{Ocean: mockocean.Config{JournalCapacity: 3000}})
+	srv := sandboxtest.NewServer(t, func(c *sandbox.Config) { c.Ocean = mockocean.Config{JournalCapacity: 3000} })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/_admin/stream", nil)
@@ -269,10 +270,8 @@ func TestSlowStreamNeverBlocks(t *testing.T) {
 // only; the login sets an HttpOnly, SameSite=Strict cookie; a form
 // without the CSRF token is refused; logout clears the cookie.
 func TestLoginCookieAndCSRF(t *testing.T) {
-	srv := sandboxtest.NewServer(t, sandbox.Config{AdminToken: "s3cret"})
-	if _, err := srv.CreateNamespace("x", ""); err != nil { // with an admin token, traffic creates none
-		t.Fatal(err)
-	}
+	srv := sandboxtest.NewServer(t, func(c *sandbox.Config) { c.AdminToken = "s3cret" })
+	srv.CreateNamespace("x", "")
 	do(t, "GET", srv.URL+okQuery+"secret-outer-id", nil, nil)
 	for _, p := range []string{"/", "/ocean", "/ocean/1", "/impact", "/ns/x/ocean"} {
 		resp, body := do(t, "GET", srv.URL+p, nil, nil)
@@ -301,8 +300,8 @@ func TestLoginCookieAndCSRF(t *testing.T) {
 		t.Errorf("logged in: %d", resp.StatusCode)
 	}
 	form := url.Values{"status": {"503"}, "times": {"1"}}
-	if resp, _ := do(t, "POST", srv.URL+"/_admin/inspector/faults", form, cookie); resp.StatusCode != 403 || len(srv.Ocean.Faults()) != 0 {
-		t.Errorf("forged form: %d, faults %v", resp.StatusCode, srv.Ocean.Faults())
+	if resp, _ := do(t, "POST", srv.URL+"/_admin/inspector/faults", form, cookie); resp.StatusCode != 403 || len(testtb.Must(srv.Namespace(sandbox.DefaultNamespace).Ocean.Faults(context.Background()))) != 0 {
+		t.Errorf("forged form: %d, faults %v", resp.StatusCode, testtb.Must(srv.Namespace(sandbox.DefaultNamespace).Ocean.Faults(context.Background())))
 	}
 	// A browser (it accepts HTML) gets a page saying what happened, with
 	// the way back to the namespace's pages.
@@ -310,13 +309,13 @@ func TestLoginCookieAndCSRF(t *testing.T) {
 	for path, back := range map[string]string{"/_admin/inspector/faults": `href="/"`, "/ns/x/_admin/inspector/faults": `href="/ns/x/"`} {
 		resp, body := do(t, "POST", srv.URL+path, form, browser)
 		if resp.StatusCode != 403 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
-			!strings.Contains(body, "not sent by a page of this sandbox") || !strings.Contains(body, back) || len(srv.Ocean.Faults()) != 0 {
+			!strings.Contains(body, "not sent by a page of this sandbox") || !strings.Contains(body, back) || len(testtb.Must(srv.Namespace(sandbox.DefaultNamespace).Ocean.Faults(context.Background()))) != 0 {
 			t.Errorf("forged form from a browser at %s: %d %s\n%s", path, resp.StatusCode, resp.Header.Get("Content-Type"), body)
 		}
 	}
 	form.Set("csrf", sandbox.CSRFToken("s3cret"))
-	if resp, _ := do(t, "POST", srv.URL+"/_admin/inspector/faults", form, cookie); resp.StatusCode != 303 || len(srv.Ocean.Faults()) != 1 {
-		t.Errorf("form with csrf: %d, faults %v", resp.StatusCode, srv.Ocean.Faults())
+	if resp, _ := do(t, "POST", srv.URL+"/_admin/inspector/faults", form, cookie); resp.StatusCode != 303 || len(testtb.Must(srv.Namespace(sandbox.DefaultNamespace).Ocean.Faults(context.Background()))) != 1 {
+		t.Errorf("form with csrf: %d, faults %v", resp.StatusCode, testtb.Must(srv.Namespace(sandbox.DefaultNamespace).Ocean.Faults(context.Background())))
 	}
 	resp, _ = do(t, "POST", srv.URL+"/logout", url.Values{}, cookie)
 	if len(resp.Cookies()) != 1 || resp.Cookies()[0].MaxAge >= 0 {
@@ -328,7 +327,7 @@ func TestLoginCookieAndCSRF(t *testing.T) {
 // second); beyond, a gap event says which were skipped.
 func TestStreamRateBound(t *testing.T) {
 	vc := clock.NewVirtual(clock.Epoch)
-	srv := sandboxtest.NewServer(t, sandbox.Config{Clock: vc, SummaryEvery: -1})
+	srv := sandboxtest.NewServer(t, func(c *sandbox.Config) { c.Clock, c.SummaryEvery = vc, -1 })
 	events, comments := stream(t, srv.URL+"/_admin/stream", nil)
 	<-comments
 	for i := range 600 {

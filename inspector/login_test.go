@@ -14,12 +14,10 @@ import (
 // each with its own token, keeps both (each cookie has its namespace's
 // path).
 func TestLoginsToSeveralNamespaces(t *testing.T) {
-	srv := sandboxtest.NewServer(t, sandbox.Config{AdminToken: "admin-token-0123456789"})
+	srv := sandboxtest.NewServer(t, func(c *sandbox.Config) { c.AdminToken = "admin-token-0123456789" })
 	tokens := map[string]string{"team-a": "team-a-token-0123456789", "team-b": "team-b-token-0123456789"}
 	for ns, tok := range tokens {
-		if _, err := srv.CreateNamespace(ns, tok); err != nil {
-			t.Fatal(err)
-		}
+		srv.CreateNamespace(ns, tok)
 	}
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar}

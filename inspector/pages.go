@@ -2,6 +2,7 @@ package inspector
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -22,14 +23,18 @@ const scanLimit = 10000
 const listLimit = 200
 
 // recent returns the newest stored requests, at most scanLimit, oldest
-// first.
-func recent(s *mockocean.Server) []mockocean.Request {
-	st := s.JournalStats()
+// first, and the journal's stats.
+func recent(ctx context.Context, s *mockocean.Server) ([]mockocean.Request, mockocean.JournalStats, error) {
+	st, err := s.JournalStats(ctx)
+	if err != nil {
+		return nil, st, err
+	}
 	var since uint64
 	if st.Received > scanLimit {
 		since = st.Received - scanLimit
 	}
-	return s.RequestsSince(since)
+	reqs, err := s.RequestsSince(ctx, since)
+	return reqs, st, err
 }
 
 // CodeCount is a row of the overview's table of answers.
@@ -71,9 +76,28 @@ func codeLabel(r *mockocean.Request) (key, label string) {
 	}
 }
 
-func (in *Inspector) overview(t *Tenant, w http.ResponseWriter, _ *http.Request, v *view) {
-	reqs := recent(t.Ocean)
-	d := overviewData{Journal: t.Ocean.JournalStats(), Scanned: len(reqs), Stats: t.Impact.Stats(), Postbacks: len(t.Impact.Postbacks())}
+func (in *Inspector) overview(t *Tenant, w http.ResponseWriter, r *http.Request, v *view) {
+	reqs, js, err := recent(r.Context(), t.Ocean)
+	if err != nil {
+		storeDown(w, err)
+		return
+	}
+	stats, err := t.Impact.Stats(r.Context())
+	if err != nil {
+		storeDown(w, err)
+		return
+	}
+	pbs, err := t.Impact.Postbacks(r.Context())
+	if err != nil {
+		storeDown(w, err)
+		return
+	}
+	all, err := t.Impact.Deliveries(r.Context())
+	if err != nil {
+		storeDown(w, err)
+		return
+	}
+	d := overviewData{Journal: js, Scanned: len(reqs), Stats: stats, Postbacks: len(pbs)}
 	idx := map[string]int{}
 	for i := range reqs {
 		k, label := codeLabel(&reqs[i])
@@ -86,7 +110,7 @@ func (in *Inspector) overview(t *Tenant, w http.ResponseWriter, _ *http.Request,
 	}
 	slices.SortFunc(d.Codes, func(a, b CodeCount) int { return cmp.Compare(a.Label, b.Label) })
 	outs := map[string]int{}
-	for _, dl := range t.Impact.Deliveries() {
+	for _, dl := range all {
 		outs[string(dl.Outcome)]++
 		if dl.Outcome == mockimpact.DeliveryPending {
 			p := Pending{ID: dl.ID, Event: dl.Event, Attempts: len(dl.Attempts)}
@@ -194,8 +218,20 @@ type oceanData struct {
 
 func (in *Inspector) oceanPage(t *Tenant, w http.ResponseWriter, r *http.Request, v *view) {
 	f := parseFilter(r)
-	d := oceanData{Filter: f, Journal: t.Ocean.JournalStats(), Dedup: t.Ocean.DedupStats(), Faults: t.Ocean.Faults(), Catalog: mockocean.Catalog()}
-	reqs := recent(t.Ocean)
+	reqs, js, err := recent(r.Context(), t.Ocean)
+	var dedup mockocean.DedupStats
+	var faults []mockocean.Fault
+	if err == nil {
+		dedup, err = t.Ocean.DedupStats(r.Context())
+	}
+	if err == nil {
+		faults, err = t.Ocean.Faults(r.Context())
+	}
+	if err != nil {
+		storeDown(w, err)
+		return
+	}
+	d := oceanData{Filter: f, Journal: js, Dedup: dedup, Faults: faults, Catalog: mockocean.Catalog()}
 	for i := len(reqs) - 1; i >= 0; i-- {
 		if f.Keep(&reqs[i]) {
 			d.Matched++
@@ -225,7 +261,10 @@ func (in *Inspector) requestPage(t *Tenant, w http.ResponseWriter, r *http.Reque
 	seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)
 	var got []mockocean.Request
 	if err == nil && seq > 0 {
-		got = t.Ocean.RequestsSince(seq - 1)
+		if got, err = t.Ocean.RequestsSince(r.Context(), seq-1); err != nil {
+			storeDown(w, err)
+			return
+		}
 	}
 	if len(got) == 0 || got[0].Seq != seq {
 		v.Title, v.Nav, v.Error = "No such request", "ocean", fmt.Sprintf("The journal holds no request %q (evicted, reset, or never received).", r.PathValue("seq"))
@@ -235,7 +274,10 @@ func (in *Inspector) requestPage(t *Tenant, w http.ResponseWriter, r *http.Reque
 	rq := got[0]
 	d := requestData{R: rq}
 	_, d.Label = codeLabel(&rq)
-	d.Raw, d.HasRaw = t.Ocean.Received(seq)
+	if d.Raw, d.HasRaw, err = t.Ocean.Received(r.Context(), seq); err != nil {
+		storeDown(w, err)
+		return
+	}
 	if rq.Answered {
 		if rule, ok := mockocean.LookupRule(rq.Code); ok {
 			d.Rule = &rule
@@ -283,7 +325,12 @@ type FormError struct {
 }
 
 func (in *Inspector) impactPage(t *Tenant, w http.ResponseWriter, r *http.Request, v *view) {
-	d := impactData{Postbacks: t.Impact.Postbacks(), Events: fixtures.ImpactEvents()}
+	pbs, err := t.Impact.Postbacks(r.Context())
+	if err != nil {
+		storeDown(w, err)
+		return
+	}
+	d := impactData{Postbacks: pbs, Events: fixtures.ImpactEvents()}
 	if ev := r.URL.Query().Get("edit"); ev != "" {
 		for _, p := range d.Postbacks {
 			if p.Event == ev {
@@ -295,20 +342,24 @@ func (in *Inspector) impactPage(t *Tenant, w http.ResponseWriter, r *http.Reques
 		}
 	}
 	d.EditHeader = headerText(d.Edit.Headers)
-	in.renderImpact(t, w, http.StatusOK, v, d)
+	in.renderImpact(t, w, r, http.StatusOK, v, d)
 }
 
-func (in *Inspector) renderImpact(t *Tenant, w http.ResponseWriter, status int, v *view, d impactData) {
-	all := t.Impact.Deliveries()
+func (in *Inspector) renderImpact(t *Tenant, w http.ResponseWriter, r *http.Request, status int, v *view, d impactData) {
+	all, err := t.Impact.Deliveries(r.Context())
+	if err == nil && d.Postbacks == nil {
+		d.Postbacks, err = t.Impact.Postbacks(r.Context())
+	}
+	if err != nil {
+		storeDown(w, err)
+		return
+	}
 	d.Total = len(all)
 	for i := len(all) - 1; i >= 0 && len(d.Deliveries) < listLimit; i-- {
 		d.Deliveries = append(d.Deliveries, all[i])
 	}
 	if d.Events == nil {
 		d.Events = fixtures.ImpactEvents()
-	}
-	if d.Postbacks == nil {
-		d.Postbacks = t.Impact.Postbacks()
 	}
 	v.Title, v.Nav, v.Content = "impact.com postbacks", "impact", d
 	in.render(w, status, "impact", v)
@@ -415,7 +466,11 @@ type deliveryData struct {
 }
 
 func (in *Inspector) deliveryPage(t *Tenant, w http.ResponseWriter, r *http.Request, v *view) {
-	dl, ok := t.Impact.Delivery(r.PathValue("id"))
+	dl, ok, err := t.Impact.Delivery(r.Context(), r.PathValue("id"))
+	if err != nil {
+		storeDown(w, err)
+		return
+	}
 	if !ok {
 		v.Title, v.Nav, v.Error = "No such delivery", "impact", fmt.Sprintf("The dispatcher knows no delivery %q.", r.PathValue("id"))
 		in.render(w, http.StatusNotFound, "delivery", v)

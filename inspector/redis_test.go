@@ -8,9 +8,9 @@ import (
 
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/mockimpact"
+	"github.com/postbacksim/postbacksim/redisstore"
 
 	"github.com/postbacksim/postbacksim/internal/redistest"
-	"github.com/postbacksim/postbacksim/mockocean"
 	"github.com/postbacksim/postbacksim/sandbox"
 	"github.com/postbacksim/postbacksim/sandbox/sandboxtest"
 )
@@ -22,12 +22,12 @@ import (
 func TestPagesAndStreamOnRedis(t *testing.T) {
 	rs := redistest.Start(t)
 	replica := func() *sandboxtest.Server {
-		store, err := mockocean.NewRedisStore(mockocean.RedisOptions{URL: rs.URL(), Prefix: "inspector:"})
+		store, err := redisstore.Open(redisstore.Options{URL: rs.URL(), Prefix: "inspector:"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = store.Close() })
-		return sandboxtest.NewServer(t, sandbox.Config{Ocean: mockocean.Config{Store: store}, ReplicaID: "replica-x"})
+		return sandboxtest.NewServer(t, func(c *sandbox.Config) { c.Store, c.ReplicaID = store, "replica-x" })
 	}
 	a, b := replica(), replica()
 	events, _ := stream(t, a.URL+"/_admin/stream", nil)
@@ -54,26 +54,26 @@ func TestPagesAndStreamOnRedis(t *testing.T) {
 	}
 
 	// The attempts say which replica sent them; the list dates them.
-	if _, err := a.Impact.Configure(mockimpact.Postback{Event: "action_lifecycle", URL: b.URL + okQuery + "{ActionId}", Method: "GET", Format: "none"}); err != nil {
+	if _, err := a.Namespace(sandbox.DefaultNamespace).Impact.Configure(t.Context(), mockimpact.Postback{Event: "action_lifecycle", URL: b.URL + okQuery + "{ActionId}", Method: "GET", Format: "none"}); err != nil {
 		t.Fatal(err)
 	}
 	ev, err := fixtures.Generate("action_lifecycle", fixtures.GenOptions{Seed: 4}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := a.Impact.Fire(ev)
+	id, err := a.Namespace(sandbox.DefaultNamespace).Impact.Fire(t.Context(), ev)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	if err := a.Impact.WaitIdle(ctx); err != nil {
+	if err := a.Namespace(sandbox.DefaultNamespace).Impact.WaitIdle(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if resp, body := do(t, "GET", a.URL+"/deliveries/"+id, nil, nil); resp.StatusCode != 200 || !strings.Contains(body, "Sent by") || !strings.Contains(body, "replica-x") {
 		t.Errorf("delivery page on Redis: %d, want a Sent by column naming replica-x\n%s", resp.StatusCode, body)
 	}
-	dl, _ := a.Impact.Delivery(id)
+	dl, _, _ := a.Namespace(sandbox.DefaultNamespace).Impact.Delivery(t.Context(), id)
 	if _, body := do(t, "GET", a.URL+"/impact", nil, nil); !strings.Contains(body, dl.Fired.UTC().Format("2006-01-02 15:04:05")) {
 		t.Errorf("the deliveries list does not date the delivery fired %v", dl.Fired)
 	}
@@ -83,12 +83,12 @@ func TestPagesAndStreamOnRedis(t *testing.T) {
 // saying so, not empty tables; it comes back with Redis.
 func TestPagesSayTheStoreIsDown(t *testing.T) {
 	rs := redistest.Start(t)
-	store, err := mockocean.NewRedisStore(mockocean.RedisOptions{URL: rs.URL(), Prefix: "down:"})
+	store, err := redisstore.Open(redisstore.Options{URL: rs.URL(), Prefix: "down:"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	srv := sandboxtest.NewServer(t, sandbox.Config{Ocean: mockocean.Config{Store: store}})
+	srv := sandboxtest.NewServer(t, func(c *sandbox.Config) { c.Store = store })
 	do(t, "GET", srv.URL+okQuery+"kept", nil, nil)
 	rs.Stop()
 	for _, p := range []string{"/", "/ocean"} {

@@ -2,12 +2,14 @@ package inspector
 
 import (
 	"bytes"
+	"context"
 	"fmt"
-	"github.com/postbacksim/postbacksim/internal/httpjson"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/postbacksim/postbacksim/internal/httpjson"
 )
 
 // KeepAlive is how often an idle stream gets a comment line, so proxies
@@ -43,8 +45,25 @@ func ParseCursor(s string) (Cursor, bool) {
 }
 
 // now is the tenant's current cursor: what a page rendered now shows.
+// While the store does not answer, its Ocean part stays where it was.
 func (t *Tenant) now() Cursor {
-	return Cursor{Ocean: t.Ocean.JournalStats().Received, Impact: t.Feed.Last()}
+	c, err := t.read(context.Background())
+	if err != nil {
+		c.Ocean = t.oceanSeen.Load()
+	}
+	return c
+}
+
+// read is the tenant's current cursor, or the store's error.
+func (t *Tenant) read(ctx context.Context) (Cursor, error) {
+	c := Cursor{Impact: t.Feed.Last()}
+	st, err := t.Ocean.JournalStats(ctx)
+	if err != nil {
+		return c, err
+	}
+	c.Ocean = st.Received
+	t.oceanSeen.Store(c.Ocean)
+	return c, nil
 }
 
 // serveStream serves GET /_admin/stream: Server-Sent Events, one
@@ -55,7 +74,11 @@ func (t *Tenant) now() Cursor {
 // cannot keep up misses batches and reads the journals itself, so it
 // only delays itself, and skips what the journal no longer holds.
 func (in *Inspector) serveStream(t *Tenant, w http.ResponseWriter, r *http.Request) {
-	cur := t.now()
+	cur, err := t.read(r.Context())
+	if err != nil {
+		httpjson.Unavailable(w, err)
+		return
+	}
 	for _, from := range []struct{ name, value string }{
 		{"Last-Event-ID", r.Header.Get("Last-Event-ID")}, {"since", r.URL.Query().Get("since")},
 	} {

@@ -64,7 +64,7 @@ func TestAdminRetryAndReplay(t *testing.T) {
 	td := impacttest.NewDispatcher(t, cfg(), impacttest.WithScript(steps(t, "500,200")...))
 	id := td.FireGenerated("action_lifecycle", 1)
 	td.Advance(0)
-	a := mockimpact.NewAdmin(td.Dispatcher)
+	a := td.Admin()
 	post := func(path string) int {
 		w := httptest.NewRecorder()
 		a.ServeHTTP(w, httptest.NewRequest(http.MethodPost, mockimpact.AdminPrefix+path, strings.NewReader("")))

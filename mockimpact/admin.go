@@ -18,6 +18,7 @@ import (
 	"github.com/postbacksim/postbacksim/internal/httpjson"
 	"github.com/postbacksim/postbacksim/internal/routes"
 	"github.com/postbacksim/postbacksim/internal/suggest"
+	"github.com/postbacksim/postbacksim/store"
 )
 
 // AdminPrefix is the path under which the impact admin endpoints live.
@@ -37,6 +38,10 @@ const maxAdminBody = 1 << 20
 //	DELETE /_admin/impact/deliveries          forget finished deliveries
 //	POST   /_admin/impact/deliveries/{id}/retry   make the next attempt now
 //	POST   /_admin/impact/deliveries/{id}/replay  deliver the same request again
+//
+// While the dispatcher's stores do not answer, every route but GET
+// /_admin/impact/events (the catalog) answers 503 with Retry-After
+// (httpjson.Unavailable) and has done nothing.
 type Admin struct {
 	d      *Dispatcher
 	jobs   *Jobs
@@ -64,21 +69,28 @@ func NewAdmin(d *Dispatcher, opts ...AdminOption) *Admin {
 	s.HandleFunc("/postbacks/{event}", a.putPostback).Methods(http.MethodPut)
 	s.HandleFunc("/postbacks/{event}", a.deletePostback).Methods(http.MethodDelete)
 	s.HandleFunc("/postbacks", func(w http.ResponseWriter, r *http.Request) {
-		list, err := d.ListPostbacks(r.Context())
+		list, err := d.Postbacks(r.Context())
 		if err != nil {
-			storeFailed(w, err)
+			httpjson.Unavailable(w, err)
 			return
 		}
 		httpjson.Write(w, http.StatusOK, map[string]any{"postbacks": list})
 	}).Methods(http.MethodGet)
 	s.HandleFunc("/events/{event}", a.fire).Methods(http.MethodPost)
 	s.HandleFunc("/deliveries", a.deliveries).Methods(http.MethodGet)
-	s.HandleFunc("/deliveries", func(w http.ResponseWriter, _ *http.Request) {
-		d.Reset()
+	s.HandleFunc("/deliveries", func(w http.ResponseWriter, r *http.Request) {
+		if err := d.Reset(r.Context()); err != nil {
+			httpjson.Unavailable(w, err)
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	}).Methods(http.MethodDelete)
 	s.HandleFunc("/deliveries/{id}", func(w http.ResponseWriter, r *http.Request) {
-		dl, ok := d.Delivery(mux.Vars(r)["id"])
+		dl, ok, err := d.Delivery(r.Context(), mux.Vars(r)["id"])
+		if err != nil {
+			httpjson.Unavailable(w, err)
+			return
+		}
 		if !ok {
 			httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("no delivery %q", mux.Vars(r)["id"]))
 			return
@@ -117,10 +129,10 @@ func (a *Admin) putPostback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Event = event
-	c, err := a.d.Configure(p)
+	c, err := a.d.Configure(r.Context(), p)
 	switch {
-	case errors.Is(err, ErrStoreUnavailable):
-		storeFailed(w, err)
+	case errors.Is(err, store.ErrUnavailable):
+		httpjson.Unavailable(w, err)
 		return
 	case err != nil:
 		httpjson.Error(w, http.StatusBadRequest, err.Error())
@@ -131,22 +143,15 @@ func (a *Admin) putPostback(w http.ResponseWriter, r *http.Request) {
 
 func (a *Admin) deletePostback(w http.ResponseWriter, r *http.Request) {
 	event := mux.Vars(r)["event"]
-	had, err := a.d.Unconfigure(event)
+	had, err := a.d.Unconfigure(r.Context(), event)
 	switch {
 	case err != nil:
-		storeFailed(w, err)
+		httpjson.Unavailable(w, err)
 	case !had:
 		httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("no postback configured for %q", event))
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}
-}
-
-// storeFailed answers HTTP 503 for an error of the state store (Redis):
-// the client may retry once it is back.
-func storeFailed(w http.ResponseWriter, err error) {
-	w.Header().Set("Retry-After", "1")
-	httpjson.Error(w, http.StatusServiceUnavailable, err.Error())
 }
 
 func (a *Admin) fire(w http.ResponseWriter, r *http.Request) {
@@ -196,9 +201,9 @@ func (a *Admin) fire(w http.ResponseWriter, r *http.Request) {
 	if job, ok := ev.(*fixtures.JobCompleted); ok && a.jobs != nil {
 		a.jobs.Register(job, PublicBase(r), supplied)
 	}
-	id, err := a.d.Fire(ev)
-	if errors.Is(err, ErrStoreUnavailable) {
-		storeFailed(w, err)
+	id, err := a.d.Fire(r.Context(), ev)
+	if errors.Is(err, store.ErrUnavailable) {
+		httpjson.Unavailable(w, err)
 		return
 	}
 	if err != nil {
@@ -277,9 +282,14 @@ func overlayFields(spec fixtures.EventSpec, body []byte, status string) (map[str
 func (a *Admin) deliveries(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	event, outcome := q.Get("event"), q.Get("outcome")
-	all, stats, err := a.d.ListDeliveries(r.Context())
+	stats, err := a.d.Stats(r.Context())
 	if err != nil {
-		storeFailed(w, err)
+		httpjson.Unavailable(w, err)
+		return
+	}
+	all, err := a.d.Deliveries(r.Context())
+	if err != nil {
+		httpjson.Unavailable(w, err)
 		return
 	}
 	out := []Delivery{}

@@ -1,6 +1,7 @@
 package mockimpact_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -20,7 +21,7 @@ func adminFor(t *testing.T, events ...string) (*mockimpact.Admin, *clock.Virtual
 	d := mockimpact.NewDispatcher(mockimpact.Options{Clock: vc, Transport: script, Resolver: script})
 	t.Cleanup(func() { d.Close() })
 	for _, e := range events {
-		if _, err := d.Configure(mockimpact.Postback{Event: e, URL: "https://brand.example/pb"}); err != nil {
+		if _, err := d.Configure(context.Background(), mockimpact.Postback{Event: e, URL: "https://brand.example/pb"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -95,8 +95,8 @@ func TestAdminConfigureFireAndRead(t *testing.T) {
 	if code, _ := call(t, h, "GET", "/_admin/impact/deliveries/d999", ""); code != 404 {
 		t.Fatalf("missing delivery: %d", code)
 	}
-	if code, _ := call(t, h, "DELETE", "/_admin/impact/deliveries", ""); code != 204 || len(d.Deliveries()) != 0 {
-		t.Fatalf("reset: %d, %d left", code, len(d.Deliveries()))
+	if code, _ := call(t, h, "DELETE", "/_admin/impact/deliveries", ""); code != 204 || len(deliveries(t, d)) != 0 {
+		t.Fatalf("reset: %d, %d left", code, len(deliveries(t, d)))
 	}
 	if code, out := call(t, h, "GET", "/_admin/impact/postbacks", ""); code != 200 || len(out["postbacks"].([]any)) != 1 {
 		t.Fatalf("postbacks: %v", out)

@@ -33,19 +33,19 @@ func BenchmarkVirtualSchedule(b *testing.B) {
 	for range b.N {
 		vc := clock.NewVirtual(time.Time{})
 		d := mockimpact.NewDispatcher(mockimpact.Options{Clock: vc, Transport: script, Resolver: script})
-		if _, err := d.Configure(mockimpact.Postback{Event: "action_lifecycle", URL: "https://brand.example/pb?aid={ActionId}"}); err != nil {
+		if _, err := d.Configure(context.Background(), mockimpact.Postback{Event: "action_lifecycle", URL: "https://brand.example/pb?aid={ActionId}"}); err != nil {
 			b.Fatal(err)
 		}
 		before := heap()
 		for _, ev := range events {
-			if _, err := d.Fire(ev); err != nil {
+			if _, err := d.Fire(context.Background(), ev); err != nil {
 				b.Fatal(err)
 			}
 		}
 		vc.Advance(time.Second) // every delivery has made its first attempt and waits for the next
 		perPending = float64(heap()-before) / n
 		vc.RunUntilIdle(0)
-		if st := d.Stats(); st.Attempts != n*16 || st.Pending != 0 {
+		if st := stats(b, d); st.Attempts != n*16 || st.Pending != 0 {
 			b.Fatalf("stats %+v", st)
 		}
 		d.Close()
@@ -73,12 +73,12 @@ func BenchmarkLiveDispatch(b *testing.B) {
 	var elapsed time.Duration
 	for range b.N {
 		d := mockimpact.NewDispatcher(mockimpact.Options{})
-		if _, err := d.Configure(mockimpact.Postback{Event: "action_lifecycle", URL: srv.URL + "/pb?aid={ActionId}"}); err != nil {
+		if _, err := d.Configure(context.Background(), mockimpact.Postback{Event: "action_lifecycle", URL: srv.URL + "/pb?aid={ActionId}"}); err != nil {
 			b.Fatal(err)
 		}
 		start := time.Now()
 		for range burst {
-			if _, err := d.Fire(ev); err != nil {
+			if _, err := d.Fire(context.Background(), ev); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -88,7 +88,7 @@ func BenchmarkLiveDispatch(b *testing.B) {
 		elapsed += time.Since(start)
 		// Every event is fired at once: without the in-flight bound, the
 		// emulator ran out of sockets and journaled network errors.
-		for _, dl := range d.Deliveries() {
+		for _, dl := range deliveries(b, d) {
 			if dl.Outcome != mockimpact.DeliveryDelivered {
 				b.Fatalf("%s: %s after %d attempt(s): %s", dl.ID, dl.Outcome, len(dl.Attempts), dl.Attempts[0].Error)
 			}
@@ -109,13 +109,13 @@ func BenchmarkRateLimitAccuracy(b *testing.B) {
 		vc := clock.NewVirtual(time.Time{})
 		script := mockimpact.NewScript()
 		d := mockimpact.NewDispatcher(mockimpact.Options{Clock: vc, Transport: script, Resolver: script})
-		d.Configure(mockimpact.Postback{Event: "job_completed", URL: "https://brand.example/jobs", MaxRPS: maxRPS})
+		d.Configure(context.Background(), mockimpact.Postback{Event: "job_completed", URL: "https://brand.example/jobs", MaxRPS: maxRPS})
 		ev := fixtures.NewImpactGen(1, time.Time{}).JobCompleted()
 		for range int(maxRPS * 20) { // twice what the window can take
-			d.Fire(ev)
+			d.Fire(context.Background(), ev)
 		}
 		vc.AdvanceTo(clock.Epoch.Add(window - time.Nanosecond)) // sends in [0, 10s)
-		achieved = float64(d.Stats().Attempts) / window.Seconds()
+		achieved = float64(stats(b, d).Attempts) / window.Seconds()
 		d.Close()
 	}
 	b.ReportMetric(achieved, "achieved-rps")

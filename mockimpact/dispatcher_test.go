@@ -340,7 +340,7 @@ func TestMockedTransportTLSFailure(t *testing.T) {
 
 func TestFireWithoutPostback(t *testing.T) {
 	td := impacttest.NewDispatcher(t, cfg(), impacttest.WithScript())
-	_, err := td.Dispatcher.Fire(fixtures.NewImpactGen(1, time.Time{}).JobCompleted())
+	_, err := td.TryFire(fixtures.NewImpactGen(1, time.Time{}).JobCompleted())
 	if !errors.Is(err, mockimpact.ErrNoPostback) {
 		t.Fatalf("%v", err)
 	}
@@ -367,12 +367,12 @@ func TestLiveInFlightBound(t *testing.T) {
 	defer close(release)
 	const bound, n = 4, 24
 	d := mockimpact.NewDispatcher(mockimpact.Options{MaxInFlight: bound})
-	if _, err := d.Configure(mockimpact.Postback{Event: "job_completed", URL: srv.URL + "/jobs"}); err != nil {
+	if _, err := d.Configure(context.Background(), mockimpact.Postback{Event: "job_completed", URL: srv.URL + "/jobs"}); err != nil {
 		t.Fatal(err)
 	}
 	ev := fixtures.NewImpactGen(1, time.Time{}).JobCompleted()
 	for range n {
-		if _, err := d.Fire(ev); err != nil {
+		if _, err := d.Fire(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -394,7 +394,7 @@ func TestLiveInFlightBound(t *testing.T) {
 		t.Fatalf("waiting for %d attempts: %v", n, err)
 	}
 	queued := 0
-	for _, dl := range d.Deliveries() {
+	for _, dl := range deliveries(t, d) {
 		a := dl.Attempts[0]
 		if dl.Outcome != mockimpact.DeliveryDelivered {
 			t.Fatalf("%s: %s (%s)", dl.ID, dl.Outcome, a.Error)
@@ -420,10 +420,10 @@ func TestCloseReleasesQueuedAttempts(t *testing.T) {
 	}))
 	defer srv.Close()
 	d := mockimpact.NewDispatcher(mockimpact.Options{MaxInFlight: 1})
-	d.Configure(mockimpact.Postback{Event: "job_completed", URL: srv.URL + "/jobs"})
+	d.Configure(context.Background(), mockimpact.Postback{Event: "job_completed", URL: srv.URL + "/jobs"})
 	ev := fixtures.NewImpactGen(1, time.Time{}).JobCompleted()
 	for range 3 {
-		d.Fire(ev)
+		d.Fire(context.Background(), ev)
 	}
 	for deadline := time.Now().Add(5 * time.Second); hits.Load() == 0 && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 	}
@@ -456,7 +456,7 @@ func TestLiveAgainstLoopback(t *testing.T) {
 	defer srv.Close()
 	d := mockimpact.NewDispatcher(mockimpact.Options{})
 	defer d.Close()
-	if _, err := d.Configure(mockimpact.Postback{Event: "action_lifecycle", URL: srv.URL + "/pb?aid={ActionId}", Method: "GET", Format: "none",
+	if _, err := d.Configure(context.Background(), mockimpact.Postback{Event: "action_lifecycle", URL: srv.URL + "/pb?aid={ActionId}", Method: "GET", Format: "none",
 		Success: must(mockimpact.ParseMatcher("OK"))}); err != nil {
 		t.Fatal(err)
 	}
@@ -468,7 +468,7 @@ func TestLiveAgainstLoopback(t *testing.T) {
 			defer wg.Done()
 			ev := fixtures.NewImpactGen(int64(i+1), time.Time{}).ActionLifecycle()
 			ev.ActionId = "A" + string(rune('a'+i%26)) + string(rune('a'+i/26))
-			if _, err := d.Fire(ev); err != nil {
+			if _, err := d.Fire(context.Background(), ev); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -477,13 +477,13 @@ func TestLiveAgainstLoopback(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := d.WaitForAttempts(ctx, n); err != nil {
-		t.Fatalf("waiting for %d attempts: %v (have %+v)", n, err, d.Stats())
+		t.Fatalf("waiting for %d attempts: %v (have %+v)", n, err, stats(t, d))
 	}
 	if overlaps.Load() != 0 {
 		t.Fatalf("%d overlapping attempts of one delivery", overlaps.Load())
 	}
 	delivered, pending := 0, 0
-	for _, dl := range d.Deliveries() {
+	for _, dl := range deliveries(t, d) {
 		switch dl.Outcome {
 		case mockimpact.DeliveryDelivered:
 			delivered++
@@ -533,24 +533,24 @@ func TestMaxDeliveriesKeepsPendingOnes(t *testing.T) {
 	script := mockimpact.NewScript(mockimpact.Step{Status: 500}, mockimpact.Step{Status: 200})
 	d := mockimpact.NewDispatcher(mockimpact.Options{Clock: vc, Transport: script, Resolver: script, MaxDeliveries: 3})
 	defer d.Close()
-	d.Configure(cfg())
+	d.Configure(context.Background(), cfg())
 	for i := range 5 {
 		ev := fixtures.NewImpactGen(int64(i), time.Time{}).ActionLifecycle()
-		d.Fire(ev)
+		d.Fire(context.Background(), ev)
 	}
 	vc.Advance(time.Second) // every delivery failed once: all pending
-	if st := d.Stats(); st.Deliveries != 5 || st.Evicted != 0 {
+	if st := stats(t, d); st.Deliveries != 5 || st.Evicted != 0 {
 		t.Fatalf("pending deliveries were evicted: %+v", st)
 	}
 	vc.RunUntilIdle(0) // all delivered at their second attempt
-	st := d.Stats()
+	st := stats(t, d)
 	if st.Deliveries != 3 || st.Evicted != 2 || st.Pending != 0 {
 		t.Fatalf("%+v", st)
 	}
-	if got := d.Deliveries(); got[0].ID != "d000003" || got[2].ID != "d000005" {
+	if got := deliveries(t, d); got[0].ID != "d000003" || got[2].ID != "d000005" {
 		t.Fatalf("kept %s … %s, want the newest", got[0].ID, got[2].ID)
 	}
-	if _, ok := d.Delivery("d000001"); ok {
+	if _, ok := delivery(t, d, "d000001"); ok {
 		t.Fatal("an evicted delivery is still found by ID")
 	}
 }
@@ -651,7 +651,7 @@ func TestRateLimitedOnlyByTheLimit(t *testing.T) {
 	defer srv.Close()
 	d := mockimpact.NewDispatcher(mockimpact.Options{})
 	defer d.Close()
-	if _, err := d.Configure(mockimpact.Postback{Event: "action_lifecycle", URL: srv.URL + "/pb", Method: "GET", Format: "none",
+	if _, err := d.Configure(context.Background(), mockimpact.Postback{Event: "action_lifecycle", URL: srv.URL + "/pb", Method: "GET", Format: "none",
 		MinDelay: clock.Duration(20 * time.Millisecond)}); err != nil {
 		t.Fatal(err)
 	}
@@ -660,7 +660,7 @@ func TestRateLimitedOnlyByTheLimit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.Fire(ev); err != nil {
+		if _, err := d.Fire(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -669,7 +669,7 @@ func TestRateLimitedOnlyByTheLimit(t *testing.T) {
 	if err := d.WaitIdle(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, dl := range d.Deliveries() {
+	for _, dl := range deliveries(t, d) {
 		for _, a := range dl.Attempts {
 			if a.RateLimited != 0 || a.Actual.Before(a.Scheduled) {
 				t.Errorf("delivery %s: scheduled %v, sent %v later, rate_limited %v; want no rate-limit wait without max_rps",

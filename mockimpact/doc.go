@@ -44,6 +44,18 @@
 // only; Script.ForDelivery scripts one delivery apart. Live, at most
 // Options.MaxInFlight attempts are in progress at once.
 //
+// # State
+//
+// A dispatcher keeps its postback configurations in a ConfigStore and its
+// deliveries, with their pending attempts, in a DeliveryStore
+// (Options.Configs, Options.Deliveries): MemoryConfigs and
+// MemoryDeliveries by default, or the Redis ones of package redisstore,
+// shared by the replicas of a sandbox. It has one code path for both: a
+// timer on its clock, at the earliest attempt due, claims the due
+// attempts from the store and sends them. Every error of a store wraps
+// store.ErrUnavailable; the methods that read or change state take a
+// context and return it.
+//
 // # In Go tests
 //
 // Package impacttest wraps all this for tests:

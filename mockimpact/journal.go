@@ -54,7 +54,7 @@ type Attempt struct {
 	// Flagged marks an unconfirmed attempt for a person to look at.
 	Flagged bool `json:"flagged,omitempty"`
 	// Replica names the replica that sent the attempt, when the
-	// deliveries are shared (Options.Schedule).
+	// deliveries are shared (Options.Deliveries, Sharing.Replica).
 	Replica string `json:"replica,omitempty"`
 	// TakenOverFrom names the replica that had claimed this attempt and
 	// whose lease ended before it journaled it (it died, or stalled): it

@@ -94,19 +94,19 @@ func testPolicy() *mockimpact.TargetPolicy {
 // only attempt.
 func fireTo(t *testing.T, d *mockimpact.Dispatcher, url string) mockimpact.Attempt {
 	t.Helper()
-	if _, err := d.Configure(mockimpact.Postback{Event: "job_completed", URL: url}); err != nil {
+	if _, err := d.Configure(context.Background(), mockimpact.Postback{Event: "job_completed", URL: url}); err != nil {
 		t.Fatalf("%s: %v", url, err)
 	}
-	if _, err := d.Fire(fixtures.NewImpactGen(1, time.Time{}).JobCompleted()); err != nil {
+	if _, err := d.Fire(context.Background(), fixtures.NewImpactGen(1, time.Time{}).JobCompleted()); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	n := len(d.Deliveries())
+	n := len(deliveries(t, d))
 	if err := d.WaitForAttempts(ctx, n); err != nil {
 		t.Fatalf("%s: %v", url, err)
 	}
-	ds := d.Deliveries()
+	ds := deliveries(t, d)
 	return ds[len(ds)-1].Attempts[0]
 }
 
@@ -138,7 +138,7 @@ func TestTargetPolicyRefusesSSRF(t *testing.T) {
 			if got := rec.dialed(); len(got) > 0 {
 				t.Errorf("the dialer was asked for %v", got)
 			}
-			for _, dl := range d.Deliveries() {
+			for _, dl := range deliveries(t, d) {
 				if dl.Outcome != mockimpact.DeliveryBlocked {
 					t.Errorf("%s: delivery %s, want %s", dl.Request.URL, dl.Outcome, mockimpact.DeliveryBlocked)
 				}

@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/postbacksim/postbacksim/internal/httpjson"
+	"github.com/postbacksim/postbacksim/store"
 )
 
 // AdminPrefix is the path under which the admin endpoints live.
@@ -25,23 +26,23 @@ const maxAdminBody = 64 << 10
 func (s *Server) adminRoutes(r *mux.Router) {
 	r.HandleFunc("/requests", s.getRequests).Methods(http.MethodGet)
 	r.HandleFunc("/requests", func(w http.ResponseWriter, r *http.Request) {
-		noContent(w, s.state.resetJournal(r.Context()))
+		noContent(w, s.state.ResetJournal(r.Context()))
 	}).Methods(http.MethodDelete)
 	r.HandleFunc("/conversions", func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.conversions(r.Context())
+		c, err := s.Conversions(r.Context())
 		writeOr503(w, map[string]any{"conversions": c}, err)
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/faults", func(w http.ResponseWriter, r *http.Request) {
-		f, err := s.state.listFaults(r.Context())
+		f, err := s.state.Faults(r.Context())
 		writeOr503(w, map[string]any{"faults": f}, err)
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/faults", s.postFault).Methods(http.MethodPost)
 	r.HandleFunc("/faults", func(w http.ResponseWriter, r *http.Request) {
-		noContent(w, s.state.clearFaults(r.Context()))
+		noContent(w, s.state.ClearFaults(r.Context()))
 	}).Methods(http.MethodDelete)
 	r.HandleFunc("/faults/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id := mux.Vars(r)["id"]
-		ok, err := s.state.removeFault(r.Context(), id)
+		ok, err := s.state.RemoveFault(r.Context(), id)
 		if err == nil && !ok {
 			httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("no fault with id %q", id))
 			return
@@ -49,11 +50,11 @@ func (s *Server) adminRoutes(r *mux.Router) {
 		noContent(w, err)
 	}).Methods(http.MethodDelete)
 	r.HandleFunc("/dedup", func(w http.ResponseWriter, r *http.Request) {
-		st, err := s.state.dedupStats(r.Context())
+		st, err := s.state.DedupStats(r.Context())
 		writeOr503(w, st, err)
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/dedup", func(w http.ResponseWriter, r *http.Request) {
-		noContent(w, s.state.resetDedup(r.Context()))
+		noContent(w, s.state.ResetDedup(r.Context()))
 	}).Methods(http.MethodDelete)
 	r.HandleFunc("/clicks", s.postClicks).Methods(http.MethodPost)
 	r.HandleFunc("/clicks", func(w http.ResponseWriter, _ *http.Request) {
@@ -71,7 +72,7 @@ func (s *Server) adminRoutes(r *mux.Router) {
 // writeOr503 writes v with HTTP 200, or the store's error with 503.
 func writeOr503(w http.ResponseWriter, v any, err error) {
 	if err != nil {
-		storeError(w, err)
+		httpjson.Unavailable(w, err)
 		return
 	}
 	httpjson.Write(w, http.StatusOK, v)
@@ -80,7 +81,7 @@ func writeOr503(w http.ResponseWriter, v any, err error) {
 // noContent answers 204, or the store's error with 503.
 func noContent(w http.ResponseWriter, err error) {
 	if err != nil {
-		storeError(w, err)
+		httpjson.Unavailable(w, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -160,21 +161,38 @@ func (f RequestFilter) keep(r *Request) bool {
 	return f.Fault == "" || r.Fault == f.Fault
 }
 
-// FilterRequests returns the journal entries that pass f.
-func (s *Server) FilterRequests(f RequestFilter) []Request {
-	out, _ := s.filterRequests(context.Background(), f)
-	return out
+// keepEntry reports whether the request e journals passes the filter,
+// decoding it only when the filter needs its event type.
+func (s *Server) keepEntry(f RequestFilter, e *Entry) bool {
+	if f.Code != nil && (e.Status != http.StatusOK || e.Code != *f.Code) {
+		return false
+	}
+	if f.Fault != "" && e.Fault != f.Fault {
+		return false
+	}
+	if f.EventType == nil {
+		return true
+	}
+	r := s.materialize(e)
+	return f.keep(&r)
 }
 
-func (s *Server) filterRequests(ctx context.Context, f RequestFilter) ([]Request, error) {
-	if f.Limit > 0 {
-		return s.state.newest(ctx, f.Limit, f.Since, f.keep)
+// FilterRequests returns the journal entries that pass f.
+func (s *Server) FilterRequests(ctx context.Context, f RequestFilter) ([]Request, error) {
+	keep := func(e *Entry) bool { return s.keepEntry(f, e) }
+	var entries []Entry
+	var err error
+	switch {
+	case f.Limit > 0:
+		entries, err = s.state.Newest(ctx, f.Limit, f.Since, keep)
+	case f.Since > 0:
+		entries, err = s.state.Since(ctx, f.Since)
+		entries = slices.DeleteFunc(entries, func(e Entry) bool { return !keep(&e) })
+	default:
+		entries, err = s.state.Entries(ctx)
+		entries = slices.DeleteFunc(entries, func(e Entry) bool { return !keep(&e) })
 	}
-	if f.Since > 0 {
-		out, err := s.state.since(ctx, f.Since)
-		return slices.DeleteFunc(out, func(r Request) bool { return !f.keep(&r) }), err
-	}
-	return s.state.snapshot(ctx, f.keep)
+	return s.materializeAll(entries, err)
 }
 
 func (s *Server) getRequests(w http.ResponseWriter, r *http.Request) {
@@ -183,12 +201,12 @@ func (s *Server) getRequests(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	reqs, err := s.filterRequests(r.Context(), f)
+	reqs, err := s.FilterRequests(r.Context(), f)
 	if err != nil {
-		storeError(w, err)
+		httpjson.Unavailable(w, err)
 		return
 	}
-	st, err := s.state.journalStats(r.Context())
+	st, err := s.state.JournalStats(r.Context())
 	writeOr503(w, map[string]any{"count": len(reqs), "stats": st, "requests": reqs}, err)
 }
 
@@ -197,9 +215,9 @@ func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
 	if !httpjson.Decode(w, r, maxAdminBody, "fault", &f) {
 		return
 	}
-	added, err := s.injectFault(r.Context(), f)
-	if errors.Is(err, ErrStoreUnavailable) {
-		storeError(w, err)
+	added, err := s.InjectFault(r.Context(), f)
+	if errors.Is(err, store.ErrUnavailable) {
+		httpjson.Unavailable(w, err)
 		return
 	}
 	if err != nil {

@@ -115,7 +115,7 @@ func TestAttributionEndToEnd(t *testing.T) {
 }
 
 func TestStrictAttributionRejectsUnknownCallbacks(t *testing.T) {
-	srv := oceantest.NewServer(t, oceantest.WithConfig(mockocean.Config{StrictAttribution: true, CallbackKey: []byte("k")}))
+	srv := oceantest.NewServer(t, func(c *mockocean.Config) { c.StrictAttribution, c.CallbackKey = true, []byte("k") })
 	adv := &advertiser{}
 	monitor := httptest.NewServer(adv)
 	defer monitor.Close()

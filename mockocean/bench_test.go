@@ -5,29 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"runtime"
 	"strconv"
 	"testing"
 
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/internal/loadgen"
+	"github.com/postbacksim/postbacksim/internal/testtb"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
-
-// conversionURLs returns n realistic, distinct request URLs for base.
-func conversionURLs(base string, n int) []string {
-	g := fixtures.NewOceanGen(11)
-	out := make([]string, n)
-	for i := range out {
-		q := url.Values{}
-		for k, v := range g.ConversionParams(g.Callback(), g.Device(), 2, 1700000000) {
-			q.Set(k, v)
-		}
-		out[i] = base + "?" + q.Encode()
-	}
-	return out
-}
 
 // BenchmarkLoopbackLoad compares /track/activate/ (decode, validate,
 // dedup, journal) with a bare net/http handler that writes the same
@@ -37,7 +23,7 @@ func conversionURLs(base string, n int) []string {
 //	go test ./mockocean -run '^$' -bench LoopbackLoad -benchtime 5x
 func BenchmarkLoopbackLoad(b *testing.B) {
 	const requests = 20_000
-	paths := conversionURLs(mockocean.ActivatePath, requests)
+	paths := fixtures.NewOceanGen(11).ConversionURLs(mockocean.ActivatePath, requests)
 	c, err := loadgen.Compare(context.Background(), mockocean.New(mockocean.Config{JournalCapacity: 100_000}), b.N, loadgen.Config{Clients: 50, Requests: requests},
 		func(round, i int) string { return paths[i] + "-" + strconv.Itoa(round) }) // fresh outer_event_ids each round
 	if err != nil {
@@ -56,7 +42,7 @@ func BenchmarkLoopbackLatency(b *testing.B) {
 	for _, rate := range []int{2_000, 5_000, 10_000} {
 		b.Run(strconv.Itoa(rate)+"rps", func(b *testing.B) {
 			requests := rate * 2 // two seconds a round
-			paths := conversionURLs(mockocean.ActivatePath, requests)
+			paths := fixtures.NewOceanGen(11).ConversionURLs(mockocean.ActivatePath, requests)
 			c, err := loadgen.Compare(context.Background(), mockocean.New(mockocean.Config{JournalCapacity: 100_000}), b.N,
 				loadgen.Config{Clients: 50, Requests: requests, Rate: float64(rate)},
 				func(round, i int) string { return paths[i] + "-" + strconv.Itoa(round) })
@@ -72,7 +58,7 @@ func BenchmarkLoopbackLatency(b *testing.B) {
 // network.
 func BenchmarkActivateHandler(b *testing.B) {
 	srv := mockocean.New(mockocean.Config{JournalCapacity: 10_000})
-	urls := conversionURLs(mockocean.ActivatePath, 4096)
+	urls := fixtures.NewOceanGen(11).ConversionURLs(mockocean.ActivatePath, 4096)
 	reqs := make([]*http.Request, len(urls))
 	for i, u := range urls {
 		reqs[i] = httptest.NewRequest("GET", u, nil)
@@ -102,7 +88,7 @@ func BenchmarkDedupMemory(b *testing.B) {
 		mockocean.FillDedupForTest(srv, ids)
 		after := heapAfterGC()
 		perID := float64(after-before) / n
-		accounted := float64(srv.DedupStats().Bytes) / n
+		accounted := float64(testtb.Must(srv.DedupStats(context.Background())).Bytes) / n
 		b.ReportMetric(perID, "bytes/id")
 		b.ReportMetric(accounted, "accounted-bytes/id")
 		if accounted < perID*0.75 || accounted > perID*1.25 {

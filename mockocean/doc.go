@@ -66,7 +66,17 @@
 // for Times requests or with a seeded Probability. The first matching rule
 // answers.
 //
-//	srv.InjectFault(mockocean.Fault{Status: 503, Times: 2})
+//	srv.InjectFault(ctx, mockocean.Fault{Status: 503, Times: 2})
+//
+// # State
+//
+// The duplicate filter, the journal and the fault rules are a State,
+// opened from Config.Store: in the process's memory by default
+// (MemoryStore), or shared by replicas (package redisstore). The
+// methods that read or change them take a context.Context and return
+// the store's error (wrapping store.ErrUnavailable when it cannot be
+// reached); the endpoints then answer HTTP 503 and do nothing. The test
+// helpers in oceantest fail the test instead.
 //
 // # Clicks, callbacks and attribution
 //

@@ -6,9 +6,10 @@ import "time"
 // benchmarks.
 func FillDedupForTest(s *Server, ids []string) {
 	now := time.Unix(1_700_000_000, 0).UnixNano()
-	s.dedup.mu.Lock()
-	defer s.dedup.mu.Unlock()
+	d := s.state.(*memoryState).dedup
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	for _, id := range ids {
-		s.dedup.addAt(s.dedup.key(id), now)
+		d.addAt(d.key(id), now)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/internal/suggest"
@@ -93,12 +94,48 @@ func (f *Fault) Validate() error {
 	return nil
 }
 
+// Check validates f as Validate does and fills in what the rule implies:
+// the catalog's message for a Code without a Msg, no Hits. A State stores
+// rules that passed it.
+func (f *Fault) Check() error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	if f.Code != 0 && f.Msg == "" {
+		if r, ok := ruleByCode[f.Code]; ok {
+			f.Msg = r.Msg
+		}
+	}
+	f.Hits = 0
+	return nil
+}
+
+// Matches reports whether a request with these parameters is one f
+// selects: every value of f.Match equal (an empty Match selects every
+// request).
+func (f *Fault) Matches(values map[string]string) bool {
+	for k, v := range f.Match {
+		if values[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// ProbabilityStream is the sequence of numbers in [0, 1) a process draws,
+// one per matching request, to decide whether a rule with a Probability
+// fires: the same sequence from the same Seed, so a run is repeatable.
+func (f *Fault) ProbabilityStream() *rand.Rand {
+	return rand.New(rand.NewPCG(f.Seed, 0x6f6365616e))
+}
+
 // faultSet holds the rules in the order they were added; the first that
 // matches and fires answers.
 type faultSet struct {
 	mu    sync.Mutex
 	next  int
 	rules []*faultRule
+	count atomic.Int32 // len(rules), read without the lock
 }
 
 type faultRule struct {
@@ -106,15 +143,11 @@ type faultRule struct {
 	rng *rand.Rand
 }
 
+// any reports whether a rule exists.
+func (s *faultSet) any() bool { return s.count.Load() > 0 }
+
+// add stores f, which passed Check.
 func (s *faultSet) add(f Fault) (Fault, error) {
-	if err := f.Validate(); err != nil {
-		return Fault{}, err
-	}
-	if f.Code != 0 && f.Msg == "" {
-		if r, ok := ruleByCode[f.Code]; ok {
-			f.Msg = r.Msg
-		}
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.next++
@@ -127,7 +160,8 @@ func (s *faultSet) add(f Fault) (Fault, error) {
 		}
 	}
 	f.Hits = 0
-	s.rules = append(s.rules, &faultRule{Fault: f, rng: rand.New(rand.NewPCG(f.Seed, 0x6f6365616e))})
+	s.rules = append(s.rules, &faultRule{Fault: f, rng: f.ProbabilityStream()})
+	s.count.Store(int32(len(s.rules)))
 	return f, nil
 }
 
@@ -140,7 +174,7 @@ func (s *faultSet) pick(values map[string]string) (Fault, bool) {
 		if r.Times > 0 && r.Hits >= r.Times {
 			continue
 		}
-		if !matches(r.Match, values) {
+		if !r.Matches(values) {
 			continue
 		}
 		if r.Probability > 0 && r.Probability < 1 && r.rng.Float64() >= r.Probability {
@@ -150,15 +184,6 @@ func (s *faultSet) pick(values map[string]string) (Fault, bool) {
 		return r.Fault, true
 	}
 	return Fault{}, false
-}
-
-func matches(want, values map[string]string) bool {
-	for k, v := range want {
-		if values[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 func (s *faultSet) list() []Fault {
@@ -177,6 +202,7 @@ func (s *faultSet) remove(id string) bool {
 	for i, r := range s.rules {
 		if r.ID == id {
 			s.rules = append(s.rules[:i], s.rules[i+1:]...)
+			s.count.Store(int32(len(s.rules)))
 			return true
 		}
 	}
@@ -187,6 +213,7 @@ func (s *faultSet) clear() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rules = nil
+	s.count.Store(0)
 }
 
 // malformedBody is what a Malformed fault answers: JSON cut short.

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/internal/testtb"
 	"github.com/postbacksim/postbacksim/mockocean"
 	"github.com/postbacksim/postbacksim/mockocean/oceantest"
 )
@@ -23,9 +24,7 @@ const okQuery = "?callback=c&idfa=i&event_type=0"
 
 func TestFaultStatusTimes(t *testing.T) {
 	srv := oceantest.NewServer(t)
-	if _, err := srv.InjectFault(mockocean.Fault{Status: 503, Times: 2}); err != nil {
-		t.Fatal(err)
-	}
+	srv.InjectFault(mockocean.Fault{Status: 503, Times: 2})
 	var got []int
 	for range 3 {
 		s, _ := get(t, srv.ActivateURL+okQuery)
@@ -100,7 +99,7 @@ func TestFaultDropConnection(t *testing.T) {
 func TestFaultProbabilityIsSeeded(t *testing.T) {
 	pattern := func() []int {
 		srv := mockocean.New(mockocean.Config{})
-		srv.InjectFault(mockocean.Fault{Status: 502, Probability: 0.3, Seed: 99})
+		srv.InjectFault(context.Background(), mockocean.Fault{Status: 502, Probability: 0.3, Seed: 99})
 		var out []int
 		for range 200 {
 			w := httptest.NewRecorder()
@@ -129,7 +128,7 @@ func TestFaultProbabilityIsSeeded(t *testing.T) {
 func TestFaultDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := mockocean.New(mockocean.Config{})
-		srv.InjectFault(mockocean.Fault{Delay: clock.Duration(5 * time.Second), Times: 1})
+		srv.InjectFault(context.Background(), mockocean.Fault{Delay: clock.Duration(5 * time.Second), Times: 1})
 		start := time.Now()
 		w := httptest.NewRecorder()
 		srv.ServeHTTP(w, httptest.NewRequest("GET", "/track/activate/"+okQuery, nil))
@@ -140,11 +139,11 @@ func TestFaultDelay(t *testing.T) {
 			t.Fatalf("after delay: %d %s", w.Code, w.Body)
 		}
 		// The client giving up during the delay is journaled too.
-		srv.InjectFault(mockocean.Fault{Delay: clock.Duration(time.Minute)})
+		srv.InjectFault(context.Background(), mockocean.Fault{Delay: clock.Duration(time.Minute)})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/track/activate/"+okQuery, nil).WithContext(ctx))
-		reqs := srv.Requests()
+		reqs := testtb.Must(srv.Requests(context.Background()))
 		if len(reqs) != 2 || !strings.Contains(reqs[1].Detail, "went away") {
 			t.Fatalf("journal %+v", reqs)
 		}
@@ -154,7 +153,7 @@ func TestFaultDelay(t *testing.T) {
 func TestFaultDelayOnVirtualClock(t *testing.T) {
 	vc := clock.NewVirtual(time.Time{})
 	srv := mockocean.New(mockocean.Config{Clock: vc})
-	srv.InjectFault(mockocean.Fault{Delay: clock.Duration(time.Hour)})
+	srv.InjectFault(context.Background(), mockocean.Fault{Delay: clock.Duration(time.Hour)})
 	scheduled := vc.Scheduled()
 	done := make(chan int)
 	go func() {
@@ -179,14 +178,14 @@ func TestFaultValidation(t *testing.T) {
 		{Status: 500, Probability: 1.5},
 	}
 	for _, f := range bad {
-		if _, err := srv.InjectFault(f); err == nil {
+		if _, err := srv.InjectFault(context.Background(), f); err == nil {
 			t.Errorf("%+v accepted", f)
 		}
 	}
-	if _, err := srv.InjectFault(mockocean.Fault{ID: "x", Status: 500}); err != nil {
+	if _, err := srv.InjectFault(context.Background(), mockocean.Fault{ID: "x", Status: 500}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.InjectFault(mockocean.Fault{ID: "x", Status: 500}); err == nil {
+	if _, err := srv.InjectFault(context.Background(), mockocean.Fault{ID: "x", Status: 500}); err == nil {
 		t.Error("duplicate id accepted")
 	}
 	// Each refusal names what is wrong.
@@ -198,12 +197,12 @@ func TestFaultValidation(t *testing.T) {
 		{mockocean.Fault{Delay: clock.Duration(-time.Second)}, "field delay: -1s is negative"},
 		{mockocean.Fault{Status: 503, Match: map[string]string{"evnt_type": "2"}}, `"evnt_type" is not a parameter (did you mean "event_type"?)`},
 	} {
-		if _, err := srv.InjectFault(c.f); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := srv.InjectFault(context.Background(), c.f); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want an error containing %q", c.f, err, c.want)
 		}
 	}
 	// A parameter of the partner's own matches as it is.
-	if _, err := srv.InjectFault(mockocean.Fault{Status: 503, Match: map[string]string{"campaign": "spring", "event_type": "2"}}); err != nil {
+	if _, err := srv.InjectFault(context.Background(), mockocean.Fault{Status: 503, Match: map[string]string{"campaign": "spring", "event_type": "2"}}); err != nil {
 		t.Errorf("own parameter refused: %v", err)
 	}
 }

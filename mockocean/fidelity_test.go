@@ -1,6 +1,7 @@
 package mockocean_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/internal/testtb"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
@@ -31,7 +33,7 @@ func serve(s http.Handler, method, target, ctype, body string) *httptest.Respons
 // lastRequest is the newest journal entry.
 func lastRequest(t *testing.T, s *mockocean.Server) mockocean.Request {
 	t.Helper()
-	reqs := s.Requests()
+	reqs := testtb.Must(s.Requests(context.Background()))
 	if len(reqs) == 0 {
 		t.Fatal("journal is empty")
 	}
@@ -136,7 +138,7 @@ func TestPostQueryString(t *testing.T) {
 // success); an Ocean answer has both, and the JSON reads back.
 func TestJournalCodeOnlyWhenAnswered(t *testing.T) {
 	s := mockocean.New(mockocean.Config{})
-	if _, err := s.InjectFault(mockocean.Fault{Status: 503, Times: 1}); err != nil {
+	if _, err := s.InjectFault(context.Background(), mockocean.Fault{Status: 503, Times: 1}); err != nil {
 		t.Fatal(err)
 	}
 	const q = "/track/activate/?callback=c&imei=m&event_type=0"
@@ -144,7 +146,7 @@ func TestJournalCodeOnlyWhenAnswered(t *testing.T) {
 		t.Fatalf("fault: %d", w.Code)
 	}
 	serve(s, "GET", q, "", "")
-	reqs := s.Requests()
+	reqs := testtb.Must(s.Requests(context.Background()))
 	faulted, err := json.Marshal(reqs[0])
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +232,7 @@ func TestExtOuterEventID(t *testing.T) {
 			t.Fatalf("default mode, request %d: %s, want %s", i+1, got, want)
 		}
 	}
-	r := s.Requests()[0]
+	r := testtb.Must(s.Requests(context.Background()))[0]
 	if r.Conversion == nil || r.Conversion.OuterEventID != "order-1" || r.Conversion.MatchType == nil || *r.Conversion.MatchType != 1 {
 		t.Errorf("conversion %+v", r.Conversion)
 	}
@@ -283,7 +285,7 @@ func TestHTTPHygiene(t *testing.T) {
 	if w := req(def, "GET", "https://brand.example"); w.Header().Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(w.Body.String(), `"code":0`) {
 		t.Errorf("GET from a page: %d %v %s", w.Code, w.Header(), w.Body)
 	}
-	if n := len(def.Requests()); n != 1 {
+	if n := len(testtb.Must(def.Requests(context.Background()))); n != 1 {
 		t.Errorf("journal has %d requests; a preflight or a 405 is not a conversion request", n)
 	}
 

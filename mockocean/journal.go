@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/postbacksim/postbacksim/internal/ring"
 )
@@ -96,127 +95,97 @@ func (r *Request) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// entry is a journaled request in compact form: what was received and
-// the answer. Params, Conversion and Attribution are derived from Raw on
-// read, by the same pure decoding and validation, so a large journal
-// holds few pointers (and costs the garbage collector little).
-type entry struct {
-	seq             uint64
-	time            time.Time
-	raw             Raw
-	decoded         bool // false when nothing was read (413)
-	path, remote    string
-	status, code    int
-	answered        bool // code and msg are an Ocean answer
-	msg, detail     string
-	fault           string
-	warnings, notes []string
-	replica         string // Config.Replica
-}
-
-// entryOverhead approximates what an entry costs beyond its strings'
-// bytes: the struct in its ring slot and the strings' headers.
-const entryOverhead = int64(unsafe.Sizeof(entry{}))
-
-// size is what e counts against a journal's byte budget.
-func (e *entry) size() int64 {
-	n := entryOverhead + int64(len(e.raw.Method)+len(e.raw.ContentType)+len(e.raw.Query)+len(e.raw.Body)+
-		len(e.path)+len(e.remote)+len(e.msg)+len(e.detail)+len(e.fault)+len(e.replica))
-	for _, w := range e.warnings {
-		n += int64(len(w)) + 16
-	}
-	for _, w := range e.notes {
-		n += int64(len(w)) + 16
-	}
-	return n
-}
-
 // journal keeps requests in arrival order, optionally bounded by count
 // and by bytes (oldest evicted first). It is safe for concurrent use.
 type journal struct {
 	mu       sync.Mutex
-	buf      *ring.Buffer[entry]
+	buf      *ring.Buffer[Entry]
 	maxBytes int64         // 0: no byte budget
 	bytes    int64         // what the stored entries count
 	trimmed  uint64        // evicted for the byte budget
 	received uint64        // since reset, evicted ones included
 	changed  chan struct{} // closed and replaced on every append
-	// materialize turns an entry back into a Request.
-	materialize func(*entry) Request
 }
 
-func newJournal(capacity int, maxBytes int64, materialize func(*entry) Request) *journal {
-	return &journal{buf: ring.New[entry](capacity), maxBytes: maxBytes, changed: make(chan struct{}), materialize: materialize}
+func newJournal(capacity int, maxBytes int64) *journal {
+	return &journal{buf: ring.New[Entry](capacity), maxBytes: maxBytes, changed: make(chan struct{})}
 }
 
 // add stores e, numbering it, wakes waiters, and returns its number.
 // Oldest entries go first when the count or the byte budget is exceeded;
 // the newest entry is always kept, however large.
-func (j *journal) add(e entry) uint64 {
+func (j *journal) add(e Entry) uint64 {
 	j.mu.Lock()
 	j.received++
-	e.seq = j.received
+	e.Seq = j.received
 	if j.buf.Capacity > 0 && j.buf.Len() == j.buf.Capacity {
 		if old, ok := j.buf.Front(); ok {
-			j.bytes -= old.size() // Add evicts it
+			j.bytes -= old.Size() // Add evicts it
 		}
 	}
 	j.buf.Add(e)
-	j.bytes += e.size()
+	j.bytes += e.Size()
 	for j.maxBytes > 0 && j.bytes > j.maxBytes && j.buf.Len() > 1 {
 		old, _ := j.buf.Front()
-		j.bytes -= old.size()
+		j.bytes -= old.Size()
 		j.buf.PopFront()
 		j.trimmed++
 	}
 	close(j.changed)
 	j.changed = make(chan struct{})
 	j.mu.Unlock()
-	return e.seq
+	return e.Seq
 }
 
-// snapshot returns the stored requests, oldest first, that keep returns
-// true for (all when keep is nil). Entries are copied under the lock and
-// materialized outside it, so reading a large journal never stalls
-// requests.
-func (j *journal) snapshot(keep func(*Request) bool) []Request {
+// entries returns the stored entries, oldest first, copied under the
+// lock: reading a large journal never stalls requests for longer.
+func (j *journal) entries() []Entry {
 	j.mu.Lock()
-	entries := j.buf.Slice(nil)
-	j.mu.Unlock()
-	out := make([]Request, 0, len(entries))
-	for i := range entries {
-		r := j.materialize(&entries[i])
-		if keep == nil || keep(&r) {
-			out = append(out, r)
-		}
-	}
-	return out
+	defer j.mu.Unlock()
+	return j.buf.Slice(nil)
 }
 
-// since returns the stored requests numbered after seq, oldest first,
+// since returns the stored entries numbered after seq, oldest first,
 // in time proportional to their number: a reader that remembers the last
 // number it saw reads each request once.
-func (j *journal) since(seq uint64) []Request {
+func (j *journal) since(seq uint64) []Entry {
 	j.mu.Lock()
-	var entries []entry
-	if j.received > seq {
-		entries = j.buf.Tail(int(min(j.received-seq, uint64(j.buf.Len()))))
+	defer j.mu.Unlock()
+	if j.received <= seq {
+		return nil
 	}
-	j.mu.Unlock()
-	out := make([]Request, len(entries))
-	for i := range entries {
-		out[i] = j.materialize(&entries[i])
-	}
-	return out
+	return j.buf.Tail(int(min(j.received-seq, uint64(j.buf.Len()))))
 }
 
-// newest returns up to limit stored requests that keep accepts (all when
+// at returns the entry numbered seq, if the journal still holds it.
+func (j *journal) at(seq uint64) (Entry, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	front, ok := j.buf.Front()
+	if !ok || seq < front.Seq {
+		return Entry{}, false
+	}
+	e, ok := j.buf.At(int(seq - front.Seq))
+	if !ok || e.Seq != seq {
+		return Entry{}, false
+	}
+	return e, true
+}
+
+// changedChan returns the channel closed at the next change.
+func (j *journal) changedChan() <-chan struct{} {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.changed
+}
+
+// newest returns up to limit stored entries that keep accepts (all when
 // keep is nil), numbered above since, oldest first: the newest ones. It
-// copies and materializes from the newest back, a chunk at a time, so a
+// copies and filters from the newest back, a chunk at a time, so a
 // reader asking for the last few requests of a large journal pays for
 // those, not for the journal.
-func (j *journal) newest(limit int, since uint64, keep func(*Request) bool) []Request {
-	var out []Request // newest first
+func (j *journal) newest(limit int, since uint64, keep func(*Entry) bool) []Entry {
+	var out []Entry // newest first
 	chunk := max(64, 2*limit)
 	j.mu.Lock()
 	end := j.received // the seq after the newest in view
@@ -225,7 +194,7 @@ func (j *journal) newest(limit int, since uint64, keep func(*Request) bool) []Re
 		j.mu.Lock()
 		oldest := j.received - uint64(j.buf.Len()) + 1 // seq of the oldest stored
 		lo := max(since+1, oldest, end-min(end, uint64(chunk))+1)
-		var entries []entry
+		var entries []Entry
 		if end >= lo && end >= oldest {
 			entries = j.buf.Range(int(lo-oldest), int(end-oldest)+1)
 		}
@@ -234,9 +203,8 @@ func (j *journal) newest(limit int, since uint64, keep func(*Request) bool) []Re
 			break
 		}
 		for i := len(entries) - 1; i >= 0 && len(out) < limit; i-- {
-			r := j.materialize(&entries[i])
-			if keep == nil || keep(&r) {
-				out = append(out, r)
+			if keep == nil || keep(&entries[i]) {
+				out = append(out, entries[i])
 			}
 		}
 		end = lo - 1

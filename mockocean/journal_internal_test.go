@@ -14,13 +14,13 @@ func TestJournalBytesAddUp(t *testing.T) {
 		capacity int
 		maxBytes int64
 	}{{3, 0}, {0, 4000}, {4, 3000}, {0, 0}} {
-		j := newJournal(c.capacity, c.maxBytes, func(*entry) Request { return Request{} })
+		j := newJournal(c.capacity, c.maxBytes)
 		for i := range 50 {
-			j.add(entry{raw: Raw{Method: "GET", Query: fmt.Sprintf("callback=c%d&props=%s", i, strings.Repeat("p", i*37%900))}, msg: "success"})
+			j.add(Entry{Raw: Raw{Method: "GET", Query: fmt.Sprintf("callback=c%d&props=%s", i, strings.Repeat("p", i*37%900))}, Msg: "success"})
 			var sum int64
 			j.mu.Lock()
 			for _, e := range j.buf.Slice(nil) {
-				sum += e.size()
+				sum += e.Size()
 			}
 			j.mu.Unlock()
 			st := j.stats()
@@ -41,21 +41,21 @@ func TestJournalBytesAddUp(t *testing.T) {
 // chunk at a time gives what filtering the whole journal gives, for
 // every limit, since and filter, across evictions.
 func TestJournalNewestMatchesTheWholeJournal(t *testing.T) {
-	j := newJournal(300, 0, func(e *entry) Request { return Request{Seq: e.seq, Status: e.status} })
+	j := newJournal(300, 0)
 	for i := range 1000 {
-		j.add(entry{status: 200 + i%7})
+		j.add(Entry{Status: 200 + i%7})
 	}
-	filters := map[string]func(*Request) bool{
+	filters := map[string]func(*Entry) bool{
 		"all":    nil,
-		"status": func(r *Request) bool { return r.Status == 203 },
-		"none":   func(*Request) bool { return false },
+		"status": func(e *Entry) bool { return e.Status == 203 },
+		"none":   func(*Entry) bool { return false },
 	}
 	for name, keep := range filters {
 		for _, limit := range []int{1, 2, 63, 64, 65, 200, 299, 300, 301, 5000} {
 			for _, since := range []uint64{0, 1, 650, 700, 999, 1000, 2000} {
 				var want []uint64
-				for _, r := range j.snapshot(keep) {
-					if r.Seq > since {
+				for _, r := range j.entries() {
+					if r.Seq > since && (keep == nil || keep(&r)) {
 						want = append(want, r.Seq)
 					}
 				}

@@ -1,14 +1,6 @@
 package mockocean
 
-import (
-	"context"
-	"time"
-)
-
-// storePollInterval is how often Changed lets a reader look again when
-// the journal lives in a shared store, whose requests from other
-// replicas this process is not told of.
-const storePollInterval = 250 * time.Millisecond
+import "context"
 
 // Changed returns a channel closed at the next change of the journal (a
 // request journaled, or a reset). A reader takes it before reading with
@@ -17,37 +9,12 @@ const storePollInterval = 250 * time.Millisecond
 // and a slow one never holds them up. With a shared store (Redis) the
 // channel closes after a short interval on the server's clock instead,
 // so readers see every replica's requests.
-func (s *Server) Changed() <-chan struct{} {
-	if s.journal == nil {
-		ch := make(chan struct{})
-		s.clock.AfterFunc(storePollInterval, func() { close(ch) })
-		return ch
-	}
-	s.journal.mu.Lock()
-	defer s.journal.mu.Unlock()
-	return s.journal.changed
-}
+func (s *Server) Changed() <-chan struct{} { return s.state.Changed() }
 
 // Received returns request seq as it was received (method, content
-// type, query and body), if the journal still holds it (and, on a shared
-// store, Redis answers).
-func (s *Server) Received(seq uint64) (Raw, bool) {
-	if rs, ok := s.state.(*redisState); ok {
-		return rs.received(context.Background(), seq)
-	}
-	j := s.journal
-	if j == nil {
-		return Raw{}, false
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	front, ok := j.buf.Front()
-	if !ok || seq < front.seq {
-		return Raw{}, false
-	}
-	e, ok := j.buf.At(int(seq - front.seq))
-	if !ok || e.seq != seq {
-		return Raw{}, false
-	}
-	return e.raw, true
+// type, query and body): ok is false when the journal no longer holds
+// it.
+func (s *Server) Received(ctx context.Context, seq uint64) (raw Raw, ok bool, err error) {
+	e, ok, err := s.state.Entry(ctx, seq)
+	return e.Raw, ok, err
 }

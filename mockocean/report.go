@@ -438,8 +438,18 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 			bounds[i] = t
 		}
 	}
-	rep := LintWindow(s.Requests(), bounds[0], bounds[1])
-	switch f := q.Get("format"); f {
+	f := q.Get("format")
+	if f != "" && f != "json" && f != "text" && f != "html" {
+		httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("query parameter format: %q: want json, text or html", f))
+		return
+	}
+	reqs, err := s.Requests(r.Context())
+	if err != nil {
+		httpjson.Unavailable(w, err)
+		return
+	}
+	rep := LintWindow(reqs, bounds[0], bounds[1])
+	switch f {
 	case "", "json":
 		httpjson.Write(w, http.StatusOK, rep)
 	case "text":
@@ -448,7 +458,5 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 	case "html":
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_ = rep.WriteHTML(w)
-	default:
-		httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("query parameter format: %q: want json, text or html", f))
 	}
 }

@@ -74,9 +74,9 @@ type Config struct {
 	// answered (for metrics and logs).
 	OnRequest func(ctx context.Context, r Request)
 	// Store keeps the duplicate filter, the journal and the fault rules;
-	// nil keeps them in this process's memory. A Redis store
-	// (NewRedisStore) shares them with every Server on the same store
-	// and namespace, and /track/activate/ answers HTTP 503 while Redis
+	// nil keeps them in this process's memory (MemoryStore). A shared
+	// store (package redisstore) shares them with every Server opened on
+	// it, and every endpoint that needs them answers HTTP 503 while it
 	// cannot be reached.
 	Store Store
 	// Replica names this process in the requests it journals (Request's
@@ -99,15 +99,12 @@ type Server struct {
 	mode  Mode
 	clock clock.Clock
 	// state is where the duplicate filter, the journal and the fault
-	// rules live: journal, dedup and faults below for the memory store.
-	state   oceanState
-	journal *journal
-	dedup   *dedup
-	faults  faultSet
-	router  *mux.Router
-	issuer  *Issuer
-	clicks  clickJournal
-	cors    cors
+	// rules live.
+	state  State
+	router *mux.Router
+	issuer *Issuer
+	clicks clickJournal
+	cors   cors
 }
 
 // New returns a Server configured by cfg.
@@ -133,24 +130,21 @@ func New(cfg Config) *Server {
 	}
 	cfg.ExtraEventTypes = slices.Clone(cfg.ExtraEventTypes)
 	s := &Server{
-		cors:    c,
-		cfg:     cfg,
-		mode:    Mode{Strict: cfg.Strict, StrictAttribution: cfg.StrictAttribution, Verifier: cfg.Verifier, ExtraEventTypes: cfg.ExtraEventTypes},
-		clock:   cfg.Clock,
-		journal: nil, // below: it needs the server to materialize entries
-		issuer:  NewIssuer(cfg.CallbackKey),
-		clicks:  clickJournal{buf: ring.Buffer[SentClick]{Capacity: cfg.JournalCapacity}},
+		cors:   c,
+		cfg:    cfg,
+		mode:   Mode{Strict: cfg.Strict, StrictAttribution: cfg.StrictAttribution, Verifier: cfg.Verifier, ExtraEventTypes: cfg.ExtraEventTypes},
+		clock:  cfg.Clock,
+		issuer: NewIssuer(cfg.CallbackKey),
+		clicks: clickJournal{buf: ring.Buffer[SentClick]{Capacity: cfg.JournalCapacity}},
 	}
 	if s.mode.Verifier == nil {
 		s.mode.Verifier = s.issuer
 	}
-	if cfg.Store != nil {
-		s.state = cfg.Store.open(cfg, s.materialize)
-	} else {
-		s.dedup = newDedup(cfg.Clock, cfg.DedupCapacity, cfg.DedupTTL)
-		s.journal = newJournal(cfg.JournalCapacity, cfg.JournalMaxBytes, s.materialize)
-		s.state = &memoryState{dedup: s.dedup, journal: s.journal, faults: &s.faults}
+	if cfg.Store == nil {
+		cfg.Store = MemoryStore{}
 	}
+	s.state = cfg.Store.Open(StateConfig{Clock: cfg.Clock, DedupCapacity: cfg.DedupCapacity, DedupTTL: cfg.DedupTTL,
+		JournalCapacity: cfg.JournalCapacity, JournalMaxBytes: cfg.JournalMaxBytes})
 	s.router = s.routes()
 	return s
 }
@@ -198,62 +192,61 @@ func (s *Server) Mode() Mode { return s.mode }
 func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	now := s.clock.Now()
 	raw, err := ReadRaw(r, s.cfg.MaxBodyBytes)
-	e := entry{time: now, raw: raw, decoded: true, path: r.URL.Path, remote: r.RemoteAddr, replica: s.cfg.Replica}
+	e := Entry{Time: now, Raw: raw, Decoded: true, Path: r.URL.Path, Remote: r.RemoteAddr, Replica: s.cfg.Replica}
 	var in Input
 	switch {
 	case errors.Is(err, ErrBodyTooLarge):
-		e.decoded, e.status, e.detail = false, http.StatusRequestEntityTooLarge, err.Error()
-		if err := s.record(r.Context(), e, Input{Values: map[string]string{}}, Verdict{}); err != nil {
-			storeError(w, err)
+		e.Decoded, e.Status, e.Detail = false, http.StatusRequestEntityTooLarge, err.Error()
+		if _, err := s.record(r.Context(), &e, Input{Values: map[string]string{}}, &Verdict{}, false); err != nil {
+			httpjson.Unavailable(w, err)
 			return
 		}
 		httpjson.Error(w, http.StatusRequestEntityTooLarge, err.Error())
 		return
 	case err != nil: // the client sent less than it announced
-		e.raw.Body, e.decoded = "", false
+		e.Raw.Body, e.Decoded = "", false
 		in = Input{Values: map[string]string{}, BodyError: err.Error()}
 	default:
 		in = raw.Decode(s.mode.Strict)
 	}
-	e.notes = in.Notes
+	e.Notes = in.Notes
 
-	if fr, ok := s.state.(faultFreeRecorder); ok {
-		// The common case on a shared store: no fault rule, so validate
-		// (pure) and journal in one round trip; with a rule, on as usual.
-		v := Validate(in, s.mode)
-		ve := e
-		ve.status, ve.code, ve.msg, ve.detail, ve.warnings, ve.answered = http.StatusOK, v.Code, v.Msg, v.Detail, v.Warnings, true
-		done, err := s.recordVerdictWith(r.Context(), ve, in, &v, fr.recordUnlessFaults)
-		if err != nil {
-			storeError(w, err)
-			return
-		}
-		if done {
-			w.Header()["Content-Type"] = jsonContentType
-			_, _ = w.Write(answerBody(v.Code, v.Msg))
-			return
-		}
+	// The common case: no fault rule. Validate (pure) and journal in one
+	// step of the store (one round trip to a shared one); when a rule
+	// exists, nothing is recorded and the rules apply first.
+	v := Validate(in, s.mode)
+	ve := e
+	ve.Status, ve.Code, ve.Msg, ve.Detail, ve.Warnings, ve.Answered = http.StatusOK, v.Code, v.Msg, v.Detail, v.Warnings, true
+	faults, err := s.record(r.Context(), &ve, in, &v, true)
+	if err != nil {
+		httpjson.Unavailable(w, err)
+		return
+	}
+	if !faults {
+		w.Header()["Content-Type"] = jsonContentType
+		_, _ = w.Write(answerBody(v.Code, v.Msg))
+		return
 	}
 
-	f, ok, err := s.state.pickFault(r.Context(), in.Values)
+	f, ok, err := s.state.PickFault(r.Context(), in.Values)
 	if err != nil {
-		storeError(w, err)
+		httpjson.Unavailable(w, err)
 		return
 	}
 	if ok {
-		e.fault = f.ID
+		e.Fault = f.ID
 		if err := s.clock.Sleep(r.Context(), f.Delay.D()); err != nil {
-			e.detail = "client went away during the injected delay"
-			_ = s.record(r.Context(), e, in, Verdict{})
+			e.Detail = "client went away during the injected delay"
+			_, _ = s.record(r.Context(), &e, in, &Verdict{}, false)
 			return
 		}
 		if status, proceed := faultStatus(f); !proceed {
-			e.status = status
+			e.Status = status
 			if !f.Malformed && (f.Code != 0 || f.Msg != "") {
-				e.code, e.msg, e.answered = f.Code, f.Msg, true
+				e.Code, e.Msg, e.Answered = f.Code, f.Msg, true
 			}
-			if err := s.record(r.Context(), e, in, Verdict{}); err != nil {
-				storeError(w, err)
+			if _, err := s.record(r.Context(), &e, in, &Verdict{}, false); err != nil {
+				httpjson.Unavailable(w, err)
 				return
 			}
 			if status == 0 {
@@ -264,103 +257,81 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	v := Validate(in, s.mode)
-	e.status, e.code, e.msg, e.detail, e.warnings, e.answered = http.StatusOK, v.Code, v.Msg, v.Detail, v.Warnings, true
-	if err := s.recordVerdict(r.Context(), e, in, &v); err != nil {
-		storeError(w, err)
+	e.Status, e.Code, e.Msg, e.Detail, e.Warnings, e.Answered = http.StatusOK, v.Code, v.Msg, v.Detail, v.Warnings, true
+	if _, err := s.record(r.Context(), &e, in, &v, false); err != nil {
+		httpjson.Unavailable(w, err)
 		return
 	}
 	w.Header()["Content-Type"] = jsonContentType
 	_, _ = w.Write(answerBody(v.Code, v.Msg))
 }
 
-// storeError answers a request the store could not serve: HTTP 503 with
-// a JSON error, so that the client retries later (the request was not
-// journaled, and its outer_event_id was not used up).
-func storeError(w http.ResponseWriter, err error) {
-	w.Header().Set("Retry-After", "1")
-	httpjson.Error(w, http.StatusServiceUnavailable, err.Error())
-}
-
-// record journals e, a request answered without a verdict that uses the
-// duplicate filter; see recordVerdict.
-func (s *Server) record(ctx context.Context, e entry, in Input, v Verdict) error {
-	return s.recordVerdict(ctx, e, in, &v)
-}
-
-// recordVerdict journals e, passing an accepted conversion's
-// outer_event_id through the duplicate filter first (v becomes the
-// duplicate's answer when it was accepted before); the OnRequest hook
-// gets the full Request, built from what the handler already has in
-// hand. Nothing is journaled, and the hook is not called, when the store
-// fails.
-func (s *Server) recordVerdict(ctx context.Context, e entry, in Input, v *Verdict) error {
-	_, err := s.recordVerdictWith(ctx, e, in, v, func(ctx context.Context, e entry, id string) (entry, bool, bool, error) {
-		e, fresh, err := s.state.record(ctx, e, id)
-		return e, fresh, false, err
-	})
-	return err
-}
-
-// recordVerdictWith is recordVerdict through record, which may decline
-// (a fault rule exists): done is then false and nothing happened.
-func (s *Server) recordVerdictWith(ctx context.Context, e entry, in Input, v *Verdict,
-	record func(ctx context.Context, e entry, id string) (entry, bool, bool, error)) (done bool, err error) {
+// record journals e, passing an accepted conversion's outer_event_id
+// through the duplicate filter first (v becomes the duplicate's answer
+// when it was accepted before); the OnRequest hook gets the full
+// Request, built from what the handler already has in hand. With
+// unlessFaults, a state holding a fault rule records nothing, and faults
+// is true. Nothing is journaled, and the hook is not called, when the
+// store fails.
+func (s *Server) record(ctx context.Context, e *Entry, in Input, v *Verdict, unlessFaults bool) (faults bool, err error) {
 	id := ""
 	if v.Code == CodeSuccess && v.Conversion != nil && v.Conversion.OuterEventID != "" {
 		id = v.Conversion.OuterEventID
 	}
-	e, fresh, faults, err := record(ctx, e, id)
+	journaled, fresh, faults, err := s.state.Record(ctx, *e, id, unlessFaults)
 	if err != nil || faults {
-		return false, err
+		return faults, err
 	}
+	*e = journaled
 	if !fresh {
-		v.Code, v.Msg, v.Detail = e.code, e.msg, e.detail
+		v.Code, v.Msg, v.Detail = e.Code, e.Msg, e.Detail
 	}
 	if s.cfg.OnRequest == nil {
-		return true, nil
+		return false, nil
 	}
 	r := e.request()
 	r.Params = in.Values
-	if v.Conversion != nil && e.fault == "" {
+	if v.Conversion != nil && e.Fault == "" {
 		r.Conversion = v.Conversion
-		r.Attribution = s.attribute(v.Conversion, e.time)
+		r.Attribution = s.attribute(v.Conversion, e.Time)
 	}
 	s.cfg.OnRequest(ctx, r)
-	return true, nil
-}
-
-// request is e's answer and metadata as a Request, without the derived
-// parts.
-func (e *entry) request() Request {
-	return Request{
-		Seq: e.seq, Time: e.time, Method: e.raw.Method, Path: e.path, ContentType: e.raw.ContentType, RemoteAddr: e.remote,
-		Status: e.status, Answered: e.answered, Code: e.code, Msg: e.msg, Detail: e.detail, Warnings: e.warnings, Notes: e.notes, Fault: e.fault,
-		Replica: e.replica,
-	}
+	return false, nil
 }
 
 // materialize rebuilds a journaled Request: decoding and validating the
 // raw request again give the same parameters and conversion as when it
 // arrived. The user's Verifier is not called again (it only decides
 // between success and 40011, which the stored code already says).
-func (s *Server) materialize(e *entry) Request {
+func (s *Server) materialize(e *Entry) Request {
 	r := e.request()
-	if !e.decoded {
+	if !e.Decoded {
 		r.Params = map[string]string{}
 		return r
 	}
-	in := e.raw.Decode(s.mode.Strict)
+	in := e.Raw.Decode(s.mode.Strict)
 	r.Params = in.Values
-	if e.status == http.StatusOK && e.fault == "" && (e.code == CodeSuccess || e.code == CodeDuplicate) {
+	if e.Status == http.StatusOK && e.Fault == "" && (e.Code == CodeSuccess || e.Code == CodeDuplicate) {
 		mode := s.mode
 		mode.StrictAttribution = false
 		if v := Validate(in, mode); v.Conversion != nil {
 			r.Conversion = v.Conversion
-			r.Attribution = s.attribute(v.Conversion, e.time)
+			r.Attribution = s.attribute(v.Conversion, e.Time)
 		}
 	}
 	return r
+}
+
+// materializeAll is materialize over a journal read.
+func (s *Server) materializeAll(entries []Entry, err error) ([]Request, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Request, len(entries))
+	for i := range entries {
+		out[i] = s.materialize(&entries[i])
+	}
+	return out, nil
 }
 
 // jsonContentType is shared by every answer; nothing modifies it.
@@ -369,102 +340,87 @@ var jsonContentType = []string{"application/json; charset=utf-8"}
 // Issuer returns the server's callback issuer.
 func (s *Server) Issuer() *Issuer { return s.issuer }
 
-// The methods below read and change the state in the store; with a
-// Redis store, an error (Redis unreachable) reads as empty and changes
-// nothing. The admin endpoints answer HTTP 503 then; Ready tells.
+// The methods below read and change the state in the store. With a
+// shared store (Redis), each fails with an error wrapping
+// store.ErrUnavailable while it cannot be reached, having changed
+// nothing.
 
 // Requests returns the journal, oldest first.
-func (s *Server) Requests() []Request {
-	out, _ := s.state.snapshot(context.Background(), nil)
-	return out
+func (s *Server) Requests(ctx context.Context) ([]Request, error) {
+	return s.materializeAll(s.state.Entries(ctx))
 }
 
 // RequestsSince returns the journaled requests whose Seq is above seq,
-// oldest first: RequestsSince(0) is Requests, and a reader that passes
-// the last Seq it saw reads each request once, however long the journal.
-// Requests already evicted are not returned; JournalStats says how many.
-func (s *Server) RequestsSince(seq uint64) []Request {
-	out, _ := s.state.since(context.Background(), seq)
-	return out
+// oldest first: RequestsSince(ctx, 0) is Requests, and a reader that
+// passes the last Seq it saw reads each request once, however long the
+// journal. Requests already evicted are not returned; JournalStats says
+// how many.
+func (s *Server) RequestsSince(ctx context.Context, seq uint64) ([]Request, error) {
+	return s.materializeAll(s.state.Since(ctx, seq))
 }
 
 // Conversions returns the accepted conversions (code 0), oldest first.
-func (s *Server) Conversions() []Conversion {
-	out, _ := s.conversions(context.Background())
-	return out
-}
-
-func (s *Server) conversions(ctx context.Context) ([]Conversion, error) {
-	reqs, err := s.state.snapshot(ctx, func(r *Request) bool {
-		return r.Status == http.StatusOK && r.Fault == "" && r.Code == CodeSuccess && r.Conversion != nil
-	})
-	out := make([]Conversion, len(reqs))
-	for i := range reqs {
-		out[i] = *reqs[i].Conversion
+func (s *Server) Conversions(ctx context.Context) ([]Conversion, error) {
+	entries, err := s.state.Entries(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return out, err
+	out := []Conversion{}
+	for i := range entries {
+		e := &entries[i]
+		if e.Status != http.StatusOK || e.Fault != "" || e.Code != CodeSuccess {
+			continue
+		}
+		if r := s.materialize(e); r.Conversion != nil {
+			out = append(out, *r.Conversion)
+		}
+	}
+	return out, nil
 }
 
 // WaitForRequests blocks until the server has journaled at least n
-// requests since the last ResetJournal, or ctx is done. With a Redis
+// requests since the last ResetJournal, or ctx is done. With a shared
 // store it counts every replica's requests.
 func (s *Server) WaitForRequests(ctx context.Context, n int) error {
-	return s.state.wait(ctx, n)
+	return s.state.Wait(ctx, n)
 }
 
 // JournalStats reports how many requests the journal holds and dropped.
-func (s *Server) JournalStats() JournalStats {
-	st, _ := s.state.journalStats(context.Background())
-	return st
+func (s *Server) JournalStats(ctx context.Context) (JournalStats, error) {
+	return s.state.JournalStats(ctx)
 }
 
 // ResetJournal empties the journal and restarts its numbering.
-func (s *Server) ResetJournal() { _ = s.state.resetJournal(context.Background()) }
+func (s *Server) ResetJournal(ctx context.Context) error { return s.state.ResetJournal(ctx) }
 
 // DedupStats reports the duplicate filter's size and evictions.
-func (s *Server) DedupStats() DedupStats {
-	st, _ := s.state.dedupStats(context.Background())
-	return st
+func (s *Server) DedupStats(ctx context.Context) (DedupStats, error) {
+	return s.state.DedupStats(ctx)
 }
 
 // ResetDedup forgets every outer_event_id.
-func (s *Server) ResetDedup() { _ = s.state.resetDedup(context.Background()) }
+func (s *Server) ResetDedup(ctx context.Context) error { return s.state.ResetDedup(ctx) }
 
-// InjectFault adds a fault rule and returns it with its ID.
-func (s *Server) InjectFault(f Fault) (Fault, error) {
-	return s.injectFault(context.Background(), f)
-}
-
-func (s *Server) injectFault(ctx context.Context, f Fault) (Fault, error) {
-	if s.cfg.Store == nil {
-		return s.faults.add(f) // validates, fills Msg
-	}
-	if err := f.Validate(); err != nil {
+// InjectFault adds a fault rule and returns it with its ID. A rule that
+// fails Fault.Validate, or an ID in use, is an error that does not wrap
+// store.ErrUnavailable.
+func (s *Server) InjectFault(ctx context.Context, f Fault) (Fault, error) {
+	if err := f.Check(); err != nil {
 		return Fault{}, err
 	}
-	if f.Code != 0 && f.Msg == "" {
-		if r, ok := ruleByCode[f.Code]; ok {
-			f.Msg = r.Msg
-		}
-	}
-	f.Hits = 0
-	return s.state.addFault(ctx, f)
+	return s.state.AddFault(ctx, f)
 }
 
 // Faults lists the fault rules with their hit counts.
-func (s *Server) Faults() []Fault {
-	out, _ := s.state.listFaults(context.Background())
-	return out
-}
+func (s *Server) Faults(ctx context.Context) ([]Fault, error) { return s.state.Faults(ctx) }
 
 // RemoveFault deletes the rule with id; it reports whether one existed.
-func (s *Server) RemoveFault(id string) bool {
-	ok, _ := s.state.removeFault(context.Background(), id)
-	return ok
+func (s *Server) RemoveFault(ctx context.Context, id string) (bool, error) {
+	return s.state.RemoveFault(ctx, id)
 }
 
 // ClearFaults deletes every fault rule.
-func (s *Server) ClearFaults() { _ = s.state.clearFaults(context.Background()) }
+func (s *Server) ClearFaults(ctx context.Context) error { return s.state.ClearFaults(ctx) }
 
 // Walk visits every route of the server (the endpoint and the admin
 // API), for tests that must cover each one, such as the sandbox's
@@ -473,8 +429,4 @@ func (s *Server) Walk(fn mux.WalkFunc) error { return s.router.Walk(fn) }
 
 // Ready reports whether the server's store can be reached (always, for
 // the memory store).
-func (s *Server) Ready(ctx context.Context) error { return s.state.ping(ctx) }
-
-// UsesMemoryStore reports whether the server keeps its state in this
-// process's memory (no Config.Store).
-func (s *Server) UsesMemoryStore() bool { return s.cfg.Store == nil }
+func (s *Server) Ready(ctx context.Context) error { return s.state.Ping(ctx) }

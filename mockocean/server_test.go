@@ -233,7 +233,7 @@ func TestDedupConcurrent(t *testing.T) {
 
 func TestDedupCapacityAndTTL(t *testing.T) {
 	vc := clock.NewVirtual(time.Time{})
-	srv := oceantest.NewServer(t, oceantest.WithConfig(mockocean.Config{Clock: vc, DedupCapacity: 3, DedupTTL: time.Hour}))
+	srv := oceantest.NewServer(t, func(c *mockocean.Config) { c.Clock, c.DedupCapacity, c.DedupTTL = vc, 3, time.Hour })
 	send := func(id string) int {
 		_, b := get(t, srv.ActivateURL+"?callback=c&idfa=i&event_type=0&outer_event_id="+id)
 		return answer(t, b).Code
@@ -332,7 +332,7 @@ func TestWaitForRequestsBlocks(t *testing.T) {
 }
 
 func TestJournalCapacity(t *testing.T) {
-	srv := oceantest.NewServer(t, oceantest.WithConfig(mockocean.Config{JournalCapacity: 3}))
+	srv := oceantest.NewServer(t, func(c *mockocean.Config) { c.JournalCapacity = 3 })
 	for i := range 5 {
 		get(t, fmt.Sprintf("%s?callback=c%d&idfa=i", srv.ActivateURL, i))
 	}
@@ -356,7 +356,7 @@ func TestJournalCapacity(t *testing.T) {
 // larger than the whole budget is still kept, alone.
 func TestJournalByteBudget(t *testing.T) {
 	const budget = 64 << 10
-	srv := oceantest.NewServer(t, oceantest.WithConfig(mockocean.Config{JournalCapacity: 1000, JournalMaxBytes: budget}))
+	srv := oceantest.NewServer(t, func(c *mockocean.Config) { c.JournalCapacity, c.JournalMaxBytes = 1000, budget })
 	pad := strings.Repeat("x", 10<<10) // a 10 KiB props value
 	post := func(i int, props string) {
 		t.Helper()
@@ -430,7 +430,7 @@ func TestTLSTestServer(t *testing.T) {
 // TestRequestsSince: a reader that passes the last Seq it saw gets each
 // request once, in order, also after evictions and a reset.
 func TestRequestsSince(t *testing.T) {
-	srv := oceantest.NewServer(t, oceantest.WithConfig(mockocean.Config{JournalCapacity: 3}))
+	srv := oceantest.NewServer(t, func(c *mockocean.Config) { c.JournalCapacity = 3 })
 	seqs := func(rs []mockocean.Request) []uint64 {
 		out := []uint64{}
 		for _, r := range rs {

@@ -18,6 +18,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -76,6 +77,9 @@ func Open(o Options) (*Store, error) {
 	// again would answer a duplicate to a request seen once. The client
 	// gets HTTP 503 and retries itself.
 	opt.MaxRetries = -1
+	// One dial attempt: with Redis down, a request is answered 503 at
+	// once (its client retries), not after five attempts 100 ms apart.
+	opt.DialerRetries = 1
 	opt.DialTimeout = 2 * time.Second
 	opt.ReadTimeout = 2 * time.Second
 	opt.WriteTimeout = 2 * time.Second
@@ -107,13 +111,26 @@ func Open(o Options) (*Store, error) {
 func (s *Store) nsPrefix(ns string) string { return s.base + "{" + ns + "}:" }
 
 // Ping reports whether Redis answers; its error wraps
-// store.ErrUnavailable.
+// store.ErrUnavailable, and a *ServerError when Redis answered with an
+// error (a wrong password, a database out of range) rather than not
+// answering.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.client.Ping(ctx).Err(); err != nil {
-		return store.Unavailable("redis ping", err)
+	err := s.client.Ping(ctx).Err()
+	var re redis.Error
+	if errors.As(err, &re) {
+		err = &ServerError{Msg: re.Error()}
 	}
-	return nil
+	return store.Unavailable("redis ping", err)
 }
+
+// ServerError is an error Redis answered with: it is reachable, but
+// refuses (NOAUTH, WRONGPASS, ERR DB index is out of range…).
+type ServerError struct {
+	// Msg is Redis's answer.
+	Msg string
+}
+
+func (e *ServerError) Error() string { return e.Msg }
 
 // Close closes the connections.
 func (s *Store) Close() error { return s.client.Close() }

@@ -129,30 +129,32 @@ func Deliver(ctx context.Context, s DeliverySetup) (Deliveries, error) {
 		script = mockimpact.NewScript(s.Receiver...)
 		opts.Clock, opts.Transport, opts.Resolver = vc, script, script
 	}
-	d := mockimpact.NewDispatcher(opts)
+	d := mockimpact.NewDispatcher(opts) // on memory stores, which never fail: reads ignore their errors
 	defer d.Close()
-	if _, err := d.Configure(s.Postback); err != nil {
+	if _, err := d.Configure(ctx, s.Postback); err != nil {
 		return out, &DeliverError{StageConfigure, err}
 	}
 	event := s.Event
 	if event == "" {
 		event = s.Postback.Event
 	}
+	var fired []string // delivery ids, in firing order
 	for i := range max(s.Fire, 1) {
 		ev, err := fixtures.Generate(event, fixtures.GenOptions{Seed: s.Seed + int64(i), Status: s.Status}, d.Clock().Now())
 		if err != nil {
 			return out, &DeliverError{StageEvent, err}
 		}
-		id, err := d.Fire(ev)
+		id, err := d.Fire(ctx, ev)
 		if err != nil {
 			return out, &DeliverError{StageFire, err}
 		}
 		out.Events = append(out.Events, ev)
+		fired = append(fired, id)
 		if script != nil && i < len(s.PerDelivery) && len(s.PerDelivery[i]) > 0 {
 			script.ForDelivery(id, s.PerDelivery[i]...) // before the clock moves
 		}
 		if s.OnFire != nil {
-			dl, _ := d.Delivery(id)
+			dl, _, _ := d.Delivery(ctx, id)
 			s.OnFire(dl)
 		}
 	}
@@ -174,9 +176,23 @@ func Deliver(ctx context.Context, s DeliverySetup) (Deliveries, error) {
 		}
 		out.Received = script.Received()
 	}
-	out.Deliveries = d.Deliveries()
-	for _, dl := range out.Deliveries[min(len(out.Events), len(out.Deliveries)):] {
-		if ev, ok := d.Payload(dl.ID); ok {
+	// The fired deliveries in firing order, then the updates (live, an
+	// update may be journaled before the last event is fired).
+	all, _ := d.Deliveries(ctx)
+	byID := make(map[string]mockimpact.Delivery, len(all))
+	for _, dl := range all {
+		byID[dl.ID] = dl
+	}
+	for _, id := range fired {
+		out.Deliveries = append(out.Deliveries, byID[id])
+		delete(byID, id)
+	}
+	for _, dl := range all {
+		if _, ok := byID[dl.ID]; !ok {
+			continue
+		}
+		out.Deliveries = append(out.Deliveries, dl)
+		if ev, ok, _ := d.Payload(ctx, dl.ID); ok {
 			out.Events = append(out.Events, ev)
 		}
 	}

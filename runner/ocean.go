@@ -31,7 +31,7 @@ func runOcean(_ context.Context, sc *scenarios.Scenario) Result {
 		switch {
 		case st.Fault != nil:
 			ts.Action = "fault"
-			f, err := srv.InjectFault(*st.Fault)
+			f, err := srv.InjectFault(context.Background(), *st.Fault)
 			if err != nil {
 				r.Failures = append(r.Failures, Failure{Path: path + ".fault", Message: fmt.Sprintf("%s: %v", label, err)})
 				ts.Error = err.Error()
@@ -40,7 +40,10 @@ func runOcean(_ context.Context, sc *scenarios.Scenario) Result {
 			r.Timeline.Steps = append(r.Timeline.Steps, ts)
 		case st.ClearFaults:
 			ts.Action = "clear_faults"
-			srv.ClearFaults()
+			if err := srv.ClearFaults(context.Background()); err != nil {
+				r.Failures = append(r.Failures, Failure{Path: path + ".clear_faults", Message: fmt.Sprintf("%s: %v", label, err)})
+				ts.Error = err.Error()
+			}
 			r.Timeline.Steps = append(r.Timeline.Steps, ts)
 		case st.Advance != 0:
 			ts.Action = "advance"
@@ -171,7 +174,12 @@ func send(srv *mockocean.Server, vc *clock.Virtual, req *scenarios.OceanRequest)
 	if err != nil {
 		return answer{}, err
 	}
-	before := srv.JournalStats().Received
+	ctx := context.Background()
+	js, err := srv.JournalStats(ctx)
+	if err != nil {
+		return answer{}, err
+	}
+	before := js.Received
 	w := newRecorder()
 	done := make(chan any, 1)
 	go func() {
@@ -205,7 +213,11 @@ func send(srv *mockocean.Server, vc *clock.Virtual, req *scenarios.OceanRequest)
 	if a.status == 0 && !a.dropped {
 		a.status = http.StatusOK // what net/http sends for a handler that wrote nothing
 	}
-	if reqs := srv.RequestsSince(before); len(reqs) > 0 {
+	reqs, err := srv.RequestsSince(ctx, before)
+	if err != nil {
+		return answer{}, err
+	}
+	if len(reqs) > 0 {
 		a.entry = reqs[len(reqs)-1]
 	}
 	return a, nil

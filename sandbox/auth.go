@@ -6,9 +6,10 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
-	"github.com/postbacksim/postbacksim/inspector"
 	"net/http"
 	"strings"
+
+	"github.com/postbacksim/postbacksim/inspector"
 
 	"github.com/postbacksim/postbacksim/internal/httpjson"
 )

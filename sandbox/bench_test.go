@@ -15,6 +15,7 @@ import (
 
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/internal/loadgen"
+	"github.com/postbacksim/postbacksim/internal/testtb"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
@@ -58,7 +59,7 @@ func BenchmarkSandboxFaults(b *testing.B) {
 			for round := range b.N {
 				sb := New(Config{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Ocean: mockocean.Config{JournalCapacity: 100_000}})
 				if c.name != "none" {
-					if _, err := sb.Ocean.InjectFault(c.fault); err != nil {
+					if _, err := sb.Ocean.InjectFault(context.Background(), c.fault); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -79,7 +80,7 @@ func BenchmarkSandboxFaults(b *testing.B) {
 					b.Fatal(err)
 				}
 				hits := 0
-				for _, f := range sb.Ocean.Faults() {
+				for _, f := range testtb.Must(sb.Ocean.Faults(context.Background())) {
 					hits += f.Hits
 				}
 				rps += res.RPS()
@@ -122,7 +123,7 @@ func BenchmarkJournalMemory(b *testing.B) {
 					sb.ServeHTTP(httptest.NewRecorder(), req)
 				}
 				after := heap()
-				st := sb.Ocean.JournalStats()
+				st := testtb.Must(sb.Ocean.JournalStats(context.Background()))
 				if st.Received != total || st.Stored != capacity || st.Evicted != uint64(total-capacity) {
 					b.Fatalf("journal %+v", st)
 				}
@@ -165,7 +166,7 @@ func BenchmarkJournalByteBudget(b *testing.B) {
 					sb.ServeHTTP(httptest.NewRecorder(), req)
 				}
 				after := heap()
-				st := sb.Ocean.JournalStats()
+				st := testtb.Must(sb.Ocean.JournalStats(context.Background()))
 				if st.Received != total || st.Bytes > budget || st.Evicted == 0 {
 					b.Fatalf("journal %+v", st)
 				}

@@ -72,7 +72,7 @@ func TestJobExportEndToEnd(t *testing.T) {
 	if len(lines) != 6 || lines[0] != mockimpact.JobRecordsHeader("CLICK_EXPORT") {
 		t.Fatalf("the brand read %q", got)
 	}
-	if d := sb.tenantList()[1].Impact.Deliveries(); len(d) != 1 || d[0].Outcome != mockimpact.DeliveryDelivered {
+	if d := impactDeliveries(t, sb.tenantList()[1].Impact); len(d) != 1 || d[0].Outcome != mockimpact.DeliveryDelivered {
 		t.Fatalf("delivery %+v", d)
 	}
 	for _, k := range []string{"ApiJobDetailUri", "ApiResultUri"} {

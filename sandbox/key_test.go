@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postbacksim/postbacksim/internal/testtb"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
@@ -42,7 +44,7 @@ func TestNamespaceCallbackKeys(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			reqs := tn.Ocean.Requests()
+			reqs := testtb.Must(tn.Ocean.Requests(context.Background()))
 			a := reqs[len(reqs)-1].Attribution
 			if want := ns == issuedFor; a == nil || a.Attributed != want {
 				t.Errorf("callback issued for %s, sent to %s: attribution %+v, want attributed=%v", issuedFor, ns, a, want)
@@ -80,7 +82,7 @@ func TestNamespaceClicksEndToEnd(t *testing.T) {
 		c.do("GET", "/ns/team-a/track/activate/?idfa=i&callback="+rest, "")
 	}
 	tn, _ := sb.Namespace("team-a")
-	for _, r := range tn.Ocean.Requests() {
+	for _, r := range testtb.Must(tn.Ocean.Requests(context.Background())) {
 		if r.Code != 0 || r.Attribution == nil || !r.Attribution.Attributed {
 			t.Errorf("conversion %+v not attributed in team-a", r)
 		}

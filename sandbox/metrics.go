@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"sync"
@@ -107,8 +108,16 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ts := c.sb.tenantList()
 	ch <- prometheus.MustNewConstMetric(descNamespaces, prometheus.GaugeValue, float64(len(ts)))
+	ctx := context.Background()
 	for _, t := range ts {
-		js, ds, is := t.Ocean.JournalStats(), t.Ocean.DedupStats(), t.Impact.Stats()
+		// A namespace whose state cannot be read has no series this
+		// scrape: zeros would read as an empty journal.
+		js, err1 := t.Ocean.JournalStats(ctx)
+		ds, err2 := t.Ocean.DedupStats(ctx)
+		is, err3 := t.Impact.Stats(ctx)
+		if err1 != nil || err2 != nil || err3 != nil {
+			continue
+		}
 		ch <- prometheus.MustNewConstMetric(descJournalStored, prometheus.GaugeValue, float64(js.Stored), t.Name)
 		ch <- prometheus.MustNewConstMetric(descJournalEvicted, prometheus.CounterValue, float64(js.Evicted), t.Name)
 		ch <- prometheus.MustNewConstMetric(descJournalBytes, prometheus.GaugeValue, float64(js.Bytes), t.Name)

@@ -1,12 +1,15 @@
 package sandbox
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/postbacksim/postbacksim/internal/testtb"
 )
 
 type client struct {
@@ -139,7 +142,7 @@ func TestMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if js := def.Ocean.JournalStats(); js.Bytes <= 0 || !strings.Contains(m, fmt.Sprintf(`postbacksim_ocean_journal_bytes{namespace="default"} %d`, js.Bytes)) {
+	if js := testtb.Must(def.Ocean.JournalStats(context.Background())); js.Bytes <= 0 || !strings.Contains(m, fmt.Sprintf(`postbacksim_ocean_journal_bytes{namespace="default"} %d`, js.Bytes)) {
 		t.Errorf("journal bytes %d not in /metrics", js.Bytes)
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/postbacksim/postbacksim/internal/httpjson"
-	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/store"
 )
 
 // NamespacesPath is the sandbox's admin endpoint for namespaces: GET
@@ -35,9 +35,9 @@ const (
 
 // Errors of the namespace operations, for errors.Is.
 var (
-	ErrNamespaceExists   = errors.New("namespace exists")
+	ErrNamespaceExists   = store.ErrNamespaceExists
 	ErrNamespaceNotFound = errors.New("no such namespace")
-	ErrNamespaceLimit    = errors.New("namespace limit reached")
+	ErrNamespaceLimit    = store.ErrNamespaceLimit
 )
 
 // NamespaceInfo describes a namespace in the listings: never its token.
@@ -154,7 +154,7 @@ func (sb *Sandbox) DeleteNamespace(name string) error {
 	removed := false
 	if sb.reg != nil {
 		var err error
-		if removed, err = sb.reg.remove(context.Background(), name, 0); err != nil {
+		if removed, err = sb.reg.RemoveNamespace(context.Background(), name, 0); err != nil {
 			return err
 		}
 	}
@@ -229,7 +229,7 @@ func (sb *Sandbox) touch(t *Tenant) {
 		return
 	}
 	t.synced.Store(now)
-	_ = sb.reg.touch(context.Background(), t.Name, now)
+	_ = sb.reg.TouchNamespace(context.Background(), t.Name, now)
 }
 
 func (sb *Sandbox) now() time.Time { return sb.clock.Now() }
@@ -298,7 +298,7 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 	case !one && r.Method == http.MethodGet:
 		list, err := sb.listNamespaces()
 		if err != nil {
-			storeFailed(w, err)
+			httpjson.Unavailable(w, err)
 			return
 		}
 		httpjson.Write(w, http.StatusOK, map[string]any{"count": len(list), "namespaces": list})
@@ -315,8 +315,8 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, ErrNamespaceExists), errors.Is(err, ErrNamespaceLimit):
 			httpjson.Error(w, http.StatusConflict, err.Error())
-		case errors.Is(err, mockocean.ErrStoreUnavailable):
-			storeFailed(w, err)
+		case errors.Is(err, store.ErrUnavailable):
+			httpjson.Unavailable(w, err)
 		case err != nil:
 			httpjson.Error(w, http.StatusBadRequest, "namespace: field "+err.Error()) // "token: …"
 		default:
@@ -341,8 +341,8 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 			switch {
 			case errors.Is(err, ErrNamespaceNotFound):
 				status = http.StatusNotFound
-			case errors.Is(err, mockocean.ErrStoreUnavailable):
-				storeFailed(w, err)
+			case errors.Is(err, store.ErrUnavailable):
+				httpjson.Unavailable(w, err)
 				return
 			}
 			httpjson.Error(w, status, err.Error())
@@ -387,7 +387,7 @@ func (sb *Sandbox) AdminRoutes() []Route {
 		}
 		methods, err := r.GetMethods()
 		if err != nil {
-			methods = []string{http.MethodGet}
+			return nil // no method matcher: a subrouter's prefix, not an endpoint
 		}
 		for _, m := range methods {
 			out = append(out, Route{m, path})
@@ -411,7 +411,7 @@ func (sb *Sandbox) find(w http.ResponseWriter, name string) (*Tenant, bool) {
 	sb.expire()
 	t, err := sb.resolve(name)
 	if err != nil {
-		storeFailed(w, err)
+		httpjson.Unavailable(w, err)
 		return nil, false
 	}
 	return t, true

@@ -104,7 +104,7 @@ func TestManagedNamespaces(t *testing.T) {
 
 	// DELETE drops the state and closes the dispatcher.
 	ta := sb.lookup("team-a")
-	if _, err := ta.Impact.Configure(mockimpact.Postback{Event: "job_completed", URL: "http://192.0.2.1/never"}); err != nil {
+	if _, err := ta.Impact.Configure(t.Context(), mockimpact.Postback{Event: "job_completed", URL: "http://192.0.2.1/never"}); err != nil {
 		t.Fatal(err)
 	}
 	if s, _ := admin.do("DELETE", NamespacesPath+"/team-a", ""); s != 204 {
@@ -113,7 +113,7 @@ func TestManagedNamespaces(t *testing.T) {
 	if sb.lookup("team-a") != nil {
 		t.Fatal("team-a still there")
 	}
-	if _, err := ta.Impact.Fire(fixtures.NewImpactGen(1, time.Time{}).JobCompleted()); !errors.Is(err, mockimpact.ErrClosed) {
+	if _, err := ta.Impact.Fire(t.Context(), fixtures.NewImpactGen(1, time.Time{}).JobCompleted()); !errors.Is(err, mockimpact.ErrClosed) {
 		t.Error("the deleted namespace's dispatcher still takes events")
 	}
 	if s, _ := admin.do("GET", "/ns/team-a/_admin/ocean/requests", ""); s != 404 {

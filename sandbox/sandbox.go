@@ -21,23 +21,26 @@ import (
 	"github.com/postbacksim/postbacksim/internal/httpjson"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/store"
 )
 
 // Config configures the sandbox. The zero value serves with defaults,
 // logs nothing and leaves the admin endpoints open.
 type Config struct {
 	// Ocean configures each namespace's Ocean Engine emulator; its
-	// OnRequest hook is taken over by the sandbox (and then called). Its
-	// Store, when set (Redis), gives each namespace its own keys
-	// (Store.Namespace), and /readyz answers 503 while it cannot be
-	// reached. A *mockocean.RedisStore keeps each namespace's impact.com
-	// postback configurations too (Impact.Configs, unless set), in
-	// PREFIX{NS}:impact:postbacks, its deliveries as a schedule shared by
-	// the replicas (Impact.Schedule, unless set), and the namespaces.
+	// OnRequest hook is taken over by the sandbox (and then called), and
+	// its Store is the namespace's in Store (memory without one).
 	Ocean mockocean.Config
-	// Impact configures each namespace's impact.com dispatcher. A nil
-	// Clock means the wall clock, sped up TimeScale times.
+	// Impact configures each namespace's impact.com dispatcher; its
+	// Configs and Deliveries are the namespace's in Store (memory without
+	// one). A nil Clock means the wall clock, sped up TimeScale times.
 	Impact mockimpact.Options
+	// Store keeps the state of every namespace and the registry of
+	// namespaces where every replica configured with the same one shares
+	// them (redisstore); nil keeps them in this process's memory. With a
+	// Store, /readyz answers 503 while it cannot be reached, and so does
+	// every endpoint that needs state.
+	Store Store
 	// TimeScale compresses the impact retry schedule K times (K ≤ 1: real
 	// time), for watching retries by hand.
 	TimeScale float64
@@ -145,9 +148,9 @@ type Sandbox struct {
 	summary    *summary
 	served     atomic.Int64 // requests served, for the summary
 	pages      *inspector.Inspector
-	// reg keeps the namespaces in Redis, shared by the replicas; nil
-	// keeps them in tenants only.
-	reg *registry
+	// reg keeps the namespaces where the replicas share them
+	// (Config.Store); nil keeps them in tenants only.
+	reg store.Registry
 	// impactScale is how much faster than the wall clock the impact
 	// clock runs (TimeScale, when the sandbox made the clock).
 	impactScale float64
@@ -178,20 +181,28 @@ type Sandbox struct {
 	removals int64
 	// watch logs the store's outages (a store and a logger); nil without.
 	watch *storeWatch
+	// checksStarted and checksDone count the rounds of the shared checks
+	// (watchShared); checked is closed at the start and end of each.
+	checksMu                  sync.Mutex
+	checksStarted, checksDone int64
+	checked                   chan struct{}
 }
 
 // New builds the sandbox.
 func New(cfg Config) *Sandbox {
-	reg := newRegistry(cfg.Ocean.Store)
+	var reg store.Registry
+	if cfg.Store != nil {
+		reg = cfg.Store.Registry()
+	}
 	scale := 1.0   // of the impact clock, against the wall clock
 	epochVal := "" // with Redis and a scaled clock: the epoch the replicas share
 	if cfg.Impact.Clock == nil && cfg.TimeScale > 1 {
 		scale = cfg.TimeScale
 		cfg.Impact.Clock = clock.NewScaled(cfg.TimeScale)
 		if reg != nil { // the replicas' schedules must agree: a common epoch
-			var epoch time.Time
-			epoch, epochVal = reg.epoch(cfg.TimeScale, cfg.Logger)
-			cfg.Impact.Clock = clock.NewScaledFrom(epoch, cfg.TimeScale)
+			var at time.Time
+			at, epochVal = epoch(reg, cfg.TimeScale, cfg.Logger)
+			cfg.Impact.Clock = clock.NewScaledFrom(at, cfg.TimeScale)
 		}
 	}
 	wallClock := reg != nil && cfg.Impact.Clock == nil // the sandbox's impact clock, unscaled
@@ -226,6 +237,7 @@ func New(cfg Config) *Sandbox {
 	mux.HandleFunc("GET /healthz", health)
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := sb.Ready(r.Context()); err != nil {
+			w.Header().Set("Retry-After", "1")
 			httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
 			return
 		}
@@ -257,7 +269,7 @@ func New(cfg Config) *Sandbox {
 			sb.handler = logErrors(cfg.Logger, sb.handler)
 		}
 		sb.summary = startSummary(sb)
-		if cfg.Ocean.Store != nil {
+		if cfg.Store != nil {
 			sb.watch = startStoreWatch(sb)
 		}
 	}
@@ -282,7 +294,10 @@ func (sb *Sandbox) Ready(ctx context.Context) error {
 	if sb.watch != nil {
 		return sb.watch.run(ctx)
 	}
-	return sb.Ocean.Ready(ctx)
+	if sb.cfg.Store == nil {
+		return nil
+	}
+	return sb.cfg.Store.Ping(ctx)
 }
 
 func (sb *Sandbox) newTenant(name string) *Tenant {
@@ -290,11 +305,17 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 	if oc.ClickTransport == nil {
 		oc.ClickTransport = sb.clickTransport
 	}
-	if oc.Store != nil {
-		oc.Store = oc.Store.Namespace(name) // keys of the namespace's own
+	io := sb.cfg.Impact
+	oc.Store, io.Configs, io.Deliveries = nil, nil, nil // memory, each namespace its own
+	if st := sb.cfg.Store; st != nil {
+		oc.Store = st.Ocean(name)
 		if oc.Replica == "" {
 			oc.Replica = sb.cfg.ReplicaID // the journal is shared: say who answered
 		}
+		// So are the postback configurations and the deliveries: any
+		// replica sends the attempts due.
+		io.Configs = st.ImpactConfigs(name)
+		io.Deliveries = st.ImpactDeliveries(name, mockimpact.ScheduleOptions{Replica: sb.cfg.ReplicaID, Lease: sb.cfg.StoreLease, Scale: sb.impactScale})
 	}
 	oc.CallbackKey = NamespaceKey(oc.CallbackKey, name)
 	userHook := oc.OnRequest
@@ -309,16 +330,6 @@ func (sb *Sandbox) newTenant(name string) *Tenant {
 		if userHook != nil {
 			userHook(ctx, r)
 		}
-	}
-	io := sb.cfg.Impact
-	if rs, ok := oc.Store.(*mockocean.RedisStore); ok && io.Configs == nil {
-		// The postback configurations are shared by the replicas too.
-		io.Configs = mockimpact.NewRedisConfigs(rs.Client(), rs.Prefix()+"impact:postbacks", rs.IdleTTL())
-	}
-	if rs, ok := oc.Store.(*mockocean.RedisStore); ok && io.Schedule == nil {
-		// So are the deliveries: any replica sends the attempts due.
-		io.Schedule = mockimpact.NewRedisSchedule(rs.Client(), rs.Prefix()+"impact:",
-			mockimpact.ScheduleOptions{Replica: sb.cfg.ReplicaID, Lease: sb.cfg.StoreLease, TTL: rs.IdleTTL(), Scale: sb.impactScale})
 	}
 	userAttempt := io.OnAttempt
 	feed := inspector.NewFeed(0)
@@ -414,8 +425,8 @@ func (sb *Sandbox) serveNamespace(w http.ResponseWriter, r *http.Request) {
 		}
 		var err error
 		if t, err = sb.Namespace(name); err != nil {
-			if errors.Is(err, mockocean.ErrStoreUnavailable) {
-				storeFailed(w, err)
+			if errors.Is(err, store.ErrUnavailable) {
+				httpjson.Unavailable(w, err)
 				return
 			}
 			httpjson.Error(w, http.StatusBadRequest, err.Error())
@@ -486,15 +497,17 @@ func (sb *Sandbox) Close() int {
 // keeps the garbage collector's soft limit near it. It is 0
 // when they are kept in a store outside the process (Redis).
 func (sb *Sandbox) HeldBytes() int64 {
-	if sb.cfg.Ocean.Store != nil {
+	if sb.cfg.Store != nil {
 		return 0
 	}
+	ctx := context.Background()
 	var n int64
 	for _, t := range sb.tenantList() {
-		if !t.Ocean.UsesMemoryStore() {
-			continue // held by Redis, not by this process
+		js, err1 := t.Ocean.JournalStats(ctx)
+		ds, err2 := t.Ocean.DedupStats(ctx)
+		if err1 == nil && err2 == nil { // in memory: never fails
+			n += js.Bytes + ds.Bytes
 		}
-		n += t.Ocean.JournalStats().Bytes + t.Ocean.DedupStats().Bytes
 	}
 	return n
 }

@@ -118,11 +118,11 @@ func TestImpactMetrics(t *testing.T) {
 	counted := make(chan struct{}, 1)
 	sb := New(Config{Impact: mockimpact.Options{OnAttempt: func(mockimpact.Attempt) { counted <- struct{}{} }}})
 	defer sb.Close()
-	if _, err := sb.Impact.Configure(mockimpact.Postback{Event: "action_cleared", URL: receiver.URL + "/c"}); err != nil {
+	if _, err := sb.Impact.Configure(t.Context(), mockimpact.Postback{Event: "action_cleared", URL: receiver.URL + "/c"}); err != nil {
 		t.Fatal(err)
 	}
 	ev := fixtures.NewImpactGen(1, time.Time{}).ActionCleared()
-	if _, err := sb.Impact.Fire(ev); err != nil {
+	if _, err := sb.Impact.Fire(t.Context(), ev); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postbacksim/postbacksim/internal/testtb"
 	"github.com/postbacksim/postbacksim/mockimpact"
 )
 
@@ -185,7 +186,7 @@ func TestEveryAdminRouteNeedsAToken(t *testing.T) {
 		t.Fatalf("only %d requests: the enumeration lost routes", n)
 	}
 	// Nothing changed: both namespaces remain, no fault rule was added.
-	if len(sb.Namespaces()) != 3 || len(sb.Ocean.Faults()) != 0 || len(sb.lookup("team-b").Ocean.Faults()) != 0 {
+	if len(sb.Namespaces()) != 3 || len(testtb.Must(sb.Ocean.Faults(context.Background()))) != 0 || len(testtb.Must(sb.lookup("team-b").Ocean.Faults(context.Background()))) != 0 {
 		t.Fatalf("refused requests changed the sandbox: %d namespaces", len(sb.Namespaces()))
 	}
 	// The right tokens open them (the routes exist and the refusals above
@@ -242,7 +243,7 @@ func TestSSRFTargetsBlocked(t *testing.T) {
 			t.Fatalf("%s: %v", u, err)
 		}
 	}
-	ds := g.sb.Impact.Deliveries()
+	ds := impactDeliveries(t, g.sb.Impact)
 	if len(ds) != len(targets) {
 		t.Fatalf("%d deliveries for %d targets", len(ds), len(targets))
 	}
@@ -287,7 +288,7 @@ func TestAllowTargetsKeepsSelfBlocked(t *testing.T) {
 		_ = g.sb.Impact.WaitForAttempts(ctx, i+1)
 		cancel()
 	}
-	ds := g.sb.Impact.Deliveries()
+	ds := impactDeliveries(t, g.sb.Impact)
 	if len(ds) != 3 || ds[0].Attempts[0].Outcome != mockimpact.OutcomeBlockedTarget ||
 		ds[1].Attempts[0].Outcome != mockimpact.OutcomeNetworkError || ds[2].Attempts[0].Outcome != mockimpact.OutcomeNetworkError {
 		t.Fatalf("deliveries: %+v", ds)

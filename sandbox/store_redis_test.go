@@ -20,19 +20,19 @@ import (
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/internal/redistest"
 	"github.com/postbacksim/postbacksim/mockimpact"
-	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/redisstore"
 )
 
 // redisReplica starts a sandbox configured by cfg on rs, as serve --store
 // does: a store of its own (its own connections), the prefix "t:".
 func redisReplica(t *testing.T, rs *redistest.Server, cfg Config) (*Sandbox, string) {
 	t.Helper()
-	store, err := mockocean.NewRedisStore(mockocean.RedisOptions{URL: rs.URL(), Prefix: "t:"})
+	store, err := redisstore.Open(redisstore.Options{URL: rs.URL(), Prefix: "t:"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	cfg.Ocean.Store = store
+	cfg.Store = store
 	sb := New(cfg)
 	hs := httptest.NewServer(sb)
 	t.Cleanup(func() { hs.Close(); sb.Close() })
@@ -99,7 +99,7 @@ func TestRedisPostbacksSharedByReplicas(t *testing.T) {
 	if err := b.Impact.WaitIdle(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if d := b.Impact.Deliveries(); len(d) != 1 || d[0].Outcome != mockimpact.DeliveryDelivered {
+	if d := impactDeliveries(t, b.Impact); len(d) != 1 || d[0].Outcome != mockimpact.DeliveryDelivered {
 		t.Fatalf("B's deliveries: %+v", d)
 	}
 	if n := hits.Load(); n != 1 {
@@ -116,7 +116,7 @@ func TestRedisPostbacksSharedByReplicas(t *testing.T) {
 	if code, body := send(t, "PUT", urlB+"/_admin/impact/postbacks/action_lifecycle", changed); code != 200 {
 		t.Fatalf("PUT on B: %d %s", code, body)
 	}
-	if p := a.Impact.Postbacks(); len(p) != 1 || p[0].Success.Text != "NEVER" {
+	if p := impactPostbacks(t, a.Impact); len(p) != 1 || p[0].Success.Text != "NEVER" {
 		t.Fatalf("A's postbacks after B's PUT: %+v", p)
 	}
 
@@ -126,7 +126,7 @@ func TestRedisPostbacksSharedByReplicas(t *testing.T) {
 	if code, body := send(t, "DELETE", urlA+"/_admin/impact/postbacks/action_lifecycle", ""); code != 404 {
 		t.Fatalf("DELETE again on A: %d %s; want 404", code, body)
 	}
-	if _, err := a.Impact.Fire(mustEvent(t, "action_lifecycle")); !errors.Is(err, mockimpact.ErrNoPostback) {
+	if _, err := a.Impact.Fire(t.Context(), mustEvent(t, "action_lifecycle")); !errors.Is(err, mockimpact.ErrNoPostback) {
 		t.Fatalf("Fire on A after the DELETE on B: %v; want ErrNoPostback", err)
 	}
 
@@ -290,7 +290,9 @@ func TestRedisDeliveriesSurviveAReplica(t *testing.T) {
 	if err := b.Impact.WaitIdle(ctx); err != nil {
 		t.Fatalf("B did not send A's deliveries: %v", err)
 	}
-	time.Sleep(time.Second) // a second sending would show by now
+	// Idle: no attempt is due or claimed on any replica (an attempt
+	// leaves the schedule only as it is journaled), so none can be sent
+	// again.
 	if n := hits.Load(); n != 3 {
 		t.Fatalf("receiver got %d requests; want 3, each once", n)
 	}
@@ -330,7 +332,7 @@ func TestRedisDeliveriesOnAScaledClock(t *testing.T) {
 	if err := b.Impact.WaitIdle(ctx); err != nil {
 		t.Fatalf("B did not send it: %v", err)
 	}
-	ds := b.Impact.Deliveries()
+	ds := impactDeliveries(t, b.Impact)
 	if len(ds) != 1 || len(ds[0].Attempts) != 1 || ds[0].Attempts[0].Replica != "b" || hits.Load() != 1 {
 		t.Fatalf("deliveries %+v, %d requests; want one attempt by b", ds, hits.Load())
 	}
@@ -368,19 +370,21 @@ func TestRedisNamespaceDeliveriesSurviveAReplica(t *testing.T) {
 	if ns == nil {
 		t.Fatal("B has not opened the namespace")
 	}
-	for _, d := range ns.Impact.Deliveries() {
+	for _, d := range impactDeliveries(t, ns.Impact) {
 		if len(d.Attempts) != 1 || d.Attempts[0].Replica != "replica-b" {
 			t.Errorf("delivery %s: attempts %+v; want one, by replica-b", d.ID, d.Attempts)
 		}
 	}
 
-	// Deleted through another replica (here, directly in Redis as A
-	// would): B closes it and forgets its series.
-	if err := b.reg.dropState(context.Background(), "orphan"); err != nil {
+	// Deleted through another replica (here, a registry of its own on
+	// the same Redis): B closes it and forgets its series.
+	other, err := redisstore.Open(redisstore.Options{URL: rs.URL(), Prefix: "t:"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rs.Do("HDEL", "t:{_sandbox}:namespaces", "orphan"); err != nil {
-		t.Fatal(err)
+	defer other.Close()
+	if removed, err := other.Registry().RemoveNamespace(context.Background(), "orphan", 0); err != nil || !removed {
+		t.Fatalf("removing orphan elsewhere: %v, %v", removed, err)
 	}
 	waitUntil(t, "B to close the namespace deleted elsewhere", func() bool { return b.lookup("orphan") == nil })
 }
@@ -423,7 +427,7 @@ func TestRedisScaledClocksKeepTheirEpoch(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the error", func() bool { return logs.count(t, "the replicas disagree on the scaled impact clock") == 1 })
-	time.Sleep(3 * sharedCheck) // it is said once
+	waitMoreRounds(t, a, 3) // it is said once
 	if n := logs.count(t, "the replicas disagree"); n != 0 {
 		t.Fatalf("the disagreement was reported %d more times", n)
 	}
@@ -437,8 +441,8 @@ func TestRedisScaledClocksKeepTheirEpoch(t *testing.T) {
 func TestRedisWallClockReplicaWarnedOfScaledOnes(t *testing.T) {
 	rs := redistest.Start(t)
 	var logs syncBuffer
-	redisReplica(t, rs, Config{ReplicaID: "wall", Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
-	time.Sleep(2 * sharedCheck) // alone: nothing to say
+	wall, _ := redisReplica(t, rs, Config{ReplicaID: "wall", Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	waitMoreRounds(t, wall, 2) // alone: nothing to say
 	if l := logs.lines(t); len(l) != 0 {
 		t.Fatalf("a replica alone logged %v", l)
 	}
@@ -455,7 +459,7 @@ func TestRedisWallClockReplicaWarnedOfScaledOnes(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("the wall-clock replica logged %d warnings about the scaled one, want 1", n)
 	}
-	time.Sleep(2 * sharedCheck) // once
+	waitMoreRounds(t, wall, 2) // once
 	if l := logs.lines(t); len(l) != 0 {
 		t.Fatalf("said again: %v", l)
 	}
@@ -577,7 +581,7 @@ func TestRedisTakeoverIsLogged(t *testing.T) {
 	if line["taken_over_from"] != "replica-a" || line["level"] != "WARN" || line["outcome"] != "delivered" {
 		t.Fatalf("B's log line for the attempt: %v; want a warning naming replica-a", line)
 	}
-	ds := b.Impact.Deliveries()
+	ds := impactDeliveries(t, b.Impact)
 	if len(ds) != 1 || len(ds[0].Attempts) != 1 || ds[0].Attempts[0].TakenOverFrom != "replica-a" || ds[0].Attempts[0].Replica != "replica-b" {
 		t.Fatalf("deliveries: %+v; want one attempt by replica-b, taken over from replica-a", ds)
 	}
@@ -590,8 +594,8 @@ func TestRedisReplicaHeartbeat(t *testing.T) {
 	rs := redistest.Start(t)
 	var twinLogs, soloLogs syncBuffer
 	redisReplica(t, rs, Config{ReplicaID: "same"})
-	redisReplica(t, rs, Config{ReplicaID: "same", Logger: slog.New(slog.NewJSONHandler(&twinLogs, nil))})
-	redisReplica(t, rs, Config{ReplicaID: "solo", Logger: slog.New(slog.NewJSONHandler(&soloLogs, nil))})
+	twin, _ := redisReplica(t, rs, Config{ReplicaID: "same", Logger: slog.New(slog.NewJSONHandler(&twinLogs, nil))})
+	solo, _ := redisReplica(t, rs, Config{ReplicaID: "solo", Logger: slog.New(slog.NewJSONHandler(&soloLogs, nil))})
 	waitFor := func(logs *syncBuffer, msg string) {
 		t.Helper()
 		waitUntil(t, fmt.Sprintf("%q in the log", msg), func() bool { return logs.count(t, msg) > 0 })
@@ -600,12 +604,13 @@ func TestRedisReplicaHeartbeat(t *testing.T) {
 	if n := soloLogs.count(t, "another running replica"); n != 0 {
 		t.Fatalf("the replica with its own id was told of a twin")
 	}
-	time.Sleep(2 * sharedCheck) // solo has written its heartbeat
+	waitMoreRounds(t, solo, 1) // solo has written its heartbeat
 	if _, err := rs.Do("FLUSHALL"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(&soloLogs, "Redis has lost its data")
-	time.Sleep(3 * sharedCheck) // once each
+	waitMoreRounds(t, solo, 3) // once each
+	waitMoreRounds(t, twin, 3)
 	if n := twinLogs.count(t, "another running replica") + soloLogs.count(t, "Redis has lost its data"); n != 0 {
 		t.Fatalf("said again: %d more lines", n)
 	}

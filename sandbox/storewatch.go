@@ -37,7 +37,7 @@ type storeWatch struct {
 // startStoreWatch checks sb's store every storeCheckEvery from now on,
 // until stop.
 func startStoreWatch(sb *Sandbox) *storeWatch {
-	w := &storeWatch{log: sb.cfg.Logger, clock: sb.clock, check: sb.Ocean.Ready}
+	w := &storeWatch{log: sb.cfg.Logger, clock: sb.clock, check: sb.cfg.Store.Ping}
 	w.mu.Lock()
 	w.timer = w.clock.AfterFunc(storeCheckEvery, w.tick)
 	w.mu.Unlock()

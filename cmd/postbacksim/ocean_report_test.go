@@ -15,7 +15,7 @@ import (
 // TestOceanReportForANamespace: the command reads the lint of one
 // namespace's journal, with the admin token.
 func TestOceanReportForANamespace(t *testing.T) {
-	srv := sandboxtest.NewServer(t, sandbox.Config{AdminToken: "s3cret"})
+	srv := sandboxtest.NewServer(t, func(c *sandbox.Config) { c.AdminToken = "s3cret" })
 	send := func(path string) {
 		resp, err := http.Get(srv.URL + path + "/track/activate/?callback=cb&idfa=X&os=1&event_type=2&outer_event_id=e1")
 		if err != nil {

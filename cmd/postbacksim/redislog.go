@@ -35,6 +35,29 @@ type redisLog struct {
 
 	mu   sync.Mutex
 	open map[string]*redisWindow // by message, its numbers left out
+
+	// writing is held (read) while a line is written; stop takes it to
+	// set stopped: the client's goroutines may outlive serve (a dial
+	// under way), and serve's log must not be written after it returns.
+	writing sync.RWMutex
+	stopped bool
+}
+
+// stop makes the log drop every message from now on, once the lines
+// being written are.
+func (l *redisLog) stop() {
+	l.writing.Lock()
+	l.stopped = true
+	l.writing.Unlock()
+}
+
+// warn writes one line, unless stopped.
+func (l *redisLog) warn(ctx context.Context, msg string, args ...any) {
+	l.writing.RLock()
+	defer l.writing.RUnlock()
+	if !l.stopped {
+		l.log.WarnContext(ctx, msg, args...)
+	}
 }
 
 // redisWindow is a message logged less than redisLogEvery ago.
@@ -69,7 +92,7 @@ func (l *redisLog) Printf(ctx context.Context, format string, v ...any) {
 	w := &redisWindow{}
 	l.open[key] = w
 	l.mu.Unlock()
-	l.log.WarnContext(ctx, msg)
+	l.warn(ctx, msg)
 	l.clock.AfterFunc(redisLogEvery, func() { l.close(key, w) })
 }
 
@@ -86,6 +109,6 @@ func (l *redisLog) close(key string, w *redisWindow) {
 	}
 	w.repeated = 0
 	l.mu.Unlock()
-	l.log.Warn(last, "repeated", n, "over", redisLogEvery)
+	l.warn(context.Background(), last, "repeated", n, "over", redisLogEvery)
 	l.clock.AfterFunc(redisLogEvery, func() { l.close(key, w) })
 }

@@ -15,14 +15,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/internal/suggest"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/redisstore"
 	"github.com/postbacksim/postbacksim/sandbox"
+	"github.com/postbacksim/postbacksim/store"
 )
 
 // defaultJournalCapacity and defaultJournalMaxBytes bound the sandbox's
@@ -80,10 +81,10 @@ the --config file.`,
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate `FILE` (with --tls-key); the document recommends HTTPS")
 	tlsKey := fs.String("tls-key", "", "the PEM private key `FILE` of --tls-cert")
 	storeURL := fs.String("store", "memory", "where the Ocean state (duplicate filter, journal, fault rules), the namespaces and the impact.com postback configurations and deliveries live: memory, or `URL` redis://[USER:PASSWORD@]HOST:PORT/DB (rediss:// for TLS), shared by every replica on it")
-	storePrefix := fs.String("store-prefix", mockocean.DefaultRedisPrefix, "prefix of every Redis key (--store redis://…; not empty); replicas sharing a sandbox use the same one")
+	storePrefix := fs.String("store-prefix", redisstore.DefaultPrefix, "prefix of every Redis key (--store redis://…; not empty); replicas sharing a sandbox use the same one")
 	storeLease := fs.Duration("store-lease", mockimpact.DefaultLease, "how long a replica holds an impact attempt it claimed from the shared schedule (--store redis://…): a replica that dies delays its attempts by at most this")
 	replicaID := fs.String("replica-id", "", "this replica's name in the impact attempts it sends (--store redis://…); empty means HOSTNAME:PID")
-	storeTTL := fs.Duration("store-ttl", mockocean.DefaultRedisIdleTTL, "how long a namespace's journal, fault rules, postback configurations and deliveries, and the list of namespaces, stay in Redis after their last change (an abandoned sandbox expires; remembered outer_event_ids follow --dedup-ttl)")
+	storeTTL := fs.Duration("store-ttl", redisstore.DefaultIdleTTL, "how long a namespace's journal, fault rules, postback configurations and deliveries, and the list of namespaces, stay in Redis after their last change (an abandoned sandbox expires; remembered outer_event_ids follow --dedup-ttl)")
 	configPath := fs.String("config", "", "YAML `FILE` of settings, keys named like these flags (addr: 0.0.0.0:8080)")
 	documentEnv(fs)
 	completeFlag(cmd, "log-format", "text", "json")
@@ -178,12 +179,12 @@ the --config file.`,
 			summaryEvery = -1 // sandbox.Config: negative is never
 		}
 		if *storePrefix == "" {
-			fmt.Fprintf(stderr, "postbacksim serve: %s: empty: every Redis key starts with the prefix (the default is %s)\n", src.of("store-prefix"), mockocean.DefaultRedisPrefix)
+			fmt.Fprintf(stderr, "postbacksim serve: %s: empty: every Redis key starts with the prefix (the default is %s)\n", src.of("store-prefix"), redisstore.DefaultPrefix)
 			return exitUsage
 		}
-		var store mockocean.Store
+		var shared sandbox.Store // nil: memory
 		if *storeURL != "memory" && *storeURL != "" {
-			if err := mockocean.CheckRedisURL(*storeURL); err != nil {
+			if err := redisstore.CheckURL(*storeURL); err != nil {
 				fmt.Fprintf(stderr, "postbacksim serve: %s\n", storeURLError(src.of("store"), *storeURL, err))
 				return exitUsage
 			}
@@ -195,8 +196,10 @@ the --config file.`,
 				fmt.Fprintf(stderr, "postbacksim serve: %s: %v: want a positive duration\n", src.of("store-ttl"), *storeTTL)
 				return exitUsage
 			}
-			redis.SetLogger(newRedisLog(logger, clock.Real{})) // one log, one format, a line a minute per message
-			rs, err := mockocean.NewRedisStore(mockocean.RedisOptions{URL: *storeURL, Prefix: *storePrefix, IdleTTL: *storeTTL})
+			rlog := newRedisLog(logger, clock.Real{}) // one log, one format, a line a minute per message
+			redisstore.SetLogger(rlog)
+			defer rlog.stop() // the client's goroutines may outlive serve
+			rs, err := redisstore.Open(redisstore.Options{URL: *storeURL, Prefix: *storePrefix, IdleTTL: *storeTTL})
 			if err != nil {
 				fmt.Fprintf(stderr, "postbacksim serve: %s\n", storeURLError(src.of("store"), *storeURL, err))
 				return exitUsage
@@ -209,7 +212,7 @@ the --config file.`,
 				fmt.Fprintf(stderr, "postbacksim serve: %s\n", storeDownError(src.of("store"), *storeURL, err))
 				return exitFail
 			}
-			store = rs
+			shared = rs
 		}
 		if _, err := mockimpact.ParseAllowTargets(*allowTargets); err != nil {
 			fmt.Fprintf(stderr, "postbacksim serve: %s: %v\n", src.of("allow-targets"), err)
@@ -230,7 +233,7 @@ the --config file.`,
 			fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
 			return exitUsage
 		}
-		limit, track := applyMemoryLimit(cmd.Flags().Changed("memory-limit"), int64(memLimit), int64(journalMaxBytes), *journalCap, *dedupCap, store == nil)
+		limit, track := applyMemoryLimit(cmd.Flags().Changed("memory-limit"), int64(memLimit), int64(journalMaxBytes), *journalCap, *dedupCap, shared == nil)
 		sb := sandbox.New(sandbox.Config{
 			PublicURL:      *publicURL,
 			LoopbackOnly:   loopbackOnly(ln.Addr()),
@@ -246,11 +249,12 @@ the --config file.`,
 			MetricsToken:   *metricsToken,
 			ReplicaID:      *replicaID,
 			StoreLease:     *storeLease,
+			Store:          shared,
 			Impact:         mockimpact.Options{MaxDeliveries: *journalCap, MaxInFlight: *maxInFlight, TargetPolicy: policy},
 			Ocean: mockocean.Config{
 				Strict: *strict, StrictAttribution: *strictAttribution, CallbackKey: key, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
 				JournalCapacity: *journalCap, JournalMaxBytes: int64(journalMaxBytes), MaxBodyBytes: *maxBody,
-				CORSOrigins: origins, ExtraEventTypes: extra, Store: store,
+				CORSOrigins: origins, ExtraEventTypes: extra,
 			},
 		})
 		if track {
@@ -397,22 +401,22 @@ func trackMemory(sb *sandbox.Sandbox, ceiling int64, c clock.Clock, stop <-chan 
 }
 
 // storeName is --store as logged: a Redis URL without its password.
-func storeName(u string) string { return mockocean.RedactRedisURL(u) }
+func storeName(u string) string { return redisstore.Redact(u) }
 
 // storeStartTimeout bounds serve's first look at the store: a Redis that
 // does not answer by then stops serve from starting.
 var storeStartTimeout = 5 * time.Second
 
 // storeURLError is serve's message for a --store value, given by source,
-// that is neither memory nor a Redis URL NewRedisStore takes: the value
+// that is neither memory nor a Redis URL redisstore.Open takes: the value
 // as given (its password hidden), what is wrong, both valid forms, and
 // the value probably meant when the fix is plain.
 func storeURLError(source, value string, err error) string {
-	var ue *mockocean.RedisURLError
+	var ue *redisstore.URLError
 	if !errors.As(err, &ue) {
 		return fmt.Sprintf("%s: %v", source, err)
 	}
-	msg := fmt.Sprintf("%s: %q: %s; want memory (the default) or %s", source, ue.URL, ue.Problem, mockocean.RedisURLForm)
+	msg := fmt.Sprintf("%s: %q: %s; want memory (the default) or %s", source, ue.URL, ue.Problem, redisstore.URLForm)
 	meant := ue.Suggest
 	if best, ok := suggest.Closest(value, []string{"memory"}); meant == "" && ok && !strings.Contains(value, ":") {
 		meant = best
@@ -429,8 +433,8 @@ func storeURLError(source, value string, err error) string {
 // quoted. A rediss:// URL that timed out or met no TLS gets a hint: a
 // Redis without TLS never finishes the handshake.
 func storeDownError(source, u string, err error) string {
-	name := mockocean.RedactRedisURL(u)
-	var re redis.Error
+	name := redisstore.Redact(u)
+	var re *redisstore.ServerError
 	if errors.As(err, &re) {
 		msg := fmt.Sprintf("%s: %q: Redis answered with an error, not starting: %v", source, name, re)
 		if strings.Contains(re.Error(), "DB index is out of range") {
@@ -438,7 +442,7 @@ func storeDownError(source, u string, err error) string {
 		}
 		return msg
 	}
-	if m, ok := err.(interface{ Unwrap() []error }); ok && errors.Is(err, mockocean.ErrStoreUnavailable) {
+	if m, ok := err.(interface{ Unwrap() []error }); ok && errors.Is(err, store.ErrUnavailable) {
 		if errs := m.Unwrap(); len(errs) > 0 {
 			err = errs[len(errs)-1] // Redis's own error, without "redis ping: state store unavailable"
 		}

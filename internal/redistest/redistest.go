@@ -1,7 +1,7 @@
 // Package redistest starts a real redis-server for tests: on a free
 // loopback port, in a temporary directory, without persistence, stopped
 // when the test ends. A missing redis-server fails the test with a message
-// saying how to install it; it is never skipped.
+// saying how to install it; the test is skipped only with go test -short.
 package redistest
 
 import (
@@ -25,9 +25,14 @@ type Server struct {
 }
 
 // Start starts a redis-server on a free port of 127.0.0.1; it is stopped
-// by the test's cleanup.
+// by the test's cleanup. With go test -short it skips the test: the
+// tests that need a real Redis (or a browser) are the only ones -short
+// leaves out; make test and CI run them.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a real redis-server: skipped with -short (make test runs it)")
+	}
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redistest: redis-server is not installed (%v): install it, e.g. apt-get update && apt-get install -y redis-server (Redis 7); .ci/run does", err)
 	}

@@ -1,54 +1,62 @@
 package impacttest
 
 import (
+	"context"
+	"errors"
+	"net/http"
 	"time"
 
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/mockimpact"
+	"github.com/postbacksim/postbacksim/store"
 )
 
 // Dispatcher is a mockimpact.Dispatcher on a virtual clock, for Go tests:
 // Fire events, then RunUntilIdle (or Advance) and read Deliveries. A
 // 31-hour retry schedule runs in milliseconds and gives the same journal
-// every time.
+// every time. Its methods fail the test on an error of the dispatcher's
+// stores (memory ones, unless WithDeliveries or WithConfigs gives
+// others).
 type Dispatcher struct {
-	*mockimpact.Dispatcher
 	// Clock is the virtual clock; it starts at clock.Epoch.
 	Clock *clock.Virtual
 	// Script is the scripted receiver when WithScript was given.
 	Script *mockimpact.Script
 
+	d *mockimpact.Dispatcher
 	t TB
 }
 
 // Option adjusts a Dispatcher. With no option, attempts are sent for
 // real (which suits a receiver started with httptest.NewServer) while
-// the schedule runs on the virtual clock.
+// the schedule runs on the virtual clock. Options add up, in any order:
+// WithTransport and WithResolver take precedence over WithScript for
+// what they set, and each WithOnAttempt adds a hook.
 type Option func(*setup)
 
 type setup struct {
-	opts   mockimpact.Options
-	script *mockimpact.Script
+	opts      mockimpact.Options
+	script    *mockimpact.Script
+	transport mockimpact.Transport
+	resolver  mockimpact.Resolver
+	hooks     []func(mockimpact.Attempt)
 }
 
 // WithScript answers every attempt from an in-memory scripted receiver
 // (no sockets): attempt N of each delivery gets step N, the last step
-// repeating.
+// repeating. It also resolves the hosts, unless WithResolver is given.
 func WithScript(steps ...mockimpact.Step) Option {
-	return func(s *setup) {
-		s.script = mockimpact.NewScript(steps...)
-		s.opts.Transport, s.opts.Resolver = s.script, s.script
-	}
+	return func(s *setup) { s.script = mockimpact.NewScript(steps...) }
 }
 
 // WithTransport sends through t (for example a mockery mock).
 func WithTransport(t mockimpact.Transport) Option {
-	return func(s *setup) { s.opts.Transport = t }
+	return func(s *setup) { s.transport = t }
 }
 
 // WithResolver resolves hosts with r.
-func WithResolver(r mockimpact.Resolver) Option { return func(s *setup) { s.opts.Resolver = r } }
+func WithResolver(r mockimpact.Resolver) Option { return func(s *setup) { s.resolver = r } }
 
 // WithUpdateDelay sets how long after a PENDING publisher_application
 // with empty data points is delivered its update is fired (negative: no
@@ -57,9 +65,24 @@ func WithUpdateDelay(dt time.Duration) Option {
 	return func(s *setup) { s.opts.UpdateDelay = dt }
 }
 
-// WithOnAttempt calls f after each attempt.
+// WithOnAttempt calls f after each attempt, after the hooks of earlier
+// WithOnAttempt options.
 func WithOnAttempt(f func(mockimpact.Attempt)) Option {
-	return func(s *setup) { s.opts.OnAttempt = f }
+	return func(s *setup) { s.hooks = append(s.hooks, f) }
+}
+
+// WithDeliveries keeps the deliveries in st instead of a new
+// mockimpact.MemoryDeliveries (a store shared with other dispatchers
+// needs a clock that agrees with theirs, which the virtual clock does not
+// unless they share it).
+func WithDeliveries(st mockimpact.DeliveryStore) Option {
+	return func(s *setup) { s.opts.Deliveries = st }
+}
+
+// WithConfigs keeps the postback configurations in st instead of a new
+// mockimpact.MemoryConfigs.
+func WithConfigs(st mockimpact.ConfigStore) Option {
+	return func(s *setup) { s.opts.Configs = st }
 }
 
 // NewDispatcher returns a dispatcher on a virtual clock with cfg
@@ -73,22 +96,53 @@ func NewDispatcher(t TB, cfg mockimpact.Postback, opts ...Option) *Dispatcher {
 		o(s)
 	}
 	s.opts.Clock = vc
+	s.opts.Transport, s.opts.Resolver = s.transport, s.resolver
+	if s.script != nil {
+		if s.transport == nil {
+			s.opts.Transport = s.script
+		}
+		if s.resolver == nil {
+			s.opts.Resolver = s.script
+		}
+	}
+	if hooks := s.hooks; len(hooks) > 0 {
+		s.opts.OnAttempt = func(a mockimpact.Attempt) {
+			for _, f := range hooks {
+				f(a)
+			}
+		}
+	}
 	d := mockimpact.NewDispatcher(s.opts)
-	if _, err := d.Configure(cfg); err != nil {
+	if _, err := d.Configure(context.Background(), cfg); err != nil {
 		t.Fatalf("impacttest.NewDispatcher: %v", err)
 	}
 	t.Cleanup(func() { d.Close() })
-	return &Dispatcher{Dispatcher: d, Clock: vc, Script: s.script, t: t}
+	return &Dispatcher{Clock: vc, Script: s.script, d: d, t: t}
+}
+
+// Configure makes p the postback of its event, replacing any; it fails
+// the test if p is invalid.
+func (d *Dispatcher) Configure(p mockimpact.Postback) {
+	d.t.Helper()
+	if _, err := d.d.Configure(context.Background(), p); err != nil {
+		d.t.Fatalf("Configure: %v", err)
+	}
 }
 
 // Fire queues ev and returns its delivery ID; it fails the test on error.
 func (d *Dispatcher) Fire(ev fixtures.Event) string {
 	d.t.Helper()
-	id, err := d.Dispatcher.Fire(ev)
+	id, err := d.TryFire(ev)
 	if err != nil {
 		d.t.Fatalf("Fire: %v", err)
 	}
 	return id
+}
+
+// TryFire queues ev and returns its delivery ID, or the error Fire
+// meets (mockimpact.ErrNoPostback for an event with no postback).
+func (d *Dispatcher) TryFire(ev fixtures.Event) (string, error) {
+	return d.d.Fire(context.Background(), ev)
 }
 
 // FireGenerated fires a generated event of the named kind from seed, in
@@ -123,6 +177,26 @@ func (d *Dispatcher) RunUntilIdle() {
 // Advance moves the virtual clock forward by dt.
 func (d *Dispatcher) Advance(dt time.Duration) { d.Clock.Advance(dt) }
 
+// Deliveries returns every delivery, oldest first.
+func (d *Dispatcher) Deliveries() []mockimpact.Delivery {
+	d.t.Helper()
+	ds, err := d.d.Deliveries(context.Background())
+	if err != nil {
+		d.t.Fatalf("Deliveries: %v", err)
+	}
+	return ds
+}
+
+// Delivery returns delivery id; ok is false when there is none.
+func (d *Dispatcher) Delivery(id string) (dl mockimpact.Delivery, ok bool) {
+	d.t.Helper()
+	dl, ok, err := d.d.Delivery(context.Background(), id)
+	if err != nil {
+		d.t.Fatalf("Delivery: %v", err)
+	}
+	return dl, ok
+}
+
 // Only returns the one delivery; it fails the test if there is not
 // exactly one.
 func (d *Dispatcher) Only() mockimpact.Delivery {
@@ -133,3 +207,56 @@ func (d *Dispatcher) Only() mockimpact.Delivery {
 	}
 	return ds[0]
 }
+
+// Stats returns the counts of deliveries and attempts.
+func (d *Dispatcher) Stats() mockimpact.Stats {
+	d.t.Helper()
+	st, err := d.d.Stats(context.Background())
+	if err != nil {
+		d.t.Fatalf("Stats: %v", err)
+	}
+	return st
+}
+
+// Payload returns the event of delivery id when the dispatcher keeps it
+// (see mockimpact.Dispatcher.Payload).
+func (d *Dispatcher) Payload(id string) (ev fixtures.Event, ok bool) {
+	d.t.Helper()
+	ev, ok, err := d.d.Payload(context.Background(), id)
+	if err != nil {
+		d.t.Fatalf("Payload: %v", err)
+	}
+	return ev, ok
+}
+
+// RetryNow moves the next attempt of delivery id to now; it returns
+// mockimpact.ErrNoDelivery or ErrNotWaiting when it cannot.
+func (d *Dispatcher) RetryNow(id string) error {
+	d.t.Helper()
+	err := d.d.RetryNow(context.Background(), id)
+	if errors.Is(err, store.ErrUnavailable) {
+		d.t.Fatalf("RetryNow: %v", err)
+	}
+	return err
+}
+
+// Replay delivers the request of delivery id again as a new delivery and
+// returns its ID, or mockimpact.ErrNoDelivery.
+func (d *Dispatcher) Replay(id string) (string, error) {
+	d.t.Helper()
+	nid, err := d.d.Replay(context.Background(), id)
+	if errors.Is(err, store.ErrUnavailable) {
+		d.t.Fatalf("Replay: %v", err)
+	}
+	return nid, err
+}
+
+// Admin returns the dispatcher's HTTP admin API (mockimpact.NewAdmin),
+// for tests of code that drives it over HTTP.
+func (d *Dispatcher) Admin(opts ...mockimpact.AdminOption) http.Handler {
+	return mockimpact.NewAdmin(d.d, opts...)
+}
+
+// Close closes the dispatcher, as the test's end does, and returns how
+// many pending deliveries it cancelled.
+func (d *Dispatcher) Close() int { return d.d.Close() }

@@ -8,26 +8,33 @@ import (
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
-// Server is a mockocean.Server listening on a loopback port, in the spirit
-// of httptest.Server. NewServer stops it through t.Cleanup.
+// Server is a mockocean.Server listening on a loopback port, in the
+// spirit of httptest.Server. NewServer stops it through t.Cleanup. Its
+// methods read and change the emulator's state as the test needs it, and
+// fail the test when the state cannot be read (a shared store that does
+// not answer); what the emulator offers beyond tests (its admin router,
+// its store) stays out of the way.
 type Server struct {
-	*mockocean.Server
 	// URL is the base URL, http://127.0.0.1:PORT (https:// for
 	// NewTLSServer), without a trailing slash.
 	URL string
 	// ActivateURL is URL + mockocean.ActivatePath.
 	ActivateURL string
 
+	srv  *mockocean.Server
 	http *httptest.Server
+	t    TB
 }
 
-// Option adjusts the mockocean.Config of a Server. With no option, the
-// server runs with the zero Config: default mode, defaults for every
-// bound, a random callback key.
+// Option adjusts the mockocean.Config of a Server; options apply in the
+// order given, each to what the ones before left. Any
+// func(*mockocean.Config) is an Option:
+//
+//	oceantest.NewServer(t, oceantest.WithStrict(), func(c *mockocean.Config) { c.JournalCapacity = 3 })
+//
+// With no option, the server runs with the zero Config: default mode,
+// defaults for every bound, a random callback key, its state in memory.
 type Option func(*mockocean.Config)
-
-// WithConfig replaces the whole Config.
-func WithConfig(c mockocean.Config) Option { return func(dst *mockocean.Config) { *dst = c } }
 
 // WithStrict turns on strict mode: the documented rules only.
 func WithStrict() Option { return func(c *mockocean.Config) { c.Strict = true } }
@@ -60,12 +67,125 @@ func start(t TB, listen func(http.Handler) *httptest.Server, opts []Option) *Ser
 	srv := mockocean.New(cfg)
 	hs := listen(srv)
 	t.Cleanup(hs.Close)
-	return &Server{Server: srv, URL: hs.URL, ActivateURL: hs.URL + mockocean.ActivatePath, http: hs}
+	return &Server{srv: srv, URL: hs.URL, ActivateURL: hs.URL + mockocean.ActivatePath, http: hs, t: t}
 }
 
 // Client returns an HTTP client for the server: for a TLS server, one
 // that trusts its certificate.
 func (s *Server) Client() *http.Client { return s.http.Client() }
+
+// Close shuts the listener down early; t.Cleanup would do it anyway.
+func (s *Server) Close() { s.http.Close() }
+
+// must fails the test on err, naming the method.
+func (s *Server) must(method string, err error) {
+	if err != nil {
+		s.t.Helper()
+		s.t.Fatalf("oceantest: %s: %v", method, err)
+	}
+}
+
+// Requests returns the journal, oldest first.
+func (s *Server) Requests() []mockocean.Request {
+	s.t.Helper()
+	out, err := s.srv.Requests(context.Background())
+	s.must("Requests", err)
+	return out
+}
+
+// RequestsSince returns the journaled requests whose Seq is above seq,
+// oldest first.
+func (s *Server) RequestsSince(seq uint64) []mockocean.Request {
+	s.t.Helper()
+	out, err := s.srv.RequestsSince(context.Background(), seq)
+	s.must("RequestsSince", err)
+	return out
+}
+
+// FilterRequests returns the journal entries that pass f.
+func (s *Server) FilterRequests(f mockocean.RequestFilter) []mockocean.Request {
+	s.t.Helper()
+	out, err := s.srv.FilterRequests(context.Background(), f)
+	s.must("FilterRequests", err)
+	return out
+}
+
+// Conversions returns the accepted conversions (code 0), oldest first.
+func (s *Server) Conversions() []mockocean.Conversion {
+	s.t.Helper()
+	out, err := s.srv.Conversions(context.Background())
+	s.must("Conversions", err)
+	return out
+}
+
+// WaitForRequests blocks until the server has journaled at least n
+// requests since the last ResetJournal, or ctx is done (its error then).
+func (s *Server) WaitForRequests(ctx context.Context, n int) error {
+	return s.srv.WaitForRequests(ctx, n)
+}
+
+// JournalStats reports how many requests the journal holds and dropped.
+func (s *Server) JournalStats() mockocean.JournalStats {
+	s.t.Helper()
+	st, err := s.srv.JournalStats(context.Background())
+	s.must("JournalStats", err)
+	return st
+}
+
+// ResetJournal empties the journal and restarts its numbering.
+func (s *Server) ResetJournal() {
+	s.t.Helper()
+	s.must("ResetJournal", s.srv.ResetJournal(context.Background()))
+}
+
+// DedupStats reports the duplicate filter's size and evictions.
+func (s *Server) DedupStats() mockocean.DedupStats {
+	s.t.Helper()
+	st, err := s.srv.DedupStats(context.Background())
+	s.must("DedupStats", err)
+	return st
+}
+
+// ResetDedup forgets every outer_event_id.
+func (s *Server) ResetDedup() {
+	s.t.Helper()
+	s.must("ResetDedup", s.srv.ResetDedup(context.Background()))
+}
+
+// InjectFault adds a fault rule and returns it with its ID; a rule the
+// emulator refuses fails the test with the reason.
+func (s *Server) InjectFault(f mockocean.Fault) mockocean.Fault {
+	s.t.Helper()
+	out, err := s.srv.InjectFault(context.Background(), f)
+	s.must("InjectFault", err)
+	return out
+}
+
+// Faults lists the fault rules with their hit counts.
+func (s *Server) Faults() []mockocean.Fault {
+	s.t.Helper()
+	out, err := s.srv.Faults(context.Background())
+	s.must("Faults", err)
+	return out
+}
+
+// RemoveFault deletes the rule with id; it reports whether one existed.
+func (s *Server) RemoveFault(id string) bool {
+	s.t.Helper()
+	ok, err := s.srv.RemoveFault(context.Background(), id)
+	s.must("RemoveFault", err)
+	return ok
+}
+
+// ClearFaults deletes every fault rule.
+func (s *Server) ClearFaults() {
+	s.t.Helper()
+	s.must("ClearFaults", s.srv.ClearFaults(context.Background()))
+}
+
+// Issuer returns the server's callback issuer, which signs the
+// callbacks of the clicks it sends.
+func (s *Server) Issuer() *mockocean.Issuer { return s.srv.Issuer() }
 
 // SendClicks sends clicks as mockocean.Server.SendClicks does, with this
 // server's URL as the callback base.
@@ -73,8 +193,15 @@ func (s *Server) SendClicks(ctx context.Context, o mockocean.ClickOptions) (mock
 	if o.CallbackBase == "" {
 		o.CallbackBase = s.URL
 	}
-	return s.Server.SendClicks(ctx, o)
+	return s.srv.SendClicks(ctx, o)
 }
 
-// Close shuts the listener down early; t.Cleanup would do it anyway.
-func (s *Server) Close() { s.http.Close() }
+// Clicks returns the clicks sent, oldest first.
+func (s *Server) Clicks() []mockocean.SentClick { return s.srv.Clicks() }
+
+// Report lints the journal as `postbacksim ocean report` does: what an
+// uploader should fix.
+func (s *Server) Report() mockocean.TrafficReport {
+	s.t.Helper()
+	return mockocean.Lint(s.Requests())
+}

@@ -1,10 +1,9 @@
 package oceantest
 
-// TB is the part of testing.TB the helpers use. *testing.T, *testing.B
-// and *testing.F satisfy it, and so do the test handles of other
-// frameworks.
-type TB interface {
-	Helper()
-	Cleanup(func())
-	Fatalf(format string, args ...any)
-}
+import "github.com/postbacksim/postbacksim/internal/testtb"
+
+// TB is the part of testing.TB the helpers use: Helper, Cleanup and
+// Fatalf. *testing.T, *testing.B and *testing.F satisfy it, and so do
+// the test handles of other frameworks. The other helper packages
+// (impacttest, sandboxtest) take the same interface.
+type TB = testtb.TB

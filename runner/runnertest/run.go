@@ -20,12 +20,9 @@ import (
 // picks one. An invalid file fails its subtest with the
 // loader's positioned errors; a failed check fails it with the check's
 // message, and the timeline is logged.
-func Run(t *testing.T, path string, opts ...runner.Options) {
+func Run(t *testing.T, path string, opts ...Option) {
 	t.Helper()
-	var o runner.Options
-	if len(opts) > 0 {
-		o = opts[0]
-	}
+	o := apply(opts)
 	files, err := scenarios.Find([]string{path})
 	if err != nil {
 		t.Fatalf("runnertest.Run: %v", err)
@@ -45,6 +42,24 @@ func Run(t *testing.T, path string, opts ...runner.Options) {
 			}
 		})
 	}
+}
+
+// Option adjusts the runner.Options the files run with; options apply in
+// the order given, each to what the ones before left. Any
+// func(*runner.Options) is an Option:
+//
+//	runnertest.Run(t, "testdata/live", func(o *runner.Options) { o.Target = receiverURL })
+//
+// With no option, files run as `postbacksim run` runs them by default.
+type Option func(*runner.Options)
+
+// apply is the runner.Options the options make, each applied in order.
+func apply(opts []Option) runner.Options {
+	var o runner.Options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
 }
 
 // subtestName names the subtest of file, found under root: its path

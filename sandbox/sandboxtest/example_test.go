@@ -16,7 +16,7 @@ import (
 func ExampleNewServer() {
 	t := &exampletb.T{} // in a test: the *testing.T you are given
 	defer t.Done()
-	srv := sandboxtest.NewServer(t, sandbox.Config{})
+	srv := sandboxtest.NewServer(t)
 
 	resp, err := http.Get(srv.URL + "/ns/team-a/track/activate/?callback=abc&imei=0c2bd03c39f19845bf54ea0abafae70e&event_type=0")
 	if err != nil {
@@ -26,9 +26,12 @@ func ExampleNewServer() {
 	resp.Body.Close()
 	fmt.Println(string(body))
 
-	ns, _ := srv.Namespace("team-a")
-	_ = ns.Ocean.WaitForRequests(context.Background(), 1)
-	fmt.Println(len(ns.Ocean.Requests()), len(srv.Ocean.Requests()))
+	ctx := context.Background()
+	teamA, def := srv.Namespace("team-a"), srv.Namespace(sandbox.DefaultNamespace)
+	_ = teamA.Ocean.WaitForRequests(ctx, 1)
+	a, _ := teamA.Ocean.Requests(ctx)
+	d, _ := def.Ocean.Requests(ctx)
+	fmt.Println(len(a), len(d))
 	// Output:
 	// {"code":0,"ret":0,"msg":"success"}
 	// 1 0

@@ -13,7 +13,7 @@ import (
 // TestServerServesEveryPart: health, the Ocean emulator, the impact admin
 // API and the admin token, through one listener.
 func TestServerServesEveryPart(t *testing.T) {
-	srv := sandboxtest.NewServer(t, sandbox.Config{AdminToken: "s3cret"})
+	srv := sandboxtest.NewServer(t, func(c *sandbox.Config) { c.AdminToken = "s3cret" })
 	get := func(path string, auth bool) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)

@@ -1,4 +1,4 @@
-package mockocean
+package redisstore
 
 import (
 	"errors"
@@ -11,7 +11,14 @@ import (
 	"time"
 
 	"github.com/postbacksim/postbacksim/internal/redistest"
+	"github.com/postbacksim/postbacksim/mockocean"
 )
+
+// storeFunc is a mockocean.Store made of a function, for a test that
+// wants the state a Server opened.
+type storeFunc func(mockocean.StateConfig) mockocean.State
+
+func (f storeFunc) Open(c mockocean.StateConfig) mockocean.State { return f(c) }
 
 // TestBatcherLosesNothing: requests queued while batches are on their way
 // are all sent, once each, in arrival order within a flusher's stream,
@@ -109,24 +116,27 @@ func TestBatcherError(t *testing.T) {
 	}
 }
 
-// TestRedisKeyTTLRefresh: a key just created gets its TTL; later
+// TestKeyTTLsRenewedOnceARefreshPeriod: a key just created gets its TTL; later
 // requests leave the TTLs alone until keyRefresh has passed on the real
 // clock, when one request renews every key's.
-func TestRedisKeyTTLRefresh(t *testing.T) {
+func TestKeyTTLsRenewedOnceARefreshPeriod(t *testing.T) {
 	rs := redistest.Start(t)
-	store, err := NewRedisStore(RedisOptions{URL: rs.URL(), Prefix: "ttl:", IdleTTL: time.Hour})
+	store, err := Open(Options{URL: rs.URL(), Prefix: "ttl:", IdleTTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	s := New(Config{Store: store, DedupTTL: 10 * time.Minute})
-	st := s.state.(*redisState)
+	var st *oceanState
+	s := mockocean.New(mockocean.Config{DedupTTL: 10 * time.Minute, Store: storeFunc(func(c mockocean.StateConfig) mockocean.State {
+		st = store.Ocean("default").Open(c).(*oceanState)
+		return st
+	})})
 	real := time.Unix(1_800_000_000, 0)
 	st.realNow = func() time.Time { return real }
 	send := func(id string) {
 		t.Helper()
 		w := httptest.NewRecorder()
-		s.ServeHTTP(w, httptest.NewRequest("GET", ActivatePath+"?callback=c&event_type=0&idfa=i&outer_event_id="+id, nil))
+		s.ServeHTTP(w, httptest.NewRequest("GET", mockocean.ActivatePath+"?callback=c&event_type=0&idfa=i&outer_event_id="+id, nil))
 		if w.Code != 200 {
 			t.Fatalf("HTTP %d %s", w.Code, w.Body)
 		}

@@ -1,4 +1,4 @@
-package mockocean_test
+package redisstore_test
 
 import (
 	"context"
@@ -14,21 +14,24 @@ import (
 	"time"
 
 	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/internal/loadgen"
 	"github.com/postbacksim/postbacksim/internal/redistest"
+	"github.com/postbacksim/postbacksim/internal/testtb"
 	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/redisstore"
 )
 
 // replicas starts two Servers ("replicas") sharing one Redis store, each
 // behind its own HTTP server.
 func replicas(t *testing.T, rs *redistest.Server, cfg mockocean.Config) (a, b *mockocean.Server, urlA, urlB string) {
 	t.Helper()
-	store, err := mockocean.NewRedisStore(mockocean.RedisOptions{URL: rs.URL(), Prefix: "test:"})
+	store, err := redisstore.Open(redisstore.Options{URL: rs.URL(), Prefix: "test:"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	cfg.Store = store.Namespace("ns1")
+	cfg.Store = store.Ocean("ns1")
 	cfg.CallbackKey = []byte("shared key")
 	a, b = mockocean.New(cfg), mockocean.New(cfg)
 	sa, sb := httptest.NewServer(a), httptest.NewServer(b)
@@ -65,14 +68,14 @@ func getAnswer(t *testing.T, u string) storeAnswer {
 
 // withID is a valid conversion URL on base with outer_event_id id.
 func withID(base, id string) string {
-	u, _ := url.Parse(conversionURLs(base+mockocean.ActivatePath, 1)[0])
+	u, _ := url.Parse(fixtures.NewOceanGen(11).ConversionURLs(base+mockocean.ActivatePath, 1)[0])
 	q := u.Query()
 	q.Set("outer_event_id", id)
 	u.RawQuery = q.Encode()
 	return u.String()
 }
 
-func TestRedisReplicasAcceptAnIDOnce(t *testing.T) {
+func TestReplicasAcceptAnIDOnce(t *testing.T) {
 	rs := redistest.Start(t)
 	a, b, urlA, urlB := replicas(t, rs, mockocean.Config{})
 	const n = 1000
@@ -106,7 +109,7 @@ func TestRedisReplicasAcceptAnIDOnce(t *testing.T) {
 	}
 	// Each replica's journal holds the other's requests.
 	for name, s := range map[string]*mockocean.Server{"a": a, "b": b} {
-		reqs := s.Requests()
+		reqs := testtb.Must(s.Requests(context.Background()))
 		if len(reqs) != n {
 			t.Fatalf("replica %s's journal holds %d requests, want %d", name, len(reqs), n)
 		}
@@ -122,11 +125,11 @@ func TestRedisReplicasAcceptAnIDOnce(t *testing.T) {
 		if ok != 1 {
 			t.Fatalf("replica %s's journal has %d accepted conversions, want 1", name, ok)
 		}
-		if got := s.DedupStats().Size; got != 1 {
+		if got := testtb.Must(s.DedupStats(context.Background())).Size; got != 1 {
 			t.Fatalf("replica %s: dedup size %d, want 1", name, got)
 		}
 	}
-	if got := b.RequestsSince(n - 3); len(got) != 3 || got[0].Seq != n-2 {
+	if got := testtb.Must(b.RequestsSince(context.Background(), n-3)); len(got) != 3 || got[0].Seq != n-2 {
 		t.Fatalf("RequestsSince(%d) on b: %d requests, first %+v", n-3, len(got), got)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -136,7 +139,7 @@ func TestRedisReplicasAcceptAnIDOnce(t *testing.T) {
 	}
 }
 
-func TestRedisJournalBounds(t *testing.T) {
+func TestSharedJournalBounds(t *testing.T) {
 	rs := redistest.Start(t)
 	a, b, urlA, urlB := replicas(t, rs, mockocean.Config{JournalCapacity: 5})
 	for i := range 12 {
@@ -148,32 +151,32 @@ func TestRedisJournalBounds(t *testing.T) {
 			t.Fatalf("request %d: %+v", i, ans)
 		}
 	}
-	st := a.JournalStats()
+	st := testtb.Must(a.JournalStats(context.Background()))
 	if st.Stored != 5 || st.Received != 12 || st.Evicted != 7 {
 		t.Fatalf("stats %+v; want 5 stored, 12 received, 7 evicted", st)
 	}
-	reqs := b.Requests()
+	reqs := testtb.Must(b.Requests(context.Background()))
 	if len(reqs) != 5 || reqs[0].Seq != 8 || reqs[4].Seq != 12 {
 		t.Fatalf("journal %d requests from %d", len(reqs), reqs[0].Seq)
 	}
-	b.ResetJournal()
-	if st := a.JournalStats(); st.Stored != 0 || st.Received != 0 {
+	b.ResetJournal(context.Background())
+	if st := testtb.Must(a.JournalStats(context.Background())); st.Stored != 0 || st.Received != 0 {
 		t.Fatalf("after a reset on b, a's stats %+v", st)
 	}
 }
 
-func TestRedisJournalByteBudget(t *testing.T) {
+func TestSharedJournalByteBudget(t *testing.T) {
 	rs := redistest.Start(t)
 	a, _, urlA, _ := replicas(t, rs, mockocean.Config{JournalMaxBytes: 4000})
 	for i := range 30 {
 		getAnswer(t, withID(urlA, "b-"+strings.Repeat("x", i)))
 	}
-	st := a.JournalStats()
+	st := testtb.Must(a.JournalStats(context.Background()))
 	if st.Bytes > 4000 || st.Stored < 2 || uint64(st.Stored)+st.Evicted != 30 {
 		t.Fatalf("stats %+v: want at most 4000 bytes, stored + evicted = 30", st)
 	}
 	var sum int64
-	for _, r := range a.Requests() {
+	for _, r := range testtb.Must(a.Requests(context.Background())) {
 		_ = r
 		sum++
 	}
@@ -182,14 +185,14 @@ func TestRedisJournalByteBudget(t *testing.T) {
 	}
 }
 
-func TestRedisFaultTimesAcrossReplicas(t *testing.T) {
+func TestFaultTimesCountedAcrossReplicas(t *testing.T) {
 	rs := redistest.Start(t)
 	a, b, urlA, urlB := replicas(t, rs, mockocean.Config{})
-	f, err := a.InjectFault(mockocean.Fault{Times: 10, Status: http.StatusBadGateway})
+	f, err := a.InjectFault(context.Background(), mockocean.Fault{Times: 10, Status: http.StatusBadGateway})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.InjectFault(mockocean.Fault{ID: f.ID, Drop: true}); err == nil || !strings.Contains(err.Error(), "already in use") {
+	if _, err := b.InjectFault(context.Background(), mockocean.Fault{ID: f.ID, Drop: true}); err == nil || !strings.Contains(err.Error(), "already in use") {
 		t.Fatalf("the same id on the other replica: %v", err)
 	}
 	const n = 200
@@ -219,12 +222,12 @@ func TestRedisFaultTimesAcrossReplicas(t *testing.T) {
 	if statuses[http.StatusBadGateway] != 10 || statuses[http.StatusOK] != n-10 {
 		t.Fatalf("statuses %v; want 10 × 502 and %d × 200", statuses, n-10)
 	}
-	fs := b.Faults()
+	fs := testtb.Must(b.Faults(context.Background()))
 	if len(fs) != 1 || fs[0].Hits != 10 || fs[0].ID != f.ID {
 		t.Fatalf("faults on b: %+v", fs)
 	}
-	if !b.RemoveFault(f.ID) || len(a.Faults()) != 0 {
-		t.Fatalf("removing on b left %+v on a", a.Faults())
+	if !testtb.Must(b.RemoveFault(context.Background(), f.ID)) || len(testtb.Must(a.Faults(context.Background()))) != 0 {
+		t.Fatalf("removing on b left %+v on a", testtb.Must(a.Faults(context.Background())))
 	}
 }
 
@@ -284,16 +287,16 @@ func TestRedisDownAnswers503AndRecovers(t *testing.T) {
 //	go test ./mockocean -run '^$' -bench RedisStoreLoad -benchtime 3x
 func BenchmarkRedisStoreLoad(b *testing.B) {
 	rs := redistest.Start(b)
-	store, err := mockocean.NewRedisStore(mockocean.RedisOptions{URL: rs.URL()})
+	store, err := redisstore.Open(redisstore.Options{URL: rs.URL()})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer store.Close()
 	const requests = 20_000
-	paths := conversionURLs(mockocean.ActivatePath, requests)
+	paths := fixtures.NewOceanGen(11).ConversionURLs(mockocean.ActivatePath, requests)
 	mem := httptest.NewServer(mockocean.New(mockocean.Config{JournalCapacity: 100_000}))
 	defer mem.Close()
-	red := httptest.NewServer(mockocean.New(mockocean.Config{JournalCapacity: 100_000, Store: store}))
+	red := httptest.NewServer(mockocean.New(mockocean.Config{JournalCapacity: 100_000, Store: store.Ocean("default")}))
 	defer red.Close()
 	c, err := loadgen.CompareServers(context.Background(), mem.URL, red.URL, b.N, loadgen.Config{Clients: 50, Requests: requests},
 		func(round, i int) string { return paths[i] + "-" + strconv.Itoa(round) })
@@ -308,7 +311,7 @@ func BenchmarkRedisStoreLoad(b *testing.B) {
 
 	// Memory: 100,000 ids alone, then 100,000 journaled requests alone.
 	const n = 100_000
-	srv := mockocean.New(mockocean.Config{JournalCapacity: 1, Store: store.Namespace("mem-ids")})
+	srv := mockocean.New(mockocean.Config{JournalCapacity: 1, Store: store.Ocean("mem-ids")})
 	before, _ := rs.UsedMemory()
 	for i := range n {
 		w := httptest.NewRecorder()
@@ -316,22 +319,22 @@ func BenchmarkRedisStoreLoad(b *testing.B) {
 	}
 	after, _ := rs.UsedMemory()
 	b.ReportMetric(float64(after-before)/n, "redis-bytes/id")
-	srv = mockocean.New(mockocean.Config{JournalCapacity: n, Store: store.Namespace("mem-journal")})
+	srv = mockocean.New(mockocean.Config{JournalCapacity: n, Store: store.Ocean("mem-journal")})
 	before = after
 	for i := range n {
 		w := httptest.NewRecorder()
 		srv.ServeHTTP(w, httptest.NewRequest("GET", strings.Replace(paths[i%requests], "outer_event_id=", "x=", 1), nil)) // no id: journal only
 	}
 	after, _ = rs.UsedMemory()
-	st := srv.JournalStats()
+	st := testtb.Must(srv.JournalStats(context.Background()))
 	b.ReportMetric(float64(after-before)/n, "redis-bytes/request")
 	b.ReportMetric(float64(st.Bytes)/float64(st.Stored), "accounted-bytes/request")
 }
 
-// TestRedisDedupTTLAndCapacity: ids expire on the sandbox's clock (a
+// TestSharedDedupTTLAndCapacity: ids expire on the sandbox's clock (a
 // virtual one here), and the earliest expiring go first at capacity, as
 // in memory.
-func TestRedisDedupTTLAndCapacity(t *testing.T) {
+func TestSharedDedupTTLAndCapacity(t *testing.T) {
 	rs := redistest.Start(t)
 	vc := clock.NewVirtual(time.Unix(1_700_000_000, 0))
 	a, b, urlA, urlB := replicas(t, rs, mockocean.Config{Clock: vc, DedupTTL: time.Hour, DedupCapacity: 3})
@@ -362,19 +365,19 @@ func TestRedisDedupTTLAndCapacity(t *testing.T) {
 	if c := code(urlB, "x"); c != 0 {
 		t.Fatalf("x after eviction: %d, want 0", c)
 	}
-	st := a.DedupStats()
+	st := testtb.Must(a.DedupStats(context.Background()))
 	if st.Size != 3 || st.Expired != 1 || st.Evicted != 2 || st.Capacity != 3 {
 		t.Fatalf("stats %+v; want size 3, 1 expired, 2 evicted", st)
 	}
-	b.ResetDedup()
+	b.ResetDedup(context.Background())
 	if c := code(urlA, "y"); c != 0 {
 		t.Fatalf("y after a reset on b: %d, want 0", c)
 	}
 }
 
-// TestRedisWaitForAnotherReplica: WaitForRequests on one replica wakes
+// TestWaitSeesAnotherReplicasRequests: WaitForRequests on one replica wakes
 // for requests the other received.
-func TestRedisWaitForAnotherReplica(t *testing.T) {
+func TestWaitSeesAnotherReplicasRequests(t *testing.T) {
 	rs := redistest.Start(t)
 	a, _, _, urlB := replicas(t, rs, mockocean.Config{})
 	done := make(chan error, 1)
@@ -396,16 +399,16 @@ func TestRedisWaitForAnotherReplica(t *testing.T) {
 	}
 }
 
-// TestRedisOneRoundTripWithoutFaults: with no fault rule a request is
+// TestOneRoundTripARequestWithoutFaults: with no fault rule a request is
 // journaled in one script (no separate look for rules); with one, the
 // rule still answers and counts, on every replica.
-func TestRedisOneRoundTripWithoutFaults(t *testing.T) {
+func TestOneRoundTripARequestWithoutFaults(t *testing.T) {
 	rs := redistest.Start(t)
 	a, b, urlA, _ := replicas(t, rs, mockocean.Config{})
 	if ans := getAnswer(t, withID(urlA, "x1")); ans.status != 200 || ans.code == nil || *ans.code != 0 {
 		t.Fatalf("no rule: %+v", ans)
 	}
-	if _, err := b.InjectFault(mockocean.Fault{Status: 503, Times: 1}); err != nil {
+	if _, err := b.InjectFault(context.Background(), mockocean.Fault{Status: 503, Times: 1}); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.Get(withID(urlA, "x2"))
@@ -419,7 +422,7 @@ func TestRedisOneRoundTripWithoutFaults(t *testing.T) {
 	if ans := getAnswer(t, withID(urlA, "x2")); ans.status != 200 || *ans.code != 0 {
 		t.Fatalf("after the rule's one time, x2 was not used up by the fault: %+v", ans)
 	}
-	if n := len(a.Requests()); n != 3 {
+	if n := len(testtb.Must(a.Requests(context.Background()))); n != 3 {
 		t.Fatalf("journal holds %d requests, want 3", n)
 	}
 }
@@ -441,11 +444,11 @@ func evalCalls(t *testing.T, rs *redistest.Server) int {
 	return total
 }
 
-// TestRedisBatchesUnderLoad: concurrent requests go to Redis in batches
+// TestBatchesUnderLoadKeepTheBounds: concurrent requests go to Redis in batches
 // (fewer scripts than requests), and a batch keeps every rule of one
 // request at a time: each id accepted once, the journal numbered without
 // gaps and trimmed to its count and byte bounds.
-func TestRedisBatchesUnderLoad(t *testing.T) {
+func TestBatchesUnderLoadKeepTheBounds(t *testing.T) {
 	rs := redistest.Start(t)
 	for _, bound := range []struct {
 		name string
@@ -453,8 +456,8 @@ func TestRedisBatchesUnderLoad(t *testing.T) {
 	}{{"count", mockocean.Config{JournalCapacity: 7}}, {"bytes", mockocean.Config{JournalMaxBytes: 6000}}} {
 		t.Run(bound.name, func(t *testing.T) {
 			a, b, urlA, urlB := replicas(t, rs, bound.cfg)
-			b.ResetJournal()
-			b.ResetDedup()
+			b.ResetJournal(context.Background())
+			b.ResetDedup(context.Background())
 			const n, ids = 400, 300 // ids 0..99 are sent twice
 			before := evalCalls(t, rs)
 			var mu sync.Mutex
@@ -488,7 +491,7 @@ func TestRedisBatchesUnderLoad(t *testing.T) {
 			if codes[mockocean.CodeSuccess] != ids || codes[mockocean.CodeDuplicate] != n-ids {
 				t.Fatalf("answers by code: %v; want %d × 0 and %d × 40004", codes, ids, n-ids)
 			}
-			st := a.JournalStats()
+			st := testtb.Must(a.JournalStats(context.Background()))
 			if st.Received != n || uint64(st.Stored)+st.Evicted != n || st.Stored < 1 {
 				t.Fatalf("journal stats %+v; want %d received, stored + evicted = received", st, n)
 			}
@@ -498,7 +501,7 @@ func TestRedisBatchesUnderLoad(t *testing.T) {
 			if bound.cfg.JournalMaxBytes > 0 && (st.Bytes > bound.cfg.JournalMaxBytes || st.Bytes <= 0) {
 				t.Fatalf("%d bytes stored, want at most %d", st.Bytes, bound.cfg.JournalMaxBytes)
 			}
-			reqs := b.Requests()
+			reqs := testtb.Must(b.Requests(context.Background()))
 			if len(reqs) != st.Stored {
 				t.Fatalf("%d requests read, %d stored", len(reqs), st.Stored)
 			}
@@ -507,7 +510,7 @@ func TestRedisBatchesUnderLoad(t *testing.T) {
 					t.Fatalf("request %d numbered %d, want %d", i, r.Seq, want)
 				}
 			}
-			if got := a.DedupStats().Size; got != ids {
+			if got := testtb.Must(a.DedupStats(context.Background())).Size; got != ids {
 				t.Fatalf("the filter holds %d ids, want %d", got, ids)
 			}
 		})

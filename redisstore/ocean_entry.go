@@ -1,4 +1,4 @@
-package mockocean
+package redisstore
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/postbacksim/postbacksim/mockocean"
 )
 
 // A journal entry in Redis is "SEQ SIZE DUP PAYLOAD" (see recordScript).
@@ -24,8 +26,8 @@ const entryTag = "n2"
 const entryTagV1 = "n1"
 
 // encodeEntry writes e, asked about outer_event_id id, as a payload.
-func encodeEntry(e *entry, id string) string {
-	b := make([]byte, 0, 96+len(e.raw.Query)+len(e.raw.Body)+len(e.path)+len(e.remote)+len(e.msg)+len(e.detail)+len(id))
+func encodeEntry(e *mockocean.Entry, id string) string {
+	b := make([]byte, 0, 96+len(e.Raw.Query)+len(e.Raw.Body)+len(e.Path)+len(e.Remote)+len(e.Msg)+len(e.Detail)+len(id))
 	b = append(b, entryTag...)
 	str := func(s string) {
 		b = strconv.AppendInt(b, int64(len(s)), 10)
@@ -49,24 +51,24 @@ func encodeEntry(e *entry, id string) string {
 			str(s)
 		}
 	}
-	num(e.time.UnixNano())
-	str(e.raw.Method)
-	str(e.raw.ContentType)
-	str(e.raw.Query)
-	str(e.raw.Body)
-	flag(e.decoded)
-	str(e.path)
-	str(e.remote)
-	num(int64(e.status))
-	num(int64(e.code))
-	flag(e.answered)
-	str(e.msg)
-	str(e.detail)
-	str(e.fault)
-	list(e.warnings)
-	list(e.notes)
+	num(e.Time.UnixNano())
+	str(e.Raw.Method)
+	str(e.Raw.ContentType)
+	str(e.Raw.Query)
+	str(e.Raw.Body)
+	flag(e.Decoded)
+	str(e.Path)
+	str(e.Remote)
+	num(int64(e.Status))
+	num(int64(e.Code))
+	flag(e.Answered)
+	str(e.Msg)
+	str(e.Detail)
+	str(e.Fault)
+	list(e.Warnings)
+	list(e.Notes)
 	str(id)
-	str(e.replica)
+	str(e.Replica)
 	return string(b)
 }
 
@@ -122,7 +124,7 @@ func (r *entryReader) list() []string {
 
 // decodePayload reads a payload written by encodeEntry (or the JSON of
 // earlier versions), returning the entry and the id it was asked about.
-func decodePayload(p string) (entry, string, error) {
+func decodePayload(p string) (mockocean.Entry, string, error) {
 	if strings.HasPrefix(p, "{") {
 		return decodeJSONPayload(p)
 	}
@@ -130,28 +132,28 @@ func decodePayload(p string) (entry, string, error) {
 	if !v2 {
 		var v1 bool
 		if rest, v1 = strings.CutPrefix(p, entryTagV1); !v1 {
-			return entry{}, "", fmt.Errorf("payload %.12q: neither %s, %s nor JSON", p, entryTag, entryTagV1)
+			return mockocean.Entry{}, "", fmt.Errorf("payload %.12q: neither %s, %s nor JSON", p, entryTag, entryTagV1)
 		}
 	}
 	r := &entryReader{rest: rest}
-	var e entry
-	e.time = time.Unix(0, r.num())
-	e.raw.Method, e.raw.ContentType, e.raw.Query, e.raw.Body = r.str(), r.str(), r.str(), r.str()
-	e.decoded = r.flag()
-	e.path, e.remote = r.str(), r.str()
-	e.status, e.code = int(r.num()), int(r.num())
-	e.answered = r.flag()
-	e.msg, e.detail, e.fault = r.str(), r.str(), r.str()
-	e.warnings, e.notes = r.list(), r.list()
+	var e mockocean.Entry
+	e.Time = time.Unix(0, r.num())
+	e.Raw.Method, e.Raw.ContentType, e.Raw.Query, e.Raw.Body = r.str(), r.str(), r.str(), r.str()
+	e.Decoded = r.flag()
+	e.Path, e.Remote = r.str(), r.str()
+	e.Status, e.Code = int(r.num()), int(r.num())
+	e.Answered = r.flag()
+	e.Msg, e.Detail, e.Fault = r.str(), r.str(), r.str()
+	e.Warnings, e.Notes = r.list(), r.list()
 	id := r.str()
 	if v2 {
-		e.replica = r.str()
+		e.Replica = r.str()
 	}
 	if r.err == nil && r.rest != "" {
 		r.err = fmt.Errorf("%d bytes after the last field", len(r.rest))
 	}
 	if r.err != nil {
-		return entry{}, "", fmt.Errorf("payload: %w", r.err)
+		return mockocean.Entry{}, "", fmt.Errorf("payload: %w", r.err)
 	}
 	return e, id, nil
 }
@@ -177,12 +179,12 @@ type jsonEntry struct {
 	ID          string   `json:"i,omitempty"`
 }
 
-func decodeJSONPayload(p string) (entry, string, error) {
+func decodeJSONPayload(p string) (mockocean.Entry, string, error) {
 	var se jsonEntry
 	if err := json.Unmarshal([]byte(p), &se); err != nil {
-		return entry{}, "", fmt.Errorf("payload: %w", err)
+		return mockocean.Entry{}, "", fmt.Errorf("payload: %w", err)
 	}
-	return entry{time: time.Unix(0, se.Time), raw: Raw{Method: se.Method, ContentType: se.ContentType, Query: se.Query, Body: se.Body},
-		decoded: se.Decoded, path: se.Path, remote: se.Remote, status: se.Status, code: se.Code, answered: se.Answered, msg: se.Msg,
-		detail: se.Detail, fault: se.Fault, warnings: se.Warnings, notes: se.Notes}, se.ID, nil
+	return mockocean.Entry{Time: time.Unix(0, se.Time), Raw: mockocean.Raw{Method: se.Method, ContentType: se.ContentType, Query: se.Query, Body: se.Body},
+		Decoded: se.Decoded, Path: se.Path, Remote: se.Remote, Status: se.Status, Code: se.Code, Answered: se.Answered, Msg: se.Msg,
+		Detail: se.Detail, Fault: se.Fault, Warnings: se.Warnings, Notes: se.Notes}, se.ID, nil
 }

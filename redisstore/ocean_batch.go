@@ -1,4 +1,4 @@
-package mockocean
+package redisstore
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/postbacksim/postbacksim/store"
 )
 
 // The requests a process journals at the same time go to Redis together:
@@ -40,7 +42,7 @@ const (
 )
 
 // errQueueWait is the error of a request that waited batchQueueWait.
-var errQueueWait = unavailable("journaling the request", errors.New("redis busy: waited "+batchQueueWait.String()+" behind other requests"))
+var errQueueWait = store.Unavailable("journaling the request", errors.New("redis busy: waited "+batchQueueWait.String()+" behind other requests"))
 
 // pendingRecord is a request waiting for its batch.
 type pendingRecord struct {
@@ -265,7 +267,7 @@ const recordHeaderArgs = 8
 
 // runBatch sends a batch through recordScript and sets each request's
 // result.
-func (r *redisState) runBatch(batch []*pendingRecord) error {
+func (r *oceanState) runBatch(batch []*pendingRecord) error {
 	slack := 2 * keyRefresh.Milliseconds()
 	refresh := "0"
 	if r.refreshDue() {
@@ -296,7 +298,7 @@ func (r *redisState) runBatch(batch []*pendingRecord) error {
 			// not one a minute on (the keys' slack is two periods).
 			r.refreshAt.Store(0)
 		}
-		return unavailable("journaling the request", err)
+		return store.Unavailable("journaling the request", err)
 	}
 	for i, p := range batch {
 		p.seq, p.fresh, p.faults = res[2*i], res[2*i+1] == 1, res[2*i+1] == -1

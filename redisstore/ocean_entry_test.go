@@ -1,4 +1,4 @@
-package mockocean
+package redisstore
 
 import (
 	"encoding/json"
@@ -6,17 +6,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/postbacksim/postbacksim/mockocean"
 )
 
 // sampleEntries are journal entries with every field set, empty ones,
 // bytes that are not UTF-8, separators inside values and lists.
-func sampleEntries() []entry {
-	return []entry{
-		{time: time.Unix(0, 1_700_000_000_123_456_789), raw: Raw{Method: "POST", ContentType: "application/json", Query: "a=1:2", Body: `{"x":"y 1:2"}`},
-			decoded: true, path: "/track/activate/", remote: "127.0.0.1:5000", status: 200, code: 40004, answered: true, msg: "重复的请求",
-			detail: "d", fault: "f1", warnings: []string{"w1", "", "3:abc"}, notes: []string{"n"}, replica: "host-1:42"},
-		{time: time.Unix(0, 0)},
-		{time: time.Unix(0, -5), raw: Raw{Body: "\xff\xfe\x00 not UTF-8 \r\n"}, status: -1, code: -40002, warnings: []string{"\xc3"}},
+func sampleEntries() []mockocean.Entry {
+	return []mockocean.Entry{
+		{Time: time.Unix(0, 1_700_000_000_123_456_789), Raw: mockocean.Raw{Method: "POST", ContentType: "application/json", Query: "a=1:2", Body: `{"x":"y 1:2"}`},
+			Decoded: true, Path: "/track/activate/", Remote: "127.0.0.1:5000", Status: 200, Code: 40004, Answered: true, Msg: "重复的请求",
+			Detail: "d", Fault: "f1", Warnings: []string{"w1", "", "3:abc"}, Notes: []string{"n"}, Replica: "host-1:42"},
+		{Time: time.Unix(0, 0)},
+		{Time: time.Unix(0, -5), Raw: mockocean.Raw{Body: "\xff\xfe\x00 not UTF-8 \r\n"}, Status: -1, Code: -40002, Warnings: []string{"\xc3"}},
 	}
 }
 
@@ -49,7 +51,7 @@ func TestEntryPayloadJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, id, err := decodePayload(string(legacy))
-	want := entry{time: time.Unix(0, 42), raw: Raw{Method: "GET", Query: "q=1"}, status: 200, code: 40002, answered: true, msg: "m", warnings: []string{"w"}}
+	want := mockocean.Entry{Time: time.Unix(0, 42), Raw: mockocean.Raw{Method: "GET", Query: "q=1"}, Status: 200, Code: 40002, Answered: true, Msg: "m", Warnings: []string{"w"}}
 	if err != nil || id != "o9" || !reflect.DeepEqual(e, want) {
 		t.Fatalf("legacy JSON read as %+v, %q, %v; want %+v, o9", e, id, err, want)
 	}
@@ -59,7 +61,7 @@ func TestEntryPayloadJSON(t *testing.T) {
 // (tag n1) are still read, without one.
 func TestEntryPayloadV1(t *testing.T) {
 	e := sampleEntries()[0]
-	e.replica = ""
+	e.Replica = ""
 	v2 := encodeEntry(&e, "o1")
 	v1 := entryTagV1 + strings.TrimSuffix(v2[len(entryTag):], "0:")
 	got, id, err := decodePayload(v1)
@@ -83,7 +85,7 @@ func TestEntryPayloadDamaged(t *testing.T) {
 			t.Errorf("element %.30q: %v; want it named not SEQ SIZE DUP PAYLOAD", el, err)
 		}
 	}
-	if got, err := decodeEntry("7 2 1 " + good); err != nil || got.seq != 7 || got.code != CodeDuplicate {
+	if got, err := decodeEntry("7 2 1 " + good); err != nil || got.Seq != 7 || got.Code != mockocean.CodeDuplicate {
 		t.Errorf("a duplicate's element read as %+v, %v", got, err)
 	}
 }
@@ -92,11 +94,11 @@ func TestEntryPayloadDamaged(t *testing.T) {
 // made of the fuzzer's strings survives a round trip.
 func FuzzEntryPayload(f *testing.F) {
 	for _, e := range sampleEntries() {
-		f.Add(encodeEntry(&e, "o1"), e.raw.Body, e.detail)
+		f.Add(encodeEntry(&e, "o1"), e.Raw.Body, e.Detail)
 	}
 	f.Fuzz(func(t *testing.T, payload, body, s string) {
 		_, _, _ = decodePayload(payload)
-		e := entry{time: time.Unix(0, int64(len(payload))), raw: Raw{Body: body, Query: s}, msg: payload, warnings: []string{s, body}}
+		e := mockocean.Entry{Time: time.Unix(0, int64(len(payload))), Raw: mockocean.Raw{Body: body, Query: s}, Msg: payload, Warnings: []string{s, body}}
 		got, id, err := decodePayload(encodeEntry(&e, s))
 		if err != nil || id != s || !reflect.DeepEqual(got, e) {
 			t.Fatalf("round trip: %+v %q %v, want %+v %q", got, id, err, e, s)

@@ -1,0 +1,119 @@
+package mockimpact
+
+import (
+	"cmp"
+	"context"
+	"time"
+)
+
+// claimBatch is the most attempts one look at the store claims.
+const claimBatch = 64
+
+// storeRetry is how long, on the dispatcher's clock, the poll timer
+// waits after the store failed, when the store sets no Poll.
+const storeRetry = time.Second
+
+// arm makes the poll timer fire at t, unless it is armed to fire before.
+// The dispatcher keeps one timer, at the earliest due time it knows of:
+// a delivery added, an attempt journaled or moved (RetryNow) by this
+// process, or what the store said when it was last looked at.
+func (d *Dispatcher) arm(t time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.armLocked(t)
+}
+
+// armLocked is arm, d.mu held.
+func (d *Dispatcher) armLocked(t time.Time) {
+	if d.closed.Load() || d.timer != nil && !t.Before(d.timerAt) {
+		return
+	}
+	if d.timer != nil {
+		d.timer.Stop()
+	}
+	d.timerGen++
+	gen := d.timerGen
+	d.timer, d.timerAt = d.clock.AfterFunc(t.Sub(d.clock.Now()), func() { d.poll(gen) }), t
+}
+
+// poll claims the attempts due, runs each, and arms the timer again: at
+// once when a full batch came back (more may be due), else at the
+// earliest attempt left and, on a store shared with other dispatchers,
+// at most Sharing().Poll later for what they schedule. Each attempt runs
+// from its own timer, due now: on the wall clock each has its goroutine
+// (live ones are bounded by the slots); on a clock.Virtual they run in
+// turn, in the order claimed, on the goroutine that advances the clock,
+// and the next batch is claimed after them.
+func (d *Dispatcher) poll(gen uint64) {
+	d.mu.Lock()
+	if d.timerGen == gen {
+		d.timer = nil
+	}
+	d.mu.Unlock()
+	if d.isClosed() {
+		return
+	}
+	now := d.clock.Now()
+	claims, next, ok, err := d.store.Claim(context.Background(), now, claimBatch)
+	for _, c := range claims {
+		d.clock.AfterFunc(0, func() { d.run(c) })
+	}
+	poll := d.sharing.Poll
+	switch {
+	case err != nil: // look again in a while
+		next, ok = now.Add(cmp.Or(poll, storeRetry)), true
+	case len(claims) == claimBatch: // more may be due
+		next, ok = now, true
+	case ok && !next.After(now):
+		// Due, yet not claimed: its claim is lapsing. Look again soon,
+		// not in a loop.
+		next = now.Add(max(poll/20, time.Millisecond))
+	}
+	if poll > 0 && (!ok || next.After(now.Add(poll))) {
+		next, ok = now.Add(poll), true
+	}
+	if ok {
+		d.arm(next)
+	}
+}
+
+// run makes the claimed attempt c (send checks that the dispatcher is
+// not closed).
+func (d *Dispatcher) run(c Claim) {
+	rec, ok, err := d.store.Load(context.Background(), c.ID)
+	if err != nil || !ok {
+		return // a claim that lapses is tried again; there is no other
+	}
+	ps, err := d.compiledFor(rec)
+	if err != nil {
+		return
+	}
+	at := &inflight{rec: rec, ps: ps, from: c.TakenOverFrom}
+	if d.sharing.Lease > 0 {
+		at.release = d.holdClaim(c.ID)
+	}
+	d.due(at)
+}
+
+// holdClaim renews the claim on id's attempt every third of the lease,
+// on the dispatcher's clock, until the returned function is called.
+func (d *Dispatcher) holdClaim(id string) func() {
+	stop := make(chan struct{})
+	every := d.sharing.Lease / 3
+	var tick func()
+	tick = func() {
+		select {
+		case <-stop:
+			return
+		case <-d.done:
+			return
+		default:
+		}
+		if held, err := d.store.Renew(context.Background(), id, d.clock.Now()); err == nil && !held {
+			return
+		}
+		d.clock.AfterFunc(every, tick)
+	}
+	d.clock.AfterFunc(every, tick)
+	return func() { close(stop) }
+}

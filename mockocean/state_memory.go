@@ -1,0 +1,74 @@
+package mockocean
+
+import "context"
+
+// MemoryStore keeps each Server's state in the process's memory: the
+// default when Config.Store is nil. Its states never fail, and a state
+// is its Server's alone.
+type MemoryStore struct{}
+
+var _ Store = MemoryStore{}
+
+// Open returns a new, empty state in memory.
+func (MemoryStore) Open(c StateConfig) State {
+	return &memoryState{
+		dedup:   newDedup(c.Clock, c.DedupCapacity, c.DedupTTL),
+		journal: newJournal(c.JournalCapacity, c.JournalMaxBytes),
+	}
+}
+
+// memoryState is the in-memory state: a duplicate filter, a journal and
+// the fault rules, each with its own lock.
+type memoryState struct {
+	dedup   *dedup
+	journal *journal
+	faults  faultSet
+}
+
+var _ State = (*memoryState)(nil)
+
+func (m *memoryState) Record(_ context.Context, e Entry, id string, unlessFaults bool) (Entry, bool, bool, error) {
+	if unlessFaults && m.faults.any() {
+		return e, false, true, nil
+	}
+	fresh := true
+	if id != "" && !m.dedup.add(id) {
+		fresh = false
+		e.MarkDuplicate(id)
+	}
+	e.Seq = m.journal.add(e)
+	return e, fresh, false, nil
+}
+
+func (m *memoryState) Entries(context.Context) ([]Entry, error) { return m.journal.entries(), nil }
+func (m *memoryState) Since(_ context.Context, seq uint64) ([]Entry, error) {
+	return m.journal.since(seq), nil
+}
+func (m *memoryState) Newest(_ context.Context, limit int, since uint64, keep func(*Entry) bool) ([]Entry, error) {
+	return m.journal.newest(limit, since, keep), nil
+}
+func (m *memoryState) Entry(_ context.Context, seq uint64) (Entry, bool, error) {
+	e, ok := m.journal.at(seq)
+	return e, ok, nil
+}
+func (m *memoryState) Wait(ctx context.Context, n int) error { return m.journal.wait(ctx, n) }
+func (m *memoryState) Changed() <-chan struct{}              { return m.journal.changedChan() }
+func (m *memoryState) JournalStats(context.Context) (JournalStats, error) {
+	return m.journal.stats(), nil
+}
+func (m *memoryState) ResetJournal(context.Context) error { m.journal.reset(); return nil }
+
+func (m *memoryState) DedupStats(context.Context) (DedupStats, error) { return m.dedup.stats(), nil }
+func (m *memoryState) ResetDedup(context.Context) error               { m.dedup.reset(); return nil }
+
+func (m *memoryState) PickFault(_ context.Context, values map[string]string) (Fault, bool, error) {
+	f, ok := m.faults.pick(values)
+	return f, ok, nil
+}
+func (m *memoryState) AddFault(_ context.Context, f Fault) (Fault, error) { return m.faults.add(f) }
+func (m *memoryState) Faults(context.Context) ([]Fault, error)            { return m.faults.list(), nil }
+func (m *memoryState) RemoveFault(_ context.Context, id string) (bool, error) {
+	return m.faults.remove(id), nil
+}
+func (m *memoryState) ClearFaults(context.Context) error { m.faults.clear(); return nil }
+func (m *memoryState) Ping(context.Context) error        { return nil }
