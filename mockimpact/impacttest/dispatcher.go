@@ -28,47 +28,71 @@ type Dispatcher struct {
 	t TB
 }
 
-// Option adjusts a Dispatcher. With no option, attempts are sent for
-// real (which suits a receiver started with httptest.NewServer) while
-// the schedule runs on the virtual clock. Options add up, in any order:
-// WithTransport and WithResolver take precedence over WithScript for
-// what they set, and each WithOnAttempt adds a hook.
-type Option func(*setup)
-
-type setup struct {
-	opts      mockimpact.Options
-	script    *mockimpact.Script
-	transport mockimpact.Transport
-	resolver  mockimpact.Resolver
-	hooks     []func(mockimpact.Attempt)
-}
+// Option adjusts the mockimpact.Options of a Dispatcher; options apply
+// in the order given, each to what the ones before left, and none undoes
+// another: WithScript answers and resolves only where no transport or
+// resolver is set (whatever the order, WithTransport and WithResolver
+// win for what they set), and each WithOnAttempt adds its hook after the
+// ones before. Any func(*mockimpact.Options) is an Option:
+//
+//	impacttest.NewDispatcher(t, cfg, impacttest.WithScript(steps...), func(o *mockimpact.Options) { o.MaxDeliveries = 10 })
+//
+// The clock is always the Dispatcher's virtual one. With no option,
+// attempts are sent for real (which suits a receiver started with
+// httptest.NewServer) while the schedule runs on the virtual clock.
+type Option func(*mockimpact.Options)
 
 // WithScript answers every attempt from an in-memory scripted receiver
 // (no sockets): attempt N of each delivery gets step N, the last step
 // repeating. It also resolves the hosts, unless WithResolver is given.
 func WithScript(steps ...mockimpact.Step) Option {
-	return func(s *setup) { s.script = mockimpact.NewScript(steps...) }
+	script := mockimpact.NewScript(steps...)
+	return func(o *mockimpact.Options) {
+		if o.Transport == nil {
+			o.Transport = script
+		}
+		if o.Resolver == nil {
+			o.Resolver = script
+		}
+	}
 }
 
 // WithTransport sends through t (for example a mockery mock).
 func WithTransport(t mockimpact.Transport) Option {
-	return func(s *setup) { s.transport = t }
+	return func(o *mockimpact.Options) {
+		if _, ok := o.Transport.(*mockimpact.Script); ok || o.Transport == nil {
+			o.Transport = t
+		}
+	}
 }
 
 // WithResolver resolves hosts with r.
-func WithResolver(r mockimpact.Resolver) Option { return func(s *setup) { s.resolver = r } }
+func WithResolver(r mockimpact.Resolver) Option {
+	return func(o *mockimpact.Options) {
+		if _, ok := o.Resolver.(*mockimpact.Script); ok || o.Resolver == nil {
+			o.Resolver = r
+		}
+	}
+}
 
 // WithUpdateDelay sets how long after a PENDING publisher_application
 // with empty data points is delivered its update is fired (negative: no
 // updates); see mockimpact.Options.UpdateDelay.
 func WithUpdateDelay(dt time.Duration) Option {
-	return func(s *setup) { s.opts.UpdateDelay = dt }
+	return func(o *mockimpact.Options) { o.UpdateDelay = dt }
 }
 
 // WithOnAttempt calls f after each attempt, after the hooks of earlier
 // WithOnAttempt options.
 func WithOnAttempt(f func(mockimpact.Attempt)) Option {
-	return func(s *setup) { s.hooks = append(s.hooks, f) }
+	return func(o *mockimpact.Options) {
+		prev := o.OnAttempt
+		if prev == nil {
+			o.OnAttempt = f
+			return
+		}
+		o.OnAttempt = func(a mockimpact.Attempt) { prev(a); f(a) }
+	}
 }
 
 // WithDeliveries keeps the deliveries in st instead of a new
@@ -76,13 +100,13 @@ func WithOnAttempt(f func(mockimpact.Attempt)) Option {
 // needs a clock that agrees with theirs, which the virtual clock does not
 // unless they share it).
 func WithDeliveries(st mockimpact.DeliveryStore) Option {
-	return func(s *setup) { s.opts.Deliveries = st }
+	return func(o *mockimpact.Options) { o.Deliveries = st }
 }
 
 // WithConfigs keeps the postback configurations in st instead of a new
 // mockimpact.MemoryConfigs.
 func WithConfigs(st mockimpact.ConfigStore) Option {
-	return func(s *setup) { s.opts.Configs = st }
+	return func(o *mockimpact.Options) { o.Configs = st }
 }
 
 // NewDispatcher returns a dispatcher on a virtual clock with cfg
@@ -91,33 +115,21 @@ func WithConfigs(st mockimpact.ConfigStore) Option {
 func NewDispatcher(t TB, cfg mockimpact.Postback, opts ...Option) *Dispatcher {
 	t.Helper()
 	vc := clock.NewVirtual(time.Time{})
-	s := &setup{}
-	for _, o := range opts {
-		o(s)
+	var o mockimpact.Options
+	for _, opt := range opts {
+		opt(&o)
 	}
-	s.opts.Clock = vc
-	s.opts.Transport, s.opts.Resolver = s.transport, s.resolver
-	if s.script != nil {
-		if s.transport == nil {
-			s.opts.Transport = s.script
-		}
-		if s.resolver == nil {
-			s.opts.Resolver = s.script
-		}
+	o.Clock = vc
+	script, _ := o.Transport.(*mockimpact.Script)
+	if script == nil {
+		script, _ = o.Resolver.(*mockimpact.Script)
 	}
-	if hooks := s.hooks; len(hooks) > 0 {
-		s.opts.OnAttempt = func(a mockimpact.Attempt) {
-			for _, f := range hooks {
-				f(a)
-			}
-		}
-	}
-	d := mockimpact.NewDispatcher(s.opts)
+	d := mockimpact.NewDispatcher(o)
 	if _, err := d.Configure(context.Background(), cfg); err != nil {
 		t.Fatalf("impacttest.NewDispatcher: %v", err)
 	}
 	t.Cleanup(func() { d.Close() })
-	return &Dispatcher{Clock: vc, Script: s.script, d: d, t: t}
+	return &Dispatcher{Clock: vc, Script: script, d: d, t: t}
 }
 
 // Configure makes p the postback of its event, replacing any; it fails
