@@ -214,6 +214,10 @@ func (in *Inspector) fire(t *Tenant, w http.ResponseWriter, r *http.Request) {
 		Error      string `json:"error"`
 	}
 	_ = json.Unmarshal(rec.body.Bytes(), &out)
+	if rec.status == http.StatusServiceUnavailable {
+		storeDown(w, errors.New(out.Error))
+		return
+	}
 	if out.DeliveryID == "" {
 		msg := out.Error
 		if msg == "" {
@@ -227,7 +231,12 @@ func (in *Inspector) fire(t *Tenant, w http.ResponseWriter, r *http.Request) {
 
 func (in *Inspector) retryNow(t *Tenant, w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := t.Impact.RetryNow(r.Context(), id); err != nil {
+	err := t.Impact.RetryNow(r.Context(), id)
+	if errors.Is(err, store.ErrUnavailable) {
+		storeDown(w, err)
+		return
+	}
+	if err != nil {
 		back(w, r, t.Base+"/deliveries/"+url.PathEscape(id), "", err.Error())
 		return
 	}
@@ -237,6 +246,10 @@ func (in *Inspector) retryNow(t *Tenant, w http.ResponseWriter, r *http.Request)
 func (in *Inspector) replay(t *Tenant, w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	nid, err := t.Impact.Replay(r.Context(), id)
+	if errors.Is(err, store.ErrUnavailable) {
+		storeDown(w, err)
+		return
+	}
 	if err != nil {
 		back(w, r, t.Base+"/deliveries/"+url.PathEscape(id), "", err.Error())
 		return

@@ -270,6 +270,27 @@ func WriteRefusal(w http.ResponseWriter, status int, heading, detail, back strin
 		html.EscapeString(heading), html.EscapeString(heading), html.EscapeString(detail), link)
 }
 
+// StoreDown answers a page request while the state store cannot be
+// read: 503 and an HTML page saying so, instead of tables that look
+// empty. The sandbox uses it for the pages of a namespace it cannot look
+// up.
+func StoreDown(w http.ResponseWriter, err error) { storeDown(w, err) }
+
+// IsPage reports whether r asks for one of the pages (a browser's GET
+// of a path outside the admin API and the emulators' endpoints), which
+// answer errors as HTML. path is r's path within its namespace.
+func IsPage(r *http.Request, path string) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	for _, p := range []string{"/_admin/", "/track/", "/impact/", "/assets/"} {
+		if strings.HasPrefix(path, p) {
+			return false
+		}
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
 // storeDown answers a page while the state store cannot be read: 503,
 // saying so, instead of tables that look empty.
 func storeDown(w http.ResponseWriter, err error) {

@@ -11,7 +11,8 @@ import (
 // MemoryConfigs keeps them in the process; a store shared by several
 // dispatchers (several replicas, package redisstore) makes a
 // configuration saved through one used by the others for the events they
-// fire. Every error of a store wraps store.ErrUnavailable.
+// fire. An error of a store that cannot be reached wraps
+// store.ErrUnavailable.
 //
 // Configurations are stored as they were compiled (Compiled.Postback),
 // in JSON, by event name. Those a store returns may be its own: the

@@ -10,8 +10,10 @@ import (
 // attempts: the delivery journal, and the schedule the dispatcher claims
 // due attempts from. MemoryDeliveries keeps them in the process; a store
 // shared by several dispatchers (package redisstore) lets any of them
-// send an attempt when it is due. Every error of a store wraps
-// store.ErrUnavailable.
+// send an attempt when it is due. An error of a store that cannot be
+// reached wraps store.ErrUnavailable; one that holds a record it cannot
+// read back (damaged, or written by an incompatible version) says so in
+// an error of its own.
 //
 // Due times are on the dispatcher's clock; dispatchers sharing a store
 // need clocks that agree (the wall clock, or scaled clocks of the same

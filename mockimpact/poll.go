@@ -3,7 +3,10 @@ package mockimpact
 import (
 	"cmp"
 	"context"
+	"sync"
 	"time"
+
+	"github.com/postbacksim/postbacksim/clock"
 )
 
 // claimBatch is the most attempts one look at the store claims.
@@ -98,13 +101,13 @@ func (d *Dispatcher) run(c Claim) {
 // holdClaim renews the claim on id's attempt every third of the lease,
 // on the dispatcher's clock, until the returned function is called.
 func (d *Dispatcher) holdClaim(id string) func() {
-	stop := make(chan struct{})
+	var mu sync.Mutex
+	var timer clock.Timer
+	stopped := false
 	every := d.sharing.Lease / 3
 	var tick func()
 	tick = func() {
 		select {
-		case <-stop:
-			return
 		case <-d.done:
 			return
 		default:
@@ -112,8 +115,21 @@ func (d *Dispatcher) holdClaim(id string) func() {
 		if held, err := d.store.Renew(context.Background(), id, d.clock.Now()); err == nil && !held {
 			return
 		}
-		d.clock.AfterFunc(every, tick)
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			timer = d.clock.AfterFunc(every, tick)
+		}
 	}
-	d.clock.AfterFunc(every, tick)
-	return func() { close(stop) }
+	mu.Lock()
+	timer = d.clock.AfterFunc(every, tick)
+	mu.Unlock()
+	// Released: the renewal due next is stopped, so no timer outlives the
+	// attempt (a virtual clock goes idle).
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		timer.Stop()
+	}
 }

@@ -37,10 +37,12 @@ type StateConfig struct {
 }
 
 // State is a Server's state behind one interface: what the request path
-// and the admin endpoints read and change. Every method may fail with an
-// error wrapping store.ErrUnavailable (the memory state never fails); a
-// method that failed changed nothing (a change the store made but whose
-// answer was lost aside). The Server answers HTTP 503 then.
+// and the admin endpoints read and change. A state that cannot be
+// reached fails with an error wrapping store.ErrUnavailable (the memory
+// state never fails), having changed nothing, unless the store made the
+// change and its answer was lost (a Redis that stalls past the client's
+// timeout); the Server answers HTTP 503 then. A journal entry a state
+// cannot read back is an error of its own, naming the entry.
 //
 // The journal holds Entries, what was received and answered; the Server
 // derives each Request from its Entry on read.

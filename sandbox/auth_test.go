@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,7 +15,7 @@ import (
 func TestTokenFromHeaderOrCookie(t *testing.T) {
 	sb := New(Config{AdminToken: "s3cret"})
 	defer sb.Close()
-	if _, err := sb.Namespace("team-a"); err != nil {
+	if _, err := sb.Namespace(context.Background(), "team-a"); err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(sb)

@@ -40,7 +40,7 @@ func TestNamespaceCallbackKeys(t *testing.T) {
 	for issuedFor, cb := range issued {
 		for ns, p := range prefix {
 			c.do("GET", p+"/track/activate/?idfa=i&callback="+url.QueryEscape(cb), "")
-			tn, err := sb.Namespace(ns)
+			tn, err := sb.Namespace(context.Background(), ns)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,7 +81,7 @@ func TestNamespaceClicksEndToEnd(t *testing.T) {
 		}
 		c.do("GET", "/ns/team-a/track/activate/?idfa=i&callback="+rest, "")
 	}
-	tn, _ := sb.Namespace("team-a")
+	tn, _ := sb.Namespace(context.Background(), "team-a")
 	for _, r := range testtb.Must(tn.Ocean.Requests(context.Background())) {
 		if r.Code != 0 || r.Attribution == nil || !r.Attribution.Attributed {
 			t.Errorf("conversion %+v not attributed in team-a", r)

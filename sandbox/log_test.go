@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -165,7 +166,7 @@ func TestSummaryKeepsRemovedNamespaces(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	if err := sb.DeleteNamespace("team-a"); err != nil {
+	if err := sb.DeleteNamespace(context.Background(), "team-a"); err != nil {
 		t.Fatal(err)
 	}
 	logs.lines(t) // the namespace's removal

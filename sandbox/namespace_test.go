@@ -138,7 +138,7 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	def, err := sb.Namespace("default")
+	def, err := sb.Namespace(context.Background(), "default")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/postbacksim/postbacksim/inspector"
 	"github.com/postbacksim/postbacksim/internal/httpjson"
 	"github.com/postbacksim/postbacksim/store"
 )
@@ -108,8 +109,8 @@ func (sb *Sandbox) lookup(name string) *Tenant {
 // CreateNamespace creates the named namespace, opened by token (and the
 // admin token); an empty token leaves it to the admin token. It fails
 // with ErrNamespaceExists, ErrNamespaceLimit, or a rule the name or
-// token breaks.
-func (sb *Sandbox) CreateNamespace(name, token string) (*Tenant, error) {
+// token breaks, or the store's error (wrapping store.ErrUnavailable).
+func (sb *Sandbox) CreateNamespace(ctx context.Context, name, token string) (*Tenant, error) {
 	if err := CheckNamespace(name); err != nil {
 		return nil, err
 	}
@@ -120,7 +121,7 @@ func (sb *Sandbox) CreateNamespace(name, token string) (*Tenant, error) {
 		if name == DefaultNamespace { // always there, never in Redis
 			return nil, fmt.Errorf("namespace %q: %w", name, ErrNamespaceExists)
 		}
-		return sb.createShared(name, token)
+		return sb.createShared(ctx, name, token)
 	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
@@ -146,15 +147,16 @@ func (sb *Sandbox) roomLocked(name string) error {
 
 // DeleteNamespace drops the named namespace and all its state, and
 // closes its dispatcher (pending deliveries are cancelled). The default
-// namespace cannot be deleted.
-func (sb *Sandbox) DeleteNamespace(name string) error {
+// namespace cannot be deleted. With a shared store it is deleted there,
+// for every replica, or the store's error is returned.
+func (sb *Sandbox) DeleteNamespace(ctx context.Context, name string) error {
 	if name == DefaultNamespace {
 		return fmt.Errorf("namespace %q: the default namespace cannot be deleted (empty its journals with DELETE /_admin/ocean/requests and /_admin/impact/deliveries)", name)
 	}
 	removed := false
 	if sb.reg != nil {
 		var err error
-		if removed, err = sb.reg.RemoveNamespace(context.Background(), name, 0); err != nil {
+		if removed, err = sb.reg.RemoveNamespace(ctx, name, 0); err != nil {
 			return err
 		}
 	}
@@ -181,24 +183,12 @@ func (sb *Sandbox) dropTenant(t *Tenant) {
 	}
 }
 
-// Namespaces describes every namespace, by name. With Redis not
-// answering, it describes those this replica knows.
-func (sb *Sandbox) Namespaces() []NamespaceInfo {
-	out, err := sb.listNamespaces()
-	if err != nil {
-		for _, t := range sb.tenantList() {
-			out = append(out, sb.info(t))
-		}
-	}
-	return out
-}
-
-// listNamespaces describes every namespace, or says that the store
-// holding them (Redis) does not answer.
-func (sb *Sandbox) listNamespaces() ([]NamespaceInfo, error) {
+// Namespaces describes every namespace, by name: with a shared store,
+// every replica's, or the store's error.
+func (sb *Sandbox) Namespaces(ctx context.Context) ([]NamespaceInfo, error) {
 	sb.expire()
 	if sb.reg != nil {
-		return sb.sharedNamespaces()
+		return sb.sharedNamespaces(ctx)
 	}
 	var out []NamespaceInfo
 	for _, t := range sb.tenantList() {
@@ -296,7 +286,7 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case !one && r.Method == http.MethodGet:
-		list, err := sb.listNamespaces()
+		list, err := sb.Namespaces(r.Context())
 		if err != nil {
 			httpjson.Unavailable(w, err)
 			return
@@ -311,7 +301,7 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 			httpjson.Error(w, http.StatusBadRequest, "namespace: field name: "+err.Error())
 			return
 		}
-		t, err := sb.CreateNamespace(req.Name, req.Token)
+		t, err := sb.CreateNamespace(r.Context(), req.Name, req.Token)
 		switch {
 		case errors.Is(err, ErrNamespaceExists), errors.Is(err, ErrNamespaceLimit):
 			httpjson.Error(w, http.StatusConflict, err.Error())
@@ -324,7 +314,7 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 			httpjson.Write(w, http.StatusCreated, sb.info(t))
 		}
 	case one && (r.Method == http.MethodGet || r.Method == http.MethodDelete):
-		t, ok := sb.find(w, name)
+		t, ok := sb.find(w, r, name, "")
 		if !ok {
 			return
 		}
@@ -336,7 +326,7 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 			httpjson.Write(w, http.StatusOK, sb.info(t))
 			return
 		}
-		if err := sb.DeleteNamespace(name); err != nil {
+		if err := sb.DeleteNamespace(r.Context(), name); err != nil {
 			status := http.StatusBadRequest
 			switch {
 			case errors.Is(err, ErrNamespaceNotFound):
@@ -401,9 +391,10 @@ func (sb *Sandbox) AdminRoutes() []Route {
 
 // find is the namespace name names, for a request: nil when there is
 // none yet. It answers the request itself, and reports false, when the
-// name breaks the rule (400) or the store cannot be read (503). Idle
-// namespaces expire first.
-func (sb *Sandbox) find(w http.ResponseWriter, name string) (*Tenant, bool) {
+// name breaks the rule (400) or the store cannot be read (503: a JSON
+// error, or for a page the page saying so; sub is the path within the
+// namespace). Idle namespaces expire first.
+func (sb *Sandbox) find(w http.ResponseWriter, r *http.Request, name, sub string) (*Tenant, bool) {
 	if err := CheckNamespace(name); err != nil {
 		httpjson.Error(w, http.StatusBadRequest, err.Error())
 		return nil, false
@@ -411,6 +402,10 @@ func (sb *Sandbox) find(w http.ResponseWriter, name string) (*Tenant, bool) {
 	sb.expire()
 	t, err := sb.resolve(name)
 	if err != nil {
+		if sub != "" && inspector.IsPage(r, sub) {
+			inspector.StoreDown(w, err)
+			return nil, false
+		}
 		httpjson.Unavailable(w, err)
 		return nil, false
 	}

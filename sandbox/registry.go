@@ -111,13 +111,13 @@ func (sb *Sandbox) adoptSince(name string, rec store.Namespace, ok bool, removal
 }
 
 // createShared creates name in Redis, for every replica.
-func (sb *Sandbox) createShared(name, token string) (*Tenant, error) {
+func (sb *Sandbox) createShared(ctx context.Context, name, token string) (*Tenant, error) {
 	now := sb.now().UnixNano()
 	rec := store.Namespace{Created: now}
 	if h := tokenHash(token); h != nil {
 		rec.TokenSHA256 = hex.EncodeToString(h)
 	}
-	if err := sb.reg.CreateNamespace(context.Background(), name, rec, sb.cfg.MaxNamespaces); err != nil {
+	if err := sb.reg.CreateNamespace(ctx, name, rec, sb.cfg.MaxNamespaces); err != nil {
 		return nil, err
 	}
 	// Checked now, after Redis has it: a check of the watcher that read
@@ -127,11 +127,11 @@ func (sb *Sandbox) createShared(name, token string) (*Tenant, error) {
 
 // sharedNamespace returns name, creating it in Redis without a token if
 // no replica has.
-func (sb *Sandbox) sharedNamespace(name string) (*Tenant, error) {
+func (sb *Sandbox) sharedNamespace(ctx context.Context, name string) (*Tenant, error) {
 	if t, err := sb.resolve(name); err != nil || t != nil {
 		return t, err
 	}
-	t, err := sb.createShared(name, "")
+	t, err := sb.createShared(ctx, name, "")
 	if errors.Is(err, ErrNamespaceExists) { // another replica created it meanwhile
 		sb.mu.Lock()
 		if t := sb.tenants[name]; t != nil {
@@ -147,8 +147,7 @@ func (sb *Sandbox) sharedNamespace(name string) (*Tenant, error) {
 
 // sharedNamespaces describes the namespaces Redis holds, and the default
 // one.
-func (sb *Sandbox) sharedNamespaces() ([]NamespaceInfo, error) {
-	ctx := context.Background()
+func (sb *Sandbox) sharedNamespaces(ctx context.Context) ([]NamespaceInfo, error) {
 	recs, err := sb.reg.Namespaces(ctx)
 	if err != nil {
 		return nil, err

@@ -378,12 +378,12 @@ func CheckNamespace(name string) error {
 // the Go API's. HTTP traffic creates namespaces only when
 // OpenNamespaces allows. With a Redis store, the namespace is created
 // there, for every replica.
-func (sb *Sandbox) Namespace(name string) (*Tenant, error) {
+func (sb *Sandbox) Namespace(ctx context.Context, name string) (*Tenant, error) {
 	if err := CheckNamespace(name); err != nil {
 		return nil, err
 	}
 	if sb.reg != nil {
-		return sb.sharedNamespace(name)
+		return sb.sharedNamespace(ctx, name)
 	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
@@ -414,7 +414,7 @@ func (sb *Sandbox) tenantList() []*Tenant {
 func (sb *Sandbox) serveNamespace(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, "/ns/")
 	name, sub, _ := strings.Cut(rest, "/")
-	t, ok := sb.find(w, name)
+	t, ok := sb.find(w, r, name, "/"+sub)
 	if !ok {
 		return
 	}
@@ -424,7 +424,7 @@ func (sb *Sandbox) serveNamespace(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var err error
-		if t, err = sb.Namespace(name); err != nil {
+		if t, err = sb.Namespace(r.Context(), name); err != nil {
 			if errors.Is(err, store.ErrUnavailable) {
 				httpjson.Unavailable(w, err)
 				return

@@ -111,7 +111,7 @@ func TestEveryAdminRouteNeedsAToken(t *testing.T) {
 	hs := httptest.NewServer(sb)
 	defer hs.Close()
 	for name, tok := range map[string]string{"team-a": tokA, "team-b": tokB} {
-		if _, err := sb.CreateNamespace(name, tok); err != nil {
+		if _, err := sb.CreateNamespace(context.Background(), name, tok); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -186,8 +186,8 @@ func TestEveryAdminRouteNeedsAToken(t *testing.T) {
 		t.Fatalf("only %d requests: the enumeration lost routes", n)
 	}
 	// Nothing changed: both namespaces remain, no fault rule was added.
-	if len(sb.Namespaces()) != 3 || len(testtb.Must(sb.Ocean.Faults(context.Background()))) != 0 || len(testtb.Must(sb.lookup("team-b").Ocean.Faults(context.Background()))) != 0 {
-		t.Fatalf("refused requests changed the sandbox: %d namespaces", len(sb.Namespaces()))
+	if len(testtb.Must(sb.Namespaces(context.Background()))) != 3 || len(testtb.Must(sb.Ocean.Faults(context.Background()))) != 0 || len(testtb.Must(sb.lookup("team-b").Ocean.Faults(context.Background()))) != 0 {
+		t.Fatalf("refused requests changed the sandbox: %d namespaces", len(testtb.Must(sb.Namespaces(context.Background()))))
 	}
 	// The right tokens open them (the routes exist and the refusals above
 	// were for the token).
@@ -318,7 +318,7 @@ func TestAnonymousCannotExhaustNamespaces(t *testing.T) {
 			t.Fatalf("a wrong token creating a namespace: %d", s)
 		}
 	}
-	if n := len(sb.Namespaces()); n != 1 {
+	if n := len(testtb.Must(sb.Namespaces(context.Background()))); n != 1 {
 		t.Fatalf("anonymous traffic created %d namespaces", n-1)
 	}
 	admin := client{t: t, base: hs.URL, token: adminTok}
@@ -459,14 +459,14 @@ func FuzzNamespaceName(f *testing.F) {
 				t.Fatalf("%q: bad name answered %d %s", path, rec.Code, rec.Body)
 			}
 		}
-		if n := len(sb.Namespaces()); n != 1 {
+		if n := len(testtb.Must(sb.Namespaces(context.Background()))); n != 1 {
 			t.Fatalf("traffic to %q created a namespace", name)
 		}
 		if err == nil && name != DefaultNamespace {
-			if _, err := sb.CreateNamespace(name, tokA); err != nil {
+			if _, err := sb.CreateNamespace(context.Background(), name, tokA); err != nil {
 				t.Fatalf("CreateNamespace(%q): %v", name, err)
 			}
-			if err := sb.DeleteNamespace(name); err != nil {
+			if err := sb.DeleteNamespace(context.Background(), name); err != nil {
 				t.Fatalf("DeleteNamespace(%q): %v", name, err)
 			}
 		}
@@ -525,9 +525,9 @@ func FuzzAdminBodies(f *testing.F) {
 					t.Fatalf("the answer echoes the token: %s", w.Body)
 				}
 			}
-			for _, ns := range g.Namespaces() {
+			for _, ns := range testtb.Must(g.Namespaces(context.Background())) {
 				if ns.Name != DefaultNamespace {
-					_ = g.DeleteNamespace(ns.Name)
+					_ = g.DeleteNamespace(context.Background(), ns.Name)
 				}
 			}
 		}

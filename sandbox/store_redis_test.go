@@ -19,6 +19,7 @@ import (
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/internal/redistest"
+	"github.com/postbacksim/postbacksim/internal/testtb"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/redisstore"
 )
@@ -74,7 +75,7 @@ func TestRedisPostbacksSharedByReplicas(t *testing.T) {
 	a, urlA := redisReplica(t, rs, Config{})
 	b, urlB := redisReplica(t, rs, Config{})
 	for _, sb := range []*Sandbox{a, b} {
-		if _, err := sb.Namespace("team1"); err != nil {
+		if _, err := sb.Namespace(context.Background(), "team1"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -238,7 +239,7 @@ func TestRedisNamespacesExpire(t *testing.T) {
 	if s, body := (client{t: t, base: urlA}).do("GET", "/ns/busy/_admin/ocean/requests", ""); s != 200 {
 		t.Fatalf("traffic creates busy on A: %d %s", s, body)
 	}
-	if _, err := b.Namespace("idle"); err != nil {
+	if _, err := b.Namespace(context.Background(), "idle"); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 { // busy is used on B only, every 30 minutes
@@ -249,7 +250,7 @@ func TestRedisNamespacesExpire(t *testing.T) {
 	}
 	names := func(sb *Sandbox) []string {
 		var out []string
-		for _, in := range sb.Namespaces() {
+		for _, in := range testtb.Must(sb.Namespaces(context.Background())) {
 			out = append(out, in.Name)
 		}
 		return out

@@ -56,7 +56,7 @@ func TestWatcherOpensNoNamespaceAfterClose(t *testing.T) {
 	a, _ := redisReplica(t, rs, Config{ReplicaID: "a"})
 	b, _ := redisReplica(t, rs, Config{ReplicaID: "b"})
 	waitRounds(t, a, 1, false)
-	if _, err := b.CreateNamespace("late", ""); err != nil {
+	if _, err := b.CreateNamespace(context.Background(), "late", ""); err != nil {
 		t.Fatal(err)
 	}
 	// Redis holds every client for 1.5 s: a's next check (within a
@@ -113,7 +113,7 @@ func hookedReplica(t *testing.T, rs *redistest.Server, ns string) (*Sandbox, *ho
 	hc := &hookClock{}
 	a, _ := redisReplica(t, rs, Config{ReplicaID: "a", Clock: hc})
 	waitRounds(t, a, 1, false) // the first check is done; its timer never fires
-	if _, err := a.CreateNamespace(ns, ""); err != nil {
+	if _, err := a.CreateNamespace(context.Background(), ns, ""); err != nil {
 		t.Fatal(err)
 	}
 	return a, hc
@@ -146,7 +146,7 @@ func TestWatcherKeepsANamespaceJustCreated(t *testing.T) {
 			<-release
 		}
 	})
-	fresh, err := a.CreateNamespace("fresh", "")
+	fresh, err := a.CreateNamespace(context.Background(), "fresh", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestWatcherDoesNotReopenADeletedNamespace(t *testing.T) {
 	})
 	go func() { a.syncNamespaces(); close(synced) }()
 	<-namesRead
-	if err := a.DeleteNamespace("gone"); err != nil {
+	if err := a.DeleteNamespace(context.Background(), "gone"); err != nil {
 		t.Fatal(err)
 	}
 	close(release)

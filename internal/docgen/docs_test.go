@@ -73,23 +73,24 @@ func firstDifference(got, want string) string {
 	return "the files differ in length"
 }
 
-// TestDocsInSyncCatchesATamperedREADME: a row edited by hand inside a
-// block of the real README is what TestDocsInSync reports.
-func TestDocsInSyncCatchesATamperedREADME(t *testing.T) {
-	raw, err := os.ReadFile("../../README.md")
+// TestDocsInSyncCatchesATamperedDoc: a row edited by hand inside a
+// block of a real document (docs/platforms.md's outcomes) is what
+// TestDocsInSync reports.
+func TestDocsInSyncCatchesATamperedDoc(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/platforms.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	doc := string(raw)
 	begin := strings.Index(doc, "<!-- generated:impact-outcomes -->")
 	if begin < 0 {
-		t.Skip("the README has no impact-outcomes block")
+		t.Fatal("docs/platforms.md has no impact-outcomes block: tamper with another")
 	}
 	tampered := doc[:begin] + strings.Replace(doc[begin:], "| `http_error` | yes |", "| `http_error` | no |", 1)
 	if tampered == doc {
 		t.Fatal("the tampering changed nothing")
 	}
 	if fixed, err := Rewrite(tampered); err != nil || fixed == tampered || fixed != doc {
-		t.Errorf("the tampered README is not caught and restored (err %v)", err)
+		t.Errorf("the tampered document is not caught and restored (err %v)", err)
 	}
 }

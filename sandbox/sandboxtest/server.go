@@ -7,6 +7,7 @@
 package sandboxtest
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 
@@ -68,7 +69,7 @@ func (s *Server) Close() {
 // sandbox refuses.
 func (s *Server) Namespace(name string) *sandbox.Tenant {
 	s.t.Helper()
-	ns, err := s.sb.Namespace(name)
+	ns, err := s.sb.Namespace(context.Background(), name)
 	if err != nil {
 		s.t.Fatalf("sandboxtest: Namespace(%q): %v", name, err)
 	}
@@ -81,7 +82,7 @@ func (s *Server) Namespace(name string) *sandbox.Tenant {
 // exists, or breaks the rules).
 func (s *Server) CreateNamespace(name, token string) *sandbox.Tenant {
 	s.t.Helper()
-	ns, err := s.sb.CreateNamespace(name, token)
+	ns, err := s.sb.CreateNamespace(context.Background(), name, token)
 	if err != nil {
 		s.t.Fatalf("sandboxtest: CreateNamespace(%q): %v", name, err)
 	}
