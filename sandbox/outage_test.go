@@ -220,16 +220,14 @@ func TestEveryRouteAnswers503WhileTheStoreIsDown(t *testing.T) {
 					calls = append(calls, call{"GET", prefix + page, ""})
 				}
 			}
-			for _, f := range []call{
+			calls = append(calls, []call{
 				{"POST", "/_admin/inspector/faults", "status=503"},
 				{"POST", "/_admin/inspector/faults/remove", "id=f1"},
 				{"POST", "/_admin/inspector/postbacks", "event=action_lifecycle&url=https%3A%2F%2Fbrand.example%2Fpb&method=GET&format=none"},
 				{"POST", "/_admin/inspector/fire", "event=action_lifecycle"},
 				{"POST", "/_admin/inspector/deliveries/d000001/retry", ""},
 				{"POST", "/_admin/inspector/deliveries/d000001/replay", ""},
-			} {
-				calls = append(calls, f)
-			}
+			}...)
 			noRedirect := *hs.Client()
 			noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 			for _, c := range calls {
