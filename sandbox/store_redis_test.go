@@ -371,6 +371,12 @@ func TestRedisNamespaceDeliveriesSurviveAReplica(t *testing.T) {
 	if ns == nil {
 		t.Fatal("B has not opened the namespace")
 	}
+	// The receiver counts an attempt before B journals it.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := ns.Impact.WaitIdle(ctx); err != nil {
+		t.Fatalf("B did not journal the namespace's deliveries: %v", err)
+	}
 	for _, d := range impactDeliveries(t, ns.Impact) {
 		if len(d.Attempts) != 1 || d.Attempts[0].Replica != "replica-b" {
 			t.Errorf("delivery %s: attempts %+v; want one, by replica-b", d.ID, d.Attempts)
