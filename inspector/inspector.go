@@ -288,7 +288,7 @@ func IsPage(r *http.Request, path string) bool {
 			return false
 		}
 	}
-	return strings.Contains(r.Header.Get("Accept"), "text/html")
+	return WantsPage(r)
 }
 
 // storeDown answers a page while the state store cannot be read: 503,

@@ -76,7 +76,7 @@ func (t *Tenant) read(ctx context.Context) (Cursor, error) {
 func (in *Inspector) serveStream(t *Tenant, w http.ResponseWriter, r *http.Request) {
 	cur, err := t.read(r.Context())
 	if err != nil {
-		httpjson.Unavailable(w, err)
+		httpjson.Unavailable(w, r, err)
 		return
 	}
 	for _, from := range []struct{ name, value string }{

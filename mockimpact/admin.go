@@ -71,7 +71,7 @@ func NewAdmin(d *Dispatcher, opts ...AdminOption) *Admin {
 	s.HandleFunc("/postbacks", func(w http.ResponseWriter, r *http.Request) {
 		list, err := d.Postbacks(r.Context())
 		if err != nil {
-			httpjson.Unavailable(w, err)
+			httpjson.Unavailable(w, r, err)
 			return
 		}
 		httpjson.Write(w, http.StatusOK, map[string]any{"postbacks": list})
@@ -80,7 +80,7 @@ func NewAdmin(d *Dispatcher, opts ...AdminOption) *Admin {
 	s.HandleFunc("/deliveries", a.deliveries).Methods(http.MethodGet)
 	s.HandleFunc("/deliveries", func(w http.ResponseWriter, r *http.Request) {
 		if err := d.Reset(r.Context()); err != nil {
-			httpjson.Unavailable(w, err)
+			httpjson.Unavailable(w, r, err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -88,7 +88,7 @@ func NewAdmin(d *Dispatcher, opts ...AdminOption) *Admin {
 	s.HandleFunc("/deliveries/{id}", func(w http.ResponseWriter, r *http.Request) {
 		dl, ok, err := d.Delivery(r.Context(), mux.Vars(r)["id"])
 		if err != nil {
-			httpjson.Unavailable(w, err)
+			httpjson.Unavailable(w, r, err)
 			return
 		}
 		if !ok {
@@ -132,7 +132,7 @@ func (a *Admin) putPostback(w http.ResponseWriter, r *http.Request) {
 	c, err := a.d.Configure(r.Context(), p)
 	switch {
 	case errors.Is(err, store.ErrUnavailable):
-		httpjson.Unavailable(w, err)
+		httpjson.Unavailable(w, r, err)
 		return
 	case err != nil:
 		httpjson.Error(w, http.StatusBadRequest, err.Error())
@@ -146,7 +146,7 @@ func (a *Admin) deletePostback(w http.ResponseWriter, r *http.Request) {
 	had, err := a.d.Unconfigure(r.Context(), event)
 	switch {
 	case err != nil:
-		httpjson.Unavailable(w, err)
+		httpjson.Unavailable(w, r, err)
 	case !had:
 		httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("no postback configured for %q", event))
 	default:
@@ -203,7 +203,7 @@ func (a *Admin) fire(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := a.d.Fire(r.Context(), ev)
 	if errors.Is(err, store.ErrUnavailable) {
-		httpjson.Unavailable(w, err)
+		httpjson.Unavailable(w, r, err)
 		return
 	}
 	if err != nil {
@@ -284,12 +284,12 @@ func (a *Admin) deliveries(w http.ResponseWriter, r *http.Request) {
 	event, outcome := q.Get("event"), q.Get("outcome")
 	stats, err := a.d.Stats(r.Context())
 	if err != nil {
-		httpjson.Unavailable(w, err)
+		httpjson.Unavailable(w, r, err)
 		return
 	}
 	all, err := a.d.Deliveries(r.Context())
 	if err != nil {
-		httpjson.Unavailable(w, err)
+		httpjson.Unavailable(w, r, err)
 		return
 	}
 	out := []Delivery{}

@@ -15,7 +15,7 @@ func (a *Admin) retryNow(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
 	switch err := a.d.RetryNow(r.Context(), id); {
 	case errors.Is(err, store.ErrUnavailable):
-		httpjson.Unavailable(w, err)
+		httpjson.Unavailable(w, r, err)
 	case errors.Is(err, ErrNoDelivery):
 		httpjson.Error(w, http.StatusNotFound, err.Error())
 	case err != nil:
@@ -31,7 +31,7 @@ func (a *Admin) replay(w http.ResponseWriter, r *http.Request) {
 	nid, err := a.d.Replay(r.Context(), id)
 	switch {
 	case errors.Is(err, store.ErrUnavailable):
-		httpjson.Unavailable(w, err)
+		httpjson.Unavailable(w, r, err)
 	case errors.Is(err, ErrNoDelivery):
 		httpjson.Error(w, http.StatusNotFound, err.Error())
 	case err != nil:

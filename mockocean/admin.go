@@ -26,19 +26,19 @@ const maxAdminBody = 64 << 10
 func (s *Server) adminRoutes(r *mux.Router) {
 	r.HandleFunc("/requests", s.getRequests).Methods(http.MethodGet)
 	r.HandleFunc("/requests", func(w http.ResponseWriter, r *http.Request) {
-		noContent(w, s.state.ResetJournal(r.Context()))
+		noContent(w, r, s.state.ResetJournal(r.Context()))
 	}).Methods(http.MethodDelete)
 	r.HandleFunc("/conversions", func(w http.ResponseWriter, r *http.Request) {
 		c, err := s.Conversions(r.Context())
-		writeOr503(w, map[string]any{"conversions": c}, err)
+		writeOr503(w, r, map[string]any{"conversions": c}, err)
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/faults", func(w http.ResponseWriter, r *http.Request) {
 		f, err := s.state.Faults(r.Context())
-		writeOr503(w, map[string]any{"faults": f}, err)
+		writeOr503(w, r, map[string]any{"faults": f}, err)
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/faults", s.postFault).Methods(http.MethodPost)
 	r.HandleFunc("/faults", func(w http.ResponseWriter, r *http.Request) {
-		noContent(w, s.state.ClearFaults(r.Context()))
+		noContent(w, r, s.state.ClearFaults(r.Context()))
 	}).Methods(http.MethodDelete)
 	r.HandleFunc("/faults/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id := mux.Vars(r)["id"]
@@ -47,14 +47,14 @@ func (s *Server) adminRoutes(r *mux.Router) {
 			httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("no fault with id %q", id))
 			return
 		}
-		noContent(w, err)
+		noContent(w, r, err)
 	}).Methods(http.MethodDelete)
 	r.HandleFunc("/dedup", func(w http.ResponseWriter, r *http.Request) {
 		st, err := s.state.DedupStats(r.Context())
-		writeOr503(w, st, err)
+		writeOr503(w, r, st, err)
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/dedup", func(w http.ResponseWriter, r *http.Request) {
-		noContent(w, s.state.ResetDedup(r.Context()))
+		noContent(w, r, s.state.ResetDedup(r.Context()))
 	}).Methods(http.MethodDelete)
 	r.HandleFunc("/clicks", s.postClicks).Methods(http.MethodPost)
 	r.HandleFunc("/clicks", func(w http.ResponseWriter, _ *http.Request) {
@@ -70,18 +70,18 @@ func (s *Server) adminRoutes(r *mux.Router) {
 }
 
 // writeOr503 writes v with HTTP 200, or the store's error with 503.
-func writeOr503(w http.ResponseWriter, v any, err error) {
+func writeOr503(w http.ResponseWriter, r *http.Request, v any, err error) {
 	if err != nil {
-		httpjson.Unavailable(w, err)
+		httpjson.Unavailable(w, r, err)
 		return
 	}
 	httpjson.Write(w, http.StatusOK, v)
 }
 
 // noContent answers 204, or the store's error with 503.
-func noContent(w http.ResponseWriter, err error) {
+func noContent(w http.ResponseWriter, r *http.Request, err error) {
 	if err != nil {
-		httpjson.Unavailable(w, err)
+		httpjson.Unavailable(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -203,11 +203,11 @@ func (s *Server) getRequests(w http.ResponseWriter, r *http.Request) {
 	}
 	reqs, err := s.FilterRequests(r.Context(), f)
 	if err != nil {
-		httpjson.Unavailable(w, err)
+		httpjson.Unavailable(w, r, err)
 		return
 	}
 	st, err := s.state.JournalStats(r.Context())
-	writeOr503(w, map[string]any{"count": len(reqs), "stats": st, "requests": reqs}, err)
+	writeOr503(w, r, map[string]any{"count": len(reqs), "stats": st, "requests": reqs}, err)
 }
 
 func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
@@ -217,7 +217,7 @@ func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
 	}
 	added, err := s.InjectFault(r.Context(), f)
 	if errors.Is(err, store.ErrUnavailable) {
-		httpjson.Unavailable(w, err)
+		httpjson.Unavailable(w, r, err)
 		return
 	}
 	if err != nil {

@@ -48,9 +48,15 @@ func FuzzActivate(f *testing.F) {
 				t.Fatalf("answer %+v is not a catalog row", a)
 			}
 		case http.StatusMethodNotAllowed, http.StatusRequestEntityTooLarge, http.StatusNotFound:
-			var e map[string]string
-			if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e["error"] == "" {
+			var e struct {
+				Error string
+				Code  *int
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error == "" {
 				t.Fatalf("%d with body %q", w.Code, w.Body)
+			}
+			if e.Code == nil || *e.Code == 0 {
+				t.Fatalf("%d on the conversion endpoint without a non-zero code: %q", w.Code, w.Body)
 			}
 		default:
 			t.Fatalf("unexpected status %d: %s", w.Code, w.Body)

@@ -445,7 +445,7 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 	}
 	reqs, err := s.Requests(r.Context())
 	if err != nil {
-		httpjson.Unavailable(w, err)
+		httpjson.Unavailable(w, r, err)
 		return
 	}
 	rep := LintWindow(reqs, bounds[0], bounds[1])

@@ -198,10 +198,10 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrBodyTooLarge):
 		e.Decoded, e.Status, e.Detail = false, http.StatusRequestEntityTooLarge, err.Error()
 		if _, err := s.record(r.Context(), &e, Input{Values: map[string]string{}}, &Verdict{}, false); err != nil {
-			httpjson.Unavailable(w, err)
+			httpjson.Unavailable(w, r, err)
 			return
 		}
-		httpjson.Error(w, http.StatusRequestEntityTooLarge, err.Error())
+		httpjson.UploaderError(w, r, http.StatusRequestEntityTooLarge, err.Error())
 		return
 	case err != nil: // the client sent less than it announced
 		e.Raw.Body, e.Decoded = "", false
@@ -219,7 +219,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	ve.Status, ve.Code, ve.Msg, ve.Detail, ve.Warnings, ve.Answered = http.StatusOK, v.Code, v.Msg, v.Detail, v.Warnings, true
 	faults, err := s.record(r.Context(), &ve, in, &v, true)
 	if err != nil {
-		httpjson.Unavailable(w, err)
+		httpjson.Unavailable(w, r, err)
 		return
 	}
 	if !faults {
@@ -230,7 +230,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 
 	f, ok, err := s.state.PickFault(r.Context(), in.Values)
 	if err != nil {
-		httpjson.Unavailable(w, err)
+		httpjson.Unavailable(w, r, err)
 		return
 	}
 	if ok {
@@ -246,7 +246,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 				e.Code, e.Msg, e.Answered = f.Code, f.Msg, true
 			}
 			if _, err := s.record(r.Context(), &e, in, &Verdict{}, false); err != nil {
-				httpjson.Unavailable(w, err)
+				httpjson.Unavailable(w, r, err)
 				return
 			}
 			if status == 0 {
@@ -259,7 +259,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 
 	e.Status, e.Code, e.Msg, e.Detail, e.Warnings, e.Answered = http.StatusOK, v.Code, v.Msg, v.Detail, v.Warnings, true
 	if _, err := s.record(r.Context(), &e, in, &v, false); err != nil {
-		httpjson.Unavailable(w, err)
+		httpjson.Unavailable(w, r, err)
 		return
 	}
 	w.Header()["Content-Type"] = jsonContentType

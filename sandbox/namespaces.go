@@ -271,8 +271,8 @@ func (m *metrics) forget(ns string) {
 
 // unknownNamespace answers traffic to a namespace that does not exist
 // while namespaces are not created on first use.
-func unknownNamespace(w http.ResponseWriter, name string) {
-	httpjson.Error(w, http.StatusNotFound, fmt.Sprintf(
+func unknownNamespace(w http.ResponseWriter, r *http.Request, name string) {
+	httpjson.UploaderError(w, r, http.StatusNotFound, fmt.Sprintf(
 		"no namespace %q: this sandbox creates namespaces on request only (--open-namespaces=false); an administrator creates it with POST %s {\"name\": %q, \"token\": \"<at least %d characters>\"}",
 		name, NamespacesPath, name, minTokenLen))
 }
@@ -288,7 +288,7 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 	case !one && r.Method == http.MethodGet:
 		list, err := sb.Namespaces(r.Context())
 		if err != nil {
-			httpjson.Unavailable(w, err)
+			httpjson.Unavailable(w, r, err)
 			return
 		}
 		httpjson.Write(w, http.StatusOK, map[string]any{"count": len(list), "namespaces": list})
@@ -306,7 +306,7 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, ErrNamespaceExists), errors.Is(err, ErrNamespaceLimit):
 			httpjson.Error(w, http.StatusConflict, err.Error())
 		case errors.Is(err, store.ErrUnavailable):
-			httpjson.Unavailable(w, err)
+			httpjson.Unavailable(w, r, err)
 		case err != nil:
 			httpjson.Error(w, http.StatusBadRequest, "namespace: field "+err.Error()) // "token: …"
 		default:
@@ -332,7 +332,7 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 			case errors.Is(err, ErrNamespaceNotFound):
 				status = http.StatusNotFound
 			case errors.Is(err, store.ErrUnavailable):
-				httpjson.Unavailable(w, err)
+				httpjson.Unavailable(w, r, err)
 				return
 			}
 			httpjson.Error(w, status, err.Error())
@@ -396,7 +396,7 @@ func (sb *Sandbox) AdminRoutes() []Route {
 // namespace). Idle namespaces expire first.
 func (sb *Sandbox) find(w http.ResponseWriter, r *http.Request, name, sub string) (*Tenant, bool) {
 	if err := CheckNamespace(name); err != nil {
-		httpjson.Error(w, http.StatusBadRequest, err.Error())
+		httpjson.UploaderError(w, r, http.StatusBadRequest, err.Error())
 		return nil, false
 	}
 	sb.expire()
@@ -406,7 +406,7 @@ func (sb *Sandbox) find(w http.ResponseWriter, r *http.Request, name, sub string
 			inspector.StoreDown(w, err)
 			return nil, false
 		}
-		httpjson.Unavailable(w, err)
+		httpjson.Unavailable(w, r, err)
 		return nil, false
 	}
 	return t, true

@@ -420,16 +420,16 @@ func (sb *Sandbox) serveNamespace(w http.ResponseWriter, r *http.Request) {
 	}
 	if t == nil {
 		if !sb.openNamespaces() {
-			unknownNamespace(w, name)
+			unknownNamespace(w, r, name)
 			return
 		}
 		var err error
 		if t, err = sb.Namespace(r.Context(), name); err != nil {
 			if errors.Is(err, store.ErrUnavailable) {
-				httpjson.Unavailable(w, err)
+				httpjson.Unavailable(w, r, err)
 				return
 			}
-			httpjson.Error(w, http.StatusBadRequest, err.Error())
+			httpjson.UploaderError(w, r, http.StatusBadRequest, err.Error())
 			return
 		}
 	}

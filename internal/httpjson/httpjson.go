@@ -105,12 +105,48 @@ func Describe(err error) string {
 
 // NotFound answers 404 with a JSON error naming the path.
 func NotFound(w http.ResponseWriter, r *http.Request) {
-	Error(w, http.StatusNotFound, "no such path: "+r.URL.Path)
+	UploaderError(w, r, http.StatusNotFound, "no such path: "+r.URL.Path)
 }
 
 // MethodNotAllowed answers 405 with a JSON error naming method and path.
 func MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	Error(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path)
+	UploaderError(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path)
+}
+
+// UploaderPath reports whether p is where an uploader's requests go (the
+// conversion endpoints live under /track/ and /api/, in a namespace's
+// /ns/NAME/ too): its errors must not read as success to a client that
+// ignores the HTTP status.
+func UploaderPath(p string) bool {
+	if rest, ok := strings.CutPrefix(p, "/ns/"); ok {
+		_, sub, _ := strings.Cut(rest, "/")
+		p = "/" + sub
+	}
+	return strings.HasPrefix(p, "/track/") || p == "/track" || strings.HasPrefix(p, "/api/") || p == "/api"
+}
+
+// UploaderError is Error, and on an uploader's path (UploaderPath) the
+// answer carries a non-zero code too, in both Ocean shapes ({"code","ret","msg"} of
+// /track/activate/ and {"code","message"} of /api/v2/conversion): the
+// HTTP status. A client that decodes the answer without looking at the
+// status (one public SDK does) then sees a failure, not code 0.
+func UploaderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	if !UploaderPath(r.URL.Path) {
+		Error(w, status, msg)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(struct {
+		Code    int    `json:"code"`
+		Ret     int    `json:"ret"`
+		Msg     string `json:"msg"`
+		Message string `json:"message"`
+		Error   string `json:"error"`
+	}{status, status, msg, msg, msg})
 }
 
 // Decode reads r's body (at most limit bytes) as one strict JSON value
@@ -231,9 +267,10 @@ func memberType(t reflect.Type, name string) (reflect.Type, bool) {
 
 // Unavailable answers a request that the state store (Redis) could not
 // serve: HTTP 503 with Retry-After and {"error": err}, on every route
-// alike. The request did nothing; the client retries once the store
-// answers again.
-func Unavailable(w http.ResponseWriter, err error) {
+// alike (on an uploader's path with a non-zero code too, UploaderError).
+// The request did nothing; the client retries once the store answers
+// again.
+func Unavailable(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Retry-After", "1")
-	Error(w, http.StatusServiceUnavailable, err.Error())
+	UploaderError(w, r, http.StatusServiceUnavailable, err.Error())
 }

@@ -99,3 +99,41 @@ func TestDescribeNamesAFieldWithItsOwnDecoder(t *testing.T) {
 		}
 	}
 }
+
+// TestUploaderPathsAnswerANonZeroCode: a 404 or 405 on a path an uploader
+// sends to carries a non-zero code in both Ocean answer shapes, so a
+// client that ignores the HTTP status reads a failure; other paths keep
+// the plain error.
+func TestUploaderPathsAnswerANonZeroCode(t *testing.T) {
+	for _, c := range []struct {
+		method, path string
+		status       int
+		uploader     bool
+	}{
+		{"POST", "/api/v2/conversionx", 404, true},
+		{"GET", "/track/activatex/", 404, true},
+		{"PUT", "/track/activate/", 405, true},
+		{"POST", "/ns/team-a/api/v2/conversionx", 404, true},
+		{"GET", "/_admin/nothing", 404, false},
+		{"GET", "/ns/team-a/_admin/nothing", 404, false},
+	} {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest(c.method, c.path, nil)
+		if c.status == 404 {
+			NotFound(w, r)
+		} else {
+			MethodNotAllowed(w, r)
+		}
+		var out map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || w.Code != c.status {
+			t.Fatalf("%s %s: %d %s", c.method, c.path, w.Code, w.Body)
+		}
+		code, hasCode := out["code"].(float64)
+		if c.uploader && (!hasCode || int(code) != c.status || out["ret"] != code || out["message"] != out["error"] || out["msg"] != out["error"]) {
+			t.Errorf("%s %s: %v; want code and ret %d, msg and message the error", c.method, c.path, out, c.status)
+		}
+		if !c.uploader && hasCode {
+			t.Errorf("%s %s: %v; want the plain error", c.method, c.path, out)
+		}
+	}
+}
