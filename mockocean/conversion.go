@@ -2,8 +2,9 @@ package mockocean
 
 import "encoding/json"
 
-// Conversion is a request to /track/activate/ parsed into typed fields.
-// Absent optional numbers are nil.
+// Conversion is a conversion request parsed into typed fields (from
+// /track/activate/, or from /api/v2/conversion, API then APIV2). Absent
+// optional numbers are nil.
 type Conversion struct {
 	// Callback is the value that identifies the click, and CallbackParam
 	// the parameter it came in (callback, callback_param, callback_url or
@@ -36,6 +37,21 @@ type Conversion struct {
 	// Extra holds the parameters the Ocean Engine document does not list, as
 	// received.
 	Extra map[string]string `json:"extra,omitempty"`
+
+	// The fields below are the v2 API's (/api/v2/conversion): API is
+	// APIV2 for a v2 conversion, whose EventName is the event name sent
+	// (active_pay …), EventType the legacy number of that event (-1 for
+	// none), ConvTime its timestamp in seconds and Props its properties.
+	API         string `json:"api,omitempty"`
+	TimestampMS *int64 `json:"timestamp_ms,omitempty"`
+	AndroidID   string `json:"android_id,omitempty"`
+	GAID        string `json:"gaid,omitempty"`
+	IDFV        string `json:"idfv,omitempty"`
+	Platform    string `json:"platform,omitempty"`
+	PackageName string `json:"package_name,omitempty"`
+	// Debug says the request came with X-Debug-Mode: 1: it is answered
+	// as usual and neither uses up nor meets the duplicate filter.
+	Debug bool `json:"debug,omitempty"`
 }
 
 // Ptr returns a pointer to v, for building expected Conversions in tests.

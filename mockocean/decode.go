@@ -46,6 +46,14 @@ type Raw struct {
 	ContentType string
 	Query       string
 	Body        string
+	// API is APIV2 for /api/v2/conversion; empty for /track/activate/.
+	API string
+	// Signature and RS256Token are the v2 request's x-signature and
+	// x-rs256-token headers as sent; Debug is its X-Debug-Mode: 1;
+	// AppToken says that an App-Access-Token came (its value, a
+	// credential, is not kept).
+	Signature, RS256Token string
+	Debug, AppToken       bool
 }
 
 // Decode reads r's parameters: the query string for GET; for POST the body

@@ -233,8 +233,9 @@ func faultStatus(f Fault) (status int, proceed bool) {
 	return 0, true
 }
 
-// writeFault writes f's answer; a Drop fault writes nothing.
-func writeFault(w http.ResponseWriter, f Fault) {
+// writeFault writes f's answer to the request journaled as e (a code/msg
+// fault in its API's shape); a Drop fault writes nothing.
+func writeFault(w http.ResponseWriter, f Fault, e *Entry) {
 	switch {
 	case f.Status != 0:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -249,6 +250,10 @@ func writeFault(w http.ResponseWriter, f Fault) {
 		_, _ = w.Write([]byte(malformedBody))
 	case f.Code != 0 || f.Msg != "":
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		if e.Raw.API == APIV2 {
+			_, _ = w.Write(renderV2Answer(f.Code, f.Msg, v2RequestID(e)))
+			return
+		}
 		_, _ = w.Write(answerBody(f.Code, f.Msg))
 	}
 }

@@ -16,6 +16,20 @@ type Request struct {
 	// Seq numbers requests from 1 in arrival order (reset by Reset).
 	Seq  uint64    `json:"seq"`
 	Time time.Time `json:"time"`
+	// API is APIV2 for a request to /api/v2/conversion; empty for
+	// /track/activate/ (APITrack in filters).
+	API string `json:"api,omitempty"`
+	// RequestID is the request_id a v2 answer carried (empty for the
+	// legacy API, whose answers have none).
+	RequestID string `json:"request_id,omitempty"`
+	// Signature and RS256Token are a v2 request's x-signature and
+	// x-rs256-token headers as sent; Debug says it came with
+	// X-Debug-Mode: 1, AppAccessToken that it carried an App-Access-Token
+	// (whose value is not kept).
+	Signature      string `json:"signature,omitempty"`
+	RS256Token     string `json:"rs256_token,omitempty"`
+	Debug          bool   `json:"debug,omitempty"`
+	AppAccessToken bool   `json:"app_access_token,omitempty"`
 
 	Method      string `json:"method"`
 	Path        string `json:"path"`

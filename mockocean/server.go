@@ -33,6 +33,10 @@ type Config struct {
 	// CallbackKey signs the callbacks issued with clicks; empty means a
 	// random key (callbacks then verify only on this server).
 	CallbackKey []byte
+	// AppSecret, when set, makes the v2 API check its requests'
+	// x-signature: hex(sha256(body + AppSecret)), as the public SDK signs
+	// them; without a secret the header is journaled, not checked.
+	AppSecret string
 
 	// Clock stamps the journal, ages dedup entries and times injected
 	// delays; nil means the wall clock.
@@ -130,9 +134,10 @@ func New(cfg Config) *Server {
 	}
 	cfg.ExtraEventTypes = slices.Clone(cfg.ExtraEventTypes)
 	s := &Server{
-		cors:   c,
-		cfg:    cfg,
-		mode:   Mode{Strict: cfg.Strict, StrictAttribution: cfg.StrictAttribution, Verifier: cfg.Verifier, ExtraEventTypes: cfg.ExtraEventTypes},
+		cors: c,
+		cfg:  cfg,
+		mode: Mode{Strict: cfg.Strict, StrictAttribution: cfg.StrictAttribution, Verifier: cfg.Verifier, ExtraEventTypes: cfg.ExtraEventTypes,
+			AppSecret: cfg.AppSecret},
 		clock:  cfg.Clock,
 		issuer: NewIssuer(cfg.CallbackKey),
 		clicks: clickJournal{buf: ring.Buffer[SentClick]{Capacity: cfg.JournalCapacity}},
@@ -157,6 +162,9 @@ func (s *Server) routes() *mux.Router {
 	act := http.HandlerFunc(s.activate)
 	r.Handle(ActivatePath, act).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/track/activate", act).Methods(http.MethodGet, http.MethodPost)
+	v2 := http.HandlerFunc(s.activateV2)
+	r.Handle(V2Path, v2).Methods(http.MethodPost)
+	r.Handle(V2Path+"/", v2).Methods(http.MethodPost)
 	s.adminRoutes(r.PathPrefix(AdminPrefix).Subrouter())
 	routes.Finish(r)
 	return r
@@ -165,12 +173,17 @@ func (s *Server) routes() *mux.Router {
 // isActivatePath reports whether p is the conversion endpoint.
 func isActivatePath(p string) bool { return p == ActivatePath || p == "/track/activate" }
 
-// ServeHTTP serves /track/activate/ (and /track/activate) and the admin
-// endpoints under /_admin/ocean/.
+// isV2Path reports whether p is the v2 conversion endpoint (the SDK
+// signs the path with a slash at its end, and posts without one).
+func isV2Path(p string) bool { return p == V2Path || p == V2Path+"/" }
+
+// ServeHTTP serves /track/activate/ (and /track/activate),
+// /api/v2/conversion and the admin endpoints under /_admin/ocean/.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// Fast path: the conversion endpoint skips the router, which clones
-	// the request to carry route variables it does not need.
-	if isActivatePath(r.URL.Path) {
+	// Fast path: the conversion endpoints skip the router, which clones
+	// the request to carry route variables they do not need.
+	switch {
+	case isActivatePath(r.URL.Path):
 		switch {
 		case r.Method == http.MethodGet || r.Method == http.MethodPost:
 			s.cors.annotate(w, r)
@@ -181,19 +194,47 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", activateMethods)
 			httpjson.MethodNotAllowed(w, r)
 		}
-		return
+	case isV2Path(r.URL.Path):
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			httpjson.MethodNotAllowed(w, r)
+			return
+		}
+		s.activateV2(w, r)
+	default:
+		s.router.ServeHTTP(w, r)
 	}
-	s.router.ServeHTTP(w, r)
 }
 
 // Mode reports the validation mode the server runs in.
 func (s *Server) Mode() Mode { return s.mode }
 
-func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) activate(w http.ResponseWriter, r *http.Request)   { s.convert(w, r, false) }
+func (s *Server) activateV2(w http.ResponseWriter, r *http.Request) { s.convert(w, r, true) }
+
+// decide decodes and validates raw as its API says: the parameters fault
+// rules match, and the verdict.
+func (s *Server) decide(raw Raw, mode Mode) (Input, Verdict) {
+	if raw.API == APIV2 {
+		return ValidateV2(raw, mode)
+	}
+	in := raw.Decode(mode.Strict)
+	return in, Validate(in, mode)
+}
+
+// convert serves a conversion, legacy or v2: decode, validate (pure),
+// then, when no fault rule exists, dedup and journal in one step of the
+// store (one round trip to a shared one) and answer; when one exists,
+// the rules apply first.
+func (s *Server) convert(w http.ResponseWriter, r *http.Request, v2 bool) {
 	now := s.clock.Now()
 	raw, err := ReadRaw(r, s.cfg.MaxBodyBytes)
+	if v2 {
+		readV2Headers(&raw, r.Header)
+	}
 	e := Entry{Time: now, Raw: raw, Decoded: true, Path: r.URL.Path, Remote: r.RemoteAddr, Replica: s.cfg.Replica}
 	var in Input
+	var v Verdict
 	switch {
 	case errors.Is(err, ErrBodyTooLarge):
 		e.Decoded, e.Status, e.Detail = false, http.StatusRequestEntityTooLarge, err.Error()
@@ -206,15 +247,18 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 	case err != nil: // the client sent less than it announced
 		e.Raw.Body, e.Decoded = "", false
 		in = Input{Values: map[string]string{}, BodyError: err.Error()}
+		if v2 {
+			rule := v2RuleByCode[V2CodeInvalidBody]
+			v = Verdict{Code: rule.Code, Msg: rule.Message, Detail: err.Error()}
+		} else {
+			v = Validate(in, s.mode)
+		}
 	default:
-		in = raw.Decode(s.mode.Strict)
+		in, v = s.decide(raw, s.mode)
 	}
 	e.Notes = in.Notes
 
-	// The common case: no fault rule. Validate (pure) and journal in one
-	// step of the store (one round trip to a shared one); when a rule
-	// exists, nothing is recorded and the rules apply first.
-	v := Validate(in, s.mode)
+	// The common case: no fault rule.
 	ve := e
 	ve.Status, ve.Code, ve.Msg, ve.Detail, ve.Warnings, ve.Answered = http.StatusOK, v.Code, v.Msg, v.Detail, v.Warnings, true
 	faults, err := s.record(r.Context(), &ve, in, &v, true)
@@ -223,8 +267,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !faults {
-		w.Header()["Content-Type"] = jsonContentType
-		_, _ = w.Write(answerBody(v.Code, v.Msg))
+		s.answer(w, &ve)
 		return
 	}
 
@@ -252,7 +295,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 			if status == 0 {
 				panic(http.ErrAbortHandler) // drops the connection, unlogged
 			}
-			writeFault(w, f)
+			writeFault(w, f, &e)
 			return
 		}
 	}
@@ -262,8 +305,18 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 		httpjson.Unavailable(w, r, err)
 		return
 	}
+	s.answer(w, &e)
+}
+
+// answer writes the journaled answer e: {"code","ret","msg"} on
+// /track/activate/, {"code","message","request_id"} on the v2 API.
+func (s *Server) answer(w http.ResponseWriter, e *Entry) {
 	w.Header()["Content-Type"] = jsonContentType
-	_, _ = w.Write(answerBody(v.Code, v.Msg))
+	if e.Raw.API == APIV2 {
+		_, _ = w.Write(renderV2Answer(e.Code, e.Msg, v2RequestID(e)))
+		return
+	}
+	_, _ = w.Write(answerBody(e.Code, e.Msg))
 }
 
 // record journals e, passing an accepted conversion's outer_event_id
@@ -275,7 +328,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) {
 // store fails.
 func (s *Server) record(ctx context.Context, e *Entry, in Input, v *Verdict, unlessFaults bool) (faults bool, err error) {
 	id := ""
-	if v.Code == CodeSuccess && v.Conversion != nil && v.Conversion.OuterEventID != "" {
+	if v.Code == CodeSuccess && v.Conversion != nil && v.Conversion.OuterEventID != "" && !v.Conversion.Debug {
 		id = v.Conversion.OuterEventID
 	}
 	journaled, fresh, faults, err := s.state.Record(ctx, *e, id, unlessFaults)
@@ -309,15 +362,14 @@ func (s *Server) materialize(e *Entry) Request {
 		r.Params = map[string]string{}
 		return r
 	}
-	in := e.Raw.Decode(s.mode.Strict)
+	mode := s.mode
+	mode.StrictAttribution = false
+	in, v := s.decide(e.Raw, mode)
 	r.Params = in.Values
-	if e.Status == http.StatusOK && e.Fault == "" && (e.Code == CodeSuccess || e.Code == CodeDuplicate) {
-		mode := s.mode
-		mode.StrictAttribution = false
-		if v := Validate(in, mode); v.Conversion != nil {
-			r.Conversion = v.Conversion
-			r.Attribution = s.attribute(v.Conversion, e.Time)
-		}
+	if e.Status == http.StatusOK && e.Fault == "" && (e.Code == CodeSuccess || e.Code == CodeDuplicate || e.Code == V2CodeDuplicate) &&
+		v.Conversion != nil {
+		r.Conversion = v.Conversion
+		r.Attribution = s.attribute(v.Conversion, e.Time)
 	}
 	return r
 }

@@ -138,6 +138,7 @@ const entryOverhead = int64(unsafe.Sizeof(Entry{}))
 // overhead.
 func (e *Entry) Size() int64 {
 	n := entryOverhead + int64(len(e.Raw.Method)+len(e.Raw.ContentType)+len(e.Raw.Query)+len(e.Raw.Body)+
+		len(e.Raw.API)+len(e.Raw.Signature)+len(e.Raw.RS256Token)+
 		len(e.Path)+len(e.Remote)+len(e.Msg)+len(e.Detail)+len(e.Fault)+len(e.Replica))
 	for _, w := range e.Warnings {
 		n += int64(len(w)) + 16
@@ -151,14 +152,23 @@ func (e *Entry) Size() int64 {
 // MarkDuplicate turns e, an accepted conversion, into the answer to a
 // duplicate of outer_event_id id (40004).
 func (e *Entry) MarkDuplicate(id string) {
-	dup := ruleByCode[CodeDuplicate]
-	e.Code, e.Msg, e.Detail = dup.Code, dup.Msg, "outer_event_id "+id+" was accepted before"
+	code, msg := ruleByCode[CodeDuplicate].Code, ruleByCode[CodeDuplicate].Msg
+	if e.Raw.API == APIV2 {
+		code, msg = V2CodeDuplicate, v2RuleByCode[V2CodeDuplicate].Message
+	}
+	e.Code, e.Msg, e.Detail = code, msg, "outer_event_id "+id+" was accepted before"
 }
 
 // request is e's answer and metadata as a Request, without the derived
 // parts.
 func (e *Entry) request() Request {
+	requestID := ""
+	if e.Raw.API == APIV2 && e.Answered {
+		requestID = v2RequestID(e)
+	}
 	return Request{
+		RequestID: requestID,
+		API:       e.Raw.API, Debug: e.Raw.Debug, Signature: e.Raw.Signature, RS256Token: e.Raw.RS256Token, AppAccessToken: e.Raw.AppToken,
 		Seq: e.Seq, Time: e.Time, Method: e.Raw.Method, Path: e.Path, ContentType: e.Raw.ContentType, RemoteAddr: e.Remote,
 		Status: e.Status, Answered: e.Answered, Code: e.Code, Msg: e.Msg, Detail: e.Detail, Warnings: e.Warnings, Notes: e.Notes, Fault: e.Fault,
 		Replica: e.Replica,

@@ -24,8 +24,12 @@ type Mode struct {
 	Verifier CallbackVerifier
 	// ExtraEventTypes are event types agreed separately with the platform
 	// (Config.ExtraEventTypes), accepted in both modes besides the
-	// documented enum.
+	// documented enum: by Value on /track/activate/, by Name on the v2
+	// API.
 	ExtraEventTypes []EventType
+	// AppSecret, when set, makes the v2 API's x-signature required and
+	// checked (Config.AppSecret).
+	AppSecret string
 }
 
 // CallbackVerifier recognises the callbacks that the emulator itself

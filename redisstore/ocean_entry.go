@@ -13,13 +13,18 @@ import (
 
 // A journal entry in Redis is "SEQ SIZE DUP PAYLOAD" (see recordScript).
 // The payload is the entry's fields in a fixed order, each a netstring
-// "LEN:BYTES" after the version tag "n2" (n1, still read, lacks the
-// replica): lossless (a body that is not
-// UTF-8 comes back byte for byte, which JSON cannot promise), readable
-// in redis-cli, and five times cheaper to write than JSON. Entries
-// written as JSON by earlier versions (a payload starting with '{') are
-// still read.
+// "LEN:BYTES" after the version tag "n2" (a /track/activate/ request),
+// or "n3" (a v2 request: n2's fields, then the API, the x-signature and
+// x-rs256-token headers, debug mode and whether an App-Access-Token
+// came); n1, still read, lacks the replica. Netstrings are lossless (a
+// body that is not UTF-8 comes back byte for byte, which JSON cannot
+// promise), readable in redis-cli, and five times cheaper to write than
+// JSON. Entries written as JSON by earlier versions (a payload starting
+// with '{') are still read.
 const entryTag = "n2"
+
+// entryTagV2API is the tag of a v2 request's payload.
+const entryTagV2API = "n3"
 
 // entryTagV1 is the tag of the payloads written before the replica was
 // journaled.
@@ -27,8 +32,14 @@ const entryTagV1 = "n1"
 
 // encodeEntry writes e, asked about outer_event_id id, as a payload.
 func encodeEntry(e *mockocean.Entry, id string) string {
-	b := make([]byte, 0, 96+len(e.Raw.Query)+len(e.Raw.Body)+len(e.Path)+len(e.Remote)+len(e.Msg)+len(e.Detail)+len(id))
-	b = append(b, entryTag...)
+	b := make([]byte, 0, 96+len(e.Raw.Query)+len(e.Raw.Body)+len(e.Path)+len(e.Remote)+len(e.Msg)+len(e.Detail)+len(id)+
+		len(e.Raw.Signature)+len(e.Raw.RS256Token))
+	v2 := e.Raw.API != ""
+	if v2 {
+		b = append(b, entryTagV2API...)
+	} else {
+		b = append(b, entryTag...)
+	}
 	str := func(s string) {
 		b = strconv.AppendInt(b, int64(len(s)), 10)
 		b = append(b, ':')
@@ -69,6 +80,13 @@ func encodeEntry(e *mockocean.Entry, id string) string {
 	list(e.Notes)
 	str(id)
 	str(e.Replica)
+	if v2 {
+		str(e.Raw.API)
+		str(e.Raw.Signature)
+		str(e.Raw.RS256Token)
+		flag(e.Raw.Debug)
+		flag(e.Raw.AppToken)
+	}
 	return string(b)
 }
 
@@ -129,10 +147,14 @@ func decodePayload(p string) (mockocean.Entry, string, error) {
 		return decodeJSONPayload(p)
 	}
 	rest, v2 := strings.CutPrefix(p, entryTag)
-	if !v2 {
+	rest3, v3 := strings.CutPrefix(p, entryTagV2API)
+	switch {
+	case v3:
+		rest = rest3
+	case !v2:
 		var v1 bool
 		if rest, v1 = strings.CutPrefix(p, entryTagV1); !v1 {
-			return mockocean.Entry{}, "", fmt.Errorf("payload %.12q: neither %s, %s nor JSON", p, entryTag, entryTagV1)
+			return mockocean.Entry{}, "", fmt.Errorf("payload %.12q: neither %s, %s, %s nor JSON", p, entryTag, entryTagV2API, entryTagV1)
 		}
 	}
 	r := &entryReader{rest: rest}
@@ -146,8 +168,12 @@ func decodePayload(p string) (mockocean.Entry, string, error) {
 	e.Msg, e.Detail, e.Fault = r.str(), r.str(), r.str()
 	e.Warnings, e.Notes = r.list(), r.list()
 	id := r.str()
-	if v2 {
+	if v2 || v3 {
 		e.Replica = r.str()
+	}
+	if v3 {
+		e.Raw.API, e.Raw.Signature, e.Raw.RS256Token = r.str(), r.str(), r.str()
+		e.Raw.Debug, e.Raw.AppToken = r.flag(), r.flag()
 	}
 	if r.err == nil && r.rest != "" {
 		r.err = fmt.Errorf("%d bytes after the last field", len(r.rest))

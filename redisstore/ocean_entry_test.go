@@ -19,6 +19,8 @@ func sampleEntries() []mockocean.Entry {
 			Detail: "d", Fault: "f1", Warnings: []string{"w1", "", "3:abc"}, Notes: []string{"n"}, Replica: "host-1:42"},
 		{Time: time.Unix(0, 0)},
 		{Time: time.Unix(0, -5), Raw: mockocean.Raw{Body: "\xff\xfe\x00 not UTF-8 \r\n"}, Status: -1, Code: -40002, Warnings: []string{"\xc3"}},
+		{Time: time.Unix(0, 7), Raw: mockocean.Raw{Method: "POST", Body: `{"event_type":"active"}`, API: mockocean.APIV2, Signature: "ab:12",
+			RS256Token: "credential=primary&timestamp=1&signature=a+b/c=", Debug: true, AppToken: true}, Status: 200, Code: 41011, Answered: true},
 	}
 }
 

@@ -240,8 +240,10 @@ func TestRedisDownAnswers503AndRecovers(t *testing.T) {
 	rs.Stop()
 	for i, base := range []string{urlA, urlB, urlA} {
 		ans := getAnswer(t, withID(base, "during"))
-		if ans.status != http.StatusServiceUnavailable || ans.code != nil || ans.err == "" {
-			t.Fatalf("request %d with Redis stopped: HTTP %d, code %v, error %q; want 503 with a JSON error and no code", i, ans.status, ans.code, ans.err)
+		// The code is the HTTP status, never an Ocean answer: a client
+		// that reads only the code sees a failure too.
+		if ans.status != http.StatusServiceUnavailable || ans.code == nil || *ans.code != http.StatusServiceUnavailable || ans.err == "" {
+			t.Fatalf("request %d with Redis stopped: HTTP %d, code %v, error %q; want 503 with a JSON error and code 503", i, ans.status, ans.code, ans.err)
 		}
 	}
 	if err := a.Ready(context.Background()); err == nil {
@@ -514,5 +516,36 @@ func TestBatchesUnderLoadKeepTheBounds(t *testing.T) {
 				t.Fatalf("the filter holds %d ids, want %d", got, ids)
 			}
 		})
+	}
+}
+
+// TestV2RequestsSharedByReplicas: a v2 request journaled by one replica
+// reads back whole on another (its API, signature, debug mode), and its
+// outer_event_id is a duplicate there on either API.
+func TestV2RequestsSharedByReplicas(t *testing.T) {
+	rs := redistest.Start(t)
+	_, b, urlA, urlB := replicas(t, rs, mockocean.Config{})
+	body := `{"event_type":"active_pay","context":{"ad":{"callback":"cb"}},"timestamp":1764988800000,"outer_event_id":"v2-shared"}`
+	req, _ := http.NewRequest(http.MethodPost, urlA+mockocean.V2Path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Signature", "abc")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a mockocean.V2Answer
+	_ = json.NewDecoder(resp.Body).Decode(&a)
+	resp.Body.Close()
+	if a.Code != 0 || a.RequestID == "" {
+		t.Fatalf("v2 on A: %+v", a)
+	}
+	if ans := getAnswer(t, withID(urlB, "v2-shared")); ans.code == nil || *ans.code != mockocean.CodeDuplicate {
+		t.Fatalf("the same id on B's legacy API: %+v; want 40004", ans)
+	}
+	reqs := testtb.Must(b.Requests(context.Background()))
+	got := reqs[0]
+	if got.API != mockocean.APIV2 || got.Signature != "abc" || got.RequestID != a.RequestID || got.Conversion == nil ||
+		got.Conversion.EventName != "active_pay" || got.Conversion.OuterEventID != "v2-shared" {
+		t.Errorf("the v2 request read on B: %+v", got)
 	}
 }

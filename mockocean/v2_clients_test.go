@@ -1,0 +1,233 @@
+package mockocean_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/postbacksim/postbacksim/mockocean"
+)
+
+// The requests below have the shapes two public clients send (field
+// names, nesting, types, headers), as docs/platforms.md#ocean-v2
+// describes them: the Go SDK (bububa/oceanengine), which always sends
+// context.ad.attributed, milliseconds and x-signature; and a Node
+// service (nillithzelah/chengguo), which sends names of its own
+// (register, pay), a seconds timestamp when it has one, outer_event_id,
+// context.device.platform, source inside properties and no signature.
+
+const testSecret = "app-secret-0123"
+
+// sdkBody is the SDK's body for an event: keys in the model's order,
+// omitempty fields left out, attributed always there.
+func sdkBody(event string) string {
+	return `{"event_type":"` + event + `","context":{"ad":{"callback":"EJiw267wvfQCGKf2g74ZIPD89-vIATAMOAFCIjIwMTkxMTI3MTQxMTEzMDEwMDI2MDc3MjE1MTUwNTczNTBIAQ==","attributed":false},` +
+		`"device":{"imei":"0c2bd03c39f19845bf54ea0abafae70e"}},"properties":{"pay_amount":600,"order_id":"o-1"},"timestamp":1764988800123}`
+}
+
+// sign is the SDK's x-signature: lower-case hex of sha256(body + secret).
+func sign(body, secret string) string {
+	h := sha256.Sum256([]byte(body + secret))
+	return hex.EncodeToString(h[:])
+}
+
+// chengguoBody is the Node service's body.
+func chengguoBody(event, outer string, timestamp string) string {
+	return `{"event_type":"` + event + `","context":{"ad":{"callback":"B.cb-1"},"device":{"platform":"android","imei":"0c2bd03c39f19845bf54ea0abafae70e","android_id":"a1b2c3d4e5f60718"}},` +
+		`"properties":{"source":"chengguo"},"timestamp":` + timestamp + `,"outer_event_id":"` + outer + `"}`
+}
+
+type v2Call struct {
+	name    string
+	path    string
+	body    string
+	headers map[string]string
+	status  int
+	code    int
+	detail  string // a part of the journaled detail
+	warning string // a part of a journaled warning
+}
+
+func postV2(t *testing.T, srv *mockocean.Server, c v2Call) (int, mockocean.V2Answer, string) {
+	t.Helper()
+	path := c.path
+	if path == "" {
+		path = mockocean.V2Path
+	}
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(c.body))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range c.headers {
+		req.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, req)
+	var a mockocean.V2Answer
+	_ = json.Unmarshal(w.Body.Bytes(), &a)
+	return w.Code, a, w.Body.String()
+}
+
+func checkV2Calls(t *testing.T, srv *mockocean.Server, calls []v2Call) {
+	t.Helper()
+	for _, c := range calls {
+		status, a, body := postV2(t, srv, c)
+		want := c.status
+		if want == 0 {
+			want = http.StatusOK
+		}
+		if status != want || a.Code != c.code {
+			t.Errorf("%s: HTTP %d, %s; want HTTP %d, code %d", c.name, status, body, want, c.code)
+			continue
+		}
+		if status != http.StatusOK {
+			continue
+		}
+		if a.RequestID == "" || (a.Code == 0) != (a.Message == "success") {
+			t.Errorf("%s: answer %s; want a request_id, and message success with code 0 only", c.name, body)
+		}
+		reqs := testtbRequests(t, srv)
+		got := reqs[len(reqs)-1]
+		if got.API != mockocean.APIV2 || got.RequestID != a.RequestID || got.Code != a.Code || !strings.Contains(got.Detail, c.detail) {
+			t.Errorf("%s: journaled %+v; want api v2, request_id %s, code %d, detail with %q", c.name, got, a.RequestID, a.Code, c.detail)
+		}
+		if c.warning != "" && !strings.Contains(strings.Join(got.Warnings, "\n"), c.warning) {
+			t.Errorf("%s: warnings %q; want one with %q", c.name, got.Warnings, c.warning)
+		}
+	}
+}
+
+func testtbRequests(t *testing.T, srv *mockocean.Server) []mockocean.Request {
+	t.Helper()
+	reqs, err := srv.Requests(t.Context())
+	if err != nil || len(reqs) == 0 {
+		t.Fatalf("journal: %d requests, %v", len(reqs), err)
+	}
+	return reqs
+}
+
+// TestV2AsTheSDKSendsIt: the Go SDK's requests, signed and not, valid and
+// not, get the answers docs/platforms.md gives.
+func TestV2AsTheSDKSendsIt(t *testing.T) {
+	srv := mockocean.New(mockocean.Config{AppSecret: testSecret})
+	good := sdkBody("active_pay")
+	checkV2Calls(t, srv, []v2Call{
+		{name: "signed active_pay", body: good, headers: map[string]string{"x-signature": sign(good, testSecret)}, code: 0},
+		{name: "signature in capitals", body: good, headers: map[string]string{"X-Signature": strings.ToUpper(sign(good, testSecret))}, code: 0},
+		{name: "the path with a slash", path: mockocean.V2Path + "/", body: good, headers: map[string]string{"x-signature": sign(good, testSecret)}, code: 0},
+		{name: "unsigned", body: good, code: mockocean.V2CodeSignature, detail: "no x-signature"},
+		{name: "signed with another secret", body: good, headers: map[string]string{"x-signature": sign(good, "other")}, code: mockocean.V2CodeSignature, detail: "not hex(sha256(body + app secret))"},
+		{name: "signature not hex", body: good, headers: map[string]string{"x-signature": "xyz"}, code: mockocean.V2CodeSignature, detail: "not 64 hex digits"},
+		{name: "rs256 token instead", body: good, headers: map[string]string{"x-rs256-token": "credential=primary&timestamp=1764988800&signature=c2ln"}, code: 0, warning: "x-rs256-token not checked"},
+		{name: "no event", body: `{"context":{"ad":{"callback":"cb","attributed":false}},"timestamp":1764988800123}`,
+			headers: map[string]string{"x-signature": sign(`{"context":{"ad":{"callback":"cb","attributed":false}},"timestamp":1764988800123}`, testSecret)},
+			code:    mockocean.V2CodeEventType, detail: "event_type absent"},
+	})
+	reqs := testtbRequests(t, srv)
+	first := reqs[0]
+	c := first.Conversion
+	if c == nil || c.API != mockocean.APIV2 || c.EventName != "active_pay" || c.EventType != 2 || c.Callback == "" ||
+		c.IMEI != "0c2bd03c39f19845bf54ea0abafae70e" || c.TimestampMS == nil || *c.TimestampMS != 1764988800123 ||
+		c.ConvTime == nil || *c.ConvTime != 1764988800 || string(c.Props) != `{"order_id":"o-1","pay_amount":600}` {
+		t.Errorf("the SDK's conversion read as %+v", c)
+	}
+	if first.Signature != sign(good, testSecret) || first.Params["context.ad.attributed"] != "false" {
+		t.Errorf("journaled signature %q, params %v", first.Signature, first.Params)
+	}
+}
+
+// TestV2AsTheNodeServiceSendsIt: the Node service's names of its own are
+// refused with the SDK's name suggested; its seconds timestamps and
+// outer_event_ids are read as docs/platforms.md says, in default and
+// strict mode.
+func TestV2AsTheNodeServiceSendsIt(t *testing.T) {
+	srv := mockocean.New(mockocean.Config{})
+	checkV2Calls(t, srv, []v2Call{
+		{name: "register", body: chengguoBody("register", "c-1", "1764988800"), code: mockocean.V2CodeEventType, detail: `did you mean "active_register"?`},
+		{name: "pay", body: chengguoBody("pay", "c-2", "1764988800000"), code: mockocean.V2CodeEventType, detail: `did you mean "active_pay"?`},
+		{name: "active, seconds", body: chengguoBody("active", "c-3", "1764988800"), code: 0, warning: "looks like seconds"},
+		{name: "active again", body: chengguoBody("active", "c-3", "1764988800000"), code: mockocean.V2CodeDuplicate, detail: "outer_event_id c-3 was accepted before"},
+		{name: "a legacy number", body: chengguoBody(`2"`, "c-4", "1764988800000")[:0] + `{"event_type":2,"context":{"ad":{"callback":"B.cb-1"}},"timestamp":1764988800000,"outer_event_id":"c-4"}`,
+			code: 0, warning: `read as "active_pay"`},
+	})
+	strict := mockocean.New(mockocean.Config{Strict: true})
+	checkV2Calls(t, strict, []v2Call{
+		{name: "strict: seconds", body: chengguoBody("active", "s-1", "1764988800"), code: mockocean.V2CodeTimestamp, detail: "looks like seconds"},
+		{name: "strict: a legacy number", body: `{"event_type":2,"context":{"ad":{"callback":"cb"}},"timestamp":1764988800000}`, code: mockocean.V2CodeEventType, detail: "strict mode"},
+		{name: "strict: unknown field", body: `{"event_type":"active","context":{"ad":{"callback":"cb","clickid":"x"}},"timestamp":1764988800000}`,
+			code: mockocean.V2CodeInvalidBody, detail: "context.ad.clickid"},
+		{name: "strict: ms", body: chengguoBody("active", "s-2", "1764988800000"), code: 0},
+	})
+}
+
+// TestV2Checks: each check of the catalog answers its code, with a
+// detail naming what is wrong.
+func TestV2Checks(t *testing.T) {
+	srv := mockocean.New(mockocean.Config{})
+	ok := func(extra string) string {
+		return `{"event_type":"form","context":{"ad":{"callback":"cb"` + extra + `}},"timestamp":1764988800000}`
+	}
+	checkV2Calls(t, srv, []v2Call{
+		{name: "not JSON", body: `event_type=form`, code: mockocean.V2CodeInvalidBody, detail: "not JSON"},
+		{name: "an array", body: `[1]`, code: mockocean.V2CodeInvalidBody, detail: "want a JSON object, got array"},
+		{name: "empty", body: ``, code: mockocean.V2CodeInvalidBody, detail: "empty body"},
+		{name: "a device id as a number", body: `{"event_type":"form","context":{"ad":{"callback":"cb"},"device":{"idfa":5}}}`, code: mockocean.V2CodeInvalidBody, detail: "context.device.idfa: want a string, got integer"},
+		{name: "unknown event", body: `{"event_type":"activ","context":{"ad":{"callback":"cb"}}}`, code: mockocean.V2CodeEventType, detail: `did you mean "active"?`},
+		{name: "no callback", body: `{"event_type":"form","context":{"ad":{"clickid":"x"}},"timestamp":1764988800000}`, code: mockocean.V2CodeMissingCallback, detail: "context.ad.clickid is not read"},
+		{name: "timestamp a string", body: `{"event_type":"form","context":{"ad":{"callback":"cb"}},"timestamp":"1764988800000"}`, code: mockocean.V2CodeTimestamp, detail: "want an integer, got string"},
+		{name: "no timestamp", body: `{"event_type":"form","context":{"ad":{"callback":"cb"}}}`, code: 0, warning: "timestamp absent"},
+		{name: "match_type 3", body: ok(`,"match_type":3`), code: mockocean.V2CodeMatchType, detail: "want 0 (click)"},
+		{name: "pay_amount a string", body: `{"event_type":"active_pay","context":{"ad":{"callback":"cb"}},"properties":{"pay_amount":"600"},"timestamp":1764988800000}`,
+			code: mockocean.V2CodeProperties, detail: "properties.pay_amount"},
+		{name: "outer_event_id too long", body: `{"event_type":"form","context":{"ad":{"callback":"cb"}},"timestamp":1764988800000,"outer_event_id":"` + strings.Repeat("x", 201) + `"}`,
+			code: mockocean.V2CodeOuterEventID, detail: "201 characters"},
+		{name: "attribute_label", body: `{"event_type":"form","attribute_label":"other","context":{"ad":{"callback":"cb"}},"timestamp":1764988800000}`, code: 0, warning: "takes only convert"},
+		{name: "unknown field", body: `{"event_type":"form","evnet_weight":1,"context":{"ad":{"callback":"cb"}},"timestamp":1764988800000}`,
+			code: 0, warning: "evnet_weight (did you mean event_weight?)"},
+	})
+}
+
+// TestV2SharesTheDuplicateFilter: an outer_event_id accepted on either
+// API is a duplicate on the other; a debug-mode request neither uses one
+// up nor meets the filter.
+func TestV2SharesTheDuplicateFilter(t *testing.T) {
+	srv := mockocean.New(mockocean.Config{})
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, mockocean.ActivatePath+"?callback=cb&idfa=i&event_type=0&outer_event_id=shared-1", nil))
+	if !strings.Contains(w.Body.String(), `"code":0`) {
+		t.Fatalf("legacy: %s", w.Body)
+	}
+	body := `{"event_type":"active","context":{"ad":{"callback":"cb"}},"timestamp":1764988800000,"outer_event_id":"shared-1"}`
+	debug := map[string]string{"X-Debug-Mode": "1"}
+	checkV2Calls(t, srv, []v2Call{
+		{name: "debug, the id the legacy API accepted", body: body, headers: debug, code: 0},
+		{name: "the id the legacy API accepted", body: body, code: mockocean.V2CodeDuplicate},
+		{name: "debug, a new id", body: strings.Replace(body, "shared-1", "debug-1", 1), headers: debug, code: 0},
+		{name: "the id debug mode did not use up", body: strings.Replace(body, "shared-1", "debug-1", 1), code: 0},
+	})
+	reqs := testtbRequests(t, srv)
+	if !reqs[1].Debug || reqs[1].Conversion == nil || !reqs[1].Conversion.Debug {
+		t.Errorf("a debug request journaled as %+v", reqs[1])
+	}
+}
+
+// TestV2WrongPathsAndMethods: a path next to the v2 one and a method it
+// does not take answer a non-zero code, which a client that ignores the
+// HTTP status reads as a failure.
+func TestV2WrongPathsAndMethods(t *testing.T) {
+	srv := mockocean.New(mockocean.Config{})
+	for _, c := range []struct{ method, path string }{
+		{http.MethodPost, "/api/v2/conversionx"},
+		{http.MethodPost, "/api/v1/conversion"},
+		{http.MethodGet, mockocean.V2Path},
+	} {
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, httptest.NewRequest(c.method, c.path, strings.NewReader("{}")))
+		var a mockocean.V2Answer
+		if err := json.Unmarshal(w.Body.Bytes(), &a); err != nil || a.Code == 0 || w.Code < 400 || a.Message == "" {
+			t.Errorf("%s %s: %d %s; want an HTTP error with a non-zero code and a message", c.method, c.path, w.Code, w.Body)
+		}
+	}
+}
