@@ -45,18 +45,29 @@ var (
 type NamespaceInfo struct {
 	Name string `json:"name"`
 	// TokenSet says whether the namespace has a token of its own.
-	TokenSet bool      `json:"token_set"`
-	Created  time.Time `json:"created"`
-	LastUsed time.Time `json:"last_used"`
+	TokenSet bool `json:"token_set"`
+	// AppSecretSet says whether the namespace has a v2 app secret of its
+	// own (never the secret).
+	AppSecretSet bool      `json:"app_secret_set,omitempty"`
+	Created      time.Time `json:"created"`
+	LastUsed     time.Time `json:"last_used"`
 	// Expires is when the namespace goes if it stays idle; absent when
 	// namespaces do not expire, and for the default namespace.
 	Expires *time.Time `json:"expires,omitempty"`
 }
 
-// namespaceRequest is the body of POST /_admin/namespaces.
-type namespaceRequest struct {
-	Name  string `json:"name"`
+// NamespaceSpec is a namespace to create: the body of POST
+// /_admin/namespaces.
+type NamespaceSpec struct {
+	// Name is the namespace's name (CheckNamespace).
+	Name string `json:"name"`
+	// Token, when set, opens the namespace's admin endpoints besides the
+	// admin token (16–256 printable characters).
 	Token string `json:"token"`
+	// AppSecret, when set, makes the namespace's v2 conversion API check
+	// x-signature with it, instead of the sandbox's secret (serve
+	// --ocean-app-secret); it is never listed.
+	AppSecret string `json:"app_secret"`
 }
 
 // checkNamespaceToken says what is wrong with a namespace token, if
@@ -71,6 +82,20 @@ func checkNamespaceToken(tok string) error {
 	for _, c := range []byte(tok) {
 		if c <= ' ' || c >= 0x7f || c == ';' || c == ',' || c == '"' || c == '\\' {
 			return fmt.Errorf("want printable ASCII without spaces, quotes, backslashes, commas or semicolons (it goes in a header and a cookie)")
+		}
+	}
+	return nil
+}
+
+// checkAppSecret says what is wrong with a namespace's v2 app secret, if
+// anything: empty is allowed (the sandbox's applies).
+func checkAppSecret(secret string) error {
+	if len(secret) > maxTokenLen {
+		return fmt.Errorf("want at most %d characters, got %d", maxTokenLen, len(secret))
+	}
+	for _, c := range secret {
+		if c < ' ' || c == 0x7f {
+			return fmt.Errorf("want printable characters: it is appended to the body before hashing")
 		}
 	}
 	return nil
@@ -111,17 +136,27 @@ func (sb *Sandbox) lookup(name string) *Tenant {
 // with ErrNamespaceExists, ErrNamespaceLimit, or a rule the name or
 // token breaks, or the store's error (wrapping store.ErrUnavailable).
 func (sb *Sandbox) CreateNamespace(ctx context.Context, name, token string) (*Tenant, error) {
+	return sb.CreateNamespaceWith(ctx, NamespaceSpec{Name: name, Token: token})
+}
+
+// CreateNamespaceWith creates the namespace spec describes, as
+// CreateNamespace does, with its own v2 app secret when spec has one.
+func (sb *Sandbox) CreateNamespaceWith(ctx context.Context, spec NamespaceSpec) (*Tenant, error) {
+	name, token := spec.Name, spec.Token
 	if err := CheckNamespace(name); err != nil {
 		return nil, err
 	}
 	if err := checkNamespaceToken(token); err != nil {
 		return nil, fmt.Errorf("token: %w", err)
 	}
+	if err := checkAppSecret(spec.AppSecret); err != nil {
+		return nil, fmt.Errorf("app_secret: %w", err)
+	}
 	if sb.reg != nil {
 		if name == DefaultNamespace { // always there, never in Redis
 			return nil, fmt.Errorf("namespace %q: %w", name, ErrNamespaceExists)
 		}
-		return sb.createShared(ctx, name, token)
+		return sb.createShared(ctx, spec)
 	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
@@ -131,8 +166,9 @@ func (sb *Sandbox) CreateNamespace(ctx context.Context, name, token string) (*Te
 	if err := sb.roomLocked(name); err != nil {
 		return nil, err
 	}
-	t := sb.newTenant(name)
+	t := sb.newTenant(name, spec.AppSecret)
 	t.tokenHash = tokenHash(token)
+	t.appSecret = spec.AppSecret != ""
 	sb.tenants[name] = t
 	return t, nil
 }
@@ -198,7 +234,9 @@ func (sb *Sandbox) Namespaces(ctx context.Context) ([]NamespaceInfo, error) {
 }
 
 func (sb *Sandbox) info(t *Tenant) NamespaceInfo {
-	return sb.infoOf(t.Name, t.tokenHash != nil, t.created, time.Unix(0, t.lastUsed.Load()))
+	in := sb.infoOf(t.Name, t.tokenHash != nil, t.created, time.Unix(0, t.lastUsed.Load()))
+	in.AppSecretSet = t.appSecret
+	return in
 }
 
 func (sb *Sandbox) infoOf(name string, tokenSet bool, created, lastUsed time.Time) NamespaceInfo {
@@ -293,7 +331,7 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 		}
 		httpjson.Write(w, http.StatusOK, map[string]any{"count": len(list), "namespaces": list})
 	case !one && r.Method == http.MethodPost:
-		var req namespaceRequest
+		var req NamespaceSpec
 		if !httpjson.Decode(w, r, 64<<10, "namespace", &req) {
 			return
 		}
@@ -301,7 +339,7 @@ func (sb *Sandbox) serveNamespaces(w http.ResponseWriter, r *http.Request) {
 			httpjson.Error(w, http.StatusBadRequest, "namespace: field name: "+err.Error())
 			return
 		}
-		t, err := sb.CreateNamespace(r.Context(), req.Name, req.Token)
+		t, err := sb.CreateNamespaceWith(r.Context(), req)
 		switch {
 		case errors.Is(err, ErrNamespaceExists), errors.Is(err, ErrNamespaceLimit):
 			httpjson.Error(w, http.StatusConflict, err.Error())

@@ -88,7 +88,8 @@ func (sb *Sandbox) adoptSince(name string, rec store.Namespace, ok bool, removal
 		}
 	case t == nil || t.created.UnixNano() != rec.Created: // new here, or deleted and created again
 		gone = t
-		t = sb.newTenant(name)
+		t = sb.newTenant(name, rec.AppSecret)
+		t.appSecret = rec.AppSecret != ""
 		t.created = time.Unix(0, rec.Created)
 		t.lastUsed.Store(max(rec.Created, now))
 		if rec.TokenSHA256 != "" {
@@ -111,9 +112,10 @@ func (sb *Sandbox) adoptSince(name string, rec store.Namespace, ok bool, removal
 }
 
 // createShared creates name in Redis, for every replica.
-func (sb *Sandbox) createShared(ctx context.Context, name, token string) (*Tenant, error) {
+func (sb *Sandbox) createShared(ctx context.Context, spec NamespaceSpec) (*Tenant, error) {
+	name, token := spec.Name, spec.Token
 	now := sb.now().UnixNano()
-	rec := store.Namespace{Created: now}
+	rec := store.Namespace{Created: now, AppSecret: spec.AppSecret}
 	if h := tokenHash(token); h != nil {
 		rec.TokenSHA256 = hex.EncodeToString(h)
 	}
@@ -131,7 +133,7 @@ func (sb *Sandbox) sharedNamespace(ctx context.Context, name string) (*Tenant, e
 	if t, err := sb.resolve(name); err != nil || t != nil {
 		return t, err
 	}
-	t, err := sb.createShared(ctx, name, "")
+	t, err := sb.createShared(ctx, NamespaceSpec{Name: name})
 	if errors.Is(err, ErrNamespaceExists) { // another replica created it meanwhile
 		sb.mu.Lock()
 		if t := sb.tenants[name]; t != nil {
@@ -165,7 +167,9 @@ func (sb *Sandbox) sharedNamespaces(ctx context.Context) ([]NamespaceInfo, error
 		if t := local[name]; t != nil && t.created.UnixNano() == rec.Created {
 			last = max(last, t.lastUsed.Load())
 		}
-		out = append(out, sb.infoOf(name, rec.TokenSHA256 != "", time.Unix(0, rec.Created), time.Unix(0, last)))
+		in := sb.infoOf(name, rec.TokenSHA256 != "", time.Unix(0, rec.Created), time.Unix(0, last))
+		in.AppSecretSet = rec.AppSecret != ""
+		out = append(out, in)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil

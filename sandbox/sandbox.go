@@ -121,6 +121,7 @@ type Tenant struct {
 
 	impactAdmin *mockimpact.Admin
 	tokenHash   []byte       // SHA-256 of the namespace's own token; nil when it has none
+	appSecret   bool         // it has a v2 app secret of its own
 	created     time.Time    // on the sandbox's clock
 	lastUsed    atomic.Int64 // UnixNano of the last request, on the sandbox's clock
 	// With a registry (Redis): when this replica last asked Redis whether
@@ -225,7 +226,7 @@ func New(cfg Config) *Sandbox {
 	sb.metrics = newMetrics(sb)
 	sb.pages = inspector.New(inspector.Options{TokenAccepted: sb.TokenAccepted, CSRFToken: CSRFToken,
 		CookieName: TokenCookie, CSRFField: CSRFField, Clock: cfg.Clock, TimeScale: scale})
-	def := sb.newTenant(DefaultNamespace)
+	def := sb.newTenant(DefaultNamespace, "")
 	sb.tenants[DefaultNamespace] = def
 	sb.Ocean, sb.Impact = def.Ocean, def.Impact
 
@@ -300,8 +301,11 @@ func (sb *Sandbox) Ready(ctx context.Context) error {
 	return sb.cfg.Store.Ping(ctx)
 }
 
-func (sb *Sandbox) newTenant(name string) *Tenant {
+func (sb *Sandbox) newTenant(name, appSecret string) *Tenant {
 	oc := sb.cfg.Ocean
+	if appSecret != "" {
+		oc.AppSecret = appSecret // the namespace's own, over the sandbox's
+	}
 	if oc.ClickTransport == nil {
 		oc.ClickTransport = sb.clickTransport
 	}
@@ -393,7 +397,7 @@ func (sb *Sandbox) Namespace(ctx context.Context, name string) (*Tenant, error) 
 	if err := sb.roomLocked(name); err != nil {
 		return nil, err
 	}
-	t := sb.newTenant(name)
+	t := sb.newTenant(name, "")
 	sb.tenants[name] = t
 	return t, nil
 }

@@ -24,6 +24,10 @@ type Namespace struct {
 	// replica's sandbox clock. A namespace deleted and created again has
 	// another: a replica that knew the old one rebuilds its emulators.
 	Created int64 `json:"created"`
+	// AppSecret is the secret the namespace's v2 requests are signed
+	// with (mockocean.Config.AppSecret); empty for the sandbox's. Every
+	// replica must check the signatures, so it is kept as given.
+	AppSecret string `json:"app_secret,omitempty"`
 }
 
 // Registry is what the replicas of a shared sandbox agree on besides the

@@ -64,6 +64,7 @@ the --config file.`,
 	fs.Var(&journalMaxBytes, "journal-max-bytes", "Ocean: `SIZE` of the requests kept in each journal, as received (256MiB, 64KB; oldest evicted first; 0 = no byte bound)")
 	maxBody := fs.Int64("max-body", mockocean.DefaultMaxBodyBytes, "largest request body in bytes; larger ones get HTTP 413 (0: the default)")
 	callbackKey := fs.String("callback-key", "", "Ocean: `HEX` key signing click callbacks (default: random); share it with 'ocean clicks'")
+	appSecret := fs.String("ocean-app-secret", "", "Ocean v2: app `SECRET` the x-signature header of /api/v2/conversion is checked with, hex(sha256(body + SECRET)), as the SDK signs; empty: the header is journaled, not checked (a namespace's own app_secret, given to POST /_admin/namespaces, takes precedence)")
 	corsOrigins := fs.String("cors-origins", mockocean.CORSAnyOrigin, "Ocean: `ORIGINS` whose browsers may call /track/activate/ (CORS): * for any, a comma list (https://brand.example,http://localhost:3000), or none to switch CORS off")
 	extraEventTypes := fs.String("extra-event-types", "", "Ocean: event types agreed separately with the platform, accepted besides the documented enum: `VALUE=NAME,...` (1001=trial_start,1002=plan_upgrade)")
 	strictAttribution := fs.Bool("strict-attribution", false, "Ocean: answer 40011 to callbacks this sandbox did not issue")
@@ -254,7 +255,7 @@ the --config file.`,
 			Ocean: mockocean.Config{
 				Strict: *strict, StrictAttribution: *strictAttribution, CallbackKey: key, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
 				JournalCapacity: *journalCap, JournalMaxBytes: int64(journalMaxBytes), MaxBodyBytes: *maxBody,
-				CORSOrigins: origins, ExtraEventTypes: extra,
+				CORSOrigins: origins, ExtraEventTypes: extra, AppSecret: *appSecret,
 			},
 		})
 		if track {
