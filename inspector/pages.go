@@ -65,6 +65,9 @@ func codeLabel(r *mockocean.Request) (key, label string) {
 	switch {
 	case r.Answered:
 		k := strconv.Itoa(r.Code)
+		if rule, ok := mockocean.LookupV2Rule(r.Code); ok && r.API == mockocean.APIV2 {
+			return k, k + " " + rule.Message
+		}
 		if rule, ok := mockocean.LookupRule(r.Code); ok {
 			return k, k + " " + rule.Msg
 		}
@@ -197,7 +200,11 @@ type Row struct {
 
 func rowOf(r *mockocean.Request) Row {
 	k, label := codeLabel(r)
-	row := Row{Seq: r.Seq, Time: r.Time, Code: k, Label: label, EventType: r.Params[mockocean.ParamEventType],
+	event := r.Params[mockocean.ParamEventType]
+	if r.API == mockocean.APIV2 {
+		event = "v2 " + event // the v2 API's, an event name
+	}
+	row := Row{Seq: r.Seq, Time: r.Time, Code: k, Label: label, EventType: event,
 		Outer: r.Params[mockocean.ParamOuterEventID], Fault: r.Fault, Detail: r.Detail, Method: r.Method,
 		OK: r.Answered && r.Code == mockocean.CodeSuccess}
 	if r.Conversion != nil {

@@ -63,7 +63,7 @@
     cell(tr, a, "num");
     cell(tr, clock(r.time));
     cell(tr, label(r));
-    cell(tr, p.event_type || "");
+    cell(tr, (r.api === "v2" ? "v2 " : "") + (p.event_type || ""));
     cell(tr, p.outer_event_id || "", "mono");
     cell(tr, r.fault || "");
     cell(tr, r.detail || "", "why");

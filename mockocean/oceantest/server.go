@@ -20,6 +20,8 @@ type Server struct {
 	URL string
 	// ActivateURL is URL + mockocean.ActivatePath.
 	ActivateURL string
+	// V2URL is URL + mockocean.V2Path, the newer conversion API's.
+	V2URL string
 
 	srv  *mockocean.Server
 	http *httptest.Server
@@ -38,6 +40,10 @@ type Option func(*mockocean.Config)
 
 // WithStrict turns on strict mode: the documented rules only.
 func WithStrict() Option { return func(c *mockocean.Config) { c.Strict = true } }
+
+// WithAppSecret makes the v2 API check x-signature with secret, as the
+// SDK signs: hex(sha256(body + secret)).
+func WithAppSecret(secret string) Option { return func(c *mockocean.Config) { c.AppSecret = secret } }
 
 // WithVerifier turns on strict attribution with v.
 func WithVerifier(v mockocean.CallbackVerifier) Option {
@@ -67,7 +73,7 @@ func start(t TB, listen func(http.Handler) *httptest.Server, opts []Option) *Ser
 	srv := mockocean.New(cfg)
 	hs := listen(srv)
 	t.Cleanup(hs.Close)
-	return &Server{srv: srv, URL: hs.URL, ActivateURL: hs.URL + mockocean.ActivatePath, http: hs, t: t}
+	return &Server{srv: srv, URL: hs.URL, ActivateURL: hs.URL + mockocean.ActivatePath, V2URL: hs.URL + mockocean.V2Path, http: hs, t: t}
 }
 
 // Client returns an HTTP client for the server: for a TLS server, one
