@@ -22,8 +22,12 @@ import (
 type Fault struct {
 	// ID names the rule; assigned by InjectFault when empty.
 	ID string `json:"id" yaml:"id,omitempty"`
+	// API selects the requests of one conversion API: track
+	// (/track/activate/) or v2 (/api/v2/conversion); empty selects both.
+	API string `json:"api,omitempty" yaml:"api,omitempty"`
 	// Match selects requests whose parameters equal these values; empty
-	// matches every request.
+	// matches every request. A v2 request's parameters are its body's
+	// fields by path (event_type, context.ad.callback, outer_event_id …).
 	Match map[string]string `json:"match,omitempty" yaml:"match,omitempty"`
 	// Times is how many matching requests the rule answers; 0 means every
 	// one.
@@ -76,10 +80,15 @@ func (f *Fault) Validate() error {
 		return fmt.Errorf("fault: field times: %d is negative", f.Times)
 	case f.Probability < 0 || f.Probability > 1:
 		return fmt.Errorf("fault: field probability: %v is not in [0, 1]", f.Probability)
+	case f.API != "" && f.API != APITrack && f.API != APIV2:
+		return fmt.Errorf("fault: field api: %q: want %s, %s or nothing (both)", f.API, APITrack, APIV2)
 	}
-	known := make([]string, len(params))
-	for i, p := range params {
-		known[i] = p.Name
+	known := make([]string, 0, len(params)+len(v2Fields))
+	for _, p := range params {
+		known = append(known, p.Name)
+	}
+	for _, f := range v2Fields {
+		known = append(known, f.Path)
 	}
 	for _, k := range slices.Sorted(maps.Keys(f.Match)) {
 		if slices.Contains(known, k) {
@@ -110,10 +119,13 @@ func (f *Fault) Check() error {
 	return nil
 }
 
-// Matches reports whether a request with these parameters is one f
-// selects: every value of f.Match equal (an empty Match selects every
-// request).
-func (f *Fault) Matches(values map[string]string) bool {
+// Matches reports whether a request to api (APITrack or APIV2) with these
+// parameters is one f selects: its API, when f names one, and every
+// value of f.Match equal (an empty Match selects every request).
+func (f *Fault) Matches(api string, values map[string]string) bool {
+	if f.API != "" && f.API != api {
+		return false
+	}
 	for k, v := range f.Match {
 		if values[k] != v {
 			return false
@@ -167,14 +179,14 @@ func (s *faultSet) add(f Fault) (Fault, error) {
 
 // pick returns the first rule that matches values and fires, counting the
 // hit.
-func (s *faultSet) pick(values map[string]string) (Fault, bool) {
+func (s *faultSet) pick(api string, values map[string]string) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range s.rules {
 		if r.Times > 0 && r.Hits >= r.Times {
 			continue
 		}
-		if !r.Matches(values) {
+		if !r.Matches(api, values) {
 			continue
 		}
 		if r.Probability > 0 && r.Probability < 1 && r.rng.Float64() >= r.Probability {

@@ -271,7 +271,7 @@ func (s *Server) convert(w http.ResponseWriter, r *http.Request, v2 bool) {
 		return
 	}
 
-	f, ok, err := s.state.PickFault(r.Context(), in.Values)
+	f, ok, err := s.state.PickFault(r.Context(), apiOf(raw.API), in.Values)
 	if err != nil {
 		httpjson.Unavailable(w, r, err)
 		return
@@ -306,6 +306,14 @@ func (s *Server) convert(w http.ResponseWriter, r *http.Request, v2 bool) {
 		return
 	}
 	s.answer(w, &e)
+}
+
+// apiOf names the API of a request whose Raw.API is api.
+func apiOf(api string) string {
+	if api == "" {
+		return APITrack
+	}
+	return api
 }
 
 // answer writes the journaled answer e: {"code","ret","msg"} on

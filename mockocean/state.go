@@ -85,10 +85,11 @@ type State interface {
 	// ResetDedup forgets every outer_event_id.
 	ResetDedup(ctx context.Context) error
 
-	// PickFault returns the first fault rule that matches values
-	// (Fault.Matches) and fires, its hit counted: exactly once across the
-	// Servers sharing the state, and never past its Times.
-	PickFault(ctx context.Context, values map[string]string) (Fault, bool, error)
+	// PickFault returns the first fault rule that matches a request to
+	// api (APITrack or APIV2) with these parameters (Fault.Matches) and
+	// fires, its hit counted: exactly once across the Servers sharing the
+	// state, and never past its Times.
+	PickFault(ctx context.Context, api string, values map[string]string) (Fault, bool, error)
 	// AddFault stores f, a rule that passed Fault.Check, numbering it
 	// ("f1", …) when its ID is empty; an ID in use is an error that says
 	// so (not wrapping store.ErrUnavailable).

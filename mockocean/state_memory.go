@@ -61,8 +61,8 @@ func (m *memoryState) ResetJournal(context.Context) error { m.journal.reset(); r
 func (m *memoryState) DedupStats(context.Context) (DedupStats, error) { return m.dedup.stats(), nil }
 func (m *memoryState) ResetDedup(context.Context) error               { m.dedup.reset(); return nil }
 
-func (m *memoryState) PickFault(_ context.Context, values map[string]string) (Fault, bool, error) {
-	f, ok := m.faults.pick(values)
+func (m *memoryState) PickFault(_ context.Context, api string, values map[string]string) (Fault, bool, error) {
+	f, ok := m.faults.pick(api, values)
 	return f, ok, nil
 }
 func (m *memoryState) AddFault(_ context.Context, f Fault) (Fault, error) { return m.faults.add(f) }

@@ -231,3 +231,32 @@ func TestV2WrongPathsAndMethods(t *testing.T) {
 		}
 	}
 }
+
+// TestV2FaultRules: a rule can select one API, and match a v2 request's
+// fields by path; its code/msg answer has the v2 shape.
+func TestV2FaultRules(t *testing.T) {
+	srv := mockocean.New(mockocean.Config{})
+	for _, f := range []mockocean.Fault{
+		{API: mockocean.APITrack, Status: 503},
+		{API: mockocean.APIV2, Match: map[string]string{"event_type": "active_pay"}, Code: 41999, Msg: "busy"},
+	} {
+		if _, err := srv.InjectFault(t.Context(), f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := srv.InjectFault(t.Context(), mockocean.Fault{API: "v3", Status: 500}); err == nil || !strings.Contains(err.Error(), "field api") {
+		t.Errorf("api v3: %v; want an error naming the field", err)
+	}
+	status, a, body := postV2(t, srv, v2Call{body: `{"event_type":"active_pay","context":{"ad":{"callback":"cb"}},"timestamp":1764988800000}`})
+	if status != http.StatusOK || a.Code != 41999 || a.Message != "busy" || a.RequestID == "" {
+		t.Errorf("v2 active_pay: %d %s; want the v2 rule's answer in the v2 shape", status, body)
+	}
+	if _, a, body := postV2(t, srv, v2Call{body: `{"event_type":"form","context":{"ad":{"callback":"cb"}},"timestamp":1764988800000}`}); a.Code != 0 {
+		t.Errorf("v2 form: %s; want no rule to match", body)
+	}
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, mockocean.ActivatePath+"?callback=cb&idfa=i&event_type=2", nil))
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("legacy: %d %s; want the track rule's 503", w.Code, w.Body)
+	}
+}

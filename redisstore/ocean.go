@@ -428,7 +428,7 @@ func (r *oceanState) Faults(ctx context.Context) ([]mockocean.Fault, error) {
 
 // PickFault reads the rules and claims a hit of the first that matches
 // and fires: when another replica took its last one meanwhile, the next.
-func (r *oceanState) PickFault(ctx context.Context, values map[string]string) (mockocean.Fault, bool, error) {
+func (r *oceanState) PickFault(ctx context.Context, api string, values map[string]string) (mockocean.Fault, bool, error) {
 	// Most requests meet no rule: a plain EXISTS costs Redis less than
 	// the script that reads the rules.
 	n, err := r.hot.Exists(ctx, r.kFaultIDs).Result()
@@ -446,7 +446,7 @@ func (r *oceanState) PickFault(ctx context.Context, values map[string]string) (m
 		if f.Times > 0 && f.Hits >= f.Times {
 			continue
 		}
-		if !f.Matches(values) {
+		if !f.Matches(api, values) {
 			continue
 		}
 		if f.Probability > 0 && f.Probability < 1 && r.draw(f) >= f.Probability {

@@ -2,6 +2,8 @@ package runner
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +21,7 @@ func runOcean(_ context.Context, sc *scenarios.Scenario) Result {
 	o := sc.Ocean
 	r := Result{Kind: "ocean", Timeline: &Timeline{Steps: []TimelineStep{}}}
 	vc := clock.NewVirtual(time.Time{})
-	srv := mockocean.New(mockocean.Config{Clock: vc, Strict: o.Strict, DedupTTL: o.DedupTTL.D()})
+	srv := mockocean.New(mockocean.Config{Clock: vc, Strict: o.Strict, DedupTTL: o.DedupTTL.D(), AppSecret: o.AppSecret})
 	requests := 0
 	for i, st := range o.Steps {
 		path := fmt.Sprintf("ocean.steps[%d]", i)
@@ -61,7 +63,7 @@ func runOcean(_ context.Context, sc *scenarios.Scenario) Result {
 				if st.Repeat > 1 {
 					rs.Request = n + 1
 				}
-				got, err := send(srv, vc, st.Request)
+				got, err := send(srv, vc, st.Request, o.AppSecret)
 				requests++
 				if err != nil {
 					r.Failures = append(r.Failures, Failure{Path: path + ".request", Message: fmt.Sprintf("%s: %v", label, err)})
@@ -121,16 +123,22 @@ func (a answer) String() string {
 }
 
 // buildRequest turns a scenario request into an *http.Request.
-func buildRequest(req *scenarios.OceanRequest) (*http.Request, error) {
+func buildRequest(req *scenarios.OceanRequest, appSecret string) (*http.Request, error) {
 	enc := req.Encoding
 	if enc == "" {
 		enc = "query"
+	}
+	if req.API == mockocean.APIV2 {
+		enc = "json"
 	}
 	method := map[string]string{"query": http.MethodGet, "form": http.MethodPost, "json": http.MethodPost}[enc]
 	if req.Method != "" {
 		method = strings.ToUpper(req.Method)
 	}
 	target := mockocean.ActivatePath
+	if req.API == mockocean.APIV2 {
+		target = mockocean.V2Path
+	}
 	var body, ctype string
 	values := url.Values{}
 	for k, v := range req.Params {
@@ -161,6 +169,13 @@ func buildRequest(req *scenarios.OceanRequest) (*http.Request, error) {
 		return nil, fmt.Errorf("building the request: %w", err)
 	}
 	hr.RemoteAddr = "192.0.2.1:1234" // TEST-NET-1: served in process, never sent
+	for k, v := range req.Headers {
+		hr.Header.Set(k, v)
+	}
+	if req.Sign {
+		h := sha256.Sum256([]byte(body + appSecret))
+		hr.Header.Set(mockocean.HeaderV2Signature, hex.EncodeToString(h[:]))
+	}
 	if ctype != "" {
 		hr.Header.Set("Content-Type", ctype)
 	}
@@ -169,8 +184,8 @@ func buildRequest(req *scenarios.OceanRequest) (*http.Request, error) {
 
 // send serves one request in process. Injected delays sleep on the
 // virtual clock, which is advanced until the handler returns.
-func send(srv *mockocean.Server, vc *clock.Virtual, req *scenarios.OceanRequest) (answer, error) {
-	hr, err := buildRequest(req)
+func send(srv *mockocean.Server, vc *clock.Virtual, req *scenarios.OceanRequest, appSecret string) (answer, error) {
+	hr, err := buildRequest(req, appSecret)
 	if err != nil {
 		return answer{}, err
 	}
@@ -244,8 +259,14 @@ func checkAnswer(want scenarios.OceanExpect, got answer) []Failure {
 	if got.status != status {
 		fail("status", fmt.Sprintf("HTTP status: want %d, got %d (%s)", status, got.status, got), status, got.status)
 	}
-	var ans mockocean.Answer
+	var ans struct {
+		mockocean.Answer
+		Message string `json:"message"` // the v2 API's msg
+	}
 	valid := json.Unmarshal([]byte(got.body), &ans) == nil
+	if ans.Msg == "" {
+		ans.Msg = ans.Message
+	}
 	if want.Malformed {
 		if valid {
 			fail("malformed", fmt.Sprintf("want a malformed body, got valid JSON %s", got.body), true, false)

@@ -57,7 +57,7 @@ func (downOcean) DedupStats(context.Context) (mockocean.DedupStats, error) {
 	return mockocean.DedupStats{}, errDown
 }
 func (downOcean) ResetDedup(context.Context) error { return errDown }
-func (downOcean) PickFault(context.Context, map[string]string) (mockocean.Fault, bool, error) {
+func (downOcean) PickFault(context.Context, string, map[string]string) (mockocean.Fault, bool, error) {
 	return mockocean.Fault{}, false, errDown
 }
 func (downOcean) AddFault(context.Context, mockocean.Fault) (mockocean.Fault, error) {

@@ -58,6 +58,8 @@ var runtimeOnly = []struct {
 	{"a YAML tag on a duration or a response matcher (JSON has no tags)",
 		regexp.MustCompile(`tag \S+: a duration or a response matcher takes no tag`), []string{"tag-on-duration.yaml"}},
 	{"a name of spaces only", regexp.MustCompile(`name: missing`), []string{"name-blank.yaml"}},
+	{"a nested request parameter without api: v2 (the v2 API's document nests, the legacy parameters do not)",
+		regexp.MustCompile(`request.params.\S+: a nested value needs api: v2`), []string{"params-list.yaml"}},
 	{"a fault match key a typo away from a documented parameter (it would never match)",
 		regexp.MustCompile(`fault: field match: ".*" is not a parameter \(did you mean`), []string{"fault-match-typo.yaml"}},
 	{"a postback URL without macros that is not an http(s) URL (checked as the configuration is saved)",

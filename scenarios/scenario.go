@@ -169,6 +169,9 @@ type Ocean struct {
 	Strict bool `yaml:"strict,omitempty" json:"strict,omitempty"`
 	// DedupTTL is how long an outer_event_id is remembered (default 24h).
 	DedupTTL clock.Duration `yaml:"dedup_ttl,omitempty" json:"dedup_ttl,omitempty"`
+	// AppSecret makes the v2 API check x-signature with it; requests
+	// with sign: true are signed with it.
+	AppSecret string `yaml:"app_secret,omitempty" json:"app_secret,omitempty"`
 	// Steps run in order.
 	Steps []OceanStep `yaml:"steps" json:"steps" jsonschema:"required,minItems=1"`
 }
@@ -180,7 +183,8 @@ type Ocean struct {
 type OceanStep struct {
 	// Name labels the step in reports.
 	Name string `yaml:"name,omitempty" json:"name,omitempty"`
-	// Request is sent to /track/activate/.
+	// Request is sent to /track/activate/, or to /api/v2/conversion with
+	// api: v2.
 	Request *OceanRequest `yaml:"request,omitempty" json:"request,omitempty"`
 	// Expect is the answer the request must get.
 	Expect *OceanExpect `yaml:"expect,omitempty" json:"expect,omitempty"`
@@ -199,7 +203,12 @@ type OceanStep struct {
 
 // OceanRequest is a request to /track/activate/.
 type OceanRequest struct {
-	// Encoding is query (GET, the default), form or json (POST).
+	// API is track (/track/activate/, the default) or v2
+	// (/api/v2/conversion: a POST of params as a JSON document, which
+	// may nest: context: {ad: {callback: …}}).
+	API string `yaml:"api,omitempty" json:"api,omitempty"`
+	// Encoding is query (GET, the default), form or json (POST); the v2
+	// API takes json only.
 	Encoding string `yaml:"encoding,omitempty" json:"encoding,omitempty"`
 	// Method overrides the encoding's method (to test 405, or a POST with
 	// a query string).
@@ -210,6 +219,11 @@ type OceanRequest struct {
 	Body string `yaml:"body,omitempty" json:"body,omitempty"`
 	// ContentType overrides the encoding's Content-Type.
 	ContentType string `yaml:"content_type,omitempty" json:"content_type,omitempty"`
+	// Headers are sent with the request (x-signature, X-Debug-Mode: 1 …).
+	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	// Sign adds the x-signature the SDK sends: hex(sha256(body +
+	// app_secret)), with the scenario's ocean.app_secret.
+	Sign bool `yaml:"sign,omitempty" json:"sign,omitempty"`
 }
 
 // OceanExpect is an expected answer; unset fields are not checked.
@@ -218,7 +232,7 @@ type OceanExpect struct {
 	Status int `yaml:"status,omitempty" json:"status,omitempty"`
 	// Code is the answer's code (0 for success).
 	Code *int `yaml:"code,omitempty" json:"code,omitempty"`
-	// Msg is the answer's msg, exactly.
+	// Msg is the answer's msg (the v2 API's message), exactly.
 	Msg string `yaml:"msg,omitempty" json:"msg,omitempty"`
 	// Warning is text one of the journal's warnings must contain.
 	Warning string `yaml:"warning,omitempty" json:"warning,omitempty"`

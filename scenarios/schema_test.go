@@ -170,6 +170,12 @@ func scalarStrings(def *jsonschema.Schema) {
 				p.AdditionalProperties = &jsonschema.Schema{}
 			}
 			switch {
+			case pair.Key == "params": // a request's: single values, or (api: v2) objects and lists that nest
+				p.AdditionalProperties.Type = ""
+				if p.AdditionalProperties.Extras == nil {
+					p.AdditionalProperties.Extras = map[string]any{}
+				}
+				p.AdditionalProperties.Extras["type"] = []string{"string", "number", "boolean", "object", "array"}
 			case pair.Key == "json": // received.json: a single value, or null for a member that must be null
 				p.AdditionalProperties.Type = ""
 				if p.AdditionalProperties.Extras == nil {
@@ -322,6 +328,7 @@ func schemaRules() []schemaRule {
 		{"ReceivedExpect", "method", enum(mockimpact.Methods())},
 		{"OceanStep", "repeat", between(0, -1)},
 		{"OceanRequest", "encoding", enum(encodings)},
+		{"OceanRequest", "api", enum(apis)},
 		{"OceanExpect", "status", statusOrZero},
 	}
 	for _, def := range []string{"DeliveryExpect", "ImpactExpect"} {

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -355,6 +356,9 @@ func (v *validator) templatePos(path string, tline, tcol int) (int, int, bool) {
 // form and json (POST).
 var encodings = []string{"query", "form", "json"}
 
+// apis are the conversion APIs an Ocean scenario request goes to.
+var apis = []string{mockocean.APITrack, mockocean.APIV2}
+
 func (v *validator) ocean(o *Ocean) {
 	const p = "ocean"
 	if len(o.Steps) == 0 {
@@ -405,6 +409,24 @@ func (v *validator) ocean(o *Ocean) {
 		if enc := st.Request.Encoding; enc != "" && !slices.Contains(encodings, enc) {
 			v.at(path+".request.encoding", "%s", oneOf(enc, encodings))
 		}
+		v2 := st.Request.API == mockocean.APIV2
+		if api := st.Request.API; api != "" && !slices.Contains(apis, api) {
+			v.at(path+".request.api", "%s", oneOf(api, apis))
+		}
+		if v2 && st.Request.Encoding != "" && st.Request.Encoding != "json" {
+			v.at(path+".request.encoding", "%q: the v2 API takes a JSON document only (leave encoding out)", st.Request.Encoding)
+		}
+		if !v2 {
+			for _, k := range slices.Sorted(maps.Keys(st.Request.Params)) {
+				switch st.Request.Params[k].(type) {
+				case map[string]any, []any:
+					v.at(path+".request.params."+k, "a nested value needs api: v2 (the legacy API's parameters are single values)")
+				}
+			}
+		}
+		if st.Request.Sign && o.AppSecret == "" {
+			v.at(path+".request.sign", "signs with ocean.app_secret, which is not set")
+		}
 		for _, ex := range []struct {
 			name string
 			e    *OceanExpect
@@ -420,6 +442,10 @@ func (v *validator) ocean(o *Ocean) {
 			}
 			code := *ex.e.Code
 			rule, ok := mockocean.LookupRule(code)
+			if v2 {
+				r2, ok2 := mockocean.LookupV2Rule(code)
+				rule, ok = mockocean.Rule{Code: r2.Code, Msg: r2.Message}, ok2
+			}
 			switch {
 			case !ok && !faultCodes[code]:
 				v.at(path+"."+ex.name+".code", "%d is not an answer the emulator gives (see postbacksim ocean catalog), nor a fault's code", code)

@@ -241,6 +241,24 @@ func (w *walker) walk(n ast.Node, t reflect.Type, path string) {
 			w.walk(p.Value, t.Elem(), join(path, key))
 		}
 	case reflect.Interface:
+		if strings.Contains(path, ".request.params.") && !isScalar(n) {
+			// A v2 request's params are a JSON document: they nest
+			// (validate checks that only a v2 request has nested ones).
+			if ps, ok := pairs(n); ok {
+				for _, p := range ps {
+					key := scalarText(p.Key)
+					w.pos[join(path, key)+"#key"] = position{p.Key.GetToken().Position.Line, p.Key.GetToken().Position.Column}
+					w.walk(p.Value, t, join(path, key))
+				}
+				return
+			}
+			if seq, ok := n.(*ast.SequenceNode); ok {
+				for i, v := range seq.Values {
+					w.walk(v, t, fmt.Sprintf("%s[%d]", path, i))
+				}
+				return
+			}
+		}
 		if !isScalar(n) {
 			w.errorf(n.GetToken(), path, "want a single value (string, number or true/false), got %s", kindName(n))
 		}

@@ -328,7 +328,7 @@ func Ocean(t *testing.T, open OpenOcean) {
 
 // pick is PickFault, panicking on an error.
 func pick(st mockocean.State, values map[string]string) (mockocean.Fault, bool) {
-	f, ok, err := st.PickFault(context.Background(), values)
+	f, ok, err := st.PickFault(context.Background(), mockocean.APITrack, values)
 	if err != nil {
 		panic(err)
 	}
