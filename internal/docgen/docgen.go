@@ -28,6 +28,9 @@ func Blocks() map[string]func() string {
 		"ocean-event-types":        mockocean.EventTypesMarkdown,
 		"ocean-params":             oceanParams,
 		"ocean-monitor-macros":     mockocean.MonitorMacrosMarkdown,
+		"ocean-v2-catalog":         mockocean.V2CatalogMarkdown,
+		"ocean-v2-event-types":     mockocean.V2EventTypesMarkdown,
+		"ocean-v2-fields":          oceanV2Fields,
 		"impact-events":            impactEvents,
 		"impact-outcomes":          impactOutcomes,
 		"impact-delivery-outcomes": impactDeliveryOutcomes,
@@ -172,4 +175,13 @@ func impactStatuses() string {
 		rows = append(rows, []string{code(st.Event), status, st.When, fills, sets, source})
 	}
 	return table([]string{"event", "status", "sent when", "fields it fills (null where not listed)", "a generated event also has", "value from"}, rows)
+}
+
+// oceanV2Fields is the table of the v2 body's fields.
+func oceanV2Fields() string {
+	var rows [][]string
+	for _, f := range mockocean.V2Fields() {
+		rows = append(rows, []string{"`" + f.Path + "`", f.Kind, f.English})
+	}
+	return table([]string{"field", "JSON kind", "what"}, rows)
 }
