@@ -98,11 +98,19 @@ func (t *traffic) decoded(i int) bool {
 	return t.reqs[i].Status == http.StatusOK && t.reqs[i].Params != nil
 }
 
+// legacy reports whether request i went to /track/activate/; v2 whether
+// it went to /api/v2/conversion.
+func (t *traffic) legacy(i int) bool { return t.reqs[i].API == "" }
+func (t *traffic) v2(i int) bool     { return t.reqs[i].API == APIV2 }
+
+// v2Code reports whether request i is a v2 request answered code.
+func (t *traffic) v2Code(i, code int) bool { return t.v2(i) && t.decoded(i) && t.reqs[i].Code == code }
+
 // finalCode reports whether code is an answer that resending the same
 // request cannot change: every validation error. 40004 is the duplicate
 // rule's.
 func finalCode(code int) bool {
-	return code != CodeSuccess && code != CodeDuplicate
+	return code != CodeSuccess && code != CodeDuplicate && code != V2CodeDuplicate
 }
 
 func osWord(v string) string {
@@ -124,17 +132,19 @@ func (t *traffic) convTime(i int) (int64, bool) {
 // lintRules is the table of findings, in report order: the only copy.
 var lintRules = [...]LintRule{
 	{ID: "duplicate_outer_event_id", Severity: SeverityWarning,
-		Title: "the same outer_event_id was sent again after it was accepted (answered 40004)",
+		Title: "the same outer_event_id was sent again after it was accepted (answered 40004, or 41011 on the v2 API)",
 		Hint:  "resend a conversion only when no answer came or the answer was a 5xx; keep outer_event_id stable across those retries",
 		Doc:   "docs/platforms.md#duplicate-filtering-outer_event_id",
-		match: func(t *traffic, i int) bool { return t.decoded(i) && t.reqs[i].Code == CodeDuplicate }},
+		match: func(t *traffic, i int) bool {
+			return t.decoded(i) && (t.legacy(i) && t.reqs[i].Code == CodeDuplicate || t.v2Code(i, V2CodeDuplicate))
+		}},
 	{ID: "missing_outer_event_id", Severity: SeverityWarning,
 		Title: "no outer_event_id: duplicates cannot be filtered, a retried conversion counts twice",
 		Hint:  "send a unique outer_event_id (at most 200 characters) per conversion, the same one on every retry",
 		Doc:   "docs/platforms.md#duplicate-filtering-outer_event_id",
-		match: func(t *traffic, i int) bool { return t.decoded(i) && t.param(i, ParamOuterEventID) == "" }},
+		match: func(t *traffic, i int) bool { return t.legacy(i) && t.decoded(i) && t.param(i, ParamOuterEventID) == "" }},
 	{ID: "retry_after_final_error", Severity: SeverityError,
-		Title: "the same request was sent again after an answer that retrying cannot change (a 400xx validation error)",
+		Title: "the same request was sent again after an answer that retrying cannot change (a 400xx or 410xx validation error)",
 		Hint:  "do not retry a code/msg error: fix the parameter the msg names, then send a corrected request",
 		Doc:   "docs/platforms.md#answers-and-the-check-order",
 		match: func(t *traffic, i int) bool {
@@ -157,14 +167,14 @@ var lintRules = [...]LintRule{
 		Title: "conv_time is in milliseconds (over 10^11); the API takes unix seconds (strict mode answers 40007)",
 		Hint:  "send conv_time as unix seconds: divide by 1000",
 		Doc:   "docs/platforms.md#d-ocean-conv-time",
-		match: func(t *traffic, i int) bool { n, ok := t.convTime(i); return ok && n > 1e11 }},
+		match: func(t *traffic, i int) bool { n, ok := t.convTime(i); return t.legacy(i) && ok && n > 1e11 }},
 	{ID: "conv_time_future", Severity: SeverityWarning,
 		Title: fmt.Sprintf("conv_time is more than %v after the request arrived", FutureSkew),
 		Hint:  "conv_time is when the conversion happened, in UTC unix seconds; check the uploader's clock and time zone",
 		Doc:   "docs/platforms.md#d-ocean-conv-time",
 		match: func(t *traffic, i int) bool {
 			n, ok := t.convTime(i)
-			return ok && n <= 1e11 && time.Unix(n, 0).After(t.reqs[i].Time.Add(FutureSkew))
+			return t.legacy(i) && ok && n <= 1e11 && time.Unix(n, 0).After(t.reqs[i].Time.Add(FutureSkew))
 		}},
 	{ID: "device_rule", Severity: SeverityError,
 		Title: "no device info: none of idfa / imei / oaid, and not os together with muid (answered 40002)",
@@ -176,6 +186,9 @@ var lintRules = [...]LintRule{
 		Hint:  "set os from the device the ids come from: 0 Android (imei, oaid), 1 iOS (idfa)",
 		Doc:   "docs/platforms.md#device-info",
 		match: func(t *traffic, i int) bool {
+			if !t.legacy(i) {
+				return false
+			}
 			switch osWord(t.param(i, ParamOS)) {
 			case "android":
 				return t.param(i, ParamIDFA) != ""
@@ -196,7 +209,45 @@ var lintRules = [...]LintRule{
 		Title: "no event_type: read as 0 (激活 activation) in default mode; strict mode answers 40005",
 		Hint:  "always send event_type, also 0 (JSON encoders that omit zero values drop it)",
 		Doc:   "docs/platforms.md#d-ocean-event-type-absent",
-		match: func(t *traffic, i int) bool { return t.decoded(i) && t.param(i, ParamEventType) == "" }},
+		match: func(t *traffic, i int) bool { return t.legacy(i) && t.decoded(i) && t.param(i, ParamEventType) == "" }},
+	{ID: "v2_timestamp_seconds", Severity: SeverityError,
+		Title: "v2: timestamp is in seconds (under 10^11); the v2 API takes milliseconds (strict mode answers 41005)",
+		Hint:  "send timestamp in milliseconds since 1970: multiply by 1000 (a legacy conv_time is in seconds)",
+		Doc:   "docs/platforms.md#d-ocean-v2-timestamp",
+		match: func(t *traffic, i int) bool {
+			n, err := strconv.ParseInt(t.param(i, "timestamp"), 10, 64)
+			return t.v2(i) && t.decoded(i) && err == nil && n > 0 && n < v2SecondsBelow
+		}},
+	{ID: "v2_unknown_event", Severity: SeverityError,
+		Title: "v2: event_type is not one of the event names (answered 41003)",
+		Hint:  "send the SDK's event names (active, active_register, active_pay, form …; postbacksim ocean event-types --api v2): register and pay are not among them",
+		Doc:   "docs/platforms.md#d-ocean-v2-event-names",
+		match: func(t *traffic, i int) bool { return t.v2Code(i, V2CodeEventType) }},
+	{ID: "v2_missing_callback", Severity: SeverityError,
+		Title: "v2: no context.ad.callback (answered 41004): the conversion matches no click",
+		Hint:  "put the click's callback (from __CALLBACK_PARAM__, or a landing page's clickid) in context.ad.callback",
+		Doc:   "docs/platforms.md#d-ocean-v2-callback",
+		match: func(t *traffic, i int) bool { return t.v2Code(i, V2CodeMissingCallback) }},
+	{ID: "v2_bad_signature", Severity: SeverityError,
+		Title: "v2: x-signature missing or wrong (answered 41009)",
+		Hint:  "sign the exact body sent: x-signature is hex(sha256(body + app secret)), computed after the body is encoded",
+		Doc:   "docs/platforms.md#d-ocean-v2-signature",
+		match: func(t *traffic, i int) bool { return t.v2Code(i, V2CodeSignature) }},
+	{ID: "v2_unknown_fields", Severity: SeverityWarning,
+		Title: "v2: fields the SDK does not have, which the platform drops",
+		Hint:  "check the journal's warning for the field named and the one meant (clickid goes in context.ad.callback)",
+		Doc:   "docs/platforms.md#d-ocean-v2-fields",
+		match: func(t *traffic, i int) bool {
+			if !t.v2(i) {
+				return false
+			}
+			for _, w := range t.reqs[i].Warnings {
+				if strings.HasPrefix(w, "fields the SDK does not have") {
+					return true
+				}
+			}
+			return false
+		}},
 }
 
 // LintRules returns the traffic lint's rules, in report order.

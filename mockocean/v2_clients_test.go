@@ -260,3 +260,33 @@ func TestV2FaultRules(t *testing.T) {
 		t.Errorf("legacy: %d %s; want the track rule's 503", w.Code, w.Body)
 	}
 }
+
+// TestV2Lint: the report names what a v2 uploader gets wrong.
+func TestV2Lint(t *testing.T) {
+	srv := mockocean.New(mockocean.Config{AppSecret: testSecret})
+	for _, body := range []string{
+		chengguoBody("register", "l-1", "1764988800000"),
+		`{"event_type":"active","context":{"ad":{}},"timestamp":1764988800000}`,
+		sdkBody("active"),
+	} {
+		postV2(t, srv, v2Call{body: body, headers: map[string]string{"x-signature": sign(body, testSecret)}})
+	}
+	secs := chengguoBody("active", "l-2", "1764988800")
+	postV2(t, srv, v2Call{body: secs, headers: map[string]string{"x-signature": sign(secs, testSecret)}})
+	postV2(t, srv, v2Call{body: sdkBody("form")}) // unsigned
+	rep := mockocean.Lint(testtbRequests(t, srv))
+	found := map[string]int{}
+	for _, f := range rep.Findings {
+		found[f.ID] = f.Count
+	}
+	for id, n := range map[string]int{"v2_unknown_event": 1, "v2_missing_callback": 1, "v2_timestamp_seconds": 1, "v2_bad_signature": 1} {
+		if found[id] != n {
+			t.Errorf("finding %s: %d, want %d (findings %v)", id, found[id], n, found)
+		}
+	}
+	for _, legacyOnly := range []string{"missing_outer_event_id", "event_type_absent"} {
+		if found[legacyOnly] != 0 {
+			t.Errorf("legacy finding %s on v2 traffic: %d", legacyOnly, found[legacyOnly])
+		}
+	}
+}
