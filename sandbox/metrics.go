@@ -37,8 +37,8 @@ func newMetrics(sb *Sandbox) *metrics {
 		registry: prometheus.NewRegistry(),
 		oceanRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "postbacksim_ocean_requests_total",
-			Help: "Requests to /track/activate/ by answer: the code, or http_STATUS for answers that are not a code (faults, 413), or dropped.",
-		}, []string{"namespace", "code"}),
+			Help: "Conversion requests by API (track: /track/activate/, v2: /api/v2/conversion) and answer: the code, or http_STATUS for answers that are not a code (faults, 413), or dropped.",
+		}, []string{"namespace", "api", "code"}),
 		impactAttempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "postbacksim_impact_attempts_total",
 			Help: "impact.com delivery attempts by event and classification.",
@@ -71,7 +71,11 @@ func (m *metrics) oceanRequest(ns string, r mockocean.Request) {
 	case r.Status != http.StatusOK || r.Fault != "" && r.Code == 0:
 		code = "http_" + strconv.Itoa(r.Status)
 	}
-	m.oceanRequests.WithLabelValues(ns, code).Inc()
+	api := r.API
+	if api == "" {
+		api = mockocean.APITrack
+	}
+	m.oceanRequests.WithLabelValues(ns, api, code).Inc()
 }
 
 func (m *metrics) impactAttempt(ns string, a mockimpact.Attempt) {

@@ -124,9 +124,9 @@ func TestMetrics(t *testing.T) {
 	c.do("GET", "/track/activate/?callback=c&idfa=i", "")
 	_, m := c.do("GET", "/metrics", "")
 	for _, want := range []string{
-		`postbacksim_ocean_requests_total{code="0",namespace="default"} 3`,
-		`postbacksim_ocean_requests_total{code="40002",namespace="a"} 1`,
-		`postbacksim_ocean_requests_total{code="http_503",namespace="default"} 1`,
+		`postbacksim_ocean_requests_total{api="track",code="0",namespace="default"} 3`,
+		`postbacksim_ocean_requests_total{api="track",code="40002",namespace="a"} 1`,
+		`postbacksim_ocean_requests_total{api="track",code="http_503",namespace="default"} 1`,
 		`postbacksim_ocean_journal_stored{namespace="default"} 2`,
 		`postbacksim_ocean_journal_evicted_total{namespace="default"} 2`,
 		`postbacksim_namespaces 2`,

@@ -31,7 +31,7 @@ func TestSummarySumsNeverGoDown(t *testing.T) {
 			}
 			ns := "ns" + strconv.Itoa(i%4)
 			incs.Add(1) // first: a read between the two never sees more than made
-			m.oceanRequests.WithLabelValues(ns, code).Inc()
+			m.oceanRequests.WithLabelValues(ns, "track", code).Inc()
 			m.forget(ns)
 		}
 	}()
