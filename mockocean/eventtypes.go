@@ -116,10 +116,11 @@ func ParseExtraEventTypes(s string) ([]EventType, error) {
 
 // CheckExtraEventTypes reports the first entry of extra (Config.
 // ExtraEventTypes) that cannot be used: a negative value, an empty name
-// or one that is not UTF-8, a value listed twice, or a clash with a
-// documented event type.
+// or one that is not UTF-8, a value or a name listed twice, a clash with
+// a documented event type, or a name that is a v2 event name (v2
+// requests send the name).
 func CheckExtraEventTypes(extra []EventType) error {
-	seen := map[int]int{}
+	seen, names := map[int]int{}, map[string]int{}
 	for i, e := range extra {
 		where := fmt.Sprintf("entry %d (%d=%s)", i+1, e.Value, e.Name)
 		switch {
@@ -136,7 +137,13 @@ func CheckExtraEventTypes(extra []EventType) error {
 		if j, dup := seen[e.Value]; dup {
 			return fmt.Errorf("%s: value %d is already entry %d", where, e.Value, j+1)
 		}
-		seen[e.Value] = i
+		if v2, ok := v2EventByName[e.Name]; ok {
+			return fmt.Errorf("%s: %s is a v2 event name (%s): /api/v2/conversion would not know which is meant", where, e.Name, v2.English)
+		}
+		if j, dup := names[e.Name]; dup {
+			return fmt.Errorf("%s: the name %s is already entry %d's: /api/v2/conversion, which sends names, would not know which is meant", where, e.Name, j+1)
+		}
+		seen[e.Value], names[e.Name] = i, i
 	}
 	return nil
 }

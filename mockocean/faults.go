@@ -47,8 +47,9 @@ type Fault struct {
 	Drop bool `json:"drop,omitempty" yaml:"drop,omitempty"`
 	// Malformed answers HTTP 200 with a truncated JSON body.
 	Malformed bool `json:"malformed,omitempty" yaml:"malformed,omitempty"`
-	// Code and Msg answer HTTP 200 with this code/msg. Msg defaults to the
-	// catalog's message for Code.
+	// Code and Msg answer HTTP 200 with this code/msg (code/message on
+	// v2). Msg defaults to the catalog's message for Code: the
+	// /track/activate/ catalog's, or the v2 catalog's for its codes.
 	Code int    `json:"code,omitempty" yaml:"code,omitempty"`
 	Msg  string `json:"msg,omitempty" yaml:"msg,omitempty"`
 
@@ -104,7 +105,8 @@ func (f *Fault) Validate() error {
 }
 
 // Check validates f as Validate does and fills in what the rule implies:
-// the catalog's message for a Code without a Msg, no Hits. A State stores
+// the catalog's message for a Code without a Msg (the /track/activate/
+// catalog's, or the v2 catalog's for its codes), no Hits. A State stores
 // rules that passed it.
 func (f *Fault) Check() error {
 	if err := f.Validate(); err != nil {
@@ -113,6 +115,8 @@ func (f *Fault) Check() error {
 	if f.Code != 0 && f.Msg == "" {
 		if r, ok := ruleByCode[f.Code]; ok {
 			f.Msg = r.Msg
+		} else if r, ok := v2RuleByCode[f.Code]; ok {
+			f.Msg = r.Message
 		}
 	}
 	f.Hits = 0

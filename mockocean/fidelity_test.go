@@ -363,6 +363,8 @@ func TestParseExtraEventTypesErrors(t *testing.T) {
 		"1001=":                    "entry 1 (1001=): the name is empty",
 		"1001=a,2=pay":             "entry 2 (2=pay): 2 is a documented event type (付费 payment)",
 		"1001=a,1002=b,1001=c":     "entry 3 (1001=c): value 1001 is already entry 1",
+		"1001=a,1002=a":            "entry 2 (1002=a): the name a is already entry 1's",
+		"1001=active_pay":          "entry 1 (1001=active_pay): active_pay is a v2 event name",
 		"99999999999999999999=big": `value "99999999999999999999" is not`,
 	} {
 		if _, err := mockocean.ParseExtraEventTypes(in); err == nil || !strings.Contains(err.Error(), want) {

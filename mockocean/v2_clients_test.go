@@ -254,6 +254,14 @@ func TestV2FaultRules(t *testing.T) {
 	if _, a, body := postV2(t, srv, v2Call{body: `{"event_type":"form","context":{"ad":{"callback":"cb"}},"timestamp":1764988800000}`}); a.Code != 0 {
 		t.Errorf("v2 form: %s; want no rule to match", body)
 	}
+	f, err := srv.InjectFault(t.Context(), mockocean.Fault{Match: map[string]string{"context.ad.callback": "bad"}, Code: mockocean.V2CodeCallbackInvalid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := mockocean.LookupV2Rule(mockocean.V2CodeCallbackInvalid)
+	if _, a, body := postV2(t, srv, v2Call{body: `{"event_type":"form","context":{"ad":{"callback":"bad"}},"timestamp":1764988800000}`}); a.Code != want.Code || a.Message != want.Message || f.Msg != want.Message {
+		t.Errorf("a v2 code without a message: %s (rule %+v); want the v2 catalog's message %q", body, f, want.Message)
+	}
 	w := httptest.NewRecorder()
 	srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, mockocean.ActivatePath+"?callback=cb&idfa=i&event_type=2", nil))
 	if w.Code != http.StatusServiceUnavailable {
@@ -288,5 +296,29 @@ func TestV2Lint(t *testing.T) {
 		if found[legacyOnly] != 0 {
 			t.Errorf("legacy finding %s on v2 traffic: %d", legacyOnly, found[legacyOnly])
 		}
+	}
+}
+
+// TestV2ExtraEventTypes: an event type agreed with the platform
+// (--extra-event-types) is sent to v2 by its name, in both modes, and
+// journaled with its number; its number is not a v2 event name.
+func TestV2ExtraEventTypes(t *testing.T) {
+	extra, err := mockocean.ParseExtraEventTypes("1001=trial_start")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, strict := range []bool{false, true} {
+		srv := mockocean.New(mockocean.Config{Strict: strict, ExtraEventTypes: extra})
+		checkV2Calls(t, srv, []v2Call{
+			{name: "by name", body: sdkBody("trial_start")},
+			{name: "by number", body: sdkBody("1001"), code: mockocean.V2CodeEventType, detail: "no v2 event"},
+		})
+		reqs := testtbRequests(t, srv)
+		if c := reqs[0].Conversion; c == nil || c.EventName != "trial_start" || c.EventType != 1001 {
+			t.Errorf("strict=%v: the journaled conversion is %+v; want trial_start, 1001", strict, c)
+		}
+	}
+	if _, a, _ := postV2(t, mockocean.New(mockocean.Config{}), v2Call{body: sdkBody("trial_start")}); a.Code != mockocean.V2CodeEventType {
+		t.Errorf("trial_start without --extra-event-types: code %d; want %d", a.Code, mockocean.V2CodeEventType)
 	}
 }

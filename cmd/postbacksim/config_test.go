@@ -149,3 +149,44 @@ func TestStoreTTLHelpAgreesWithDocs(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryServeFlagIsDocumented: each flag of serve has a row in the
+// settings table of docs/sandbox.md, and each row there names a flag
+// serve has.
+func TestEveryServeFlagIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/sandbox.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]bool{}
+	in := false
+	for _, l := range strings.Split(string(doc), "\n") {
+		switch {
+		case strings.HasPrefix(l, "| flag | default | what |"):
+			in = true
+		case in && !strings.HasPrefix(l, "|"):
+			in = false
+		case in && strings.HasPrefix(l, "| `--"):
+			first, _, _ := strings.Cut(strings.TrimPrefix(l, "| "), " |")
+			for _, f := range strings.Split(first, ", ") {
+				rows[strings.Trim(f, "`-")] = true
+			}
+		}
+	}
+	if len(rows) == 0 {
+		t.Fatal("docs/sandbox.md: no settings table (| flag | default | what |)")
+	}
+	flags := (&app{}).serveCmd().Flags()
+	flags.VisitAll(func(f *pflag.Flag) {
+		if f.Name == "help" || f.Hidden || f.Deprecated != "" {
+			return
+		}
+		if !rows[f.Name] {
+			t.Errorf("serve --%s has no row in the settings table of docs/sandbox.md", f.Name)
+		}
+		delete(rows, f.Name)
+	})
+	for name := range rows {
+		t.Errorf("docs/sandbox.md documents --%s, which serve does not have", name)
+	}
+}

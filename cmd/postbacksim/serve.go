@@ -66,7 +66,7 @@ the --config file.`,
 	callbackKey := fs.String("callback-key", "", "Ocean: `HEX` key signing click callbacks (default: random); share it with 'ocean clicks'")
 	appSecret := fs.String("ocean-app-secret", "", "Ocean v2: app `SECRET` the x-signature header of /api/v2/conversion is checked with, hex(sha256(body + SECRET)), as the SDK signs; empty: the header is journaled, not checked (a namespace's own app_secret, given to POST /_admin/namespaces, takes precedence)")
 	corsOrigins := fs.String("cors-origins", mockocean.CORSAnyOrigin, "Ocean: `ORIGINS` whose browsers may call /track/activate/ (CORS): * for any, a comma list (https://brand.example,http://localhost:3000), or none to switch CORS off")
-	extraEventTypes := fs.String("extra-event-types", "", "Ocean: event types agreed separately with the platform, accepted besides the documented enum: `VALUE=NAME,...` (1001=trial_start,1002=plan_upgrade)")
+	extraEventTypes := fs.String("extra-event-types", "", "Ocean: event types agreed separately with the platform, accepted besides the documented enum: `VALUE=NAME,...` (1001=trial_start,1002=plan_upgrade); /track/activate/ takes the VALUE, /api/v2/conversion the NAME")
 	strictAttribution := fs.Bool("strict-attribution", false, "Ocean: answer 40011 to callbacks this sandbox did not issue")
 	maxInFlight := fs.Int("max-in-flight", mockimpact.DefaultMaxInFlight, "impact: live postback attempts in progress at once, across deliveries (the others queue; the journal says how long)")
 	timeScale := fs.Float64("time-scale", 1, "impact: run the retry schedule `K` times faster than real time (3600: an hour a second)")
