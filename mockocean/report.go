@@ -142,7 +142,9 @@ var lintRules = [...]LintRule{
 		Title: "no outer_event_id: duplicates cannot be filtered, a retried conversion counts twice",
 		Hint:  "send a unique outer_event_id (at most 200 characters) per conversion, the same one on every retry",
 		Doc:   "docs/platforms.md#duplicate-filtering-outer_event_id",
-		match: func(t *traffic, i int) bool { return t.legacy(i) && t.decoded(i) && t.param(i, ParamOuterEventID) == "" }},
+		match: func(t *traffic, i int) bool {
+			return t.legacy(i) && t.decoded(i) && t.param(i, ParamOuterEventID) == ""
+		}},
 	{ID: "retry_after_final_error", Severity: SeverityError,
 		Title: "the same request was sent again after an answer that retrying cannot change (a 400xx or 410xx validation error)",
 		Hint:  "do not retry a code/msg error: fix the parameter the msg names, then send a corrected request",
