@@ -36,7 +36,7 @@ func back(w http.ResponseWriter, r *http.Request, path, msg, errMsg string) {
 }
 
 func (in *Inspector) addFault(t *Tenant, w http.ResponseWriter, r *http.Request) {
-	f := mockocean.Fault{ID: strings.TrimSpace(r.PostFormValue("id")), Msg: r.PostFormValue("msg"), Body: r.PostFormValue("body"),
+	f := mockocean.Fault{ID: strings.TrimSpace(r.PostFormValue("id")), API: r.PostFormValue("api"), Msg: r.PostFormValue("msg"), Body: r.PostFormValue("body"),
 		Drop: r.PostFormValue("drop") != "", Malformed: r.PostFormValue("malformed") != ""}
 	var errs []string
 	num := func(name string, dst *int) {

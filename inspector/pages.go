@@ -3,6 +3,7 @@ package inspector
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -214,13 +215,14 @@ func rowOf(r *mockocean.Request) Row {
 }
 
 type oceanData struct {
-	Filter  Filter
-	Rows    []Row
-	Matched int
-	Journal mockocean.JournalStats
-	Dedup   mockocean.DedupStats
-	Faults  []mockocean.Fault
-	Catalog []mockocean.Rule
+	Filter    Filter
+	Rows      []Row
+	Matched   int
+	Journal   mockocean.JournalStats
+	Dedup     mockocean.DedupStats
+	Faults    []mockocean.Fault
+	Catalog   []mockocean.Rule
+	V2Catalog []mockocean.V2Rule
 }
 
 func (in *Inspector) oceanPage(t *Tenant, w http.ResponseWriter, r *http.Request, v *view) {
@@ -238,7 +240,7 @@ func (in *Inspector) oceanPage(t *Tenant, w http.ResponseWriter, r *http.Request
 		storeDown(w, err)
 		return
 	}
-	d := oceanData{Filter: f, Journal: js, Dedup: dedup, Faults: faults, Catalog: mockocean.Catalog()}
+	d := oceanData{Filter: f, Journal: js, Dedup: dedup, Faults: faults, Catalog: mockocean.Catalog(), V2Catalog: mockocean.V2Catalog()}
 	for i := len(reqs) - 1; i >= 0; i-- {
 		if f.Keep(&reqs[i]) {
 			d.Matched++
@@ -256,9 +258,20 @@ type requestData struct {
 	Raw      mockocean.Raw
 	HasRaw   bool
 	Label    string
-	Rule     *mockocean.Rule
+	Rule     *decision
+	Answer   string // the answer's body as the API shapes it
+	Headers  []KV   // a v2 request's headers that the emulator reads
 	Params   []KV
 	SinceClk string
+}
+
+// decision is the catalog rule that decided a request: its place in
+// the check order, what triggers it, and where it comes from when not
+// from the platform's document.
+type decision struct {
+	Order int
+	When  string
+	Note  string
 }
 
 // KV is a name and its value, in order.
@@ -286,9 +299,10 @@ func (in *Inspector) requestPage(t *Tenant, w http.ResponseWriter, r *http.Reque
 		return
 	}
 	if rq.Answered {
-		if rule, ok := mockocean.LookupRule(rq.Code); ok {
-			d.Rule = &rule
-		}
+		d.Answer, d.Rule = answerOf(&rq)
+	}
+	if rq.API == mockocean.APIV2 {
+		d.Headers = v2Headers(&rq)
 	}
 	for _, k := range slices.Sorted(func(yield func(string) bool) {
 		for k := range rq.Params {
@@ -495,4 +509,54 @@ func (in *Inspector) deliveryPage(t *Tenant, w http.ResponseWriter, r *http.Requ
 	}
 	v.Title, v.Nav, v.Content = "Delivery "+dl.ID, "impact", d
 	in.render(w, http.StatusOK, "delivery", v)
+}
+
+// answerOf is the answer a request got, in its API's shape, and the
+// catalog rule behind its code (nil for a code the catalog lacks).
+func answerOf(rq *mockocean.Request) (string, *decision) {
+	if rq.API == mockocean.APIV2 {
+		body := compactJSON(mockocean.V2Answer{Code: rq.Code, Message: rq.Msg, RequestID: rq.RequestID})
+		if rule, ok := mockocean.LookupV2Rule(rq.Code); ok {
+			return body, &decision{Order: rule.Order, When: rule.When, Note: "read from the public clients: the v2 API has no document here"}
+		}
+		return body, nil
+	}
+	body := compactJSON(mockocean.Answer{Code: rq.Code, Ret: rq.Code, Msg: rq.Msg})
+	if rule, ok := mockocean.LookupRule(rq.Code); ok {
+		d := &decision{Order: rule.Order, When: rule.When}
+		if !rule.Documented {
+			d.Note = "not in the documentation"
+		}
+		return body, d
+	}
+	return body, nil
+}
+
+// compactJSON is v as one line of JSON, text left as it is (the page
+// escapes it).
+func compactJSON(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // answers: numbers and strings
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// v2Headers are the headers of a v2 request the emulator reads, as the
+// journal keeps them (an App-Access-Token's value is not kept).
+func v2Headers(rq *mockocean.Request) []KV {
+	var h []KV
+	if rq.Signature != "" {
+		h = append(h, KV{mockocean.HeaderV2Signature, rq.Signature})
+	}
+	if rq.RS256Token != "" {
+		h = append(h, KV{mockocean.HeaderV2RS256Token, rq.RS256Token})
+	}
+	if rq.Debug {
+		h = append(h, KV{mockocean.HeaderV2DebugMode, "1 (debug: validated, not counted, not remembered by the duplicate filter)"})
+	}
+	if rq.AppAccessToken {
+		h = append(h, KV{mockocean.HeaderV2AppToken, "sent (its value is not kept)"})
+	}
+	return h
 }

@@ -1,7 +1,9 @@
 package inspector_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -19,10 +21,15 @@ func TestV2RequestsInThePages(t *testing.T) {
 	issuer := srv.Namespace("default").Ocean.Issuer()
 	cb := issuer.Issue(mockocean.ClickRef{ClickID: 7, AdID: 1, RequestID: "req", Time: time.Now().Add(-time.Hour)})
 	body := `{"event_type":"active_pay","context":{"ad":{"callback":"` + cb + `","attributed":false},"device":{"imei":"0c2bd03c39f19845bf54ea0abafae70e"}},"timestamp":1764988800123}`
-	resp, err := http.Post(srv.URL+mockocean.V2Path, "application/json", strings.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+mockocean.V2Path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Signature", "0123abcd")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var a mockocean.V2Answer
+	_ = json.NewDecoder(resp.Body).Decode(&a)
 	resp.Body.Close()
 	if e := next(t, events); e.name != "ocean" || !strings.Contains(e.data, `"api":"v2"`) || !strings.Contains(e.data, `"request_id"`) {
 		t.Fatalf("stream event %+v; want the v2 request", e)
@@ -30,11 +37,35 @@ func TestV2RequestsInThePages(t *testing.T) {
 	if _, page := do(t, "GET", srv.URL+"/ocean", nil, nil); !strings.Contains(page, "v2 active_pay") {
 		t.Errorf("the journal's list does not show the v2 request:\n%.2000s", page)
 	}
-	if _, page := do(t, "GET", srv.URL+"/ocean/1", nil, nil); !strings.Contains(page, "/api/v2/conversion") || !strings.Contains(page, "context.ad.callback") {
+	if _, page := do(t, "GET", srv.URL+"/ocean/1", nil, nil); !strings.Contains(page, "/api/v2/conversion") || !strings.Contains(page, "context.ad.callback") ||
+		!strings.Contains(page, `{&#34;code&#34;:0,&#34;message&#34;:&#34;success&#34;,&#34;request_id&#34;:&#34;`+a.RequestID) || !strings.Contains(page, "X-Signature") || !strings.Contains(page, "0123abcd") {
 		t.Errorf("the request's page does not show the v2 request:\n%.2000s", page)
 	}
 	reqs, err := srv.Namespace("default").Ocean.Requests(t.Context())
 	if err != nil || len(reqs) != 1 || reqs[0].Attribution == nil || !reqs[0].Attribution.Attributed {
 		t.Errorf("attribution of the v2 conversion: %+v, %v", reqs, err)
+	}
+}
+
+// TestV2FaultFormAndCatalog: the page's fault form can aim a rule at one
+// API, the rules table says so, and the page lists the v2 catalog.
+func TestV2FaultFormAndCatalog(t *testing.T) {
+	srv := sandboxtest.NewServer(t)
+	form := url.Values{"api": {"v2"}, "match": {"context.ad.callback=bad"}, "code": {"41010"}}
+	if resp, body := do(t, "POST", srv.URL+"/_admin/inspector/faults", form, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("fault form: %d\n%s", resp.StatusCode, body)
+	}
+	faults, err := srv.Namespace("default").Ocean.Faults(t.Context())
+	if err != nil || len(faults) != 1 || faults[0].API != mockocean.APIV2 || faults[0].Match["context.ad.callback"] != "bad" {
+		t.Fatalf("faults %+v, %v; want one v2 rule", faults, err)
+	}
+	want, _ := mockocean.LookupV2Rule(mockocean.V2CodeSignature)
+	if _, page := do(t, "GET", srv.URL+"/ocean", nil, nil); !strings.Contains(page, "v2 only: context.ad.callback=bad") || !strings.Contains(page, want.Message) {
+		t.Errorf("the page does not show the v2 rule and catalog:\n%.3000s", page)
+	}
+	form.Set("api", "v3")
+	resp, _ := do(t, "POST", srv.URL+"/_admin/inspector/faults", form, nil)
+	if loc, _ := url.Parse(resp.Header.Get("Location")); resp.StatusCode != http.StatusSeeOther || loc == nil || !strings.Contains(loc.Query().Get("err"), "field api") {
+		t.Errorf("api v3: %d, back to %q; want the page with an error naming the field", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }

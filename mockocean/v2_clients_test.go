@@ -186,7 +186,16 @@ func TestV2Checks(t *testing.T) {
 		{name: "attribute_label", body: `{"event_type":"form","attribute_label":"other","context":{"ad":{"callback":"cb"}},"timestamp":1764988800000}`, code: 0, warning: "takes only convert"},
 		{name: "unknown field", body: `{"event_type":"form","evnet_weight":1,"context":{"ad":{"callback":"cb"}},"timestamp":1764988800000}`,
 			code: 0, warning: "evnet_weight (did you mean event_weight?)"},
+		{name: "a form Content-Type", body: ok(""), headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+			code: 0, warning: `Content-Type is "application/x-www-form-urlencoded": read as JSON`},
 	})
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON"} {
+		postV2(t, srv, v2Call{body: ok(""), headers: map[string]string{"Content-Type": ct}})
+		reqs := testtbRequests(t, srv)
+		if w := reqs[len(reqs)-1].Warnings; len(w) != 0 {
+			t.Errorf("Content-Type %s: warnings %q; want none", ct, w)
+		}
+	}
 }
 
 // TestV2SharesTheDuplicateFilter: an outer_event_id accepted on either

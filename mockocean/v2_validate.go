@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -22,6 +23,9 @@ func ValidateV2(raw Raw, mode Mode) (Input, Verdict) {
 	in := decodeV2(raw)
 	params := Input{Values: in.values}
 	s := v2State{in: in, mode: mode, conv: &Conversion{API: APIV2}}
+	if w := v2ContentTypeWarning(raw.ContentType); w != "" {
+		s.warnings = append(s.warnings, w)
+	}
 	for _, r := range v2CheckOrder {
 		if detail, failed := r.check(&s); failed {
 			msg := r.Message
@@ -33,6 +37,21 @@ func ValidateV2(raw Raw, mode Mode) (Input, Verdict) {
 	}
 	s.fill()
 	return params, Verdict{Code: V2CodeSuccess, Msg: v2RuleByCode[V2CodeSuccess].Message, Warnings: s.warnings, Conversion: s.conv}
+}
+
+// v2ContentTypeWarning says what is off with a v2 request's
+// Content-Type, if anything: the SDK sends application/json, and the
+// emulator reads the body as JSON whatever the header says (in strict
+// mode too; the public clients do not say what the platform does).
+func v2ContentTypeWarning(ct string) string {
+	if ct == "" {
+		return "no Content-Type: read as JSON; the SDK sends application/json"
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		return ""
+	}
+	return fmt.Sprintf("Content-Type is %q: read as JSON; the SDK sends application/json", ct)
 }
 
 // v2CheckFunc runs one v2 rule, as checkFunc does for the legacy ones.
