@@ -6,15 +6,18 @@
 # a redis-server started here (--store, one prefix each), plus the bare
 # net/http server as the physical limit. Per run: req/s, p99 and the
 # server's CPU per request (utime+stime from /proc over the run, divided
-# by the requests). A refactor that should not change speed is checked
-# with it, on a quiet machine:
+# by the requests). KINDS picks the traffic: GET and JSON go to
+# /track/activate/, V2 posts the SDK's body to /api/v2/conversion (the new
+# binary only when the base has no such endpoint). A refactor that should
+# not change speed is checked with it, on a quiet machine:
 #
-#   bench/wrk-compare.sh 841d620          # ROUNDS=3 DURATION=8s by default
+#   bench/wrk-compare.sh 841d620          # ROUNDS=3 DURATION=8s KINDS="GET JSON V2" by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base=${1:?usage: bench/wrk-compare.sh BASE_REVISION}
 rounds=${ROUNDS:-3}
 duration=${DURATION:-8s}
+kinds=${KINDS:-GET JSON V2}
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
 command -v redis-server >/dev/null || { apt-get install -y -qq redis-server >/dev/null; }
 tmp=$(mktemp -d)
@@ -39,6 +42,16 @@ function request()
   return wrk.format("POST", "/track/activate/", {["Content-Type"] = "application/json"}, body)
 end
 EOF
+cat >"$tmp/v2.lua" <<'EOF'
+local counter, tid = 0, 0
+function setup(thread) tid = tid + 1; thread:set("tid", tid) end
+function request()
+  counter = counter + 1
+  local body = '{"event_type":"active_pay","context":{"ad":{"callback":"cb","attributed":false},"device":{"imei":"0c2bd03c39f19845bf54ea0abafae70e"}},' ..
+    '"properties":{"pay_amount":600},"timestamp":1764988800123,"outer_event_id":"' .. tid .. "-" .. counter .. '"}'
+  return wrk.format("POST", "/api/v2/conversion", {["Content-Type"] = "application/json"}, body)
+end
+EOF
 redis-server --port 18379 --save '' --appendonly no --daemonize yes >/dev/null
 "$tmp/bare" --addr 127.0.0.1:18200 & pids+=($!); bare=$!
 "$tmp/base" serve --addr 127.0.0.1:18201 2>/dev/null & pids+=($!); mem_base=$!
@@ -60,12 +73,22 @@ run() { # label pid port script
     /Non-2xx/ {bad = $4}
     END {printf "%-22s %9.0f req/s  p99 %-8s  %5.1f µs CPU/request  non-2xx %d\n", label, rps, p99, c / t * 1e6 / n, bad}'
 }
+base_v2=yes
+if [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{}' http://127.0.0.1:18201/api/v2/conversion)" = 404 ]; then
+  base_v2=no; echo "(the base has no /api/v2/conversion: V2 runs the new binary only)"
+fi
 for round in $(seq "$rounds"); do
-  for script in bench/unique.lua "$tmp/json.lua"; do
-    kind=GET; [ "$script" = bench/unique.lua ] || kind=JSON
+  for kind in $kinds; do
+    case $kind in
+      GET) script=bench/unique.lua ;;
+      JSON) script=$tmp/json.lua ;;
+      V2) script=$tmp/v2.lua ;;
+      *) echo "KINDS: unknown kind $kind (GET, JSON, V2)" >&2; exit 2 ;;
+    esac
     run "$round $kind bare" "$bare" 18200 "$script"
     # Alternate which binary goes first.
     if [ $((round % 2)) = 1 ]; then order="base new"; else order="new base"; fi
+    if [ "$kind" = V2 ] && [ "$base_v2" = no ]; then order=new; fi
     for who in $order; do
       pid=mem_$who; run "$round $kind $who" "${!pid}" $([ "$who" = base ] && echo 18201 || echo 18202) "$script"
     done

@@ -1,6 +1,7 @@
 package mockocean_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -105,4 +106,31 @@ func heapAfterGC() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// BenchmarkV2Handler is BenchmarkActivateHandler for /api/v2/conversion:
+// the SDK's body (a JSON document with a unique outer_event_id), decoded,
+// validated, deduplicated, journaled and answered.
+func BenchmarkV2Handler(b *testing.B) {
+	srv := mockocean.New(mockocean.Config{JournalCapacity: 10_000})
+	bodies := make([][]byte, 4096)
+	for i := range bodies {
+		bodies[i] = fmt.Appendf(nil, `{"event_type":"active_pay","context":{"ad":{"callback":"EJiw267wvfQCGKf2g74ZIPD89-vIATAMOAFCIjIwMTkxMTI3MTQxMTEzMDEwMDI2MDc3MjE1MTUwNTczNTBIAQ==","attributed":false},`+
+			`"device":{"imei":"0c2bd03c39f19845bf54ea0abafae70e"}},"properties":{"pay_amount":600,"order_id":"o-%d"},"timestamp":1764988800123,"outer_event_id":"e-%d"}`, i, i)
+	}
+	body := bytes.NewReader(nil)
+	req := httptest.NewRequest(http.MethodPost, mockocean.V2Path, body)
+	req.Header.Set("Content-Type", "application/json")
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		body.Reset(bodies[i%len(bodies)])
+		req.ContentLength = int64(body.Len())
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, req)
+		if i < len(bodies) && w.Code != http.StatusOK {
+			b.Fatalf("request %d: %d %s", i, w.Code, w.Body)
+		}
+		i++
+	}
 }

@@ -1,9 +1,11 @@
 package mockocean
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -85,7 +87,10 @@ var v2Catalog = []V2Rule{
 }
 
 var (
-	v2RuleByCode    = map[int]*V2Rule{}
+	v2RuleByCode = map[int]*V2Rule{}
+	// v2AnswerPrefix is each catalog answer rendered up to its
+	// request_id's value: {"code":N,"message":"…","request_id":"
+	v2AnswerPrefix  = map[int][]byte{}
 	v2CheckOrder    []*V2Rule
 	v2EventByName   = map[string]*V2EventType{}
 	v2EventByLegacy = map[int]*V2EventType{}
@@ -95,6 +100,8 @@ func init() {
 	for i := range v2Catalog {
 		r := &v2Catalog[i]
 		v2RuleByCode[r.Code] = r
+		full := renderV2Answer(r.Code, r.Message, "\x00") // a marker the encoder escapes
+		v2AnswerPrefix[r.Code] = full[:bytes.LastIndex(full, []byte(`\u0000"}`))]
 		if r.check != nil {
 			v2CheckOrder = append(v2CheckOrder, r)
 		}
@@ -142,6 +149,10 @@ type V2Answer struct {
 // renderV2Answer renders the answer with the keys in the SDK's order and
 // the message as raw UTF-8.
 func renderV2Answer(code int, msg, requestID string) []byte {
+	if prefix, ok := v2AnswerPrefix[code]; ok && v2RuleByCode[code].Message == msg && plainID(requestID) {
+		b := make([]byte, 0, len(prefix)+len(requestID)+2)
+		return append(append(append(b, prefix...), requestID...), '"', '}')
+	}
 	var b strings.Builder
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -184,5 +195,22 @@ func V2EventTypesMarkdown() string {
 // time (UTC, to the second) and its number in the journal, so that a
 // request_id a client logged finds its request (Request.RequestID).
 func v2RequestID(e *Entry) string {
-	return e.Time.UTC().Format("20060102150405") + fmt.Sprintf("%012d", e.Seq)
+	b := make([]byte, 0, 26)
+	b = e.Time.UTC().AppendFormat(b, "20060102150405")
+	seq := strconv.AppendUint(nil, e.Seq, 10)
+	for range 12 - len(seq) {
+		b = append(b, '0')
+	}
+	return string(append(b, seq...))
+}
+
+// plainID reports that id needs no escaping in a JSON string: the
+// request ids v2RequestID makes (digits) do not.
+func plainID(id string) bool {
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

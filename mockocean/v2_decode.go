@@ -111,12 +111,14 @@ type v2Input struct {
 	notUTF8 []string
 	// eventNumber reports that event_type came as a JSON number.
 	eventNumber bool
+	// props is properties as decoded (nil when absent or not an object).
+	props map[string]any
 }
 
 // decodeV2 reads raw's JSON body against v2Fields. It is pure, so the
 // journal keeps raw and decodes again on read.
 func decodeV2(raw Raw) v2Input {
-	in := v2Input{raw: raw, values: map[string]string{}, kinds: map[string]string{}}
+	in := v2Input{raw: raw, values: make(map[string]string, 16)}
 	body := []byte(raw.Body)
 	if !utf8.Valid(body) {
 		in.notUTF8 = append(in.notUTF8, "body")
@@ -168,6 +170,9 @@ func (in *v2Input) walk(prefix string, obj map[string]any) {
 		case got == "null":
 			continue // as if absent
 		case got != f.Kind && !(f.Kind == "number" && got == "integer"):
+			if in.kinds == nil {
+				in.kinds = map[string]string{}
+			}
 			in.kinds[path] = fmt.Sprintf("want %s %s, got %s", article(f.Kind), f.Kind, got)
 			continue
 		}
@@ -184,7 +189,7 @@ func (in *v2Input) walk(prefix string, obj map[string]any) {
 		case map[string]any:
 			if path == "properties" {
 				b, _ := json.Marshal(v) // keys sorted: one text for one object
-				in.values[path] = string(b)
+				in.values[path], in.props = string(b), v
 				continue
 			}
 			in.walk(path, v)

@@ -286,12 +286,8 @@ func v2CheckProperties(s *v2State) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	var props map[string]any
-	dec := json.NewDecoder(strings.NewReader(v))
-	dec.UseNumber()
-	_ = dec.Decode(&props) // written by walk: an object
 	for _, k := range []string{"pay_amount", "order_amount"} {
-		x, ok := props[k]
+		x, ok := s.in.props[k]
 		if !ok {
 			continue
 		}
