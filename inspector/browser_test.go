@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/postbacksim/postbacksim/internal/testtb"
+	"github.com/postbacksim/postbacksim/mockocean"
 	"github.com/postbacksim/postbacksim/sandbox"
 	"github.com/postbacksim/postbacksim/sandbox/sandboxtest"
 )
@@ -211,4 +212,33 @@ func TestBrowserLogin(t *testing.T) {
 		t.Errorf("form without csrf: %d (want 403); with: %d (want 303); rules %d (want 1)", forged, genuine, len(testtb.Must(srv.Namespace(sandbox.DefaultNamespace).Ocean.Faults(context.Background()))))
 	}
 	run(t, ctx, "logout", chromedp.Click(`.logout button`), chromedp.WaitVisible(`#token`))
+}
+
+// TestBrowserFiltersByAPI: /ocean?api=v2 lists the v2 requests, and
+// adds the new ones live while the legacy ones stay out.
+func TestBrowserFiltersByAPI(t *testing.T) {
+	srv := sandboxtest.NewServer(t)
+	ctx := browser(t)
+	postV2 := func(event, outer string) {
+		t.Helper()
+		body := `{"event_type":"` + event + `","context":{"ad":{"callback":"abc"}},"timestamp":1764988800123,"outer_event_id":"` + outer + `"}`
+		resp, err := http.Post(srv.URL+mockocean.V2Path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	get(t, srv.URL+okQuery+"t1")
+	postV2("form", "v1")
+	run(t, ctx, "open /ocean?api=v2", chromedp.Navigate(srv.URL+"/ocean?api=v2"), chromedp.WaitVisible(`#ocean-rows tr[data-seq="2"]`), live())
+	get(t, srv.URL+okQuery+"t2") // 3: filtered out
+	postV2("active_pay", "v2")   // 4
+	run(t, ctx, "live v2 row", chromedp.WaitVisible(`#ocean-rows tr[data-seq="4"]`))
+	rows := value(t, ctx, "rows", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#ocean-rows tbody tr")].map(r => r.dataset.seq + " " + r.cells[3].textContent.trim())`))
+	if got := strings.Join(rows, ", "); got != "4 v2 active_pay, 2 v2 form" {
+		t.Errorf("rows with api=v2: %s; want 4 v2 active_pay, 2 v2 form", got)
+	}
+	if sel := value(t, ctx, "api select", chromedp.Evaluate[string](`document.getElementById("f-api").value`)); sel != "v2" {
+		t.Errorf("the API filter shows %q, want v2", sel)
+	}
 }

@@ -145,12 +145,15 @@ func mapsKeys(m map[string]int) func(func(string) bool) {
 // rendered rows and by the script to the streamed ones.
 type Filter struct {
 	Code, EventType, OuterEventID, Fault, Text string
+	// API is track or v2; empty: both.
+	API string
 }
 
 func parseFilter(r *http.Request) Filter {
 	q := r.URL.Query()
 	return Filter{Code: strings.TrimSpace(q.Get("code")), EventType: strings.TrimSpace(q.Get("event_type")),
-		OuterEventID: strings.TrimSpace(q.Get("outer_event_id")), Fault: strings.TrimSpace(q.Get("fault")), Text: strings.TrimSpace(q.Get("q"))}
+		OuterEventID: strings.TrimSpace(q.Get("outer_event_id")), Fault: strings.TrimSpace(q.Get("fault")), Text: strings.TrimSpace(q.Get("q")),
+		API: strings.TrimSpace(q.Get("api"))}
 }
 
 // Keep reports whether r passes the filter.
@@ -168,6 +171,9 @@ func (f Filter) Keep(r *mockocean.Request) bool {
 		return false
 	}
 	if f.Fault != "" && r.Fault != f.Fault {
+		return false
+	}
+	if f.API != "" && cmp.Or(r.API, mockocean.APITrack) != f.API {
 		return false
 	}
 	if f.Text != "" {

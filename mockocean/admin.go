@@ -89,15 +89,22 @@ func noContent(w http.ResponseWriter, r *http.Request, err error) {
 
 // RequestFilter selects journal entries; zero fields match everything.
 type RequestFilter struct {
-	Code      *int
+	Code *int
+	// EventType is a /track/activate/ event_type number: it matches a
+	// legacy request with it, and a v2 request whose event maps to it.
 	EventType *int
-	Fault     string
-	Limit     int    // the newest Limit entries; 0: all
-	Since     uint64 // only entries whose Seq is above Since; 0: all
+	// EventName is a v2 event name (event_type=active_pay in a query):
+	// it matches the v2 requests that send it.
+	EventName string
+	// API is APITrack or APIV2; empty matches both.
+	API   string
+	Fault string
+	Limit int    // the newest Limit entries; 0: all
+	Since uint64 // only entries whose Seq is above Since; 0: all
 }
 
-// ParseRequestFilter reads code, event_type, fault, limit and since from a
-// query.
+// ParseRequestFilter reads code, event_type (a number, or a v2 event
+// name), api (track or v2), fault, limit and since from a query.
 func ParseRequestFilter(q map[string][]string) (RequestFilter, error) {
 	var f RequestFilter
 	intParam := func(name string) (*int, error) {
@@ -115,8 +122,17 @@ func ParseRequestFilter(q map[string][]string) (RequestFilter, error) {
 	if f.Code, err = intParam("code"); err != nil {
 		return f, err
 	}
-	if f.EventType, err = intParam("event_type"); err != nil {
-		return f, err
+	if v := first(q["event_type"]); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			f.EventType = &n
+		} else {
+			f.EventName = v
+		}
+	}
+	switch f.API = first(q["api"]); f.API {
+	case "", APITrack, APIV2:
+	default:
+		return f, fmt.Errorf("query parameter api: %q: want %s or %s", f.API, APITrack, APIV2)
 	}
 	limit, err := intParam("limit")
 	if err != nil {
@@ -149,6 +165,12 @@ func (f RequestFilter) keep(r *Request) bool {
 	if f.Code != nil && (r.Status != http.StatusOK || r.Code != *f.Code) {
 		return false
 	}
+	if !f.apiKeeps(r.API) {
+		return false
+	}
+	if f.EventName != "" && (r.API != APIV2 || r.Params["event_type"] != f.EventName) {
+		return false
+	}
 	if f.EventType != nil {
 		if r.Conversion != nil {
 			if r.Conversion.EventType != *f.EventType {
@@ -170,11 +192,26 @@ func (s *Server) keepEntry(f RequestFilter, e *Entry) bool {
 	if f.Fault != "" && e.Fault != f.Fault {
 		return false
 	}
-	if f.EventType == nil {
+	if !f.apiKeeps(e.Raw.API) {
+		return false
+	}
+	if f.EventType == nil && f.EventName == "" {
 		return true
 	}
 	r := s.materialize(e)
 	return f.keep(&r)
+}
+
+// apiKeeps reports whether a request to api ("" or APIV2, as journaled)
+// passes the filter's API.
+func (f RequestFilter) apiKeeps(api string) bool {
+	switch f.API {
+	case APITrack:
+		return api == ""
+	case APIV2:
+		return api == APIV2
+	}
+	return true
 }
 
 // FilterRequests returns the journal entries that pass f.

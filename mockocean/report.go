@@ -103,6 +103,30 @@ func (t *traffic) decoded(i int) bool {
 func (t *traffic) legacy(i int) bool { return t.reqs[i].API == "" }
 func (t *traffic) v2(i int) bool     { return t.reqs[i].API == APIV2 }
 
+// anyParam reports whether request i has a non-empty value for one of
+// names.
+func (t *traffic) anyParam(i int, names ...string) bool {
+	for _, n := range names {
+		if t.param(i, n) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// v2DeviceIDs are the v2 fields that identify a device (platform names
+// one's kind, not the device).
+var v2DeviceIDs = []string{"context.device.imei", "context.device.idfa", "context.device.oaid", "context.device.gaid",
+	"context.device.android_id", "context.device.android_id_md5", "context.device.idfv"}
+
+// inAppEvent reports whether the legacy event type v is one the Ocean
+// Engine document defines as happening in the app (its definition says
+// 应用, the app): a v2 event mapped to it comes from a device.
+func inAppEvent(v int) bool {
+	e, ok := eventTypeByValue[v]
+	return ok && strings.Contains(e.Definition, "应用")
+}
+
 // v2Code reports whether request i is a v2 request answered code.
 func (t *traffic) v2Code(i, code int) bool { return t.v2(i) && t.decoded(i) && t.reqs[i].Code == code }
 
@@ -235,6 +259,30 @@ var lintRules = [...]LintRule{
 		Hint:  "sign the exact body sent: x-signature is hex(sha256(body + app secret)), computed after the body is encoded",
 		Doc:   "docs/platforms.md#d-ocean-v2-signature",
 		match: func(t *traffic, i int) bool { return t.v2Code(i, V2CodeSignature) }},
+	{ID: "v2_no_device", Severity: SeverityWarning,
+		Title: "v2: an app event accepted without any context.device id: only its callback can attribute it",
+		Hint:  "send the device's ids with app events (context.device.imei as MD5, oaid, idfa, android_id …): they attribute the conversion when the callback does not",
+		Doc:   "docs/platforms.md#d-ocean-v2-device",
+		match: func(t *traffic, i int) bool {
+			c := t.reqs[i].Conversion
+			return t.v2Code(i, V2CodeSuccess) && c != nil && inAppEvent(c.EventType) && !t.anyParam(i, v2DeviceIDs...)
+		}},
+	{ID: "v2_platform_device", Severity: SeverityWarning,
+		Title: "v2: context.device.platform names a platform whose ids the request lacks (android without android_id, imei, oaid or gaid; ios without idfa or idfv)",
+		Hint:  "send the ids of the platform named: android_id (or imei, oaid, gaid) on Android, idfa or idfv on iOS",
+		Doc:   "docs/platforms.md#d-ocean-v2-device",
+		match: func(t *traffic, i int) bool {
+			if !t.v2(i) || !t.decoded(i) {
+				return false
+			}
+			switch strings.ToLower(t.param(i, "context.device.platform")) {
+			case "android":
+				return !t.anyParam(i, "context.device.android_id", "context.device.android_id_md5", "context.device.imei", "context.device.oaid", "context.device.gaid")
+			case "ios":
+				return !t.anyParam(i, "context.device.idfa", "context.device.idfv")
+			}
+			return false
+		}},
 	{ID: "v2_unknown_fields", Severity: SeverityWarning,
 		Title: "v2: fields the SDK does not have, which the platform drops",
 		Hint:  "check the journal's warning for the field named and the one meant (clickid goes in context.ad.callback)",

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/postbacksim/postbacksim/mockocean"
@@ -285,6 +287,9 @@ func TestV2Lint(t *testing.T) {
 		chengguoBody("register", "l-1", "1764988800000"),
 		`{"event_type":"active","context":{"ad":{}},"timestamp":1764988800000}`,
 		sdkBody("active"),
+		`{"event_type":"active_pay","context":{"ad":{"callback":"cb"}},"timestamp":1764988800000}`,                                  // an app event, no device
+		`{"event_type":"form","context":{"ad":{"callback":"cb"}},"timestamp":1764988800000}`,                                        // a form: none expected
+		`{"event_type":"form","context":{"ad":{"callback":"cb"},"device":{"platform":"ios","imei":"x"}},"timestamp":1764988800000}`, // ios without its ids
 	} {
 		postV2(t, srv, v2Call{body: body, headers: map[string]string{"x-signature": sign(body, testSecret)}})
 	}
@@ -296,7 +301,7 @@ func TestV2Lint(t *testing.T) {
 	for _, f := range rep.Findings {
 		found[f.ID] = f.Count
 	}
-	for id, n := range map[string]int{"v2_unknown_event": 1, "v2_missing_callback": 1, "v2_timestamp_seconds": 1, "v2_bad_signature": 1} {
+	for id, n := range map[string]int{"v2_unknown_event": 1, "v2_missing_callback": 1, "v2_timestamp_seconds": 1, "v2_bad_signature": 1, "v2_no_device": 1, "v2_platform_device": 1} {
 		if found[id] != n {
 			t.Errorf("finding %s: %d, want %d (findings %v)", id, found[id], n, found)
 		}
@@ -329,5 +334,82 @@ func TestV2ExtraEventTypes(t *testing.T) {
 	}
 	if _, a, _ := postV2(t, mockocean.New(mockocean.Config{}), v2Call{body: sdkBody("trial_start")}); a.Code != mockocean.V2CodeEventType {
 		t.Errorf("trial_start without --extra-event-types: code %d; want %d", a.Code, mockocean.V2CodeEventType)
+	}
+}
+
+// TestV2DedupConcurrent: one outer_event_id sent at once on both APIs is
+// accepted exactly once.
+func TestV2DedupConcurrent(t *testing.T) {
+	srv := mockocean.New(mockocean.Config{})
+	const n = 64
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			if i%2 == 0 {
+				_, a, _ := postV2(t, srv, v2Call{body: `{"event_type":"form","context":{"ad":{"callback":"cb"}},"timestamp":1764988800000,"outer_event_id":"same"}`})
+				codes <- a.Code
+				return
+			}
+			w := httptest.NewRecorder()
+			srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, mockocean.ActivatePath+"?callback=cb&idfa=i&event_type=3&outer_event_id=same", nil))
+			var a mockocean.Answer
+			_ = json.Unmarshal(w.Body.Bytes(), &a)
+			codes <- a.Code
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if count[0] != 1 || count[mockocean.CodeDuplicate]+count[mockocean.V2CodeDuplicate] != n-1 {
+		t.Fatalf("answers by code: %v; want one 0 and %d duplicates", count, n-1)
+	}
+}
+
+// TestV2JournalFilters: the journal's filters select by API and by v2
+// event name; a legacy number selects the v2 events mapped to it too.
+func TestV2JournalFilters(t *testing.T) {
+	srv := mockocean.New(mockocean.Config{})
+	postV2(t, srv, v2Call{body: sdkBody("active_pay")})
+	postV2(t, srv, v2Call{body: sdkBody("form")})
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, mockocean.ActivatePath+"?callback=cb&idfa=i&event_type=2", nil))
+	for query, want := range map[string][]uint64{
+		"api=v2":                    {1, 2},
+		"api=track":                 {3},
+		"event_type=active_pay":     {1},
+		"event_type=2":              {1, 3},
+		"event_type=2&api=track":    {3},
+		"event_type=form&api=v2":    {2},
+		"event_type=form&api=track": nil,
+	} {
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/_admin/ocean/requests?"+query, nil))
+		var got struct {
+			Requests []mockocean.Request `json:"requests"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || w.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", query, w.Code, w.Body)
+		}
+		var seqs []uint64
+		for _, r := range got.Requests {
+			seqs = append(seqs, r.Seq)
+		}
+		if !slices.Equal(seqs, want) {
+			t.Errorf("%s: requests %v, want %v", query, seqs, want)
+		}
+	}
+	w = httptest.NewRecorder()
+	srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/_admin/ocean/requests?api=v3", nil))
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "query parameter api") {
+		t.Errorf("api=v3: %d %s; want 400 naming the parameter", w.Code, w.Body)
 	}
 }

@@ -549,3 +549,48 @@ func TestV2RequestsSharedByReplicas(t *testing.T) {
 		t.Errorf("the v2 request read on B: %+v", got)
 	}
 }
+
+// TestReplicasAcceptAnIDOnceAcrossAPIs: one outer_event_id sent at once
+// to both replicas on both APIs is accepted exactly once; every other
+// request gets its API's duplicate code.
+func TestReplicasAcceptAnIDOnceAcrossAPIs(t *testing.T) {
+	rs := redistest.Start(t)
+	_, _, urlA, urlB := replicas(t, rs, mockocean.Config{})
+	const n = 400
+	body := `{"event_type":"active_pay","context":{"ad":{"callback":"cb"}},"timestamp":1764988800000,"outer_event_id":"one-id"}`
+	var mu sync.Mutex
+	codes := map[int]int{}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 50)
+	for i := range n {
+		base := urlA
+		if i%2 == 1 {
+			base = urlB
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			code := -1
+			if i%4 < 2 {
+				if ans := getAnswer(t, withID(base, "one-id")); ans.status == http.StatusOK && ans.code != nil {
+					code = *ans.code
+				}
+			} else if resp, err := http.Post(base+mockocean.V2Path, "application/json", strings.NewReader(body)); err == nil {
+				var a mockocean.V2Answer
+				if json.NewDecoder(resp.Body).Decode(&a) == nil && resp.StatusCode == http.StatusOK {
+					code = a.Code
+				}
+				resp.Body.Close()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			codes[code]++
+		}()
+	}
+	wg.Wait()
+	if codes[0] != 1 || codes[mockocean.CodeDuplicate]+codes[mockocean.V2CodeDuplicate] != n-1 || codes[mockocean.CodeDuplicate] < n/2-1 || codes[mockocean.V2CodeDuplicate] < n/2-1 {
+		t.Fatalf("answers by code (-1: no code): %v; want one 0, the rest 40004 (legacy) and 41011 (v2)", codes)
+	}
+}

@@ -12,7 +12,7 @@
 
   // The Ocean filter, as the server applies it.
   var fs = document.getElementById("filter-state");
-  var filter = fs ? { code: fs.dataset.code, et: fs.dataset.eventType, outer: fs.dataset.outer, fault: fs.dataset.fault, q: (fs.dataset.q || "").toLowerCase() } : null;
+  var filter = fs ? { code: fs.dataset.code, et: fs.dataset.eventType, outer: fs.dataset.outer, fault: fs.dataset.fault, api: fs.dataset.api, q: (fs.dataset.q || "").toLowerCase() } : null;
 
   function codeOf(r) {
     if (r.code !== undefined) { return String(r.code); }
@@ -29,6 +29,7 @@
     if (filter.et && p.event_type !== filter.et) { return false; }
     if (filter.outer && p.outer_event_id !== filter.outer) { return false; }
     if (filter.fault && r.fault !== filter.fault) { return false; }
+    if (filter.api && (r.api || "track") !== filter.api) { return false; }
     if (filter.q) {
       var hay = [r.msg || "", r.detail || "", r.fault || "", r.path || ""];
       Object.keys(p).forEach(function (k) { hay.push(k + "=" + p[k]); });
