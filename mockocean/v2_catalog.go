@@ -65,7 +65,7 @@ var v2Catalog = []V2Rule{
 	{Code: V2CodeInvalidBody, Message: "invalid request body", Order: 1, check: v2CheckBody,
 		When: "the body is not one JSON object, a field has the wrong JSON type (a device id that is not a string …), or a field the SDK does not have (a warning; an error in strict mode)"},
 	{Code: V2CodeSignature, Message: "invalid signature", Order: 2, check: v2CheckSignature,
-		When: "with an app secret set: no x-signature (nor x-rs256-token), or one that is not 64 hex digits, or not hex(sha256(body + secret))"},
+		When: "with an app secret set: no x-signature (nor x-rs256-token), or one that is not 64 hex digits, or not hex(sha256(body + secret)); or, instead of x-signature, a malformed x-rs256-token (want credential primary or backup, timestamp in seconds, signature in Base64)"},
 	{Code: V2CodeEncoding, Message: "params " + fieldPlaceholder + " is invalid", Order: 3, check: v2CheckEncoding,
 		When: "a text that is not UTF-8; the message names the first such field (a warning; an error in strict mode)"},
 	{Code: V2CodeEventType, Message: "params event_type is invalid", Order: 4, check: v2CheckEventType,

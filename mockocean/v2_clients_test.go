@@ -123,6 +123,14 @@ func TestV2AsTheSDKSendsIt(t *testing.T) {
 		{name: "signed with another secret", body: good, headers: map[string]string{"x-signature": sign(good, "other")}, code: mockocean.V2CodeSignature, detail: "not hex(sha256(body + app secret))"},
 		{name: "signature not hex", body: good, headers: map[string]string{"x-signature": "xyz"}, code: mockocean.V2CodeSignature, detail: "not 64 hex digits"},
 		{name: "rs256 token instead", body: good, headers: map[string]string{"x-rs256-token": "credential=primary&timestamp=1764988800&signature=c2ln"}, code: 0, warning: "x-rs256-token not checked"},
+		{name: "rs256 token with the separator an old SDK mangled", body: good, headers: map[string]string{"x-rs256-token": "credential=primary×tamp=1764988800&signature=c2ln"},
+			code: mockocean.V2CodeSignature, detail: "no timestamp"},
+		{name: "rs256 token in milliseconds", body: good, headers: map[string]string{"x-rs256-token": "credential=primary&timestamp=1764988800000&signature=c2ln"},
+			code: mockocean.V2CodeSignature, detail: "not milliseconds"},
+		{name: "rs256 token, unknown credential", body: good, headers: map[string]string{"x-rs256-token": "credential=main&timestamp=1764988800&signature=c2ln"},
+			code: mockocean.V2CodeSignature, detail: "want primary or backup"},
+		{name: "rs256 token, signature not Base64", body: good, headers: map[string]string{"x-rs256-token": "credential=backup&timestamp=1764988800&signature=c2ln*"},
+			code: mockocean.V2CodeSignature, detail: "standard Base64"},
 		{name: "no event", body: `{"context":{"ad":{"callback":"cb","attributed":false}},"timestamp":1764988800123}`,
 			headers: map[string]string{"x-signature": sign(`{"context":{"ad":{"callback":"cb","attributed":false}},"timestamp":1764988800123}`, testSecret)},
 			code:    mockocean.V2CodeEventType, detail: "event_type absent"},
@@ -137,6 +145,20 @@ func TestV2AsTheSDKSendsIt(t *testing.T) {
 	}
 	if first.Signature != sign(good, testSecret) || first.Params["context.ad.attributed"] != "false" {
 		t.Errorf("journaled signature %q, params %v", first.Signature, first.Params)
+	}
+}
+
+// TestV2RS256TokenWithoutASecret: without an app secret a malformed
+// x-rs256-token is accepted with a warning naming what is wrong.
+func TestV2RS256TokenWithoutASecret(t *testing.T) {
+	srv := mockocean.New(mockocean.Config{})
+	checkV2Calls(t, srv, []v2Call{
+		{name: "mangled", body: sdkBody("form"), headers: map[string]string{"x-rs256-token": "credential=primary×tamp=1764988800&signature=c2ln"}, warning: "x-rs256-token \"credential=primary×tamp=1764988800&signature=c2ln\": no timestamp"},
+	})
+	checkV2Calls(t, srv, []v2Call{{name: "well-formed", body: sdkBody("form"), headers: map[string]string{"x-rs256-token": "credential=primary&timestamp=1764988800&signature=c2ln"}}})
+	reqs := testtbRequests(t, srv)
+	if w := reqs[1].Warnings; len(w) != 0 {
+		t.Errorf("a well-formed token without a secret: warnings %q; want none", w)
 	}
 }
 

@@ -3,6 +3,7 @@ package mockocean
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -119,15 +120,27 @@ func v2CheckBody(s *v2State) (string, bool) {
 
 // v2CheckSignature checks x-signature when the namespace has an app
 // secret: hex(sha256(body + secret)), as the public SDK computes it. An
-// x-rs256-token is journaled, and accepted unchecked (no public key can
-// be configured) with a warning.
+// x-rs256-token's form is read (credential, timestamp and signature):
+// a malformed one is refused with an app secret, warned about without;
+// a well-formed one is accepted unchecked (no public key can be
+// configured) with a warning.
 func v2CheckSignature(s *v2State) (string, bool) {
 	raw := s.in.raw
+	var tokenErr error
+	if raw.RS256Token != "" {
+		tokenErr = checkRS256Token(raw.RS256Token)
+	}
 	if s.mode.AppSecret == "" {
+		if tokenErr != nil {
+			s.warnings = append(s.warnings, "x-rs256-token "+tokenErr.Error())
+		}
 		return "", false
 	}
 	sig := strings.TrimSpace(raw.Signature)
 	if sig == "" && raw.RS256Token != "" {
+		if tokenErr != nil {
+			return "x-rs256-token " + tokenErr.Error(), true
+		}
 		s.warnings = append(s.warnings, "x-rs256-token not checked (the sandbox holds no public key); send x-signature to have the signature checked")
 		return "", false
 	}
@@ -143,6 +156,46 @@ func v2CheckSignature(s *v2State) (string, bool) {
 		return "x-signature is not hex(sha256(body + app secret)): the body was changed after signing, or another secret signed it", true
 	}
 	return "", false
+}
+
+// checkRS256Token says what is wrong with the form of an x-rs256-token
+// header, credential=primary|backup&timestamp=SECONDS&signature=BASE64
+// as the public SDK writes it, if anything.
+func checkRS256Token(tok string) error {
+	const want = "want credential=primary|backup&timestamp=SECONDS&signature=BASE64"
+	fields := map[string]string{}
+	for part := range strings.SplitSeq(tok, "&") {
+		k, v, ok := strings.Cut(part, "=")
+		if !ok {
+			return fmt.Errorf("%.80q: the part %.40q has no '=' (%s)", tok, part, want)
+		}
+		if _, dup := fields[k]; dup {
+			return fmt.Errorf("%.80q: %s given twice (%s)", tok, k, want)
+		}
+		fields[k] = v
+	}
+	for _, k := range []string{"credential", "timestamp", "signature"} {
+		if _, ok := fields[k]; !ok {
+			return fmt.Errorf("%.80q: no %s (%s; SDK releases before July 2023 mangled the separator before timestamp)", tok, k, want)
+		}
+	}
+	if c := fields["credential"]; c != "primary" && c != "backup" {
+		return fmt.Errorf("credential %q: want primary or backup", c)
+	}
+	ts, err := strconv.ParseInt(fields["timestamp"], 10, 64)
+	switch {
+	case err != nil || ts <= 0:
+		return fmt.Errorf("timestamp %q: want unix seconds", fields["timestamp"])
+	case ts >= v2SecondsBelow:
+		return fmt.Errorf("timestamp %d: want unix seconds, not milliseconds", ts)
+	}
+	if b, err := base64.StdEncoding.DecodeString(fields["signature"]); err != nil || len(b) == 0 {
+		return fmt.Errorf("signature %.40q: want standard Base64 (with padding) of the RSA signature", fields["signature"])
+	}
+	if len(fields) > 3 {
+		return fmt.Errorf("%.80q: fields besides credential, timestamp and signature (%s)", tok, want)
+	}
+	return nil
 }
 
 func v2CheckEncoding(s *v2State) (string, bool) {
