@@ -120,12 +120,14 @@ func TestMetrics(t *testing.T) {
 		c.do("GET", "/track/activate/?callback=c&idfa=i", "")
 	}
 	c.do("GET", "/ns/a/track/activate/?callback=c", "")
+	c.do("POST", "/ns/a/api/v2/conversion", `{"event_type":"form","context":{"ad":{"callback":"cb"}},"timestamp":1764988800000}`)
 	c.do("POST", "/_admin/ocean/faults", `{"status":503,"times":1}`)
 	c.do("GET", "/track/activate/?callback=c&idfa=i", "")
 	_, m := c.do("GET", "/metrics", "")
 	for _, want := range []string{
 		`postbacksim_ocean_requests_total{api="track",code="0",namespace="default"} 3`,
 		`postbacksim_ocean_requests_total{api="track",code="40002",namespace="a"} 1`,
+		`postbacksim_ocean_requests_total{api="v2",code="0",namespace="a"} 1`,
 		`postbacksim_ocean_requests_total{api="track",code="http_503",namespace="default"} 1`,
 		`postbacksim_ocean_journal_stored{namespace="default"} 2`,
 		`postbacksim_ocean_journal_evicted_total{namespace="default"} 2`,
