@@ -16,7 +16,6 @@ const (
 	CodeOuterEventID    = 40003
 	CodeDuplicate       = 40004
 	CodeEventType       = 40005
-	CodeOS              = 40006
 	CodeConvTime        = 40007
 	CodeMatchType       = 40008
 	CodeProps           = 40009
@@ -53,26 +52,24 @@ var catalog = []Rule{
 	{Code: CodeMissingCallback, Msg: "missing params callback", Order: 3, Documented: true,
 		When: "none of callback / callback_param / callback_url / link", check: checkCallback},
 	{Code: CodeDeviceInfo, Msg: "params muid is empty", Order: 4, Documented: true,
-		When: "device info missing: none of idfa / imei / oaid, and not os together with muid (a `link`-only request is exempt, except in strict mode)", check: checkDevice},
-	{Code: CodeOuterEventID, Msg: "参数：outer_event_id无效", Order: 10, Documented: true,
+		When: "device info missing or filled in wrongly: none of idfa / imei / oaid, and not os together with muid, or an os other than 0 and 1 (`android` / `ios` read with a warning; an error in strict mode)", check: checkDevice},
+	{Code: CodeOuterEventID, Msg: "参数：outer_event_id无效", Order: 9, Documented: true,
 		When: "outer_event_id longer than 200 characters", check: checkOuterEventID},
-	{Code: CodeDuplicate, Msg: "重复的请求，系统已自动过滤", Order: 12, Documented: true,
+	{Code: CodeDuplicate, Msg: "重复的请求，系统已自动过滤", Order: 11, Documented: true,
 		When: "the same non-empty outer_event_id was accepted before (only a request that passes every other check uses up its id)"},
-	{Code: CodeEventType, Msg: "params event_type is invalid", Order: 6,
-		When: "event_type not an integer or not in the enum (absent reads as 0 with a warning; an error in strict mode)", check: checkEventType},
-	{Code: CodeOS, Msg: "params os is invalid", Order: 5,
-		When: "os not 0 or 1 (`android` / `ios` accepted with a warning; an error in strict mode)", check: checkOS},
-	{Code: CodeConvTime, Msg: "params conv_time is invalid", Order: 7,
-		When: "conv_time not a non-negative unix-seconds integer (a milliseconds value is accepted with a warning; an error in strict mode)", check: checkConvTime},
-	{Code: CodeMatchType, Msg: "params match_type is invalid", Order: 8,
+	{Code: CodeEventType, Msg: "params event_type is invalid", Order: 5,
+		When: "event_type absent, not an integer or not in the enum", check: checkEventType},
+	{Code: CodeConvTime, Msg: "params conv_time is invalid", Order: 6,
+		When: "conv_time not a non-negative unix-seconds integer (a milliseconds value is read with a warning; an error in strict mode)", check: checkConvTime},
+	{Code: CodeMatchType, Msg: "params match_type is invalid", Order: 7,
 		When: "match_type not 0, 1 or 2", check: checkMatchType},
-	{Code: CodeProps, Msg: "params props is invalid", Order: 9,
+	{Code: CodeProps, Msg: "params props is invalid", Order: 8,
 		When: "props not a JSON object", check: checkProps},
 	{Code: CodeInvalidBody, Msg: "invalid request body", Order: 1,
-		When: "a POST body (or query string) that cannot be parsed (a POST's query string is read with a warning; an error in strict mode)", check: checkBody},
+		When: "a POST body (or query string) that cannot be parsed, or a POST with parameters in its query string", check: checkBody},
 	{Code: CodeEncoding, Msg: "params " + fieldPlaceholder + " is invalid", Order: 2,
-		When: "a parameter name or value that is not UTF-8; the msg names the first such parameter (accepted with a warning; an error in strict mode)", check: checkEncoding},
-	{Code: CodeCallbackInvalid, Msg: "callback is invalid", Order: 11,
+		When: "a parameter name or value that is not UTF-8, or non-ASCII characters not URL-encoded in the URL; the msg names the first such parameter", check: checkEncoding},
+	{Code: CodeCallbackInvalid, Msg: "callback is invalid", Order: 10,
 		When: "strict attribution mode only: a callback the emulator never issued", check: checkAttribution},
 }
 
@@ -80,6 +77,17 @@ var catalog = []Rule{
 // that names one (CodeEncoding): the answer says "params source is
 // invalid".
 const fieldPlaceholder = "<name>"
+
+// Matches reports whether msg is an answer r gives: its Msg, with a
+// parameter's name in place of the placeholder where the Msg names one
+// ("params source is invalid").
+func (r Rule) Matches(msg string) bool {
+	before, after, ok := strings.Cut(r.Msg, fieldPlaceholder)
+	if !ok {
+		return msg == r.Msg
+	}
+	return len(msg) > len(before)+len(after) && strings.HasPrefix(msg, before) && strings.HasSuffix(msg, after)
+}
 
 // Catalog returns a copy of the error catalog, by code.
 func Catalog() []Rule { return slices.Clone(catalog) }

@@ -28,12 +28,16 @@ type Input struct {
 	Notes []string
 	// NotUTF8 names the parameters whose name or value is not UTF-8 (a
 	// JSON string's invalid bytes included, which JSON decoding would
-	// replace), sorted. Validate warns, or answers CodeEncoding in strict
-	// mode.
+	// replace), sorted. Validate answers CodeEncoding, or warns in
+	// lenient mode.
 	NotUTF8 []string
+	// NotEncoded names the parameters of the URL whose name or value
+	// holds non-ASCII characters sent raw, not URL-encoded, in the order
+	// sent. Validate answers CodeEncoding, or warns in lenient mode.
+	NotEncoded []string
 	// PostQuery names the parameters of a POST's query string, sorted. In
-	// default mode they are in Values (the body wins); in strict mode they
-	// are not, and Validate answers CodeInvalidBody.
+	// lenient mode they are in Values (the body wins); otherwise they are
+	// not, and Validate answers CodeInvalidBody.
 	PostQuery []string
 }
 
@@ -57,9 +61,9 @@ type Raw struct {
 }
 
 // Decode reads r's parameters: the query string for GET; for POST the body
-// (form, multipart or JSON object) and, except in strict mode, the query
+// (form, multipart or JSON object) and, in lenient mode, the query
 // string too (the body wins). maxBody bounds the body in bytes.
-func Decode(r *http.Request, maxBody int64, strict bool) (Input, error) {
+func Decode(r *http.Request, maxBody int64, lenient bool) (Input, error) {
 	raw, err := ReadRaw(r, maxBody)
 	switch {
 	case errors.Is(err, ErrBodyTooLarge):
@@ -67,7 +71,7 @@ func Decode(r *http.Request, maxBody int64, strict bool) (Input, error) {
 	case err != nil:
 		return Input{Values: map[string]string{}, BodyError: err.Error()}, nil
 	}
-	return raw.Decode(strict), nil
+	return raw.Decode(lenient), nil
 }
 
 // ReadRaw reads what decoding needs from r: method, content type, query
@@ -91,19 +95,27 @@ func ReadRaw(r *http.Request, maxBody int64) (Raw, error) {
 
 // Decode turns the raw request into one parameter set. It is pure: the
 // same Raw always decodes the same way, which lets the journal keep Raw
-// and decode on read.
-func (raw Raw) Decode(strict bool) Input {
-	in := raw.decode(strict)
+// and decode on read. In lenient mode a POST's query string is read too,
+// and otherwise an ext object holding documented parameters gets a note
+// that they are not read.
+func (raw Raw) Decode(lenient bool) Input {
+	in := raw.decode(lenient)
 	in.findNotUTF8()
+	if !lenient {
+		if names := extHolds(in.Values); len(names) > 0 {
+			in.Notes = append(in.Notes, fmt.Sprintf("the ext object holds %s, which the document sends as parameters of their own: not read (--lenient reads them)", strings.Join(names, ", ")))
+		}
+	}
 	return in
 }
 
-func (raw Raw) decode(strict bool) Input {
+func (raw Raw) decode(lenient bool) Input {
 	in := Input{Values: make(map[string]string, 8)}
 	if raw.Method != http.MethodPost {
 		if err := in.parseQuery(raw.Query, "query"); err != nil {
 			in.BodyError = fmt.Sprintf("malformed query string: %v", err)
 		}
+		in.NotEncoded = notEncoded(raw.Query)
 		return in
 	}
 	if err := in.decodeBody(raw.ContentType, []byte(raw.Body)); err != nil {
@@ -113,9 +125,10 @@ func (raw Raw) decode(strict bool) Input {
 		q := Input{Values: map[string]string{}}
 		qerr := q.parseQuery(raw.Query, "query string")
 		in.PostQuery = slices.Sorted(maps.Keys(q.Values))
-		if strict {
+		if !lenient {
 			return in // Validate rejects the request: the parameters belong in the body
 		}
+		in.NotEncoded = notEncoded(raw.Query)
 		for k, v := range q.Values {
 			if _, inBody := in.Values[k]; !inBody {
 				in.Values[k] = v
@@ -127,6 +140,36 @@ func (raw Raw) decode(strict bool) Input {
 		}
 	}
 	return in
+}
+
+// notEncoded names the parameters of a raw query string whose text holds
+// a byte outside ASCII, each once, in the order sent.
+func notEncoded(query string) []string {
+	var names []string
+	for query != "" {
+		var pair string
+		pair, query, _ = strings.Cut(query, "&")
+		if !hasNonASCII(pair) {
+			continue
+		}
+		k, _, _ := strings.Cut(pair, "=")
+		if name, err := url.QueryUnescape(k); err == nil {
+			k = name
+		}
+		if !slices.Contains(names, k) {
+			names = append(names, k)
+		}
+	}
+	return names
+}
+
+func hasNonASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
 
 // findNotUTF8 adds to NotUTF8 the parameters whose name or value is not

@@ -86,8 +86,8 @@ func TestJSONRepeatedKeyFirstWins(t *testing.T) {
 	}
 }
 
-// TestNotUTF8: default mode accepts bytes that are not UTF-8 with a
-// warning naming the parameter; strict mode answers 40012 naming it.
+// TestNotUTF8: bytes that are not UTF-8 are answered 40012 naming the
+// parameter; lenient mode accepts them with a warning naming it.
 func TestNotUTF8(t *testing.T) {
 	cases := []struct{ name, method, ctype, target, body string }{
 		{"GET", "GET", "", "/track/activate/?callback=c&imei=m&event_type=0&source=%D6%D0", ""},
@@ -96,40 +96,41 @@ func TestNotUTF8(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s := mockocean.New(mockocean.Config{})
+			s := mockocean.New(mockocean.Config{Lenient: true})
 			if w := serve(s, c.method, c.target, c.ctype, c.body); !strings.Contains(w.Body.String(), `"code":0`) {
-				t.Fatalf("default mode: %s", w.Body)
+				t.Fatalf("lenient mode: %s", w.Body)
 			}
 			r := lastRequest(t, s)
-			if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "not UTF-8: source (value") {
-				t.Errorf("default mode warnings %q", r.Warnings)
+			if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "lenient not_utf8: not UTF-8: source (value") {
+				t.Errorf("lenient mode warnings %q", r.Warnings)
 			}
-			strict := mockocean.New(mockocean.Config{Strict: true})
-			w := serve(strict, c.method, c.target, c.ctype, c.body)
-			if got, want := w.Body.String(), `{"code":40012,"ret":40012,"msg":"params source is invalid"}`; got != want {
-				t.Errorf("strict mode: %s, want %s", got, want)
+			for _, cfg := range []mockocean.Config{{}, {Strict: true}} {
+				w := serve(mockocean.New(cfg), c.method, c.target, c.ctype, c.body)
+				if got, want := w.Body.String(), `{"code":40012,"ret":40012,"msg":"params source is invalid"}`; got != want {
+					t.Errorf("%+v: %s, want %s", cfg, got, want)
+				}
 			}
 		})
 	}
 }
 
-// TestPostQueryString: a POST's query string is read with a warning in
-// default mode, and rejected in strict mode.
+// TestPostQueryString: a POST's query string is answered 40010 with a
+// detail quoting the document; lenient mode reads it with a warning.
 func TestPostQueryString(t *testing.T) {
 	const target, body = "/track/activate/?callback=c", "imei=m&event_type=0"
-	s := mockocean.New(mockocean.Config{})
+	s := mockocean.New(mockocean.Config{Lenient: true})
 	if w := serve(s, "POST", target, "application/x-www-form-urlencoded", body); !strings.Contains(w.Body.String(), `"code":0`) {
-		t.Fatalf("default mode: %s", w.Body)
+		t.Fatalf("lenient mode: %s", w.Body)
 	}
 	if r := lastRequest(t, s); len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "query string (callback)") {
-		t.Errorf("default mode warnings %q", r.Warnings)
+		t.Errorf("lenient mode warnings %q", r.Warnings)
 	}
-	strict := mockocean.New(mockocean.Config{Strict: true})
-	if w := serve(strict, "POST", target, "application/x-www-form-urlencoded", body); !strings.Contains(w.Body.String(), `"code":40010`) {
-		t.Fatalf("strict mode: %s", w.Body)
+	def := mockocean.New(mockocean.Config{})
+	if w := serve(def, "POST", target, "application/x-www-form-urlencoded", body); !strings.Contains(w.Body.String(), `"code":40010`) {
+		t.Fatalf("default mode: %s", w.Body)
 	}
-	if r := lastRequest(t, strict); !strings.Contains(r.Detail, "strict mode: POST with parameters in the query string (callback)") {
-		t.Errorf("strict mode detail %q", r.Detail)
+	if r := lastRequest(t, def); !strings.Contains(r.Detail, "POST with parameters in the query string (callback); the document: 「POST方式下请求参数需要包含在请求的Body中」") {
+		t.Errorf("default mode detail %q", r.Detail)
 	}
 }
 
@@ -222,14 +223,14 @@ func TestDedupSlowPost(t *testing.T) {
 }
 
 // TestExtOuterEventID: the public Go SDK sends {"ext":{"outer_event_id":…}};
-// default mode reads it (with a warning) and filters the repeat, strict
-// mode keeps to the document and does not.
+// lenient mode reads it (with a warning) and filters the repeat; default
+// mode keeps to the document, does not, and notes why.
 func TestExtOuterEventID(t *testing.T) {
 	const body = `{"callback":"c","imei":"m","event_type":2,"ext":{"outer_event_id":"order-1","match_type":1}}`
-	s := mockocean.New(mockocean.Config{})
+	s := mockocean.New(mockocean.Config{Lenient: true})
 	for i, want := range []string{`"code":0`, `"code":40004`} {
 		if got := serve(s, "POST", "/track/activate/", "application/json", body).Body.String(); !strings.Contains(got, want) {
-			t.Fatalf("default mode, request %d: %s, want %s", i+1, got, want)
+			t.Fatalf("lenient mode, request %d: %s, want %s", i+1, got, want)
 		}
 	}
 	r := testtb.Must(s.Requests(context.Background()))[0]
@@ -247,14 +248,20 @@ func TestExtOuterEventID(t *testing.T) {
 	if got := serve(s, "POST", "/track/activate/", "application/json", top).Body.String(); !strings.Contains(got, `"code":0`) {
 		t.Errorf("top-level id: %s", got)
 	}
-	strict := mockocean.New(mockocean.Config{Strict: true})
-	for i := range 2 {
-		if got := serve(strict, "POST", "/track/activate/", "application/json", body).Body.String(); !strings.Contains(got, `"code":0`) {
-			t.Fatalf("strict mode, request %d: %s", i+1, got)
+	for _, cfg := range []mockocean.Config{{}, {Strict: true}} {
+		s := mockocean.New(cfg)
+		for i := range 2 {
+			if got := serve(s, "POST", "/track/activate/", "application/json", body).Body.String(); !strings.Contains(got, `"code":0`) {
+				t.Fatalf("%+v, request %d: %s", cfg, i+1, got)
+			}
 		}
-	}
-	if r := lastRequest(t, strict); r.Conversion.OuterEventID != "" || len(r.Warnings) != 0 {
-		t.Errorf("strict mode read ext: %+v %q", r.Conversion, r.Warnings)
+		r := lastRequest(t, s)
+		if r.Conversion.OuterEventID != "" || len(r.Warnings) != 0 {
+			t.Errorf("%+v read ext: %+v %q", cfg, r.Conversion, r.Warnings)
+		}
+		if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "the ext object holds match_type, outer_event_id") || !strings.Contains(r.Notes[0], "--lenient") {
+			t.Errorf("%+v notes %q", cfg, r.Notes)
+		}
 	}
 }
 
@@ -262,7 +269,7 @@ func TestExtOuterEventID(t *testing.T) {
 // answers follow Config.CORSOrigins.
 func TestHTTPHygiene(t *testing.T) {
 	req := func(s http.Handler, method, origin string, hdr ...string) *httptest.ResponseRecorder {
-		r := httptest.NewRequest(method, "/track/activate/?link=https%3A%2F%2Fbrand.example%2Flp&event_type=3", nil)
+		r := httptest.NewRequest(method, "/track/activate/?link=https%3A%2F%2Fbrand.example%2Flp&event_type=3&os=0&muid=m", nil)
 		if origin != "" {
 			r.Header.Set("Origin", origin)
 		}

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -154,7 +155,8 @@ func (t *traffic) convTime(i int) (int64, bool) {
 }
 
 // lintRules is the table of findings, in report order: the only copy.
-var lintRules = [...]LintRule{
+// The leniencies' findings come last, one per leniency.
+var lintRules = append([]LintRule{
 	{ID: "duplicate_outer_event_id", Severity: SeverityWarning,
 		Title: "the same outer_event_id was sent again after it was accepted (answered 40004, or 41011 on the v2 API)",
 		Hint:  "resend a conversion only when no answer came or the answer was a 5xx; keep outer_event_id stable across those retries",
@@ -231,8 +233,8 @@ var lintRules = [...]LintRule{
 			a, c := t.reqs[i].Attribution, t.reqs[i].Conversion
 			return t.decoded(i) && t.reqs[i].Code == CodeSuccess && a != nil && !a.Attributed && c != nil && c.CallbackParam != ParamLink
 		}},
-	{ID: "event_type_absent", Severity: SeverityWarning,
-		Title: "no event_type: read as 0 (激活 activation) in default mode; strict mode answers 40005",
+	{ID: "event_type_absent", Severity: SeverityError,
+		Title: "no event_type: answered 40005 (--lenient reads it as 0, 激活 activation)",
 		Hint:  "always send event_type, also 0 (JSON encoders that omit zero values drop it)",
 		Doc:   "docs/platforms.md#d-ocean-event-type-absent",
 		match: func(t *traffic, i int) bool { return t.legacy(i) && t.decoded(i) && t.param(i, ParamEventType) == "" }},
@@ -298,10 +300,27 @@ var lintRules = [...]LintRule{
 			}
 			return false
 		}},
-}
+}, leniencyRules()...)
 
 // LintRules returns the traffic lint's rules, in report order.
-func LintRules() []LintRule { return append([]LintRule(nil), lintRules[:]...) }
+func LintRules() []LintRule { return append([]LintRule(nil), lintRules...) }
+
+// leniencyRules finds the requests accepted only because of lenient
+// mode, one rule per leniency.
+func leniencyRules() []LintRule {
+	var rules []LintRule
+	for _, l := range leniencies {
+		prefix := l.WarningPrefix()
+		rules = append(rules, LintRule{ID: "lenient_" + l.Name, Severity: SeverityError,
+			Title: fmt.Sprintf("accepted only under --lenient: %s (answered %d otherwise)", l.Accepts, l.Code),
+			Hint:  l.Fix,
+			Doc:   "docs/platforms.md#" + l.Anchor,
+			match: func(t *traffic, i int) bool {
+				return slices.ContainsFunc(t.reqs[i].Warnings, func(w string) bool { return strings.HasPrefix(w, prefix) })
+			}})
+	}
+	return rules
+}
 
 // requestKey identifies a resend: the same method and parameters.
 func requestKey(r *Request) string {

@@ -23,7 +23,10 @@ type Config struct {
 	// applies its target policy, so the endpoint cannot reach its own
 	// network.
 	ClickTransport http.RoundTripper
-	// Strict applies only the documented rules; see Mode.Strict.
+	// Lenient accepts, with a warning, what real clients send outside
+	// the document's explicit rules; see Mode.Lenient and Leniencies.
+	Lenient bool
+	// Strict makes every warning an error; see Mode.Strict.
 	Strict bool
 	// StrictAttribution answers 40011 for callbacks Verifier does not know.
 	StrictAttribution bool
@@ -136,7 +139,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		cors: c,
 		cfg:  cfg,
-		mode: Mode{Strict: cfg.Strict, StrictAttribution: cfg.StrictAttribution, Verifier: cfg.Verifier, ExtraEventTypes: cfg.ExtraEventTypes,
+		mode: Mode{Lenient: cfg.Lenient, Strict: cfg.Strict, StrictAttribution: cfg.StrictAttribution, Verifier: cfg.Verifier, ExtraEventTypes: cfg.ExtraEventTypes,
 			AppSecret: cfg.AppSecret},
 		clock:  cfg.Clock,
 		issuer: NewIssuer(cfg.CallbackKey),
@@ -218,7 +221,7 @@ func (s *Server) decide(raw Raw, mode Mode) (Input, Verdict) {
 	if raw.API == APIV2 {
 		return ValidateV2(raw, mode)
 	}
-	in := raw.Decode(mode.Strict)
+	in := raw.Decode(mode.lenient())
 	return in, Validate(in, mode)
 }
 

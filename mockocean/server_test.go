@@ -149,18 +149,16 @@ func TestEveryCatalogAnswerOverHTTP(t *testing.T) {
 		0:     "callback=issued&idfa=i&event_type=0&outer_event_id=dup",
 		40001: "idfa=i&event_type=0",
 		40002: "callback=issued&event_type=0",
-		40003: "callback=issued&idfa=i&outer_event_id=" + strings.Repeat("x", 201),
+		40003: "callback=issued&idfa=i&event_type=0&outer_event_id=" + strings.Repeat("x", 201),
 		40004: "callback=issued&idfa=i&event_type=0&outer_event_id=dup",
 		40005: "callback=issued&idfa=i&event_type=8",
-		40006: "callback=issued&os=3&muid=m",
-		40007: "callback=issued&idfa=i&conv_time=1.5",
-		40008: "callback=issued&idfa=i&match_type=5",
-		40009: "callback=issued&idfa=i&props=%5B%5D",
+		40007: "callback=issued&idfa=i&event_type=0&conv_time=1.5",
+		40008: "callback=issued&idfa=i&event_type=0&match_type=5",
+		40009: "callback=issued&idfa=i&event_type=0&props=%5B%5D",
 		40010: "callback=%zz",
 		40011: "callback=forged&idfa=i&event_type=0",
-		40012: "callback=issued&idfa=i&event_type=0&source=%D6%D0", // strict mode only
+		40012: "callback=issued&idfa=i&event_type=0&source=%D6%D0",
 	}
-	strict := oceantest.NewServer(t, oceantest.WithStrict())
 	for _, r := range mockocean.Catalog() {
 		q, ok := reqs[r.Code]
 		if !ok {
@@ -169,7 +167,7 @@ func TestEveryCatalogAnswerOverHTTP(t *testing.T) {
 		}
 		url, msg := srv.ActivateURL, r.Msg
 		if r.Code == mockocean.CodeEncoding {
-			url, msg = strict.ActivateURL, "params source is invalid"
+			msg = "params source is invalid"
 		}
 		s, b := get(t, url+"?"+q)
 		want := fmt.Sprintf(`{"code":%d,"ret":%d,"msg":"%s"}`, r.Code, r.Code, msg)
@@ -394,14 +392,14 @@ func TestJournalByteBudget(t *testing.T) {
 
 func TestWarningsInJournal(t *testing.T) {
 	srv := oceantest.NewServer(t)
-	get(t, srv.ActivateURL+"?callback=c&os=ios&muid=m&conv_time=1574835097000")
+	get(t, srv.ActivateURL+"?callback=c&os=ios&muid=m&event_type=0&conv_time=1574835097000")
 	r := srv.Requests()[0]
-	if r.Code != 0 || len(r.Warnings) != 3 {
+	if r.Code != 0 || len(r.Warnings) != 2 {
 		t.Fatalf("%d %v", r.Code, r.Warnings)
 	}
 	strict := oceantest.NewServer(t, oceantest.WithStrict())
-	_, b := get(t, strict.ActivateURL+"?callback=c&os=ios&muid=m")
-	if a := answer(t, b); a.Code != 40006 {
+	_, b := get(t, strict.ActivateURL+"?callback=c&os=ios&muid=m&event_type=0")
+	if a := answer(t, b); a.Code != mockocean.CodeDeviceInfo {
 		t.Fatalf("strict: %s", b)
 	}
 	if d := strict.Requests()[0].Detail; !strings.HasPrefix(d, "strict mode: ") {

@@ -68,14 +68,11 @@ type v2State struct {
 
 func (s *v2State) get(path string) string { return s.in.values[path] }
 
-// lenient records a deviation: a warning in default mode, an error in
-// strict mode.
-func (s *v2State) lenient(msg string) (string, bool) {
-	if s.mode.Strict {
-		return "strict mode: " + msg, true
-	}
-	s.warnings = append(s.warnings, msg)
-	return "", false
+// decided records a deviation that the decision at anchor accepts (the
+// v2 API has no document: every rule is read from its clients): a
+// warning, an error in strict mode.
+func (s *v2State) decided(anchor, msg string) (string, bool) {
+	return decided(s.mode, &s.warnings, anchor, msg)
 }
 
 // owned are the paths whose type errors a later rule answers with its
@@ -105,7 +102,7 @@ func v2CheckBody(s *v2State) (string, bool) {
 			}
 			names = append(names, name)
 		}
-		if detail, failed := s.lenient("fields the SDK does not have: " + strings.Join(names, ", ")); failed {
+		if detail, failed := s.decided("d-ocean-v2-fields", "fields the SDK does not have: "+strings.Join(names, ", ")); failed {
 			return detail, true
 		}
 	}
@@ -203,7 +200,7 @@ func v2CheckEncoding(s *v2State) (string, bool) {
 		return "", false
 	}
 	s.field = strings.ToValidUTF8(s.in.notUTF8[0], "\uFFFD")
-	detail, failed := s.lenient(fmt.Sprintf("not UTF-8: %s; JSON text is UTF-8", strings.Join(s.in.notUTF8, ", ")))
+	detail, failed := s.decided("d-ocean-v2-utf8", fmt.Sprintf("not UTF-8: %s; JSON text is UTF-8", strings.Join(s.in.notUTF8, ", ")))
 	if !failed {
 		s.field = ""
 	}
@@ -245,7 +242,7 @@ func v2CheckEventType(s *v2State) (string, bool) {
 		if s.in.eventNumber {
 			form = "the number " + v
 		}
-		if detail, failed := s.lenient(fmt.Sprintf("event_type is %s, a /track/activate/ number: read as %q, the v2 name", form, e.Name)); failed {
+		if detail, failed := s.decided("d-ocean-v2-event-names", fmt.Sprintf("event_type is %s, a /track/activate/ number: read as %q, the v2 name", form, e.Name)); failed {
 			return detail, true
 		}
 		s.conv.EventName, s.conv.EventType = e.Name, e.Legacy
@@ -297,14 +294,14 @@ func v2CheckTimestamp(s *v2State) (string, bool) {
 	}
 	v, ok := s.in.values["timestamp"]
 	if !ok {
-		return s.lenient("timestamp absent: the event's time is taken as the time received")
+		return s.decided("d-ocean-v2-timestamp", "timestamp absent: the event's time is taken as the time received")
 	}
 	ms, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || ms <= 0 {
 		return fmt.Sprintf("timestamp %s: want a positive integer of milliseconds since 1970", v), true
 	}
 	if ms < v2SecondsBelow {
-		if detail, failed := s.lenient(fmt.Sprintf("timestamp %d looks like seconds; the SDK sends milliseconds", ms)); failed {
+		if detail, failed := s.decided("d-ocean-v2-timestamp", fmt.Sprintf("timestamp %d looks like seconds; the SDK sends milliseconds", ms)); failed {
 			return detail, true
 		}
 		ms *= 1000

@@ -4,18 +4,26 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"maps"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
-// Mode selects which rules Validate applies.
+// Mode selects which rules Validate applies. The zero Mode applies every
+// explicit rule of the document and, where the document is silent,
+// ambiguous or contradicts itself, the decisions in docs/platforms.md;
+// a deviation a decision accepts is journaled as a warning.
 type Mode struct {
-	// Strict applies only the documented rules: warnings become errors,
-	// the os words android/ios are rejected, and a link-only request needs
-	// device info like any other.
+	// Lenient also accepts, each with a warning, what real clients are
+	// known to send outside the document's explicit rules: the
+	// Leniencies. It is ignored when Strict is set.
+	Lenient bool
+	// Strict makes every warning an error: a deviation a decision would
+	// accept (a milliseconds conv_time, os=ios, …) gets its rule's code.
 	Strict bool
 	// StrictAttribution answers CodeCallbackInvalid for a callback that
 	// Verifier does not recognise. It needs a Verifier.
@@ -58,7 +66,7 @@ type Verdict struct {
 // filter duplicates: that needs state, and runs after it.
 func Validate(in Input, mode Mode) Verdict {
 	s := checkState{in: in, mode: mode, conv: &Conversion{}}
-	if !mode.Strict {
+	if mode.lenient() {
 		s.in.Values, s.warnings = liftExt(in.Values)
 	}
 	for _, r := range checkOrder {
@@ -90,13 +98,38 @@ type checkState struct {
 
 func (s *checkState) get(name string) string { return s.in.Values[name] }
 
-// lenient records a deviation: a warning in default mode, an error in
-// strict mode.
-func (s *checkState) lenient(msg string) (string, bool) {
-	if s.mode.Strict {
+// lenient reports whether the mode accepts the Leniencies.
+func (m Mode) lenient() bool { return m.Lenient && !m.Strict }
+
+// deviate records a deviation from an explicit rule of the document,
+// the leniency named: accepted with a warning in lenient mode (msg, then
+// how it is read, when that is said), otherwise the rule's answer, with
+// a detail quoting the document.
+func (s *checkState) deviate(leniency, msg, reading string) (string, bool) {
+	l := leniencyByName[leniency]
+	if s.mode.lenient() {
+		if reading != "" {
+			msg += ": " + reading
+		}
+		s.warnings = append(s.warnings, l.WarningPrefix()+msg)
+		return "", false
+	}
+	return msg + "; the document: 「" + l.Rule + "」 (--lenient accepts it with a warning)", true
+}
+
+// decided records a deviation that the decision at anchor in
+// docs/platforms.md accepts, where the document is silent, ambiguous or
+// contradicts itself: a warning, an error in strict mode.
+func (s *checkState) decided(anchor, msg string) (string, bool) {
+	return decided(s.mode, &s.warnings, anchor, msg)
+}
+
+func decided(mode Mode, warnings *[]string, anchor, msg string) (string, bool) {
+	_ = anchor // named at each call for the decision-table test and the reader
+	if mode.Strict {
 		return "strict mode: " + msg, true
 	}
-	s.warnings = append(s.warnings, msg)
+	*warnings = append(*warnings, msg)
 	return "", false
 }
 
@@ -105,26 +138,35 @@ func checkBody(s *checkState) (string, bool) {
 		return s.in.BodyError, true
 	}
 	if len(s.in.PostQuery) > 0 {
-		return s.lenient(fmt.Sprintf("POST with parameters in the query string (%s); the document puts a POST's parameters in the body", strings.Join(s.in.PostQuery, ", ")))
+		return s.deviate(LenientPostQuery, fmt.Sprintf("POST with parameters in the query string (%s)", strings.Join(s.in.PostQuery, ", ")), "")
 	}
 	return "", false
 }
 
-// checkEncoding: the document says every text is UTF-8.
+// checkEncoding: the document says every text is UTF-8, and non-ASCII
+// characters in the URL are URL-encoded.
 func checkEncoding(s *checkState) (string, bool) {
-	if len(s.in.NotUTF8) == 0 {
-		return "", false
+	if len(s.in.NotUTF8) > 0 {
+		names := make([]string, len(s.in.NotUTF8))
+		for i, k := range s.in.NotUTF8 {
+			names[i] = strings.ToValidUTF8(k, "\uFFFD")
+		}
+		detail, failed := s.deviate(LenientNotUTF8, fmt.Sprintf("not UTF-8: %s (value %q)",
+			strings.Join(names, ", "), s.in.Values[s.in.NotUTF8[0]]), "")
+		if failed {
+			s.field = names[0]
+			return detail, true
+		}
 	}
-	names := make([]string, len(s.in.NotUTF8))
-	for i, k := range s.in.NotUTF8 {
-		names[i] = strings.ToValidUTF8(k, "\uFFFD")
+	if len(s.in.NotEncoded) > 0 {
+		detail, failed := s.deviate(LenientURLNotEncoded, fmt.Sprintf("non-ASCII characters not URL-encoded in the URL: %s (write %s=%s)",
+			strings.Join(s.in.NotEncoded, ", "), s.in.NotEncoded[0], url.QueryEscape(s.in.Values[s.in.NotEncoded[0]])), "")
+		if failed {
+			s.field = s.in.NotEncoded[0]
+			return detail, true
+		}
 	}
-	detail, failed := s.lenient(fmt.Sprintf("not UTF-8: %s (value %q); the document says every text is UTF-8",
-		strings.Join(names, ", "), s.in.Values[s.in.NotUTF8[0]]))
-	if failed {
-		s.field = names[0]
-	}
-	return detail, failed
+	return "", false
 }
 
 func checkCallback(s *checkState) (string, bool) {
@@ -137,18 +179,26 @@ func checkCallback(s *checkState) (string, bool) {
 	return "none of callback, callback_param, callback_url, link is set", true
 }
 
+// checkDevice applies the device rule; os is device info (组合二), so a
+// wrong os is answered as the document answers device info filled in
+// wrongly (设备信息没有填写或填写错误).
 func checkDevice(s *checkState) (string, bool) {
 	c := s.conv
 	c.IDFA, c.IMEI, c.OAID, c.OAIDMD5 = s.get(ParamIDFA), s.get(ParamIMEI), s.get(ParamOAID), s.get(ParamOAIDMD5)
 	c.CAID1, c.CAID2, c.MUID = s.get(ParamCAID1), s.get(ParamCAID2), s.get(ParamMUID)
 	os := s.get(ParamOS)
+	if os != "" {
+		if detail, failed := s.readOS(os); failed {
+			return detail, true
+		}
+	}
 	switch {
 	case c.IDFA != "" || c.IMEI != "" || c.OAID != "":
 		return "", false
 	case os != "" && c.MUID != "":
 		return "", false
-	case c.CallbackParam == ParamLink && !s.mode.Strict:
-		return "", false // a web landing-page conversion has no device
+	case c.CallbackParam == ParamLink:
+		return s.deviate(LenientLinkOnly, "a conversion identified by link alone, without device info", "")
 	case os != "":
 		return "os is set but muid is missing", true
 	case c.MUID != "":
@@ -158,11 +208,10 @@ func checkDevice(s *checkState) (string, bool) {
 	}
 }
 
-func checkOS(s *checkState) (string, bool) {
-	v := s.get(ParamOS)
+// readOS reads os into the conversion: 0 or 1, or the words the
+// document's own example uses.
+func (s *checkState) readOS(v string) (string, bool) {
 	switch strings.ToLower(v) {
-	case "":
-		return "", false
 	case "0", "1":
 		s.conv.OS = Ptr(int(v[0] - '0'))
 		return "", false
@@ -171,7 +220,7 @@ func checkOS(s *checkState) (string, bool) {
 		if strings.EqualFold(v, "ios") {
 			n = 1
 		}
-		if detail, failed := s.lenient(fmt.Sprintf("os %q read as %d; the documented values are 0 and 1", v, n)); failed {
+		if detail, failed := s.decided("d-os-words", fmt.Sprintf("os %q read as %d; the parameter list's values are 0 and 1", v, n)); failed {
 			return detail, true
 		}
 		s.conv.OS = Ptr(n)
@@ -183,7 +232,7 @@ func checkOS(s *checkState) (string, bool) {
 func checkEventType(s *checkState) (string, bool) {
 	v := s.get(ParamEventType)
 	if v == "" {
-		if detail, failed := s.lenient("event_type absent: read as 0 (激活 activation)"); failed {
+		if detail, failed := s.deviate(LenientEventTypeAbsent, "event_type absent", "read as 0 (激活 activation)"); failed {
 			return detail, true
 		}
 		s.conv.EventType, s.conv.EventName = 0, eventTypeByValue[0].Name
@@ -218,7 +267,7 @@ func checkConvTime(s *checkState) (string, bool) {
 		return fmt.Sprintf("conv_time %q is not a non-negative integer of unix seconds", v), true
 	}
 	if n > msThreshold {
-		if detail, failed := s.lenient(fmt.Sprintf("conv_time %s looks like milliseconds; the API takes seconds: read as %d", v, n/1000)); failed {
+		if detail, failed := s.decided("d-ocean-conv-time", fmt.Sprintf("conv_time %s looks like milliseconds; the API takes seconds: read as %d", v, n/1000)); failed {
 			return detail, true
 		}
 		n /= 1000 // normalised once: the conversion, its attribution and the journal read seconds
@@ -287,38 +336,60 @@ func checkAttribution(s *checkState) (string, bool) {
 const ParamExt = "ext"
 
 // liftExt reads the documented parameters inside an ext JSON object when
-// the top-level one is absent (default mode only: the document knows no
+// the top-level one is absent (lenient mode only: the document knows no
 // ext). It returns values unchanged when there is nothing to lift, or a
 // copy, with one warning per lifted parameter.
 func liftExt(values map[string]string) (map[string]string, []string) {
-	raw := values[ParamExt]
-	if raw == "" || raw[0] != '{' {
-		return values, nil
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(raw), &obj); err != nil {
-		return values, nil
-	}
 	var out map[string]string
 	var warnings []string
-	for _, k := range slices.Sorted(maps.Keys(obj)) {
-		if !knownParams[k] || values[k] != "" {
-			continue
-		}
-		in := Input{Values: map[string]string{}}
-		if err := in.setJSON(k, bytes.TrimSpace(obj[k])); err != nil || in.Values[k] == "" {
-			continue
-		}
+	for k, v := range extParams(values) {
 		if out == nil {
 			out = maps.Clone(values)
 		}
-		out[k] = in.Values[k]
-		warnings = append(warnings, fmt.Sprintf("%s read from the ext object; the document sends it as a parameter of its own", k))
+		out[k] = v
+		warnings = append(warnings, leniencyByName[LenientExt].WarningPrefix()+k+" read from the ext object; the document sends it as a parameter of its own")
 	}
 	if out == nil {
 		return values, nil
 	}
 	return out, warnings
+}
+
+// extParams returns the documented parameters an ext JSON object holds
+// that are absent at the top level, with their values, sorted by name.
+func extParams(values map[string]string) iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		raw := values[ParamExt]
+		if raw == "" || raw[0] != '{' {
+			return
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(raw), &obj); err != nil {
+			return
+		}
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			if !knownParams[k] || values[k] != "" {
+				continue
+			}
+			in := Input{Values: map[string]string{}}
+			if err := in.setJSON(k, bytes.TrimSpace(obj[k])); err != nil || in.Values[k] == "" {
+				continue
+			}
+			if !yield(k, in.Values[k]) {
+				return
+			}
+		}
+	}
+}
+
+// extHolds names the documented parameters an ext object holds that are
+// absent at the top level.
+func extHolds(values map[string]string) []string {
+	var names []string
+	for k := range extParams(values) {
+		names = append(names, k)
+	}
+	return names
 }
 
 // parseDigits parses a non-negative decimal integer written with digits

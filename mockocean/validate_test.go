@@ -35,7 +35,6 @@ func TestCatalogRows(t *testing.T) {
 		CodeInvalidBody:     {Values: valid(), BodyError: "JSON body: unexpected EOF"},
 		CodeMissingCallback: {Values: with(valid(), "callback", "<absent>")},
 		CodeDeviceInfo:      {Values: with(valid(), "imei", "<absent>")},
-		CodeOS:              {Values: with(valid(), "os", "2")},
 		CodeEventType:       {Values: with(valid(), "event_type", "7")},
 		CodeConvTime:        {Values: with(valid(), "conv_time", "yesterday")},
 		CodeMatchType:       {Values: with(valid(), "match_type", "3")},
@@ -59,7 +58,7 @@ func TestCatalogRows(t *testing.T) {
 		case CodeCallbackInvalid:
 			m = mode
 		case CodeEncoding:
-			m, msg = Mode{Strict: true}, "params source is invalid"
+			msg = "params source is invalid"
 		}
 		v := Validate(in, m)
 		if v.Code != r.Code || v.Msg != msg {
@@ -81,7 +80,6 @@ func TestCheckOrder(t *testing.T) {
 	broken := map[int][]string{ // code → the kv that breaks its rule
 		CodeMissingCallback: {"callback", "<absent>"},
 		CodeDeviceInfo:      {"imei", "<absent>", "muid", "m"},
-		CodeOS:              {"os", "9"},
 		CodeEventType:       {"event_type", "x"},
 		CodeConvTime:        {"conv_time", "-1"},
 		CodeMatchType:       {"match_type", "x"},
@@ -95,9 +93,6 @@ func TestCheckOrder(t *testing.T) {
 				continue
 			}
 			in := Input{Values: with(with(valid(), kb...), ka...)}
-			if a.Code == CodeDeviceInfo && b.Code == CodeOS {
-				continue // muid without os cannot also carry a bad os
-			}
 			if got := Validate(in, Mode{}).Code; got != a.Code {
 				t.Errorf("breaking %d and %d answered %d, want %d (first in check order)", a.Code, b.Code, got, a.Code)
 			}
@@ -199,40 +194,45 @@ func TestDocumentExampleRequest(t *testing.T) {
 	}
 }
 
-// TestLenientVersusStrict: each deviation default mode accepts with a
-// warning is an error in strict mode (docs/platforms.md, Default mode and
-// strict mode).
-func TestLenientVersusStrict(t *testing.T) {
+// TestDecidedDeviations: a deviation a decision accepts (the document is
+// ambiguous or contradicts itself there) is a warning in default and
+// lenient mode and an error in strict mode.
+func TestDecidedDeviations(t *testing.T) {
 	cases := []struct {
 		name string
 		kv   []string
 		code int // in strict mode
 	}{
-		{"absent event_type", []string{"event_type", "<absent>"}, CodeEventType},
-		{"empty event_type", []string{"event_type", ""}, CodeEventType},
-		{"os word", []string{"os", "iOS", "muid", "m"}, CodeOS},
+		{"os word", []string{"os", "iOS", "muid", "m"}, CodeDeviceInfo},
 		{"millisecond conv_time", []string{"conv_time", "1574835097000"}, CodeConvTime},
-		{"link only", []string{"callback", "<absent>", "imei", "<absent>", "link", "https://brand.example/lp?x=1"}, CodeDeviceInfo},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			in := Input{Values: with(valid(), c.kv...)}
-			lenient := Validate(in, Mode{})
-			if lenient.Code != CodeSuccess {
-				t.Fatalf("default mode: %d %s", lenient.Code, lenient.Detail)
+			for _, m := range []Mode{{}, {Lenient: true}} {
+				if v := Validate(in, m); v.Code != CodeSuccess || len(v.Warnings) != 1 {
+					t.Errorf("%+v: %d %s, warnings %q; want 0 with one warning", m, v.Code, v.Detail, v.Warnings)
+				}
 			}
-			if c.name != "link only" && len(lenient.Warnings) != 1 {
-				t.Fatalf("default mode warnings: %v", lenient.Warnings)
-			}
-			strict := Validate(in, Mode{Strict: true})
-			if strict.Code != c.code {
+			strict := Validate(in, Mode{Strict: true, Lenient: true})
+			if strict.Code != c.code || !strings.HasPrefix(strict.Detail, "strict mode: ") {
 				t.Fatalf("strict mode: %d %s, want %d", strict.Code, strict.Detail, c.code)
 			}
 		})
 	}
-	v := Validate(Input{Values: with(valid(), "event_type", "<absent>")}, Mode{})
-	if v.Conversion.EventType != 0 || !strings.Contains(v.Warnings[0], "event_type absent") {
-		t.Fatalf("absent event_type: %+v %v", v.Conversion, v.Warnings)
+}
+
+// TestWrongOSIsDeviceInfoFilledInWrongly: the document answers "params
+// muid is empty" for device info missing or filled in wrongly, and os is
+// device info.
+func TestWrongOSIsDeviceInfoFilledInWrongly(t *testing.T) {
+	for _, kv := range [][]string{{"os", "2", "muid", "m", "imei", "<absent>"}, {"os", "9"}, {"os", "android1", "muid", "m"}} {
+		for _, m := range []Mode{{}, {Lenient: true}, {Strict: true}} {
+			v := Validate(Input{Values: with(valid(), kv...)}, m)
+			if v.Code != CodeDeviceInfo || v.Msg != "params muid is empty" || !strings.Contains(v.Detail, "want 0 (android) or 1 (ios)") {
+				t.Errorf("%v in %+v: %d %q %s", kv, m, v.Code, v.Msg, v.Detail)
+			}
+		}
 	}
 }
 
@@ -294,5 +294,26 @@ func TestCatalogTable(t *testing.T) {
 	// other check uses up its outer_event_id.
 	if dup := ruleByCode[CodeDuplicate]; dup.Order <= checkOrder[len(checkOrder)-1].Order {
 		t.Errorf("duplicate filter order %d is not last", dup.Order)
+	}
+}
+
+func TestRuleMatches(t *testing.T) {
+	enc, _ := LookupRule(CodeEncoding)
+	dev, _ := LookupRule(CodeDeviceInfo)
+	for _, c := range []struct {
+		r    Rule
+		msg  string
+		want bool
+	}{
+		{enc, "params source is invalid", true},
+		{enc, "params  is invalid", false},
+		{enc, "params <name> is invalid", true},
+		{enc, "param source is invalid", false},
+		{dev, "params muid is empty", true},
+		{dev, "params os is empty", false},
+	} {
+		if got := c.r.Matches(c.msg); got != c.want {
+			t.Errorf("%d Matches(%q) = %v", c.r.Code, c.msg, got)
+		}
 	}
 }

@@ -21,7 +21,7 @@ func runOcean(_ context.Context, sc *scenarios.Scenario) Result {
 	o := sc.Ocean
 	r := Result{Kind: "ocean", Timeline: &Timeline{Steps: []TimelineStep{}}}
 	vc := clock.NewVirtual(time.Time{})
-	srv := mockocean.New(mockocean.Config{Clock: vc, Strict: o.Strict, DedupTTL: o.DedupTTL.D(), AppSecret: o.AppSecret})
+	srv := mockocean.New(mockocean.Config{Clock: vc, Lenient: o.Lenient, Strict: o.Strict, DedupTTL: o.DedupTTL.D(), AppSecret: o.AppSecret})
 	requests := 0
 	for i, st := range o.Steps {
 		path := fmt.Sprintf("ocean.steps[%d]", i)

@@ -154,7 +154,7 @@ func heap() uint64 {
 //	go test ./sandbox -run '^$' -bench JournalByteBudget -benchtime 1x
 func BenchmarkJournalByteBudget(b *testing.B) {
 	const total, size = 20_000, 64 << 10
-	body := "callback=c&idfa=i&props=" + strings.Repeat("x", size-24)
+	body := "callback=c&idfa=i&event_type=0&props=" + strings.Repeat("x", size-37)
 	for _, budget := range []int64{256 << 20, 64 << 20} {
 		b.Run(fmt.Sprintf("budget=%dMiB", budget>>20), func(b *testing.B) {
 			for range b.N {

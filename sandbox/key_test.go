@@ -39,7 +39,7 @@ func TestNamespaceCallbackKeys(t *testing.T) {
 	prefix := map[string]string{DefaultNamespace: "", "team-a": "/ns/team-a", "team-b": "/ns/team-b"}
 	for issuedFor, cb := range issued {
 		for ns, p := range prefix {
-			c.do("GET", p+"/track/activate/?idfa=i&callback="+url.QueryEscape(cb), "")
+			c.do("GET", p+"/track/activate/?idfa=i&event_type=0&callback="+url.QueryEscape(cb), "")
 			tn, err := sb.Namespace(context.Background(), ns)
 			if err != nil {
 				t.Fatal(err)
@@ -79,7 +79,7 @@ func TestNamespaceClicksEndToEnd(t *testing.T) {
 		if !ok {
 			t.Fatalf("__CALLBACK_URL__ %s is not under /ns/team-a/", u)
 		}
-		c.do("GET", "/ns/team-a/track/activate/?idfa=i&callback="+rest, "")
+		c.do("GET", "/ns/team-a/track/activate/?idfa=i&event_type=0&callback="+rest, "")
 	}
 	tn, _ := sb.Namespace(context.Background(), "team-a")
 	for _, r := range testtb.Must(tn.Ocean.Requests(context.Background())) {

@@ -50,10 +50,10 @@ func TestNamespacesAreIsolated(t *testing.T) {
 		t.Fatalf("team-a repeat: %s", b)
 	}
 	c.do("POST", "/ns/team-a/_admin/ocean/faults", `{"status":503}`)
-	if s, _ := c.do("GET", "/ns/team-a/track/activate/?callback=c&idfa=i", ""); s != 503 {
+	if s, _ := c.do("GET", "/ns/team-a/track/activate/?callback=c&idfa=i&event_type=0", ""); s != 503 {
 		t.Fatalf("team-a fault not applied: %d", s)
 	}
-	if s, _ := c.do("GET", "/ns/team-b/track/activate/?callback=c&idfa=i", ""); s != 200 {
+	if s, _ := c.do("GET", "/ns/team-b/track/activate/?callback=c&idfa=i&event_type=0", ""); s != 200 {
 		t.Fatalf("team-a's fault leaked into team-b: %d", s)
 	}
 	_, a := c.do("GET", "/ns/team-a/_admin/ocean/requests", "")
@@ -99,13 +99,13 @@ func TestAdminToken(t *testing.T) {
 	if s, _ := admin.do("GET", "/_admin/ocean/requests", ""); s != 200 {
 		t.Fatalf("with the token: %d", s)
 	}
-	for _, path := range []string{"/track/activate/?callback=c&idfa=i", "/healthz", "/metrics"} {
+	for _, path := range []string{"/track/activate/?callback=c&idfa=i&event_type=0", "/healthz", "/metrics"} {
 		if s, _ := anon.do("GET", path, ""); s != 200 {
 			t.Errorf("%s needs no token, got %d", path, s)
 		}
 	}
 	// With an admin token, traffic does not create namespaces.
-	if s, b := anon.do("GET", "/ns/x/track/activate/?callback=c&idfa=i", ""); s != 404 || !strings.Contains(b, "POST /_admin/namespaces") {
+	if s, b := anon.do("GET", "/ns/x/track/activate/?callback=c&idfa=i&event_type=0", ""); s != 404 || !strings.Contains(b, "POST /_admin/namespaces") {
 		t.Errorf("unknown namespace: %d %s", s, b)
 	}
 }
@@ -117,12 +117,12 @@ func TestMetrics(t *testing.T) {
 	defer hs.Close()
 	c := client{t: t, base: hs.URL}
 	for range 3 {
-		c.do("GET", "/track/activate/?callback=c&idfa=i", "")
+		c.do("GET", "/track/activate/?callback=c&idfa=i&event_type=0", "")
 	}
 	c.do("GET", "/ns/a/track/activate/?callback=c", "")
 	c.do("POST", "/ns/a/api/v2/conversion", `{"event_type":"form","context":{"ad":{"callback":"cb"}},"timestamp":1764988800000}`)
 	c.do("POST", "/_admin/ocean/faults", `{"status":503,"times":1}`)
-	c.do("GET", "/track/activate/?callback=c&idfa=i", "")
+	c.do("GET", "/track/activate/?callback=c&idfa=i&event_type=0", "")
 	_, m := c.do("GET", "/metrics", "")
 	for _, want := range []string{
 		`postbacksim_ocean_requests_total{api="track",code="0",namespace="default"} 3`,

@@ -87,8 +87,8 @@ func TestManagedNamespaces(t *testing.T) {
 		{admin, "GET", NamespacesPath + "/Bad", 400},
 		{admin, "PUT", NamespacesPath, 405},
 		{admin, "DELETE", NamespacesPath + "/default", 400},
-		{anon, "GET", "/ns/team-a/track/activate/?callback=c&idfa=i", 503}, // the fault team-a added
-		{anon, "GET", "/ns/team-z/track/activate/?callback=c&idfa=i", 404},
+		{anon, "GET", "/ns/team-a/track/activate/?callback=c&idfa=i&event_type=0", 503}, // the fault team-a added
+		{anon, "GET", "/ns/team-z/track/activate/?callback=c&idfa=i&event_type=0", 404},
 	} {
 		body := ""
 		if c.method == "POST" {
@@ -148,7 +148,7 @@ func TestOpenNamespaces(t *testing.T) {
 	} {
 		sb := New(c.cfg)
 		hs := httptest.NewServer(sb)
-		s, b := client{t: t, base: hs.URL}.do("GET", "/ns/fresh/track/activate/?callback=c&idfa=i", "")
+		s, b := client{t: t, base: hs.URL}.do("GET", "/ns/fresh/track/activate/?callback=c&idfa=i&event_type=0", "")
 		if created := sb.lookup("fresh") != nil; created != c.creates || (c.creates && s != 200) || (!c.creates && (s != 404 || !strings.Contains(b, NamespacesPath))) {
 			t.Errorf("admin token %v, open %v: %d %s, created %v", c.cfg.AdminToken != "", c.cfg.OpenNamespaces, s, b, created)
 		}
@@ -174,7 +174,7 @@ func TestNamespaceTTL(t *testing.T) {
 	}
 	for range 4 {
 		vc.Advance(20 * time.Minute)
-		client{t: t, base: hs.URL}.do("GET", "/ns/busy/track/activate/?callback=c&idfa=i", "")
+		client{t: t, base: hs.URL}.do("GET", "/ns/busy/track/activate/?callback=c&idfa=i&event_type=0", "")
 	}
 	_, list := admin.do("GET", NamespacesPath, "")
 	if strings.Contains(list, `"idle"`) || !strings.Contains(list, `"busy"`) || !strings.Contains(list, `"default"`) {

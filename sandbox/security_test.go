@@ -308,7 +308,7 @@ func TestAnonymousCannotExhaustNamespaces(t *testing.T) {
 	defer hs.Close()
 	anon, wrong := client{t: t, base: hs.URL}, client{t: t, base: hs.URL, token: "wrong-token-0123456789"}
 	for i := range 100 {
-		if s, _ := anon.do("GET", fmt.Sprintf("/ns/anon-%d/track/activate/?callback=c&idfa=i", i), ""); s != 404 {
+		if s, _ := anon.do("GET", fmt.Sprintf("/ns/anon-%d/track/activate/?callback=c&idfa=i&event_type=0", i), ""); s != 404 {
 			t.Fatalf("anonymous traffic to a new namespace: %d", s)
 		}
 		if s, _ := wrong.do("POST", fmt.Sprintf("/ns/anon-%d/_admin/ocean/faults", i), `{"status":503}`); s != 403 {
@@ -374,8 +374,8 @@ func TestTokensNeverLeak(t *testing.T) {
 		do("DELETE", "/ns/team-a/_admin/ocean/faults", "", map[string]string{"Cookie": TokenCookie + "=" + tokA, CSRFHeader: CSRFToken(tokA)})
 		do("DELETE", "/ns/team-a/_admin/ocean/faults", "", map[string]string{"Cookie": TokenCookie + "=" + tokA})
 		do("DELETE", "/ns/team-a/_admin/ocean/faults", "", map[string]string{"Cookie": TokenCookie + "=" + wrongTok})
-		do("GET", "/ns/team-a/track/activate/?callback=c&idfa=i", "", b(tokA))
-		do("GET", "/track/activate/?callback=c&idfa=i", "", b(adminTok))
+		do("GET", "/ns/team-a/track/activate/?callback=c&idfa=i&event_type=0", "", b(tokA))
+		do("GET", "/track/activate/?callback=c&idfa=i&event_type=0", "", b(adminTok))
 		do("GET", "/_admin/ocean/requests", "", b(adminTok))
 		do("GET", "/ns/team-a/_admin/ocean/requests", "", b(adminTok))
 		do("GET", "/metrics", "", b(wrongTok))

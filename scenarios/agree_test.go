@@ -301,6 +301,7 @@ func TestMatcherSchemaMatchesParser(t *testing.T) {
 		`200`, `599`, `600`, `99`, `042`, `-10`, `-1`, `42`, `1000`, `1.5`, `true`,
 		`"OK"`, `"200"`, `"600"`, `"+99"`, `" 201 "`, `"text:"`, `"text: "`, `"text:600"`, `"status:200"`,
 		`"status: 204"`, `"status:600"`, `"status:x"`, `"status:+200"`, `"2000"`, `"abc"`,
+		`404`, `"500"`, `"status:503"`, `"status: +0404"`, `"text:500"`, `399`, `"status:399"`,
 	} {
 		doc := `name: x
 impact:

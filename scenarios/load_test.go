@@ -46,6 +46,7 @@ func TestBrokenFiles(t *testing.T) {
 		"bad-yaml.yaml":                       `bad-yaml.yaml:4:13: sequence end token ']' not found`,
 		"ocean-impossible-msg.yaml":           `ocean-impossible-msg.yaml:5:34: ocean.steps[0].expect.msg: "missing params callback" is impossible: code 40002 always answers "params muid is empty"`,
 		"ocean-two-actions.yaml":              `ocean-two-actions.yaml:4:7: ocean.steps[0]: set exactly one of request, fault, clear_faults, advance (found 2)`,
+		"ocean-lenient-and-strict.yaml":       `ocean-lenient-and-strict.yaml:3:12: ocean.lenient: goes with strict: choose one`,
 		"ocean-no-expect.yaml":                `ocean-no-expect.yaml:4:7: ocean.steps[0]: a request needs expect`,
 		"both-kinds.yaml":                     `both-kinds.yaml:6:1: ocean: a scenario has impact or ocean, not both`,
 		"duplicate-key.yaml":                  `duplicate-key.yaml:2:1: mapping key "name" already defined at [1:1]`,

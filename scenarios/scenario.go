@@ -165,7 +165,12 @@ type ReceivedExpect struct {
 // Ocean is an Ocean Engine scenario: steps run in order against a fresh
 // emulator on a virtual clock.
 type Ocean struct {
-	// Strict applies the documented rules only.
+	// Lenient also accepts, each with a warning, what real clients send
+	// outside the document's explicit rules (a POST's query string, a
+	// link-only conversion, no event_type, …). Not with strict.
+	Lenient bool `yaml:"lenient,omitempty" json:"lenient,omitempty"`
+	// Strict makes every warning an error (a milliseconds conv_time,
+	// os=ios, …). Not with lenient.
 	Strict bool `yaml:"strict,omitempty" json:"strict,omitempty"`
 	// DedupTTL is how long an outer_event_id is remembered (default 24h).
 	DedupTTL clock.Duration `yaml:"dedup_ttl,omitempty" json:"dedup_ttl,omitempty"`

@@ -133,7 +133,7 @@ func durationSchema() *jsonschema.Schema {
 func matcherSchema() *jsonschema.Schema {
 	status := fmt.Sprintf(`[%d-%d][0-9]{2}`, mockimpact.MinStatus/100, mockimpact.MaxStatus/100)
 	return &jsonschema.Schema{
-		Description: `A status code (200) or a text the body contains ("OK"); "text:200" matches the text 200, "status:200" the status.`,
+		Description: `A status code (200) or a text: a success text is the whole body, trimmed ("OK"), an error text one the body contains ("ERROR"); "text:200" matches the text 200, "status:200" the status.`,
 		Extras:      map[string]any{"type": []string{"string", "number", "boolean"}},
 		Not: &jsonschema.Schema{AnyOf: []*jsonschema.Schema{
 			// three characters that read as a number, out of range
@@ -144,6 +144,16 @@ func matcherSchema() *jsonschema.Schema {
 			{Type: "string", Pattern: `^\s*status:`, Not: &jsonschema.Schema{Pattern: `^\s*status:\s*\+?0*` + status + `\s*$`}},
 		}},
 	}
+}
+
+// notRetriedStatus refuses a 400–599 status as the success response, as
+// mockimpact.Compile does: such a status is retried whatever the
+// configuration says.
+func notRetriedStatus(p *jsonschema.Schema) {
+	p.Not.AnyOf = append(p.Not.AnyOf,
+		&jsonschema.Schema{Type: "string", Pattern: `^\s*(status:\s*\+?0*)?[45][0-9]{2}\s*$`},
+		&jsonschema.Schema{Type: "integer", Minimum: "400", Maximum: "599"})
+	p.Description += " Not a 400–599 status: that is retried whatever the configuration says."
 }
 
 // scalarStrings lets a text field, and the values of a map of texts or
@@ -322,6 +332,7 @@ func schemaRules() []schemaRule {
 		{"Fault", "probability", between(0, 1)},
 		{"Fault", "seed", between(0, -1)},
 		{"Postback", "max_rps", between(0, -1)},
+		{"Postback", "success", notRetriedStatus},
 		{"Step", "fault", enum(mockimpact.FaultNames())},
 		{"ReceivedExpect", "delivery", between(0, -1)},
 		{"ReceivedExpect", "attempt", between(0, mockimpact.MaxAttempts)},

@@ -361,6 +361,9 @@ var apis = []string{mockocean.APITrack, mockocean.APIV2}
 
 func (v *validator) ocean(o *Ocean) {
 	const p = "ocean"
+	if o.Lenient && o.Strict {
+		v.at(p+".lenient", "goes with strict: choose one (lenient accepts more than the default, strict less)")
+	}
 	if len(o.Steps) == 0 {
 		v.at(p+".steps", "no steps: list the requests to send")
 	}
@@ -449,7 +452,7 @@ func (v *validator) ocean(o *Ocean) {
 			switch {
 			case !ok && !faultCodes[code]:
 				v.at(path+"."+ex.name+".code", "%d is not an answer the emulator gives (see postbacksim ocean catalog), nor a fault's code", code)
-			case ok && ex.e.Msg != "" && ex.e.Msg != rule.Msg && !faultCodes[code]:
+			case ok && ex.e.Msg != "" && !rule.Matches(ex.e.Msg) && !faultCodes[code]:
 				v.at(path+"."+ex.name+".msg", "%q is impossible: code %d always answers %q", ex.e.Msg, code, rule.Msg)
 			}
 		}

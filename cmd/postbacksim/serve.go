@@ -56,7 +56,8 @@ the --config file.`,
 	pprofOn := fs.Bool("pprof", false, "serve runtime profiles under /debug/pprof/ (behind --admin-token when set; for go tool pprof)")
 	memLimit := byteSize(0)
 	fs.Var(&memLimit, "memory-limit", "fixed soft memory `SIZE` the garbage collector keeps the heap under (GOMEMLIMIT; default: follow what the journals and dedup filters hold, under a ceiling derived from their caps, or 24MiB with --store redis://…, which holds them; 0: none)")
-	strict := fs.Bool("strict", false, "Ocean: documented rules only; warnings become errors")
+	lenient := fs.Bool("lenient", false, "Ocean: also accept, each with a journal warning, what real clients send outside the document's explicit rules (a POST's query string, a link-only conversion, no event_type, text not UTF-8 or not URL-encoded, parameters inside ext); default: the document's rules answer them")
+	strict := fs.Bool("strict", false, "Ocean: every warning becomes an error (a milliseconds conv_time, os=ios, v2 seconds timestamps and unknown fields); not with --lenient")
 	dedupCap := fs.Int("dedup-capacity", mockocean.DefaultDedupCapacity, "Ocean: outer_event_ids remembered (oldest evicted first; 0: the default)")
 	dedupTTL := fs.Duration("dedup-ttl", mockocean.DefaultDedupTTL, "Ocean: how long an outer_event_id is remembered (0: the default)")
 	journalCap := fs.Int("journal-capacity", defaultJournalCapacity, "requests (Ocean) and finished deliveries (impact) kept in each journal (oldest evicted first; 0 = unbounded)")
@@ -111,6 +112,10 @@ the --config file.`,
 			handler = slog.NewJSONHandler(stderr, nil)
 		default:
 			fmt.Fprintf(stderr, "postbacksim serve: %s: %q is not text or json\n", src.of("log-format"), *logFormat)
+			return exitUsage
+		}
+		if *lenient && *strict {
+			fmt.Fprintf(stderr, "postbacksim serve: %s and %s: choose one (--lenient accepts more than the default, --strict less)\n", src.of("lenient"), src.of("strict"))
 			return exitUsage
 		}
 		for name, v := range map[string]int64{"dedup-capacity": int64(*dedupCap), "journal-capacity": int64(*journalCap), "max-body": *maxBody, "max-in-flight": int64(*maxInFlight)} {
@@ -253,7 +258,7 @@ the --config file.`,
 			Store:          shared,
 			Impact:         mockimpact.Options{MaxDeliveries: *journalCap, MaxInFlight: *maxInFlight, TargetPolicy: policy},
 			Ocean: mockocean.Config{
-				Strict: *strict, StrictAttribution: *strictAttribution, CallbackKey: key, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
+				Lenient: *lenient, Strict: *strict, StrictAttribution: *strictAttribution, CallbackKey: key, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
 				JournalCapacity: *journalCap, JournalMaxBytes: int64(journalMaxBytes), MaxBodyBytes: *maxBody,
 				CORSOrigins: origins, ExtraEventTypes: extra, AppSecret: *appSecret,
 			},
@@ -286,7 +291,7 @@ the --config file.`,
 		logger.Info("namespaces", "created_by_traffic", open == nil && *adminToken == "" || open != nil && *open,
 			"ttl", namespaceTTL.String(), "max", *maxNamespaces, "metrics_token", *metricsToken != "")
 		logger.Info("postbacksim listening", "url", scheme+ln.Addr().String(), "activate", scheme+ln.Addr().String()+mockocean.ActivatePath,
-			"impact_admin", scheme+ln.Addr().String()+mockimpact.AdminPrefix+"/", "strict", *strict, "time_scale", *timeScale, "access_log", *accessLog, "memory_limit", (*byteSize)(&limit).String(), "memory_limit_tracks_journals", track, "store", storeName(*storeURL))
+			"impact_admin", scheme+ln.Addr().String()+mockimpact.AdminPrefix+"/", "lenient", *lenient, "strict", *strict, "time_scale", *timeScale, "access_log", *accessLog, "memory_limit", (*byteSize)(&limit).String(), "memory_limit_tracks_journals", track, "store", storeName(*storeURL))
 
 		errc := make(chan error, 1)
 		go func() {

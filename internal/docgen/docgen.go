@@ -28,6 +28,7 @@ func Blocks() map[string]func() string {
 		"ocean-event-types":        mockocean.EventTypesMarkdown,
 		"ocean-params":             oceanParams,
 		"ocean-monitor-macros":     mockocean.MonitorMacrosMarkdown,
+		"ocean-leniencies":         oceanLeniencies,
 		"ocean-v2-catalog":         mockocean.V2CatalogMarkdown,
 		"ocean-v2-event-types":     mockocean.V2EventTypesMarkdown,
 		"ocean-v2-fields":          oceanV2Fields,
@@ -178,6 +179,14 @@ func impactStatuses() string {
 }
 
 // oceanV2Fields is the table of the v2 body's fields.
+func oceanLeniencies() string {
+	var rows [][]string
+	for _, l := range mockocean.Leniencies() {
+		rows = append(rows, []string{"「" + l.Rule + "」", l.Accepts, fmt.Sprint(l.Code), "`lenient_" + l.Name + "`", "[" + l.Anchor + "](#" + l.Anchor + ")"})
+	}
+	return table([]string{"the document's rule", "`--lenient` accepts, with a warning", "default and strict answer", "report finding", "decision"}, rows)
+}
+
 func oceanV2Fields() string {
 	var rows [][]string
 	for _, f := range mockocean.V2Fields() {

@@ -34,12 +34,19 @@ type Server struct {
 //
 //	oceantest.NewServer(t, oceantest.WithStrict(), func(c *mockocean.Config) { c.JournalCapacity = 3 })
 //
-// With no option, the server runs with the zero Config: default mode,
+// With no option, the server runs with the zero Config: default mode (the
+// document's rules),
 // defaults for every bound, a random callback key, its state in memory.
 type Option func(*mockocean.Config)
 
-// WithStrict turns on strict mode: the documented rules only.
-func WithStrict() Option { return func(c *mockocean.Config) { c.Strict = true } }
+// WithStrict turns on strict mode: every warning becomes an error. It
+// undoes WithLenient.
+func WithStrict() Option { return func(c *mockocean.Config) { c.Strict, c.Lenient = true, false } }
+
+// WithLenient turns on lenient mode: what real clients send outside the
+// document's explicit rules (mockocean.Leniencies) is accepted with a
+// warning. It undoes WithStrict.
+func WithLenient() Option { return func(c *mockocean.Config) { c.Lenient, c.Strict = true, false } }
 
 // WithAppSecret makes the v2 API check x-signature with secret, as the
 // SDK signs: hex(sha256(body + secret)).
