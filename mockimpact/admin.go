@@ -197,6 +197,7 @@ func (a *Admin) fire(w http.ResponseWriter, r *http.Request) {
 			httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("%s payload: %s", event, httpjson.Describe(err)))
 			return
 		}
+		fixtures.FillCollections(ev) // "properties": null is delivered as []
 	}
 	if job, ok := ev.(*fixtures.JobCompleted); ok && a.jobs != nil {
 		a.jobs.Register(job, PublicBase(r), supplied)

@@ -41,6 +41,7 @@ func TestAdminConfigureFireAndRead(t *testing.T) {
 		`{"url":"https://b/","method":3}`:                           "field method: got JSON number, want string",
 		`{"url":"https://b/","min_delay":"soon"}`:                   `field min_delay: got JSON "soon" (want a duration`,
 		`{"url":"https://b/","success":"200","error":"200"}`:        `field error: "200" is also the success response`,
+		`{"url":"https://b/","success":"404"}`:                      `field success: status 404 is retried whatever the configuration says`,
 		`{"url":"https://b/","event":"job_completed"}`:              `field event: "job_completed" differs from the path's`,
 		`{"url":"https://b/","retries":3}`:                          `unknown field "retries"`,
 		`{"url":"https://b/","headers":{"X-Sig":"a\r\nX-Evil: 1"}}`: `field headers: header X-Sig: the value holds a line break (CR or LF)`,

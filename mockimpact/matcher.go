@@ -7,9 +7,13 @@ import (
 	"strings"
 )
 
-// Matcher recognises a response: by HTTP status (Status ≠ 0) or by text
-// the body contains (after trimming white space). The zero Matcher
-// matches nothing.
+// Matcher recognises a response: by HTTP status (Status ≠ 0) or by text.
+// An error response's text matches a body that contains it (Match); a
+// success response's text must be the whole body, trimmed of white space
+// (MatchWhole): the document's success response is the text string the
+// server returns (返回的特定文本字符串), an error response a text that
+// indicates failure (表示失败的文本字符串). The zero Matcher matches
+// nothing.
 type Matcher struct {
 	Status int
 	Text   string
@@ -48,13 +52,27 @@ func ParseMatcher(s string) (Matcher, error) {
 // IsZero reports whether m matches nothing.
 func (m Matcher) IsZero() bool { return m.Status == 0 && m.Text == "" }
 
-// Match reports whether a response with status and body matches.
+// Match reports whether a response with status and body matches: the
+// status, or a body that contains the text (an error response).
 func (m Matcher) Match(status int, body []byte) bool {
 	switch {
 	case m.Status != 0:
 		return status == m.Status
 	case m.Text != "":
-		return strings.Contains(strings.TrimSpace(string(body)), m.Text)
+		return strings.Contains(string(body), m.Text)
+	}
+	return false
+}
+
+// MatchWhole reports whether a response with status and body matches:
+// the status, or a body that is the text, trimmed of white space (a
+// success response).
+func (m Matcher) MatchWhole(status int, body []byte) bool {
+	switch {
+	case m.Status != 0:
+		return status == m.Status
+	case m.Text != "":
+		return strings.TrimSpace(string(body)) == m.Text
 	}
 	return false
 }

@@ -14,8 +14,8 @@ const (
 	OutcomeBlockedTarget Outcome = "blocked_target"
 	OutcomeNetworkError  Outcome = "network_error"
 	OutcomeErrorResponse Outcome = "error_response"
-	OutcomeDelivered     Outcome = "delivered"
 	OutcomeHTTPError     Outcome = "http_error"
+	OutcomeDelivered     Outcome = "delivered"
 	OutcomeUnconfirmed   Outcome = "unconfirmed"
 )
 
@@ -56,22 +56,22 @@ var outcomes = [...]OutcomeRule{
 	{Outcome: OutcomeNetworkError, Retry: true, Ends: DeliveryExhausted, Documented: true,
 		When:    "connection refused or reset, timeout (default 30 s), TLS failure",
 		applies: func(x exchange, _, _ Matcher) bool { return x.netErr != nil }},
-	{Outcome: OutcomeErrorResponse, Retry: true, Ends: DeliveryExhausted,
-		When:    "the configured error response (status or body text) matches",
+	{Outcome: OutcomeErrorResponse, Retry: true, Ends: DeliveryExhausted, Documented: true,
+		When:    "the configured error response matches: its status, or a body that contains its text (also when the body holds the success text)",
 		applies: func(x exchange, _, failure Matcher) bool { return failure.Match(x.status, x.body) }},
-	{Outcome: OutcomeDelivered, Ends: DeliveryDelivered,
-		When: "the configured success response matches (default: any 2xx)",
+	{Outcome: OutcomeHTTPError, Retry: true, Ends: DeliveryExhausted, Documented: true,
+		When:    `HTTP status 400–599, whatever the body says (the impact document says "400 to 500"; 501–599 is our decision)`,
+		applies: func(x exchange, _, _ Matcher) bool { return x.status >= 400 && x.status <= 599 }},
+	{Outcome: OutcomeDelivered, Ends: DeliveryDelivered, Documented: true,
+		When: "the configured success response matches: its status, or a body that is its text, trimmed of white space (default: any 2xx)",
 		applies: func(x exchange, success, _ Matcher) bool {
 			if success.IsZero() {
 				return x.status >= 200 && x.status < 300
 			}
-			return success.Match(x.status, x.body)
+			return success.MatchWhole(x.status, x.body)
 		}},
-	{Outcome: OutcomeHTTPError, Retry: true, Ends: DeliveryExhausted, Documented: true,
-		When:    `HTTP status 400–599 (the impact document says "400 to 500"; 501–599 is our decision)`,
-		applies: func(x exchange, _, _ Matcher) bool { return x.status >= 400 && x.status <= 599 }},
 	{Outcome: OutcomeUnconfirmed, Flagged: true, Ends: DeliveryUnconfirmed,
-		When:    "anything else: 3xx, or 2xx without the success text",
+		When:    "anything else: 1xx or 3xx, or a 2xx whose body is not the success text",
 		applies: func(exchange, Matcher, Matcher) bool { return true }},
 }
 

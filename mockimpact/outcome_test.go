@@ -8,11 +8,12 @@ import (
 
 // everything is an exchange every rule of the classification table
 // applies to: an invalid URL, a DNS failure, a blocked target, a network error, and a 500
-// whose body holds both the error text and the success text.
+// whose body holds the error text, with 500 as the success status (which
+// a configuration refuses, but the table's rows do not know).
 func everything() (exchange, Matcher, Matcher) {
 	oops := errors.New("oops")
 	x := exchange{invalidURL: oops, dnsErr: oops, blocked: oops, netErr: oops, status: 500, body: []byte("ERROR OK")}
-	return x, Matcher{Text: "OK"}, Matcher{Text: "ERROR"}
+	return x, Matcher{Status: 500}, Matcher{Text: "ERROR"}
 }
 
 // TestClassifyFollowsTableOrder: an exchange that every rule applies to
@@ -56,6 +57,14 @@ func TestClassifyEachRule(t *testing.T) {
 		{exchange{status: 503}, Matcher{}, Matcher{}, OutcomeHTTPError},
 		{exchange{status: 599}, Matcher{}, Matcher{}, OutcomeHTTPError},
 		{exchange{status: 301}, Matcher{}, Matcher{}, OutcomeUnconfirmed},
+		// A 400–599 status is retried whatever the body says.
+		{exchange{status: 500, body: []byte("OK")}, Matcher{Text: "OK"}, Matcher{}, OutcomeHTTPError},
+		{exchange{status: 404, body: []byte("OK")}, Matcher{Text: "OK"}, Matcher{Text: "ERROR"}, OutcomeHTTPError},
+		// The success text is the whole body, trimmed; the error text wins.
+		{exchange{status: 200, body: []byte("NOT OK")}, Matcher{Text: "OK"}, Matcher{}, OutcomeUnconfirmed},
+		{exchange{status: 200, body: []byte(" OK\r\n")}, Matcher{Text: "OK"}, Matcher{}, OutcomeDelivered},
+		{exchange{status: 200, body: []byte("OK ERROR")}, Matcher{Text: "OK"}, Matcher{Text: "ERROR"}, OutcomeErrorResponse},
+		{exchange{status: 200, body: []byte("ERROR")}, Matcher{Text: "ERROR"}, Matcher{Text: "ERROR"}, OutcomeErrorResponse},
 	} {
 		if got := classify(outcomes[:], c.x, c.success, c.failure); got != c.want {
 			t.Errorf("%+v (success %v, error %v): %s, want %s", c.x, c.success, c.failure, got, c.want)

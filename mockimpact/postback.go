@@ -46,11 +46,14 @@ type Postback struct {
 	// configuration, retries included; 0 means no cap. The cap can delay
 	// an attempt, never advance it.
 	MaxRPS float64 `json:"max_rps,omitempty" yaml:"max_rps,omitempty"`
-	// Success recognises a delivered postback: a status ("200") or a text
-	// the body contains ("OK"). Zero means any 2xx status.
+	// Success recognises a delivered postback: a status ("200") or the
+	// text that is the whole body, trimmed of white space ("OK"). Zero
+	// means any 2xx status. A status 400–599 is refused: it is retried
+	// whatever the configuration says.
 	Success Matcher `json:"success,omitzero" yaml:"success,omitempty"`
 	// Error recognises a failure to retry: a status ("500") or a text
-	// ("ERROR"). Zero means none; status 400–599 is retried anyway.
+	// the body contains ("ERROR"; it wins over the success text). Zero
+	// means none; status 400–599 is retried anyway.
 	Error Matcher `json:"error,omitzero" yaml:"error,omitempty"`
 	// Timeout bounds one attempt; 0 means DefaultTimeout.
 	Timeout clock.Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
@@ -126,6 +129,9 @@ func Compile(p Postback) (*Compiled, error) {
 		return nil, &ConfigError{"timeout", fmt.Errorf("%v is negative", p.Timeout)}
 	case p.Timeout == 0:
 		p.Timeout = clock.Duration(DefaultTimeout)
+	}
+	if n := p.Success.Status; n >= 400 && n <= 599 {
+		return nil, &ConfigError{"success", fmt.Errorf("status %d is retried whatever the configuration says (the document retries a response code between 400 and 500 on the schedule): a success response is a 1xx–3xx status or a text", n)}
 	}
 	if !p.Success.IsZero() && p.Success == p.Error {
 		return nil, &ConfigError{"error", fmt.Errorf("%q is also the success response", p.Error)}

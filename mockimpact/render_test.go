@@ -35,21 +35,32 @@ func compact(t *testing.T, ev fixtures.Event) string {
 
 // TestDefaultPayloadIsTheDocumentedStruct: the default JSON body, rendered
 // through macros and the impact.com document's join templates, is byte for byte the
-// struct's JSON encoding, for every event over many generated payloads.
+// struct's JSON encoding (what the fire answer, the journal and `impact
+// render` show), for every event and every status over many generated
+// payloads.
 func TestDefaultPayloadIsTheDocumentedStruct(t *testing.T) {
 	for _, spec := range fixtures.ImpactEvents() {
 		c, err := Compile(Postback{Event: spec.Name, URL: "https://brand.example/pb"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for seed := int64(1); seed <= 50; seed++ {
-			ev, _ := fixtures.NewImpactGen(seed, time.Time{}).Event(spec.Name)
-			r, err := c.Render(ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := compact(t, ev); r.Body != want {
-				t.Fatalf("%s seed %d:\n got %s\nwant %s", spec.Name, seed, r.Body, want)
+		statuses := []string{""}
+		for _, st := range fixtures.StatusesOf(spec.Name) {
+			statuses = append(statuses, st.Status)
+		}
+		for _, status := range statuses {
+			for seed := int64(1); seed <= 50; seed++ {
+				ev, err := fixtures.NewImpactGen(seed, time.Time{}).EventWithStatus(spec.Name, status)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, err := c.Render(ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := compact(t, ev); r.Body != want {
+					t.Fatalf("%s %s seed %d:\n got %s\nwant %s", spec.Name, status, seed, r.Body, want)
+				}
 			}
 		}
 	}
