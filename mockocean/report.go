@@ -205,7 +205,7 @@ var lintRules = append([]LintRule{
 			return t.legacy(i) && ok && n <= 1e11 && time.Unix(n, 0).After(t.reqs[i].Time.Add(FutureSkew))
 		}},
 	{ID: "device_rule", Severity: SeverityError,
-		Title: "no device info: none of idfa / imei / oaid, and not os together with muid (answered 40002)",
+		Title: "no device info, or device info filled in wrongly: none of idfa / imei / oaid, and not os (0 or 1) together with muid (answered 40002)",
 		Hint:  "send idfa (iOS), imei or oaid (Android), or os with muid; caid and oaid_md5 alone do not count",
 		Doc:   "docs/platforms.md#device-info",
 		match: func(t *traffic, i int) bool { return t.decoded(i) && t.reqs[i].Code == CodeDeviceInfo }},
@@ -234,7 +234,7 @@ var lintRules = append([]LintRule{
 			return t.decoded(i) && t.reqs[i].Code == CodeSuccess && a != nil && !a.Attributed && c != nil && c.CallbackParam != ParamLink
 		}},
 	{ID: "event_type_absent", Severity: SeverityError,
-		Title: "no event_type: answered 40005 (--lenient reads it as 0, 激活 activation)",
+		Title: "no event_type: answered 40005 (unless under --lenient, which reads it as 0, 激活 activation)",
 		Hint:  "always send event_type, also 0 (JSON encoders that omit zero values drop it)",
 		Doc:   "docs/platforms.md#d-ocean-event-type-absent",
 		match: func(t *traffic, i int) bool { return t.legacy(i) && t.decoded(i) && t.param(i, ParamEventType) == "" }},

@@ -48,7 +48,7 @@ Reference: docs/certify.md.`,
 	target := fs.String("target", "", "your receiver's `URL`; may hold macros such as {ActionId}")
 	events := fs.StringArray("event", nil, "certify only this event (repeatable; default: all six)")
 	method := fs.String("method", "", "send only GET or POST (default: both)")
-	success := fs.String("success", "", "the success response configured at impact: a status (200) or a text the body contains (OK); default any 2xx")
+	success := fs.String("success", "", "the success response configured at impact: a status (200) or the text that is the whole body, trimmed (OK); default any 2xx")
 	format := fs.String("format", "text", "report format: text, json, junit or html")
 	out := fs.String("out", "", "write the report to `FILE` instead of stdout")
 	scale := fs.Float64("time-scale", 1, "divide the 30 s timeout and the 5 s slow-answer warning by `K` (for tests)")
