@@ -100,7 +100,7 @@ expect "ocean device-info rule" "$(curl -sS "$base/track/activate/?callback=ci&o
 expect "ocean JSON POST" "$(curl -sS -X POST -H 'Content-Type: application/json' -d '{"callback":"ci","imei":"0c2bd03c39f19845bf54ea0abafae70e","event_type":0}' "$base/track/activate/")" '"code":0'
 
 # 5. impact.com: a postback to the sandbox's own Ocean endpoint, fired and delivered.
-expect "impact postback stored" "$(curl -sS -X PUT -d "{\"url\":\"$base/track/activate/?callback=impact&idfa={ActionId}&event_type=2\",\"method\":\"GET\",\"format\":\"none\",\"success\":\"\\\"code\\\":0\"}" "$base/_admin/impact/postbacks/action_lifecycle")" '"event": "action_lifecycle"'
+expect "impact postback stored" "$(curl -sS -X PUT -d "{\"url\":\"$base/track/activate/?callback=impact&idfa={ActionId}&event_type=2\",\"method\":\"GET\",\"format\":\"none\",\"success\":\"{\\\"code\\\":0,\\\"ret\\\":0,\\\"msg\\\":\\\"success\\\"}\"}" "$base/_admin/impact/postbacks/action_lifecycle")" '"event": "action_lifecycle"'
 expect "impact event fired" "$(curl -sS -X POST "$base/_admin/impact/events/action_lifecycle?seed=7")" '"delivery_id": "d000001"'
 delivered=""
 for _ in $(seq 1 20); do
