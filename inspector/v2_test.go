@@ -1,7 +1,6 @@
 package inspector_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/mockocean/oceantest"
 	"github.com/postbacksim/postbacksim/sandbox/sandboxtest"
 )
 
@@ -21,16 +21,10 @@ func TestV2RequestsInThePages(t *testing.T) {
 	issuer := srv.Namespace("default").Ocean.Issuer()
 	cb := issuer.Issue(mockocean.ClickRef{ClickID: 7, AdID: 1, RequestID: "req", Time: time.Now().Add(-time.Hour)})
 	body := `{"event_type":"active_pay","context":{"ad":{"callback":"` + cb + `","attributed":false},"device":{"imei":"0c2bd03c39f19845bf54ea0abafae70e"}},"timestamp":1764988800123}`
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+mockocean.V2Path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Signature", "0123abcd")
-	resp, err := http.DefaultClient.Do(req)
+	a, err := oceantest.PostV2(srv.URL+mockocean.V2Path, body, http.Header{"X-Signature": {"0123abcd"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var a mockocean.V2Answer
-	_ = json.NewDecoder(resp.Body).Decode(&a)
-	resp.Body.Close()
 	if e := next(t, events); e.name != "ocean" || !strings.Contains(e.data, `"api":"v2"`) || !strings.Contains(e.data, `"request_id"`) {
 		t.Fatalf("stream event %+v; want the v2 request", e)
 	}

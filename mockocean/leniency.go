@@ -88,8 +88,12 @@ var leniencyByName = func() map[string]*Leniency {
 
 // LeniencyOf returns the leniency a journal warning was accepted under.
 func LeniencyOf(warning string) (Leniency, bool) {
-	name, _, ok := strings.Cut(strings.TrimPrefix(warning, "lenient "), ": ")
-	if !ok || !strings.HasPrefix(warning, "lenient ") {
+	rest, ok := strings.CutPrefix(warning, "lenient ")
+	if !ok {
+		return Leniency{}, false
+	}
+	name, _, ok := strings.Cut(rest, ": ")
+	if !ok {
 		return Leniency{}, false
 	}
 	l, ok := leniencyByName[name]

@@ -19,6 +19,7 @@ import (
 	"github.com/postbacksim/postbacksim/internal/redistest"
 	"github.com/postbacksim/postbacksim/internal/testtb"
 	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/mockocean/oceantest"
 	"github.com/postbacksim/postbacksim/redisstore"
 )
 
@@ -79,31 +80,13 @@ func TestReplicasAcceptAnIDOnce(t *testing.T) {
 	rs := redistest.Start(t)
 	a, b, urlA, urlB := replicas(t, rs, mockocean.Config{})
 	const n = 1000
-	var mu sync.Mutex
-	codes := map[int]int{}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 50)
-	for i := range n {
-		base := urlA
-		if i%2 == 1 {
-			base = urlB
+	codes := answersAtOnce(n, urlA, urlB, func(_ int, base string) int {
+		ans := getAnswer(t, withID(base, "the-one-id"))
+		if ans.status != http.StatusOK || ans.code == nil {
+			return -ans.status
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			ans := getAnswer(t, withID(base, "the-one-id"))
-			mu.Lock()
-			defer mu.Unlock()
-			if ans.status != http.StatusOK || ans.code == nil {
-				codes[-ans.status]++
-				return
-			}
-			codes[*ans.code]++
-		}()
-	}
-	wg.Wait()
+		return *ans.code
+	})
 	if codes[mockocean.CodeSuccess] != 1 || codes[mockocean.CodeDuplicate] != n-1 {
 		t.Fatalf("answers by code (negative: HTTP status without a code): %v; want one 0 and %d × 40004", codes, n-1)
 	}
@@ -519,6 +502,33 @@ func TestBatchesUnderLoadKeepTheBounds(t *testing.T) {
 	}
 }
 
+// answersAtOnce runs send n times, 50 at a time, alternating between the
+// replicas at urlA and urlB, and counts the codes it returns.
+func answersAtOnce(n int, urlA, urlB string, send func(i int, base string) int) map[int]int {
+	var mu sync.Mutex
+	codes := map[int]int{}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 50)
+	for i := range n {
+		base := urlA
+		if i%2 == 1 {
+			base = urlB
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			code := send(i, base)
+			mu.Lock()
+			defer mu.Unlock()
+			codes[code]++
+		}()
+	}
+	wg.Wait()
+	return codes
+}
+
 // TestV2RequestsSharedByReplicas: a v2 request journaled by one replica
 // reads back whole on another (its API, signature, debug mode), and its
 // outer_event_id is a duplicate there on either API.
@@ -526,18 +536,9 @@ func TestV2RequestsSharedByReplicas(t *testing.T) {
 	rs := redistest.Start(t)
 	_, b, urlA, urlB := replicas(t, rs, mockocean.Config{})
 	body := `{"event_type":"active_pay","context":{"ad":{"callback":"cb"}},"timestamp":1764988800000,"outer_event_id":"v2-shared"}`
-	req, _ := http.NewRequest(http.MethodPost, urlA+mockocean.V2Path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Signature", "abc")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var a mockocean.V2Answer
-	_ = json.NewDecoder(resp.Body).Decode(&a)
-	resp.Body.Close()
-	if a.Code != 0 || a.RequestID == "" {
-		t.Fatalf("v2 on A: %+v", a)
+	a, err := oceantest.PostV2(urlA+mockocean.V2Path, body, http.Header{"X-Signature": {"abc"}})
+	if err != nil || a.Code != 0 || a.RequestID == "" {
+		t.Fatalf("v2 on A: %+v %v", a, err)
 	}
 	if ans := getAnswer(t, withID(urlB, "v2-shared")); ans.code == nil || *ans.code != mockocean.CodeDuplicate {
 		t.Fatalf("the same id on B's legacy API: %+v; want 40004", ans)
@@ -558,38 +559,16 @@ func TestReplicasAcceptAnIDOnceAcrossAPIs(t *testing.T) {
 	_, _, urlA, urlB := replicas(t, rs, mockocean.Config{})
 	const n = 400
 	body := `{"event_type":"active_pay","context":{"ad":{"callback":"cb"}},"timestamp":1764988800000,"outer_event_id":"one-id"}`
-	var mu sync.Mutex
-	codes := map[int]int{}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 50)
-	for i := range n {
-		base := urlA
-		if i%2 == 1 {
-			base = urlB
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			code := -1
-			if i%4 < 2 {
-				if ans := getAnswer(t, withID(base, "one-id")); ans.status == http.StatusOK && ans.code != nil {
-					code = *ans.code
-				}
-			} else if resp, err := http.Post(base+mockocean.V2Path, "application/json", strings.NewReader(body)); err == nil {
-				var a mockocean.V2Answer
-				if json.NewDecoder(resp.Body).Decode(&a) == nil && resp.StatusCode == http.StatusOK {
-					code = a.Code
-				}
-				resp.Body.Close()
+	codes := answersAtOnce(n, urlA, urlB, func(i int, base string) int {
+		if i%4 < 2 {
+			if ans := getAnswer(t, withID(base, "one-id")); ans.status == http.StatusOK && ans.code != nil {
+				return *ans.code
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			codes[code]++
-		}()
-	}
-	wg.Wait()
+		} else if a, err := oceantest.PostV2(base+mockocean.V2Path, body, nil); err == nil {
+			return a.Code
+		}
+		return -1
+	})
 	if codes[0] != 1 || codes[mockocean.CodeDuplicate]+codes[mockocean.V2CodeDuplicate] != n-1 || codes[mockocean.CodeDuplicate] < n/2-1 || codes[mockocean.V2CodeDuplicate] < n/2-1 {
 		t.Fatalf("answers by code (-1: no code): %v; want one 0, the rest 40004 (legacy) and 41011 (v2)", codes)
 	}

@@ -3,13 +3,13 @@ package sandbox_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/mockocean/oceantest"
 	"github.com/postbacksim/postbacksim/sandbox"
 	"github.com/postbacksim/postbacksim/sandbox/sandboxtest"
 )
@@ -45,20 +45,13 @@ func TestV2AppSecretPerNamespace(t *testing.T) {
 		{"/ns/team-a", sig("sandbox-secret"), mockocean.V2CodeSignature},
 		{"/ns/team-b", sig("sandbox-secret"), 0}, // created by the request: the sandbox's secret
 	} {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+c.base+mockocean.V2Path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
+		header := http.Header{}
 		if c.signature != "" {
-			req.Header.Set("x-signature", c.signature)
+			header.Set("x-signature", c.signature)
 		}
-		resp, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var a mockocean.V2Answer
-		_ = json.NewDecoder(resp.Body).Decode(&a)
-		resp.Body.Close()
-		if a.Code != c.code {
-			t.Errorf("%s, signature %.8s: code %d, %s; want %d", c.base+mockocean.V2Path, c.signature, a.Code, a.Message, c.code)
+		a, err := oceantest.PostV2(srv.URL+c.base+mockocean.V2Path, body, header)
+		if err != nil || a.Code != c.code {
+			t.Errorf("%s, signature %.8s: code %d, %s (%v); want %d", c.base+mockocean.V2Path, c.signature, a.Code, a.Message, err, c.code)
 		}
 	}
 }
