@@ -59,5 +59,5 @@ func (d *Dispatcher) Replay(ctx context.Context, id string) (string, error) {
 	r := *rec.Request
 	r.Header = rec.Request.Header.Clone()
 	now := d.clock.Now()
-	return d.add(ctx, ps, rec.Event, &r, nil, "", now, now.Add(ps.c.MinDelay.D()))
+	return d.add(ctx, ps, rec.Event, &r, nil, "", rec.Hops, now, now.Add(ps.c.MinDelay.D()))
 }

@@ -85,6 +85,9 @@ func (d *Dispatcher) send(at *inflight) {
 		d.finish(at, a, x, 0)
 		return
 	}
+	if d.hop != "" || len(rec.Hops) > 0 {
+		req.Header.Set(HopHeader, hopValue(rec.Hops, d.hop))
+	}
 	host := req.URL.Hostname()
 	addrs := []string{host}
 	if net.ParseIP(host) == nil {
@@ -121,6 +124,7 @@ func (d *Dispatcher) send(at *inflight) {
 		resp, latency, err := d.sim.Simulate(req, c.Timeout.D())
 		if err == nil {
 			x.status = resp.StatusCode
+			x.blocked = loopRefusal(resp.StatusCode, resp.Header)
 			x.body, err = readSome(resp)
 		}
 		x.netErr = err
@@ -130,8 +134,9 @@ func (d *Dispatcher) send(at *inflight) {
 		d.clock.AfterFunc(latency, func() { d.finish(at, a, x, latency) })
 		return
 	}
-	status, body, latency, err := sendLive(d.transport, req, c.Timeout.D())
+	status, header, body, latency, err := sendLive(d.transport, req, c.Timeout.D())
 	x.status, x.body, x.netErr = status, body, err
+	x.blocked = loopRefusal(status, header)
 	if errors.Is(err, ErrBlockedTarget) { // refused at connect time
 		x.netErr, x.blocked = nil, err
 	}
@@ -186,7 +191,7 @@ func (d *Dispatcher) finish(at *inflight, a Attempt, x exchange, latency time.Du
 	}
 	a = rec.Attempts[len(rec.Attempts)-1] // as journaled (a stopped store amends it)
 	if app != nil && rec.Outcome == DeliveryDelivered {
-		d.fireUpdate(at.ps, rec.ID, app, now)
+		d.fireUpdate(at.ps, rec, app, now)
 	}
 	d.notify(a.Next)
 	if d.onAttempt != nil {
@@ -199,7 +204,7 @@ func (d *Dispatcher) finish(at *inflight, a Attempt, x exchange, latency time.Du
 // filled, through the application's configuration. It is stored at once,
 // so that it is sent whichever dispatcher sharing the store is alive
 // then.
-func (d *Dispatcher) fireUpdate(ps *postbackState, of string, app json.RawMessage, now time.Time) {
+func (d *Dispatcher) fireUpdate(ps *postbackState, of *StoredDelivery, app json.RawMessage, now time.Time) {
 	var prev fixtures.PublisherApplication
 	if json.Unmarshal(app, &prev) != nil {
 		return
@@ -210,7 +215,7 @@ func (d *Dispatcher) fireUpdate(ps *postbackState, of string, app json.RawMessag
 	if err != nil {
 		return
 	}
-	_, _ = d.add(context.Background(), ps, upd.EventName(), r, upd, of, fired, fired.Add(ps.c.MinDelay.D())) // fails only with the store
+	_, _ = d.add(context.Background(), ps, upd.EventName(), r, upd, of.ID, of.Hops, fired, fired.Add(ps.c.MinDelay.D())) // fails only with the store
 }
 
 // updateSeed derives the seed of an application's update from its ids,

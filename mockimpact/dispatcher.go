@@ -73,6 +73,11 @@ type Options struct {
 	// epoch). nil means a new MemoryDeliveries, used by this dispatcher
 	// only.
 	Deliveries DeliveryStore
+	// Hop is this dispatcher's hop marker (NewHopMarker): every attempt
+	// carries it on HopHeader, after the markers the event came with, so
+	// that a sandbox can refuse its own postbacks. Empty sends the
+	// markers the event came with only.
+	Hop string
 }
 
 // DefaultUpdateDelay is Options.UpdateDelay when it is 0.
@@ -105,6 +110,7 @@ type Dispatcher struct {
 	configs   ConfigStore
 	store     DeliveryStore
 	sharing   Sharing // store.Sharing()
+	hop       string  // Options.Hop
 
 	mu sync.Mutex
 	// postbacks are the configurations Fire compiled, by event; byConfig
@@ -143,7 +149,7 @@ func newPostbackState(c *Compiled, stored json.RawMessage) *postbackState {
 func NewDispatcher(o Options) *Dispatcher {
 	d := &Dispatcher{
 		clock: o.Clock, transport: o.Transport, resolver: o.Resolver, policy: o.TargetPolicy, onAttempt: o.OnAttempt, max: o.MaxDeliveries,
-		update: o.UpdateDelay, configs: o.Configs, store: o.Deliveries,
+		update: o.UpdateDelay, configs: o.Configs, store: o.Deliveries, hop: o.Hop,
 		postbacks: map[string]*postbackState{}, byConfig: map[string]*postbackState{}, changed: make(chan struct{}), done: make(chan struct{}),
 	}
 	if d.update == 0 {
@@ -309,7 +315,8 @@ var ErrClosed = errors.New("dispatcher closed")
 
 // Fire queues the delivery of ev to its event's postback and returns the
 // delivery's ID. The request is rendered now, once; the first attempt
-// is due after the postback's minimum delay.
+// is due after the postback's minimum delay. The hop markers in ctx
+// (WithHops) go with every attempt.
 func (d *Dispatcher) Fire(ctx context.Context, ev fixtures.Event) (string, error) {
 	if d.isClosed() {
 		return "", ErrClosed
@@ -327,19 +334,20 @@ func (d *Dispatcher) Fire(ctx context.Context, ev fixtures.Event) (string, error
 		keep = ev
 	}
 	now := d.clock.Now()
-	return d.add(ctx, ps, ev.EventName(), r, keep, "", now, now.Add(ps.c.MinDelay.D()))
+	return d.add(ctx, ps, ev.EventName(), r, keep, "", HopsFromContext(ctx), now, now.Add(ps.c.MinDelay.D()))
 }
 
 // add stores a new delivery of event's request r, fired at fired, its
 // first attempt due at due; payload is the event when the dispatcher
-// needs it again, updateOf the delivery it updates.
-func (d *Dispatcher) add(ctx context.Context, ps *postbackState, event string, r *Rendered, payload fixtures.Event, updateOf string, fired, due time.Time) (string, error) {
+// needs it again, updateOf the delivery it updates, hops the markers of
+// the request that fired it.
+func (d *Dispatcher) add(ctx context.Context, ps *postbackState, event string, r *Rendered, payload fixtures.Event, updateOf string, hops []string, fired, due time.Time) (string, error) {
 	id, err := d.store.NextID(ctx)
 	if err != nil {
 		return "", err
 	}
 	rec := &StoredDelivery{
-		Delivery:  Delivery{ID: id, Event: event, Fired: fired, Outcome: DeliveryPending, Request: r, UpdateOf: updateOf},
+		Delivery:  Delivery{ID: id, Event: event, Fired: fired, Outcome: DeliveryPending, Request: r, UpdateOf: updateOf, Hops: hops},
 		Postback:  ps.stored,
 		Scheduled: due,
 		compiled:  ps,

@@ -18,6 +18,10 @@ type Delivery struct {
 	// publisher_application delivered with empty data points is followed
 	// by an update filling them (docs/platforms.md#d-impact-application-update).
 	UpdateOf string `json:"update_of,omitempty"`
+	// Hops are the hop markers of the request that fired the event
+	// (HopHeader): every attempt sends them on, followed by the
+	// dispatcher's own (Options.Hop).
+	Hops []string `json:"hops,omitempty"`
 }
 
 // Attempt is one try at sending a delivery, as the journal records it.

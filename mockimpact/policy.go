@@ -19,8 +19,22 @@ type BlockedTargetError struct {
 }
 
 func (e *BlockedTargetError) Error() string {
+	if e.Self() {
+		if !e.Addr.IsValid() {
+			return "blocked target: " + e.Reason
+		}
+		return fmt.Sprintf("blocked target %s: %s", e.Addr, e.Reason)
+	}
 	return fmt.Sprintf("blocked target %s: %s (--deny-private-targets; open a range with --allow-targets)", e.Addr, e.Reason)
 }
+
+// ReasonSelf opens the Reason of a refusal of the sandbox itself: its
+// own address, or an answer saying the postback looped back to it
+// (LoopHeader). No setting opens it.
+const ReasonSelf = "self"
+
+// Self reports whether the refusal is of the sandbox itself.
+func (e *BlockedTargetError) Self() bool { return strings.HasPrefix(e.Reason, ReasonSelf+":") }
 
 // Unwrap makes errors.Is(err, ErrBlockedTarget) true.
 func (e *BlockedTargetError) Unwrap() error { return ErrBlockedTarget }
@@ -39,7 +53,11 @@ type TargetPolicy struct {
 	Allow []netip.Prefix
 	// Self are the sandbox's own listen addresses (for a server on
 	// 0.0.0.0, each of its interfaces' addresses with the port): always
-	// refused when DenyPrivate is set, Allow notwithstanding.
+	// refused when DenyPrivate is set, Allow notwithstanding. (Without
+	// it, the hop marker of Options.Hop stops loops.) An unspecified
+	// address (0.0.0.0, ::) stands for every address of this host at its
+	// port, all of 127.0.0.0/8 and ::1 included: a wildcard socket
+	// answers them all.
 	Self []netip.AddrPort
 }
 
@@ -116,14 +134,12 @@ func prefixed(p, reason string) string {
 // Check returns a *BlockedTargetError when the policy refuses ap, else
 // nil.
 func (p *TargetPolicy) Check(ap netip.AddrPort) error {
-	if p == nil || !p.DenyPrivate {
+	if !p.Enabled() {
 		return nil
 	}
 	a := ap.Addr().WithZone("")
-	for _, s := range p.Self {
-		if s.Port() == ap.Port() && s.Addr().WithZone("").Unmap() == a.Unmap() {
-			return &BlockedTargetError{Addr: ap, Reason: "the sandbox's own listen address"}
-		}
+	if p.isSelf(a.Unmap(), ap.Port()) {
+		return &BlockedTargetError{Addr: ap, Reason: ReasonSelf + ": the sandbox's own address (a wildcard listener answers every loopback and interface address at its port)"}
 	}
 	for _, pre := range p.Allow {
 		if pre.Contains(a) || (a.Is4In6() && pre.Contains(a.Unmap())) {
@@ -136,11 +152,26 @@ func (p *TargetPolicy) Check(ap netip.AddrPort) error {
 	return nil
 }
 
+// isSelf reports whether a:port reaches the sandbox's own listener.
+func (p *TargetPolicy) isSelf(a netip.Addr, port uint16) bool {
+	for _, s := range p.Self {
+		if s.Port() != port {
+			continue
+		}
+		sa := s.Addr().WithZone("").Unmap()
+		thisHost := a.IsUnspecified() || a.Is4() && thisNetwork.Contains(a) // connecting there reaches this host
+		if sa == a || thisHost || sa.IsUnspecified() && a.IsLoopback() {
+			return true
+		}
+	}
+	return false
+}
+
 // CheckHostPort checks an "ip:port" address as the dialer sees it. An
 // address that is not an IP literal is refused: the policy decides on
 // resolved addresses only.
 func (p *TargetPolicy) CheckHostPort(hostport string) error {
-	if p == nil || !p.DenyPrivate {
+	if !p.Enabled() {
 		return nil
 	}
 	ap, err := netip.ParseAddrPort(hostport)

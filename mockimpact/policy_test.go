@@ -225,3 +225,32 @@ func TestParseAllowTargets(t *testing.T) {
 		t.Errorf("bad entry: %v", err)
 	}
 }
+
+// TestTargetPolicyWildcardSelf: a sandbox listening on 0.0.0.0:P (or
+// [::]:P) answers every loopback address at P, and 0.0.0.0 reaches it
+// too: all are refused as self, --allow-targets 127.0.0.0/8 notwithstanding,
+// in every spelling; the same addresses at another port, and a listener
+// bound to 127.0.0.1 only, leave 127.0.0.2 open.
+func TestTargetPolicyWildcardSelf(t *testing.T) {
+	allowLoopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	for _, wildcard := range []string{"0.0.0.0:8080", "[::]:8080"} {
+		p := &mockimpact.TargetPolicy{DenyPrivate: true, Allow: allowLoopback, Self: []netip.AddrPort{netip.MustParseAddrPort(wildcard)}}
+		for _, target := range []string{"127.0.0.1:8080", "127.0.0.2:8080", "127.1.2.3:8080", "[::ffff:127.0.0.2]:8080", "[::1]:8080", "0.0.0.0:8080", "0.1.2.3:8080"} {
+			err := p.Check(netip.MustParseAddrPort(target))
+			var be *mockimpact.BlockedTargetError
+			if !errors.As(err, &be) || !be.Self() || strings.Contains(err.Error(), "--allow-targets") {
+				t.Errorf("listening on %s, %s: %v; want refused as self, with no hint that a setting opens it", wildcard, target, err)
+			}
+		}
+		if err := p.Check(netip.MustParseAddrPort("127.0.0.2:9090")); err != nil {
+			t.Errorf("listening on %s, another port of 127.0.0.2: %v", wildcard, err)
+		}
+	}
+	exact := &mockimpact.TargetPolicy{DenyPrivate: true, Allow: allowLoopback, Self: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:8080")}}
+	if err := exact.Check(netip.MustParseAddrPort("127.0.0.2:8080")); err != nil {
+		t.Errorf("listening on 127.0.0.1 only, 127.0.0.2 at the same port: %v", err)
+	}
+	if err := exact.Check(netip.MustParseAddrPort("127.0.0.1:8080")); err == nil {
+		t.Error("listening on 127.0.0.1:8080, the listen address itself was let through")
+	}
+}

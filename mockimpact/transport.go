@@ -148,7 +148,7 @@ const maxMatchBody = 64 << 10
 // sendLive sends req through t with a deadline of timeout. Network I/O
 // deadlines run on the wall clock on purpose: they bound real sockets,
 // whatever clock schedules the attempts.
-func sendLive(t Transport, req *http.Request, timeout time.Duration) (status int, body []byte, latency time.Duration, err error) {
+func sendLive(t Transport, req *http.Request, timeout time.Duration) (status int, header http.Header, body []byte, latency time.Duration, err error) {
 	ctx, cancel := context.WithTimeout(req.Context(), timeout)
 	defer cancel()
 	start := time.Now()
@@ -157,13 +157,13 @@ func sendLive(t Transport, req *http.Request, timeout time.Duration) (status int
 		body, err = io.ReadAll(io.LimitReader(resp.Body, maxMatchBody))
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // let the connection be reused
 		resp.Body.Close()
-		status = resp.StatusCode
+		status, header = resp.StatusCode, resp.Header
 	}
 	latency = time.Since(start)
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		err = errors.Join(ErrTimeout, err)
 	}
-	return status, body, latency, err
+	return status, header, body, latency, err
 }
 
 // readSome reads a simulated response body up to the matching limit.

@@ -267,6 +267,24 @@ func (g *registry) Epoch(ctx context.Context) (string, error) {
 // scaled clocks, storing it again when the key is gone (Redis was
 // emptied, or restarted without persistence). It returns what Redis
 // holds, and whether it was stored again.
+func (g *registry) hopKey() string { return strings.TrimSuffix(g.kNames, "namespaces") + "hop" }
+
+// KeepHopMarker is store.Registry's: SETNX of the marker key.
+func (g *registry) KeepHopMarker(ctx context.Context, mine string) (string, error) {
+	set, err := g.client.SetNX(ctx, g.hopKey(), mine, 0).Result()
+	if err != nil {
+		return "", store.Unavailable("reading the sandbox's hop marker", err)
+	}
+	if set {
+		return mine, nil
+	}
+	got, err := g.client.Get(ctx, g.hopKey()).Result()
+	if err != nil {
+		return "", store.Unavailable("reading the sandbox's hop marker", err)
+	}
+	return got, nil
+}
+
 func (g *registry) KeepEpoch(ctx context.Context, mine string) (string, bool, error) {
 	set, err := g.client.SetNX(ctx, g.epochKey(), mine, 0).Result()
 	if err != nil {

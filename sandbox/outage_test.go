@@ -121,6 +121,9 @@ func (downRegistry) KeepEpoch(context.Context, string) (string, bool, error) {
 	return "", false, errDown
 }
 func (downRegistry) Epoch(context.Context) (string, error) { return "", errDown }
+func (downRegistry) KeepHopMarker(context.Context, string) (string, error) {
+	return "", errDown
+}
 func (downRegistry) Where(string) string                   { return "" }
 
 // statelessRoutes need no state: they answer while the store is down.

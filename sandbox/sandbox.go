@@ -34,6 +34,9 @@ type Config struct {
 	// Impact configures each namespace's impact.com dispatcher; its
 	// Configs and Deliveries are the namespace's in Store (memory without
 	// one). A nil Clock means the wall clock, sped up TimeScale times.
+	// Its Hop is the sandbox's hop marker, on every request it sends and
+	// refused on every request it receives (refuseLoops); empty means a
+	// new mockimpact.NewHopMarker.
 	Impact mockimpact.Options
 	// Store keeps the state of every namespace and the registry of
 	// namespaces where every replica configured with the same one shares
@@ -139,9 +142,11 @@ type Sandbox struct {
 	clock   clock.Clock
 	mu      sync.Mutex
 	tenants map[string]*Tenant
-	// clickTransport sends Ocean clicks under the target policy, when
-	// there is one.
+	// clickTransport sends Ocean clicks, with the hop marker and under
+	// the target policy when there is one.
 	clickTransport http.RoundTripper
+	// hop is this sandbox's hop marker (Config.Impact.Hop).
+	hop string
 	// nextExpiry is when expire next looks for idle namespaces.
 	nextExpiry time.Time
 	metrics    *metrics
@@ -214,15 +219,21 @@ func New(cfg Config) *Sandbox {
 	if cfg.MaxNamespaces <= 0 {
 		cfg.MaxNamespaces = 64
 	}
+	if cfg.Impact.Hop == "" {
+		cfg.Impact.Hop = hopMarker(reg, cfg.Logger)
+	}
 	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}, reg: reg, impactScale: scale, epochVal: epochVal, wallClock: wallClock, stop: make(chan struct{}),
-		nonce: strconv.FormatInt(rand.Int64(), 36)}
+		nonce: strconv.FormatInt(rand.Int64(), 36), hop: cfg.Impact.Hop}
 	if sb.clock == nil {
 		sb.clock = clock.Real{}
 	}
+	// POST /_admin/ocean/clicks sends requests too: same policy, same
+	// marker.
+	var clicks http.RoundTripper = http.DefaultTransport
 	if p := cfg.Impact.TargetPolicy; p.Enabled() {
-		// POST /_admin/ocean/clicks sends requests too: same policy.
-		sb.clickTransport = mockimpact.NewLiveTransportWith(mockimpact.LiveOptions{Policy: p})
+		clicks = mockimpact.NewLiveTransportWith(mockimpact.LiveOptions{Policy: p})
 	}
+	sb.clickTransport = hopTransport{next: clicks, hop: sb.hop}
 	sb.metrics = newMetrics(sb)
 	sb.pages = inspector.New(inspector.Options{TokenAccepted: sb.TokenAccepted, CSRFToken: CSRFToken,
 		CookieName: TokenCookie, CSRFField: CSRFField, Clock: cfg.Clock, TimeScale: scale})
@@ -263,6 +274,7 @@ func New(cfg Config) *Sandbox {
 	sb.handler = mux
 	sb.handler = sb.requireToken(sb.handler) // namespace tokens apply even without an admin token
 	sb.handler = sb.guardBrowsers(sb.handler)
+	sb.handler = sb.refuseLoops(sb.handler)
 	if cfg.Logger != nil {
 		if cfg.AccessLog {
 			sb.handler = logRequests(cfg.Logger, sb.handler)
@@ -308,6 +320,8 @@ func (sb *Sandbox) newTenant(name, appSecret string) *Tenant {
 	}
 	if oc.ClickTransport == nil {
 		oc.ClickTransport = sb.clickTransport
+	} else {
+		oc.ClickTransport = hopTransport{next: oc.ClickTransport, hop: sb.hop}
 	}
 	io := sb.cfg.Impact
 	oc.Store, io.Configs, io.Deliveries = nil, nil, nil // memory, each namespace its own

@@ -74,6 +74,11 @@ type Registry interface {
 	KeepEpoch(ctx context.Context, mine string) (got string, stored bool, err error)
 	// Epoch returns the stored epoch of the scaled clocks, "" for none.
 	Epoch(ctx context.Context) (string, error)
+	// KeepHopMarker stores mine as the sandbox's hop marker unless one is
+	// stored, and returns the one stored: every replica sends and refuses
+	// the same marker, so a postback that comes back to any of them is
+	// stopped as a loop (mockimpact.HopHeader).
+	KeepHopMarker(ctx context.Context, mine string) (string, error)
 
 	// Where names where the registry keeps what (the heartbeats, the
 	// epoch: "heartbeats", "epoch"), for messages: a Redis key.

@@ -124,4 +124,14 @@ func Registry(t *testing.T, open func(t *testing.T) store.Registry) {
 			t.Error(`Where("epoch") is empty`)
 		}
 	})
+
+	t.Run("hop marker", func(t *testing.T) {
+		reg := open(t)
+		if got, err := reg.KeepHopMarker(ctx, "m1"); err != nil || got != "m1" {
+			t.Errorf("first KeepHopMarker: %q, %v", got, err)
+		}
+		if got, err := reg.KeepHopMarker(ctx, "m2"); err != nil || got != "m1" {
+			t.Errorf("second KeepHopMarker: %q, %v; want the first kept", got, err)
+		}
+	})
 }
