@@ -35,7 +35,7 @@ func (o oceanStore) Open(cfg mockocean.StateConfig) mockocean.State {
 	s := o.s
 	p := o.prefix + "ocean:"
 	st := &oceanState{
-		client: s.client, hot: s.hot, cfg: cfg, idleTTL: s.idleTTL.Milliseconds(),
+		client: s.client, hot: s.hot, clock: s.clock, cfg: cfg, idleTTL: s.idleTTL.Milliseconds(),
 		kDedup: p + "dedup", kDedupStats: p + "dedup:stats",
 		kJournal: p + "journal", kJournalMeta: p + "journal:meta",
 		kFaultIDs: p + "faults", kFaultDefs: p + "faults:defs", kFaultHits: p + "faults:hits", kFaultNext: p + "faults:next",
@@ -50,6 +50,7 @@ func (o oceanStore) Open(cfg mockocean.StateConfig) mockocean.State {
 type oceanState struct {
 	client  *redis.Client
 	hot     *redis.AutoPipeliner
+	clock   *redisClock // the deadlines of the scripts that record
 	cfg     mockocean.StateConfig
 	idleTTL int64 // milliseconds
 
@@ -372,8 +373,12 @@ return out
 `)
 
 // faultHitScript counts a hit of rule ARGV[1] unless it has answered its
-// ARGV[2] times (0: no limit) or is gone; it returns 1 when counted.
+// ARGV[2] times (0: no limit) or is gone; it returns 1 when counted, -2
+// when it started past the deadline ARGV[4] (µs of Redis's TIME;
+// deadline.go) and did nothing.
 var faultHitScript = redis.NewScript(`
+local t = redis.call('TIME')
+if tonumber(t[1]) * 1000000 + tonumber(t[2]) > tonumber(ARGV[4]) then return -2 end
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 local times = tonumber(ARGV[2])
 local hits = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
@@ -452,11 +457,18 @@ func (r *oceanState) PickFault(ctx context.Context, api string, values map[strin
 		if f.Probability > 0 && f.Probability < 1 && r.draw(f) >= f.Probability {
 			continue
 		}
-		ok, err := faultHitScript.Run(ctx, r.hot, []string{r.kFaultDefs, r.kFaultHits}, f.ID, f.Times, r.idleTTL).Bool()
+		deadline, err := r.clock.deadline(ctx)
+		if err != nil {
+			return mockocean.Fault{}, false, err
+		}
+		n, err := faultHitScript.Run(ctx, r.hot, []string{r.kFaultDefs, r.kFaultHits}, f.ID, f.Times, r.idleTTL, deadline).Int()
+		if err == nil && n == -2 {
+			err = errPastDeadline
+		}
 		if err != nil {
 			return mockocean.Fault{}, false, store.Unavailable("counting a fault rule's hit", err)
 		}
-		if ok { // another replica may have used up its times since the read
+		if n == 1 { // another replica may have used up its times since the read
 			f.Hits++
 			return f, true, nil
 		}

@@ -139,7 +139,9 @@ func (b *batcher) flush(batch []*pendingRecord) {
 // ARGV: 1 now (µs), 2 the filter's TTL (µs), 3 its capacity, 4 journal
 // capacity (0: none), 5 journal byte budget (0: none), 6 the journal's
 // key TTL (ms), 7 the filter's key TTL (ms), 8 "1" to refresh the keys'
-// TTLs and remove expired ids (keyRefresh); then six per request: its id
+// TTLs and remove expired ids (keyRefresh), 9 the deadline (µs of Redis's
+// TIME; 0: none) past which the script does nothing and returns the one
+// number -2 (deadline.go); then six per request: its id
 // hash ("" for no dedup), its size, its size as a duplicate, its
 // payload, "1" to record it only when there is no fault rule, and when it
 // was received (µs; "" for ARGV[1]): its id is checked and remembered at
@@ -165,6 +167,11 @@ func (b *batcher) flush(batch []*pendingRecord) {
 // id is alone in it, the stats hash whenever the script writes it (once a
 // script), the journal and its meta hash when either is new.
 var recordScript = redis.NewScript(`
+local deadline = tonumber(ARGV[9])
+if deadline > 0 then
+  local t = redis.call('TIME')
+  if tonumber(t[1]) * 1000000 + tonumber(t[2]) > deadline then return {-2} end
+end
 local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
 local cap = tonumber(ARGV[3])
 local faults = redis.call('EXISTS', KEYS[5]) == 1
@@ -180,7 +187,7 @@ local meta = redis.call('HMGET', KEYS[4], 'received', 'bytes')
 local first, seq, bytes = meta[1] == false, tonumber(meta[1] or '0'), tonumber(meta[2] or '0')
 local card = nil
 local out, els = {}, {}
-for i = 9, #ARGV, 6 do
+for i = 10, #ARGV, 6 do
   if faults and ARGV[i+4] == '1' then
     out[#out+1] = 0
     out[#out+1] = -1
@@ -263,7 +270,7 @@ return out
 
 // recordHeaderArgs is the count of recordScript's ARGV before the
 // requests'.
-const recordHeaderArgs = 8
+const recordHeaderArgs = 9
 
 // runBatch sends a batch through recordScript and sets each request's
 // result.
@@ -273,9 +280,13 @@ func (r *oceanState) runBatch(batch []*pendingRecord) error {
 	if r.refreshDue() {
 		refresh = "1"
 	}
+	deadline, err := r.clock.deadline(context.Background())
+	if err != nil {
+		return err
+	}
 	args := make([]any, 0, recordHeaderArgs+6*len(batch))
 	args = append(args, r.cfg.Clock.Now().UnixMicro(), r.cfg.DedupTTL.Microseconds(), r.cfg.DedupCapacity,
-		r.cfg.JournalCapacity, r.cfg.JournalMaxBytes, r.idleTTL+slack, r.cfg.DedupTTL.Milliseconds()+slack, refresh)
+		r.cfg.JournalCapacity, r.cfg.JournalMaxBytes, r.idleTTL+slack, r.cfg.DedupTTL.Milliseconds()+slack, refresh, deadline)
 	for _, p := range batch {
 		only := "0"
 		if p.unlessFaults {
@@ -289,6 +300,9 @@ func (r *oceanState) runBatch(batch []*pendingRecord) error {
 	}
 	res, err := recordScript.Run(context.Background(), r.client, []string{r.kDedup, r.kDedupStats, r.kJournal, r.kJournalMeta, r.kFaultIDs},
 		args...).Int64Slice()
+	if err == nil && len(res) == 1 && res[0] == -2 {
+		err = errPastDeadline
+	}
 	if err == nil && len(res) != 2*len(batch) {
 		err = fmt.Errorf("script answered %d numbers for %d requests", len(res), len(batch))
 	}

@@ -61,6 +61,9 @@ type Store struct {
 	hot     *redis.AutoPipeliner
 	base    string // Options.Prefix
 	idleTTL time.Duration
+	// clock gives the scripts that record requests their deadline, on
+	// Redis's clock (deadline.go).
+	clock *redisClock
 }
 
 // Open connects to the Redis named by o.URL lazily: it checks the URL,
@@ -81,7 +84,7 @@ func Open(o Options) (*Store, error) {
 	// once (its client retries), not after five attempts 100 ms apart.
 	opt.DialerRetries = 1
 	opt.DialTimeout = 2 * time.Second
-	opt.ReadTimeout = 2 * time.Second
+	opt.ReadTimeout = readTimeout
 	opt.WriteTimeout = 2 * time.Second
 	opt.PoolSize = max(opt.PoolSize, 128)
 	if opt.Protocol == 0 {
@@ -97,6 +100,7 @@ func Open(o Options) (*Store, error) {
 		o.IdleTTL = DefaultIdleTTL
 	}
 	s := &Store{client: redis.NewClient(opt), base: o.Prefix, idleTTL: o.IdleTTL}
+	s.clock = &redisClock{s: s, now: time.Now}
 	ap, err := s.client.AutoPipeline()
 	if err != nil {
 		_ = s.client.Close()

@@ -1,0 +1,125 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/postbacksim/postbacksim/internal/redistest"
+	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/store"
+)
+
+// TestAnswered503NeverCountsLater: with Redis paused (SIGSTOP) past the
+// client's timeout, a request fails (the sandbox answers 503), and when
+// Redis resumes, the script that sat on its socket does nothing: the
+// same request sent again is accepted as new, and the journal holds it
+// once.
+func TestAnswered503NeverCountsLater(t *testing.T) {
+	rs := redistest.Start(t)
+	st, _ := openState(t, rs, mockocean.StateConfig{})
+	ctx := context.Background()
+	if _, fresh, err := recordOne(ctx, st, "warm", "w"); err != nil || !fresh {
+		t.Fatalf("first record: fresh %v, %v", fresh, err)
+	}
+	rs.Pause()
+	_, _, err := recordOne(ctx, st, "paused", "x")
+	time.Sleep(700 * time.Millisecond) // real time: past the script's deadline, as a client retrying later
+	rs.Resume()
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("a record while Redis is paused: %v, want unavailable (503)", err)
+	}
+	_, fresh, err := recordOne(ctx, st, "again", "x")
+	if err != nil || !fresh {
+		t.Fatalf("the request sent again after the 503: fresh %v, %v; want accepted as new", fresh, err)
+	}
+	es, err := st.Entries(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bodies []string
+	for _, e := range es {
+		bodies = append(bodies, e.Raw.Body)
+	}
+	if fmt.Sprint(bodies) != "[warm again]" {
+		t.Errorf("journal %v, want [warm again]: the request answered 503 was recorded", bodies)
+	}
+}
+
+// TestAnswered503NeverCountsLaterUnderLoad: concurrent requests with
+// unique ids while Redis is paused and resumed three times: of every
+// request that failed, none is in the duplicate filter or the journal
+// afterwards.
+func TestAnswered503NeverCountsLaterUnderLoad(t *testing.T) {
+	rs := redistest.Start(t)
+	st, _ := openState(t, rs, mockocean.StateConfig{})
+	ctx := context.Background()
+	var mu sync.Mutex
+	var failed, ok []string
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("w%d-%d", w, i)
+				_, _, err := recordOne(ctx, st, id, id)
+				mu.Lock()
+				if err != nil {
+					failed = append(failed, id)
+				} else {
+					ok = append(ok, id)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for range 3 {
+		time.Sleep(300 * time.Millisecond) // real time: traffic flows
+		rs.Pause()
+		time.Sleep(2500 * time.Millisecond) // past the client's timeout
+		rs.Resume()
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if len(failed) == 0 {
+		t.Fatal("no request failed: Redis was not paused long enough for the test to mean anything")
+	}
+	es, err := st.Entries(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	journaled := map[string]bool{}
+	for _, e := range es {
+		journaled[e.Raw.Body] = true
+	}
+	counted := 0
+	for _, id := range failed {
+		if journaled[id] {
+			counted++
+			continue
+		}
+		if _, fresh, err := recordOne(ctx, st, id, id); err != nil || !fresh {
+			counted++
+		}
+	}
+	if counted > 0 {
+		t.Errorf("%d of %d requests answered 503 took effect later", counted, len(failed))
+	}
+	for _, id := range ok {
+		if !journaled[id] {
+			t.Fatalf("accepted request %s is not in the journal", id)
+		}
+	}
+	t.Logf("%d accepted, %d failed (503), %d of them counted later", len(ok), len(failed), counted)
+}
