@@ -124,7 +124,7 @@ func (downRegistry) Epoch(context.Context) (string, error) { return "", errDown 
 func (downRegistry) KeepHopMarker(context.Context, string) (string, error) {
 	return "", errDown
 }
-func (downRegistry) Where(string) string                   { return "" }
+func (downRegistry) Where(string) string { return "" }
 
 // statelessRoutes need no state: they answer while the store is down.
 var statelessRoutes = map[string]bool{
