@@ -56,6 +56,9 @@ func (d *Dispatcher) Replay(ctx context.Context, id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := d.admitOne(ctx); err != nil {
+		return "", err
+	}
 	r := *rec.Request
 	r.Header = rec.Request.Header.Clone()
 	now := d.clock.Now()

@@ -207,6 +207,10 @@ func (a *Admin) fire(w http.ResponseWriter, r *http.Request) {
 		httpjson.Unavailable(w, r, err)
 		return
 	}
+	if errors.Is(err, ErrTooManyPending) {
+		httpjson.Error(w, http.StatusConflict, err.Error())
+		return
+	}
 	if err != nil {
 		status := http.StatusConflict
 		httpjson.Error(w, status, fmt.Sprintf("%v (configure it with PUT %s/postbacks/%s)", err, AdminPrefix, event))

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/postbacksim/postbacksim/store"
 )
 
 var _ DeliveryStore = (*MemoryDeliveries)(nil)
@@ -26,7 +28,31 @@ type MemoryDeliveries struct {
 	st    Stats
 	// stopped: Stop ran; pending deliveries are cancelled, and those
 	// added or journaled afterwards end cancelled.
-	stopped bool
+	stopped    bool
+	unregister func() // from the budget
+	// budget is charged each delivery's size (sizeOf); it evicts the
+	// oldest ended ones.
+	budget *store.Budget
+}
+
+// sizeOf is what a delivery accounts for in memory: its request, its
+// event when kept, its attempts and their answers' excerpts, and a fixed
+// overhead.
+func sizeOf(d *StoredDelivery) int64 {
+	n := 2048 + len(d.Payload) + len(d.ID) + len(d.Event) // the structures around them: measured, not counted
+	if r := d.Request; r != nil {
+		n += len(r.URL) + len(r.Body)
+		for k, vs := range r.Header {
+			n += len(k)
+			for _, v := range vs {
+				n += len(v) + 16
+			}
+		}
+	}
+	for _, a := range d.Attempts {
+		n += 192 + len(a.ResponseBody) + len(a.Error)
+	}
+	return int64(n)
 }
 
 // memoryDelivery is a delivery in a MemoryDeliveries. rec is never
@@ -39,12 +65,54 @@ type memoryDelivery struct {
 	waiting bool
 	due     time.Time
 	tick    uint64
-	claimed bool // an attempt is in progress
+	claimed bool  // an attempt is in progress
+	size    int64 // sizeOf(rec), as charged
 }
 
 // NewMemoryDeliveries returns an empty store.
-func NewMemoryDeliveries() *MemoryDeliveries {
-	return &MemoryDeliveries{byID: map[string]*memoryDelivery{}}
+func NewMemoryDeliveries() *MemoryDeliveries { return NewMemoryDeliveriesIn(nil) }
+
+// NewMemoryDeliveriesIn returns an empty store charged on budget (nil:
+// none): what its deliveries hold counts there, pending ones included,
+// and the oldest ended ones are evicted when the budget is exceeded.
+// Close releases its share.
+func NewMemoryDeliveriesIn(budget *store.Budget) *MemoryDeliveries {
+	m := &MemoryDeliveries{byID: map[string]*memoryDelivery{}, budget: budget}
+	m.unregister = budget.Register(m)
+	return m
+}
+
+// Oldest is when the oldest ended delivery was fired, for the budget.
+func (m *MemoryDeliveries) Oldest() (int64, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, e := range m.order {
+		if e.rec.Outcome != DeliveryPending {
+			return e.rec.Fired.UnixNano(), true
+		}
+	}
+	return 0, false
+}
+
+// EvictOldest forgets the oldest ended delivery, for the budget.
+func (m *MemoryDeliveries) EvictOldest() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.evict(1)
+}
+
+// Close releases what the store holds from its budget and forgets every
+// delivery: its dispatcher is closed, its namespace removed.
+func (m *MemoryDeliveries) Close() {
+	m.unregister()
+	m.mu.Lock()
+	var n int64
+	for _, e := range m.order {
+		n += e.size
+	}
+	m.order, m.byID = nil, map[string]*memoryDelivery{}
+	m.mu.Unlock()
+	m.budget.Charge(-n)
 }
 
 // NextID numbers a new delivery.
@@ -56,8 +124,9 @@ func (m *MemoryDeliveries) NextID(context.Context) (string, error) {
 // stored cancelled.
 func (m *MemoryDeliveries) Add(_ context.Context, d *StoredDelivery) error {
 	m.mu.Lock()
+	e := &memoryDelivery{rec: d, size: sizeOf(d)}
+	defer m.budget.Charge(e.size) // after the unlock
 	defer m.mu.Unlock()
-	e := &memoryDelivery{rec: d}
 	if m.stopped && d.Outcome == DeliveryPending {
 		c := *d
 		c.Outcome = DeliveryCancelled
@@ -106,6 +175,8 @@ func (m *MemoryDeliveries) Renew(_ context.Context, id string, _ time.Time) (boo
 
 // Finish journals the attempt just appended to d.Attempts.
 func (m *MemoryDeliveries) Finish(_ context.Context, d *StoredDelivery, next *time.Time, most int) (bool, error) {
+	var delta int64
+	defer func() { m.budget.Charge(delta) }() // after the unlock
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.byID[d.ID]
@@ -127,19 +198,37 @@ func (m *MemoryDeliveries) Finish(_ context.Context, d *StoredDelivery, next *ti
 		m.st.Pending--
 	}
 	e.rec = d
+	size := sizeOf(d)
+	delta, e.size = size-e.size, size
 	if d.Outcome != DeliveryPending && most > 0 && len(m.order) > most {
-		m.evict(len(m.order) - most)
+		delta -= m.evict(len(m.order) - most)
 	}
 	return true, nil
 }
 
-// evict forgets the oldest ended deliveries, up to n of them.
-func (m *MemoryDeliveries) evict(n int) {
+// evict forgets the oldest ended deliveries, up to n of them, and
+// returns their size; m.mu is held.
+func (m *MemoryDeliveries) evict(n int) int64 {
+	var freed int64
+	// the common case: the oldest have ended
+	for n > 0 && len(m.order) > 0 && m.order[0].rec.Outcome != DeliveryPending {
+		e := m.order[0]
+		m.order[0] = nil
+		m.order = m.order[1:]
+		delete(m.byID, e.rec.ID)
+		m.st.Evicted++
+		freed += e.size
+		n--
+	}
+	if n == 0 {
+		return freed
+	}
 	kept := m.order[:0]
 	for _, e := range m.order {
 		if n > 0 && e.rec.Outcome != DeliveryPending {
 			delete(m.byID, e.rec.ID)
 			m.st.Evicted++
+			freed += e.size
 			n--
 			continue
 		}
@@ -147,6 +236,7 @@ func (m *MemoryDeliveries) evict(n int) {
 	}
 	clear(m.order[len(kept):])
 	m.order = kept
+	return freed
 }
 
 // Load returns a copy of delivery id.
@@ -202,6 +292,8 @@ func (m *MemoryDeliveries) RetryNow(_ context.Context, id string, now time.Time)
 
 // Reset forgets the ended deliveries.
 func (m *MemoryDeliveries) Reset(context.Context) error {
+	var freed int64
+	defer func() { m.budget.Charge(-freed) }() // after the unlock
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	kept := m.order[:0]
@@ -210,6 +302,7 @@ func (m *MemoryDeliveries) Reset(context.Context) error {
 			kept = append(kept, e)
 		} else {
 			delete(m.byID, e.rec.ID)
+			freed += e.size
 		}
 	}
 	clear(m.order[len(kept):])

@@ -73,6 +73,13 @@ type Options struct {
 	// epoch). nil means a new MemoryDeliveries, used by this dispatcher
 	// only.
 	Deliveries DeliveryStore
+	// MaxPending bounds the deliveries not yet ended (pending attempts,
+	// an application's update to come): past it, Fire fails with
+	// ErrTooManyPending. 0 means no bound (a sandbox sets one).
+	MaxPending int
+	// Admit, when set, is asked before each Fire stores a delivery; its
+	// error fails the Fire (a sandbox-wide bound on pending deliveries).
+	Admit func(ctx context.Context) error
 	// Hop is this dispatcher's hop marker (NewHopMarker): every attempt
 	// carries it on HopHeader, after the markers the event came with, so
 	// that a sandbox can refuse its own postbacks. Empty sends the
@@ -111,6 +118,8 @@ type Dispatcher struct {
 	store     DeliveryStore
 	sharing   Sharing // store.Sharing()
 	hop       string  // Options.Hop
+	pending   int     // Options.MaxPending (0: none)
+	admit     func(context.Context) error
 
 	mu sync.Mutex
 	// postbacks are the configurations Fire compiled, by event; byConfig
@@ -149,7 +158,7 @@ func newPostbackState(c *Compiled, stored json.RawMessage) *postbackState {
 func NewDispatcher(o Options) *Dispatcher {
 	d := &Dispatcher{
 		clock: o.Clock, transport: o.Transport, resolver: o.Resolver, policy: o.TargetPolicy, onAttempt: o.OnAttempt, max: o.MaxDeliveries,
-		update: o.UpdateDelay, configs: o.Configs, store: o.Deliveries, hop: o.Hop,
+		update: o.UpdateDelay, configs: o.Configs, store: o.Deliveries, hop: o.Hop, pending: o.MaxPending, admit: o.Admit,
 		postbacks: map[string]*postbackState{}, byConfig: map[string]*postbackState{}, changed: make(chan struct{}), done: make(chan struct{}),
 	}
 	if d.update == 0 {
@@ -310,6 +319,11 @@ func (d *Dispatcher) Postbacks(ctx context.Context) ([]Postback, error) {
 // ErrNoPostback is returned by Fire for an event with no postback.
 var ErrNoPostback = errors.New("no postback configured for this event")
 
+// ErrTooManyPending is Fire's error when the deliveries not yet ended
+// reach Options.MaxPending (or the bound of Options.Admit, which wraps
+// it).
+var ErrTooManyPending = errors.New("too many deliveries pending: wait for some to end (a delivery ends by its last attempt, 31 hours after the first at the latest)")
+
 // ErrClosed is returned by Fire after Close.
 var ErrClosed = errors.New("dispatcher closed")
 
@@ -325,6 +339,9 @@ func (d *Dispatcher) Fire(ctx context.Context, ev fixtures.Event) (string, error
 	if err != nil {
 		return "", err
 	}
+	if err := d.admitOne(ctx); err != nil {
+		return "", err
+	}
 	r, err := ps.c.Render(ev)
 	if err != nil {
 		return "", fmt.Errorf("rendering %s: %w", ev.EventName(), err)
@@ -335,6 +352,30 @@ func (d *Dispatcher) Fire(ctx context.Context, ev fixtures.Event) (string, error
 	}
 	now := d.clock.Now()
 	return d.add(ctx, ps, ev.EventName(), r, keep, "", HopsFromContext(ctx), now, now.Add(ps.c.MinDelay.D()))
+}
+
+// admitOne checks the bounds on pending deliveries before Fire adds
+// one.
+func (d *Dispatcher) admitOne(ctx context.Context) error {
+	if d.pending > 0 {
+		st, err := d.store.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		if st.Pending >= d.pending {
+			return fmt.Errorf("%w (%d in this namespace; the bound is %d)", ErrTooManyPending, st.Pending, d.pending)
+		}
+	}
+	if d.admit != nil {
+		return d.admit(ctx)
+	}
+	return nil
+}
+
+// PendingCount is how many deliveries have not ended.
+func (d *Dispatcher) PendingCount(ctx context.Context) (int, error) {
+	st, err := d.store.Stats(ctx)
+	return st.Pending, err
 }
 
 // add stores a new delivery of event's request r, fired at fired, its

@@ -48,6 +48,8 @@ type Jobs struct {
 	jobs  map[int64]*job
 	order []int64
 	token map[string]*job
+	// downloads holds a slot per result being written (maxResultDownloads).
+	downloads chan struct{}
 }
 
 type job struct {
@@ -65,7 +67,7 @@ func NewJobs(c clock.Clock, max int) *Jobs {
 	if max <= 0 {
 		max = DefaultMaxJobs
 	}
-	return &Jobs{clock: c, max: max, jobs: map[int64]*job{}, token: map[string]*job{}}
+	return &Jobs{clock: c, max: max, jobs: map[int64]*job{}, token: map[string]*job{}, downloads: make(chan struct{}, maxResultDownloads)}
 }
 
 // Register remembers ev's job and points its links at base (a URL such
@@ -140,7 +142,7 @@ func (j *Jobs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sub == "result" {
-		writeCSV(w, r, jb)
+		j.writeCSV(w, r, jb)
 		return
 	}
 	httpjson.Write(w, http.StatusOK, map[string]any{
@@ -173,13 +175,21 @@ func (j *Jobs) serveFile(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusGone, fmt.Sprintf("this download link expired %v after the job's notification (%v ago)", life, now.Sub(jb.created.Add(life))))
 		return
 	}
-	writeCSV(w, r, jb)
+	j.writeCSV(w, r, jb)
 }
 
 // writeCSV streams the job's records: RecordsProcessed rows of a report
 // export (actions) or a click export (clicks), the same rows every time
 // for one job.
-func writeCSV(w http.ResponseWriter, r *http.Request, jb *job) {
+func (j *Jobs) writeCSV(w http.ResponseWriter, r *http.Request, jb *job) {
+	select {
+	case j.downloads <- struct{}{}:
+		defer func() { <-j.downloads }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		httpjson.Error(w, http.StatusTooManyRequests, fmt.Sprintf("%d job results are being downloaded from this namespace already: try again in a second", maxResultDownloads))
+		return
+	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="job-%d.csv"`, jb.ev.JobId))
 	if r.Method == http.MethodHead {
@@ -200,7 +210,11 @@ func JobRecordsHeader(jobType string) string {
 
 // MaxJobRecords bounds the rows of one export: a supplied payload may
 // claim any RecordsProcessed.
-const MaxJobRecords = 1_000_000
+const MaxJobRecords = 100_000
+
+// maxResultDownloads bounds the job results a Jobs writes at once: more
+// wait for none, they get 429 with Retry-After.
+const maxResultDownloads = 2
 
 // JobRecords writes ev's export as CSV: a header and RecordsProcessed
 // rows (at most MaxJobRecords), generated from the JobId (same job, same

@@ -257,6 +257,10 @@ func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
 		httpjson.Unavailable(w, r, err)
 		return
 	}
+	if errors.Is(err, ErrTooManyFaults) {
+		httpjson.Error(w, http.StatusConflict, "fault: "+err.Error())
+		return
+	}
 	if err != nil {
 		httpjson.Error(w, http.StatusBadRequest, err.Error())
 		return

@@ -7,6 +7,7 @@ import (
 
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/internal/ring"
+	"github.com/postbacksim/postbacksim/store"
 )
 
 // dedup remembers accepted outer_event_ids. It is bounded in count
@@ -34,8 +35,9 @@ type dedup struct {
 	seeds    [2]maphash.Seed
 	seen     map[dedupKey]int64      // id → expiry, unix nanoseconds
 	order    ring.Buffer[dedupEntry] // ids in the order stored
-	evicted  uint64                  // ids dropped for capacity
+	evicted  uint64                  // ids dropped for capacity (and the sandbox's budget)
 	expired  uint64                  // ids dropped for age
+	budget   *store.Budget           // charged dedupBytesPerID an id; evicts the oldest
 }
 
 // dedupKey stands for an id: two 64-bit hashes of it, keyed apart.
@@ -68,8 +70,8 @@ type DedupStats struct {
 	Bytes int64 `json:"bytes"`
 }
 
-func newDedup(c clock.Clock, capacity int, ttl time.Duration) *dedup {
-	return &dedup{clock: c, capacity: capacity, ttl: ttl, seen: map[dedupKey]int64{},
+func newDedup(c clock.Clock, capacity int, ttl time.Duration, budget *store.Budget) *dedup {
+	return &dedup{clock: c, capacity: capacity, ttl: ttl, seen: map[dedupKey]int64{}, budget: budget,
 		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 }
 
@@ -77,8 +79,35 @@ func newDedup(c clock.Clock, capacity int, ttl time.Duration) *dedup {
 // and has not expired.
 func (d *dedup) add(id string) bool {
 	d.mu.Lock()
+	before := d.order.Len()
+	fresh := d.addAt(d.key(id), d.clock.Now().UnixNano())
+	delta := int64(d.order.Len()-before) * dedupBytesPerID
+	d.mu.Unlock()
+	d.budget.Charge(delta)
+	return fresh
+}
+
+// Oldest is when the oldest remembered id was stored, for the sandbox's
+// budget.
+func (d *dedup) Oldest() (int64, bool) {
+	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.addAt(d.key(id), d.clock.Now().UnixNano())
+	if e, ok := d.order.Front(); ok {
+		return e.exp - int64(d.ttl), true
+	}
+	return 0, false
+}
+
+// EvictOldest forgets the oldest id for the sandbox's budget.
+func (d *dedup) EvictOldest() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.order.Len() == 0 {
+		return 0
+	}
+	d.dropOldest()
+	d.evicted++
+	return dedupBytesPerID
 }
 
 // addAt records id at time t (unix nanoseconds); d.mu is held. It stays
@@ -130,7 +159,9 @@ func (d *dedup) stats() DedupStats {
 
 func (d *dedup) reset() {
 	d.mu.Lock()
-	defer d.mu.Unlock()
+	freed := int64(d.order.Len()) * dedupBytesPerID
 	d.seen = map[dedupKey]int64{}
 	d.order.Reset()
+	d.mu.Unlock()
+	d.budget.Charge(-freed)
 }

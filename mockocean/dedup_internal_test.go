@@ -9,7 +9,7 @@ import (
 // request stamped on arrival used to be): an id stored again after its
 // window must not be forgotten when its stale slot leaves the ring.
 func TestDedupOutOfOrder(t *testing.T) {
-	d := newDedup(nil, 3, 3*time.Second)
+	d := newDedup(nil, 3, 3*time.Second, nil)
 	at := func(s float64) int64 { return int64(s * float64(time.Second)) }
 	steps := []struct {
 		id   string

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/postbacksim/postbacksim/internal/ring"
+	"github.com/postbacksim/postbacksim/store"
 )
 
 // Request is one journal entry: a request to /track/activate/ and the
@@ -119,10 +120,11 @@ type journal struct {
 	trimmed  uint64        // evicted for the byte budget
 	received uint64        // since reset, evicted ones included
 	changed  chan struct{} // closed and replaced on every append
+	budget   *store.Budget // charged what the entries count; evicts the oldest (Oldest, EvictOldest)
 }
 
-func newJournal(capacity int, maxBytes int64) *journal {
-	return &journal{buf: ring.New[Entry](capacity), maxBytes: maxBytes, changed: make(chan struct{})}
+func newJournal(capacity int, maxBytes int64, budget *store.Budget) *journal {
+	return &journal{buf: ring.New[Entry](capacity), maxBytes: maxBytes, changed: make(chan struct{}), budget: budget}
 }
 
 // add stores e, numbering it, wakes waiters, and returns its number.
@@ -130,6 +132,7 @@ func newJournal(capacity int, maxBytes int64) *journal {
 // the newest entry is always kept, however large.
 func (j *journal) add(e Entry) uint64 {
 	j.mu.Lock()
+	before := j.bytes
 	j.received++
 	e.Seq = j.received
 	if j.buf.Capacity > 0 && j.buf.Len() == j.buf.Capacity {
@@ -147,8 +150,37 @@ func (j *journal) add(e Entry) uint64 {
 	}
 	close(j.changed)
 	j.changed = make(chan struct{})
+	delta := j.bytes - before
 	j.mu.Unlock()
+	j.budget.Charge(delta)
 	return e.Seq
+}
+
+// Oldest is the time of the oldest entry, for the sandbox's budget.
+func (j *journal) Oldest() (int64, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if e, ok := j.buf.Front(); ok {
+		return e.Time.UnixNano(), true
+	}
+	return 0, false
+}
+
+// EvictOldest drops the oldest entry for the sandbox's budget (the
+// journal's newest stays, as with its own byte bound) and returns its
+// bytes.
+func (j *journal) EvictOldest() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	old, ok := j.buf.Front()
+	if !ok {
+		return 0
+	}
+	n := old.Size()
+	j.bytes -= n
+	j.buf.PopFront()
+	j.trimmed++
+	return n
 }
 
 // entries returns the stored entries, oldest first, copied under the
@@ -268,10 +300,12 @@ func (j *journal) stats() JournalStats {
 
 func (j *journal) reset() {
 	j.mu.Lock()
+	freed := j.bytes
 	j.buf.Reset()
 	j.bytes, j.trimmed = 0, 0
 	j.received = 0
 	close(j.changed)
 	j.changed = make(chan struct{})
 	j.mu.Unlock()
+	j.budget.Charge(-freed)
 }

@@ -14,7 +14,7 @@ func TestJournalBytesAddUp(t *testing.T) {
 		capacity int
 		maxBytes int64
 	}{{3, 0}, {0, 4000}, {4, 3000}, {0, 0}} {
-		j := newJournal(c.capacity, c.maxBytes)
+		j := newJournal(c.capacity, c.maxBytes, nil)
 		for i := range 50 {
 			j.add(Entry{Raw: Raw{Method: "GET", Query: fmt.Sprintf("callback=c%d&props=%s", i, strings.Repeat("p", i*37%900))}, Msg: "success"})
 			var sum int64
@@ -41,7 +41,7 @@ func TestJournalBytesAddUp(t *testing.T) {
 // chunk at a time gives what filtering the whole journal gives, for
 // every limit, since and filter, across evictions.
 func TestJournalNewestMatchesTheWholeJournal(t *testing.T) {
-	j := newJournal(300, 0)
+	j := newJournal(300, 0, nil)
 	for i := range 1000 {
 		j.add(Entry{Status: 200 + i%7})
 	}

@@ -3,6 +3,7 @@ package mockocean
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -464,12 +465,26 @@ func (s *Server) DedupStats(ctx context.Context) (DedupStats, error) {
 // ResetDedup forgets every outer_event_id.
 func (s *Server) ResetDedup(ctx context.Context) error { return s.state.ResetDedup(ctx) }
 
+// MaxFaultRules bounds the fault rules of one Server (one namespace):
+// each request is matched against them all, and the inspector lists them.
+const MaxFaultRules = 256
+
+// ErrTooManyFaults is InjectFault's error past MaxFaultRules.
+var ErrTooManyFaults = fmt.Errorf("%d fault rules already: remove some first (DELETE /_admin/ocean/faults/{id}, or all with DELETE /_admin/ocean/faults)", MaxFaultRules)
+
 // InjectFault adds a fault rule and returns it with its ID. A rule that
 // fails Fault.Validate, or an ID in use, is an error that does not wrap
-// store.ErrUnavailable.
+// store.ErrUnavailable; past MaxFaultRules rules, ErrTooManyFaults.
 func (s *Server) InjectFault(ctx context.Context, f Fault) (Fault, error) {
 	if err := f.Check(); err != nil {
 		return Fault{}, err
+	}
+	rules, err := s.state.Faults(ctx)
+	if err != nil {
+		return Fault{}, err
+	}
+	if len(rules) >= MaxFaultRules {
+		return Fault{}, ErrTooManyFaults
 	}
 	return s.state.AddFault(ctx, f)
 }
@@ -489,6 +504,15 @@ func (s *Server) ClearFaults(ctx context.Context) error { return s.state.ClearFa
 // API), for tests that must cover each one, such as the sandbox's
 // security suite.
 func (s *Server) Walk(fn mux.WalkFunc) error { return s.router.Walk(fn) }
+
+// Close releases what the Server's state holds in this process's memory
+// from the budget it is charged on (MemoryStore.Budget): a namespace
+// removed. The Server must not be used after.
+func (s *Server) Close() {
+	if c, ok := s.state.(interface{ Close() }); ok {
+		c.Close()
+	}
+}
 
 // Ready reports whether the server's store can be reached (always, for
 // the memory store).

@@ -1,28 +1,50 @@
 package mockocean
 
-import "context"
+import (
+	"context"
+
+	"github.com/postbacksim/postbacksim/store"
+)
 
 // MemoryStore keeps each Server's state in the process's memory: the
 // default when Config.Store is nil. Its states never fail, and a state
 // is its Server's alone.
-type MemoryStore struct{}
+type MemoryStore struct {
+	// Budget, when set, is charged what every state opened holds (the
+	// journal's requests, the remembered ids) and evicts the oldest
+	// journal entries across all the states sharing it, remembered ids
+	// only when no entry is left to evict; Server.Close releases a
+	// state's share. nil: each state is bounded by its own caps only.
+	Budget *store.Budget
+}
 
 var _ Store = MemoryStore{}
 
 // Open returns a new, empty state in memory.
-func (MemoryStore) Open(c StateConfig) State {
-	return &memoryState{
-		dedup:   newDedup(c.Clock, c.DedupCapacity, c.DedupTTL),
-		journal: newJournal(c.JournalCapacity, c.JournalMaxBytes),
+func (m MemoryStore) Open(c StateConfig) State {
+	st := &memoryState{
+		dedup:   newDedup(c.Clock, c.DedupCapacity, c.DedupTTL, m.Budget),
+		journal: newJournal(c.JournalCapacity, c.JournalMaxBytes, m.Budget),
 	}
+	u1, u2 := m.Budget.Register(st.journal), m.Budget.RegisterLast(st.dedup)
+	st.unregister = func() { u1(); u2() }
+	return st
 }
 
 // memoryState is the in-memory state: a duplicate filter, a journal and
 // the fault rules, each with its own lock.
 type memoryState struct {
-	dedup   *dedup
-	journal *journal
-	faults  faultSet
+	dedup      *dedup
+	journal    *journal
+	faults     faultSet
+	unregister func() // from the budget
+}
+
+// Close releases what the state holds from its budget.
+func (m *memoryState) Close() {
+	m.unregister()
+	m.journal.reset()
+	m.dedup.reset()
 }
 
 var _ State = (*memoryState)(nil)

@@ -55,6 +55,18 @@ func newMetrics(sb *Sandbox) *metrics {
 	}
 	m.registry.MustRegister(m.oceanRequests, m.impactAttempts, m.impactDeliveries, m.attemptLatency,
 		&stateCollector{sb: sb},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "postbacksim_memory_budget_bytes",
+			Help: "The sandbox-wide memory budget (--memory-budget; 0: none).",
+		}, func() float64 { return float64(sb.budget.Stats().Limit) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "postbacksim_memory_held_bytes",
+			Help: "What all namespaces hold in this process's memory, as charged on the budget: Ocean journals, remembered outer_event_ids, impact deliveries.",
+		}, func() float64 { return float64(sb.budget.Stats().Held) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "postbacksim_memory_evicted_total",
+			Help: "Journal entries, remembered ids and ended deliveries evicted to keep the sandbox under its memory budget, oldest first, whichever namespace held them.",
+		}, func() float64 { return float64(sb.budget.Stats().Evicted) }),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -213,6 +213,10 @@ func (sb *Sandbox) DeleteNamespace(ctx context.Context, name string) error {
 // dropTenant releases what a removed namespace held.
 func (sb *Sandbox) dropTenant(t *Tenant) {
 	t.Impact.Close()
+	t.Ocean.Close()
+	if t.deliveries != nil {
+		t.deliveries.Close()
+	}
 	sb.metrics.forget(t.Name)
 	if sb.cfg.Logger != nil {
 		sb.cfg.Logger.Info("namespace removed", "namespace", t.Name)

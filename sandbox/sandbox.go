@@ -106,7 +106,28 @@ type Config struct {
 	// attempt it claimed from the shared schedule: one killed delays its
 	// attempts by at most this. 0 means mockimpact.DefaultLease.
 	StoreLease time.Duration
+	// MemoryBudget bounds what all the namespaces together hold in this
+	// process's memory (without a Store): the Ocean journals' requests,
+	// the remembered outer_event_ids and the impact deliveries, pending
+	// ones included. Past it, the oldest journal entries, remembered ids
+	// and ended deliveries go first, whichever namespace holds them
+	// (store.Budget); /metrics and the journal stats count them. Each
+	// namespace's own caps (Ocean.JournalCapacity, …) still apply. 0
+	// means no sandbox-wide bound.
+	MemoryBudget int64
+	// MaxPendingDeliveries bounds the impact deliveries not yet ended in
+	// all the namespaces together, when they are in this process's memory
+	// (each namespace has its own bound too, Impact.MaxPending): past it,
+	// firing an event answers 409. 0 means DefaultMaxPendingDeliveries.
+	MaxPendingDeliveries int
 }
+
+// DefaultMaxPendingDeliveries is Config.MaxPendingDeliveries when it is 0.
+const DefaultMaxPendingDeliveries = 100_000
+
+// DefaultMaxPendingPerNamespace is each namespace's bound on the impact
+// deliveries not yet ended when Config.Impact.MaxPending is 0.
+const DefaultMaxPendingPerNamespace = 50_000
 
 // DefaultNamespace names the namespace of the plain paths.
 const DefaultNamespace = "default"
@@ -123,10 +144,11 @@ type Tenant struct {
 	handler http.Handler
 
 	impactAdmin *mockimpact.Admin
-	tokenHash   []byte       // SHA-256 of the namespace's own token; nil when it has none
-	appSecret   bool         // it has a v2 app secret of its own
-	created     time.Time    // on the sandbox's clock
-	lastUsed    atomic.Int64 // UnixNano of the last request, on the sandbox's clock
+	deliveries  *mockimpact.MemoryDeliveries // the impact deliveries, when in memory (nil with a Store)
+	tokenHash   []byte                       // SHA-256 of the namespace's own token; nil when it has none
+	appSecret   bool                         // it has a v2 app secret of its own
+	created     time.Time                    // on the sandbox's clock
+	lastUsed    atomic.Int64                 // UnixNano of the last request, on the sandbox's clock
 	// With a registry (Redis): when this replica last asked Redis whether
 	// the namespace still exists, and last wrote its use there (UnixNano).
 	checked, synced atomic.Int64
@@ -147,6 +169,9 @@ type Sandbox struct {
 	clickTransport http.RoundTripper
 	// hop is this sandbox's hop marker (Config.Impact.Hop).
 	hop string
+	// budget bounds what every namespace holds in this process's memory
+	// (Config.MemoryBudget).
+	budget *store.Budget
 	// nextExpiry is when expire next looks for idle namespaces.
 	nextExpiry time.Time
 	metrics    *metrics
@@ -219,11 +244,15 @@ func New(cfg Config) *Sandbox {
 	if cfg.MaxNamespaces <= 0 {
 		cfg.MaxNamespaces = 64
 	}
+	budget := store.NewBudget(cfg.MemoryBudget)
+	if cfg.Impact.MaxPending == 0 {
+		cfg.Impact.MaxPending = DefaultMaxPendingPerNamespace
+	}
 	if cfg.Impact.Hop == "" {
 		cfg.Impact.Hop = hopMarker(reg, cfg.Logger)
 	}
 	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}, reg: reg, impactScale: scale, epochVal: epochVal, wallClock: wallClock, stop: make(chan struct{}),
-		nonce: strconv.FormatInt(rand.Int64(), 36), hop: cfg.Impact.Hop}
+		nonce: strconv.FormatInt(rand.Int64(), 36), hop: cfg.Impact.Hop, budget: budget}
 	if sb.clock == nil {
 		sb.clock = clock.Real{}
 	}
@@ -324,7 +353,9 @@ func (sb *Sandbox) newTenant(name, appSecret string) *Tenant {
 		oc.ClickTransport = hopTransport{next: oc.ClickTransport, hop: sb.hop}
 	}
 	io := sb.cfg.Impact
-	oc.Store, io.Configs, io.Deliveries = nil, nil, nil // memory, each namespace its own
+	// memory, each namespace its own, all under the sandbox's budget
+	var deliveries *mockimpact.MemoryDeliveries
+	oc.Store, io.Configs, io.Deliveries = mockocean.MemoryStore{Budget: sb.budget}, nil, nil
 	if st := sb.cfg.Store; st != nil {
 		oc.Store = st.Ocean(name)
 		if oc.Replica == "" {
@@ -334,6 +365,10 @@ func (sb *Sandbox) newTenant(name, appSecret string) *Tenant {
 		// replica sends the attempts due.
 		io.Configs = st.ImpactConfigs(name)
 		io.Deliveries = st.ImpactDeliveries(name, mockimpact.ScheduleOptions{Replica: sb.cfg.ReplicaID, Lease: sb.cfg.StoreLease, Scale: sb.impactScale})
+	} else {
+		deliveries = mockimpact.NewMemoryDeliveriesIn(sb.budget)
+		io.Deliveries = deliveries
+		io.Admit = sb.admitDelivery
 	}
 	oc.CallbackKey = NamespaceKey(oc.CallbackKey, name)
 	userHook := oc.OnRequest
@@ -361,7 +396,7 @@ func (sb *Sandbox) newTenant(name, appSecret string) *Tenant {
 			userAttempt(a)
 		}
 	}
-	t := &Tenant{Name: name, Ocean: mockocean.New(oc), Impact: mockimpact.NewDispatcher(io), created: sb.now()}
+	t := &Tenant{Name: name, Ocean: mockocean.New(oc), Impact: mockimpact.NewDispatcher(io), created: sb.now(), deliveries: deliveries}
 	t.lastUsed.Store(t.created.UnixNano())
 	t.Jobs = mockimpact.NewJobs(t.Impact.Clock(), 0)
 	mux := http.NewServeMux()
@@ -510,25 +545,14 @@ func (sb *Sandbox) Close() int {
 }
 
 // HeldBytes is the memory the sandbox accounts for what it keeps in this
-// process: every namespace's Ocean journal (its requests as received)
-// and duplicate filter, unless a store such as Redis holds them. serve
-// keeps the garbage collector's soft limit near it. It is 0
-// when they are kept in a store outside the process (Redis).
-func (sb *Sandbox) HeldBytes() int64 {
-	if sb.cfg.Store != nil {
-		return 0
-	}
-	ctx := context.Background()
-	var n int64
-	for _, t := range sb.tenantList() {
-		js, err1 := t.Ocean.JournalStats(ctx)
-		ds, err2 := t.Ocean.DedupStats(ctx)
-		if err1 == nil && err2 == nil { // in memory: never fails
-			n += js.Bytes + ds.Bytes
-		}
-	}
-	return n
-}
+// process: every namespace's Ocean journal (its requests as received),
+// duplicate filter and impact deliveries, as charged on its memory budget
+// (Config.MemoryBudget). serve keeps the garbage collector's soft limit
+// near it. It is 0 when a store such as Redis holds them.
+func (sb *Sandbox) HeldBytes() int64 { return sb.budget.Stats().Held }
+
+// MemoryStats are the figures of the sandbox's memory budget.
+func (sb *Sandbox) MemoryStats() store.BudgetStats { return sb.budget.Stats() }
 
 // ServeHTTP serves every sandbox endpoint.
 func (sb *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) { sb.handler.ServeHTTP(w, r) }

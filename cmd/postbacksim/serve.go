@@ -6,12 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -55,7 +53,9 @@ the --config file.`,
 	logSummary := fs.Duration("log-summary", time.Minute, "log a traffic summary this often (requests, Ocean codes, impact outcomes; 0: never)")
 	pprofOn := fs.Bool("pprof", false, "serve runtime profiles under /debug/pprof/ (behind --admin-token when set; for go tool pprof)")
 	memLimit := byteSize(0)
-	fs.Var(&memLimit, "memory-limit", "fixed soft memory `SIZE` the garbage collector keeps the heap under (GOMEMLIMIT; default: follow what the journals and dedup filters hold, under a ceiling derived from their caps, or 24MiB with --store redis://…, which holds them; 0: none)")
+	fs.Var(&memLimit, "memory-limit", "fixed soft memory `SIZE` the garbage collector keeps the heap under (GOMEMLIMIT; default: follow what the namespaces hold and what is live, never below the live heap, under 1.25 × --memory-budget + 64MiB; 0: none)")
+	memBudget := byteSize(0)
+	fs.Var(&memBudget, "memory-budget", "`SIZE` all namespaces together may hold in memory: Ocean journals, remembered outer_event_ids, impact deliveries; past it the oldest go first, whichever namespace holds them (default: --journal-max-bytes + --dedup-capacity × 128B, what one namespace holds at its caps; 0: no sandbox-wide bound)")
 	lenient := fs.Bool("lenient", false, "Ocean: also accept, each with a journal warning, what real clients send outside the document's explicit rules (a POST's query string, a link-only conversion, no event_type, text not UTF-8 or not URL-encoded, parameters inside ext); default: the document's rules answer them")
 	strict := fs.Bool("strict", false, "Ocean: every warning becomes an error (a milliseconds conv_time, os=ios, v2 seconds timestamps and unknown fields); not with --lenient")
 	dedupCap := fs.Int("dedup-capacity", mockocean.DefaultDedupCapacity, "Ocean: outer_event_ids remembered (oldest evicted first; 0: the default)")
@@ -239,7 +239,11 @@ the --config file.`,
 			fmt.Fprintf(stderr, "postbacksim serve: %v\n", err)
 			return exitUsage
 		}
-		limit, track := applyMemoryLimit(cmd.Flags().Changed("memory-limit"), int64(memLimit), int64(journalMaxBytes), *journalCap, *dedupCap, shared == nil)
+		budget := int64(memBudget)
+		if !cmd.Flags().Changed("memory-budget") {
+			budget = defaultMemoryBudget(int64(journalMaxBytes), *journalCap, *dedupCap)
+		}
+		limit, track := applyMemoryLimit(cmd.Flags().Changed("memory-limit"), int64(memLimit), budget)
 		sb := sandbox.New(sandbox.Config{
 			PublicURL:      *publicURL,
 			LoopbackOnly:   loopbackOnly(ln.Addr()),
@@ -256,6 +260,7 @@ the --config file.`,
 			ReplicaID:      *replicaID,
 			StoreLease:     *storeLease,
 			Store:          shared,
+			MemoryBudget:   budget,
 			Impact:         mockimpact.Options{MaxDeliveries: *journalCap, MaxInFlight: *maxInFlight, TargetPolicy: policy},
 			Ocean: mockocean.Config{
 				Lenient: *lenient, Strict: *strict, StrictAttribution: *strictAttribution, CallbackKey: key, DedupCapacity: *dedupCap, DedupTTL: *dedupTTL,
@@ -291,7 +296,7 @@ the --config file.`,
 		logger.Info("namespaces", "created_by_traffic", open == nil && *adminToken == "" || open != nil && *open,
 			"ttl", namespaceTTL.String(), "max", *maxNamespaces, "metrics_token", *metricsToken != "")
 		logger.Info("postbacksim listening", "url", scheme+ln.Addr().String(), "activate", scheme+ln.Addr().String()+mockocean.ActivatePath,
-			"impact_admin", scheme+ln.Addr().String()+mockimpact.AdminPrefix+"/", "lenient", *lenient, "strict", *strict, "time_scale", *timeScale, "access_log", *accessLog, "memory_limit", (*byteSize)(&limit).String(), "memory_limit_tracks_journals", track, "store", storeName(*storeURL))
+			"impact_admin", scheme+ln.Addr().String()+mockimpact.AdminPrefix+"/", "lenient", *lenient, "strict", *strict, "time_scale", *timeScale, "access_log", *accessLog, "memory_limit", (*byteSize)(&limit).String(), "memory_limit_tracks_the_sandbox", track, "memory_budget", (*byteSize)(&budget).String(), "store", storeName(*storeURL))
 
 		errc := make(chan error, 1)
 		go func() {
@@ -321,89 +326,6 @@ the --config file.`,
 		return exitOK
 	})
 	return cmd
-}
-
-// bytesPerRememberedID is what the duplicate filter holds per
-// outer_event_id of UUID length, rounded up (see docs/performance.md).
-const bytesPerRememberedID = 128
-
-// defaultMemoryLimit is the soft memory limit serve sets when none is
-// given: room for the default namespace's journal at its byte budget and
-// its duplicate filter at capacity, a quarter more for the garbage
-// collector to work in, and 64 MiB for the rest of the process. Below it
-// the collector runs at its usual pace; near it, more often, so the heap
-// does not double what the caps allow.
-func defaultMemoryLimit(journalMaxBytes int64, journalCap, dedupCap int) int64 {
-	kept := journalMaxBytes
-	if kept == 0 { // no byte budget: bound the count by the body limit's typical share
-		kept = int64(journalCap) * 4 << 10
-	}
-	kept += int64(dedupCap) * bytesPerRememberedID
-	limit := kept + kept/4 + 64<<20
-	return (limit + 1<<20 - 1) &^ (1<<20 - 1) // a whole number of MiB
-}
-
-// applyMemoryLimit sets the garbage collector's soft memory limit and
-// returns the ceiling (0: none) and whether serve should track what the
-// sandbox holds below it. A --memory-limit given on the command line, in
-// the environment or in the config file is a fixed limit (0: none); so
-// is GOMEMLIMIT, which the runtime has read already. Otherwise, when the
-// journals and duplicate filters are in this process (inProcess: the
-// memory store), the limit tracks the sandbox (trackMemory), under
-// defaultMemoryLimit; when they are in Redis there is nothing to track,
-// and the limit is what tracking an empty sandbox gives: the floor.
-func applyMemoryLimit(given bool, value, journalMaxBytes int64, journalCap, dedupCap int, inProcess bool) (ceiling int64, track bool) {
-	switch {
-	case given && value == 0:
-		debug.SetMemoryLimit(math.MaxInt64)
-		return 0, false
-	case given:
-		debug.SetMemoryLimit(value)
-		return value, false
-	case os.Getenv("GOMEMLIMIT") != "":
-		if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
-			return l, false
-		}
-		return 0, false
-	}
-	l := defaultMemoryLimit(journalMaxBytes, journalCap, dedupCap)
-	if !inProcess {
-		l = trackedLimit(0, l)
-		debug.SetMemoryLimit(l)
-		return l, false
-	}
-	debug.SetMemoryLimit(l)
-	return l, true
-}
-
-// memoryFloor is what trackedLimit adds to what the sandbox holds: room
-// for the runtime, the HTTP connections and an idle sandbox.
-const memoryFloor = 24 << 20
-
-// trackedLimit is the soft memory limit for a sandbox holding held
-// bytes: a fifth more for the garbage collector to work in, plus the
-// floor, and never over ceiling. The heap then stays near what is kept
-// instead of doubling it, as the collector's default pace lets it; the
-// collector works harder when the journals are full, never more than
-// half the CPU (the runtime's own bound).
-func trackedLimit(held, ceiling int64) int64 {
-	return min(held+held/5+memoryFloor, ceiling)
-}
-
-// trackMemory sets the soft memory limit from what sb holds, every
-// second on c, until stop is closed.
-func trackMemory(sb *sandbox.Sandbox, ceiling int64, c clock.Clock, stop <-chan struct{}) {
-	var tick func()
-	tick = func() {
-		select {
-		case <-stop:
-			return
-		default:
-		}
-		debug.SetMemoryLimit(trackedLimit(sb.HeldBytes(), ceiling))
-		c.AfterFunc(time.Second, tick)
-	}
-	tick()
 }
 
 // storeName is --store as logged: a Redis URL without its password.

@@ -15,51 +15,50 @@ import (
 )
 
 // TestMemoryLimit: a given --memory-limit wins (0: none), then
-// GOMEMLIMIT, then the default derived from the caps (the floor when the
-// journals are in Redis).
+// GOMEMLIMIT, then a limit that tracks the sandbox under the ceiling
+// derived from the budget, in memory and with Redis alike.
 func TestMemoryLimit(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
-	def := defaultMemoryLimit(256<<20, 100_000, 1_000_000)
-	if def != 537<<20 {
-		t.Errorf("default for the default caps: %d MiB, want 537 MiB (1.25 × (256 MiB + 1M ids × 128 B) + 64 MiB)", def>>20)
+	budget := defaultMemoryBudget(256<<20, 100_000, 1_000_000)
+	if c := memoryCeiling(budget); c != 537<<20 {
+		t.Errorf("ceiling for the default caps: %d MiB, want 537 MiB (1.25 × (256 MiB + 1M ids × 128 B) + 64 MiB)", c>>20)
 	}
-	if got := defaultMemoryLimit(0, 1000, 0); got != (1000*4<<10*5/4+64<<20+1<<20-1)&^(1<<20-1) {
+	if got := defaultMemoryBudget(0, 1000, 0); got != 1000*4<<10 {
 		t.Errorf("no byte budget: %d", got)
 	}
-	t.Setenv("GOMEMLIMIT", "")
-	if got, track := applyMemoryLimit(false, 0, 256<<20, 100_000, 1_000_000, true); got != def || !track || debug.SetMemoryLimit(-1) != def {
-		t.Errorf("default: returned %d (track %v), runtime has %d, want %d tracked", got, track, debug.SetMemoryLimit(-1), def)
+	if memoryCeiling(0) != math.MaxInt64 {
+		t.Error("no budget: want no ceiling")
 	}
-	if got, track := applyMemoryLimit(true, 300<<20, 256<<20, 100_000, 1_000_000, true); got != 300<<20 || track || debug.SetMemoryLimit(-1) != 300<<20 {
+	t.Setenv("GOMEMLIMIT", "")
+	if got, track := applyMemoryLimit(false, 0, budget); got != 537<<20 || !track || debug.SetMemoryLimit(-1) >= 537<<20 {
+		t.Errorf("default: returned %d (track %v), runtime has %d, want the ceiling returned, tracked, the runtime's under it", got, track, debug.SetMemoryLimit(-1))
+	}
+	if got, track := applyMemoryLimit(true, 300<<20, budget); got != 300<<20 || track || debug.SetMemoryLimit(-1) != 300<<20 {
 		t.Errorf("given: %d (track %v)", got, track)
 	}
-	if got, track := applyMemoryLimit(true, 0, 256<<20, 100_000, 1_000_000, true); got != 0 || track || debug.SetMemoryLimit(-1) != math.MaxInt64 {
+	if got, track := applyMemoryLimit(true, 0, budget); got != 0 || track || debug.SetMemoryLimit(-1) != math.MaxInt64 {
 		t.Errorf("given 0: %d (track %v), runtime %d", got, track, debug.SetMemoryLimit(-1))
-	}
-	// The journals and filters in Redis: nothing to track; the floor.
-	if got, track := applyMemoryLimit(false, 0, 256<<20, 100_000, 1_000_000, false); got != memoryFloor || track || debug.SetMemoryLimit(-1) != memoryFloor {
-		t.Errorf("store in Redis: %d (track %v), runtime %d; want the floor %d, fixed", got, track, debug.SetMemoryLimit(-1), memoryFloor)
-	}
-	if got, track := applyMemoryLimit(true, 300<<20, 256<<20, 100_000, 1_000_000, false); got != 300<<20 || track {
-		t.Errorf("store in Redis, given: %d (track %v)", got, track)
 	}
 	debug.SetMemoryLimit(123 << 20) // as the runtime does at start with GOMEMLIMIT=123MiB
 	t.Setenv("GOMEMLIMIT", "123MiB")
-	if got, track := applyMemoryLimit(false, 0, 256<<20, 100_000, 1_000_000, true); got != 123<<20 || track {
+	if got, track := applyMemoryLimit(false, 0, budget); got != 123<<20 || track {
 		t.Errorf("GOMEMLIMIT: %d (track %v)", got, track)
 	}
 }
 
 // TestTrackedLimit: the limit follows what the sandbox holds, with room
-// for the collector and the floor, under the ceiling.
+// for the collector and the floor, under the ceiling; and never below a
+// quarter over the live heap, whatever the ceiling (no GC spiral).
 func TestTrackedLimit(t *testing.T) {
-	for _, c := range []struct{ held, ceiling, want int64 }{
-		{0, 537 << 20, memoryFloor},
-		{100 << 20, 537 << 20, 120<<20 + memoryFloor},
-		{1 << 30, 537 << 20, 537 << 20},
+	for _, c := range []struct{ held, live, ceiling, want int64 }{
+		{0, 0, 537 << 20, memoryFloor},
+		{100 << 20, 0, 537 << 20, 120<<20 + memoryFloor},
+		{1 << 30, 0, 537 << 20, 537 << 20},
+		{0, 80 << 20, 537 << 20, 100<<20 + memoryFloor}, // Redis: nothing held, 80 MiB live
+		{0, 800 << 20, 537 << 20, 1000<<20 + memoryFloor},
 	} {
-		if got := trackedLimit(c.held, c.ceiling); got != c.want {
-			t.Errorf("trackedLimit(%d MiB, %d MiB) = %d MiB, want %d MiB", c.held>>20, c.ceiling>>20, got>>20, c.want>>20)
+		if got := trackedLimit(c.held, c.live, c.ceiling); got != c.want {
+			t.Errorf("trackedLimit(%d MiB held, %d MiB live, %d MiB) = %d MiB, want %d MiB", c.held>>20, c.live>>20, c.ceiling>>20, got>>20, c.want>>20)
 		}
 	}
 }
@@ -73,8 +72,8 @@ func TestTrackMemoryFollowsTheSandbox(t *testing.T) {
 	vc := clock.NewVirtual(time.Time{})
 	stop := make(chan struct{})
 	trackMemory(sb, 1<<40, vc, stop)
-	if got := debug.SetMemoryLimit(-1); got != memoryFloor {
-		t.Fatalf("idle sandbox: limit %d, want the floor %d", got, memoryFloor)
+	if got := debug.SetMemoryLimit(-1); got != trackedLimit(0, liveHeap(), 1<<40) {
+		t.Fatalf("idle sandbox: limit %d, want %d", got, trackedLimit(0, liveHeap(), 1<<40))
 	}
 	hs := httptest.NewServer(sb)
 	defer hs.Close()
@@ -87,7 +86,7 @@ func TestTrackMemoryFollowsTheSandbox(t *testing.T) {
 	}
 	vc.Advance(time.Second)
 	held := sb.HeldBytes()
-	if got := debug.SetMemoryLimit(-1); held < 200_000 || got != trackedLimit(held, 1<<40) {
+	if got := debug.SetMemoryLimit(-1); held < 200_000 || got != trackedLimit(held, liveHeap(), 1<<40) {
 		t.Fatalf("after 50 requests of 4 KB: limit %d, want trackedLimit(%d)", got, held)
 	}
 	close(stop)
