@@ -21,20 +21,6 @@ import (
 // with the login cookie, the CSRF token (the sandbox checks both). Each
 // answers with a redirect to the page, with a message or an error.
 
-func back(w http.ResponseWriter, r *http.Request, path, msg, errMsg string) {
-	q := url.Values{}
-	if msg != "" {
-		q.Set("msg", msg)
-	}
-	if errMsg != "" {
-		q.Set("err", errMsg)
-	}
-	if len(q) > 0 {
-		path += "?" + q.Encode()
-	}
-	http.Redirect(w, r, path, http.StatusSeeOther)
-}
-
 func (in *Inspector) addFault(t *Tenant, w http.ResponseWriter, r *http.Request) {
 	f := mockocean.Fault{ID: strings.TrimSpace(r.PostFormValue("id")), API: r.PostFormValue("api"), Msg: r.PostFormValue("msg"), Body: r.PostFormValue("body"),
 		Drop: r.PostFormValue("drop") != "", Malformed: r.PostFormValue("malformed") != ""}
@@ -77,7 +63,7 @@ func (in *Inspector) addFault(t *Tenant, w http.ResponseWriter, r *http.Request)
 		f.Match[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
 	if len(errs) > 0 {
-		back(w, r, t.Base+"/ocean", "", "fault: "+strings.Join(errs, "; "))
+		in.back(w, r, t.Base+"/ocean", "", "fault: "+strings.Join(errs, "; "))
 		return
 	}
 	added, err := t.Ocean.InjectFault(r.Context(), f)
@@ -86,10 +72,10 @@ func (in *Inspector) addFault(t *Tenant, w http.ResponseWriter, r *http.Request)
 		return
 	}
 	if err != nil {
-		back(w, r, t.Base+"/ocean", "", err.Error())
+		in.back(w, r, t.Base+"/ocean", "", err.Error())
 		return
 	}
-	back(w, r, t.Base+"/ocean", "fault rule "+added.ID+" added", "")
+	in.back(w, r, t.Base+"/ocean", "fault rule "+added.ID+" added", "")
 }
 
 func (in *Inspector) removeFault(t *Tenant, w http.ResponseWriter, r *http.Request) {
@@ -100,10 +86,10 @@ func (in *Inspector) removeFault(t *Tenant, w http.ResponseWriter, r *http.Reque
 		return
 	}
 	if !removed {
-		back(w, r, t.Base+"/ocean", "", "no fault rule "+strconv.Quote(id))
+		in.back(w, r, t.Base+"/ocean", "", "no fault rule "+strconv.Quote(id))
 		return
 	}
-	back(w, r, t.Base+"/ocean", "fault rule "+id+" removed", "")
+	in.back(w, r, t.Base+"/ocean", "fault rule "+id+" removed", "")
 }
 
 func (in *Inspector) savePostback(t *Tenant, w http.ResponseWriter, r *http.Request) {
@@ -140,7 +126,7 @@ func (in *Inspector) savePostback(t *Tenant, w http.ResponseWriter, r *http.Requ
 		} else if err != nil {
 			ferr = formError(err, p)
 		} else {
-			back(w, r, t.Base+"/impact", "postback for "+p.Event+" saved", "")
+			in.back(w, r, t.Base+"/impact", "postback for "+p.Event+" saved", "")
 			return
 		}
 	}
@@ -201,7 +187,7 @@ func (in *Inspector) fire(t *Tenant, w http.ResponseWriter, r *http.Request) {
 	body := strings.TrimSpace(r.PostFormValue("payload"))
 	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, mockimpact.AdminPrefix+"/events/"+url.PathEscape(event)+"?"+q.Encode(), strings.NewReader(body))
 	if err != nil {
-		back(w, r, t.Base+"/impact", "", err.Error())
+		in.back(w, r, t.Base+"/impact", "", err.Error())
 		return
 	}
 	req.Host = r.Host
@@ -223,10 +209,10 @@ func (in *Inspector) fire(t *Tenant, w http.ResponseWriter, r *http.Request) {
 		if msg == "" {
 			msg = "firing " + event + ": HTTP " + strconv.Itoa(rec.status)
 		}
-		back(w, r, t.Base+"/impact", "", msg)
+		in.back(w, r, t.Base+"/impact", "", msg)
 		return
 	}
-	back(w, r, t.Base+"/deliveries/"+url.PathEscape(out.DeliveryID), "fired "+event, "")
+	in.back(w, r, t.Base+"/deliveries/"+url.PathEscape(out.DeliveryID), "fired "+event, "")
 }
 
 func (in *Inspector) retryNow(t *Tenant, w http.ResponseWriter, r *http.Request) {
@@ -237,10 +223,10 @@ func (in *Inspector) retryNow(t *Tenant, w http.ResponseWriter, r *http.Request)
 		return
 	}
 	if err != nil {
-		back(w, r, t.Base+"/deliveries/"+url.PathEscape(id), "", err.Error())
+		in.back(w, r, t.Base+"/deliveries/"+url.PathEscape(id), "", err.Error())
 		return
 	}
-	back(w, r, t.Base+"/deliveries/"+url.PathEscape(id), "next attempt moved to now", "")
+	in.back(w, r, t.Base+"/deliveries/"+url.PathEscape(id), "next attempt moved to now", "")
 }
 
 func (in *Inspector) replay(t *Tenant, w http.ResponseWriter, r *http.Request) {
@@ -251,10 +237,10 @@ func (in *Inspector) replay(t *Tenant, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		back(w, r, t.Base+"/deliveries/"+url.PathEscape(id), "", err.Error())
+		in.back(w, r, t.Base+"/deliveries/"+url.PathEscape(id), "", err.Error())
 		return
 	}
-	back(w, r, t.Base+"/deliveries/"+url.PathEscape(nid), "replay of "+id, "")
+	in.back(w, r, t.Base+"/deliveries/"+url.PathEscape(nid), "replay of "+id, "")
 }
 
 // recorder captures the impact admin's answer to a fired form.

@@ -34,8 +34,12 @@ func TestImpactFormsAndStream(t *testing.T) {
 		t.Fatalf("save postback: %d %s", resp.StatusCode, body)
 	}
 	resp, _ = do(t, "POST", srv.URL+"/_admin/inspector/fire", url.Values{"event": {"action_lifecycle"}, "seed": {"3"}}, nil)
-	if loc := resp.Header.Get("Location"); resp.StatusCode != 303 || loc != "/deliveries/d000001?msg=fired+action_lifecycle" {
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != 303 || !strings.HasPrefix(loc, "/deliveries/d000001?flash=") {
 		t.Fatalf("fire: %d %q", resp.StatusCode, loc)
+	}
+	if _, page := do(t, "GET", srv.URL+loc, nil, nil); !strings.Contains(page, "fired action_lifecycle") {
+		t.Fatalf("the page the fire form leads to lacks its message")
 	}
 	vc.Advance(0)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -48,8 +52,11 @@ func TestImpactFormsAndStream(t *testing.T) {
 		t.Fatalf("impact event: %+v", e)
 	}
 	resp, _ = do(t, "POST", srv.URL+"/_admin/inspector/deliveries/d000001/retry", url.Values{}, nil)
-	if resp.StatusCode != 303 || strings.Contains(resp.Header.Get("Location"), "err=") {
+	if resp.StatusCode != 303 {
 		t.Fatalf("retry now: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, page := do(t, "GET", srv.URL+resp.Header.Get("Location"), nil, nil); !strings.Contains(page, "next attempt moved to now") {
+		t.Fatalf("retry now: the page lacks the message")
 	}
 	vc.Advance(0)
 	if err := srv.Namespace(sandbox.DefaultNamespace).Impact.WaitForAttempts(ctx, 2); err != nil {

@@ -81,6 +81,7 @@ type Inspector struct {
 	batchDelay time.Duration
 	tmpl       map[string]*template.Template
 	assets     http.Handler
+	flashes    flashes // the forms' outcomes, by code (flash.go)
 }
 
 // New returns an Inspector.
@@ -193,7 +194,8 @@ type view struct {
 // authorize checks the cookie when a token is required and answers with
 // the login form when it is missing or refused.
 func (in *Inspector) authorize(t *Tenant, w http.ResponseWriter, r *http.Request) (*view, bool) {
-	v := &view{Tenant: t, Now: t.Impact.Clock().Now(), Flash: r.URL.Query().Get("msg"), Error: r.URL.Query().Get("err"), Scale: in.opts.TimeScale}
+	f := in.flashes.get(r.URL.Query().Get("flash"))
+	v := &view{Tenant: t, Now: t.Impact.Clock().Now(), Flash: f.msg, Error: f.err, Scale: in.opts.TimeScale}
 	if in.opts.TokenAccepted(t.Name, "") {
 		v.CSRF = in.opts.CSRFToken("")
 		return v, true

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/postbacksim/postbacksim/sandbox"
@@ -36,6 +37,22 @@ func TestLoginsToSeveralNamespaces(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
 			t.Errorf("/ns/%s/ocean after logging into both namespaces: %d", ns, resp.StatusCode)
+		}
+	}
+}
+
+// TestPagesShowOnlyTheirOwnMessages: a link carrying message text
+// (?msg=, ?err=) or an unknown code (?flash=) shows none of it, on the
+// login page of a namespace with a token and on an open page alike.
+func TestPagesShowOnlyTheirOwnMessages(t *testing.T) {
+	const spoof = "Your session expired: log in at evil.example"
+	for _, tok := range []string{"", "admin-token-0123456789"} {
+		srv := sandboxtest.NewServer(t, func(c *sandbox.Config) { c.AdminToken = tok })
+		for _, q := range []string{"?msg=", "?err=", "?flash="} {
+			_, page := do(t, "GET", srv.URL+"/ocean"+q+url.QueryEscape(spoof), nil, nil)
+			if strings.Contains(page, "evil.example") {
+				t.Errorf("token %q, %s: the page shows the link's text", tok, q)
+			}
 		}
 	}
 }

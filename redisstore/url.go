@@ -37,6 +37,15 @@ func (e *URLError) Error() string {
 // connecting: nil, or a *URLError saying what is wrong.
 func CheckURL(u string) error {
 	bad := func(problem, suggest string) error {
+		if p, err := url.Parse(u); err == nil && p.User != nil {
+			if pw, ok := p.User.Password(); ok && pw != "" {
+				problem = strings.ReplaceAll(problem, pw, "xxxxx")
+			}
+		}
+		if secret, _, _ := userSecret(u); secret != "" {
+			problem = strings.ReplaceAll(problem, secret, "xxxxx")
+		}
+		suggest = Redact(suggest)
 		return &URLError{URL: Redact(u), Problem: problem, Suggest: suggest}
 	}
 	p, err := url.Parse(u)
@@ -79,28 +88,45 @@ func looksHostPort(s string) bool {
 	return err == nil
 }
 
-// Redact is u as messages and the log show it: its password, if
-// any, hidden, even when u does not parse as a URL (then what sits
-// between the first ':' after the scheme and the last '@' is hidden).
+// Redact is u as messages and the log show it: its password hidden,
+// in every spelling of a URL, parsed or not (redis://u:p@h, redis:/u:p@h,
+// redis//u:p@h, u:p@h…): what sits between the first ':' of the user
+// information (after the scheme and its slashes) and the last '@'. A
+// user name without a password stays.
 func Redact(u string) string {
-	p, err := url.Parse(u)
-	if err == nil && p.User != nil {
-		return p.Redacted()
+	if p, err := url.Parse(u); err == nil && p.Host != "" {
+		if p.User != nil {
+			return p.Redacted()
+		}
+		return u // an '@' past the host is no password (?client_name=a@b)
 	}
-	if err == nil && p.Opaque == "" {
-		return u // no user information: nothing to hide
-	}
-	at := strings.LastIndex(u, "@")
-	if at < 0 {
+	secret, start, end := userSecret(u)
+	if secret == "" {
 		return u
 	}
-	start := 0
-	if i := strings.Index(u[:at], "://"); i >= 0 {
-		start = i + len("://")
+	return u[:start] + "xxxxx" + u[end:]
+}
+
+// userSecret finds what Redact hides in u: the text and its bounds.
+func userSecret(u string) (secret string, start, end int) {
+	at := strings.LastIndex(u, "@")
+	if at < 0 {
+		return "", 0, 0
 	}
-	colon := strings.Index(u[start:at], ":")
-	if colon < 0 {
-		return u // a user name without a password
+	info := 0 // where the user information starts
+	switch before := u[:at]; {
+	case strings.Contains(before, "//"):
+		info = strings.Index(before, "//") + 2
+	case strings.Contains(before, ":/"):
+		info = strings.Index(before, ":/") + 2
 	}
-	return u[:start+colon+1] + "xxxxx" + u[at:]
+	for info < at && u[info] == '/' {
+		info++
+	}
+	colon := strings.Index(u[info:at], ":")
+	if colon < 0 || info+colon+1 == at {
+		return "", 0, 0 // a user name alone
+	}
+	start = info + colon + 1
+	return u[start:at], start, at
 }

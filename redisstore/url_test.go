@@ -29,6 +29,11 @@ func TestURLErrorsEchoTheURLWithoutItsPassword(t *testing.T) {
 		// Does not parse (a space in the password): hidden all the same.
 		{"redis://user:s3 cret@127.0.0.1:6379/0", "redis://user:xxxxx@127.0.0.1:6379/0", "not a URL", ""},
 		{"user:s3cret@127.0.0.1:6379", "user:xxxxx@127.0.0.1:6379", "not a URL (no redis://)", ""},
+		// Misspelled schemes: no host for url.Parse, hidden all the same.
+		{"redis:/user:s3cretPW@h:1/0", "redis:/user:xxxxx@h:1/0", "no host", ""},
+		{"redis//user:s3cretPW@h:1/0", "redis//user:xxxxx@h:1/0", "not a URL", ""},
+		{"rediss//:s3cretPW@h:1/0", "rediss//:xxxxx@h:1/0", "not a URL", ""},
+		{"redis:user:s3cretPW@h:1/0", "redis:xxxxx@h:1/0", "no host", ""},
 	}
 	for _, c := range cases {
 		_, err := redisstore.Open(redisstore.Options{URL: c.url})
@@ -40,7 +45,7 @@ func TestURLErrorsEchoTheURLWithoutItsPassword(t *testing.T) {
 		if ue.URL != c.echo || ue.Problem != c.problem || ue.Suggest != c.suggest {
 			t.Errorf("%q: URL %q, problem %q, suggest %q; want %q, %q, %q", c.url, ue.URL, ue.Problem, ue.Suggest, c.echo, c.problem, c.suggest)
 		}
-		if strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "want "+redisstore.URLForm) {
+		if strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "s3cretPW") || !strings.Contains(err.Error(), "want "+redisstore.URLForm) {
 			t.Errorf("%q: %q; want the form, without the password", c.url, err)
 		}
 	}
@@ -61,6 +66,10 @@ func TestRedactHidesThePassword(t *testing.T) {
 		"127.0.0.1:18190":               "127.0.0.1:18190",
 		"host:pw@127.0.0.1:6379":        "host:xxxxx@127.0.0.1:6379",
 		"redis://h:1/0?client_name=a@b": "redis://h:1/0?client_name=a@b",
+		"redis:/user:pw@h:1/0":          "redis:/user:xxxxx@h:1/0",
+		"redis//user:pw@h:1/0":          "redis//user:xxxxx@h:1/0",
+		"rediss//:pw@h:1/0":             "rediss//:xxxxx@h:1/0",
+		"redis:///user:pw@h":            "redis:///user:xxxxx@h",
 	} {
 		if got := redisstore.Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q; want %q", in, got, want)
