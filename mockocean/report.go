@@ -576,7 +576,7 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_ = rep.WriteText(w)
 	case "html":
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		httpjson.HTMLHeaders(w.Header())
 		_ = rep.WriteHTML(w)
 	}
 }

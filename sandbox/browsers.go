@@ -24,7 +24,8 @@ import (
 //
 // /track/activate/ is left out: uploaders, and landing pages under CORS,
 // send conversions from anywhere, and the health endpoints are for
-// probes.
+// probes. /metrics is not: a scraper names the sandbox's own Host, and a
+// page of another site must not read it through a rebound DNS name.
 func (sb *Sandbox) guardBrowsers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if exempt(r.URL.Path) {
@@ -54,7 +55,7 @@ func exempt(p string) bool {
 		p = "/" + p
 	}
 	switch p {
-	case mockocean.ActivatePath, "/track/activate", "/healthz", "/readyz", "/metrics":
+	case mockocean.ActivatePath, "/track/activate", "/healthz", "/readyz":
 		return true
 	}
 	return false

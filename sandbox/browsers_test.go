@@ -35,6 +35,8 @@ func TestGuardBrowsers(t *testing.T) {
 		{"a landing page's conversion", "POST", "/track/activate/", "callback=c&idfa=i&event_type=2",
 			map[string]string{"Origin": "https://landing.example", "Content-Type": "application/x-www-form-urlencoded", "Host": "attacker.example"}, 200},
 		{"a probe under any name", "GET", "/healthz", "", map[string]string{"Host": "sandbox.internal"}, 200},
+		{"a rebound name reading the metrics", "GET", "/metrics", "", map[string]string{"Host": "attacker.example"}, 403},
+		{"a scraper of the loopback sandbox", "GET", "/metrics", "", map[string]string{"Host": "127.0.0.1"}, 200},
 	} {
 		req, _ := http.NewRequest(c.method, hs.URL+c.path, strings.NewReader(c.body))
 		for k, v := range c.header {

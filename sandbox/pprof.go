@@ -34,7 +34,7 @@ func servePprof(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	switch name {
 	case "":
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		httpjson.HTMLHeaders(w.Header())
 		fmt.Fprint(w, "<html><body><h1>postbacksim profiles</h1><ul>\n")
 		for _, p := range pprof.Profiles() {
 			n := html.EscapeString(p.Name())

@@ -39,9 +39,13 @@ func Error(w http.ResponseWriter, status int, msg string) {
 	_ = enc.Encode(map[string]string{"error": msg})
 }
 
-// Unmarshal decodes one JSON value into v, rejecting unknown fields and
-// trailing data.
+// Unmarshal decodes one JSON value into v, rejecting unknown fields,
+// trailing data, a member given twice and a member named in another case
+// than its field's.
 func Unmarshal(b []byte, v any) error {
+	if err := checkMembers(b, reflect.TypeOf(v)); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -273,4 +277,16 @@ func memberType(t reflect.Type, name string) (reflect.Type, bool) {
 func Unavailable(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Retry-After", "1")
 	UploaderError(w, r, http.StatusServiceUnavailable, err.Error())
+}
+
+// HTMLHeaders sets the headers of an HTML answer that is neither an
+// inspector page nor meant to run anything: text/html, no sniffing, no
+// framing, and a policy that allows its inline styles and nothing else
+// (no scripts, no outside resources, no forms).
+func HTMLHeaders(h http.Header) {
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 }

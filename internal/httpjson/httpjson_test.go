@@ -91,7 +91,7 @@ func TestDescribeNamesAFieldWithItsOwnDecoder(t *testing.T) {
 		`{"step":{"delay":"1x"}}`:               `field step.delay: got JSON "1x"`,
 		`{"steps":[{"delay":1},{"delay":"x"}]}`: `field steps.delay: got JSON "x"`,
 		`{"wait":"soon"}`:                       `field wait: got JSON "soon"`,
-		`{"plain":"p"}`:                         `field plain: got JSON "p"`,
+		`{"Plain":"p"}`:                         `field Plain: got JSON "p"`,
 	} {
 		err := Unmarshal([]byte(body), &v)
 		if err == nil || !strings.Contains(Describe(err), want) {
@@ -134,6 +134,39 @@ func TestUploaderPathsAnswerANonZeroCode(t *testing.T) {
 		}
 		if !c.uploader && hasCode {
 			t.Errorf("%s %s: %v; want the plain error", c.method, c.path, out)
+		}
+	}
+}
+
+// TestUnmarshalRefusesDuplicateAndMiscasedMembers: {"token":"a","Token":"b"}
+// would set b through encoding/json; here a member named twice, or named
+// in another case than its field, is an error naming it, at any depth;
+// a map's keys are free, and a type that decodes itself is left alone.
+func TestUnmarshalRefusesDuplicateAndMiscasedMembers(t *testing.T) {
+	type inner struct {
+		Name string `json:"name"`
+	}
+	type body struct {
+		Token   string            `json:"token"`
+		Inner   inner             `json:"inner"`
+		List    []inner           `json:"list"`
+		Headers map[string]string `json:"headers"`
+		Raw     json.RawMessage   `json:"raw"`
+	}
+	for in, want := range map[string]string{
+		`{"token":"a","Token":"b"}`:          `unknown field "Token" (did you mean "token"? names are case-sensitive)`,
+		`{"token":"a","token":"b"}`:          `member "token" is given twice`,
+		`{"inner":{"name":"a","name":"b"}}`:  `member "inner.name" is given twice`,
+		`{"list":[{"NAME":"a"}]}`:            `unknown field "list.NAME" (did you mean "name"? names are case-sensitive)`,
+		`{"headers":{"X-A":"1","x-a":"2"}}`:  "",
+		`{"raw":{"a":1,"a":2},"token":"t"}`:  "",
+		`{"token":"a","inner":{"name":"b"}}`: "",
+		`{"headers":{"X-A":"1","X-A":"2"}}`:  `member "headers.X-A" is given twice`,
+	} {
+		var b body
+		err := Unmarshal([]byte(in), &b)
+		if got := fmt.Sprint(err); want == "" && err != nil || want != "" && got != want {
+			t.Errorf("%s: %v; want %q", in, err, want)
 		}
 	}
 }
