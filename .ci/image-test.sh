@@ -135,4 +135,7 @@ docker rm -f "$name" >/dev/null 2>&1 || true
 docker run -d --name "$name" --network host "$image" serve --addr "127.0.0.1:$port2" >/dev/null || die "docker run (flags) failed"
 expect "HEALTHCHECK follows serve --addr 127.0.0.1:$port2" "$(health_of "$name")" "healthy"
 docker stop -t 10 "$name" >/dev/null
+
+# 8. compose.yaml: Redis and two replicas sharing it.
+bash .ci/compose-test.sh "$image" || die "the compose test failed (above)"
 say "PASS"
