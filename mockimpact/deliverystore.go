@@ -116,7 +116,8 @@ type Sharing struct {
 	Lease time.Duration
 	// Poll is how often, on the dispatcher's clock, the dispatcher looks
 	// for attempts the other dispatchers scheduled, and reads the counts
-	// its waits are for. 0 means never: only this dispatcher schedules.
+	// its waits are for; up to 4 times less often while the store holds
+	// no attempt at all. 0 means never: only this dispatcher schedules.
 	Poll time.Duration
 }
 

@@ -135,6 +135,9 @@ type Dispatcher struct {
 	timer    clock.Timer
 	timerAt  time.Time
 	timerGen uint64
+	// idlePolls counts the looks in a row that found the shared store
+	// without any attempt scheduled (poll.go).
+	idlePolls int
 }
 
 type postbackState struct {

@@ -12,6 +12,11 @@ import (
 // claimBatch is the most attempts one look at the store claims.
 const claimBatch = 64
 
+// maxIdleBackoff bounds how many times Sharing().Poll a dispatcher waits
+// between looks at a shared store that holds no attempt at all: 64 idle
+// namespaces then cost a few percent of a core, not a tenth.
+const maxIdleBackoff = 4
+
 // storeRetry is how long, on the dispatcher's clock, the poll timer
 // waits after the store failed, when the store sets no Poll.
 const storeRetry = time.Second
@@ -62,6 +67,16 @@ func (d *Dispatcher) poll(gen uint64) {
 		d.clock.AfterFunc(0, func() { d.run(c) })
 	}
 	poll := d.sharing.Poll
+	d.mu.Lock()
+	if err == nil && !ok && len(claims) == 0 {
+		// Nothing scheduled by anyone: look less often, up to
+		// maxIdleBackoff × Poll, until something is.
+		d.idlePolls = min(d.idlePolls+1, maxIdleBackoff)
+	} else {
+		d.idlePolls = 0
+	}
+	poll *= time.Duration(max(d.idlePolls, 1))
+	d.mu.Unlock()
 	switch {
 	case err != nil: // look again in a while
 		next, ok = now.Add(cmp.Or(poll, storeRetry)), true

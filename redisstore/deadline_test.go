@@ -52,7 +52,9 @@ func TestAnswered503NeverCountsLater(t *testing.T) {
 // TestAnswered503NeverCountsLaterUnderLoad: concurrent requests with
 // unique ids while Redis is paused and resumed three times: of every
 // request that failed, none is in the duplicate filter or the journal
-// afterwards.
+// afterwards: neither those whose script was still waiting (the
+// deadline) nor those whose script had run when Redis stopped, before
+// it replied (the withdrawal).
 func TestAnswered503NeverCountsLaterUnderLoad(t *testing.T) {
 	rs := redistest.Start(t)
 	st, _ := openState(t, rs, mockocean.StateConfig{})

@@ -70,6 +70,10 @@ type oceanState struct {
 	realNow   func() time.Time
 	// batch sends this process's requests to Redis in batches.
 	batch batcher
+	// abandoned are the batches to withdraw (withdraw.go), under mu;
+	// withdrawing is set while withdrawLoop runs.
+	abandoned   []string
+	withdrawing bool
 }
 
 // keyRefresh is how often each process refreshes the TTLs of the keys
@@ -125,6 +129,9 @@ func (r *oceanState) Entry(ctx context.Context, seq uint64) (mockocean.Entry, bo
 		return mockocean.Entry{}, false, store.Unavailable("reading the journal", err)
 	}
 	e, err := decodeEntry(s)
+	if errors.Is(err, errWithdrawnEntry) {
+		return mockocean.Entry{}, false, nil
+	}
 	if err != nil {
 		return mockocean.Entry{}, false, fmt.Errorf("reading the journal in redis: %w", err)
 	}
@@ -137,6 +144,9 @@ func decodeEntry(s string) (mockocean.Entry, error) {
 	_, rest, ok2 := strings.Cut(rest, " ")
 	dup, payload, ok3 := strings.Cut(rest, " ")
 	seq, err := strconv.ParseUint(seqText, 10, 64)
+	if ok1 && ok2 && ok3 && err == nil && dup == "2" {
+		return mockocean.Entry{Seq: seq}, errWithdrawnEntry
+	}
 	if !ok1 || !ok2 || !ok3 || err != nil || (dup != "0" && dup != "1") {
 		return mockocean.Entry{}, fmt.Errorf("journal entry %.40q: not SEQ SIZE DUP PAYLOAD", s)
 	}
@@ -150,6 +160,11 @@ func decodeEntry(s string) (mockocean.Entry, error) {
 	}
 	return e, nil
 }
+
+// errWithdrawnEntry is decodeEntry's answer for the tombstone of a
+// request withdrawn after its caller got 503 (withdraw.go): readers skip
+// it.
+var errWithdrawnEntry = errors.New("withdrawn")
 
 // dedupMember is what the filter remembers of id: 16 bytes of its
 // SHA-256, the same on every replica.
@@ -193,6 +208,9 @@ func decodeEntries(raw []string) ([]mockocean.Entry, error) {
 	out := make([]mockocean.Entry, 0, len(raw))
 	for _, s := range raw {
 		e, err := decodeEntry(s)
+		if errors.Is(err, errWithdrawnEntry) {
+			continue
+		}
 		if err != nil {
 			return out, fmt.Errorf("reading the journal in redis: %w", err)
 		}

@@ -135,13 +135,15 @@ func (b *batcher) flush(batch []*pendingRecord) {
 // requests in one atomic step.
 //
 // KEYS: dedup zset, dedup stats hash, journal list, journal meta hash,
-// fault rule ids.
+// fault rule ids, this batch's done list, then the done lists of the
+// batches to withdraw (ARGV[10] of them).
 // ARGV: 1 now (µs), 2 the filter's TTL (µs), 3 its capacity, 4 journal
 // capacity (0: none), 5 journal byte budget (0: none), 6 the journal's
 // key TTL (ms), 7 the filter's key TTL (ms), 8 "1" to refresh the keys'
 // TTLs and remove expired ids (keyRefresh), 9 the deadline (µs of Redis's
 // TIME; 0: none) past which the script does nothing and returns the one
-// number -2 (deadline.go); then six per request: its id
+// number -2 (deadline.go), 10 how many batches to withdraw; then six per
+// request: its id
 // hash ("" for no dedup), its size, its size as a duplicate, its
 // payload, "1" to record it only when there is no fault rule, and when it
 // was received (µs; "" for ARGV[1]): its id is checked and remembered at
@@ -167,6 +169,32 @@ func (b *batcher) flush(batch []*pendingRecord) {
 // id is alone in it, the stats hash whenever the script writes it (once a
 // script), the journal and its meta hash when either is new.
 var recordScript = redis.NewScript(`
+-- Withdraw the batches whose callers gave up (withdraw.go): forget the
+-- ids they added, and turn their journal entries into tombstones.
+local nab = tonumber(ARGV[10])
+if nab > 0 then
+  local recv = tonumber(redis.call('HGET', KEYS[4], 'received') or '0')
+  local llen = redis.call('LLEN', KEYS[3])
+  for k = 7, 6 + nab do
+    local rec = redis.call('LRANGE', KEYS[k], 0, -1)
+    for j = 1, #rec, 2 do
+      local seq = tonumber(rec[j])
+      if rec[j+1] ~= '' then redis.call('ZREM', KEYS[1], rec[j+1]) end
+      local idx = llen - 1 - (recv - seq)
+      if idx >= 0 then
+        local el = redis.call('LINDEX', KEYS[3], idx)
+        if el then
+          local s, size = string.match(el, '^(%d+) (%d+) ')
+          if tonumber(s) == seq then
+            redis.call('LSET', KEYS[3], idx, seq .. ' 0 2 ')
+            redis.call('HINCRBY', KEYS[4], 'bytes', -tonumber(size))
+          end
+        end
+      end
+    end
+    redis.call('DEL', KEYS[k])
+  end
+end
 local deadline = tonumber(ARGV[9])
 if deadline > 0 then
   local t = redis.call('TIME')
@@ -187,7 +215,8 @@ local meta = redis.call('HMGET', KEYS[4], 'received', 'bytes')
 local first, seq, bytes = meta[1] == false, tonumber(meta[1] or '0'), tonumber(meta[2] or '0')
 local card = nil
 local out, els = {}, {}
-for i = 10, #ARGV, 6 do
+local done = {}
+for i = 11, #ARGV, 6 do
   if faults and ARGV[i+4] == '1' then
     out[#out+1] = 0
     out[#out+1] = -1
@@ -228,6 +257,8 @@ for i = 10, #ARGV, 6 do
     seq = seq + 1
     bytes = bytes + tonumber(size)
     els[#els+1] = seq .. ' ' .. size .. ' ' .. (1 - fresh) .. ' ' .. ARGV[i+3]
+    done[#done+1] = seq
+    if fresh == 1 then done[#done+1] = id else done[#done+1] = '' end
     out[#out+1] = seq
     out[#out+1] = fresh
   end
@@ -265,12 +296,16 @@ if ARGV[8] == '1' then
   stats = true
 end
 if stats then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end
+if #done > 0 then
+  redis.call('RPUSH', KEYS[6], unpack(done))
+  redis.call('PEXPIRE', KEYS[6], 300000)
+end
 return out
 `)
 
 // recordHeaderArgs is the count of recordScript's ARGV before the
 // requests'.
-const recordHeaderArgs = 9
+const recordHeaderArgs = 10
 
 // runBatch sends a batch through recordScript and sets each request's
 // result.
@@ -284,9 +319,16 @@ func (r *oceanState) runBatch(batch []*pendingRecord) error {
 	if err != nil {
 		return err
 	}
+	token := newBatchToken()
+	withdraw := r.toWithdraw()
+	keys := make([]string, 0, 6+len(withdraw))
+	keys = append(keys, r.kDedup, r.kDedupStats, r.kJournal, r.kJournalMeta, r.kFaultIDs, r.doneKey(token))
+	for _, t := range withdraw {
+		keys = append(keys, r.doneKey(t))
+	}
 	args := make([]any, 0, recordHeaderArgs+6*len(batch))
 	args = append(args, r.cfg.Clock.Now().UnixMicro(), r.cfg.DedupTTL.Microseconds(), r.cfg.DedupCapacity,
-		r.cfg.JournalCapacity, r.cfg.JournalMaxBytes, r.idleTTL+slack, r.cfg.DedupTTL.Milliseconds()+slack, refresh, deadline)
+		r.cfg.JournalCapacity, r.cfg.JournalMaxBytes, r.idleTTL+slack, r.cfg.DedupTTL.Milliseconds()+slack, refresh, deadline, len(withdraw))
 	for _, p := range batch {
 		only := "0"
 		if p.unlessFaults {
@@ -298,10 +340,16 @@ func (r *oceanState) runBatch(batch []*pendingRecord) error {
 		}
 		args = append(args, p.member, p.size, p.dupSize, p.payload, only, at)
 	}
-	res, err := recordScript.Run(context.Background(), r.client, []string{r.kDedup, r.kDedupStats, r.kJournal, r.kJournalMeta, r.kFaultIDs},
-		args...).Int64Slice()
+	res, err := recordScript.Run(context.Background(), r.client, keys, args...).Int64Slice()
+	if err == nil || errors.Is(err, errPastDeadline) {
+		r.withdrawn(withdraw) // the script ran: it withdrew them
+	}
 	if err == nil && len(res) == 1 && res[0] == -2 {
 		err = errPastDeadline
+	}
+	if err != nil && !errors.Is(err, errPastDeadline) && len(batch) > 0 {
+		// It may have run, and its callers get 503: withdraw it.
+		r.withdrawLater(token)
 	}
 	if err == nil && len(res) != 2*len(batch) {
 		err = fmt.Errorf("script answered %d numbers for %d requests", len(res), len(batch))
