@@ -622,3 +622,41 @@ func TestRedisReplicaHeartbeat(t *testing.T) {
 		t.Fatalf("said again: %d more lines", n)
 	}
 }
+
+// TestRedisHung503IsNotCountedLater replays the reproduction by hand:
+// with Redis paused (SIGSTOP), /track/activate/ answers 503; resumed, the
+// same request is answered as a first request (code 0, not 40004), and
+// the journal holds it once, with the answer its client got.
+func TestRedisHung503IsNotCountedLater(t *testing.T) {
+	rs := redistest.Start(t)
+	sb, u := redisReplica(t, rs, Config{})
+	q := "/track/activate/?callback=c&idfa=FCD369C3-F622-44B8-AFDE-12065659F34B&event_type=2&outer_event_id=hung-1"
+	if code, body := send(t, "GET", u+"/track/activate/?callback=c&idfa=i&event_type=2&outer_event_id=warm", ""); code != 200 {
+		t.Fatalf("warm-up: %d %s", code, body)
+	}
+	for i := range 6 {
+		id := fmt.Sprintf("hung-%d", i)
+		rs.Pause()
+		code, body := send(t, "GET", u+strings.Replace(q, "hung-1", id, 1), "")
+		time.Sleep(500 * time.Millisecond) // real time: the client retries a little later
+		rs.Resume()
+		if code != 503 {
+			t.Fatalf("%s with Redis paused: %d %s; want 503", id, code, body)
+		}
+		if code, body := send(t, "GET", u+strings.Replace(q, "hung-1", id, 1), ""); code != 200 || !strings.Contains(body, `"code":0`) {
+			t.Fatalf("%s sent again after the 503: %d %s; want code 0, a first request", id, code, body)
+		}
+	}
+	reqs, err := sb.Ocean.Requests(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reqs) != 7 {
+		t.Errorf("journal holds %d requests, want 7 (the warm-up and each retry once)", len(reqs))
+	}
+	for _, r := range reqs {
+		if r.Code != 0 || r.Status != 200 {
+			t.Errorf("journal entry %d: status %d code %d; want every one accepted once", r.Seq, r.Status, r.Code)
+		}
+	}
+}
