@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -124,4 +125,68 @@ func TestAnswered503NeverCountsLaterUnderLoad(t *testing.T) {
 		}
 	}
 	t.Logf("%d accepted, %d failed (503), %d of them counted later", len(ok), len(failed), counted)
+}
+
+// TestWithdrawnBatchLeavesNoTrace: a batch that was recorded, then
+// withdrawn as its caller would after a lost answer, leaves neither its
+// ids (sent again, they are first requests) nor its journal entries
+// (their tombstones are skipped by every reader), and the journal's
+// bytes no longer count them; its done record is gone.
+func TestWithdrawnBatchLeavesNoTrace(t *testing.T) {
+	rs := redistest.Start(t)
+	st, _ := openState(t, rs, mockocean.StateConfig{})
+	ctx := context.Background()
+	if _, _, err := recordOne(ctx, st, "kept", "k"); err != nil {
+		t.Fatal(err)
+	}
+	before, err := st.JournalStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := st.client.Keys(ctx, st.kJournal+":done:*").Result()
+	for _, k := range keys {
+		st.client.Del(ctx, k)
+	}
+	batch := []*pendingRecord{
+		{member: dedupMember("a"), size: 100, dupSize: 100, payload: encodeEntry(&mockocean.Entry{Raw: mockocean.Raw{Body: "a"}}, "a")},
+		{member: dedupMember("k"), size: 100, dupSize: 100, payload: encodeEntry(&mockocean.Entry{Raw: mockocean.Raw{Body: "k again"}}, "k")},
+	}
+	if err := st.runBatch(batch); err != nil || !batch[0].fresh || batch[1].fresh {
+		t.Fatalf("batch: %v, fresh %v %v", err, batch[0].fresh, batch[1].fresh)
+	}
+	keys, _ = st.client.Keys(ctx, st.kJournal+":done:*").Result()
+	if len(keys) != 1 {
+		t.Fatalf("done records %v, want the batch's", keys)
+	}
+	st.withdrawLater(strings.TrimPrefix(keys[0], st.kJournal+":done:"))
+	for start := time.Now(); ; time.Sleep(5 * time.Millisecond) {
+		st.mu.Lock()
+		busy := st.withdrawing
+		st.mu.Unlock()
+		if !busy {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("the withdrawal did not end")
+		}
+	}
+	es, _ := st.Entries(ctx)
+	if len(es) != 1 || es[0].Raw.Body != "kept" {
+		t.Fatalf("journal after the withdrawal: %+v; want the first request only", es)
+	}
+	if _, ok, err := st.Entry(ctx, uint64(batch[0].seq)); ok || err != nil {
+		t.Errorf("Entry(%d) of a withdrawn request: found %v, %v", batch[0].seq, ok, err)
+	}
+	if after, _ := st.JournalStats(ctx); after.Bytes != before.Bytes {
+		t.Errorf("journal bytes %d after, %d before: the withdrawn entries still count", after.Bytes, before.Bytes)
+	}
+	if _, fresh, _ := recordOne(ctx, st, "a again", "a"); !fresh {
+		t.Error("the withdrawn batch's new id is still remembered")
+	}
+	if _, fresh, _ := recordOne(ctx, st, "k third", "k"); fresh {
+		t.Error("an id the withdrawn batch found known was forgotten")
+	}
+	if keys, _ := st.client.Keys(ctx, st.kJournal+":done:*").Result(); len(keys) != 2 {
+		t.Errorf("done records %v, want only the two records just made", keys)
+	}
 }

@@ -176,10 +176,20 @@ if nab > 0 then
   local recv = tonumber(redis.call('HGET', KEYS[4], 'received') or '0')
   local llen = redis.call('LLEN', KEYS[3])
   for k = 7, 6 + nab do
-    local rec = redis.call('LRANGE', KEYS[k], 0, -1)
-    for j = 1, #rec, 2 do
-      local seq = tonumber(rec[j])
-      if rec[j+1] ~= '' then redis.call('ZREM', KEYS[1], rec[j+1]) end
+    -- the done record: per request, "SEQ:" then "M" and the id's 16
+    -- bytes when it added the id, else "D"
+    local rec = redis.call('GET', KEYS[k])
+    local pos = 1
+    while rec and pos <= #rec do
+      local colon = string.find(rec, ':', pos, true)
+      local seq = tonumber(string.sub(rec, pos, colon - 1))
+      pos = colon + 1
+      if string.sub(rec, pos, pos) == 'M' then
+        redis.call('ZREM', KEYS[1], string.sub(rec, pos + 1, pos + 16))
+        pos = pos + 17
+      else
+        pos = pos + 1
+      end
       local idx = llen - 1 - (recv - seq)
       if idx >= 0 then
         local el = redis.call('LINDEX', KEYS[3], idx)
@@ -257,8 +267,7 @@ for i = 11, #ARGV, 6 do
     seq = seq + 1
     bytes = bytes + tonumber(size)
     els[#els+1] = seq .. ' ' .. size .. ' ' .. (1 - fresh) .. ' ' .. ARGV[i+3]
-    done[#done+1] = seq
-    if fresh == 1 then done[#done+1] = id else done[#done+1] = '' end
+    if fresh == 1 and id ~= '' then done[#done+1] = seq .. ':M' .. id else done[#done+1] = seq .. ':D' end
     out[#out+1] = seq
     out[#out+1] = fresh
   end
@@ -296,10 +305,7 @@ if ARGV[8] == '1' then
   stats = true
 end
 if stats then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end
-if #done > 0 then
-  redis.call('RPUSH', KEYS[6], unpack(done))
-  redis.call('PEXPIRE', KEYS[6], 300000)
-end
+if #done > 0 then redis.call('SET', KEYS[6], table.concat(done), 'PX', 300000) end
 return out
 `)
 
