@@ -318,7 +318,7 @@ const recordHeaderArgs = 10
 func (r *oceanState) runBatch(batch []*pendingRecord) error {
 	slack := 2 * keyRefresh.Milliseconds()
 	refresh := "0"
-	if r.refreshDue() {
+	if len(batch) > 0 && r.refreshDue() { // not a withdrawing call: it may not succeed any sooner
 		refresh = "1"
 	}
 	deadline, err := r.clock.deadline(context.Background())

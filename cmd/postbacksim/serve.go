@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -296,7 +297,7 @@ the --config file.`,
 		logger.Info("namespaces", "created_by_traffic", open == nil && *adminToken == "" || open != nil && *open,
 			"ttl", namespaceTTL.String(), "max", *maxNamespaces, "metrics_token", *metricsToken != "")
 		logger.Info("postbacksim listening", "url", scheme+ln.Addr().String(), "activate", scheme+ln.Addr().String()+mockocean.ActivatePath,
-			"impact_admin", scheme+ln.Addr().String()+mockimpact.AdminPrefix+"/", "lenient", *lenient, "strict", *strict, "time_scale", *timeScale, "access_log", *accessLog, "memory_limit", (*byteSize)(&limit).String(), "memory_limit_tracks_the_sandbox", track, "memory_budget", (*byteSize)(&budget).String(), "store", storeName(*storeURL))
+			"impact_admin", scheme+ln.Addr().String()+mockimpact.AdminPrefix+"/", "lenient", *lenient, "strict", *strict, "time_scale", *timeScale, "access_log", *accessLog, "memory_limit", (*byteSize)(&limit).String(), "memory_limit_tracks_the_sandbox", track, "memory_budget", strconv.FormatFloat(float64(budget)/(1<<20), 'f', 1, 64)+"MiB", "store", storeName(*storeURL))
 
 		errc := make(chan error, 1)
 		go func() {

@@ -132,9 +132,9 @@ func TestServeOnRedis(t *testing.T) {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--store-prefix", "pfx:"}, io.Discard, &stderr)
 	}()
 	base := loggedURL(t, &stderr, regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`))
-	// The journals are in Redis: the memory limit is the floor, not
-	// following them.
-	if want := "memory_limit=24MiB memory_limit_tracks_journals=false"; !strings.Contains(stderr.String(), want) {
+	// The journals are in Redis: the memory limit still tracks the
+	// process (its live heap), under the ceiling.
+	if want := "memory_limit=537MiB memory_limit_tracks_the_sandbox=true"; !strings.Contains(stderr.String(), want) {
 		t.Errorf("the start line does not say %q:\n%s", want, stderr.String())
 	}
 	get := func(path string) (int, string) {
