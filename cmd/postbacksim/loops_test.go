@@ -54,15 +54,7 @@ func TestWildcardListenerStopsSelfLoops(t *testing.T) {
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	do := func(method, path, token, body string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return httpDoAs(t, method, base+path, token, body)
 	}
 	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) { // real time: the process starts
 		if resp, err := http.Get(base + "/healthz"); err == nil {

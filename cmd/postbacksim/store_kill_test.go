@@ -55,9 +55,18 @@ func replicaProcess(t *testing.T, bin string, rs *redistest.Server, replica stri
 
 func httpDo(t *testing.T, method, url, body string) (int, string) {
 	t.Helper()
+	return httpDoAs(t, method, url, "", body)
+}
+
+// httpDoAs is httpDo with "Authorization: Bearer token" (none when empty).
+func httpDoAs(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
