@@ -51,7 +51,7 @@ var outcomes = [...]OutcomeRule{
 		When:    "the URL's host does not resolve (a temporary DNS error is a network_error)",
 		applies: func(x exchange, _, _ Matcher) bool { return x.dnsErr != nil }},
 	{Outcome: OutcomeBlockedTarget, Ends: DeliveryBlocked,
-		When:    "the sandbox's target policy (--deny-private-targets) refuses the resolved address: loopback, private, link-local, the sandbox itself; nothing is sent",
+		When:    "the sandbox's target policy (--deny-private-targets) refuses the resolved address (loopback, private, link-local, the sandbox itself: nothing is sent), or the target refused the postback as a loop back to a sandbox it came from (508 with X-Postbacksim-Loop; reason self)",
 		applies: func(x exchange, _, _ Matcher) bool { return x.blocked != nil }},
 	{Outcome: OutcomeNetworkError, Retry: true, Ends: DeliveryExhausted, Documented: true,
 		When:    "connection refused or reset, timeout (default 30 s), TLS failure",
