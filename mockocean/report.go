@@ -27,11 +27,28 @@ const FutureSkew = 5 * time.Minute
 // MaxExampleSeqs bounds the example request numbers a finding lists.
 const MaxExampleSeqs = 5
 
-// Lint severities.
+// Lint severities, most severe first: an error is what the platform
+// refuses or miscounts, a warning what works here but risks data, info
+// what needs no change.
 const (
 	SeverityError   = "error"
 	SeverityWarning = "warning"
+	SeverityInfo    = "info"
 )
+
+// SeverityRank orders severities: 3 error, 2 warning, 1 info, 0 for
+// anything else ("never").
+func SeverityRank(s string) int {
+	switch s {
+	case SeverityError:
+		return 3
+	case SeverityWarning:
+		return 2
+	case SeverityInfo:
+		return 1
+	}
+	return 0
+}
 
 // LintRule is one finding the traffic lint looks for: data the report,
 // the documentation and the tests share.
@@ -46,6 +63,9 @@ type LintRule struct {
 
 	// match reports whether request i of the traffic shows the finding.
 	match func(t *traffic, i int) bool
+	// example is what the report shows of the first request found (nil:
+	// nothing): the check that decided (detailOf), or the warning.
+	example func(r *Request) string
 }
 
 // Finding is a rule that matched: how often, and example requests.
@@ -54,6 +74,23 @@ type Finding struct {
 	Count int `json:"count"`
 	// Seqs are the journal numbers of up to MaxExampleSeqs examples.
 	Seqs []uint64 `json:"seqs"`
+	// Example is what the journal says of the first example: the check
+	// that decided its answer, or its warning.
+	Example string `json:"example,omitempty"`
+}
+
+// Fails reports whether the report has a finding of severity failOn or
+// more severe (failOn "never" fails nothing).
+func (rep TrafficReport) Fails(failOn string) bool {
+	if SeverityRank(failOn) == 0 {
+		return false
+	}
+	for _, f := range rep.Findings {
+		if SeverityRank(f.Severity) >= SeverityRank(failOn) {
+			return true
+		}
+	}
+	return false
 }
 
 // CodeCount is one bar of the answers histogram.
@@ -89,6 +126,9 @@ type traffic struct {
 	// prev[i] is the index of the latest earlier request with the same
 	// method and parameters as request i, or -1.
 	prev []int
+	// same[i] is the index of the latest earlier request for the same
+	// conversion as request i (requestIdentity), or -1.
+	same []int
 }
 
 func (t *traffic) param(i int, name string) string { return t.reqs[i].Params[name] }
@@ -97,6 +137,24 @@ func (t *traffic) param(i int, name string) string { return t.reqs[i].Params[nam
 // a dropped connection).
 func (t *traffic) decoded(i int) bool {
 	return t.reqs[i].Status == http.StatusOK && t.reqs[i].Params != nil
+}
+
+// malformed reports whether request i's body could not be read (40010,
+// 41001): the other findings say nothing of it.
+func (t *traffic) malformed(i int) bool {
+	return t.decoded(i) && t.reqs[i].Answered && (t.legacy(i) && t.reqs[i].Code == CodeInvalidBody || t.v2(i) && t.reqs[i].Code == V2CodeInvalidBody)
+}
+
+// wellFormed reports whether request i reached validation with a body
+// that could be read.
+func (t *traffic) wellFormed(i int) bool { return t.decoded(i) && !t.malformed(i) }
+
+// warned reports whether request i carries a warning starting with one
+// of prefixes.
+func (t *traffic) warned(i int, prefixes ...string) bool {
+	return slices.ContainsFunc(t.reqs[i].Warnings, func(w string) bool {
+		return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(w, p) })
+	})
 }
 
 // legacy reports whether request i went to /track/activate/; v2 whether
@@ -164,20 +222,27 @@ var lintRules = append([]LintRule{
 		match: func(t *traffic, i int) bool {
 			return t.decoded(i) && (t.legacy(i) && t.reqs[i].Code == CodeDuplicate || t.v2Code(i, V2CodeDuplicate))
 		}},
+	{ID: "malformed_body", Severity: SeverityError,
+		Title:   "the body could not be read: not one JSON object (or form), or a field of the wrong JSON type (answered 40010, or 41001 on the v2 API); nothing else in it was checked",
+		Hint:    "send Content-Type: application/json with one JSON object, values as the API types them (strings for ids, numbers for event_type and conv_time)",
+		Doc:     "docs/platforms.md#answers-and-the-check-order",
+		example: detailOf,
+		match:   func(t *traffic, i int) bool { return t.malformed(i) }},
 	{ID: "missing_outer_event_id", Severity: SeverityWarning,
 		Title: "no outer_event_id: duplicates cannot be filtered, a retried conversion counts twice",
 		Hint:  "send a unique outer_event_id (at most 200 characters) per conversion, the same one on every retry",
 		Doc:   "docs/platforms.md#duplicate-filtering-outer_event_id",
 		match: func(t *traffic, i int) bool {
-			return t.legacy(i) && t.decoded(i) && t.param(i, ParamOuterEventID) == ""
+			return t.legacy(i) && t.wellFormed(i) && t.param(i, ParamOuterEventID) == ""
 		}},
 	{ID: "retry_after_final_error", Severity: SeverityError,
-		Title: "the same request was sent again after an answer that retrying cannot change (a 400xx or 410xx validation error)",
-		Hint:  "do not retry a code/msg error: fix the parameter the msg names, then send a corrected request",
-		Doc:   "docs/platforms.md#answers-and-the-check-order",
+		Title:   "the same conversion (its outer_event_id, or its callback and event type) was sent again after an answer that retrying cannot change (a 400xx or 410xx validation error), and got it again",
+		Hint:    "do not retry a code/msg error: fix the parameter the msg names, then send a corrected request",
+		Doc:     "docs/platforms.md#answers-and-the-check-order",
+		example: detailOf,
 		match: func(t *traffic, i int) bool {
-			p := t.prev[i]
-			return p >= 0 && t.decoded(p) && finalCode(t.reqs[p].Code)
+			p := t.same[i]
+			return p >= 0 && t.wellFormed(p) && finalCode(t.reqs[p].Code) && t.reqs[p].Code == t.reqs[i].Code && t.reqs[i].Answered
 		}},
 	{ID: "fast_retry_after_5xx", Severity: SeverityWarning,
 		Title: fmt.Sprintf("the same request was sent again within %v of a 5xx, a fault or a dropped connection", FastRetry),
@@ -192,10 +257,11 @@ var lintRules = append([]LintRule{
 			return failed && t.reqs[i].Time.Sub(t.reqs[p].Time) < FastRetry
 		}},
 	{ID: "conv_time_milliseconds", Severity: SeverityError,
-		Title: "conv_time is in milliseconds (over 10^11); the API takes unix seconds (strict mode answers 40007)",
-		Hint:  "send conv_time as unix seconds: divide by 1000",
-		Doc:   "docs/platforms.md#d-ocean-conv-time",
-		match: func(t *traffic, i int) bool { n, ok := t.convTime(i); return t.legacy(i) && ok && n > 1e11 }},
+		Title:   "conv_time is in milliseconds (over 10^11); the API takes unix seconds (strict mode answers 40007)",
+		Hint:    "send conv_time as unix seconds: divide by 1000",
+		Doc:     "docs/platforms.md#d-ocean-conv-time",
+		example: warningOf("conv_time "),
+		match:   func(t *traffic, i int) bool { n, ok := t.convTime(i); return t.legacy(i) && ok && n > 1e11 }},
 	{ID: "conv_time_future", Severity: SeverityWarning,
 		Title: fmt.Sprintf("conv_time is more than %v after the request arrived", FutureSkew),
 		Hint:  "conv_time is when the conversion happened, in UTC unix seconds; check the uploader's clock and time zone",
@@ -205,10 +271,11 @@ var lintRules = append([]LintRule{
 			return t.legacy(i) && ok && n <= 1e11 && time.Unix(n, 0).After(t.reqs[i].Time.Add(FutureSkew))
 		}},
 	{ID: "device_rule", Severity: SeverityError,
-		Title: "no device info, or device info filled in wrongly: none of idfa / imei / oaid, and not os (0 or 1) together with muid (answered 40002)",
-		Hint:  "send idfa (iOS), imei or oaid (Android), or os with muid; caid and oaid_md5 alone do not count",
-		Doc:   "docs/platforms.md#device-info",
-		match: func(t *traffic, i int) bool { return t.decoded(i) && t.reqs[i].Code == CodeDeviceInfo }},
+		Title:   "no device info, or device info filled in wrongly: none of idfa / imei / oaid, and not os (0 or 1) together with muid (answered 40002)",
+		Hint:    "send idfa (iOS), imei or oaid (Android), or os with muid; caid and oaid_md5 alone do not count",
+		Doc:     "docs/platforms.md#device-info",
+		example: detailOf,
+		match:   func(t *traffic, i int) bool { return t.decoded(i) && t.reqs[i].Code == CodeDeviceInfo }},
 	{ID: "os_mismatch", Severity: SeverityError,
 		Title: "os says Android but an idfa is sent, or iOS with an imei or oaid",
 		Hint:  "set os from the device the ids come from: 0 Android (imei, oaid), 1 iOS (idfa)",
@@ -234,33 +301,40 @@ var lintRules = append([]LintRule{
 			return t.decoded(i) && t.reqs[i].Code == CodeSuccess && a != nil && !a.Attributed && c != nil && c.CallbackParam != ParamLink
 		}},
 	{ID: "event_type_absent", Severity: SeverityError,
-		Title: "no event_type: answered 40005 (unless under --lenient, which reads it as 0, 激活 activation)",
-		Hint:  "always send event_type, also 0 (JSON encoders that omit zero values drop it)",
-		Doc:   "docs/platforms.md#d-ocean-event-type-absent",
-		match: func(t *traffic, i int) bool { return t.legacy(i) && t.decoded(i) && t.param(i, ParamEventType) == "" }},
+		Title:   "no event_type: answered 40005 (--lenient reads it as 0, 激活 activation: see lenient_event_type_absent)",
+		Hint:    "always send event_type, also 0 (JSON encoders that omit zero values drop it)",
+		Doc:     "docs/platforms.md#d-ocean-event-type-absent",
+		example: detailOf,
+		match: func(t *traffic, i int) bool {
+			return t.legacy(i) && t.wellFormed(i) && t.param(i, ParamEventType) == "" && t.reqs[i].Code == CodeEventType
+		}},
 	{ID: "v2_timestamp_seconds", Severity: SeverityError,
-		Title: "v2: timestamp is in seconds (under 10^11); the v2 API takes milliseconds (strict mode answers 41005)",
-		Hint:  "send timestamp in milliseconds since 1970: multiply by 1000 (a legacy conv_time is in seconds)",
-		Doc:   "docs/platforms.md#d-ocean-v2-timestamp",
+		Title:   "v2: timestamp is in seconds (under 10^11); the v2 API takes milliseconds (strict mode answers 41005)",
+		Hint:    "send timestamp in milliseconds since 1970: multiply by 1000 (a legacy conv_time is in seconds)",
+		Doc:     "docs/platforms.md#d-ocean-v2-timestamp",
+		example: warningOf("timestamp "),
 		match: func(t *traffic, i int) bool {
 			n, err := strconv.ParseInt(t.param(i, "timestamp"), 10, 64)
 			return t.v2(i) && t.decoded(i) && err == nil && n > 0 && n < v2SecondsBelow
 		}},
 	{ID: "v2_unknown_event", Severity: SeverityError,
-		Title: "v2: event_type is not one of the event names (answered 41003)",
-		Hint:  "send the SDK's event names (active, active_register, active_pay, form …; postbacksim ocean event-types --api v2): register and pay are not among them",
-		Doc:   "docs/platforms.md#d-ocean-v2-event-names",
-		match: func(t *traffic, i int) bool { return t.v2Code(i, V2CodeEventType) }},
+		Title:   "v2: event_type is not one of the event names (answered 41003)",
+		Hint:    "send the SDK's event names (active, active_register, active_pay, form …; postbacksim ocean event-types --api v2): register and pay are not among them",
+		Doc:     "docs/platforms.md#d-ocean-v2-event-names",
+		example: detailOf,
+		match:   func(t *traffic, i int) bool { return t.v2Code(i, V2CodeEventType) }},
 	{ID: "v2_missing_callback", Severity: SeverityError,
-		Title: "v2: no context.ad.callback (answered 41004): the conversion matches no click",
-		Hint:  "put the click's callback (from __CALLBACK_PARAM__, or a landing page's clickid) in context.ad.callback",
-		Doc:   "docs/platforms.md#d-ocean-v2-callback",
-		match: func(t *traffic, i int) bool { return t.v2Code(i, V2CodeMissingCallback) }},
+		Title:   "v2: no context.ad.callback (answered 41004): the conversion matches no click",
+		Hint:    "put the click's callback (from __CALLBACK_PARAM__, or a landing page's clickid) in context.ad.callback",
+		Doc:     "docs/platforms.md#d-ocean-v2-callback",
+		example: detailOf,
+		match:   func(t *traffic, i int) bool { return t.v2Code(i, V2CodeMissingCallback) }},
 	{ID: "v2_bad_signature", Severity: SeverityError,
-		Title: "v2: x-signature missing or wrong (answered 41009)",
-		Hint:  "sign the exact body sent: x-signature is hex(sha256(body + app secret)), computed after the body is encoded",
-		Doc:   "docs/platforms.md#d-ocean-v2-signature",
-		match: func(t *traffic, i int) bool { return t.v2Code(i, V2CodeSignature) }},
+		Title:   "v2: x-signature missing or wrong (answered 41009)",
+		Hint:    "sign the exact body sent: x-signature is hex(sha256(body + app secret)), computed after the body is encoded",
+		Doc:     "docs/platforms.md#d-ocean-v2-signature",
+		example: detailOf,
+		match:   func(t *traffic, i int) bool { return t.v2Code(i, V2CodeSignature) }},
 	{ID: "v2_no_device", Severity: SeverityWarning,
 		Title: "v2: an app event accepted without any context.device id: only its callback can attribute it",
 		Hint:  "send the device's ids with app events (context.device.imei as MD5, oaid, idfa, android_id …): they attribute the conversion when the callback does not",
@@ -286,9 +360,10 @@ var lintRules = append([]LintRule{
 			return false
 		}},
 	{ID: "v2_unknown_fields", Severity: SeverityWarning,
-		Title: "v2: fields the SDK does not have, which the platform drops",
-		Hint:  "check the journal's warning for the field named and the one meant (clickid goes in context.ad.callback)",
-		Doc:   "docs/platforms.md#d-ocean-v2-fields",
+		Title:   "v2: fields the SDK does not have, which the platform drops",
+		Hint:    "check the journal's warning for the field named and the one meant (clickid goes in context.ad.callback)",
+		Doc:     "docs/platforms.md#d-ocean-v2-fields",
+		example: warningOf("fields the SDK does not have"),
 		match: func(t *traffic, i int) bool {
 			if !t.v2(i) {
 				return false
@@ -300,7 +375,133 @@ var lintRules = append([]LintRule{
 			}
 			return false
 		}},
-}, leniencyRules()...)
+	{ID: "os_word", Severity: SeverityWarning,
+		Title:   "os sent as a word (android, ios) where the parameter list's values are 0 and 1: read as the number (strict mode answers 40002)",
+		Hint:    "send os as 0 (Android) or 1 (iOS)",
+		Doc:     "docs/platforms.md#d-os-words",
+		example: warningOf("os "),
+		match:   func(t *traffic, i int) bool { return t.legacy(i) && t.warned(i, "os ") }},
+	{ID: "v2_legacy_event_type", Severity: SeverityWarning,
+		Title:   "v2: event_type is a /track/activate/ number, read as its v2 name (strict mode answers 41003)",
+		Hint:    "send the v2 event name (postbacksim ocean event-types --api v2)",
+		Doc:     "docs/platforms.md#d-ocean-v2-event-names",
+		example: warningOf("event_type is "),
+		match:   func(t *traffic, i int) bool { return t.v2(i) && t.warned(i, "event_type is ") }},
+	{ID: "v2_timestamp_absent", Severity: SeverityWarning,
+		Title:   "v2: no timestamp: the event's time is taken as the time received (strict mode answers 41005)",
+		Hint:    "send timestamp, the event's time in milliseconds, especially when uploading later than it happened",
+		Doc:     "docs/platforms.md#d-ocean-v2-timestamp",
+		example: warningOf("timestamp absent"),
+		match:   func(t *traffic, i int) bool { return t.v2(i) && t.warned(i, "timestamp absent") }},
+	{ID: "v2_not_utf8", Severity: SeverityWarning,
+		Title:   "v2: text that is not UTF-8 in the JSON body (strict mode answers 41002)",
+		Hint:    "encode the body as UTF-8, as JSON requires",
+		Doc:     "docs/platforms.md#d-ocean-v2-utf8",
+		example: warningOf("not UTF-8"),
+		match:   func(t *traffic, i int) bool { return t.v2(i) && t.warned(i, "not UTF-8") }},
+	{ID: "v2_scenario_fields", Severity: SeverityWarning,
+		Title:   "v2: attribute_label or biz_type outside what the SDK says the scenario takes",
+		Hint:    "send attribute_label convert and biz_type 4, or leave them out",
+		Doc:     "docs/platforms.md#d-ocean-v2-fields",
+		example: warningOf("attribute_label ", "biz_type "),
+		match:   func(t *traffic, i int) bool { return t.v2(i) && t.warned(i, "attribute_label ", "biz_type ") }},
+	{ID: "v2_rs256_unchecked", Severity: SeverityInfo,
+		Title:   "v2: signed with x-rs256-token, whose signature the sandbox cannot check (it holds no public key): its form was checked, not the signature",
+		Hint:    "send x-signature too to have the signature checked here",
+		Doc:     "docs/platforms.md#d-ocean-v2-signature",
+		example: warningOf("x-rs256-token"),
+		match:   func(t *traffic, i int) bool { return t.v2(i) && t.warned(i, "x-rs256-token") }},
+	{ID: "accepted_with_other_warnings", Severity: SeverityWarning,
+		Title: "answered with a warning no other finding names",
+		Hint:  "read the warning (the example, or the journal's warnings) and fix what it names",
+		Doc:   "docs/platforms.md#ocean-engine-conversion-callback",
+		match: func(t *traffic, i int) bool {
+			for _, w := range t.reqs[i].Warnings {
+				if !knownWarning(t.legacy(i), w) {
+					return true
+				}
+			}
+			return false
+		},
+		example: func(r *Request) string {
+			for _, w := range r.Warnings {
+				if !knownWarning(r.API == "", w) {
+					return w
+				}
+			}
+			return ""
+		}},
+}, append(leniencyRules(), rejectionRules()...)...)
+
+// detailOf is a request's detail: the check that decided its answer.
+func detailOf(r *Request) string { return r.Detail }
+
+// warningOf returns a request's first warning starting with one of
+// prefixes.
+func warningOf(prefixes ...string) func(r *Request) string {
+	return func(r *Request) string {
+		for _, w := range r.Warnings {
+			for _, p := range prefixes {
+				if strings.HasPrefix(w, p) {
+					return w
+				}
+			}
+		}
+		return ""
+	}
+}
+
+// knownWarning reports whether a warning of a legacy (or v2) request is
+// one a finding of its own names.
+func knownWarning(legacy bool, w string) bool {
+	prefixes := []string{"os ", "conv_time "}
+	if !legacy {
+		prefixes = []string{"event_type is ", "timestamp ", "not UTF-8", "attribute_label ", "biz_type ", "x-rs256-token", "fields the SDK does not have"}
+	}
+	for _, l := range leniencies {
+		prefixes = append(prefixes, l.WarningPrefix())
+	}
+	return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(w, p) })
+}
+
+// dedicatedCodes are the rejections with a finding of their own.
+var dedicatedCodes = map[int]bool{
+	CodeDeviceInfo: true, CodeDuplicate: true, CodeInvalidBody: true,
+	V2CodeInvalidBody: true, V2CodeEventType: true, V2CodeMissingCallback: true, V2CodeSignature: true, V2CodeDuplicate: true,
+}
+
+// rejectionRules finds every other rejection, one rule per code of the
+// two catalogs: what was refused, and the check that decided (the
+// journal's detail, the finding's example).
+func rejectionRules() []LintRule {
+	var rules []LintRule
+	add := func(code int, msg, when string, v2 bool, anchor string) {
+		if code == 0 || dedicatedCodes[code] {
+			return
+		}
+		api := "/track/activate/"
+		if v2 {
+			api = "/api/v2/conversion"
+		}
+		rules = append(rules, LintRule{ID: fmt.Sprintf("rejected_%d", code), Severity: SeverityError, example: detailOf,
+			Title: fmt.Sprintf("%s answered %d %q: %s", api, code, msg, when),
+			Hint:  "fix what the example (the journal's detail) names, then send a corrected request: resending it unchanged gets the same answer",
+			Doc:   "docs/platforms.md#" + anchor,
+			match: func(t *traffic, i int) bool {
+				if code == CodeEventType && t.param(i, ParamEventType) == "" {
+					return false // event_type_absent
+				}
+				return t.v2(i) == v2 && t.wellFormed(i) && t.reqs[i].Answered && t.reqs[i].Code == code && t.reqs[i].Fault == ""
+			}})
+	}
+	for _, r := range catalog {
+		add(r.Code, r.Msg, r.When, false, "answers-and-the-check-order")
+	}
+	for _, r := range v2Catalog {
+		add(r.Code, r.Message, r.When, true, "ocean-engine-conversion-api-v2")
+	}
+	return rules
+}
 
 // LintRules returns the traffic lint's rules, in report order.
 func LintRules() []LintRule { return append([]LintRule(nil), lintRules...) }
@@ -311,7 +512,7 @@ func leniencyRules() []LintRule {
 	var rules []LintRule
 	for _, l := range leniencies {
 		prefix := l.WarningPrefix()
-		rules = append(rules, LintRule{ID: "lenient_" + l.Name, Severity: SeverityError,
+		rules = append(rules, LintRule{ID: "lenient_" + l.Name, Severity: SeverityError, example: warningOf(prefix),
 			Title: fmt.Sprintf("accepted only under --lenient: %s (answered %d otherwise)", l.Accepts, l.Code),
 			Hint:  l.Fix,
 			Doc:   "docs/platforms.md#" + l.Anchor,
@@ -320,6 +521,27 @@ func leniencyRules() []LintRule {
 			}})
 	}
 	return rules
+}
+
+// requestIdentity is the conversion a request is for: its outer_event_id,
+// or without one its callback and event type; "" when it has neither.
+func requestIdentity(r *Request) string {
+	p := r.Params
+	id := p[ParamOuterEventID]
+	if r.API == APIV2 && id == "" {
+		id = p["context.ad.outer_event_id"]
+	}
+	if id != "" {
+		return r.API + "\x00id\x00" + id
+	}
+	cb := p[ParamCallback]
+	if r.API == APIV2 {
+		cb = p["context.ad.callback"]
+	}
+	if cb == "" {
+		return ""
+	}
+	return r.API + "\x00cb\x00" + cb + "\x00" + p[ParamEventType]
 }
 
 // requestKey identifies a resend: the same method and parameters.
@@ -341,10 +563,10 @@ func requestKey(r *Request) string {
 // them) and reports the findings of LintRules, the answers it got and the
 // event types it used. It is pure: the same requests give the same report.
 func Lint(reqs []Request) TrafficReport {
-	t := &traffic{reqs: reqs, prev: make([]int, len(reqs))}
-	last := map[string]int{}
+	t := &traffic{reqs: reqs, prev: make([]int, len(reqs)), same: make([]int, len(reqs))}
+	last, lastSame := map[string]int{}, map[string]int{}
 	for i := range reqs {
-		t.prev[i] = -1
+		t.prev[i], t.same[i] = -1, -1
 		if reqs[i].Params == nil {
 			continue
 		}
@@ -353,6 +575,12 @@ func Lint(reqs []Request) TrafficReport {
 			t.prev[i] = p
 		}
 		last[k] = i
+		if id := requestIdentity(&reqs[i]); id != "" {
+			if p, ok := lastSame[id]; ok {
+				t.same[i] = p
+			}
+			lastSame[id] = i
+		}
 	}
 	rep := TrafficReport{Requests: len(reqs), Findings: []Finding{}, Codes: []CodeCount{}, EventTypes: []EventTypeCount{}}
 	for _, rule := range lintRules {
@@ -362,6 +590,9 @@ func Lint(reqs []Request) TrafficReport {
 				f.Count++
 				if len(f.Seqs) < MaxExampleSeqs {
 					f.Seqs = append(f.Seqs, reqs[i].Seq)
+				}
+				if f.Count == 1 && rule.example != nil {
+					f.Example = rule.example(&reqs[i])
 				}
 			}
 		}
@@ -475,7 +706,11 @@ func (rep TrafficReport) WriteText(w io.Writer) error {
 			seqs[i] = strconv.FormatUint(s, 10)
 		}
 		fmt.Fprintf(&b, "  %-7s %-26s %5d  e.g. requests %s\n", strings.ToUpper(f.Severity), f.ID, f.Count, strings.Join(seqs, ", "))
-		fmt.Fprintf(&b, "          %s\n          fix: %s\n          see: %s\n", f.Title, f.Hint, f.Doc)
+		fmt.Fprintf(&b, "          %s\n", f.Title)
+		if f.Example != "" {
+			fmt.Fprintf(&b, "          e.g.: %s\n", f.Example)
+		}
+		fmt.Fprintf(&b, "          fix: %s\n          see: %s\n", f.Hint, f.Doc)
 	}
 	b.WriteString("\nanswers:\n")
 	for _, c := range rep.Codes {
@@ -516,14 +751,14 @@ var trafficHTML = template.Must(template.New("traffic").Funcs(template.FuncMap{"
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top}
-.error{background:#fbe0e0}.warning{background:#fff4cc}
+.error{background:#fbe0e0}.warning{background:#fff4cc}.info{background:#e8f0fb}
 </style></head><body>
 <h1>Ocean uploader traffic: {{.Requests}} requests</h1>
 {{if .Since}}<p>since {{.Since}}</p>{{end}}{{if .Until}}<p>until {{.Until}}</p>{{end}}
 <h2>Findings</h2>
 {{if not .Findings}}<p>None.</p>{{else}}<table><tr><th>severity</th><th>finding</th><th>count</th><th>examples (seq)</th><th>what and how to fix</th></tr>
 {{range .Findings}}<tr class="{{.Severity}}"><td>{{upper .Severity}}</td><td><code>{{.ID}}</code></td><td>{{.Count}}</td><td>{{range .Seqs}}{{.}} {{end}}</td>
-<td>{{.Title}}<br><b>fix:</b> {{.Hint}}<br><b>see:</b> {{.Doc}}</td></tr>
+<td>{{.Title}}{{if .Example}}<br><b>e.g.:</b> {{.Example}}{{end}}<br><b>fix:</b> {{.Hint}}<br><b>see:</b> {{.Doc}}</td></tr>
 {{end}}</table>{{end}}
 <h2>Answers</h2><table>{{range .Codes}}<tr><td>{{.Count}}</td><td>{{.Label}}</td></tr>{{end}}</table>
 <h2>Event types</h2><table>{{range .EventTypes}}<tr><td>{{.Count}}</td><td>{{.Label}}</td></tr>{{end}}</table>
@@ -544,7 +779,9 @@ func (rep TrafficReport) WriteHTML(w io.Writer) error {
 	return nil
 }
 
-// getReport serves GET /_admin/ocean/report?since=&until=&format=.
+// getReport serves GET /_admin/ocean/report?since=&until=&format=&fail_on=
+// (fail_on: the severity from which a JUnit testcase fails, error by
+// default).
 func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var bounds [2]time.Time
@@ -559,8 +796,16 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f := q.Get("format")
-	if f != "" && f != "json" && f != "text" && f != "html" {
-		httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("query parameter format: %q: want json, text or html", f))
+	if f != "" && f != "json" && f != "text" && f != "html" && f != "junit" {
+		httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("query parameter format: %q: want json, text, html or junit", f))
+		return
+	}
+	failOn := q.Get("fail_on")
+	if failOn == "" {
+		failOn = SeverityError
+	}
+	if SeverityRank(failOn) == 0 && failOn != "never" {
+		httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("query parameter fail_on: %q: want error, warning, info or never", failOn))
 		return
 	}
 	reqs, err := s.Requests(r.Context())
@@ -578,5 +823,8 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 	case "html":
 		httpjson.HTMLHeaders(w.Header())
 		_ = rep.WriteHTML(w)
+	case "junit":
+		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+		_ = rep.WriteJUnit(w, failOn)
 	}
 }

@@ -48,6 +48,17 @@ func (s *lintServer) get(params map[string]string, gap time.Duration) {
 	s.vc.Advance(gap)
 }
 
+// post sends one POST /track/activate/ with body, then lets gap pass.
+func (s *lintServer) post(contentType, body string, gap time.Duration) {
+	s.t.Helper()
+	resp, err := s.Client().Post(s.ActivateURL, contentType, strings.NewReader(body))
+	if err == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	s.vc.Advance(gap)
+}
+
 // good is a conversion with nothing to say about it: attributed, with an
 // outer_event_id, device info agreeing with os, conv_time in seconds.
 func (s *lintServer) good(id string) map[string]string {
@@ -102,6 +113,31 @@ func TestLintClean(t *testing.T) {
 	}
 }
 
+// TestLintRetryByIdentity: a conversion resent after a final error is
+// found by its outer_event_id (or callback and event type without one),
+// even when the uploader changed other fields (conv_time); a corrected
+// resend is not a finding.
+func TestLintRetryByIdentity(t *testing.T) {
+	s := newLintServer(t)
+	noDevice := with(s.good("same"), "idfa", "", "os", "")
+	s.get(noDevice, time.Minute)                                                             // 40002
+	s.get(with(noDevice, "conv_time", strconv.FormatInt(s.vc.Now().Unix(), 10)), time.Minute) // 40002 again: a retry
+	s.get(s.good("same"), time.Minute)                                                       // corrected: accepted
+	noID := with(s.good(""), "outer_event_id", "", "idfa", "", "os", "")
+	s.get(noID, time.Minute)
+	s.get(with(noID, "conv_time", strconv.FormatInt(s.vc.Now().Unix(), 10)), time.Minute) // same callback and event type
+	rep := mockocean.Lint(s.Requests())
+	for _, f := range rep.Findings {
+		if f.ID == "retry_after_final_error" {
+			if f.Count != 2 || !slices.Equal(f.Seqs, []uint64{2, 5}) {
+				t.Errorf("retry_after_final_error: count %d, seqs %v; want requests 2 and 5", f.Count, f.Seqs)
+			}
+			return
+		}
+	}
+	t.Fatalf("no retry_after_final_error in %v\n%s", findingIDs(rep), journal(s.Requests()))
+}
+
 // TestLintFindings sends, for each finding, traffic that shows it (and
 // only it, on top of a clean baseline) and checks count and examples.
 func TestLintFindings(t *testing.T) {
@@ -146,7 +182,7 @@ func TestLintFindings(t *testing.T) {
 		}, 2},
 		{"os_mismatch", func(s *lintServer) {
 			s.get(with(s.good("o1"), "os", "0"), time.Second)
-			s.get(with(s.good("o2"), "idfa", "", "imei", "0c2bd03c39f19845bf54ea0abafae70e", "os", "ios"), time.Second)
+			s.get(with(s.good("o2"), "idfa", "", "imei", "0c2bd03c39f19845bf54ea0abafae70e", "os", "1"), time.Second)
 			s.get(with(s.good("o3"), "idfa", "", "imei", "0c2bd03c39f19845bf54ea0abafae70e", "os", "0"), time.Second)
 		}, 2},
 		{"unattributed_callback", func(s *lintServer) {
@@ -156,11 +192,27 @@ func TestLintFindings(t *testing.T) {
 		{"event_type_absent", func(s *lintServer) {
 			s.get(with(s.good("e1"), "event_type", ""), time.Second)
 		}, 1},
+		{"malformed_body", func(s *lintServer) {
+			s.post("application/json", `{"callback":"c",`, time.Second)
+			s.post("application/json", `[{"callback":"c"}]`, time.Second)
+		}, 2},
+		{"rejected_40001", func(s *lintServer) {
+			s.get(with(s.good("c1"), "callback", ""), time.Second)
+		}, 1},
+		{"rejected_40005", func(s *lintServer) {
+			s.get(with(s.good("t1"), "event_type", "999"), time.Second)
+		}, 1},
+		{"os_word", func(s *lintServer) {
+			s.get(with(s.good("w1"), "os", "ios"), time.Second)
+		}, 1},
 	}
+	// Findings that come with the case's own: the rejected requests that
+	// a retry finding is about.
+	also := map[string][]string{"retry_after_final_error": {"rejected_40008"}}
 	ruleIDs := []string{}
 	for _, r := range mockocean.LintRules() {
 		ruleIDs = append(ruleIDs, r.ID)
-		if r.Hint == "" || r.Title == "" || !strings.HasPrefix(r.Doc, "docs/platforms.md#") || (r.Severity != "error" && r.Severity != "warning") {
+		if r.Hint == "" || r.Title == "" || !strings.HasPrefix(r.Doc, "docs/platforms.md#") || mockocean.SeverityRank(r.Severity) == 0 {
 			t.Errorf("rule %+v is incomplete", r)
 		}
 	}
@@ -174,10 +226,14 @@ func TestLintFindings(t *testing.T) {
 			c.send(s)
 			s.get(s.good("base-2"), time.Minute)
 			rep := mockocean.Lint(s.Requests())
-			if ids := findingIDs(rep); !slices.Equal(ids, []string{c.id}) {
-				t.Fatalf("findings %v, want [%s]\n%s", ids, c.id, journal(s.Requests()))
+			if ids, want := findingIDs(rep), append([]string{c.id}, also[c.id]...); !slices.Equal(ids, want) {
+				t.Fatalf("findings %v, want %v\n%s", ids, want, journal(s.Requests()))
 			}
 			f := rep.Findings[0]
+			examples := []string{"malformed_body", "retry_after_final_error", "device_rule", "event_type_absent", "conv_time_milliseconds", "os_word"}
+			if wantExample := strings.HasPrefix(c.id, "rejected_") || slices.Contains(examples, c.id); wantExample != (f.Example != "") {
+				t.Errorf("example %q: want one only for a rejection or a warning (the check that decided, the warning)", f.Example)
+			}
 			if f.Count != c.count || len(f.Seqs) != c.count {
 				t.Errorf("count %d seqs %v, want %d", f.Count, f.Seqs, c.count)
 			}

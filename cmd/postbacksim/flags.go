@@ -235,3 +235,12 @@ Examples:
 
 Run '{{.CommandPath}} COMMAND --help' for a command's flags.{{end}}
 `
+
+// didYouMean is " (did you mean "X"?)" for the value of choices closest
+// to v, or "" when none is close.
+func didYouMean(v string, choices []string) string {
+	if best, ok := suggest.Closest(v, choices); ok {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return ""
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,10 +24,14 @@ func (a *app) oceanReportCmd() *cobra.Command {
 (GET /_admin/ocean/report): findings such as duplicate or missing outer_event_id,
 retries after errors that retrying cannot change, retries too fast after a 5xx,
 conv_time in milliseconds or in the future, device-info and os mistakes,
-unattributed callbacks, absent event_type; with the answers and event types used.
-Reference: docs/certify.md.`,
+unattributed callbacks, absent event_type, every rejected request by code, every
+warning kind; with the answers and event types used. Each finding has a severity
+(error, warning, info); the command exits 1 when one is at --fail-on or above
+(error by default), so a CI job fails on it. --format junit writes one testcase per
+finding kind for CI test reports. Reference: docs/certify.md.`,
 		Example: `  postbacksim ocean report --url http://127.0.0.1:8080
-  postbacksim ocean report --url http://127.0.0.1:8080 --namespace team-a --since 2026-04-08T09:00:00Z --format html > report.html`,
+  postbacksim ocean report --url http://127.0.0.1:8080 --namespace team-a --since 2026-04-08T09:00:00Z --format html > report.html
+  postbacksim ocean report --url http://127.0.0.1:8080 --format junit --fail-on warning > ocean-report.xml`,
 		Args: noArgs,
 	}
 	fs := cmd.Flags()
@@ -34,10 +39,12 @@ Reference: docs/certify.md.`,
 	namespace := fs.String("namespace", "", "the sandbox namespace (/ns/`NAME`/) your uploader sends to")
 	since := fs.String("since", "", "only requests that arrived at or after this RFC 3339 `TIME`")
 	until := fs.String("until", "", "only requests that arrived before this RFC 3339 `TIME`")
-	format := fs.String("format", "text", "report format: text, json or html")
+	format := fs.String("format", "text", "report format: text, json, html or junit")
+	failOn := fs.String("fail-on", mockocean.SeverityError, "exit 1 when a finding is this severe or more: error, warning, info or never")
 	token := fs.String("token", "", "`TOKEN` that opens the namespace: the admin token (serve --admin-token) or the namespace's own")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
-	completeFlag(cmd, "format", "text", "json", "html")
+	completeFlag(cmd, "format", "text", "json", "html", "junit")
+	completeFlag(cmd, "fail-on", "error", "warning", "info", "never")
 	cmd.RunE = a.action(func(ctx context.Context, _ *cobra.Command, _ []string) int {
 		usage := func(format string, args ...any) int {
 			fmt.Fprintf(a.stderr, "postbacksim ocean report: "+format+"\n", args...)
@@ -48,11 +55,14 @@ Reference: docs/certify.md.`,
 			return usage("--url: want the sandbox's http(s) base URL, e.g. http://127.0.0.1:8080")
 		}
 		switch *format {
-		case "text", "json", "html":
+		case "text", "json", "html", "junit":
 		default:
-			return usage("--format %q: want text, json or html", *format)
+			return usage("--format %q: want text, json, html or junit%s", *format, didYouMean(*format, []string{"text", "json", "html", "junit"}))
 		}
-		q := url.Values{"format": {*format}}
+		if mockocean.SeverityRank(*failOn) == 0 && *failOn != "never" {
+			return usage("--fail-on %q: want error, warning, info or never%s", *failOn, didYouMean(*failOn, []string{"error", "warning", "info", "never"}))
+		}
+		q := url.Values{"format": {"json"}}
 		for name, v := range map[string]string{"since": *since, "until": *until} {
 			if v == "" {
 				continue
@@ -94,7 +104,29 @@ Reference: docs/certify.md.`,
 			fmt.Fprintf(a.stderr, "postbacksim ocean report: GET %s: HTTP %d: %s\n", u.Redacted(), resp.StatusCode, strings.TrimSpace(string(body)))
 			return exitFail
 		}
-		_, _ = a.stdout.Write(body)
+		var rep mockocean.TrafficReport
+		if err := json.Unmarshal(body, &rep); err != nil {
+			fmt.Fprintf(a.stderr, "postbacksim ocean report: GET %s: not a report: %v\n", u.Redacted(), err)
+			return exitFail
+		}
+		switch *format {
+		case "json":
+			_, err = a.stdout.Write(body)
+		case "text":
+			err = rep.WriteText(a.stdout)
+		case "html":
+			err = rep.WriteHTML(a.stdout)
+		case "junit":
+			err = rep.WriteJUnit(a.stdout, *failOn)
+		}
+		if err != nil {
+			fmt.Fprintf(a.stderr, "postbacksim ocean report: %v\n", err)
+			return exitFail
+		}
+		if rep.Fails(*failOn) {
+			fmt.Fprintf(a.stderr, "postbacksim ocean report: findings at --fail-on %s or above\n", *failOn)
+			return exitFail
+		}
 		return exitOK
 	})
 	return cmd

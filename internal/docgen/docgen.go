@@ -29,6 +29,7 @@ func Blocks() map[string]func() string {
 		"ocean-params":             oceanParams,
 		"ocean-monitor-macros":     mockocean.MonitorMacrosMarkdown,
 		"ocean-leniencies":         oceanLeniencies,
+		"ocean-lint-rules":         oceanLintRules,
 		"ocean-v2-catalog":         mockocean.V2CatalogMarkdown,
 		"ocean-v2-event-types":     mockocean.V2EventTypesMarkdown,
 		"ocean-v2-fields":          oceanV2Fields,
@@ -185,6 +186,18 @@ func oceanLeniencies() string {
 		rows = append(rows, []string{"「" + l.Rule + "」", l.Accepts, fmt.Sprint(l.Code), "`lenient_" + l.Name + "`", "[" + l.Anchor + "](#" + l.Anchor + ")"})
 	}
 	return table([]string{"the document's rule", "`--lenient` accepts, with a warning", "default and strict answer", "report finding", "decision"}, rows)
+}
+
+// oceanLintRules is the table of ocean report findings; docs/certify.md
+// is a directory below docs/, so anchors are made relative to it.
+func oceanLintRules() string {
+	var rows [][]string
+	for _, r := range mockocean.LintRules() {
+		doc := strings.TrimPrefix(r.Doc, "docs/")
+		anchor := doc[strings.Index(doc, "#")+1:]
+		rows = append(rows, []string{"`" + r.ID + "`", r.Severity, r.Title, r.Hint, "[" + anchor + "](" + doc + ")"})
+	}
+	return table([]string{"id", "severity", "what was seen", "fix", "see"}, rows)
 }
 
 func oceanV2Fields() string {

@@ -37,12 +37,14 @@ type Option func(*sandbox.Config)
 
 // NewServer starts a sandbox built from the options and stops it when
 // the test ends: the listener closes and pending impact deliveries are
-// cancelled.
+// cancelled. A nil option is none.
 func NewServer(t TB, opts ...Option) *Server {
 	t.Helper()
 	var cfg sandbox.Config
 	for _, o := range opts {
-		o(&cfg)
+		if o != nil {
+			o(&cfg)
+		}
 	}
 	sb := sandbox.New(cfg)
 	hs := httptest.NewServer(sb)
