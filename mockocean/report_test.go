@@ -120,9 +120,9 @@ func TestLintClean(t *testing.T) {
 func TestLintRetryByIdentity(t *testing.T) {
 	s := newLintServer(t)
 	noDevice := with(s.good("same"), "idfa", "", "os", "")
-	s.get(noDevice, time.Minute)                                                             // 40002
+	s.get(noDevice, time.Minute)                                                              // 40002
 	s.get(with(noDevice, "conv_time", strconv.FormatInt(s.vc.Now().Unix(), 10)), time.Minute) // 40002 again: a retry
-	s.get(s.good("same"), time.Minute)                                                       // corrected: accepted
+	s.get(s.good("same"), time.Minute)                                                        // corrected: accepted
 	noID := with(s.good(""), "outer_event_id", "", "idfa", "", "os", "")
 	s.get(noID, time.Minute)
 	s.get(with(noID, "conv_time", strconv.FormatInt(s.vc.Now().Unix(), 10)), time.Minute) // same callback and event type

@@ -90,9 +90,9 @@ func TestOceanReportFailsOn(t *testing.T) {
 	if code, out, errs := runCLI("ocean", "report", "--url", srv.URL); code != exitOK {
 		t.Fatalf("clean traffic: exit %d\n%s%s", code, out, errs)
 	}
-	get("idfa=X&os=1&event_type=2&outer_event_id=r1")                                       // 40001
+	get("idfa=X&os=1&event_type=2&outer_event_id=r1")                                      // 40001
 	get("callback=cb&idfa=X&os=1&event_type=2&outer_event_id=" + strings.Repeat("x", 201)) // 40003
-	get("callback=cb&idfa=X&os=1&outer_event_id=r3")                                        // 40005
+	get("callback=cb&idfa=X&os=1&outer_event_id=r3")                                       // 40005
 	get("callback=cb&idfa=X&os=1&event_type=2&outer_event_id=r4&props=nope")               // 40009
 	resp, err := http.Post(srv.URL+"/track/activate/", "application/json", strings.NewReader(`{"callback":`))
 	if err != nil {
