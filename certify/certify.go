@@ -54,9 +54,11 @@ type Options struct {
 	// tests); 0 or 1 means real durations.
 	TimeScale float64
 	// Seed and Now drive the event generator (0 and zero: fixtures'
-	// defaults), so a battery sends the same payloads every run.
+	// defaults), so a battery with the same seed sends the same payloads.
 	Seed int64
 	Now  time.Time
+	// Version names what runs the battery, for the report's header.
+	Version string
 	// Clock measures latency; nil means the wall clock. Tests inject a
 	// clock.Virtual so latencies are exact.
 	Clock clock.Clock
@@ -114,8 +116,21 @@ type EventLatency struct {
 
 // Report is a battery's result.
 type Report struct {
-	Target  string         `json:"target"`
-	Checks  []Check        `json:"checks"`
+	Target string `json:"target"`
+	// Method is the one method certified ("" for both GET and POST);
+	// Events the events certified, in order.
+	Method string   `json:"method,omitempty"`
+	Events []string `json:"events"`
+	// Seed generated the payloads: the same seed sends the same ones
+	// again (certify impact --seed).
+	Seed int64 `json:"seed"`
+	// TimeScale divided the timeout and the slow-answer threshold.
+	TimeScale float64 `json:"time_scale"`
+	// Date is when the battery ran; Version the postbacksim that ran it
+	// (Options.Version).
+	Date    time.Time `json:"date"`
+	Version string    `json:"version,omitempty"`
+	Checks  []Check   `json:"checks"`
 	Latency []EventLatency `json:"latency"`
 	Passed  int            `json:"passed"`
 	Warned  int            `json:"warned"`
@@ -241,7 +256,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Target: o.Target}
+	scale := o.TimeScale
+	if scale <= 0 {
+		scale = 1
+	}
+	seed := o.Seed
+	if seed == 0 {
+		seed = fixtures.DefaultSeed
+	}
+	rep := &Report{Target: o.Target, Method: o.Method, Events: r.events(), Seed: seed, TimeScale: scale,
+		Date: r.clk.Now().UTC(), Version: o.Version}
 	for _, name := range r.events() {
 		for _, c := range r.eventChecks(ctx, name) {
 			if err := ctx.Err(); err != nil {

@@ -470,3 +470,15 @@ func TestPercentile(t *testing.T) {
 		t.Error("edge cases")
 	}
 }
+
+// TestHumanDurations: latencies read as people write them.
+func TestHumanDurations(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		45 * time.Microsecond: "45 µs", 801311 * time.Nanosecond: "0.8 ms", 5382665 * time.Nanosecond: "5.4 ms",
+		123456 * time.Microsecond: "123 ms", 1234 * time.Millisecond: "1.2 s", 31 * time.Second: "31 s",
+	} {
+		if got := Human(d); got != want {
+			t.Errorf("Human(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

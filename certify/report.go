@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -72,8 +74,10 @@ type group struct {
 func (rep *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "certify impact receiver %s\n", rep.Target)
+	fmt.Fprintf(&b, "  %s, %s; seed %d (send the same payloads again: --seed %d); time scale %g; %s; postbacksim %s\n",
+		rep.methodText(), rep.eventsText(), rep.Seed, rep.Seed, rep.TimeScale, rep.Date.Format(time.RFC3339), cmpOr(rep.Version, "(version not given)"))
 	for _, g := range rep.groups() {
-		fmt.Fprintf(&b, "\n%s: %d checks, latency p50 %v, p95 %v\n", g.Event, len(g.Checks), round(g.Latency.P50), round(g.Latency.P95))
+		fmt.Fprintf(&b, "\n%s: %d checks, latency p50 %s, p95 %s\n", g.Event, len(g.Checks), Human(g.Latency.P50), Human(g.Latency.P95))
 		for _, c := range g.Checks {
 			last := c.Response
 			if c.Second != nil {
@@ -115,15 +119,67 @@ func answerSummary(a *ReceivedAnswer) string {
 	case a.Error != "":
 		return fmt.Sprintf(" (%s)", a.Error)
 	}
-	return fmt.Sprintf(" HTTP %d in %v", a.Status, round(a.Latency))
+	return fmt.Sprintf(" HTTP %d in %s", a.Status, Human(a.Latency))
 }
 
-// round shortens a latency for reading: 0.1 ms above a millisecond.
-func round(d time.Duration) time.Duration {
-	if d > time.Millisecond {
-		return d.Round(100 * time.Microsecond)
+// Human writes a latency for people, to two or three significant
+// digits: 45 µs, 0.8 ms, 5.4 ms, 120 ms, 1.2 s, 31 s. The JSON report
+// keeps the exact nanoseconds.
+func Human(d time.Duration) string {
+	switch {
+	case d < 100*time.Microsecond:
+		return fmt.Sprintf("%d µs", d.Round(time.Microsecond)/time.Microsecond)
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Round(time.Millisecond)/time.Millisecond)
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.1f s", d.Seconds())
 	}
-	return d.Round(time.Microsecond)
+	return fmt.Sprintf("%d s", d.Round(time.Second)/time.Second)
+}
+
+// methodText and eventsText say what the battery covered.
+func (rep *Report) methodText() string {
+	if rep.Method == "" {
+		return "GET and POST"
+	}
+	return rep.Method + " only"
+}
+
+func (rep *Report) eventsText() string {
+	if len(rep.Events) == 0 {
+		return "no event"
+	}
+	return "events " + strings.Join(rep.Events, ", ")
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// DocsBase is where the report's links to the documentation point: the
+// project's repository, whose docs/ the rules cite.
+const DocsBase = "https://github.com/postbacksim/postbacksim/blob/main/"
+
+var docRef = regexp.MustCompile(`docs/[a-z0-9_.-]+\.md#[A-Za-z0-9_-]+`)
+
+// linkDocs escapes s for HTML and makes each docs/FILE.md#anchor in it a
+// link.
+func linkDocs(s string) template.HTML {
+	var b strings.Builder
+	last := 0
+	for _, m := range docRef.FindAllStringIndex(s, -1) {
+		b.WriteString(template.HTMLEscapeString(s[last:m[0]]))
+		ref := s[m[0]:m[1]]
+		fmt.Fprintf(&b, `<a href="%s">%s</a>`, template.HTMLEscapeString(DocsBase+ref), template.HTMLEscapeString(ref))
+		last = m[1]
+	}
+	b.WriteString(template.HTMLEscapeString(s[last:]))
+	return template.HTML(b.String()) // every piece is escaped above
 }
 
 func clip(s string, n int) string {
@@ -151,11 +207,13 @@ type (
 	}
 	// JUnitSuite holds one event's checks.
 	JUnitSuite struct {
-		Name     string      `xml:"name,attr"`
-		Tests    int         `xml:"tests,attr"`
-		Failures int         `xml:"failures,attr"`
-		Time     string      `xml:"time,attr"`
-		Cases    []JUnitCase `xml:"testcase"`
+		Name string `xml:"name,attr"`
+		// Properties say what produced the report (target, seed …).
+		Properties []JUnitProperty `xml:"properties>property,omitempty"`
+		Tests      int             `xml:"tests,attr"`
+		Failures   int             `xml:"failures,attr"`
+		Time       string          `xml:"time,attr"`
+		Cases      []JUnitCase     `xml:"testcase"`
 	}
 	// JUnitCase is one check; a warning passes with a note in SystemOut.
 	JUnitCase struct {
@@ -164,6 +222,11 @@ type (
 		Time      string        `xml:"time,attr"`
 		Failure   *JUnitFailure `xml:"failure,omitempty"`
 		SystemOut string        `xml:"system-out,omitempty"`
+	}
+	// JUnitProperty is one name and value of a suite's properties.
+	JUnitProperty struct {
+		Name  string `xml:"name,attr"`
+		Value string `xml:"value,attr"`
 	}
 	// JUnitFailure is a failed check.
 	JUnitFailure struct {
@@ -178,7 +241,10 @@ type (
 func (rep *Report) WriteJUnit(w io.Writer) error {
 	doc := JUnitSuites{}
 	for _, g := range rep.groups() {
-		s := JUnitSuite{Name: "certify." + g.Event}
+		s := JUnitSuite{Name: "certify." + g.Event, Properties: []JUnitProperty{
+			{"target", rep.Target}, {"method", rep.methodText()}, {"seed", strconv.FormatInt(rep.Seed, 10)},
+			{"time_scale", strconv.FormatFloat(rep.TimeScale, 'g', -1, 64)}, {"date", rep.Date.Format(time.RFC3339)}, {"version", rep.Version},
+		}}
 		var total time.Duration
 		for _, c := range g.Checks {
 			var lat time.Duration
@@ -247,6 +313,8 @@ func sortedHeaders(h map[string]string) []string {
 
 var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 	"headers": sortedHeaders,
+	"human":   Human,
+	"links":   linkDocs,
 	"upper":   func(r Result) string { return strings.ToUpper(string(r)) },
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -255,16 +323,26 @@ var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
 h1{font-size:1.3em}h2{font-size:1.1em;margin-top:2em}
 .sum span{display:inline-block;padding:.2em .6em;margin-right:.5em;border-radius:3px}
+.meta{width:auto;margin-bottom:1em}.meta th{background:#f4f4f4}
 .pass{background:#e3f5e1}.warn{background:#fff4cc}.fail{background:#fbe0e0}
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top}
 pre{white-space:pre-wrap;word-break:break-all;margin:0;font-size:12px}
 details summary{cursor:pointer}
 </style></head><body>
 <h1>Receiver report card: {{.Target}}</h1>
+<table class="meta">
+<tr><th>target</th><td><code>{{.Target}}</code></td></tr>
+<tr><th>method</th><td>{{.MethodText}}</td></tr>
+<tr><th>events</th><td>{{range $i, $e := .Events}}{{if $i}}, {{end}}{{$e}}{{end}}</td></tr>
+<tr><th>seed</th><td>{{.Seed}} (send the same payloads again: <code>--seed {{.Seed}}</code>)</td></tr>
+<tr><th>time scale</th><td>{{.TimeScale}}</td></tr>
+<tr><th>date</th><td>{{.Date.Format "2006-01-02T15:04:05Z07:00"}}</td></tr>
+<tr><th>version</th><td>postbacksim {{if .Version}}{{.Version}}{{else}}(not given){{end}}</td></tr>
+</table>
 <p class="sum"><span class="pass">{{.Passed}} passed</span><span class="warn">{{.Warned}} warned</span><span class="fail">{{.Failed}} failed</span></p>
 {{range .Groups}}
 <h2>{{.Event}}</h2>
-<p>{{len .Checks}} checks; latency p50 {{.Latency.P50}}, p95 {{.Latency.P95}}</p>
+<p>{{len .Checks}} checks; latency p50 {{human .Latency.P50}}, p95 {{human .Latency.P95}}</p>
 <table><tr><th>result</th><th>check</th><th>outcome</th><th>details</th></tr>
 {{range .Checks}}<tr class="{{.Result}}"><td>{{upper .Result}}</td><td><code>{{.ID}}</code></td><td>{{.Outcome}}</td><td>
 {{if .Detail}}<p>{{.Detail}}</p>{{end}}
@@ -273,15 +351,18 @@ details summary{cursor:pointer}
 {{range headers .Request.Headers}}{{.}}
 {{end}}
 {{.Request.Body}}</pre>
-{{with .Response}}<p><b>answer</b></p><pre>{{if .Error}}{{.Error}}{{else}}HTTP {{.Status}} in {{.Latency}}
+{{with .Response}}<p><b>answer</b></p><pre>{{if .Error}}{{.Error}}{{else}}HTTP {{.Status}} in {{human .Latency}}
 {{range headers .Headers}}{{.}}
 {{end}}
 {{.Body}}{{end}}</pre>{{end}}
-{{with .Second}}<p><b>answer to the same request again</b></p><pre>{{if .Error}}{{.Error}}{{else}}HTTP {{.Status}} in {{.Latency}}
+{{with .Second}}<p><b>answer to the same request again</b></p><pre>{{if .Error}}{{.Error}}{{else}}HTTP {{.Status}} in {{human .Latency}}
 {{.Body}}{{end}}</pre>{{end}}
-<p><b>why</b> {{.Why}}</p>
+<p><b>why</b> {{links .Why}}</p>
 </details></td></tr>
 {{end}}</table>
 {{end}}
 </body></html>
 `))
+
+// MethodText says which methods the battery sent, for the HTML header.
+func (rep *Report) MethodText() string { return rep.methodText() }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -52,7 +53,7 @@ Reference: docs/certify.md.`,
 	format := fs.String("format", "text", "report format: text, json, junit or html")
 	out := fs.String("out", "", "write the report to `FILE` instead of stdout")
 	scale := fs.Float64("time-scale", 1, "divide the 30 s timeout and the 5 s slow-answer warning by `K` (for tests)")
-	seed := fs.Int64("seed", fixtures.DefaultSeed, "seed of the generated events")
+	seed := fs.Int64("seed", 0, "seed of the generated events; the report says which was used, and the same seed sends the same payloads again (default: a fresh one each run, so a receiver that remembers the ids it saw is not sent them twice)")
 	completeFlag(cmd, "event", fixtures.ImpactEventNames()...)
 	completeFlag(cmd, "method", "GET", "POST")
 	completeFlag(cmd, "format", certify.Formats()...)
@@ -92,8 +93,11 @@ Reference: docs/certify.md.`,
 		if compiled == 0 && firstErr != nil {
 			return usage("--target: %v", firstErr)
 		}
+		if *seed == 0 {
+			*seed = rand.Int64N(1<<53) + 1 // printable exactly in JSON numbers
+		}
 		rep, err := certify.Run(ctx, certify.Options{
-			Target: *target, Events: *events, Method: *method, Success: m, TimeScale: *scale, Seed: *seed,
+			Target: *target, Events: *events, Method: *method, Success: m, TimeScale: *scale, Seed: *seed, Version: version,
 		})
 		var ue *certify.UsageError
 		switch {
@@ -118,7 +122,7 @@ Reference: docs/certify.md.`,
 			return exitFail
 		}
 		if *out != "" {
-			fmt.Fprintf(a.stderr, "%d passed, %d warned, %d failed; report in %s\n", rep.Passed, rep.Warned, rep.Failed, *out)
+			fmt.Fprintf(a.stderr, "%d passed, %d warned, %d failed (seed %d); report in %s\n", rep.Passed, rep.Warned, rep.Failed, rep.Seed, *out)
 		}
 		if !rep.OK() {
 			return exitFail

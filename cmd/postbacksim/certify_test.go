@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -69,6 +70,48 @@ func TestCertifyImpactExitCodes(t *testing.T) {
 	} {
 		if code, _, errs := runCLI(args...); code != exitUsage || errs == "" {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+	}
+}
+
+// TestCertifySeedPerRun: without --seed each run draws its own, so a
+// receiver that remembers the ActionIds it saw is not sent them again by
+// a second run; the seed is in every format, and --seed with it sends
+// the same payloads again.
+func TestCertifySeedPerRun(t *testing.T) {
+	remembering := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = io.WriteString(w, "OK")
+	}))
+	defer remembering.Close()
+	seedOf := func(args ...string) (int64, string) {
+		t.Helper()
+		code, out, errs := runCLI(append([]string{"certify", "impact", "--target", remembering.URL + "/pb", "--event", "action_cleared", "--method", "GET", "--format", "json"}, args...)...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		var rep struct {
+			Seed   int64
+			Checks []struct{ Request struct{ URL string } }
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Seed == 0 || len(rep.Checks) == 0 {
+			t.Fatalf("report: %v %s", err, out)
+		}
+		return rep.Seed, rep.Checks[0].Request.URL
+	}
+	s1, u1 := seedOf()
+	s2, u2 := seedOf()
+	if s1 == s2 || u1 == u2 {
+		t.Errorf("two runs: seeds %d and %d, first requests %q and %q; want each run its own", s1, s2, u1, u2)
+	}
+	s3, u3 := seedOf("--seed", strconv.FormatInt(s1, 10))
+	if s3 != s1 || u3 != u1 {
+		t.Errorf("--seed %d: seed %d, first request %q; want the first run's %q", s1, s3, u3, u1)
+	}
+	for _, format := range []string{"text", "html", "junit"} {
+		_, out, _ := runCLI("certify", "impact", "--target", remembering.URL+"/pb", "--event", "action_cleared", "--method", "GET", "--format", format, "--seed", "42")
+		if !strings.Contains(out, "42") || !strings.Contains(out, "seed") {
+			t.Errorf("%s report does not say its seed:\n%.600s", format, out)
 		}
 	}
 }
