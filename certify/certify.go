@@ -128,9 +128,9 @@ type Report struct {
 	TimeScale float64 `json:"time_scale"`
 	// Date is when the battery ran; Version the postbacksim that ran it
 	// (Options.Version).
-	Date    time.Time `json:"date"`
-	Version string    `json:"version,omitempty"`
-	Checks  []Check   `json:"checks"`
+	Date    time.Time      `json:"date"`
+	Version string         `json:"version,omitempty"`
+	Checks  []Check        `json:"checks"`
 	Latency []EventLatency `json:"latency"`
 	Passed  int            `json:"passed"`
 	Warned  int            `json:"warned"`
