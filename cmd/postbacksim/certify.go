@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -74,6 +75,18 @@ Reference: docs/certify.md.`,
 		m, err := mockimpact.ParseMatcher(*success)
 		if err != nil {
 			return usage("--success: %v", err)
+		}
+		for _, ev := range *events {
+			if !slices.Contains(fixtures.ImpactEventNames(), ev) {
+				return usage("--event %q: not one of %s%s", ev, strings.Join(fixtures.ImpactEventNames(), ", "), didYouMean(ev, fixtures.ImpactEventNames()))
+			}
+		}
+		if u, err := url.Parse(*target); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+			msg := fmt.Sprintf("--target %q: want the receiver's http(s) URL, such as https://brand.example/postback", *target)
+			if !strings.Contains(*target, "://") {
+				msg += fmt.Sprintf(" (did you mean %q?)", "http://"+*target)
+			}
+			return usage("%s", msg)
 		}
 		// A macro that none of the events knows is a typo in --target,
 		// not a fault of the receiver.

@@ -72,6 +72,16 @@ func TestCertifyImpactExitCodes(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
 		}
 	}
+	// Each error names what is wrong, not something else.
+	for args, want := range map[string]string{
+		"--target " + ok.URL + " --event action_lifecyle": `--event "action_lifecyle": not one of action_lifecycle`,
+		"--target 127.0.0.1:9/pb":                         `(did you mean "http://127.0.0.1:9/pb"?)`,
+	} {
+		code, _, errs := runCLI(append([]string{"certify", "impact"}, strings.Fields(args)...)...)
+		if code != exitUsage || !strings.Contains(errs, want) || strings.Contains(errs, "first path segment") {
+			t.Errorf("%s: exit %d, %q; want 2 and %q", args, code, errs, want)
+		}
+	}
 }
 
 // TestCertifySeedPerRun: without --seed each run draws its own, so a

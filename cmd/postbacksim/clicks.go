@@ -57,7 +57,7 @@ the sandbox's /track/activate/ is then attributed to its click.`,
 	key := fs.String("callback-key", "", "`HEX` key signing the callbacks; give 'serve' the same key so it attributes the conversions (default: random)")
 	base := fs.String("callback-base", "http://127.0.0.1:8080", "the sandbox's base `URL`, for __CALLBACK_URL__")
 	namespace := fs.String("namespace", "", "the sandbox namespace (/ns/`NAME`/) the conversions will go to: its callback key and URL")
-	timeout := fs.Duration("timeout", 5*time.Minute, "stop after this long")
+	timeout := durationFlag(fs, "timeout", 5*time.Minute, "stop after this long")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	completeFlag(cmd, "kind", string(mockocean.KindClick), string(mockocean.KindImpression), string(mockocean.KindPlay))
 	cmd.RunE = a.action(func(ctx context.Context, _ *cobra.Command, _ []string) int {

@@ -8,12 +8,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/internal/suggest"
 )
 
@@ -45,10 +47,18 @@ func noArgs(_ *cobra.Command, args []string) error {
 	return nil
 }
 
+// groupAnnotation marks a command made by group, with the subcommands it
+// wants.
+const groupAnnotation = "postbacksim-group"
+
 // group makes cmd a command that only holds subcommands: with none it
 // prints its usage on stderr (exit 2), "help" prints its help, and an
 // unknown one is an error listing the valid ones (want) and the closest.
 func (a *app) group(cmd *cobra.Command, want string) {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[groupAnnotation] = want
 	cmd.Args = cobra.ArbitraryArgs
 	cmd.SuggestionsMinimumDistance = 2 // cobra's default, applied only on the root
 	cmd.RunE = func(c *cobra.Command, args []string) error {
@@ -243,4 +253,28 @@ func didYouMean(v string, choices []string) string {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return ""
+}
+
+// durationFlag is fs.Duration in the one duration syntax of postbacksim:
+// Go's (90s, 15m, 2h30m) with days too (1d12h), as scenario files and
+// the config file write them.
+func durationFlag(fs *pflag.FlagSet, name string, def time.Duration, usage string) *time.Duration {
+	p := new(time.Duration)
+	*p = def
+	fs.Var((*dayDuration)(p), name, usage)
+	return p
+}
+
+// dayDuration is a time.Duration flag value read by clock.ParseDuration.
+type dayDuration time.Duration
+
+func (d *dayDuration) String() string { return time.Duration(*d).String() }
+func (d *dayDuration) Type() string   { return "duration" }
+func (d *dayDuration) Set(s string) error {
+	v, err := clock.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q: want a duration such as 90s, 15m, 2h30m or 1d12h", s)
+	}
+	*d = dayDuration(v)
+	return nil
 }

@@ -33,7 +33,7 @@ or the server answers that it speaks HTTPS.`,
 	}
 	u := cmd.Flags().String("url", "", "health `URL` to ask (default: the server's own, see above)")
 	pid := cmd.Flags().Int("pid", 1, "read the serve settings of this process (`PID`) when it runs 'postbacksim serve'")
-	timeout := cmd.Flags().Duration("timeout", 3*time.Second, "give up after this long")
+	timeout := durationFlag(cmd.Flags(), "timeout", 3*time.Second, "give up after this long")
 	cmd.RunE = a.action(func(ctx context.Context, cmd *cobra.Command, _ []string) int {
 		stdout, stderr := a.stdout, a.stderr
 		explicit := cmd.Flags().Changed("url")

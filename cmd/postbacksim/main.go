@@ -232,6 +232,44 @@ func topicHint(root *cobra.Command, args []string) string {
 	return ""
 }
 
+// unknownSubcommand reads the command words of args (those before the
+// first flag) and, when one names no subcommand of a command that only
+// groups others (certify, ocean, impact), says so with the nearest name:
+// cobra would otherwise blame the first flag that follows ("unknown flag
+// --target" for `certify impct --target …`). "" when the words are fine.
+func unknownSubcommand(root *cobra.Command, args []string) string {
+	cmd := root
+	for _, word := range args {
+		if strings.HasPrefix(word, "-") || word == "help" || strings.HasPrefix(word, "__") {
+			return ""
+		}
+		var next *cobra.Command
+		var names []string
+		for _, sub := range cmd.Commands() {
+			if !sub.IsAvailableCommand() {
+				continue
+			}
+			names = append(names, sub.Name())
+			if sub.Name() == word || sub.HasAlias(word) {
+				next = sub
+			}
+		}
+		if next == nil {
+			want, group := cmd.Annotations[groupAnnotation]
+			if !group {
+				return "" // its arguments (or the root's, which cobra checks)
+			}
+			msg := fmt.Sprintf("%s: unknown subcommand %q (want %s)", cmd.CommandPath(), word, want)
+			if best, ok := suggest.Closest(word, names); ok {
+				msg += fmt.Sprintf(" (did you mean %q?)", strings.TrimSpace(strings.Join(append(pathWords(cmd), best), " ")))
+			}
+			return msg + "\n" + hint(cmd)
+		}
+		cmd = next
+	}
+	return ""
+}
+
 // pathWords are the words of cmd's path after the program's name.
 func pathWords(cmd *cobra.Command) []string {
 	return strings.Fields(strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()))
@@ -248,6 +286,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if len(rewritten) > 0 {
 			fmt.Fprint(stderr, deprecationNotice(rewritten))
 		}
+	}
+	if msg := unknownSubcommand(root, args); msg != "" {
+		fmt.Fprintln(stderr, msg)
+		return exitUsage
 	}
 	root.SetArgs(append([]string{}, args...)) // never nil: cobra would read os.Args
 	root.SetOut(stdout)

@@ -42,7 +42,7 @@ finding kind for CI test reports. Reference: docs/certify.md.`,
 	format := fs.String("format", "text", "report format: text, json, html or junit")
 	failOn := fs.String("fail-on", mockocean.SeverityError, "exit 1 when a finding is this severe or more: error, warning, info or never")
 	token := fs.String("token", "", "`TOKEN` that opens the namespace: the admin token (serve --admin-token) or the namespace's own")
-	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
+	timeout := durationFlag(fs, "timeout", 30*time.Second, "give up after this long")
 	completeFlag(cmd, "format", "text", "json", "html", "junit")
 	completeFlag(cmd, "fail-on", "error", "warning", "info", "never")
 	cmd.RunE = a.action(func(ctx context.Context, _ *cobra.Command, _ []string) int {

@@ -29,7 +29,7 @@ Exit code 0: all passed; 1: a scenario failed; 2: a file is invalid.`,
 	parallel := fs.Int("parallel", 0, "scenarios run at once (0: one per CPU)")
 	target := fs.String("target", "", "send impact deliveries to this real receiver `URL` (replaces {receiver}) on the live clock")
 	timeScale := fs.Float64("time-scale", 1, "with --target: run the retry schedule `K` times faster")
-	tolerance := fs.Duration("tolerance", 0, "how far each attempt's offset may be from the expected one, per attempt (`D`; default: the file's tolerance, else exact, or with --target 20ms × --time-scale, at least 1s, beyond the receiver's measured latency)")
+	tolerance := durationFlag(fs, "tolerance", 0, "how far each attempt's offset may be from the expected one, per attempt (`D`; default: the file's tolerance, else exact, or with --target 20ms × --time-scale, at least 1s, beyond the receiver's measured latency)")
 	completeFlag(cmd, "format", "text", "json", "junit")
 	cmd.RunE = a.action(func(ctx context.Context, cmd *cobra.Command, args []string) int {
 		stdout, stderr := a.stdout, a.stderr

@@ -51,7 +51,7 @@ the --config file.`,
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address `HOST:PORT` (loopback by default; use 0.0.0.0:PORT to accept other hosts)")
 	logFormat := fs.String("log-format", "text", "log format on stderr: `text` or json")
 	accessLog := fs.Bool("access-log", false, "log one line per request (off: only HTTP errors, admin changes, faults, impact attempts that did not deliver, and the summary)")
-	logSummary := fs.Duration("log-summary", time.Minute, "log a traffic summary this often (requests, Ocean codes, impact outcomes; 0: never)")
+	logSummary := durationFlag(fs, "log-summary", time.Minute, "log a traffic summary this often (requests, Ocean codes, impact outcomes; 0: never)")
 	pprofOn := fs.Bool("pprof", false, "serve runtime profiles under /debug/pprof/ (behind --admin-token when set; for go tool pprof)")
 	memLimit := byteSize(0)
 	fs.Var(&memLimit, "memory-limit", "fixed soft memory `SIZE` the garbage collector keeps the heap under (GOMEMLIMIT; default: follow what the namespaces hold and what is live, never below the live heap, under 1.25 × --memory-budget + 64MiB; 0: none)")
@@ -60,7 +60,7 @@ the --config file.`,
 	lenient := fs.Bool("lenient", false, "Ocean: also accept, each with a journal warning, what real clients send outside the document's explicit rules (a POST's query string, a link-only conversion, no event_type, text not UTF-8 or not URL-encoded, parameters inside ext); default: the document's rules answer them")
 	strict := fs.Bool("strict", false, "Ocean: every warning becomes an error (a milliseconds conv_time, os=ios, v2 seconds timestamps and unknown fields); not with --lenient")
 	dedupCap := fs.Int("dedup-capacity", mockocean.DefaultDedupCapacity, "Ocean: outer_event_ids remembered (oldest evicted first; 0: the default)")
-	dedupTTL := fs.Duration("dedup-ttl", mockocean.DefaultDedupTTL, "Ocean: how long an outer_event_id is remembered (0: the default)")
+	dedupTTL := durationFlag(fs, "dedup-ttl", mockocean.DefaultDedupTTL, "Ocean: how long an outer_event_id is remembered (0: the default)")
 	journalCap := fs.Int("journal-capacity", defaultJournalCapacity, "requests (Ocean) and finished deliveries (impact) kept in each journal (oldest evicted first; 0 = unbounded)")
 	journalMaxBytes := byteSize(defaultJournalMaxBytes)
 	fs.Var(&journalMaxBytes, "journal-max-bytes", "Ocean: `SIZE` of the requests kept in each journal, as received (256MiB, 64KB; oldest evicted first; 0 = no byte bound)")
@@ -72,11 +72,11 @@ the --config file.`,
 	strictAttribution := fs.Bool("strict-attribution", false, "Ocean: answer 40011 to callbacks this sandbox did not issue")
 	maxInFlight := fs.Int("max-in-flight", mockimpact.DefaultMaxInFlight, "impact: live postback attempts in progress at once, across deliveries (the others queue; the journal says how long)")
 	timeScale := fs.Float64("time-scale", 1, "impact: run the retry schedule `K` times faster than real time (3600: an hour a second)")
-	shutdownGrace := fs.Duration("shutdown-grace", 10*time.Second, "how long in-flight requests may finish after SIGTERM/SIGINT")
+	shutdownGrace := durationFlag(fs, "shutdown-grace", 10*time.Second, "how long in-flight requests may finish after SIGTERM/SIGINT")
 	adminToken := fs.String("admin-token", "", "require `TOKEN` as 'Authorization: Bearer TOKEN' on /_admin/ endpoints")
 	maxNamespaces := fs.Int("max-namespaces", 64, "namespaces under /ns/NAME/, however created")
 	openNamespaces := fs.Bool("open-namespaces", true, "create a namespace on the first request to /ns/NAME/ (default: true without --admin-token, false with one; then POST /_admin/namespaces creates them)")
-	namespaceTTL := fs.Duration("namespace-ttl", sandbox.DefaultNamespaceTTL, "remove a namespace (not the default one) after this long without a request (0: never)")
+	namespaceTTL := durationFlag(fs, "namespace-ttl", sandbox.DefaultNamespaceTTL, "remove a namespace (not the default one) after this long without a request (0: never)")
 	metricsToken := fs.String("metrics-token", "", "require `TOKEN` as 'Authorization: Bearer TOKEN' on /metrics (the admin token works too)")
 	denyPrivate := fs.Bool("deny-private-targets", false, "impact: refuse postbacks to loopback, private, link-local and the sandbox's own addresses (default: on when listening beyond loopback, off on loopback)")
 	allowTargets := fs.String("allow-targets", "", "impact: `CIDR,...` ranges postbacks may reach despite --deny-private-targets (10.1.0.0/16,fd00::/8)")
@@ -85,9 +85,9 @@ the --config file.`,
 	tlsKey := fs.String("tls-key", "", "the PEM private key `FILE` of --tls-cert")
 	storeURL := fs.String("store", "memory", "where the Ocean state (duplicate filter, journal, fault rules), the namespaces and the impact.com postback configurations and deliveries live: memory, or `URL` redis://[USER:PASSWORD@]HOST:PORT/DB (rediss:// for TLS), shared by every replica on it")
 	storePrefix := fs.String("store-prefix", redisstore.DefaultPrefix, "prefix of every Redis key (--store redis://…; not empty); replicas sharing a sandbox use the same one")
-	storeLease := fs.Duration("store-lease", mockimpact.DefaultLease, "how long a replica holds an impact attempt it claimed from the shared schedule (--store redis://…): a replica that dies delays its attempts by at most this")
+	storeLease := durationFlag(fs, "store-lease", mockimpact.DefaultLease, "how long a replica holds an impact attempt it claimed from the shared schedule (--store redis://…): a replica that dies delays its attempts by at most this")
 	replicaID := fs.String("replica-id", "", "this replica's name in the impact attempts it sends (--store redis://…); empty means HOSTNAME:PID")
-	storeTTL := fs.Duration("store-ttl", redisstore.DefaultIdleTTL, "how long a namespace's journal, fault rules, postback configurations and deliveries, and the list of namespaces, stay in Redis after their last change (an abandoned sandbox expires; remembered outer_event_ids follow --dedup-ttl)")
+	storeTTL := durationFlag(fs, "store-ttl", redisstore.DefaultIdleTTL, "how long a namespace's journal, fault rules, postback configurations and deliveries, and the list of namespaces, stay in Redis after their last change (an abandoned sandbox expires; remembered outer_event_ids follow --dedup-ttl)")
 	configPath := fs.String("config", "", "YAML `FILE` of settings, keys named like these flags (addr: 0.0.0.0:8080)")
 	documentEnv(fs)
 	completeFlag(cmd, "log-format", "text", "json")
@@ -227,6 +227,9 @@ the --config file.`,
 		}
 		if _, port, err := net.SplitHostPort(*addr); err != nil || port == "" {
 			fmt.Fprintf(stderr, "postbacksim serve: %s: %q: want HOST:PORT, such as 127.0.0.1:8080 or 0.0.0.0:8080\n", src.of("addr"), *addr)
+			return exitUsage
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			fmt.Fprintf(stderr, "postbacksim serve: %s: %q: the port must be a number from 0 to 65535 (0: any free port)\n", src.of("addr"), *addr)
 			return exitUsage
 		}
 		ln, err := net.Listen("tcp", *addr)
