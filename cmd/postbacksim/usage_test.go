@@ -60,8 +60,8 @@ func TestEveryFlagRefusesABadValueWithExit2(t *testing.T) {
 func TestMistypedSubcommandSuggestsEvenWithFlags(t *testing.T) {
 	for args, want := range map[string]string{
 		"certify impct --target http://x/pb": `unknown subcommand "impct" (want impact) (did you mean "certify impact"?)`,
-		"ocean reprot --url http://x":         `(did you mean "ocean report"?)`,
-		"impact evnts --json":                 `(did you mean "impact events"?)`,
+		"ocean reprot --url http://x":        `(did you mean "ocean report"?)`,
+		"impact evnts --json":                `(did you mean "impact events"?)`,
 	} {
 		code, _, errs := runCLI(strings.Fields(args)...)
 		if code != exitUsage || !strings.Contains(errs, want) {
