@@ -242,3 +242,27 @@ func TestBrowserFiltersByAPI(t *testing.T) {
 		t.Errorf("the API filter shows %q, want v2", sel)
 	}
 }
+
+// TestBrowserMarksWarnedRequests: a request accepted with a warning gets
+// a "warned" badge and its warning in the "why" column, rendered and
+// live; the Warnings filter keeps only those, on the page and in the
+// stream.
+func TestBrowserMarksWarnedRequests(t *testing.T) {
+	srv := sandboxtest.NewServer(t)
+	ctx := browser(t)
+	get(t, srv.URL+okQuery+"w1&os=ios") // 1: warned (os as a word)
+	get(t, srv.URL+okQuery+"c1")        // 2: clean
+	run(t, ctx, "open /ocean", chromedp.Navigate(srv.URL+"/ocean"), chromedp.WaitVisible(`#ocean-rows tr[data-seq="2"]`), live())
+	warned := value(t, ctx, "badges", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#ocean-rows tbody tr")].filter(r => r.querySelector(".b-warned")).map(r => r.dataset.seq + " " + r.cells[6].textContent.trim())`))
+	if len(warned) != 1 || !strings.HasPrefix(warned[0], "1 os ") {
+		t.Errorf("warned rows: %q; want request 1 with its warning in the why column", warned)
+	}
+	run(t, ctx, "open /ocean?warned=true", chromedp.Navigate(srv.URL+"/ocean?warned=true"), chromedp.WaitVisible(`#ocean-rows tr[data-seq="1"]`), live())
+	get(t, srv.URL+okQuery+"c2")        // 3: filtered out
+	get(t, srv.URL+okQuery+"w2&os=ios") // 4: shown, live
+	run(t, ctx, "live warned row", chromedp.WaitVisible(`#ocean-rows tr[data-seq="4"] .b-warned`))
+	rows := value(t, ctx, "rows", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#ocean-rows tbody tr")].map(r => r.dataset.seq)`))
+	if got := strings.Join(rows, ","); got != "4,1" {
+		t.Errorf("rows with warned=true: %s; want 4,1", got)
+	}
+}

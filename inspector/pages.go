@@ -147,13 +147,16 @@ type Filter struct {
 	Code, EventType, OuterEventID, Fault, Text string
 	// API is track or v2; empty: both.
 	API string
+	// Warned is "true" (only requests answered with a warning), "false"
+	// (only those without) or empty (both).
+	Warned string
 }
 
 func parseFilter(r *http.Request) Filter {
 	q := r.URL.Query()
 	return Filter{Code: strings.TrimSpace(q.Get("code")), EventType: strings.TrimSpace(q.Get("event_type")),
 		OuterEventID: strings.TrimSpace(q.Get("outer_event_id")), Fault: strings.TrimSpace(q.Get("fault")), Text: strings.TrimSpace(q.Get("q")),
-		API: strings.TrimSpace(q.Get("api"))}
+		API: strings.TrimSpace(q.Get("api")), Warned: strings.TrimSpace(q.Get("warned"))}
 }
 
 // Keep reports whether r passes the filter.
@@ -176,9 +179,12 @@ func (f Filter) Keep(r *mockocean.Request) bool {
 	if f.API != "" && cmp.Or(r.API, mockocean.APITrack) != f.API {
 		return false
 	}
+	if f.Warned != "" && (len(r.Warnings) > 0) != (f.Warned == "true") {
+		return false
+	}
 	if f.Text != "" {
 		t := strings.ToLower(f.Text)
-		hay := []string{r.Msg, r.Detail, r.Fault, r.Path}
+		hay := append([]string{r.Msg, r.Detail, r.Fault, r.Path}, r.Warnings...)
 		for k, v := range r.Params {
 			hay = append(hay, k+"="+v)
 		}
@@ -203,6 +209,9 @@ type Row struct {
 	Code, Label, EventType, Outer   string
 	Fault, Detail, Method, Callback string
 	OK                              bool
+	// Warnings are the request's warnings: accepted, with a deviation
+	// from the documented rules.
+	Warnings []string
 }
 
 func rowOf(r *mockocean.Request) Row {
@@ -213,7 +222,7 @@ func rowOf(r *mockocean.Request) Row {
 	}
 	row := Row{Seq: r.Seq, Time: r.Time, Code: k, Label: label, EventType: event,
 		Outer: r.Params[mockocean.ParamOuterEventID], Fault: r.Fault, Detail: r.Detail, Method: r.Method,
-		OK: r.Answered && r.Code == mockocean.CodeSuccess}
+		OK: r.Answered && r.Code == mockocean.CodeSuccess, Warnings: r.Warnings}
 	if r.Conversion != nil {
 		row.Callback = r.Conversion.Callback
 	}

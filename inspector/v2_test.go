@@ -66,3 +66,21 @@ func TestV2FaultFormAndCatalog(t *testing.T) {
 		t.Errorf("api v3: the page %q leads to has no error naming the field", resp.Header.Get("Location"))
 	}
 }
+
+// TestRequestsFilterWarned: GET /_admin/ocean/requests?warned=true keeps
+// the requests answered with a warning, warned=false the others; another
+// value is a 400 naming the parameter.
+func TestRequestsFilterWarned(t *testing.T) {
+	srv := sandboxtest.NewServer(t)
+	get(t, srv.URL+okQuery+"w1&os=ios")
+	get(t, srv.URL+okQuery+"c1")
+	for q, want := range map[string]string{"true": `"count": 1`, "false": `"count": 1`, "": `"count": 2`} {
+		resp, body := do(t, "GET", srv.URL+"/_admin/ocean/requests?warned="+q, nil, nil)
+		if resp.StatusCode != 200 || !strings.Contains(body, want) || q == "true" && !strings.Contains(body, `"warnings"`) || q == "false" && strings.Contains(body, `"warnings"`) {
+			t.Errorf("warned=%s: %d %.300s", q, resp.StatusCode, body)
+		}
+	}
+	if resp, body := do(t, "GET", srv.URL+"/_admin/ocean/requests?warned=maybe", nil, nil); resp.StatusCode != 400 || !strings.Contains(body, "warned") {
+		t.Errorf("warned=maybe: %d %s", resp.StatusCode, body)
+	}
+}

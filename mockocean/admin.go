@@ -99,12 +99,16 @@ type RequestFilter struct {
 	// API is APITrack or APIV2; empty matches both.
 	API   string
 	Fault string
-	Limit int    // the newest Limit entries; 0: all
+	// Warned keeps only the requests answered with a warning (true), or
+	// only those without (false); nil keeps both.
+	Warned *bool
+	Limit  int    // the newest Limit entries; 0: all
 	Since uint64 // only entries whose Seq is above Since; 0: all
 }
 
 // ParseRequestFilter reads code, event_type (a number, or a v2 event
-// name), api (track or v2), fault, limit and since from a query.
+// name), api (track or v2), fault, warned (true or false), limit and
+// since from a query.
 func ParseRequestFilter(q map[string][]string) (RequestFilter, error) {
 	var f RequestFilter
 	intParam := func(name string) (*int, error) {
@@ -150,6 +154,13 @@ func ParseRequestFilter(q map[string][]string) (RequestFilter, error) {
 		}
 	}
 	f.Fault = first(q["fault"])
+	if v := first(q["warned"]); v != "" {
+		w, err := strconv.ParseBool(v)
+		if err != nil {
+			return f, fmt.Errorf("query parameter warned: %q: want true or false", v)
+		}
+		f.Warned = &w
+	}
 	return f, nil
 }
 
@@ -180,6 +191,9 @@ func (f RequestFilter) keep(r *Request) bool {
 			return false
 		}
 	}
+	if f.Warned != nil && (len(r.Warnings) > 0) != *f.Warned {
+		return false
+	}
 	return f.Fault == "" || r.Fault == f.Fault
 }
 
@@ -193,6 +207,9 @@ func (s *Server) keepEntry(f RequestFilter, e *Entry) bool {
 		return false
 	}
 	if !f.apiKeeps(e.Raw.API) {
+		return false
+	}
+	if f.Warned != nil && (len(e.Warnings) > 0) != *f.Warned {
 		return false
 	}
 	if f.EventType == nil && f.EventName == "" {

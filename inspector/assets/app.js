@@ -12,7 +12,7 @@
 
   // The Ocean filter, as the server applies it.
   var fs = document.getElementById("filter-state");
-  var filter = fs ? { code: fs.dataset.code, et: fs.dataset.eventType, outer: fs.dataset.outer, fault: fs.dataset.fault, api: fs.dataset.api, q: (fs.dataset.q || "").toLowerCase() } : null;
+  var filter = fs ? { code: fs.dataset.code, et: fs.dataset.eventType, outer: fs.dataset.outer, fault: fs.dataset.fault, api: fs.dataset.api, warned: fs.dataset.warned, q: (fs.dataset.q || "").toLowerCase() } : null;
 
   function codeOf(r) {
     if (r.code !== undefined) { return String(r.code); }
@@ -30,8 +30,10 @@
     if (filter.outer && p.outer_event_id !== filter.outer) { return false; }
     if (filter.fault && r.fault !== filter.fault) { return false; }
     if (filter.api && (r.api || "track") !== filter.api) { return false; }
+    var warned = (r.warnings || []).length > 0;
+    if (filter.warned && warned !== (filter.warned === "true")) { return false; }
     if (filter.q) {
-      var hay = [r.msg || "", r.detail || "", r.fault || "", r.path || ""];
+      var hay = [r.msg || "", r.detail || "", r.fault || "", r.path || ""].concat(r.warnings || []);
       Object.keys(p).forEach(function (k) { hay.push(k + "=" + p[k]); });
       if (!hay.some(function (h) { return h.toLowerCase().indexOf(filter.q) >= 0; })) { return false; }
     }
@@ -57,17 +59,29 @@
     var p = r.params || {};
     var tr = document.createElement("tr");
     tr.dataset.seq = r.seq;
-    tr.className = (r.code === 0 ? "ok" : "bad") + " fresh";
+    var warnings = r.warnings || [];
+    tr.className = (r.code === 0 ? "ok" : "bad") + (warnings.length ? " warned" : "") + " fresh";
     var a = document.createElement("a");
     a.href = base + "/ocean/" + r.seq;
     a.textContent = r.seq;
     cell(tr, a, "num");
     cell(tr, clock(r.time));
-    cell(tr, label(r));
+    if (warnings.length) {
+      var lab = document.createElement("span");
+      lab.textContent = label(r) + " ";
+      var badge = document.createElement("span");
+      badge.className = "badge b-warned";
+      badge.title = "accepted with " + warnings.length + " warning(s)";
+      badge.textContent = "warned";
+      lab.appendChild(badge);
+      cell(tr, lab);
+    } else {
+      cell(tr, label(r));
+    }
     cell(tr, (r.api === "v2" ? "v2 " : "") + (p.event_type || ""));
     cell(tr, p.outer_event_id || "", "mono");
     cell(tr, r.fault || "");
-    cell(tr, r.detail || "", "why");
+    cell(tr, r.detail || warnings.join("; "), "why");
     tbody.insertBefore(tr, tbody.firstChild);
     while (tbody.rows.length > 500) { tbody.deleteRow(tbody.rows.length - 1); }
     var m = document.getElementById("matched");
