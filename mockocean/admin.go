@@ -103,7 +103,7 @@ type RequestFilter struct {
 	// only those without (false); nil keeps both.
 	Warned *bool
 	Limit  int    // the newest Limit entries; 0: all
-	Since uint64 // only entries whose Seq is above Since; 0: all
+	Since  uint64 // only entries whose Seq is above Since; 0: all
 }
 
 // ParseRequestFilter reads code, event_type (a number, or a v2 event
