@@ -21,7 +21,8 @@ type Matcher struct {
 
 // ParseMatcher reads a configured success or error response: three digits
 // 100–599 are a status code, "text:…" is always text (to match a body of
-// "200"), "status:…" always a status, anything else text.
+// "200"), "status:…" always a status, anything else text. A status class
+// ("2xx") is refused, saying why: impact matches one status or a text.
 func ParseMatcher(s string) (Matcher, error) {
 	s = strings.TrimSpace(s)
 	switch {
@@ -39,6 +40,9 @@ func ParseMatcher(s string) (Matcher, error) {
 			return Matcher{}, fmt.Errorf("%q: want an HTTP status %d–%d", s, MinStatus, MaxStatus)
 		}
 		return Matcher{Status: n}, nil
+	}
+	if len(s) == 3 && s[0] >= '1' && s[0] <= '5' && strings.EqualFold(s[1:], "xx") {
+		return Matcher{}, fmt.Errorf("%q: a status class is not a response impact.com matches (one status, or a text): leave it empty for any 2xx, give one status such as %c00, or write text:%s for a body that is %q", s, s[0], s, s)
 	}
 	if n, err := strconv.Atoi(s); err == nil && len(s) == 3 {
 		if n < MinStatus || n > MaxStatus {

@@ -52,6 +52,9 @@ func TestBrokenFiles(t *testing.T) {
 		"duplicate-key.yaml":                  `duplicate-key.yaml:2:1: mapping key "name" already defined at [1:1]`,
 		"deliveries-more-than-fire.yaml":      `deliveries-more-than-fire.yaml:7:3: impact.deliveries: 2 entries, but fire is 1`,
 		"delivery-conflicts-with-expect.yaml": `delivery-conflicts-with-expect.yaml:9:16: impact.deliveries[1].expect.outcomes: 2 entries, but attempts is 1`,
+		"received-macro-typo.yaml":            `received-macro-typo.yaml:7:31: impact.expect.received[0].query.aid: unknown field "ActionID" (did you mean "ActionId"?)`,
+		"received-wrong-level.yaml":           `received-wrong-level.yaml:5:3: impact.received: unknown key "received" (it belongs under impact.expect: move it there)`,
+		"success-status-class.yaml":           `success-status-class.yaml:4:42: impact.postback.success: "2xx": a status class is not a response impact.com matches`,
 	}
 	files, _ := filepath.Glob("testdata/broken/*.yaml")
 	if len(files) != len(cases) {

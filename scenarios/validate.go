@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -294,6 +295,48 @@ func (v *validator) sharedExpect(im *Impact) {
 		}
 		if methods := mockimpact.Methods(); r.Method != "" && !slices.Contains(methods, r.Method) {
 			v.at(path+".method", "%q: impact sends %s", r.Method, strings.Join(methods, " or "))
+		}
+		v.receivedMacros(im.Event, path, r)
+	}
+}
+
+// receivedMacros checks the macros of a received expectation's values
+// against the event's fields, as the run renders them: a typo is an
+// error at its line and column, with the nearest field, not a failed
+// run that blames the receiver.
+func (v *validator) receivedMacros(event, path string, r ReceivedExpect) {
+	spec, err := fixtures.LookupEvent(event)
+	if err != nil {
+		return // impact.event's own error
+	}
+	typ := reflect.TypeOf(spec.New())
+	check := func(field, value string) {
+		if !strings.Contains(value, "{") {
+			return
+		}
+		_, err := macro.Compile("expected value", value, macro.Header, typ)
+		var me *macro.Error
+		if !errors.As(err, &me) {
+			return
+		}
+		if line, col, ok := v.templatePos(field, me.Pos.Line, me.Pos.Col); ok {
+			v.errs = append(v.errs, &Error{File: v.file, Line: line, Col: col, Path: field, Msg: me.Msg})
+			return
+		}
+		v.at(field, "%s (at %s in the value)", me.Msg, me.Pos)
+	}
+	check(path+".path", r.Path)
+	for _, m := range []struct {
+		name string
+		kv   map[string]string
+	}{{"query", r.Query}, {"headers", r.Headers}, {"form", r.Form}} {
+		for _, k := range slices.Sorted(maps.Keys(m.kv)) {
+			check(path+"."+m.name+"."+k, m.kv[k])
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.JSON)) {
+		if s, ok := r.JSON[k].(string); ok {
+			check(path+".json."+k, s)
 		}
 	}
 }

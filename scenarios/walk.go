@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -316,7 +317,11 @@ func (w *walker) walkStruct(n ast.Node, t reflect.Type, path string) {
 		w.pos[join(path, key)+"#key"] = position{p.Key.GetToken().Position.Line, p.Key.GetToken().Position.Column}
 		f, ok := fields[key]
 		if !ok {
-			w.errorf(p.Key.GetToken(), join(path, key), "unknown key %q%s", key, suggestKey(key, fields))
+			hint := elsewhere(key)
+			if hint == "" {
+				hint = suggestKey(key, fields)
+			}
+			w.errorf(p.Key.GetToken(), join(path, key), "unknown key %q%s", key, hint)
 			continue
 		}
 		if w.fields == nil {
@@ -338,4 +343,49 @@ func suggestKey(key string, fields map[string]reflect.StructField) string {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return " (valid keys: " + strings.Join(names, ", ") + ")"
+}
+
+// keyHomes maps each key of the scenario model to the places it belongs
+// ("impact.expect", "impact.deliveries[].expect"), derived from the
+// types, for the message of a key written at the wrong level.
+var keyHomes = func() map[string][]string {
+	homes := map[string][]string{}
+	var visit func(t reflect.Type, path string, depth int)
+	visit = func(t reflect.Type, path string, depth int) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			if t.Kind() != reflect.Pointer {
+				path += "[]"
+			}
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || depth > 6 || reflect.PointerTo(t).Implements(yamlUnmarshaler) || reflect.PointerTo(t).Implements(textUnmarshaler) {
+			return
+		}
+		for name, f := range yamlFields(t) {
+			home := path
+			if home == "" {
+				home = "the top level"
+			}
+			if !slices.Contains(homes[name], home) {
+				homes[name] = append(homes[name], home)
+			}
+			visit(f.Type, join(path, name), depth+1)
+		}
+	}
+	visit(reflect.TypeFor[Scenario](), "", 0)
+	for _, v := range homes {
+		sort.Strings(v)
+	}
+	return homes
+}()
+
+// elsewhere says where key belongs when it is a key of the model at
+// another level than where it was written: " (it belongs under impact.expect: move it
+// there)"; "" when it is no key of the model.
+func elsewhere(key string) string {
+	homes := keyHomes[key]
+	if len(homes) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (it belongs under %s: move it there)", strings.Join(homes, " or "))
 }
