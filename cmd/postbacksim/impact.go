@@ -89,9 +89,9 @@ func (a *app) impactEvents(event string, asJSON bool) int {
 			if f.Nullable && f.Kind != fixtures.KindCollection {
 				kind += " or null"
 			}
-			fmt.Fprintf(tw, "  {%s}\t%s\t%s\n", f.Name, kind, f.Doc)
+			fmt.Fprintf(tw, "  {%s}\t%s\t%s (%s)\n", f.Name, kind, f.English, f.Doc)
 			for _, e := range f.Elem {
-				fmt.Fprintf(tw, "    {i.%s}\t%s (JSON %q)\t%s\n", e.Name, e.Kind, e.JSONName, e.Doc)
+				fmt.Fprintf(tw, "    {i.%s}\t%s (JSON %q)\t%s (%s)\n", e.Name, e.Kind, e.JSONName, e.English, e.Doc)
 			}
 		}
 		tw.Flush()
