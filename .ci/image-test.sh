@@ -43,6 +43,16 @@ command -v curl >/dev/null 2>&1 || { apt-get install -y -qq curl >/dev/null || d
 say "building $image"
 timeout 300 make --no-print-directory docker IMAGE="$image" >/dev/null || die "make docker failed"
 
+# The README states the image's size: it must stay true (within a quarter).
+said=$(grep -o 'an image FROM scratch (about [0-9]* MB)' README.md | grep -o '[0-9][0-9]*' || true)
+[ -n "$said" ] || die "README.md no longer says the image's size (about N MB)"
+bytes=$(docker image inspect -f '{{.Size}}' "$image")
+actual=$(( (bytes + 500000) / 1000000 ))
+if [ $(( actual * 4 )) -lt $(( said * 3 )) ] || [ $(( actual * 4 )) -gt $(( said * 5 )) ]; then
+  die "README.md says the image is about $said MB; it is $actual MB: update the README"
+fi
+say "ok: image size $actual MB, as the README says (about $said MB)"
+
 # 3. A free loopback port, and the container on the host network.
 # Ports are drawn below the kernel's ephemeral range: a port in that range
 # can be held by an outgoing connection (dockerd's own, say), which refuses

@@ -119,12 +119,10 @@ func schemaAccepts(t *testing.T, s *js.Schema, data []byte) (bool, string) {
 	return true, ""
 }
 
-// TestSchemaAgreesWithLoader runs a corpus of valid and invalid files,
-// hand-written (testdata/corpus) and generated from the types, through
-// the Go loader and the JSON Schema (as an editor uses it), and fails on
-// any disagreement outside runtimeOnly.
-func TestSchemaAgreesWithLoader(t *testing.T) {
-	s := compileSchema(t)
+// agreementCorpus is the files TestSchemaAgreesWithLoader runs:
+// hand-written (testdata/corpus) and generated from the types.
+func agreementCorpus(t *testing.T) map[string][]byte {
+	t.Helper()
 	corpus := map[string][]byte{}
 	files, _ := filepath.Glob("testdata/corpus/*.yaml")
 	for _, f := range files {
@@ -143,6 +141,16 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 	if len(corpus) < 60 {
 		t.Fatalf("a corpus of %d files", len(corpus))
 	}
+	return corpus
+}
+
+// TestSchemaAgreesWithLoader runs a corpus of valid and invalid files,
+// hand-written (testdata/corpus) and generated from the types, through
+// the Go loader and the JSON Schema (as an editor uses it), and fails on
+// any disagreement outside runtimeOnly.
+func TestSchemaAgreesWithLoader(t *testing.T) {
+	s := compileSchema(t)
+	corpus := agreementCorpus(t)
 	names := make([]string, 0, len(corpus))
 	for n := range corpus {
 		names = append(names, n)
