@@ -20,7 +20,7 @@ IMAGE     ?= postbacksim
 # Pinned analysers, fetched through the Go module proxy.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test test-image build docker bench fuzz mocks schema docs lint staticcheck vulncheck bigfiles fmt clean
+.PHONY: run test test-image build docker bench bench-quick wrk fuzz mocks schema docs lint staticcheck vulncheck bigfiles fmt clean
 
 ## run: serve the sandbox on 127.0.0.1:8080 with embedded defaults
 run:
@@ -70,10 +70,21 @@ test-image:
 MICRO_BENCH := ActivateHandler|RenderActionLifecycle|RenderRequest|AddAtCapacity
 LOAD_BENCH  := ShippedBinary|ShippedRedis|RedisStoreLoad|LoopbackLoad|LoopbackLatency|SandboxLoad|SandboxFaults|VirtualSchedule|LiveDispatch|RateLimitAccuracy
 MEM_BENCH   := ShippedMemory|ShippedMemoryNamespaces|ShippedIdleNamespaces|JournalMemory|JournalByteBudget|DedupMemory
-bench:
+bench: wrk
 	$(GO) test -run '^$$' -bench '^Benchmark($(MICRO_BENCH))$$' -benchmem -cpu 1 ./...
 	$(GO) test -run '^$$' -bench '^Benchmark($(LOAD_BENCH))$$' -benchtime $(BENCHTIME) ./...
 	$(GO) test -run '^$$' -bench '^Benchmark($(MEM_BENCH))$$' -benchtime 1x ./...
+
+## bench-quick: the regression guard CI can afford (under a minute): one
+## wrk round of GET and JSON POST against the bare server, failing only
+## on a large drop: under 0.45x the bare server's req/s, or over 2.9x its
+## CPU per request (today about 0.64x and 1.8x)
+bench-quick: wrk
+	WRK_DURATION=5s WRK_MIN_RATIO=0.45 WRK_MAX_CPU_RATIO=2.9 $(GO) test ./bench -run '^$$' -bench '^BenchmarkShippedBinary$$/^(GET|JSON-POST)$$' -benchtime 1x
+
+## wrk: the load generator of the benchmarks (Debian's package)
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 
 ## fuzz: a pass of every fuzz target (FUZZTIME each, FUZZTIME_PARSE for the scenario loader)
 fuzz:
