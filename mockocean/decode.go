@@ -265,6 +265,9 @@ func (in *Input) parseQuery(raw, where string) error {
 		}
 		in.Values[k] = v
 	}
+	if len(repeated) == 0 {
+		return firstErr // the common case: nothing to sort, nothing to allocate
+	}
 	for _, k := range slices.Sorted(maps.Keys(repeated)) {
 		in.Notes = append(in.Notes, fmt.Sprintf("parameter %q repeated %d times in the %s; the first value is used", k, repeated[k]+1, where))
 	}
