@@ -32,7 +32,8 @@ const maxAdminBody = 1 << 20
 //	GET    /_admin/impact/postbacks           list them
 //	DELETE /_admin/impact/postbacks/{event}   remove one
 //	POST   /_admin/impact/events/{event}      fire a generated event (?seed=N, ?status=S),
-//	                                          a JSON body overriding some of its fields
+//	                                          a JSON body overriding some of its fields;
+//	                                          ?count=N fires N (seeds N, N+1, …)
 //	GET    /_admin/impact/deliveries          the delivery journal (?event=, ?outcome=)
 //	GET    /_admin/impact/deliveries/{id}     one delivery
 //	DELETE /_admin/impact/deliveries          forget finished deliveries
@@ -186,37 +187,84 @@ func (a *Admin) fire(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusBadRequest, msg)
 		return
 	}
+	count := 1
+	if text := q.Get("count"); text != "" {
+		if count, err = strconv.Atoi(text); err != nil || count < 1 || count > MaxFireCount {
+			httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("query parameter count: %q: want 1 to %d events", text, MaxFireCount))
+			return
+		}
+	}
+	ids := make([]string, 0, count)
+	var last fixtures.Event
+	for i := range count {
+		// Event i of a batch is generated from seed+i: same seed, same batch.
+		ev, msg := a.generate(r, event, body, supplied, seed+int64(i), status)
+		if msg != "" {
+			a.fireFailed(w, r, http.StatusBadRequest, msg, ids)
+			return
+		}
+		id, err := a.d.Fire(r.Context(), ev)
+		switch {
+		case errors.Is(err, store.ErrUnavailable) && len(ids) == 0:
+			httpjson.Unavailable(w, r, err)
+			return
+		case errors.Is(err, store.ErrUnavailable):
+			a.fireFailed(w, r, http.StatusServiceUnavailable, err.Error(), ids)
+			return
+		case errors.Is(err, ErrTooManyPending):
+			a.fireFailed(w, r, http.StatusConflict, err.Error(), ids)
+			return
+		case err != nil:
+			a.fireFailed(w, r, http.StatusConflict, fmt.Sprintf("%v (configure it with PUT %s/postbacks/%s)", err, AdminPrefix, event), ids)
+			return
+		}
+		ids, last = append(ids, id), ev
+	}
+	if count == 1 {
+		httpjson.Write(w, http.StatusAccepted, map[string]any{"delivery_id": ids[0], "event": event, "seed": seed, "payload": last})
+		return
+	}
+	httpjson.Write(w, http.StatusAccepted, map[string]any{"delivery_ids": ids, "event": event, "seed": seed, "count": count})
+}
+
+// MaxFireCount bounds the events one POST /_admin/impact/events/{event}
+// fires (?count=N).
+const MaxFireCount = 10_000
+
+// generate makes one event of a fire: generated from seed with status,
+// the supplied fields over it. A message says what is wrong.
+func (a *Admin) generate(r *http.Request, event string, body []byte, supplied map[string]bool, seed int64, status string) (fixtures.Event, string) {
 	ev, err := fixtures.Generate(event, fixtures.GenOptions{Seed: seed, Status: status}, a.d.Clock().Now())
 	if err != nil {
-		httpjson.Error(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, err.Error()
 	}
 	if supplied != nil {
 		// The supplied fields replace the generated ones, the others stay.
 		if err := httpjson.Unmarshal(body, ev); err != nil {
-			httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("%s payload: %s", event, httpjson.Describe(err)))
-			return
+			return nil, fmt.Sprintf("%s payload: %s", event, httpjson.Describe(err))
 		}
 		fixtures.FillCollections(ev) // "properties": null is delivered as []
 	}
 	if job, ok := ev.(*fixtures.JobCompleted); ok && a.jobs != nil {
 		a.jobs.Register(job, PublicBase(r), supplied)
 	}
-	id, err := a.d.Fire(r.Context(), ev)
-	if errors.Is(err, store.ErrUnavailable) {
-		httpjson.Unavailable(w, r, err)
+	return ev, ""
+}
+
+// fireFailed answers a fire that stopped: the error, and the deliveries
+// of the batch already fired, which go on (nothing fired is dropped).
+func (a *Admin) fireFailed(w http.ResponseWriter, r *http.Request, status int, msg string, fired []string) {
+	if len(fired) == 0 {
+		httpjson.Error(w, status, msg)
 		return
 	}
-	if errors.Is(err, ErrTooManyPending) {
-		httpjson.Error(w, http.StatusConflict, err.Error())
-		return
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
 	}
-	if err != nil {
-		status := http.StatusConflict
-		httpjson.Error(w, status, fmt.Sprintf("%v (configure it with PUT %s/postbacks/%s)", err, AdminPrefix, event))
-		return
-	}
-	httpjson.Write(w, http.StatusAccepted, map[string]any{"delivery_id": id, "event": event, "seed": seed, "payload": ev})
+	httpjson.Write(w, status, map[string]any{
+		"error":        fmt.Sprintf("%s; the first %d of the batch were fired and are delivered", msg, len(fired)),
+		"delivery_ids": fired,
+	})
 }
 
 // overlayFields checks a supplied partial payload: a JSON object of the

@@ -181,3 +181,52 @@ func TestJobExports(t *testing.T) {
 		}
 	}
 }
+
+// TestFireACount: ?count=N fires N events, from seeds seed…seed+N-1 (the
+// same seed, the same batch), and answers their delivery ids; a count out
+// of range is a 400 naming it; a batch stopped by the bound on pending
+// deliveries answers 409 with the ids already fired, which go on.
+func TestFireACount(t *testing.T) {
+	admin, _, _ := adminFor(t, "action_lifecycle")
+	fire := func(query string) (int, map[string]any) {
+		t.Helper()
+		w := httptest.NewRecorder()
+		admin.ServeHTTP(w, httptest.NewRequest("POST", mockimpact.AdminPrefix+"/events/action_lifecycle"+query, nil))
+		var out map[string]any
+		_ = json.Unmarshal(w.Body.Bytes(), &out)
+		return w.Code, out
+	}
+	code, out := fire("?count=3&seed=40")
+	ids, _ := out["delivery_ids"].([]any)
+	if code != 202 || len(ids) != 3 || out["count"] != float64(3) {
+		t.Fatalf("count=3: %d %v", code, out)
+	}
+	_, single := fire("?seed=41") // the batch's second event, alone
+	second := single["payload"].(map[string]any)["ActionId"]
+	w := httptest.NewRecorder()
+	admin.ServeHTTP(w, httptest.NewRequest("GET", mockimpact.AdminPrefix+"/deliveries/"+ids[1].(string), nil))
+	if !strings.Contains(w.Body.String(), second.(string)) {
+		t.Errorf("the batch's second delivery does not carry seed 41's ActionId %v", second)
+	}
+	for _, q := range []string{"?count=0", "?count=10001", "?count=many"} {
+		if code, out := fire(q); code != 400 || !strings.Contains(out["error"].(string), "count") {
+			t.Errorf("%s: %d %v", q, code, out)
+		}
+	}
+
+	vc := clock.NewVirtual(time.Time{})
+	script := mockimpact.NewScript(mockimpact.Step{Status: 200})
+	d := mockimpact.NewDispatcher(mockimpact.Options{Clock: vc, Transport: script, Resolver: script, MaxPending: 2})
+	defer d.Close()
+	if _, err := d.Configure(context.Background(), mockimpact.Postback{Event: "action_lifecycle", URL: "https://brand.example/pb", MinDelay: clock.Duration(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	bounded := mockimpact.NewAdmin(d)
+	w = httptest.NewRecorder()
+	bounded.ServeHTTP(w, httptest.NewRequest("POST", mockimpact.AdminPrefix+"/events/action_lifecycle?count=5", nil))
+	var stopped map[string]any
+	_ = json.Unmarshal(w.Body.Bytes(), &stopped)
+	if fired, _ := stopped["delivery_ids"].([]any); w.Code != 409 || len(fired) != 2 || !strings.Contains(stopped["error"].(string), "the first 2 of the batch were fired") {
+		t.Errorf("a batch past the pending bound: %d %v", w.Code, stopped)
+	}
+}
