@@ -65,21 +65,28 @@ func applyMemoryLimit(given bool, value, budget int64) (ceiling int64, track boo
 	return l, true
 }
 
-// memoryFloor is what trackedLimit adds to what the sandbox holds: room
-// for the runtime, the HTTP connections and an idle sandbox.
+// memoryFloor is what trackedLimit leaves above the live heap at least:
+// room for the runtime, the HTTP connections and an idle sandbox.
 const memoryFloor = 24 << 20
+
+// memoryHeadroom is the least room trackedLimit leaves the collector
+// above what the sandbox holds: under load a request allocates a few KB
+// that live a moment, and a limit close to what is held makes the
+// collector run ten times a second, marking the whole journal each time.
+const memoryHeadroom = 48 << 20
 
 // trackedLimit is the soft memory limit for a sandbox holding held bytes
 // (its journals, filters and deliveries in this process) when the last
-// collection found live bytes live: a fifth more than held for the
-// collector to work in, plus the floor, under the ceiling; and never
-// less than a quarter over what is live, plus the floor. The heap then
+// collection found live bytes live: held plus a quarter of it (at least
+// memoryHeadroom) for the collector to work in, under the ceiling; and
+// never less than a quarter over what is live, plus the floor. The heap
 // stays near what is kept instead of doubling it, as the collector's
-// default pace lets it; and the collector never chases a limit below the
-// live heap (with Redis holding the journals, or many namespaces, it
-// would run back to back).
+// default pace lets it, while a busy sandbox collects about five times
+// a second, not ten; and the collector never chases a limit below the live
+// heap (with Redis holding the journals, or many namespaces, it would
+// run back to back).
 func trackedLimit(held, live, ceiling int64) int64 {
-	return max(min(held+held/5+memoryFloor, ceiling), live+live/4+memoryFloor)
+	return max(min(held+max(held/4, memoryHeadroom), ceiling), live+live/4+memoryFloor)
 }
 
 // liveHeap is the heap the last collection found live.

@@ -46,13 +46,14 @@ func TestMemoryLimit(t *testing.T) {
 	}
 }
 
-// TestTrackedLimit: the limit follows what the sandbox holds, with room
-// for the collector and the floor, under the ceiling; and never below a
-// quarter over the live heap, whatever the ceiling (no GC spiral).
+// TestTrackedLimit: the limit follows what the sandbox holds, with a
+// quarter of it (at least 48 MiB) for the collector, under the ceiling; and never
+// below a quarter over the live heap, whatever the ceiling (no GC spiral).
 func TestTrackedLimit(t *testing.T) {
 	for _, c := range []struct{ held, live, ceiling, want int64 }{
-		{0, 0, 537 << 20, memoryFloor},
-		{100 << 20, 0, 537 << 20, 120<<20 + memoryFloor},
+		{0, 0, 537 << 20, memoryHeadroom},
+		{100 << 20, 0, 537 << 20, 100<<20 + memoryHeadroom},
+		{300 << 20, 0, 537 << 20, 375 << 20},
 		{1 << 30, 0, 537 << 20, 537 << 20},
 		{0, 80 << 20, 537 << 20, 100<<20 + memoryFloor}, // Redis: nothing held, 80 MiB live
 		{0, 800 << 20, 537 << 20, 1000<<20 + memoryFloor},
