@@ -162,7 +162,7 @@ func BenchmarkShippedRedis(b *testing.B) {
 // serve` with default flags (journal capped at 100,000 requests, dedup at
 // 1,000,000 ids), then reports the process's resident memory against what
 // the sandbox accounts for (journal bytes + dedup bytes), and the bytes
-// per journaled request and per remembered id. Target: RSS ≤ 1.6 × the
+// per journaled request and per remembered id. Target: RSS ≤ 1.5 × the
 // accounted bytes.
 //
 //	go test ./bench -run '^$' -bench ShippedMemory -benchtime 1x
