@@ -304,8 +304,14 @@ func New(cfg Config) *Sandbox {
 	// skip the two routers (whose matching allocates): the same handler
 	// the tenant's router gives them.
 	sb.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; p == mockocean.ActivatePath || p == mockocean.V2Path {
+		p := r.URL.Path
+		switch {
+		case p == mockocean.ActivatePath || p == mockocean.V2Path:
 			def.Ocean.ServeHTTP(w, r)
+			return
+		case strings.HasPrefix(p, "/ns/") && (strings.HasSuffix(p, mockocean.ActivatePath) || strings.HasSuffix(p, mockocean.V2Path)) &&
+			!strings.Contains(p, "//") && !strings.Contains(p, "/."):
+			sb.serveNamespace(w, r) // a clean path: what the router would do
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -506,6 +512,10 @@ func (sb *Sandbox) serveNamespace(w http.ResponseWriter, r *http.Request) {
 	u := *r.URL
 	u.Path, u.RawPath = "/"+sub, ""
 	r2.URL = &u
+	if u.Path == mockocean.ActivatePath || u.Path == mockocean.V2Path {
+		t.Ocean.ServeHTTP(w, r2) // the hot path skips the tenant's router, as the root's does
+		return
+	}
 	t.handler.ServeHTTP(w, sb.withPublicBase(r2, "/ns/"+name))
 }
 
