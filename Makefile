@@ -69,7 +69,7 @@ test-image:
 ## BENCHTIME rounds; memory benchmarks one.
 MICRO_BENCH := ActivateHandler|RenderActionLifecycle|RenderRequest|AddAtCapacity
 LOAD_BENCH  := ShippedBinary|ShippedRedis|RedisStoreLoad|LoopbackLoad|LoopbackLatency|SandboxLoad|SandboxFaults|VirtualSchedule|LiveDispatch|RateLimitAccuracy
-MEM_BENCH   := ShippedMemory|ShippedMemoryNamespaces|ShippedIdleNamespaces|JournalMemory|JournalByteBudget|DedupMemory
+MEM_BENCH   := ShippedMemory|ShippedMemoryNamespaces|ShippedIdleNamespaces|ShippedDispatch|JournalMemory|JournalByteBudget|DedupMemory
 bench: wrk
 	$(GO) test -run '^$$' -bench '^Benchmark($(MICRO_BENCH))$$' -benchmem -cpu 1 ./...
 	$(GO) test -run '^$$' -bench '^Benchmark($(LOAD_BENCH))$$' -benchtime $(BENCHTIME) ./...
