@@ -1,6 +1,7 @@
 package certify
 
 import (
+	"cmp"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -75,7 +76,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "certify impact receiver %s\n", rep.Target)
 	fmt.Fprintf(&b, "  %s, %s; seed %d (send the same payloads again: --seed %d); time scale %g; %s; postbacksim %s\n",
-		rep.methodText(), rep.eventsText(), rep.Seed, rep.Seed, rep.TimeScale, rep.Date.Format(time.RFC3339), cmpOr(rep.Version, "(version not given)"))
+		rep.MethodText(), rep.eventsText(), rep.Seed, rep.Seed, rep.TimeScale, rep.Date.Format(time.RFC3339), cmp.Or(rep.Version, "(version not given)"))
 	for _, g := range rep.groups() {
 		fmt.Fprintf(&b, "\n%s: %d checks, latency p50 %s, p95 %s\n", g.Event, len(g.Checks), Human(g.Latency.P50), Human(g.Latency.P95))
 		for _, c := range g.Checks {
@@ -139,8 +140,9 @@ func Human(d time.Duration) string {
 	return fmt.Sprintf("%d s", d.Round(time.Second)/time.Second)
 }
 
-// methodText and eventsText say what the battery covered.
-func (rep *Report) methodText() string {
+// MethodText and eventsText say what the battery covered (MethodText
+// for the HTML header too).
+func (rep *Report) MethodText() string {
 	if rep.Method == "" {
 		return "GET and POST"
 	}
@@ -152,13 +154,6 @@ func (rep *Report) eventsText() string {
 		return "no event"
 	}
 	return "events " + strings.Join(rep.Events, ", ")
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // DocsBase is where the report's links to the documentation point: the
@@ -242,7 +237,7 @@ func (rep *Report) WriteJUnit(w io.Writer) error {
 	doc := JUnitSuites{}
 	for _, g := range rep.groups() {
 		s := JUnitSuite{Name: "certify." + g.Event, Properties: []JUnitProperty{
-			{"target", rep.Target}, {"method", rep.methodText()}, {"seed", strconv.FormatInt(rep.Seed, 10)},
+			{"target", rep.Target}, {"method", rep.MethodText()}, {"seed", strconv.FormatInt(rep.Seed, 10)},
 			{"time_scale", strconv.FormatFloat(rep.TimeScale, 'g', -1, 64)}, {"date", rep.Date.Format(time.RFC3339)}, {"version", rep.Version},
 		}}
 		var total time.Duration
@@ -363,6 +358,3 @@ details summary{cursor:pointer}
 {{end}}
 </body></html>
 `))
-
-// MethodText says which methods the battery sent, for the HTML header.
-func (rep *Report) MethodText() string { return rep.methodText() }

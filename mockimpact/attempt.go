@@ -86,7 +86,7 @@ func (d *Dispatcher) send(at *inflight) {
 		return
 	}
 	if d.hop != "" || len(rec.Hops) > 0 {
-		req.Header.Set(HopHeader, hopValue(rec.Hops, d.hop))
+		req.Header.Set(HopHeader, HopValue(rec.Hops, d.hop))
 	}
 	host := req.URL.Hostname()
 	addrs := []string{host}

@@ -85,9 +85,9 @@ func HopsFromContext(ctx context.Context) []string {
 	return h
 }
 
-// hopValue is the HopHeader value of an attempt of a delivery that came
-// through hops, sent by the dispatcher whose marker is self.
-func hopValue(hops []string, self string) string {
+// HopValue is the HopHeader value of a request sent by the sandbox whose
+// marker is self for an event that came through hops.
+func HopValue(hops []string, self string) string {
 	if self == "" {
 		return strings.Join(hops, ", ")
 	}

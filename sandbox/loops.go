@@ -51,7 +51,7 @@ func (t hopTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
 	prev := mockimpact.ParseHops(strings.Join(req.Header.Values(mockimpact.HopHeader), ","))
 	prev = append(prev, mockimpact.HopsFromContext(req.Context())...)
-	req.Header.Set(mockimpact.HopHeader, strings.Join(append(prev, t.hop), ", "))
+	req.Header.Set(mockimpact.HopHeader, mockimpact.HopValue(prev, t.hop))
 	return t.next.RoundTrip(req)
 }
 
