@@ -335,23 +335,28 @@ func overlayFields(spec fixtures.EventSpec, body []byte, status string) (map[str
 func (a *Admin) deliveries(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	event, outcome := q.Get("event"), q.Get("outcome")
+	limit := 0
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("query parameter limit: %q: want a count of deliveries, 0 or more (0: all)", v))
+			return
+		}
+		limit = n
+	}
 	stats, err := a.d.Stats(r.Context())
 	if err != nil {
 		httpjson.Unavailable(w, r, err)
 		return
 	}
-	all, err := a.d.Deliveries(r.Context())
+	count, out, err := a.d.listDeliveries(r.Context(), func(dl *StoredDelivery) bool {
+		return (event == "" || dl.Event == event) && (outcome == "" || string(dl.Outcome) == outcome)
+	}, limit)
 	if err != nil {
 		httpjson.Unavailable(w, r, err)
 		return
 	}
-	out := []Delivery{}
-	for _, dl := range all {
-		if (event == "" || dl.Event == event) && (outcome == "" || string(dl.Outcome) == outcome) {
-			out = append(out, dl)
-		}
-	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"count": len(out), "stats": stats, "deliveries": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"count": count, "stats": stats, "deliveries": out})
 }
 
 // Walk visits every route of the admin API, for tests that must cover

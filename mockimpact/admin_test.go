@@ -90,6 +90,15 @@ func TestAdminConfigureFireAndRead(t *testing.T) {
 	if len(attempts) != 2 || attempts[0].(map[string]any)["outcome"] != "error_response" || attempts[1].(map[string]any)["offset_ns"].(float64) != 15e9 {
 		t.Fatalf("attempts %v", attempts)
 	}
+	code, out = call(t, h, "GET", "/_admin/impact/deliveries?limit=1", "")
+	if list := out["deliveries"].([]any); code != 200 || out["count"].(float64) != 2 || len(list) != 1 || list[0].(map[string]any)["id"] != "d000002" {
+		t.Fatalf("deliveries?limit=1: %d %v, want the newest of 2", code, out)
+	}
+	for _, bad := range []string{"-1", "x"} {
+		if code, out := call(t, h, "GET", "/_admin/impact/deliveries?limit="+bad, ""); code != 400 || !strings.Contains(out["error"].(string), "query parameter limit") {
+			t.Errorf("deliveries?limit=%s: %d %v", bad, code, out)
+		}
+	}
 	if code, _ := call(t, h, "GET", "/_admin/impact/deliveries/d000002", ""); code != 200 {
 		t.Fatalf("one delivery: %d", code)
 	}

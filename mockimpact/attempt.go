@@ -38,11 +38,15 @@ func (d *Dispatcher) due(at *inflight) {
 	if lim := at.ps.limiter; lim != nil {
 		if wait := lim.ReserveN(now, 1).DelayFrom(now); wait > 0 {
 			at.limited = wait
+			d.release() // held back: its slot's room goes to others meanwhile
 			if d.isClosed() {
 				at.stop()
 				return
 			}
-			d.clock.AfterFunc(wait, func() { d.send(at) })
+			d.clock.AfterFunc(wait, func() {
+				d.acquire()
+				d.send(at)
+			})
 			return
 		}
 	}
@@ -51,6 +55,7 @@ func (d *Dispatcher) due(at *inflight) {
 
 // send makes one attempt, once a slot is free (live).
 func (d *Dispatcher) send(at *inflight) {
+	defer d.release()
 	var queued time.Duration
 	if d.slots != nil {
 		wait := d.clock.Now()

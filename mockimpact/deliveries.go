@@ -24,6 +24,31 @@ func (d *Dispatcher) Deliveries(ctx context.Context) ([]Delivery, error) {
 	return out, nil
 }
 
+// listDeliveries returns how many deliveries keep reports true for, and
+// the newest limit of them (0: all), oldest first: only those are
+// copied.
+func (d *Dispatcher) listDeliveries(ctx context.Context, keep func(*StoredDelivery) bool, limit int) (int, []Delivery, error) {
+	recs, err := d.store.All(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	kept := recs[:0]
+	for _, rec := range recs {
+		if keep(rec) {
+			kept = append(kept, rec)
+		}
+	}
+	count := len(kept)
+	if limit > 0 && len(kept) > limit {
+		kept = kept[len(kept)-limit:]
+	}
+	out := make([]Delivery, len(kept))
+	for i, rec := range kept {
+		out[i] = rec.snapshot()
+	}
+	return count, out, nil
+}
+
 // Delivery returns one delivery by ID; ok is false when there is none
 // (never made, or forgotten).
 func (d *Dispatcher) Delivery(ctx context.Context, id string) (dl Delivery, ok bool, err error) {

@@ -22,10 +22,16 @@ type MemoryDeliveries struct {
 	seq atomic.Int64 // the last delivery numbered
 
 	mu    sync.RWMutex
-	order []*memoryDelivery // oldest first
-	byID  map[string]*memoryDelivery
-	due   dueQueue // the attempts waiting for their due time
-	st    Stats
+	order []*memoryDelivery // oldest first; evicted ones (gone) until compacted
+	gone  int               // the evicted entries order still holds
+	// ended holds the ended deliveries in the order they ended, the
+	// next to evict first (from endedHead); evicting one costs no scan
+	// past the pending ones fired before it.
+	ended     []*memoryDelivery
+	endedHead int
+	byID      map[string]*memoryDelivery
+	due       dueQueue // the attempts waiting for their due time
+	st        Stats
 	// stopped: Stop ran; pending deliveries are cancelled, and those
 	// added or journaled afterwards end cancelled.
 	stopped    bool
@@ -67,6 +73,8 @@ type memoryDelivery struct {
 	tick    uint64
 	claimed bool  // an attempt is in progress
 	size    int64 // sizeOf(rec), as charged
+	queued  bool  // it is in MemoryDeliveries.ended
+	gone    bool  // evicted: order drops it when compacted
 }
 
 // NewMemoryDeliveries returns an empty store.
@@ -86,10 +94,8 @@ func NewMemoryDeliveriesIn(budget *store.Budget) *MemoryDeliveries {
 func (m *MemoryDeliveries) Oldest() (int64, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	for _, e := range m.order {
-		if e.rec.Outcome != DeliveryPending {
-			return e.rec.Fired.UnixNano(), true
-		}
+	if m.endedHead < len(m.ended) {
+		return m.ended[m.endedHead].rec.Fired.UnixNano(), true
 	}
 	return 0, false
 }
@@ -108,9 +114,12 @@ func (m *MemoryDeliveries) Close() {
 	m.mu.Lock()
 	var n int64
 	for _, e := range m.order {
-		n += e.size
+		if !e.gone {
+			n += e.size
+		}
 	}
-	m.order, m.byID = nil, map[string]*memoryDelivery{}
+	m.order, m.gone, m.byID = nil, 0, map[string]*memoryDelivery{}
+	m.ended, m.endedHead = nil, 0
 	m.mu.Unlock()
 	m.budget.Charge(-n)
 }
@@ -137,6 +146,8 @@ func (m *MemoryDeliveries) Add(_ context.Context, d *StoredDelivery) error {
 	if e.rec.Outcome == DeliveryPending {
 		m.st.Pending++
 		m.due.push(e, d.Scheduled)
+	} else {
+		m.hasEnded(e)
 	}
 	return nil
 }
@@ -200,42 +211,58 @@ func (m *MemoryDeliveries) Finish(_ context.Context, d *StoredDelivery, next *ti
 	e.rec = d
 	size := sizeOf(d)
 	delta, e.size = size-e.size, size
-	if d.Outcome != DeliveryPending && most > 0 && len(m.order) > most {
-		delta -= m.evict(len(m.order) - most)
+	if d.Outcome != DeliveryPending {
+		m.hasEnded(e)
+		if held := len(m.order) - m.gone; most > 0 && held > most {
+			delta -= m.evict(held - most)
+		}
 	}
 	return true, nil
 }
 
-// evict forgets the oldest ended deliveries, up to n of them, and
-// returns their size; m.mu is held.
+// hasEnded queues e, just ended, for eviction; m.mu is held.
+func (m *MemoryDeliveries) hasEnded(e *memoryDelivery) {
+	if !e.queued {
+		e.queued = true
+		m.ended = append(m.ended, e)
+	}
+}
+
+// evict forgets the deliveries that ended first, up to n of them, and
+// returns their size; m.mu is held. It costs no scan: order drops them
+// at its front, or in one pass once they are half of it.
 func (m *MemoryDeliveries) evict(n int) int64 {
 	var freed int64
-	// the common case: the oldest have ended
-	for n > 0 && len(m.order) > 0 && m.order[0].rec.Outcome != DeliveryPending {
-		e := m.order[0]
-		m.order[0] = nil
-		m.order = m.order[1:]
+	for ; n > 0 && m.endedHead < len(m.ended); n-- {
+		e := m.ended[m.endedHead]
+		m.ended[m.endedHead] = nil
+		m.endedHead++
+		e.gone = true
+		m.gone++
 		delete(m.byID, e.rec.ID)
 		m.st.Evicted++
 		freed += e.size
-		n--
 	}
-	if n == 0 {
-		return freed
+	if m.endedHead > len(m.ended)/2 { // reuse the array
+		m.ended = m.ended[:copy(m.ended, m.ended[m.endedHead:])]
+		clear(m.ended[len(m.ended):cap(m.ended)])
+		m.endedHead = 0
 	}
-	kept := m.order[:0]
-	for _, e := range m.order {
-		if n > 0 && e.rec.Outcome != DeliveryPending {
-			delete(m.byID, e.rec.ID)
-			m.st.Evicted++
-			freed += e.size
-			n--
-			continue
+	for len(m.order) > 0 && m.order[0].gone {
+		m.order[0] = nil
+		m.order = m.order[1:]
+		m.gone--
+	}
+	if m.gone > len(m.order)/2 {
+		kept := m.order[:0]
+		for _, e := range m.order {
+			if !e.gone {
+				kept = append(kept, e)
+			}
 		}
-		kept = append(kept, e)
+		clear(m.order[len(kept):])
+		m.order, m.gone = kept, 0
 	}
-	clear(m.order[len(kept):])
-	m.order = kept
 	return freed
 }
 
@@ -259,9 +286,11 @@ func (m *MemoryDeliveries) Load(_ context.Context, id string) (*StoredDelivery, 
 func (m *MemoryDeliveries) All(context.Context) ([]*StoredDelivery, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	out := make([]*StoredDelivery, len(m.order))
-	for i, e := range m.order {
-		out[i] = e.rec
+	out := make([]*StoredDelivery, 0, len(m.order)-m.gone)
+	for _, e := range m.order {
+		if !e.gone {
+			out = append(out, e.rec)
+		}
 	}
 	return out, nil
 }
@@ -271,7 +300,7 @@ func (m *MemoryDeliveries) Stats(context.Context) (Stats, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	st := m.st
-	st.Deliveries = len(m.order)
+	st.Deliveries = len(m.order) - m.gone
 	return st, nil
 }
 
@@ -298,15 +327,19 @@ func (m *MemoryDeliveries) Reset(context.Context) error {
 	defer m.mu.Unlock()
 	kept := m.order[:0]
 	for _, e := range m.order {
-		if e.rec.Outcome == DeliveryPending {
+		switch {
+		case e.gone:
+		case e.rec.Outcome == DeliveryPending:
 			kept = append(kept, e)
-		} else {
+		default:
 			delete(m.byID, e.rec.ID)
 			freed += e.size
 		}
 	}
 	clear(m.order[len(kept):])
-	m.order = kept
+	m.order, m.gone = kept, 0
+	clear(m.ended)
+	m.ended, m.endedHead = m.ended[:0], 0
 	return nil
 }
 
@@ -322,12 +355,13 @@ func (m *MemoryDeliveries) Stop(context.Context) (int, error) {
 	m.stopped = true
 	n := 0
 	for _, e := range m.order {
-		if e.rec.Outcome != DeliveryPending {
+		if e.gone || e.rec.Outcome != DeliveryPending {
 			continue
 		}
 		c := *e.rec
 		c.Outcome = DeliveryCancelled
 		e.rec = &c
+		m.hasEnded(e)
 		n++
 	}
 	m.due.clear()

@@ -143,6 +143,13 @@ type Dispatcher struct {
 	// Redis) per room's worth of events, not one per event. Deliveries
 	// that end meanwhile make more room, found at the next read.
 	room int
+	// busy counts the live attempts claimed and not yet over, but for
+	// those the rate limit holds back: poll claims no more than the
+	// slots leave room for, so a burst waits in the store, not as
+	// goroutines. starved says a poll found no room: the attempt that
+	// makes enough polls again.
+	busy    atomic.Int64
+	starved atomic.Bool
 }
 
 type postbackState struct {

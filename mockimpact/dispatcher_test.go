@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -553,6 +554,65 @@ func TestMaxDeliveriesKeepsPendingOnes(t *testing.T) {
 	if _, ok := delivery(t, d, "d000001"); ok {
 		t.Fatal("an evicted delivery is still found by ID")
 	}
+}
+
+// TestMaxDeliveriesEvictsPastAPendingOne: with the oldest delivery
+// pending, the journal stays at its bound as newer ones end, evicting
+// those that ended first, in order, and keeps the pending one.
+func TestMaxDeliveriesEvictsPastAPendingOne(t *testing.T) {
+	vc := clock.NewVirtual(time.Time{})
+	script := mockimpact.NewScript()
+	first := failFirstAttemptOf{script, "d000001"}
+	d := mockimpact.NewDispatcher(mockimpact.Options{Clock: vc, Transport: first, Resolver: script, MaxDeliveries: 10})
+	defer d.Close()
+	d.Configure(context.Background(), cfg())
+	const n = 1001
+	for i := range n {
+		d.Fire(context.Background(), fixtures.NewImpactGen(int64(i), time.Time{}).ActionLifecycle())
+		if i%100 == 0 {
+			vc.Advance(time.Millisecond) // the newer ones end in turns
+		}
+	}
+	vc.Advance(time.Second) // the first failed once and waits; the others were delivered
+	st := stats(t, d)
+	if st.Deliveries != 10 || st.Evicted != n-10 || st.Pending != 1 {
+		t.Fatalf("%+v, want 10 kept, %d evicted, 1 pending", st, n-10)
+	}
+	got := deliveries(t, d)
+	var ids []string
+	for _, dl := range got {
+		ids = append(ids, dl.ID)
+	}
+	want := []string{"d000001", "d000993", "d000994", "d000995", "d000996", "d000997", "d000998", "d000999", "d001000", "d001001"}
+	if diff := cmp.Diff(want, ids); diff != "" {
+		t.Fatalf("kept (-want +got):\n%s", diff)
+	}
+	if _, ok := delivery(t, d, "d000500"); ok {
+		t.Fatal("an evicted delivery is still found by ID")
+	}
+	vc.RunUntilIdle(0) // the first is delivered at its second attempt: it ended last
+	d.Fire(context.Background(), fixtures.NewImpactGen(n, time.Time{}).ActionLifecycle())
+	vc.RunUntilIdle(0) // one more ended: the one that ended first goes
+	if got := deliveries(t, d); len(got) != 10 || got[0].ID != "d000001" || got[1].ID != "d000994" || got[9].ID != "d001002" {
+		t.Fatalf("after the pending one ended: %d kept, %s, %s, …, %s; want d000001, d000994, …, d001002 (d000993 ended first)", len(got), got[0].ID, got[1].ID, got[len(got)-1].ID)
+	}
+	if st := stats(t, d); st.Deliveries != 10 || st.Pending != 0 {
+		t.Fatalf("%+v", st)
+	}
+}
+
+// failFirstAttemptOf answers 500 to the first attempt of one delivery,
+// as script answers the others.
+type failFirstAttemptOf struct {
+	*mockimpact.Script
+	id string
+}
+
+func (f failFirstAttemptOf) Simulate(req *http.Request, timeout time.Duration) (*http.Response, time.Duration, error) {
+	if a, _ := mockimpact.AttemptFromContext(req.Context()); a.DeliveryID == f.id && a.N == 1 {
+		return &http.Response{StatusCode: 500, Body: io.NopCloser(strings.NewReader("")), Header: http.Header{}}, time.Millisecond, nil
+	}
+	return f.Script.Simulate(req, timeout)
 }
 
 // TestInvalidPortNotRetried: a port out of range is a malformed URL, which

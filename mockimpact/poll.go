@@ -61,8 +61,21 @@ func (d *Dispatcher) poll(gen uint64) {
 	if d.isClosed() {
 		return
 	}
+	most := d.claimRoom()
+	if most <= 0 {
+		// Every slot is taken: the attempt that frees enough of them
+		// polls again (release), whatever is due meanwhile.
+		d.starved.Store(true)
+		if most = d.claimRoom(); most <= 0 {
+			return
+		}
+		d.starved.Store(false) // one ended meanwhile
+	}
 	now := d.clock.Now()
-	claims, next, ok, err := d.store.Claim(context.Background(), now, claimBatch)
+	claims, next, ok, err := d.store.Claim(context.Background(), now, most)
+	if d.slots != nil {
+		d.busy.Add(int64(len(claims)))
+	}
 	for _, c := range claims {
 		d.clock.AfterFunc(0, func() { d.run(c) })
 	}
@@ -80,7 +93,7 @@ func (d *Dispatcher) poll(gen uint64) {
 	switch {
 	case err != nil: // look again in a while
 		next, ok = now.Add(cmp.Or(poll, storeRetry)), true
-	case len(claims) == claimBatch: // more may be due
+	case len(claims) == most: // more may be due
 		next, ok = now, true
 	case ok && !next.After(now):
 		// Due, yet not claimed: its claim is lapsing. Look again soon,
@@ -100,10 +113,12 @@ func (d *Dispatcher) poll(gen uint64) {
 func (d *Dispatcher) run(c Claim) {
 	rec, ok, err := d.store.Load(context.Background(), c.ID)
 	if err != nil || !ok {
+		d.release()
 		return // a claim that lapses is tried again; there is no other
 	}
 	ps, err := d.compiledFor(rec)
 	if err != nil {
+		d.release()
 		return
 	}
 	at := &inflight{rec: rec, ps: ps, from: c.TakenOverFrom}
@@ -111,6 +126,36 @@ func (d *Dispatcher) run(c Claim) {
 		at.release = d.holdClaim(c.ID)
 	}
 	d.due(at)
+}
+
+// claimRoom is how many attempts a poll may claim: claimBatch, or on
+// the wall clock as many as the free slots hold.
+func (d *Dispatcher) claimRoom() int {
+	if d.slots == nil {
+		return claimBatch
+	}
+	return min(claimBatch, cap(d.slots)-int(d.busy.Load()))
+}
+
+// acquire counts a live attempt the rate limit held back, on its way
+// again.
+func (d *Dispatcher) acquire() {
+	if d.slots != nil {
+		d.busy.Add(1)
+	}
+}
+
+// release says a claimed live attempt is over, or held back by the rate
+// limit: when a poll found no room and there is now room for an eighth
+// of the slots (a batch worth a look at the store), it polls now.
+func (d *Dispatcher) release() {
+	if d.slots == nil {
+		return
+	}
+	free := int64(cap(d.slots)) - d.busy.Add(-1)
+	if free >= int64(max(cap(d.slots)/8, 1)) && d.starved.CompareAndSwap(true, false) {
+		d.arm(d.clock.Now())
+	}
 }
 
 // holdClaim renews the claim on id's attempt every third of the lease,

@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
@@ -70,38 +71,64 @@ func applyMemoryLimit(given bool, value, budget int64) (ceiling int64, track boo
 const memoryFloor = 24 << 20
 
 // memoryHeadroom is the least room trackedLimit leaves the collector
-// above what the sandbox holds: under load a request allocates a few KB
-// that live a moment, and a limit close to what is held makes the
-// collector run ten times a second, marking the whole journal each time.
+// above what the sandbox holds, and above what is live: under load a
+// request or an attempt allocates a few KB that live a moment, and a
+// limit close to what is kept makes the collector run back to back,
+// marking everything kept each time.
 const memoryHeadroom = 48 << 20
 
 // trackedLimit is the soft memory limit for a sandbox holding held bytes
 // (its journals, filters and deliveries in this process) when the last
 // collection found live bytes live: held plus a quarter of it (at least
 // memoryHeadroom) for the collector to work in, under the ceiling; and
-// never less than a quarter over what is live, plus the floor. The heap
-// stays near what is kept instead of doubling it, as the collector's
-// default pace lets it, while a busy sandbox collects about five times
-// a second, not ten; and the collector never chases a limit below the live
-// heap (with Redis holding the journals, or many namespaces, it would
-// run back to back).
+// never less than what is live plus a quarter of it (at least
+// memoryHeadroom), plus the floor. The heap stays near what is kept
+// instead of doubling it, as the collector's default pace lets it, while
+// a busy sandbox collects a few times a second, not back to back; and the
+// collector never chases a limit close to the live heap (with Redis
+// holding the journals, many namespaces, or a burst of impact deliveries,
+// it would run back to back).
 func trackedLimit(held, live, ceiling int64) int64 {
-	return max(min(held+max(held/4, memoryHeadroom), ceiling), live+live/4+memoryFloor)
+	return max(min(held+max(held/4, memoryHeadroom), ceiling), live+max(live/4, memoryHeadroom)+memoryFloor)
 }
 
-// liveHeap is the heap the last collection found live.
+// memorySamples are the runtime metrics liveFootprint reads.
+var memorySamples = []string{
+	"/gc/heap/live:bytes",
+	"/memory/classes/total:bytes",
+	"/memory/classes/heap/objects:bytes",
+	"/memory/classes/heap/unused:bytes",
+	"/memory/classes/heap/free:bytes",
+	"/memory/classes/heap/released:bytes",
+}
+
+// liveHeap is what the last collection found live, plus what the
+// process holds outside the heap (goroutine stacks, the runtime's own
+// structures): the soft limit counts both.
 func liveHeap() int64 {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
+	s := make([]metrics.Sample, len(memorySamples))
+	for i, name := range memorySamples {
+		s[i].Name = name
 	}
-	return int64(s[0].Value.Uint64())
+	metrics.Read(s)
+	v := make([]int64, len(s))
+	for i := range s {
+		if s[i].Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+		v[i] = int64(s[i].Value.Uint64())
+	}
+	outside := v[1] - v[2] - v[3] - v[4] - v[5]
+	return v[0] + max(outside, 0)
 }
 
 // trackMemory sets the soft memory limit from what sb holds and what is
-// live, every second on c, until stop is closed.
+// live after every collection and every second on c, until stop is
+// closed. After every collection, because a burst of deliveries or
+// requests grows the live heap faster than a second's tick follows: a
+// limit left behind it makes the collector run back to back.
 func trackMemory(sb *sandbox.Sandbox, ceiling int64, c clock.Clock, stop <-chan struct{}) {
+	set := func() { debug.SetMemoryLimit(trackedLimit(sb.HeldBytes(), liveHeap(), ceiling)) }
 	var tick func()
 	tick = func() {
 		select {
@@ -109,8 +136,30 @@ func trackMemory(sb *sandbox.Sandbox, ceiling int64, c clock.Clock, stop <-chan 
 			return
 		default:
 		}
-		debug.SetMemoryLimit(trackedLimit(sb.HeldBytes(), liveHeap(), ceiling))
+		set()
 		c.AfterFunc(time.Second, tick)
 	}
 	tick()
+	afterEachCollection(stop, set)
 }
+
+// afterEachCollection calls f after every garbage collection, until stop
+// is closed: a sentinel that nothing references is collected by the next
+// cycle, and its cleanup (run on the runtime's cleanup goroutine) arms
+// the next one.
+func afterEachCollection(stop <-chan struct{}, f func()) {
+	var arm func(int)
+	arm = func(int) {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		f()
+		runtime.AddCleanup(new(gcSentinel), arm, 0)
+	}
+	runtime.AddCleanup(new(gcSentinel), arm, 0)
+}
+
+// gcSentinel is a heap object that only afterEachCollection allocates.
+type gcSentinel struct{ _ [16]byte }

@@ -5,8 +5,10 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,16 +53,42 @@ func TestMemoryLimit(t *testing.T) {
 // below a quarter over the live heap, whatever the ceiling (no GC spiral).
 func TestTrackedLimit(t *testing.T) {
 	for _, c := range []struct{ held, live, ceiling, want int64 }{
-		{0, 0, 537 << 20, memoryHeadroom},
+		{0, 0, 537 << 20, memoryHeadroom + memoryFloor},
 		{100 << 20, 0, 537 << 20, 100<<20 + memoryHeadroom},
 		{300 << 20, 0, 537 << 20, 375 << 20},
 		{1 << 30, 0, 537 << 20, 537 << 20},
-		{0, 80 << 20, 537 << 20, 100<<20 + memoryFloor}, // Redis: nothing held, 80 MiB live
+		{0, 80 << 20, 537 << 20, 80<<20 + memoryHeadroom + memoryFloor}, // Redis: nothing held, 80 MiB live
 		{0, 800 << 20, 537 << 20, 1000<<20 + memoryFloor},
+		{300 << 20, 320 << 20, 537 << 20, 400<<20 + memoryFloor}, // a burst of deliveries above what is held
 	} {
 		if got := trackedLimit(c.held, c.live, c.ceiling); got != c.want {
 			t.Errorf("trackedLimit(%d MiB held, %d MiB live, %d MiB) = %d MiB, want %d MiB", c.held>>20, c.live>>20, c.ceiling>>20, got>>20, c.want>>20)
 		}
+	}
+}
+
+// TestAfterEachCollection: the hook runs after every collection, not on
+// a timer, and no more once stopped.
+func TestAfterEachCollection(t *testing.T) {
+	var calls atomic.Int32
+	stop := make(chan struct{})
+	afterEachCollection(stop, func() { calls.Add(1) })
+	for i := int32(1); i <= 3; i++ {
+		runtime.GC()
+		deadline := time.Now().Add(5 * time.Second)
+		for calls.Load() < i && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond) // real time: the runtime's cleanup goroutine runs it
+		}
+		if got := calls.Load(); got != i {
+			t.Fatalf("after %d collections: %d calls", i, got)
+		}
+	}
+	close(stop)
+	runtime.GC() // the sentinel armed before stop runs once more and sees it
+	runtime.GC()
+	time.Sleep(50 * time.Millisecond)
+	if got := calls.Load(); got != 3 {
+		t.Errorf("after stop: %d calls, want 3", got)
 	}
 }
 
