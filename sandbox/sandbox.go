@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/postbacksim/postbacksim/api"
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/inspector"
 	"github.com/postbacksim/postbacksim/internal/httpjson"
@@ -285,6 +286,11 @@ func New(cfg Config) *Sandbox {
 		health(w, r)
 	})
 	mux.Handle("GET /metrics", sb.requireMetricsToken(sb.metrics.handler()))
+	mux.HandleFunc("GET "+api.Path, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-cache")
+		_, _ = w.Write(api.OpenAPI())
+	})
 	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
 		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) { // other methods
 			w.Header().Set("Allow", "GET, HEAD")
@@ -579,6 +585,9 @@ func (sb *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) { sb.handle
 func isAdminPath(p string) bool {
 	if strings.HasPrefix(p, pprofPrefix) {
 		return true
+	}
+	if p == api.Path { // the description: it holds no data
+		return false
 	}
 	if rest, ok := strings.CutPrefix(p, "/ns/"); ok {
 		_, p, _ = strings.Cut(rest, "/")

@@ -1,0 +1,319 @@
+// Package openapi builds the OpenAPI 3.1 description of the sandbox's
+// HTTP surface (api/openapi.json): the Ocean endpoints, every admin
+// route, the stream, health and metrics. The operations are one table
+// (operations.go); the schemas of bodies and answers are reflected from
+// the Go types the handlers encode, and the Ocean parameters and v2 body
+// fields come from the emulator's own tables, so the document follows
+// the code. TestOpenAPIInSync (package api) keeps the committed file
+// equal to Build's output; `make openapi` rewrites it.
+package openapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/invopop/jsonschema"
+)
+
+// Version is the document's info.version: the admin API's, raised when
+// an operation or a schema changes incompatibly.
+const Version = "1.0.0"
+
+// param is a parameter of an operation, in the query or the path.
+type param struct {
+	Name, In, Description string
+	Schema                map[string]any
+	Required              bool
+}
+
+// answer is one documented answer of an operation: a status and its
+// body, as a Go value whose type is reflected, or a schema given
+// outright.
+type answer struct {
+	Status      int
+	Description string
+	// Type is a value of the body's type (reflected); nil with Schema
+	// nil means no body.
+	Type any
+	// Schema is the body's schema when no Go type has its shape.
+	Schema map[string]any
+	// Content is the media type; empty means application/json.
+	Content string
+	// Headers names response headers it carries.
+	Headers map[string]string
+}
+
+// defaultStatus marks the answer documented as "default": any other
+// status.
+const defaultStatus = -1
+
+// operation is one method on one path.
+type operation struct {
+	Method, Path, Tag, ID, Summary, Description string
+	Params                                      []param
+	// Body is the request body: a value of its type, or BodySchema.
+	Body        any
+	BodySchema  map[string]any
+	BodyContent string // media type of the body; empty: application/json
+	// BodyOptional: the body may be empty.
+	BodyOptional bool
+	Answers      []answer
+	// Open: no token needed, whatever the sandbox's configuration.
+	Open bool
+	// Root: served at the sandbox's root only, not under /ns/{namespace}.
+	Root bool
+}
+
+// Build returns the document as indented JSON, ending in a newline.
+func Build() ([]byte, error) {
+	b := &builder{schemas: map[string]any{}}
+	paths := map[string]map[string]any{}
+	for _, op := range operations() {
+		item := paths[op.Path]
+		if item == nil {
+			item = map[string]any{}
+			paths[op.Path] = item
+		}
+		m := strings.ToLower(op.Method)
+		if _, dup := item[m]; dup {
+			return nil, fmt.Errorf("openapi: %s %s is in the table twice", op.Method, op.Path)
+		}
+		o, err := b.operation(op)
+		if err != nil {
+			return nil, fmt.Errorf("openapi: %s %s: %w", op.Method, op.Path, err)
+		}
+		item[m] = o
+	}
+	b.schemas["Error"] = map[string]any{
+		"type":        "object",
+		"description": "Every admin error: a sentence saying what was wrong and, where it helps, what to do.",
+		"properties":  map[string]any{"error": map[string]any{"type": "string"}},
+		"required":    []string{"error"},
+	}
+	doc := map[string]any{
+		"openapi":           "3.1.0",
+		"jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+		"info": map[string]any{
+			"title":   "postbacksim sandbox",
+			"version": Version,
+			"summary": "Emulators of the Ocean Engine conversion API and impact.com event-notification postbacks, and their admin API.",
+			"description": "The HTTP surface of `postbacksim serve`: the Ocean Engine conversion endpoints an uploader sends to, " +
+				"and the admin API under /_admin/ that a test drives: the journal of what the sandbox received and sent, fault rules, " +
+				"the duplicate filter, reports, impact postback configurations, events and deliveries, namespaces. " +
+				"Each namespace serves the same endpoints under /ns/{namespace}/ (the second server). " +
+				"When the sandbox has an admin token (serve --admin-token) every admin operation needs it as a bearer token; " +
+				"a namespace created with a token of its own also opens its own endpoints with that token.",
+			"license": map[string]any{"name": "Apache-2.0", "identifier": "Apache-2.0"},
+		},
+		"servers":  servers(),
+		"security": []any{map[string]any{"adminToken": []string{}}},
+		"tags":     tags(),
+		"paths":    paths,
+		"components": map[string]any{
+			"schemas": b.schemas,
+			"securitySchemes": map[string]any{
+				"adminToken": map[string]any{"type": "http", "scheme": "bearer",
+					"description": "serve --admin-token, or a namespace's own token; not needed when the sandbox has none. Browsers present it in the postbacksim_token cookie, set by the inspector's login form."},
+			},
+		},
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return nil, fmt.Errorf("openapi: encoding: %w", err)
+	}
+	return out.Bytes(), nil
+}
+
+// servers are the sandbox's root and a namespace's root.
+func servers() []any {
+	return []any{
+		map[string]any{"url": "http://127.0.0.1:8080", "description": "the sandbox's root: the default namespace (make run)"},
+		map[string]any{"url": "http://127.0.0.1:8080/ns/{namespace}", "description": "a namespace: the same endpoints but the namespaces, health, metrics and this description",
+			"variables": map[string]any{"namespace": map[string]any{"default": "default", "description": "a namespace's name: 1–63 of a-z, 0-9, - and _, starting with a letter or digit"}}},
+	}
+}
+
+// tags are the document's groups, in order.
+func tags() []any {
+	var out []any
+	for _, t := range [][2]string{
+		{"ocean", "The Ocean Engine conversion endpoints an uploader sends to: answers follow the platform's code/msg catalogs."},
+		{"ocean-admin", "What the Ocean emulator received, the faults it injects, its duplicate filter and report."},
+		{"impact-admin", "impact.com postback configurations, fired events, deliveries and their attempts."},
+		{"sandbox", "Namespaces, the live stream, health, metrics and this description."},
+		{"impact-jobs", "The exports that job_completed events link to, served for a brand's handler to fetch."},
+	} {
+		out = append(out, map[string]any{"name": t[0], "description": t[1]})
+	}
+	return out
+}
+
+// builder collects the reflected schemas into components.
+type builder struct{ schemas map[string]any }
+
+func (b *builder) operation(op operation) (map[string]any, error) {
+	o := map[string]any{"tags": []string{op.Tag}, "operationId": op.ID, "summary": op.Summary}
+	if op.Description != "" {
+		o["description"] = op.Description
+	}
+	if op.Open {
+		o["security"] = []any{}
+	}
+	if op.Root {
+		o["servers"] = []any{servers()[0]}
+	}
+	var params []any
+	for _, p := range op.Params {
+		pm := map[string]any{"name": p.Name, "in": p.In, "schema": p.Schema}
+		if p.Description != "" {
+			pm["description"] = p.Description
+		}
+		if p.Required || p.In == "path" {
+			pm["required"] = true
+		}
+		params = append(params, pm)
+	}
+	if len(params) > 0 {
+		o["parameters"] = params
+	}
+	if op.Body != nil || op.BodySchema != nil {
+		s := op.BodySchema
+		if op.Body != nil {
+			var err error
+			if s, err = b.schemaOf(op.Body); err != nil {
+				return nil, err
+			}
+		}
+		ct := op.BodyContent
+		if ct == "" {
+			ct = "application/json"
+		}
+		o["requestBody"] = map[string]any{"required": !op.BodyOptional, "content": map[string]any{ct: map[string]any{"schema": s}}}
+	}
+	responses := map[string]any{}
+	for _, a := range op.Answers {
+		r := map[string]any{"description": a.Description}
+		if a.Description == "" {
+			r["description"] = http.StatusText(a.Status)
+		}
+		s := a.Schema
+		if a.Type != nil {
+			var err error
+			if s, err = b.schemaOf(a.Type); err != nil {
+				return nil, err
+			}
+		}
+		if s != nil {
+			ct := a.Content
+			if ct == "" {
+				ct = "application/json"
+			}
+			r["content"] = map[string]any{ct: map[string]any{"schema": s}}
+		}
+		if len(a.Headers) > 0 {
+			h := map[string]any{}
+			for name, d := range a.Headers {
+				h[name] = map[string]any{"description": d, "schema": map[string]any{"type": "string"}}
+			}
+			r["headers"] = h
+		}
+		key := fmt.Sprint(a.Status)
+		if a.Status == defaultStatus {
+			key = "default"
+		}
+		responses[key] = r
+	}
+	o["responses"] = responses
+	return o, nil
+}
+
+// ref is the schema referring to a component.
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+// errorAnswer is an answer whose body is the admin API's error.
+func errorAnswer(status int, description string) answer {
+	return answer{Status: status, Description: description, Schema: ref("Error")}
+}
+
+// reflector reflects Go types the way encoding/json encodes them: a
+// field without omitempty is required.
+var reflector = &jsonschema.Reflector{AllowAdditionalProperties: true}
+
+// schemaOf is the schema of v's type: a reference to a component for a
+// named struct (the components it needs are added), inline otherwise.
+func (b *builder) schemaOf(v any) (map[string]any, error) {
+	if m, ok := v.(map[string]any); ok { // an object of named members
+		return b.object(m)
+	}
+	s := reflector.Reflect(v)
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	raw = bytes.ReplaceAll(raw, []byte(`"#/$defs/`), []byte(`"#/components/schemas/`))
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	defs, _ := m["$defs"].(map[string]any)
+	for name, d := range defs {
+		if prev, ok := b.schemas[name]; ok && !reflect.DeepEqual(prev, d) {
+			return nil, fmt.Errorf("two types are named %s: give one a JSON schema name of its own", name)
+		}
+		b.schemas[name] = d
+	}
+	delete(m, "$defs")
+	delete(m, "$schema")
+	delete(m, "$id")
+	return m, nil
+}
+
+// object is the schema of a JSON object whose members are the keys of
+// members, each the schema of its value (a Go value, or a schema as
+// map[string]any under the key "schema" of an opt); every member is
+// required but those named in the value optional(...).
+func (b *builder) object(members map[string]any) (map[string]any, error) {
+	props := map[string]any{}
+	var required []string
+	for name, v := range members {
+		opt := false
+		if o, ok := v.(optional); ok {
+			v, opt = o.v, true
+		}
+		var s map[string]any
+		var err error
+		switch x := v.(type) {
+		case schema:
+			s = x
+		default:
+			if s, err = b.schemaOf(v); err != nil {
+				return nil, fmt.Errorf("member %s: %w", name, err)
+			}
+		}
+		props[name] = s
+		if !opt {
+			required = append(required, name)
+		}
+	}
+	slices.Sort(required)
+	out := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		out["required"] = required
+	}
+	return out, nil
+}
+
+// schema is a schema given outright, as a member of object.
+type schema map[string]any
+
+// optional marks a member of object that may be absent.
+type optional struct{ v any }
+
