@@ -18,6 +18,9 @@ import (
 	"strings"
 
 	"github.com/invopop/jsonschema"
+
+	"github.com/postbacksim/postbacksim/clock"
+	"github.com/postbacksim/postbacksim/fixtures"
 )
 
 // Version is the document's info.version: the admin API's, raised when
@@ -46,6 +49,9 @@ type answer struct {
 	Content string
 	// Headers names response headers it carries.
 	Headers map[string]string
+	// Also are other media types the same status may carry, with their
+	// schemas (a format chosen by a parameter).
+	Also map[string]map[string]any
 }
 
 // defaultStatus marks the answer documented as "default": any other
@@ -62,6 +68,8 @@ type operation struct {
 	BodyContent string // media type of the body; empty: application/json
 	// BodyOptional: the body may be empty.
 	BodyOptional bool
+	// BodyRequired are the members of Body that must be given.
+	BodyRequired []string
 	Answers      []answer
 	// Open: no token needed, whatever the sandbox's configuration.
 	Open bool
@@ -188,7 +196,7 @@ func (b *builder) operation(op operation) (map[string]any, error) {
 		s := op.BodySchema
 		if op.Body != nil {
 			var err error
-			if s, err = b.schemaOf(op.Body); err != nil {
+			if s, err = b.inputSchemaOf(op.Body, op.BodyRequired); err != nil {
 				return nil, err
 			}
 		}
@@ -216,7 +224,11 @@ func (b *builder) operation(op operation) (map[string]any, error) {
 			if ct == "" {
 				ct = "application/json"
 			}
-			r["content"] = map[string]any{ct: map[string]any{"schema": s}}
+			content := map[string]any{ct: map[string]any{"schema": s}}
+			for ct, s := range a.Also {
+				content[ct] = map[string]any{"schema": s}
+			}
+			r["content"] = content
 		}
 		if len(a.Headers) > 0 {
 			h := map[string]any{}
@@ -243,17 +255,61 @@ func errorAnswer(status int, description string) answer {
 	return answer{Status: status, Description: description, Schema: ref("Error")}
 }
 
-// reflector reflects Go types the way encoding/json encodes them: a
-// field without omitempty is required.
-var reflector = &jsonschema.Reflector{AllowAdditionalProperties: true}
+// reflector reflects the answers' Go types the way encoding/json
+// encodes them: a field without omitempty is always there (required).
+var reflector = &jsonschema.Reflector{AllowAdditionalProperties: true, Mapper: mapType}
+
+// inputReflector reflects request bodies: no member is required but
+// those the operation names (BodyRequired), and their components are
+// named NameInput, apart from the answers' NameInput.
+var inputReflector = &jsonschema.Reflector{AllowAdditionalProperties: false, RequiredFromJSONSchemaTags: true, Mapper: mapType,
+	Namer: func(t reflect.Type) string { return t.Name() + "Input" }}
+
+// mapType gives the schemas of types whose JSON is not their Go shape:
+// they marshal themselves.
+func mapType(t reflect.Type) *jsonschema.Schema {
+	switch t {
+	case reflect.TypeFor[clock.Duration]():
+		return &jsonschema.Schema{Type: "string", Description: "a duration: 30s, 1m30s, 250ms (a bare number is seconds)", Examples: []any{"30s"}}
+	case reflect.TypeFor[fixtures.Money]():
+		return &jsonschema.Schema{Type: "number", Description: "an amount with two decimals"}
+	case reflect.TypeFor[fixtures.Timestamp]():
+		return &jsonschema.Schema{Type: "string", Format: "date-time"}
+	}
+	return nil
+}
 
 // schemaOf is the schema of v's type: a reference to a component for a
 // named struct (the components it needs are added), inline otherwise.
-func (b *builder) schemaOf(v any) (map[string]any, error) {
+func (b *builder) schemaOf(v any) (map[string]any, error) { return b.reflect(reflector, v) }
+
+// inputSchemaOf is schemaOf for a request body, requiring the members
+// named.
+func (b *builder) inputSchemaOf(v any, required []string) (map[string]any, error) {
+	s, err := b.reflect(inputReflector, v)
+	if err != nil || len(required) == 0 {
+		return s, err
+	}
+	name := strings.TrimPrefix(fmt.Sprint(s["$ref"]), "#/components/schemas/")
+	c, ok := b.schemas[name].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("required members %v of a body that is not an object", required)
+	}
+	props, _ := c["properties"].(map[string]any)
+	for _, r := range required {
+		if _, ok := props[r]; !ok {
+			return nil, fmt.Errorf("required member %q is not a member of %s", r, name)
+		}
+	}
+	c["required"] = required
+	return s, nil
+}
+
+func (b *builder) reflect(r *jsonschema.Reflector, v any) (map[string]any, error) {
 	if m, ok := v.(map[string]any); ok { // an object of named members
 		return b.object(m)
 	}
-	s := reflector.Reflect(v)
+	s := r.Reflect(v)
 	raw, err := json.Marshal(s)
 	if err != nil {
 		return nil, err

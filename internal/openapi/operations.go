@@ -143,7 +143,7 @@ func oceanAdminOperations() []operation {
 		{Method: http.MethodDelete, Path: p + "/dedup", Tag: "ocean-admin", ID: "clearOceanDedup", Summary: "forget every remembered outer_event_id",
 			Answers: []answer{noContent, unavailable}},
 		{Method: http.MethodPost, Path: p + "/clicks", Tag: "ocean-admin", ID: "sendOceanClicks", Summary: "send clicks to an advertiser's monitoring link",
-			Body: mockocean.ClickOptions{}, Answers: []answer{
+			Body: mockocean.ClickOptions{}, BodyRequired: []string{"monitor_url"}, Answers: []answer{
 				{Status: 200, Type: map[string]any{"report": mockocean.ClickReport{}, "summary": str, "error": optional{str}}}, badRequest}},
 		{Method: http.MethodGet, Path: p + "/clicks", Tag: "ocean-admin", ID: "oceanClicks", Summary: "the clicks sent",
 			Answers: []answer{{Status: 200, Type: map[string]any{"clicks": []mockocean.SentClick{}}}}},
@@ -156,7 +156,8 @@ func oceanAdminOperations() []operation {
 				query("since", "only requests received at or after this time (RFC 3339)", dateTime),
 				query("until", "only requests received before this time (RFC 3339)", dateTime),
 			},
-			Answers: []answer{{Status: 200, Description: "the report, in the format asked for (text/plain, text/html and application/xml for the others)", Type: mockocean.TrafficReport{}},
+			Answers: []answer{{Status: 200, Description: "the report, in the format asked for", Type: mockocean.TrafficReport{},
+				Also: map[string]map[string]any{"text/plain": str, "text/html": str, "application/xml": map[string]any{"type": "string", "description": "JUnit XML: one testcase per rule"}}},
 				badRequest, unavailable}},
 		{Method: http.MethodGet, Path: p + "/catalog", Tag: "ocean-admin", ID: "oceanCatalog", Summary: "the answer catalog, event types and parameters of /track/activate/",
 			Answers: []answer{{Status: 200, Type: map[string]any{"catalog": []mockocean.Rule{}, "event_types": []mockocean.EventType{}, "params": []mockocean.Param{}}}}},
@@ -170,7 +171,7 @@ func impactAdminOperations() []operation {
 	payload := map[string]any{"type": "object", "description": "the event's fields, as impact.com sends them (GET /_admin/impact/events lists each event's)", "additionalProperties": true}
 	return []operation{
 		{Method: http.MethodPut, Path: p + "/postbacks/{event}", Tag: "impact-admin", ID: "configurePostback", Summary: "configure the postback of an event",
-			Params: []param{event}, Body: mockimpact.Postback{}, Answers: []answer{{Status: 200, Description: "the configuration as stored", Type: mockimpact.Postback{}}, badRequest, unavailable}},
+			Params: []param{event}, Body: mockimpact.Postback{}, BodyRequired: []string{"url"}, Answers: []answer{{Status: 200, Description: "the configuration as stored", Type: mockimpact.Postback{}}, badRequest, unavailable}},
 		{Method: http.MethodDelete, Path: p + "/postbacks/{event}", Tag: "impact-admin", ID: "deletePostback", Summary: "remove the postback of an event",
 			Params: []param{event}, Answers: []answer{noContent, notFound, unavailable}},
 		{Method: http.MethodGet, Path: p + "/postbacks", Tag: "impact-admin", ID: "postbacks", Summary: "the postbacks configured",
@@ -230,7 +231,7 @@ func sandboxOperations() []operation {
 		{Method: http.MethodGet, Path: sandbox.NamespacesPath, Tag: "sandbox", ID: "namespaces", Root: true, Summary: "the namespaces",
 			Answers: []answer{{Status: 200, Type: map[string]any{"count": integer, "namespaces": []sandbox.NamespaceInfo{}}}, unavailable}},
 		{Method: http.MethodPost, Path: sandbox.NamespacesPath, Tag: "sandbox", ID: "createNamespace", Root: true, Summary: "create a namespace: its own journals, faults, postbacks and token",
-			Body: sandbox.NamespaceSpec{}, Answers: []answer{{Status: 201, Type: sandbox.NamespaceInfo{}}, badRequest, conflict, unavailable}},
+			Body: sandbox.NamespaceSpec{}, BodyRequired: []string{"name"}, Answers: []answer{{Status: 201, Type: sandbox.NamespaceInfo{}}, badRequest, conflict, unavailable}},
 		{Method: http.MethodGet, Path: sandbox.NamespacesPath + "/{name}", Tag: "sandbox", ID: "namespace", Root: true, Summary: "one namespace",
 			Params: []param{ns}, Answers: []answer{{Status: 200, Type: sandbox.NamespaceInfo{}}, badRequest, notFound, unavailable}},
 		{Method: http.MethodDelete, Path: sandbox.NamespacesPath + "/{name}", Tag: "sandbox", ID: "deleteNamespace", Root: true, Summary: "remove a namespace and everything it holds",
