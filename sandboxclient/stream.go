@@ -71,6 +71,9 @@ type Stream struct {
 	r      *bufio.Reader
 	cursor inspector.Cursor
 	err    error
+	// pending is a block read but not yet returned by Next: the opening
+	// one.
+	pending *block
 }
 
 // Stream opens the namespace's event stream. It returns once the
@@ -90,11 +93,16 @@ func (c *Client) Stream(ctx context.Context, o StreamOptions) (*Stream, error) {
 	if o.From != nil {
 		s.cursor = *o.From
 	}
+	// The opening block, sent at once, says where the stream starts.
+	if s.pending, err = s.readBlock(); err != nil {
+		resp.Body.Close()
+		return nil, fmt.Errorf("event stream: the sandbox's opening: %w", err)
+	}
 	return s, nil
 }
 
-// Cursor is the position after the last event read: where the sandbox
-// said it starts, before any.
+// Cursor is the position after the last event read; before any, where
+// the sandbox said the stream starts.
 func (s *Stream) Cursor() inspector.Cursor { return s.cursor }
 
 // Close ends the stream.
@@ -111,35 +119,51 @@ func (s *Stream) Next() (Event, error) {
 	if s.err != nil {
 		return Event{}, s.err
 	}
-	ev, err := s.next()
-	if err != nil {
-		s.err = err
+	for {
+		b := s.pending
+		s.pending = nil
+		if b == nil {
+			if b, s.err = s.readBlock(); s.err != nil {
+				return Event{}, s.err
+			}
+		}
+		if !b.event {
+			continue // comments, a retry line: no event
+		}
+		s.cursor = b.ev.Cursor
+		if s.err = decodeEvent(&b.ev); s.err != nil {
+			return b.ev, s.err
+		}
+		return b.ev, nil
 	}
-	return ev, err
 }
 
-func (s *Stream) next() (Event, error) {
-	var ev Event
+// block is one block of the stream, up to a blank line: an event when
+// it has an event field.
+type block struct {
+	ev    Event
+	event bool
+}
+
+// readBlock reads the next block; the stream's opening comment sets the
+// cursor.
+func (s *Stream) readBlock() (*block, error) {
+	b := &block{}
 	var data []string
-	seen := false // a field of the event was read
 	for {
 		line, err := s.r.ReadString('\n')
 		if err != nil {
 			if errors.Is(err, io.EOF) && line == "" {
-				return ev, io.EOF
+				return nil, io.EOF
 			}
 			if !errors.Is(err, io.EOF) {
-				return ev, fmt.Errorf("event stream: %w", err)
+				return nil, fmt.Errorf("event stream: %w", err)
 			}
 		}
 		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 		if line == "" {
-			if !seen {
-				continue // after comments or a retry line: no event
-			}
-			ev.Data = json.RawMessage(strings.Join(data, "\n"))
-			s.cursor = ev.Cursor
-			return ev, decodeEvent(&ev)
+			b.ev.Data = json.RawMessage(strings.Join(data, "\n"))
+			return b, nil
 		}
 		field, value, _ := strings.Cut(line, ":")
 		value = strings.TrimPrefix(value, " ")
@@ -153,13 +177,13 @@ func (s *Stream) next() (Event, error) {
 		case "id":
 			cur, ok := inspector.ParseCursor(value)
 			if !ok {
-				return ev, fmt.Errorf("event stream: id %q is not a cursor OCEAN.IMPACT", value)
+				return nil, fmt.Errorf("event stream: id %q is not a cursor OCEAN.IMPACT", value)
 			}
-			ev.Cursor, seen = cur, true
+			b.ev.Cursor, b.event = cur, true
 		case "event":
-			ev.Kind, seen = value, true
+			b.ev.Kind, b.event = value, true
 		case "data":
-			data, seen = append(data, value), true
+			data, b.event = append(data, value), true
 		}
 	}
 }
