@@ -165,8 +165,8 @@ func firstOf(s ...string) string {
 	return ""
 }
 
-// call is one request: op names it in errors ("ocean requests"), path
-// is under the namespace unless root.
+// call is one request: op names it in errors (the method's name,
+// "OceanRequests"), path is under the namespace unless root.
 type call struct {
 	op     string
 	method string
@@ -198,19 +198,19 @@ func seg(s string) string { return url.PathEscape(s) }
 // it reads the answer and returns an *Error.
 func (c *Client) open(ctx context.Context, k call) (*http.Response, error) {
 	if c.err != nil {
-		return nil, fmt.Errorf("%s: %w", k.op, c.err)
+		return nil, fmt.Errorf("sandboxclient.%s: %w", k.op, c.err)
 	}
 	var body io.Reader
 	if k.body != nil {
 		b, err := json.Marshal(k.body)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", k.op, err)
+			return nil, fmt.Errorf("sandboxclient.%s: %w", k.op, err)
 		}
 		body = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, k.method, c.url(k), body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", k.op, err)
+		return nil, fmt.Errorf("sandboxclient.%s: %w", k.op, err)
 	}
 	for name, v := range k.header {
 		req.Header[name] = v
@@ -223,7 +223,7 @@ func (c *Client) open(ctx context.Context, k call) (*http.Response, error) {
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", k.op, err)
+		return nil, fmt.Errorf("sandboxclient.%s: %w", k.op, err)
 	}
 	if resp.StatusCode/100 == 2 {
 		return resp, nil
@@ -231,7 +231,7 @@ func (c *Client) open(ctx context.Context, k call) (*http.Response, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s %s: HTTP %d, then reading the answer: %w", k.op, req.Method, req.URL.Redacted(), resp.StatusCode, err)
+		return nil, fmt.Errorf("sandboxclient.%s: %s %s: HTTP %d, then reading the answer: %w", k.op, req.Method, req.URL.Redacted(), resp.StatusCode, err)
 	}
 	return nil, newError(req, resp.StatusCode, b)
 }
@@ -245,7 +245,7 @@ func (c *Client) raw(ctx context.Context, k call) ([]byte, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading the answer: %w", k.op, err)
+		return nil, fmt.Errorf("sandboxclient.%s: reading the answer: %w", k.op, err)
 	}
 	return b, nil
 }
@@ -258,7 +258,7 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 		return err
 	}
 	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("%s: %s %s: the answer is not the expected JSON: %w", k.op, k.method, c.url(k), err)
+		return fmt.Errorf("sandboxclient.%s: %s %s: the answer is not the expected JSON: %w", k.op, k.method, c.url(k), err)
 	}
 	return nil
 }

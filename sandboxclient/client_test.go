@@ -137,7 +137,7 @@ func TestNetworkErrors(t *testing.T) {
 	_, err := c.Deliveries(t.Context(), sandboxclient.DeliveryFilter{})
 	var ue *url.Error
 	var e *sandboxclient.Error
-	if err == nil || !errors.As(err, &ue) || errors.As(err, &e) || !strings.HasPrefix(err.Error(), "impact deliveries: ") {
+	if err == nil || !errors.As(err, &ue) || errors.As(err, &e) || !strings.HasPrefix(err.Error(), "sandboxclient.Deliveries: ") {
 		t.Errorf("a closed server: %v", err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())

@@ -21,9 +21,9 @@ import (
 func (c *Client) ConfigurePostback(ctx context.Context, p mockimpact.Postback) (mockimpact.Postback, error) {
 	var stored mockimpact.Postback
 	if p.Event == "" {
-		return stored, errors.New("configure impact postback: the postback names no Event")
+		return stored, errors.New("sandboxclient.ConfigurePostback: the postback names no Event")
 	}
-	err := c.do(ctx, call{op: "configure impact postback", method: http.MethodPut,
+	err := c.do(ctx, call{op: "ConfigurePostback", method: http.MethodPut,
 		path: mockimpact.AdminPrefix + "/postbacks/" + seg(p.Event), body: p}, &stored)
 	return stored, err
 }
@@ -31,7 +31,7 @@ func (c *Client) ConfigurePostback(ctx context.Context, p mockimpact.Postback) (
 // DeletePostback removes the postback configuration of event: events
 // fired later answer 409. An *Error with status 404 when there was none.
 func (c *Client) DeletePostback(ctx context.Context, event string) error {
-	return c.del(ctx, "delete impact postback", mockimpact.AdminPrefix+"/postbacks/"+seg(event))
+	return c.del(ctx, "DeletePostback", mockimpact.AdminPrefix+"/postbacks/"+seg(event))
 }
 
 // Postbacks lists the postback configurations.
@@ -39,7 +39,7 @@ func (c *Client) Postbacks(ctx context.Context) ([]mockimpact.Postback, error) {
 	var out struct {
 		Postbacks []mockimpact.Postback `json:"postbacks"`
 	}
-	err := c.get(ctx, "impact postbacks", mockimpact.AdminPrefix+"/postbacks", nil, &out)
+	err := c.get(ctx, "Postbacks", mockimpact.AdminPrefix+"/postbacks", nil, &out)
 	return out.Postbacks, err
 }
 
@@ -96,7 +96,7 @@ func (c *Client) Fire(ctx context.Context, event string, o FireOptions) (FireRes
 	if o.Payload != nil {
 		b, err := json.Marshal(o.Payload)
 		if err != nil {
-			return FireResult{Event: event}, fmt.Errorf("fire impact event: payload: %w", err)
+			return FireResult{Event: event}, fmt.Errorf("sandboxclient.Fire: payload: %w", err)
 		}
 		body = json.RawMessage(b)
 	}
@@ -107,7 +107,7 @@ func (c *Client) Fire(ctx context.Context, event string, o FireOptions) (FireRes
 		Seed        int64           `json:"seed"`
 		Payload     json.RawMessage `json:"payload"`
 	}
-	err := c.do(ctx, call{op: "fire impact event", method: http.MethodPost,
+	err := c.do(ctx, call{op: "Fire", method: http.MethodPost,
 		path: mockimpact.AdminPrefix + "/events/" + seg(event), query: q, body: body}, &out)
 	var e *Error
 	if errors.As(err, &e) {
@@ -133,7 +133,7 @@ type ImpactCatalog struct {
 // ImpactEvents reads the impact catalog (GET /_admin/impact/events).
 func (c *Client) ImpactEvents(ctx context.Context) (ImpactCatalog, error) {
 	var cat ImpactCatalog
-	err := c.get(ctx, "impact events", mockimpact.AdminPrefix+"/events", nil, &cat)
+	err := c.get(ctx, "ImpactEvents", mockimpact.AdminPrefix+"/events", nil, &cat)
 	return cat, err
 }
 
@@ -170,7 +170,7 @@ func (c *Client) Deliveries(ctx context.Context, f DeliveryFilter) (DeliveryList
 		q.Set("limit", strconv.Itoa(f.Limit))
 	}
 	var l DeliveryList
-	err := c.get(ctx, "impact deliveries", mockimpact.AdminPrefix+"/deliveries", q, &l)
+	err := c.get(ctx, "Deliveries", mockimpact.AdminPrefix+"/deliveries", q, &l)
 	return l, err
 }
 
@@ -178,7 +178,7 @@ func (c *Client) Deliveries(ctx context.Context, f DeliveryFilter) (DeliveryList
 // with status 404 when there is none.
 func (c *Client) Delivery(ctx context.Context, id string) (mockimpact.Delivery, error) {
 	var d mockimpact.Delivery
-	err := c.get(ctx, "impact delivery", mockimpact.AdminPrefix+"/deliveries/"+seg(id), nil, &d)
+	err := c.get(ctx, "Delivery", mockimpact.AdminPrefix+"/deliveries/"+seg(id), nil, &d)
 	return d, err
 }
 
@@ -203,7 +203,7 @@ func (c *Client) WaitDelivery(ctx context.Context, id string) (mockimpact.Delive
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return d, fmt.Errorf("wait for impact delivery %s: still pending after %d attempts: %w", id, len(d.Attempts), ctx.Err())
+			return d, fmt.Errorf("sandboxclient.WaitDelivery: %s: still pending after %d attempts: %w", id, len(d.Attempts), ctx.Err())
 		case <-t.C:
 		}
 		wait = min(2*wait, waitPollMax)
@@ -218,7 +218,7 @@ func (c *Client) Retry(ctx context.Context, id string) (due time.Time, err error
 	var out struct {
 		Due time.Time `json:"due"`
 	}
-	err = c.do(ctx, call{op: "retry impact delivery", method: http.MethodPost, path: mockimpact.AdminPrefix + "/deliveries/" + seg(id) + "/retry"}, &out)
+	err = c.do(ctx, call{op: "Retry", method: http.MethodPost, path: mockimpact.AdminPrefix + "/deliveries/" + seg(id) + "/retry"}, &out)
 	return out.Due, err
 }
 
@@ -228,12 +228,12 @@ func (c *Client) Replay(ctx context.Context, id string) (string, error) {
 	var out struct {
 		DeliveryID string `json:"delivery_id"`
 	}
-	err := c.do(ctx, call{op: "replay impact delivery", method: http.MethodPost, path: mockimpact.AdminPrefix + "/deliveries/" + seg(id) + "/replay"}, &out)
+	err := c.do(ctx, call{op: "Replay", method: http.MethodPost, path: mockimpact.AdminPrefix + "/deliveries/" + seg(id) + "/replay"}, &out)
 	return out.DeliveryID, err
 }
 
 // ClearDeliveries forgets the finished deliveries (DELETE
 // /_admin/impact/deliveries); pending ones stay.
 func (c *Client) ClearDeliveries(ctx context.Context) error {
-	return c.del(ctx, "clear impact deliveries", mockimpact.AdminPrefix+"/deliveries")
+	return c.del(ctx, "ClearDeliveries", mockimpact.AdminPrefix+"/deliveries")
 }

@@ -65,16 +65,16 @@ func oceanQuery(f OceanFilter) url.Values {
 func (c *Client) OceanRequests(ctx context.Context, f OceanFilter) (OceanJournal, error) {
 	var j OceanJournal
 	if f.EventType != nil && f.EventName != "" {
-		return j, fmt.Errorf("ocean requests: filter: set EventType or EventName, not both")
+		return j, fmt.Errorf("sandboxclient.OceanRequests: filter: set EventType or EventName, not both")
 	}
-	err := c.get(ctx, "ocean requests", mockocean.AdminPrefix+"/requests", oceanQuery(f), &j)
+	err := c.get(ctx, "OceanRequests", mockocean.AdminPrefix+"/requests", oceanQuery(f), &j)
 	return j, err
 }
 
 // ClearOceanRequests empties the Ocean journal (DELETE
 // /_admin/ocean/requests); request numbers start again from 1.
 func (c *Client) ClearOceanRequests(ctx context.Context) error {
-	return c.del(ctx, "clear ocean requests", mockocean.AdminPrefix+"/requests")
+	return c.del(ctx, "ClearOceanRequests", mockocean.AdminPrefix+"/requests")
 }
 
 // Conversions lists the conversions the Ocean emulator accepted (GET
@@ -83,7 +83,7 @@ func (c *Client) Conversions(ctx context.Context) ([]mockocean.Conversion, error
 	var out struct {
 		Conversions []mockocean.Conversion `json:"conversions"`
 	}
-	err := c.get(ctx, "ocean conversions", mockocean.AdminPrefix+"/conversions", nil, &out)
+	err := c.get(ctx, "Conversions", mockocean.AdminPrefix+"/conversions", nil, &out)
 	return out.Conversions, err
 }
 
@@ -93,7 +93,7 @@ func (c *Client) Faults(ctx context.Context) ([]mockocean.Fault, error) {
 	var out struct {
 		Faults []mockocean.Fault `json:"faults"`
 	}
-	err := c.get(ctx, "ocean faults", mockocean.AdminPrefix+"/faults", nil, &out)
+	err := c.get(ctx, "Faults", mockocean.AdminPrefix+"/faults", nil, &out)
 	return out.Faults, err
 }
 
@@ -103,33 +103,33 @@ func (c *Client) Faults(ctx context.Context) ([]mockocean.Fault, error) {
 // when the sandbox holds too many.
 func (c *Client) AddFault(ctx context.Context, f mockocean.Fault) (mockocean.Fault, error) {
 	var added mockocean.Fault
-	err := c.do(ctx, call{op: "add ocean fault", method: http.MethodPost, path: mockocean.AdminPrefix + "/faults", body: f}, &added)
+	err := c.do(ctx, call{op: "AddFault", method: http.MethodPost, path: mockocean.AdminPrefix + "/faults", body: f}, &added)
 	return added, err
 }
 
 // RemoveFault removes the Ocean fault rule id; an *Error with status 404
 // when there is none.
 func (c *Client) RemoveFault(ctx context.Context, id string) error {
-	return c.del(ctx, "remove ocean fault", mockocean.AdminPrefix+"/faults/"+seg(id))
+	return c.del(ctx, "RemoveFault", mockocean.AdminPrefix+"/faults/"+seg(id))
 }
 
 // ClearFaults removes every Ocean fault rule.
 func (c *Client) ClearFaults(ctx context.Context) error {
-	return c.del(ctx, "clear ocean faults", mockocean.AdminPrefix+"/faults")
+	return c.del(ctx, "ClearFaults", mockocean.AdminPrefix+"/faults")
 }
 
 // Dedup describes the Ocean duplicate filter (the outer_event_ids it
 // remembers).
 func (c *Client) Dedup(ctx context.Context) (mockocean.DedupStats, error) {
 	var st mockocean.DedupStats
-	err := c.get(ctx, "ocean dedup", mockocean.AdminPrefix+"/dedup", nil, &st)
+	err := c.get(ctx, "Dedup", mockocean.AdminPrefix+"/dedup", nil, &st)
 	return st, err
 }
 
 // ClearDedup forgets every outer_event_id the duplicate filter
 // remembers: a conversion sent again is no longer a duplicate.
 func (c *Client) ClearDedup(ctx context.Context) error {
-	return c.del(ctx, "clear ocean dedup", mockocean.AdminPrefix+"/dedup")
+	return c.del(ctx, "ClearDedup", mockocean.AdminPrefix+"/dedup")
 }
 
 // ClickResult is the answer to SendClicks: the report, its one-line
@@ -149,7 +149,7 @@ type ClickResult struct {
 // *Error with status 400.
 func (c *Client) SendClicks(ctx context.Context, o mockocean.ClickOptions) (ClickResult, error) {
 	var r ClickResult
-	err := c.do(ctx, call{op: "send ocean clicks", method: http.MethodPost, path: mockocean.AdminPrefix + "/clicks", body: o}, &r)
+	err := c.do(ctx, call{op: "SendClicks", method: http.MethodPost, path: mockocean.AdminPrefix + "/clicks", body: o}, &r)
 	return r, err
 }
 
@@ -158,7 +158,7 @@ func (c *Client) Clicks(ctx context.Context) ([]mockocean.SentClick, error) {
 	var out struct {
 		Clicks []mockocean.SentClick `json:"clicks"`
 	}
-	err := c.get(ctx, "ocean clicks", mockocean.AdminPrefix+"/clicks", nil, &out)
+	err := c.get(ctx, "Clicks", mockocean.AdminPrefix+"/clicks", nil, &out)
 	return out.Clicks, err
 }
 
@@ -167,7 +167,7 @@ func (c *Client) MonitorMacros(ctx context.Context) ([]mockocean.MonitorMacro, e
 	var out struct {
 		Macros []mockocean.MonitorMacro `json:"macros"`
 	}
-	err := c.get(ctx, "ocean monitor macros", mockocean.AdminPrefix+"/monitor-macros", nil, &out)
+	err := c.get(ctx, "MonitorMacros", mockocean.AdminPrefix+"/monitor-macros", nil, &out)
 	return out.Macros, err
 }
 
@@ -182,7 +182,7 @@ type OceanCatalog struct {
 // Catalog reads the Ocean emulator's catalog (GET /_admin/ocean/catalog).
 func (c *Client) Catalog(ctx context.Context) (OceanCatalog, error) {
 	var cat OceanCatalog
-	err := c.get(ctx, "ocean catalog", mockocean.AdminPrefix+"/catalog", nil, &cat)
+	err := c.get(ctx, "Catalog", mockocean.AdminPrefix+"/catalog", nil, &cat)
 	return cat, err
 }
 
@@ -222,10 +222,10 @@ func (o ReportOptions) query() url.Values {
 // whether a CI job should fail.
 func (c *Client) Report(ctx context.Context, o ReportOptions) (*mockocean.TrafficReport, error) {
 	if o.Format != "" && o.Format != "json" {
-		return nil, fmt.Errorf("ocean report: format %q: Report reads json; ReportRaw returns the others", o.Format)
+		return nil, fmt.Errorf("sandboxclient.Report: format %q: Report reads json; ReportRaw returns the others", o.Format)
 	}
 	var rep mockocean.TrafficReport
-	if err := c.get(ctx, "ocean report", mockocean.AdminPrefix+"/report", o.query(), &rep); err != nil {
+	if err := c.get(ctx, "Report", mockocean.AdminPrefix+"/report", o.query(), &rep); err != nil {
 		return nil, err
 	}
 	return &rep, nil
@@ -234,5 +234,5 @@ func (c *Client) Report(ctx context.Context, o ReportOptions) (*mockocean.Traffi
 // ReportRaw returns the lint of the Ocean journal as the sandbox writes
 // it in o.Format (json, text, html or junit): what a CI job stores.
 func (c *Client) ReportRaw(ctx context.Context, o ReportOptions) ([]byte, error) {
-	return c.raw(ctx, call{op: "ocean report", method: http.MethodGet, path: mockocean.AdminPrefix + "/report", query: o.query()})
+	return c.raw(ctx, call{op: "ReportRaw", method: http.MethodGet, path: mockocean.AdminPrefix + "/report", query: o.query()})
 }

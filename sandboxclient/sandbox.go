@@ -14,7 +14,7 @@ func (c *Client) Namespaces(ctx context.Context) ([]sandbox.NamespaceInfo, error
 	var out struct {
 		Namespaces []sandbox.NamespaceInfo `json:"namespaces"`
 	}
-	err := c.do(ctx, call{op: "list namespaces", method: http.MethodGet, path: sandbox.NamespacesPath, root: true}, &out)
+	err := c.do(ctx, call{op: "Namespaces", method: http.MethodGet, path: sandbox.NamespacesPath, root: true}, &out)
 	return out.Namespaces, err
 }
 
@@ -24,7 +24,7 @@ func (c *Client) Namespaces(ctx context.Context) ([]sandbox.NamespaceInfo, error
 // exists or the sandbox holds as many as it may.
 func (c *Client) CreateNamespace(ctx context.Context, spec sandbox.NamespaceSpec) (sandbox.NamespaceInfo, error) {
 	var in sandbox.NamespaceInfo
-	err := c.do(ctx, call{op: "create namespace", method: http.MethodPost, path: sandbox.NamespacesPath, root: true, body: spec}, &in)
+	err := c.do(ctx, call{op: "CreateNamespace", method: http.MethodPost, path: sandbox.NamespacesPath, root: true, body: spec}, &in)
 	return in, err
 }
 
@@ -32,24 +32,24 @@ func (c *Client) CreateNamespace(ctx context.Context, spec sandbox.NamespaceSpec
 // when there is none.
 func (c *Client) GetNamespace(ctx context.Context, name string) (sandbox.NamespaceInfo, error) {
 	var in sandbox.NamespaceInfo
-	err := c.do(ctx, call{op: "get namespace", method: http.MethodGet, path: sandbox.NamespacesPath + "/" + seg(name), root: true}, &in)
+	err := c.do(ctx, call{op: "GetNamespace", method: http.MethodGet, path: sandbox.NamespacesPath + "/" + seg(name), root: true}, &in)
 	return in, err
 }
 
 // DeleteNamespace drops the namespace name and all its state; an *Error
 // with status 404 when there is none, 400 for the default namespace.
 func (c *Client) DeleteNamespace(ctx context.Context, name string) error {
-	return c.do(ctx, call{op: "delete namespace", method: http.MethodDelete, path: sandbox.NamespacesPath + "/" + seg(name), root: true}, nil)
+	return c.do(ctx, call{op: "DeleteNamespace", method: http.MethodDelete, path: sandbox.NamespacesPath + "/" + seg(name), root: true}, nil)
 }
 
 // Health reports whether the sandbox answers (GET /healthz).
 func (c *Client) Health(ctx context.Context) error {
-	return c.do(ctx, call{op: "health", method: http.MethodGet, path: "/healthz", root: true}, nil)
+	return c.do(ctx, call{op: "Health", method: http.MethodGet, path: "/healthz", root: true}, nil)
 }
 
 // Ready reports whether the sandbox can serve (GET /readyz): nil, or an
 // *Error with status 503 whose Message says why (its store does not
 // answer), or the network's error.
 func (c *Client) Ready(ctx context.Context) error {
-	return c.do(ctx, call{op: "readiness", method: http.MethodGet, path: "/readyz", root: true}, nil)
+	return c.do(ctx, call{op: "Ready", method: http.MethodGet, path: "/readyz", root: true}, nil)
 }

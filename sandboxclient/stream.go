@@ -84,7 +84,7 @@ func (c *Client) Stream(ctx context.Context, o StreamOptions) (*Stream, error) {
 	if o.From != nil {
 		q.Set("since", o.From.String())
 	}
-	resp, err := c.open(ctx, call{op: "event stream", method: http.MethodGet, path: "/_admin/stream", query: q,
+	resp, err := c.open(ctx, call{op: "Stream", method: http.MethodGet, path: "/_admin/stream", query: q,
 		header: http.Header{"Accept": {"text/event-stream"}}})
 	if err != nil {
 		return nil, err
@@ -96,7 +96,7 @@ func (c *Client) Stream(ctx context.Context, o StreamOptions) (*Stream, error) {
 	// The opening block, sent at once, says where the stream starts.
 	if s.pending, err = s.readBlock(); err != nil {
 		resp.Body.Close()
-		return nil, fmt.Errorf("event stream: the sandbox's opening: %w", err)
+		return nil, fmt.Errorf("sandboxclient.Stream: the sandbox's opening: %w", err)
 	}
 	return s, nil
 }
@@ -157,7 +157,7 @@ func (s *Stream) readBlock() (*block, error) {
 				return nil, io.EOF
 			}
 			if !errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("event stream: %w", err)
+				return nil, fmt.Errorf("sandboxclient.Stream: %w", err)
 			}
 		}
 		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
@@ -177,7 +177,7 @@ func (s *Stream) readBlock() (*block, error) {
 		case "id":
 			cur, ok := inspector.ParseCursor(value)
 			if !ok {
-				return nil, fmt.Errorf("event stream: id %q is not a cursor OCEAN.IMPACT", value)
+				return nil, fmt.Errorf("sandboxclient.Stream: id %q is not a cursor OCEAN.IMPACT", value)
 			}
 			b.ev.Cursor, b.event = cur, true
 		case "event":
@@ -205,7 +205,7 @@ func decodeEvent(ev *Event) error {
 		return nil
 	}
 	if err := json.Unmarshal(ev.Data, v); err != nil {
-		return fmt.Errorf("event stream: %s event %s: %w", ev.Kind, ev.Cursor, err)
+		return fmt.Errorf("sandboxclient.Stream: %s event %s: %w", ev.Kind, ev.Cursor, err)
 	}
 	return nil
 }
