@@ -263,6 +263,25 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 	return nil
 }
 
+// member decodes the member name of the JSON object k answers: the
+// list in {"faults": […]}.
+func member[T any](ctx context.Context, c *Client, k call, name string) (T, error) {
+	var out map[string]json.RawMessage
+	var v T
+	if err := c.do(ctx, k, &out); err != nil {
+		return v, err
+	}
+	if err := json.Unmarshal(out[name], &v); err != nil && out[name] != nil {
+		return v, fmt.Errorf("sandboxclient.%s: member %s of the answer: %w", k.op, name, err)
+	}
+	return v, nil
+}
+
+// getMember is member for GET path under the namespace.
+func getMember[T any](ctx context.Context, c *Client, op, path, name string) (T, error) {
+	return member[T](ctx, c, call{op: op, method: http.MethodGet, path: path}, name)
+}
+
 // get decodes the answer to GET path (under the namespace) into out.
 func (c *Client) get(ctx context.Context, op, path string, q url.Values, out any) error {
 	return c.do(ctx, call{op: op, method: http.MethodGet, path: path, query: q}, out)

@@ -36,11 +36,7 @@ func (c *Client) DeletePostback(ctx context.Context, event string) error {
 
 // Postbacks lists the postback configurations.
 func (c *Client) Postbacks(ctx context.Context) ([]mockimpact.Postback, error) {
-	var out struct {
-		Postbacks []mockimpact.Postback `json:"postbacks"`
-	}
-	err := c.get(ctx, "Postbacks", mockimpact.AdminPrefix+"/postbacks", nil, &out)
-	return out.Postbacks, err
+	return getMember[[]mockimpact.Postback](ctx, c, "Postbacks", mockimpact.AdminPrefix+"/postbacks", "postbacks")
 }
 
 // FireOptions shape the events Fire fires. The zero value fires one
@@ -215,21 +211,13 @@ func (c *Client) WaitDelivery(ctx context.Context, id string) (mockimpact.Delive
 // the dispatcher's clock. An *Error with status 404 for an unknown
 // delivery, 409 when no attempt is waiting.
 func (c *Client) Retry(ctx context.Context, id string) (due time.Time, err error) {
-	var out struct {
-		Due time.Time `json:"due"`
-	}
-	err = c.do(ctx, call{op: "Retry", method: http.MethodPost, path: mockimpact.AdminPrefix + "/deliveries/" + seg(id) + "/retry"}, &out)
-	return out.Due, err
+	return member[time.Time](ctx, c, call{op: "Retry", method: http.MethodPost, path: mockimpact.AdminPrefix + "/deliveries/" + seg(id) + "/retry"}, "due")
 }
 
 // Replay sends delivery id's request again, as a new delivery (POST
 // /_admin/impact/deliveries/{id}/replay), and returns the new one's id.
 func (c *Client) Replay(ctx context.Context, id string) (string, error) {
-	var out struct {
-		DeliveryID string `json:"delivery_id"`
-	}
-	err := c.do(ctx, call{op: "Replay", method: http.MethodPost, path: mockimpact.AdminPrefix + "/deliveries/" + seg(id) + "/replay"}, &out)
-	return out.DeliveryID, err
+	return member[string](ctx, c, call{op: "Replay", method: http.MethodPost, path: mockimpact.AdminPrefix + "/deliveries/" + seg(id) + "/replay"}, "delivery_id")
 }
 
 // ClearDeliveries forgets the finished deliveries (DELETE

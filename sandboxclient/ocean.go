@@ -80,21 +80,13 @@ func (c *Client) ClearOceanRequests(ctx context.Context) error {
 // Conversions lists the conversions the Ocean emulator accepted (GET
 // /_admin/ocean/conversions), oldest first.
 func (c *Client) Conversions(ctx context.Context) ([]mockocean.Conversion, error) {
-	var out struct {
-		Conversions []mockocean.Conversion `json:"conversions"`
-	}
-	err := c.get(ctx, "Conversions", mockocean.AdminPrefix+"/conversions", nil, &out)
-	return out.Conversions, err
+	return getMember[[]mockocean.Conversion](ctx, c, "Conversions", mockocean.AdminPrefix+"/conversions", "conversions")
 }
 
 // Faults lists the Ocean fault rules, with the requests each has
 // answered (Hits).
 func (c *Client) Faults(ctx context.Context) ([]mockocean.Fault, error) {
-	var out struct {
-		Faults []mockocean.Fault `json:"faults"`
-	}
-	err := c.get(ctx, "Faults", mockocean.AdminPrefix+"/faults", nil, &out)
-	return out.Faults, err
+	return getMember[[]mockocean.Fault](ctx, c, "Faults", mockocean.AdminPrefix+"/faults", "faults")
 }
 
 // AddFault adds an Ocean fault rule (POST /_admin/ocean/faults) and
@@ -155,20 +147,12 @@ func (c *Client) SendClicks(ctx context.Context, o mockocean.ClickOptions) (Clic
 
 // Clicks lists the clicks the Ocean emulator has sent.
 func (c *Client) Clicks(ctx context.Context) ([]mockocean.SentClick, error) {
-	var out struct {
-		Clicks []mockocean.SentClick `json:"clicks"`
-	}
-	err := c.get(ctx, "Clicks", mockocean.AdminPrefix+"/clicks", nil, &out)
-	return out.Clicks, err
+	return getMember[[]mockocean.SentClick](ctx, c, "Clicks", mockocean.AdminPrefix+"/clicks", "clicks")
 }
 
 // MonitorMacros lists the macros a monitoring URL may hold.
 func (c *Client) MonitorMacros(ctx context.Context) ([]mockocean.MonitorMacro, error) {
-	var out struct {
-		Macros []mockocean.MonitorMacro `json:"macros"`
-	}
-	err := c.get(ctx, "MonitorMacros", mockocean.AdminPrefix+"/monitor-macros", nil, &out)
-	return out.Macros, err
+	return getMember[[]mockocean.MonitorMacro](ctx, c, "MonitorMacros", mockocean.AdminPrefix+"/monitor-macros", "macros")
 }
 
 // OceanCatalog is the answer to Catalog: the error codes, the event

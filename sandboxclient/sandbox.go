@@ -11,11 +11,7 @@ import (
 // by name, the default one included. It needs the admin token when the
 // sandbox has one.
 func (c *Client) Namespaces(ctx context.Context) ([]sandbox.NamespaceInfo, error) {
-	var out struct {
-		Namespaces []sandbox.NamespaceInfo `json:"namespaces"`
-	}
-	err := c.do(ctx, call{op: "Namespaces", method: http.MethodGet, path: sandbox.NamespacesPath, root: true}, &out)
-	return out.Namespaces, err
+	return member[[]sandbox.NamespaceInfo](ctx, c, call{op: "Namespaces", method: http.MethodGet, path: sandbox.NamespacesPath, root: true}, "namespaces")
 }
 
 // CreateNamespace creates a namespace (POST /_admin/namespaces), with
