@@ -4,16 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/postbacksim/postbacksim/mockocean"
 	"github.com/postbacksim/postbacksim/sandbox"
+	"github.com/postbacksim/postbacksim/sandboxclient"
 )
 
 func (a *app) oceanReportCmd() *cobra.Command {
@@ -62,51 +60,40 @@ finding kind for CI test reports. Reference: docs/certify.md.`,
 		if mockocean.SeverityRank(*failOn) == 0 && *failOn != "never" {
 			return usage("--fail-on %q: want error, warning, info or never%s", *failOn, didYouMean(*failOn, []string{"error", "warning", "info", "never"}))
 		}
-		q := url.Values{"format": {"json"}}
+		opts := sandboxclient.ReportOptions{Format: "json"}
 		for name, v := range map[string]string{"since": *since, "until": *until} {
 			if v == "" {
 				continue
 			}
-			if _, err := time.Parse(time.RFC3339, v); err != nil {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
 				return usage("--%s %q: want an RFC 3339 time such as 2026-04-08T09:00:00Z", name, v)
 			}
-			q.Set(name, v)
+			if name == "since" {
+				opts.Since = t
+			} else {
+				opts.Until = t
+			}
 		}
-		path := strings.TrimSuffix(u.Path, "/")
 		if *namespace != "" && *namespace != sandbox.DefaultNamespace {
 			if err := sandbox.CheckNamespace(*namespace); err != nil {
 				return usage("--namespace: %v", err)
 			}
-			path += "/ns/" + *namespace
 		}
-		u.Path, u.RawQuery = path+mockocean.AdminPrefix+"/report", q.Encode()
-		ctx, cancel := context.WithTimeout(ctx, *timeout)
-		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		client, err := sandboxclient.New(*base, sandboxclient.WithToken(*token), sandboxclient.WithNamespace(*namespace))
 		if err != nil {
 			return usage("--url: %v", err)
 		}
-		if *token != "" {
-			req.Header.Set("Authorization", "Bearer "+*token)
-		}
-		resp, err := http.DefaultClient.Do(req)
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		body, err := client.ReportRaw(ctx, opts)
 		if err != nil {
 			fmt.Fprintf(a.stderr, "postbacksim ocean report: %v\n", err)
 			return exitFail
 		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-		if err != nil {
-			fmt.Fprintf(a.stderr, "postbacksim ocean report: read the report: %v\n", err)
-			return exitFail
-		}
-		if resp.StatusCode != http.StatusOK {
-			fmt.Fprintf(a.stderr, "postbacksim ocean report: GET %s: HTTP %d: %s\n", u.Redacted(), resp.StatusCode, strings.TrimSpace(string(body)))
-			return exitFail
-		}
 		var rep mockocean.TrafficReport
 		if err := json.Unmarshal(body, &rep); err != nil {
-			fmt.Fprintf(a.stderr, "postbacksim ocean report: GET %s: not a report: %v\n", u.Redacted(), err)
+			fmt.Fprintf(a.stderr, "postbacksim ocean report: the sandbox's answer is not a report: %v\n", err)
 			return exitFail
 		}
 		switch *format {
