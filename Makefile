@@ -20,16 +20,17 @@ IMAGE     ?= postbacksim
 # Pinned analysers, fetched through the Go module proxy.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test test-image build docker bench bench-quick wrk fuzz mocks schema docs lint staticcheck vulncheck bigfiles fmt clean
+.PHONY: run test test-image build docker bench bench-quick wrk fuzz mocks schema openapi docs lint staticcheck vulncheck bigfiles fmt clean
 
 ## run: serve the sandbox on 127.0.0.1:8080 with embedded defaults
 run:
 	$(GO) run ./cmd/postbacksim serve
 
-## test: vet, formatting, every test with the race detector, and the scenario library
+## test: vet, formatting, every test with the race detector, the scenario library, and the client generated from the OpenAPI description
 test: lint
 	$(GO) run ./cmd/postbacksim run scenarios/
 	$(GO) test -race -count=1 ./...
+	cd examples/generated-client && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 ## lint: go vet, gofmt, staticcheck, govulncheck, and no tracked file over 1 MB
 lint: bigfiles
@@ -99,6 +100,11 @@ fuzz:
 ## schema: regenerate scenarios/scenario.schema.json from the Go types
 schema:
 	$(GO) test ./scenarios -run SchemaInSync -update
+
+## openapi: regenerate api/openapi.json from the code, and the example client generated from it
+openapi:
+	$(GO) test ./api -run OpenAPIInSync -update
+	cd examples/generated-client && $(GO) generate ./...
 
 ## docs: regenerate the tables between <!-- generated:NAME --> markers in README.md and docs/*.md
 docs:

@@ -97,6 +97,16 @@ func Build() ([]byte, error) {
 		}
 		item[m] = o
 	}
+	for name, members := range extraMembers {
+		c, ok := b.schemas[name].(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("openapi: extra members of %s, which no operation uses", name)
+		}
+		props := c["properties"].(map[string]any)
+		for m, s := range members {
+			props[m] = s
+		}
+	}
 	b.schemas["Error"] = map[string]any{
 		"type":        "object",
 		"description": "Every admin error: a sentence saying what was wrong and, where it helps, what to do.",
@@ -130,6 +140,7 @@ func Build() ([]byte, error) {
 			},
 		},
 	}
+	plainSchemas(doc)
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false)
@@ -138,6 +149,17 @@ func Build() ([]byte, error) {
 		return nil, fmt.Errorf("openapi: encoding: %w", err)
 	}
 	return out.Bytes(), nil
+}
+
+// extraMembers are members that types which marshal themselves write
+// besides their fields, by component.
+var extraMembers = map[string]map[string]any{
+	// mockocean.Request.MarshalJSON writes the Ocean answer when there
+	// was one (not for an injected 503, a dropped connection, a 413).
+	"Request": {
+		"code": map[string]any{"type": "integer", "description": "the Ocean answer's code (absent when the request got no Ocean answer)"},
+		"msg":  map[string]any{"type": "string", "description": "the Ocean answer's msg (absent when the request got no Ocean answer)"},
+	},
 }
 
 // servers are the sandbox's root and a namespace's root.
@@ -373,3 +395,31 @@ type schema map[string]any
 // optional marks a member of object that may be absent.
 type optional struct{ v any }
 
+// plainSchemas replaces the boolean schema true (any value, as
+// reflected for a field of type any) by the empty schema, which means
+// the same: client generators built on OpenAPI 3.0 models read only
+// objects where a schema goes.
+func plainSchemas(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if k == "properties" || k == "$defs" || k == "schemas" {
+				if m, ok := e.(map[string]any); ok {
+					for name, s := range m {
+						if s == true {
+							m[name] = map[string]any{}
+						}
+					}
+				}
+			}
+			if k == "items" && e == true {
+				x[k] = map[string]any{}
+			}
+			plainSchemas(x[k])
+		}
+	case []any:
+		for _, e := range x {
+			plainSchemas(e)
+		}
+	}
+}
