@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Docker image, runs it with --network host on a free loopback
-# port, talks to both emulators, and cleans up. Installs and starts a
+# port, talks to both emulators, runs the compose test and the
+# Testcontainers module's tests against it, and cleans up. Installs and starts a
 # Docker engine (Debian's docker.io) when none is running. Bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -148,4 +149,8 @@ docker stop -t 10 "$name" >/dev/null
 
 # 8. compose.yaml: Redis and two replicas sharing it.
 bash .ci/compose-test.sh "$image" || die "the compose test failed (above)"
+
+# 9. The Testcontainers for Go module (testcontainers/) against this image,
+# before the cleanup removes it.
+bash .ci/testcontainers-test.sh "$image" || die "the Testcontainers module's test failed (above)"
 say "PASS"
