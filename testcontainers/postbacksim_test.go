@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +143,10 @@ func TestConversionIsJournaled(t *testing.T) {
 		t.Errorf("URL = %s, want http://127.0.0.1:PORT on the host's network", base)
 	}
 	convert(t, activate, "tc-journal")
+	// Without the settings file of TestFlagsAndScenarios, 1001 is no event type.
+	if status, body := do(t, http.MethodGet, activate+"?callback=c&idfa=i&event_type=1001", "", "", ""); strings.Contains(body, `"code":0`) {
+		t.Errorf("event_type 1001 by default: %d %s, want an error code", status, body)
+	}
 
 	// Plain HTTP reads the journal here; Client(ctx) answers the typed
 	// client of the same admin API (package sandboxclient).
@@ -209,7 +214,12 @@ func TestAdminTokenAndNamespace(t *testing.T) {
 }
 
 func TestFlagsAndScenarios(t *testing.T) {
+	config := filepath.Join(t.TempDir(), "postbacksim.yaml")
+	if err := os.WriteFile(config, []byte("extra-event-types: 1001=trial_start\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	ctr := start(t,
+		postbacksimtc.WithConfigFile(config),
 		postbacksimtc.WithStrict(),
 		postbacksimtc.WithTimeScale(3600),
 		postbacksimtc.WithFlags("--journal-capacity", "10"),
@@ -223,6 +233,11 @@ func TestFlagsAndScenarios(t *testing.T) {
 	// Accepted with a warning by default; strict mode answers 40002.
 	if status, body := do(t, http.MethodGet, activate+"?callback=c&os=ios&muid=m&event_type=0", "", "", ""); status != http.StatusOK || !strings.Contains(body, `"code":40002`) {
 		t.Errorf("os=ios with WithStrict: %d %s, want code 40002", status, body)
+	}
+
+	// The settings file was copied, readable by the image's user, and read.
+	if status, body := do(t, http.MethodGet, activate+"?callback=c&idfa=i&event_type=1001", "", "", ""); status != http.StatusOK || !strings.Contains(body, `"code":0`) {
+		t.Errorf("event_type 1001 with extra-event-types in the config file: %d %s, want code 0", status, body)
 	}
 
 	code, out, err := ctr.RunScenarios(ctx)
