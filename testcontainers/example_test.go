@@ -9,6 +9,7 @@ import (
 
 	"github.com/testcontainers/testcontainers-go"
 
+	"github.com/postbacksim/postbacksim/sandboxclient"
 	postbacksimtc "github.com/postbacksim/postbacksim/testcontainers"
 )
 
@@ -45,20 +46,16 @@ func ExampleRun() {
 	resp.Body.Close()
 
 	// The journal of the namespace says what the sandbox received and why
-	// it answered as it did (ctr.Client(ctx) is the typed client of the same API).
-	base, err := ctr.NamespaceURL(ctx, "team-a")
+	// it answered as it did, through the typed client.
+	client, err := ctr.Client(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/_admin/ocean/requests", nil)
+	journal, err := client.OceanRequests(ctx, sandboxclient.OceanFilter{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+ctr.Token())
-	journal, err := http.DefaultClient.Do(req)
-	if err != nil {
-		log.Fatal(err)
+	for _, r := range journal.Requests {
+		fmt.Println(r.Params["callback"], r.Code, r.Msg)
 	}
-	defer journal.Body.Close()
-	fmt.Println(journal.Status)
 }

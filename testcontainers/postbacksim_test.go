@@ -14,6 +14,7 @@ import (
 
 	"github.com/testcontainers/testcontainers-go"
 
+	"github.com/postbacksim/postbacksim/sandboxclient"
 	postbacksimtc "github.com/postbacksim/postbacksim/testcontainers"
 )
 
@@ -148,8 +149,22 @@ func TestConversionIsJournaled(t *testing.T) {
 		t.Errorf("event_type 1001 by default: %d %s, want an error code", status, body)
 	}
 
-	// Plain HTTP reads the journal here; Client(ctx) answers the typed
-	// client of the same admin API (package sandboxclient).
+	// Read back through the typed client, and through plain HTTP.
+	client, err := ctr.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := client.OceanRequests(ctx, sandboxclient.OceanFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range got.Requests {
+		found = found || r.Code == 0 && r.Params["callback"] == "tc-journal"
+	}
+	if !found || got.Count == 0 {
+		t.Errorf("Client().OceanRequests does not hold the conversion: %+v", got)
+	}
 	if j := readJournal(t, base, ""); !j.hasCallback("tc-journal") {
 		t.Errorf("the journal does not hold the conversion: %+v", j)
 	}
@@ -162,9 +177,6 @@ func TestConversionIsJournaled(t *testing.T) {
 		`{"event_type":"active","context":{"ad":{"callback":"tc-v2"}},"timestamp":`+fmt.Sprint(time.Now().UnixMilli())+`}`)
 	if status != http.StatusOK || !strings.Contains(body, `"code":0`) {
 		t.Errorf("POST %s: %d %s, want 200 and code 0", v2, status, body)
-	}
-	if _, err := ctr.Client(ctx); err != nil {
-		t.Errorf("Client: %v", err)
 	}
 }
 
