@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/postbacksim/postbacksim/api"
 	"github.com/postbacksim/postbacksim/sandbox"
 )

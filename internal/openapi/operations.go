@@ -239,7 +239,7 @@ func sandboxOperations() []operation {
 		{Method: http.MethodGet, Path: "/_admin/stream", Tag: "sandbox", ID: "stream", Summary: "the live stream of requests received and attempts made (server-sent events)",
 			Description: "One `ocean` event per journaled request (data: the request as GET /_admin/ocean/requests lists it) and one `impact` event per attempt (data: the attempt), " +
 				"each with the cursor after it as its id. It starts after Last-Event-ID (or ?since=), else at the present.",
-			Params: []param{query("since", "start after this cursor, OCEAN.IMPACT (0.0: the start)", map[string]any{"type": "string", "pattern": `^\d+\.\d+$`})},
+			Params:  []param{query("since", "start after this cursor, OCEAN.IMPACT (0.0: the start)", map[string]any{"type": "string", "pattern": `^\d+\.\d+$`})},
 			Answers: []answer{{Status: 200, Description: "the stream, until the client goes", Content: "text/event-stream", Schema: str}, badRequest, unavailable}},
 		{Method: http.MethodGet, Path: api.Path, Tag: "sandbox", ID: "openapi", Root: true, Summary: "this description", Open: true,
 			Answers: []answer{{Status: 200, Description: "the OpenAPI 3.1 document", Schema: map[string]any{"type": "object"}}}},
