@@ -246,8 +246,9 @@ type OceanExpect struct {
 	// Warning is text one of the journal's warnings must contain.
 	Warning string `yaml:"warning,omitempty" json:"warning,omitempty"`
 	// Warnings are the journal's warnings, exactly and in order (what
-	// ocean export records); unset, they are not checked.
-	Warnings []string `yaml:"warnings,omitempty" json:"warnings,omitempty"`
+	// ocean export records); unset, they are not checked, and [] expects
+	// none (so an empty list is written, not left out).
+	Warnings []string `yaml:"warnings,omitzero" json:"warnings,omitempty"`
 	// Detail is text the journal's detail must contain.
 	Detail string `yaml:"detail,omitempty" json:"detail,omitempty"`
 	// Malformed expects a body that is not valid JSON.
