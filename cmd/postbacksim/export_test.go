@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/runner"
 	"github.com/postbacksim/postbacksim/sandbox"
 	"github.com/postbacksim/postbacksim/sandbox/sandboxtest"
@@ -55,5 +58,49 @@ func TestOceanExportCommand(t *testing.T) {
 		if code, _, errs := runCLI(c.args...); code != c.code || !strings.Contains(errs, c.msg) {
 			t.Errorf("%v: exit %d, %q; want %d and %q", c.args, code, errs, c.code, c.msg)
 		}
+	}
+}
+
+// TestImpactExportCommand: a delivery of the sandbox becomes a file that
+// postbacksim run passes; an unknown delivery is a failure naming it.
+func TestImpactExportCommand(t *testing.T) {
+	srv := sandboxtest.NewServer(t, func(c *sandbox.Config) {
+		script := mockimpact.NewScript(mockimpact.Step{Status: 200, Body: "OK"})
+		c.Impact.Transport, c.Impact.Resolver = script, script
+	})
+	admin := srv.URL + mockimpact.AdminPrefix
+	req, _ := http.NewRequest(http.MethodPut, admin+"/postbacks/action_lifecycle", strings.NewReader(`{"url":"https://brand.example/pb?aid={ActionId}","method":"GET","format":"none"}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = http.Post(admin+"/events/action_lifecycle", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fired struct {
+		ID string `json:"delivery_id"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&fired)
+	resp.Body.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Namespace(sandbox.DefaultNamespace).Impact.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "d.yaml")
+	if code, _, errs := runCLI("impact", "export", "--url", srv.URL, "--delivery", fired.ID, "--as-scenario", "-o", file); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	rep, err := runner.RunPaths(context.Background(), []string{file}, runner.Options{})
+	if err != nil || rep.ExitCode() != 0 {
+		t.Fatalf("the export does not pass: %v %+v", err, rep.Results)
+	}
+	if code, _, errs := runCLI("impact", "export", "--url", srv.URL, "--delivery", "d999", "--as-scenario"); code != exitFail || !strings.Contains(errs, "HTTP 404") {
+		t.Errorf("unknown delivery: exit %d, %s", code, errs)
+	}
+	if code, _, errs := runCLI("impact", "export", "--url", srv.URL, "--as-scenario"); code != exitUsage || !strings.Contains(errs, "--delivery") {
+		t.Errorf("no delivery: exit %d, %s", code, errs)
 	}
 }
