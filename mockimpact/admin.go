@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/internal/har"
 	"github.com/postbacksim/postbacksim/internal/httpjson"
 	"github.com/postbacksim/postbacksim/internal/routes"
 	"github.com/postbacksim/postbacksim/internal/suggest"
@@ -96,7 +97,15 @@ func NewAdmin(d *Dispatcher, opts ...AdminOption) *Admin {
 			httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("no delivery %q", mux.Vars(r)["id"]))
 			return
 		}
-		httpjson.Write(w, http.StatusOK, dl)
+		asHAR, err := har.Format(r.URL.Query())
+		switch {
+		case err != nil:
+			httpjson.Error(w, http.StatusBadRequest, err.Error())
+		case asHAR:
+			httpjson.Write(w, http.StatusOK, deliveriesHAR([]Delivery{dl}))
+		default:
+			httpjson.Write(w, http.StatusOK, dl)
+		}
 	}).Methods(http.MethodGet)
 	s.HandleFunc("/deliveries/{id}/retry", a.retryNow).Methods(http.MethodPost)
 	s.HandleFunc("/deliveries/{id}/replay", a.replay).Methods(http.MethodPost)
@@ -334,6 +343,11 @@ func overlayFields(spec fixtures.EventSpec, body []byte, status string) (map[str
 
 func (a *Admin) deliveries(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	asHAR, err := har.Format(q)
+	if err != nil {
+		httpjson.Error(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	event, outcome := q.Get("event"), q.Get("outcome")
 	limit := 0
 	if v := q.Get("limit"); v != "" {
@@ -356,9 +370,34 @@ func (a *Admin) deliveries(w http.ResponseWriter, r *http.Request) {
 		httpjson.Unavailable(w, r, err)
 		return
 	}
+	if asHAR {
+		httpjson.Write(w, http.StatusOK, deliveriesHAR(out))
+		return
+	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"count": count, "stats": stats, "deliveries": out})
 }
 
 // Walk visits every route of the admin API, for tests that must cover
 // each one, such as the sandbox's security suite.
 func (a *Admin) Walk(fn mux.WalkFunc) error { return a.router.Walk(fn) }
+
+// deliveriesHAR is the deliveries' attempts as an HTTP Archive: each
+// attempt an entry, the request as sent, the answer's status and body
+// excerpt, its latency as the wait timing.
+func deliveriesHAR(ds []Delivery) *har.Log {
+	l := har.New()
+	for _, d := range ds {
+		for _, a := range d.Attempts {
+			x := har.Exchange{Started: a.Actual, Latency: a.Latency, Status: a.Status, Answer: a.ResponseBody,
+				Comment: fmt.Sprintf("%s attempt %d: %s", d.ID, a.N, a.Outcome)}
+			if d.Request != nil {
+				x.Method, x.URL, x.Header, x.Body = d.Request.Method, d.Request.URL, d.Request.Header, d.Request.Body
+			}
+			if a.Error != "" {
+				x.Comment += " (" + a.Error + ")"
+			}
+			l.Add(x)
+		}
+	}
+	return l
+}

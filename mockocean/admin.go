@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/postbacksim/postbacksim/internal/har"
 	"github.com/postbacksim/postbacksim/internal/httpjson"
 	"github.com/postbacksim/postbacksim/store"
 )
@@ -255,9 +256,18 @@ func (s *Server) getRequests(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	asHAR, err := har.Format(r.URL.Query())
+	if err != nil {
+		httpjson.Error(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	reqs, err := s.FilterRequests(r.Context(), f)
 	if err != nil {
 		httpjson.Unavailable(w, r, err)
+		return
+	}
+	if asHAR {
+		httpjson.Write(w, http.StatusOK, requestsHAR(reqs, r))
 		return
 	}
 	st, err := s.state.JournalStats(r.Context())
@@ -327,4 +337,39 @@ func (s *Server) postClicks(w http.ResponseWriter, r *http.Request) {
 		out["error"] = err.Error()
 	}
 	httpjson.Write(w, http.StatusOK, out)
+}
+
+// requestsHAR is the journal as an HTTP Archive: each request as received
+// (on the host the admin request named), with the answer it got.
+func requestsHAR(reqs []Request, admin *http.Request) *har.Log {
+	l := har.New()
+	scheme := "http"
+	if admin.TLS != nil {
+		scheme = "https"
+	}
+	for _, q := range reqs {
+		u := scheme + "://" + admin.Host + q.Path
+		if q.Query != "" {
+			u += "?" + q.Query
+		}
+		h := http.Header{}
+		if q.ContentType != "" {
+			h.Set("Content-Type", q.ContentType)
+		}
+		x := har.Exchange{Started: q.Time, Method: q.Method, URL: u, Header: h, Body: q.Body, Status: q.Status,
+			Comment: fmt.Sprintf("seq %d", q.Seq)}
+		if q.Answered {
+			x.AnswerType = jsonContentType[0]
+			if q.API == APIV2 {
+				x.Answer = string(renderV2Answer(q.Code, q.Msg, q.RequestID))
+			} else {
+				x.Answer = string(answerBody(q.Code, q.Msg))
+			}
+		}
+		if q.Detail != "" {
+			x.Comment += ": " + q.Detail
+		}
+		l.Add(x)
+	}
+	return l
 }

@@ -36,6 +36,11 @@ type Request struct {
 	Path        string `json:"path"`
 	ContentType string `json:"content_type,omitempty"`
 	RemoteAddr  string `json:"remote_addr,omitempty"`
+	// Query and Body are the query string and the body as received
+	// (Body empty when it was not read: over MaxBodyBytes, or cut short),
+	// so that the request can be sent again exactly (ocean export).
+	Query string `json:"query,omitempty"`
+	Body  string `json:"body,omitempty"`
 	// Params are the decoded parameters as received.
 	Params map[string]string `json:"params"`
 

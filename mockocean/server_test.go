@@ -71,6 +71,7 @@ func TestQuickStart(t *testing.T) {
 	}
 	want := []mockocean.Request{{
 		Method: "GET", Path: "/track/activate/", Status: 200, Answered: true, Code: 0, Msg: "success",
+		Query:  "callback=abc&imei=0c2bd03c39f19845bf54ea0abafae70e&event_type=2&source=%E4%B8%AD%E6%96%87",
 		Params: map[string]string{"callback": "abc", "imei": "0c2bd03c39f19845bf54ea0abafae70e", "event_type": "2", "source": "中文"},
 		Conversion: &mockocean.Conversion{
 			Callback: "abc", CallbackParam: "callback", IMEI: "0c2bd03c39f19845bf54ea0abafae70e",
@@ -460,5 +461,21 @@ func TestRequestsSince(t *testing.T) {
 	get(t, srv.ActivateURL+"?callback=c&idfa=i&event_type=0")
 	if diff := cmp.Diff([]uint64{1}, seqs(srv.RequestsSince(0))); diff != "" {
 		t.Errorf("after reset (-want +got):\n%s", diff)
+	}
+}
+
+// The journal keeps a POST's query string and body as received, so that
+// the request can be sent again exactly (postbacksim ocean export).
+func TestJournalKeepsRawQueryAndBody(t *testing.T) {
+	srv := oceantest.NewServer(t)
+	const body = `{"callback":"c","idfa":"i","event_type":2}`
+	resp, err := http.Post(srv.ActivateURL+"?x=1", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	reqs := srv.Requests()
+	if len(reqs) != 1 || reqs[0].Body != body || reqs[0].Query != "x=1" {
+		t.Fatalf("journal: %+v; want body %s and query x=1", reqs, body)
 	}
 }

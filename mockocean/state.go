@@ -171,6 +171,7 @@ func (e *Entry) request() Request {
 		RequestID: requestID,
 		API:       e.Raw.API, Debug: e.Raw.Debug, Signature: e.Raw.Signature, RS256Token: e.Raw.RS256Token, AppAccessToken: e.Raw.AppToken,
 		Seq: e.Seq, Time: e.Time, Method: e.Raw.Method, Path: e.Path, ContentType: e.Raw.ContentType, RemoteAddr: e.Remote,
+		Query: e.Raw.Query, Body: e.Raw.Body,
 		Status: e.Status, Answered: e.Answered, Code: e.Code, Msg: e.Msg, Detail: e.Detail, Warnings: e.Warnings, Notes: e.Notes, Fault: e.Fault,
 		Replica: e.Replica,
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -144,10 +145,11 @@ func buildRequest(req *scenarios.OceanRequest, appSecret string) (*http.Request,
 	for k, v := range req.Params {
 		values.Set(k, fmt.Sprint(v))
 	}
+	query := req.Query
 	switch enc {
 	case "query":
 		if len(values) > 0 {
-			target += "?" + values.Encode()
+			query = strings.TrimPrefix(query+"&"+values.Encode(), "&")
 		}
 	case "form":
 		body, ctype = values.Encode(), "application/x-www-form-urlencoded"
@@ -157,6 +159,9 @@ func buildRequest(req *scenarios.OceanRequest, appSecret string) (*http.Request,
 			return nil, fmt.Errorf("params as JSON: %w", err)
 		}
 		body, ctype = string(b), "application/json"
+	}
+	if query != "" {
+		target += "?" + query
 	}
 	if req.Body != "" {
 		body = req.Body
@@ -295,6 +300,9 @@ func checkAnswer(want scenarios.OceanExpect, got answer) []Failure {
 		if !found {
 			fail("warning", fmt.Sprintf("no warning contains %q (warnings: %q)", want.Warning, got.entry.Warnings), want.Warning, got.entry.Warnings)
 		}
+	}
+	if want.Warnings != nil && !slices.Equal(want.Warnings, got.entry.Warnings) {
+		fail("warnings", fmt.Sprintf("warnings: want %q, got %q", want.Warnings, got.entry.Warnings), want.Warnings, got.entry.Warnings)
 	}
 	if want.Detail != "" && !strings.Contains(got.entry.Detail, want.Detail) {
 		fail("detail", fmt.Sprintf("detail: want it to contain %q, got %q", want.Detail, got.entry.Detail), want.Detail, got.entry.Detail)

@@ -54,6 +54,7 @@ func TestBrokenFiles(t *testing.T) {
 		"delivery-conflicts-with-expect.yaml": `delivery-conflicts-with-expect.yaml:9:16: impact.deliveries[1].expect.outcomes: 2 entries, but attempts is 1`,
 		"received-macro-typo.yaml":            `received-macro-typo.yaml:7:31: impact.expect.received[0].query.aid: unknown field "ActionID" (did you mean "ActionId"?)`,
 		"received-wrong-level.yaml":           `received-wrong-level.yaml:5:3: impact.received: unknown key "received" (it belongs under impact.expect: move it there)`,
+		"ocean-warnings-not-list.yaml":        `ocean-warnings-not-list.yaml:5:35: ocean.steps[0].expect.warnings: want a list, got "os is a text"`,
 		"success-status-class.yaml":           `success-status-class.yaml:4:42: impact.postback.success: "2xx": a status class is not a response impact.com matches`,
 	}
 	files, _ := filepath.Glob("testdata/broken/*.yaml")

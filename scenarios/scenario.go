@@ -220,6 +220,10 @@ type OceanRequest struct {
 	Method string `yaml:"method,omitempty" json:"method,omitempty"`
 	// Params are the parameters; numbers stay numbers in JSON.
 	Params map[string]any `yaml:"params,omitempty" json:"params,omitempty"`
+	// Query is a raw query string sent as is (without the "?"), for a
+	// request as it was received (ocean export); with encoding query the
+	// params follow it.
+	Query string `yaml:"query,omitempty" json:"query,omitempty"`
 	// Body replaces the encoded params with a raw body (for broken bodies).
 	Body string `yaml:"body,omitempty" json:"body,omitempty"`
 	// ContentType overrides the encoding's Content-Type.
@@ -241,6 +245,10 @@ type OceanExpect struct {
 	Msg string `yaml:"msg,omitempty" json:"msg,omitempty"`
 	// Warning is text one of the journal's warnings must contain.
 	Warning string `yaml:"warning,omitempty" json:"warning,omitempty"`
+	// Warnings are the journal's warnings, exactly and in order (what
+	// ocean export records); unset, they are not checked, and [] expects
+	// none (so an empty list is written, not left out).
+	Warnings []string `yaml:"warnings,omitzero" json:"warnings,omitempty"`
 	// Detail is text the journal's detail must contain.
 	Detail string `yaml:"detail,omitempty" json:"detail,omitempty"`
 	// Malformed expects a body that is not valid JSON.

@@ -27,7 +27,7 @@ func TestMistypedCommandSuggests(t *testing.T) {
 		t.Fatalf("serv: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 	code, _, errs = runCLI("impact", "simulat")
-	if code != exitUsage || !strings.Contains(errs, `unknown subcommand "simulat" (want events, render or simulate)`) || !strings.Contains(errs, `(did you mean "impact simulate"?)`) {
+	if code != exitUsage || !strings.Contains(errs, `unknown subcommand "simulat" (want events, render, simulate or export)`) || !strings.Contains(errs, `(did you mean "impact simulate"?)`) {
 		t.Fatalf("impact simulat: exit %d, stderr %q", code, errs)
 	}
 	code, _, errs = runCLI("ocean", "catalgo")

@@ -19,14 +19,14 @@ import (
 
 func (a *app) impactCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "impact events|render|simulate [flags]",
-		Short: "impact.com tools: events, render, simulate",
+		Use:   "impact events|render|simulate|export [flags]",
+		Short: "impact.com tools: events, render, simulate, export",
 		Example: `  postbacksim impact events --event action_cleared
   postbacksim impact render --event job_completed --method GET --url 'https://b.example/j?id={JobId}'
   postbacksim impact simulate --responses 500,timeout,200`,
 	}
-	a.group(cmd, "events, render or simulate")
-	cmd.AddCommand(a.impactEventsCmd(), a.impactRenderCmd(), a.impactSimulateCmd())
+	a.group(cmd, "events, render, simulate or export")
+	cmd.AddCommand(a.impactEventsCmd(), a.impactRenderCmd(), a.impactSimulateCmd(), a.impactExportCmd())
 	return cmd
 }
 

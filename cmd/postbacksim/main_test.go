@@ -69,7 +69,7 @@ func TestUsageAndBadInput(t *testing.T) {
 		{[]string{"ocean", "clicks", "--monitor-url", "https://a.example/", "--callback-key", "abcd"}, exitUsage, "", "--callback-key: 2 bytes; want at least 16 bytes"},
 		{[]string{"ocean", "clicks", "--monitor-url", "http://127.0.0.1:1/m", "--count", "2", "--rate", "0"}, exitFail, "2 failed (2× connection refused)", "note: callbacks are signed with a random key"},
 		{[]string{"serve", "--callback-key", "abc"}, exitUsage, "", "--callback-key: not hex; want at least 16 bytes"},
-		{[]string{"ocean", "nope"}, exitUsage, "", `unknown subcommand "nope" (want catalog, event-types, macros, clicks or report)`},
+		{[]string{"ocean", "nope"}, exitUsage, "", `unknown subcommand "nope" (want catalog, event-types, macros, clicks, report or export)`},
 		{[]string{"ocean", "catalog"}, exitOK, "| 11 | 40004 |", ""},
 		{[]string{"serve", "--lenient", "--strict"}, exitUsage, "", "--lenient and --strict: choose one"},
 		{[]string{"ocean", "event-types", "--json"}, exitOK, `"name": "激活"`, ""},

@@ -12,13 +12,13 @@ import (
 
 func (a *app) oceanCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "ocean catalog|event-types|macros|clicks|report [flags]",
-		Short: "Ocean Engine tools: catalog, event-types, macros, clicks, report",
+		Use:   "ocean catalog|event-types|macros|clicks|report|export [flags]",
+		Short: "Ocean Engine tools: catalog, event-types, macros, clicks, report, export",
 		Example: `  postbacksim ocean catalog
   postbacksim ocean event-types --json
   postbacksim ocean clicks --monitor-url 'https://adv.example/m?cb=__CALLBACK_PARAM__' --count 5`,
 	}
-	a.group(cmd, "catalog, event-types, macros, clicks or report")
+	a.group(cmd, "catalog, event-types, macros, clicks, report or export")
 	for _, t := range []struct {
 		name, short string
 		data        func() any
@@ -74,6 +74,6 @@ func (a *app) oceanCmd() *cobra.Command {
 		})
 		cmd.AddCommand(sub)
 	}
-	cmd.AddCommand(a.oceanClicksCmd(), a.oceanReportCmd())
+	cmd.AddCommand(a.oceanClicksCmd(), a.oceanReportCmd(), a.oceanExportCmd())
 	return cmd
 }

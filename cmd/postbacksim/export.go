@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/postbacksim/postbacksim/sandbox"
+)
+
+// sandboxFetch GETs path (an admin path such as /_admin/ocean/requests)
+// with query from the sandbox at base, in namespace ("" or default: the
+// plain paths), with token as a bearer token when set, and decodes the
+// JSON answer into v. It is the one place the export commands reach a
+// sandbox, with plain net/http; its errors name the URL and the
+// sandbox's answer.
+func sandboxFetch(ctx context.Context, base, namespace, token, path string, query url.Values, v any) error {
+	u, err := url.Parse(base)
+	if err != nil {
+		return err
+	}
+	prefix := strings.TrimSuffix(u.Path, "/")
+	if namespace != "" && namespace != sandbox.DefaultNamespace {
+		prefix += "/ns/" + namespace
+	}
+	u.Path, u.RawQuery = prefix+path, query.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return fmt.Errorf("GET %s: reading the answer: %w", u.Redacted(), err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: HTTP %d: %s", u.Redacted(), resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("GET %s: not the JSON expected: %w", u.Redacted(), err)
+	}
+	return nil
+}
+
+// exportFlags are the flags both export commands take: where the
+// sandbox is, and where the scenario goes.
+type exportFlags struct {
+	base, namespace, token, out string
+	asScenario                  bool
+	timeout                     *time.Duration
+}
+
+func (f *exportFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.base, "url", "", "the sandbox's base `URL`, e.g. http://127.0.0.1:8080")
+	fs.StringVar(&f.namespace, "namespace", "", "the sandbox namespace (/ns/`NAME`/) the traffic went to")
+	fs.StringVar(&f.namespace, "ns", "", "short for --namespace `NAME`")
+	fs.StringVar(&f.token, "token", "", "`TOKEN` that opens the namespace: the admin token (serve --admin-token) or the namespace's own")
+	fs.BoolVar(&f.asScenario, "as-scenario", false, "write a scenario file for postbacksim run (the only export so far: required)")
+	fs.StringVarP(&f.out, "output", "o", "", "write the scenario to `FILE` instead of standard output")
+	f.timeout = durationFlag(fs, "timeout", 30*time.Second, "give up after this long")
+}
+
+// check returns a usage message for flags that cannot work, or "".
+func (f *exportFlags) check() string {
+	u, err := url.Parse(f.base)
+	switch {
+	case f.base == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return "--url: want the sandbox's http(s) base URL, e.g. http://127.0.0.1:8080"
+	case !f.asScenario:
+		return "--as-scenario: say what to export as (a scenario file is the only kind so far)"
+	}
+	if f.namespace != "" && f.namespace != sandbox.DefaultNamespace {
+		if err := sandbox.CheckNamespace(f.namespace); err != nil {
+			return fmt.Sprintf("--namespace: %v", err)
+		}
+	}
+	return ""
+}
+
+// source names the sandbox and namespace, for the scenario's name.
+func (f *exportFlags) source() string {
+	if f.namespace == "" || f.namespace == sandbox.DefaultNamespace {
+		return f.base
+	}
+	return f.base + " (namespace " + f.namespace + ")"
+}
+
+// write writes data to --output, or standard output.
+func (a *app) writeExport(f *exportFlags, data []byte) error {
+	if f.out == "" {
+		_, err := a.stdout.Write(data)
+		return err
+	}
+	return os.WriteFile(f.out, data, 0o644)
+}
+
+// exportAction runs an export: checks the flags, calls build with a
+// context bounded by --timeout, and writes what it returns.
+func (a *app) exportAction(name string, f *exportFlags, check func() string, build func(ctx context.Context) ([]byte, error)) func(*cobra.Command, []string) error {
+	return a.action(func(ctx context.Context, _ *cobra.Command, _ []string) int {
+		msg := f.check()
+		if msg == "" {
+			msg = check()
+		}
+		if msg != "" {
+			fmt.Fprintf(a.stderr, "postbacksim %s: %s\n", name, msg)
+			return exitUsage
+		}
+		ctx, cancel := context.WithTimeout(ctx, *f.timeout)
+		defer cancel()
+		data, err := build(ctx)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "postbacksim %s: %v\n", name, err)
+			return exitFail
+		}
+		if err := a.writeExport(f, data); err != nil {
+			fmt.Fprintf(a.stderr, "postbacksim %s: --output: %v\n", name, err)
+			return exitFail
+		}
+		return exitOK
+	})
+}
