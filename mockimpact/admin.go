@@ -102,7 +102,7 @@ func NewAdmin(d *Dispatcher, opts ...AdminOption) *Admin {
 		case err != nil:
 			httpjson.Error(w, http.StatusBadRequest, err.Error())
 		case asHAR:
-			httpjson.Write(w, http.StatusOK, deliveriesHAR([]Delivery{dl}))
+			har.Write(w, deliveriesHAR([]Delivery{dl}))
 		default:
 			httpjson.Write(w, http.StatusOK, dl)
 		}
@@ -371,7 +371,7 @@ func (a *Admin) deliveries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if asHAR {
-		httpjson.Write(w, http.StatusOK, deliveriesHAR(out))
+		har.Write(w, deliveriesHAR(out))
 		return
 	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"count": count, "stats": stats, "deliveries": out})

@@ -267,7 +267,7 @@ func (s *Server) getRequests(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if asHAR {
-		httpjson.Write(w, http.StatusOK, requestsHAR(reqs, r))
+		har.Write(w, requestsHAR(reqs, r))
 		return
 	}
 	st, err := s.state.JournalStats(r.Context())

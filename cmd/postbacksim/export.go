@@ -2,60 +2,21 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/postbacksim/postbacksim/sandbox"
+	"github.com/postbacksim/postbacksim/sandboxclient"
 )
 
-// sandboxFetch GETs path (an admin path such as /_admin/ocean/requests)
-// with query from the sandbox at base, in namespace ("" or default: the
-// plain paths), with token as a bearer token when set, and decodes the
-// JSON answer into v. It is the one place the export commands reach a
-// sandbox, with plain net/http; its errors name the URL and the
-// sandbox's answer.
-func sandboxFetch(ctx context.Context, base, namespace, token, path string, query url.Values, v any) error {
-	u, err := url.Parse(base)
-	if err != nil {
-		return err
-	}
-	prefix := strings.TrimSuffix(u.Path, "/")
-	if namespace != "" && namespace != sandbox.DefaultNamespace {
-		prefix += "/ns/" + namespace
-	}
-	u.Path, u.RawQuery = prefix+path, query.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return err
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return fmt.Errorf("GET %s: reading the answer: %w", u.Redacted(), err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: HTTP %d: %s", u.Redacted(), resp.StatusCode, strings.TrimSpace(string(body)))
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("GET %s: not the JSON expected: %w", u.Redacted(), err)
-	}
-	return nil
+// client is the typed client of the sandbox the flags name.
+func (f *exportFlags) client() (*sandboxclient.Client, error) {
+	return sandboxclient.New(f.base, sandboxclient.WithToken(f.token), sandboxclient.WithNamespace(f.namespace))
 }
 
 // exportFlags are the flags both export commands take: where the

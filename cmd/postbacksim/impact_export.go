@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 
 	"github.com/spf13/cobra"
 
 	"github.com/postbacksim/postbacksim/export"
-	"github.com/postbacksim/postbacksim/mockimpact"
 )
 
 func (a *app) impactExportCmd() *cobra.Command {
@@ -38,20 +36,22 @@ sandbox does not keep the payload it sent). Then 'postbacksim run FILE' replays 
 		}
 		return ""
 	}, func(ctx context.Context) ([]byte, error) {
-		var d mockimpact.Delivery
-		if err := sandboxFetch(ctx, f.base, f.namespace, f.token, mockimpact.AdminPrefix+"/deliveries/"+url.PathEscape(*id), nil, &d); err != nil {
+		client, err := f.client()
+		if err != nil {
 			return nil, err
 		}
-		var pbs struct {
-			Postbacks []mockimpact.Postback `json:"postbacks"`
+		d, err := client.Delivery(ctx, *id)
+		if err != nil {
+			return nil, err
 		}
-		if err := sandboxFetch(ctx, f.base, f.namespace, f.token, mockimpact.AdminPrefix+"/postbacks", nil, &pbs); err != nil {
+		postbacks, err := client.Postbacks(ctx)
+		if err != nil {
 			return nil, err
 		}
 		opts := export.ImpactOptions{Source: f.source()}
-		for i := range pbs.Postbacks {
-			if pbs.Postbacks[i].Event == d.Event {
-				opts.Postback = &pbs.Postbacks[i]
+		for i := range postbacks {
+			if postbacks[i].Event == d.Event {
+				opts.Postback = &postbacks[i]
 			}
 		}
 		if opts.Postback == nil {

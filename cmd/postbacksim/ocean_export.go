@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
 	"github.com/postbacksim/postbacksim/export"
-	"github.com/postbacksim/postbacksim/mockocean"
+	"github.com/postbacksim/postbacksim/sandboxclient"
 )
 
 func (a *app) oceanExportCmd() *cobra.Command {
@@ -47,24 +45,20 @@ docs/export.md.`,
 		}
 		return ""
 	}, func(ctx context.Context) ([]byte, error) {
-		q := url.Values{}
-		if *since > 0 {
-			q.Set("since", strconv.FormatUint(*since, 10))
-		}
-		var journal struct {
-			Requests []mockocean.Request `json:"requests"`
-		}
-		if err := sandboxFetch(ctx, f.base, f.namespace, f.token, mockocean.AdminPrefix+"/requests", q, &journal); err != nil {
+		client, err := f.client()
+		if err != nil {
 			return nil, err
 		}
-		var faults struct {
-			Faults []mockocean.Fault `json:"faults"`
+		journal, err := client.OceanRequests(ctx, sandboxclient.OceanFilter{Since: *since})
+		if err != nil {
+			return nil, err
 		}
-		if err := sandboxFetch(ctx, f.base, f.namespace, f.token, mockocean.AdminPrefix+"/faults", nil, &faults); err != nil {
+		faults, err := client.Faults(ctx)
+		if err != nil {
 			return nil, err
 		}
 		res, err := export.Ocean(journal.Requests, export.OceanOptions{Source: f.source(), Lenient: *lenient, Strict: *strict,
-			AppSecret: *appSecret, DedupTTL: *dedupTTL, Faults: faults.Faults})
+			AppSecret: *appSecret, DedupTTL: *dedupTTL, Faults: faults})
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/postbacksim/postbacksim/internal/httpjson"
 )
 
 // Log is a HAR document: {"log": …}.
@@ -175,4 +177,13 @@ func Format(q url.Values) (har bool, err error) {
 	default:
 		return false, fmt.Errorf("query parameter format: %q: want json (the default) or har (HTTP Archive 1.2)", f)
 	}
+}
+
+// MediaType is the media type of an HTTP Archive answer: JSON, told
+// apart from the JSON view of the same list.
+const MediaType = "application/har+json"
+
+// Write answers l with 200 and MediaType.
+func Write(w http.ResponseWriter, l *Log) {
+	httpjson.WriteAs(w, http.StatusOK, MediaType, l)
 }

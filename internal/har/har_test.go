@@ -96,7 +96,7 @@ func TestHARViews(t *testing.T) {
 		{mockimpact.AdminPrefix + "/deliveries/d000001?format=har", 3, `"comment":"d000001 attempt 2: network_error`},
 	} {
 		status, ctype, body := get(t, srv.URL+c.path)
-		if status != http.StatusOK || !strings.HasPrefix(ctype, "application/json") {
+		if status != http.StatusOK || !strings.HasPrefix(ctype, "application/har+json") {
 			t.Fatalf("%s: HTTP %d %s: %s", c.path, status, ctype, body)
 		}
 		doc, err := js.UnmarshalJSON(bytes.NewReader(body))

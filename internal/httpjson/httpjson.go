@@ -20,7 +20,12 @@ import (
 
 // Write writes v as indented JSON with status.
 func Write(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	WriteAs(w, status, "application/json", v)
+}
+
+// WriteAs is Write with a media type of JSON's own (application/…+json).
+func WriteAs(w http.ResponseWriter, status int, mediaType string, v any) {
+	w.Header().Set("Content-Type", mediaType+"; charset=utf-8")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/internal/har"
 )
 
 // Version is the document's info.version: the admin API's, raised when
@@ -107,6 +108,11 @@ func Build() ([]byte, error) {
 			props[m] = s
 		}
 	}
+	harSchema, err := b.reflect(harReflector, har.Log{})
+	if err != nil {
+		return nil, err
+	}
+	b.schemas["HAR"] = map[string]any{"description": "an HTTP Archive 1.2 document (http://www.softwareishard.com/blog/har-12-spec/)", "allOf": []any{harSchema}}
 	b.schemas["Error"] = map[string]any{
 		"type":        "object",
 		"description": "Every admin error: a sentence saying what was wrong and, where it helps, what to do.",
@@ -286,6 +292,15 @@ var reflector = &jsonschema.Reflector{AllowAdditionalProperties: true, Mapper: m
 // named NameInput, apart from the answers' NameInput.
 var inputReflector = &jsonschema.Reflector{AllowAdditionalProperties: false, RequiredFromJSONSchemaTags: true, Mapper: mapType,
 	Namer: func(t reflect.Type) string { return t.Name() + "Input" }}
+
+// harReflector reflects the HTTP Archive types, named HARName apart
+// from the journals' own (a HAR Request is not an Ocean Request).
+var harReflector = &jsonschema.Reflector{AllowAdditionalProperties: true, Namer: func(t reflect.Type) string {
+	if t.Name() == "" {
+		return "" // a slice or map: no component of its own
+	}
+	return "HAR" + t.Name()
+}}
 
 // mapType gives the schemas of types whose JSON is not their Go shape:
 // they marshal themselves.

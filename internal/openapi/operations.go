@@ -6,6 +6,7 @@ import (
 
 	"github.com/postbacksim/postbacksim/api"
 	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/internal/har"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
 	"github.com/postbacksim/postbacksim/sandbox"
@@ -27,6 +28,15 @@ func query(name, description string, s map[string]any) param {
 
 func path(name, description string) param {
 	return param{Name: name, In: "path", Description: description, Schema: str}
+}
+
+// harFormat is the format parameter of the journals: their JSON view,
+// or an HTTP Archive 1.2 document.
+var harFormat = query("format", "json (the default), or har: an HTTP Archive 1.2 document (application/har+json) of the same entries", enum("json", "har"))
+
+// harAnswer is the HAR view of a journal answer, beside its JSON view.
+func harAnswer() map[string]map[string]any {
+	return map[string]map[string]any{har.MediaType: {"$ref": "#/components/schemas/HAR"}}
 }
 
 // Answers many operations share.
@@ -120,11 +130,12 @@ func oceanAdminOperations() []operation {
 		query("warned", "only requests accepted with a warning (true), or without (false)", boolean),
 		query("limit", "the newest N (0: all)", map[string]any{"type": "integer", "minimum": 0}),
 		query("since", "only requests after this seq (a cursor: the seq of the last request read)", map[string]any{"type": "integer", "minimum": 0}),
+		harFormat,
 	}
 	return []operation{
 		{Method: http.MethodGet, Path: p + "/requests", Tag: "ocean-admin", ID: "oceanRequests", Summary: "the journal of received requests, oldest first",
 			Params: journal, Answers: []answer{
-				{Status: 200, Type: map[string]any{"count": integer, "stats": mockocean.JournalStats{}, "requests": []mockocean.Request{}}},
+				{Status: 200, Type: map[string]any{"count": integer, "stats": mockocean.JournalStats{}, "requests": []mockocean.Request{}}, Also: harAnswer()},
 				badRequest, unavailable}},
 		{Method: http.MethodDelete, Path: p + "/requests", Tag: "ocean-admin", ID: "clearOceanRequests", Summary: "forget the journal",
 			Answers: []answer{noContent, unavailable}},
@@ -202,12 +213,13 @@ func impactAdminOperations() []operation {
 				query("event", "only this event's", str),
 				query("outcome", "only deliveries with this outcome", enum(deliveryOutcomes()...)),
 				query("limit", "the newest N of those matching (0: all)", map[string]any{"type": "integer", "minimum": 0}),
+				harFormat,
 			},
-			Answers: []answer{{Status: 200, Type: map[string]any{"count": integer, "stats": mockimpact.Stats{}, "deliveries": []mockimpact.Delivery{}}}, badRequest, unavailable}},
+			Answers: []answer{{Status: 200, Type: map[string]any{"count": integer, "stats": mockimpact.Stats{}, "deliveries": []mockimpact.Delivery{}}, Also: harAnswer()}, badRequest, unavailable}},
 		{Method: http.MethodDelete, Path: p + "/deliveries", Tag: "impact-admin", ID: "clearDeliveries", Summary: "forget the ended deliveries (pending ones stay)",
 			Answers: []answer{noContent, unavailable}},
 		{Method: http.MethodGet, Path: p + "/deliveries/{id}", Tag: "impact-admin", ID: "delivery", Summary: "one delivery with every attempt",
-			Params: []param{id}, Answers: []answer{{Status: 200, Type: mockimpact.Delivery{}}, notFound, unavailable}},
+			Params: []param{id, harFormat}, Answers: []answer{{Status: 200, Type: mockimpact.Delivery{}, Also: harAnswer()}, badRequest, notFound, unavailable}},
 		{Method: http.MethodPost, Path: p + "/deliveries/{id}/retry", Tag: "impact-admin", ID: "retryDelivery", Summary: "make the next attempt of a pending delivery now",
 			Params: []param{id}, Answers: []answer{{Status: 202, Type: map[string]any{"delivery_id": str, "due": dateTime}}, notFound, conflict, unavailable}},
 		{Method: http.MethodPost, Path: p + "/deliveries/{id}/replay", Tag: "impact-admin", ID: "replayDelivery", Summary: "send an ended delivery's request again, as a new delivery",

@@ -54,24 +54,60 @@ func (e DeliveriesParamsOutcome) Valid() bool {
 	}
 }
 
+// Defines values for DeliveriesParamsFormat.
+const (
+	DeliveriesParamsFormatHar  DeliveriesParamsFormat = "har"
+	DeliveriesParamsFormatJson DeliveriesParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the DeliveriesParamsFormat enum.
+func (e DeliveriesParamsFormat) Valid() bool {
+	switch e {
+	case DeliveriesParamsFormatHar:
+		return true
+	case DeliveriesParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryParamsFormat.
+const (
+	DeliveryParamsFormatHar  DeliveryParamsFormat = "har"
+	DeliveryParamsFormatJson DeliveryParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryParamsFormat enum.
+func (e DeliveryParamsFormat) Valid() bool {
+	switch e {
+	case DeliveryParamsFormatHar:
+		return true
+	case DeliveryParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OceanReportParamsFormat.
 const (
-	Html  OceanReportParamsFormat = "html"
-	Json  OceanReportParamsFormat = "json"
-	Junit OceanReportParamsFormat = "junit"
-	Text  OceanReportParamsFormat = "text"
+	OceanReportParamsFormatHtml  OceanReportParamsFormat = "html"
+	OceanReportParamsFormatJson  OceanReportParamsFormat = "json"
+	OceanReportParamsFormatJunit OceanReportParamsFormat = "junit"
+	OceanReportParamsFormatText  OceanReportParamsFormat = "text"
 )
 
 // Valid indicates whether the value is a known member of the OceanReportParamsFormat enum.
 func (e OceanReportParamsFormat) Valid() bool {
 	switch e {
-	case Html:
+	case OceanReportParamsFormatHtml:
 		return true
-	case Json:
+	case OceanReportParamsFormatJson:
 		return true
-	case Junit:
+	case OceanReportParamsFormatJunit:
 		return true
-	case Text:
+	case OceanReportParamsFormatText:
 		return true
 	default:
 		return false
@@ -114,6 +150,24 @@ func (e OceanRequestsParamsApi) Valid() bool {
 	case Track:
 		return true
 	case V2:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OceanRequestsParamsFormat.
+const (
+	OceanRequestsParamsFormatHar  OceanRequestsParamsFormat = "har"
+	OceanRequestsParamsFormatJson OceanRequestsParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the OceanRequestsParamsFormat enum.
+func (e OceanRequestsParamsFormat) Valid() bool {
+	switch e {
+	case OceanRequestsParamsFormatHar:
+		return true
+	case OceanRequestsParamsFormatJson:
 		return true
 	default:
 		return false
@@ -353,6 +407,92 @@ type Finding struct {
 	Title    string  `json:"title"`
 }
 
+// HAR an HTTP Archive 1.2 document (http://www.softwareishard.com/blog/har-12-spec/)
+type HAR = HARLog
+
+// HARBody defines model for HARBody.
+type HARBody struct {
+	Creator HARCreator `json:"creator"`
+	Entries []HAREntry `json:"entries"`
+	Version string     `json:"version"`
+}
+
+// HARContent defines model for HARContent.
+type HARContent struct {
+	MimeType string  `json:"mimeType"`
+	Size     int     `json:"size"`
+	Text     *string `json:"text,omitempty"`
+}
+
+// HARCreator defines model for HARCreator.
+type HARCreator struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// HAREntry defines model for HAREntry.
+type HAREntry struct {
+	Cache           map[string]interface{} `json:"cache"`
+	Comment         *string                `json:"comment,omitempty"`
+	Request         HARRequest             `json:"request"`
+	Response        HARResponse            `json:"response"`
+	StartedDateTime string                 `json:"startedDateTime"`
+	Time            float32                `json:"time"`
+	Timings         HARTimings             `json:"timings"`
+}
+
+// HARLog defines model for HARLog.
+type HARLog struct {
+	Log HARBody `json:"log"`
+}
+
+// HARNV defines model for HARNV.
+type HARNV struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// HARPostData defines model for HARPostData.
+type HARPostData struct {
+	MimeType string  `json:"mimeType"`
+	Params   []HARNV `json:"params"`
+	Text     string  `json:"text"`
+}
+
+// HARRequest defines model for HARRequest.
+type HARRequest struct {
+	BodySize    int          `json:"bodySize"`
+	Cookies     []HARNV      `json:"cookies"`
+	Headers     []HARNV      `json:"headers"`
+	HeadersSize int          `json:"headersSize"`
+	HttpVersion string       `json:"httpVersion"`
+	Method      string       `json:"method"`
+	PostData    *HARPostData `json:"postData,omitempty"`
+	QueryString []HARNV      `json:"queryString"`
+	Url         string       `json:"url"`
+}
+
+// HARResponse defines model for HARResponse.
+type HARResponse struct {
+	BodySize    int        `json:"bodySize"`
+	Comment     *string    `json:"comment,omitempty"`
+	Content     HARContent `json:"content"`
+	Cookies     []HARNV    `json:"cookies"`
+	Headers     []HARNV    `json:"headers"`
+	HeadersSize int        `json:"headersSize"`
+	HttpVersion string     `json:"httpVersion"`
+	RedirectURL string     `json:"redirectURL"`
+	Status      int        `json:"status"`
+	StatusText  string     `json:"statusText"`
+}
+
+// HARTimings defines model for HARTimings.
+type HARTimings struct {
+	Receive float32 `json:"receive"`
+	Send    float32 `json:"send"`
+	Wait    float32 `json:"wait"`
+}
+
 // Header defines model for Header.
 type Header map[string][]string
 
@@ -490,6 +630,7 @@ type Request struct {
 	Api            *string      `json:"api,omitempty"`
 	AppAccessToken *bool        `json:"app_access_token,omitempty"`
 	Attribution    *Attribution `json:"attribution,omitempty"`
+	Body           *string      `json:"body,omitempty"`
 
 	// Code the Ocean answer's code (absent when the request got no Ocean answer)
 	Code        *int        `json:"code,omitempty"`
@@ -505,6 +646,7 @@ type Request struct {
 	Notes      *[]string         `json:"notes,omitempty"`
 	Params     map[string]string `json:"params"`
 	Path       string            `json:"path"`
+	Query      *string           `json:"query,omitempty"`
 	RemoteAddr *string           `json:"remote_addr,omitempty"`
 	Replica    *string           `json:"replica,omitempty"`
 	RequestId  *string           `json:"request_id,omitempty"`
@@ -582,10 +724,25 @@ type DeliveriesParams struct {
 
 	// Limit the newest N of those matching (0: all)
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Format json (the default), or har: an HTTP Archive 1.2 document (application/har+json) of the same entries
+	Format *DeliveriesParamsFormat `form:"format,omitempty" json:"format,omitempty"`
 }
 
 // DeliveriesParamsOutcome defines parameters for Deliveries.
 type DeliveriesParamsOutcome string
+
+// DeliveriesParamsFormat defines parameters for Deliveries.
+type DeliveriesParamsFormat string
+
+// DeliveryParams defines parameters for Delivery.
+type DeliveryParams struct {
+	// Format json (the default), or har: an HTTP Archive 1.2 document (application/har+json) of the same entries
+	Format *DeliveryParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// DeliveryParamsFormat defines parameters for Delivery.
+type DeliveryParamsFormat string
 
 // FireEventJSONBody defines parameters for FireEvent.
 type FireEventJSONBody map[string]interface{}
@@ -668,10 +825,16 @@ type OceanRequestsParams struct {
 
 	// Since only requests after this seq (a cursor: the seq of the last request read)
 	Since *int `form:"since,omitempty" json:"since,omitempty"`
+
+	// Format json (the default), or har: an HTTP Archive 1.2 document (application/har+json) of the same entries
+	Format *OceanRequestsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
 }
 
 // OceanRequestsParamsApi defines parameters for OceanRequests.
 type OceanRequestsParamsApi string
+
+// OceanRequestsParamsFormat defines parameters for OceanRequests.
+type OceanRequestsParamsFormat string
 
 // StreamParams defines parameters for Stream.
 type StreamParams struct {
@@ -1012,7 +1175,7 @@ type ClientInterface interface {
 	// Delivery one delivery with every attempt
 	//
 	// Corresponds with GET /_admin/impact/deliveries/{id} (the `Delivery` operationId).
-	Delivery(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	Delivery(ctx context.Context, id string, params *DeliveryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReplayDelivery send an ended delivery's request again, as a new delivery
 	//
@@ -1309,8 +1472,8 @@ func (c *Client) Deliveries(ctx context.Context, params *DeliveriesParams, reqEd
 // Delivery one delivery with every attempt
 //
 // Corresponds with GET /_admin/impact/deliveries/{id} (the `Delivery` operationId).
-func (c *Client) Delivery(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeliveryRequest(c.Server, id)
+func (c *Client) Delivery(ctx context.Context, id string, params *DeliveryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeliveryRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2103,6 +2266,18 @@ func NewDeliveriesRequest(server string, params *DeliveriesParams) (*http.Reques
 
 		}
 
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -2118,7 +2293,7 @@ func NewDeliveriesRequest(server string, params *DeliveriesParams) (*http.Reques
 }
 
 // NewDeliveryRequest constructs an http.Request for the Delivery method
-func NewDeliveryRequest(server string, id string) (*http.Request, error) {
+func NewDeliveryRequest(server string, id string, params *DeliveryParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2141,6 +2316,33 @@ func NewDeliveryRequest(server string, id string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -3146,6 +3348,18 @@ func NewOceanRequestsRequest(server string, params *OceanRequestsParams) (*http.
 
 		}
 
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -3813,7 +4027,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /_admin/impact/deliveries/{id} (the `Delivery` operationId).
-	DeliveryWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeliveryResponse, error)
+	DeliveryWithResponse(ctx context.Context, id string, params *DeliveryParams, reqEditors ...RequestEditorFn) (*DeliveryResponse, error)
 
 	// ReplayDeliveryWithResponse send an ended delivery's request again, as a new delivery
 	//
@@ -4179,6 +4393,8 @@ func (r ClearDeliveriesResponse) ContentType() string {
 type DeliveriesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationharJSON200 the response for an HTTP 200 `application/har+json` response
+	ApplicationharJSON200 *HAR
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
 		Count      int        `json:"count"`
@@ -4189,6 +4405,11 @@ type DeliveriesResponse struct {
 	JSON400 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Error
+}
+
+// GetApplicationharJSON200 returns the response for an HTTP 200 `application/har+json` response
+func (r DeliveriesResponse) GetApplicationharJSON200() *HAR {
+	return r.ApplicationharJSON200
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4242,17 +4463,31 @@ func (r DeliveriesResponse) ContentType() string {
 type DeliveryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationharJSON200 the response for an HTTP 200 `application/har+json` response
+	ApplicationharJSON200 *HAR
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Delivery
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Error
 }
 
+// GetApplicationharJSON200 returns the response for an HTTP 200 `application/har+json` response
+func (r DeliveryResponse) GetApplicationharJSON200() *HAR {
+	return r.ApplicationharJSON200
+}
+
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r DeliveryResponse) GetJSON200() *Delivery {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeliveryResponse) GetJSON400() *Error {
+	return r.JSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -5602,6 +5837,8 @@ func (r ClearOceanRequestsResponse) ContentType() string {
 type OceanRequestsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationharJSON200 the response for an HTTP 200 `application/har+json` response
+	ApplicationharJSON200 *HAR
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
 		Count    int          `json:"count"`
@@ -5612,6 +5849,11 @@ type OceanRequestsResponse struct {
 	JSON400 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Error
+}
+
+// GetApplicationharJSON200 returns the response for an HTTP 200 `application/har+json` response
+func (r OceanRequestsResponse) GetApplicationharJSON200() *HAR {
+	return r.ApplicationharJSON200
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6200,8 +6442,8 @@ func (c *ClientWithResponses) DeliveriesWithResponse(ctx context.Context, params
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /_admin/impact/deliveries/{id} (the `Delivery` operationId).
-func (c *ClientWithResponses) DeliveryWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeliveryResponse, error) {
-	rsp, err := c.Delivery(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeliveryWithResponse(ctx context.Context, id string, params *DeliveryParams, reqEditors ...RequestEditorFn) (*DeliveryResponse, error) {
+	rsp, err := c.Delivery(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -6828,7 +7070,14 @@ func ParseDeliveriesResponse(rsp *http.Response) (*DeliveriesResponse, error) {
 	}
 
 	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+	case rsp.Header.Get("Content-Type") == "application/har+json" && rsp.StatusCode == 200:
+		var dest HAR
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationharJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
 		var dest struct {
 			Count      int        `json:"count"`
 			Deliveries []Delivery `json:"deliveries"`
@@ -6872,12 +7121,26 @@ func ParseDeliveryResponse(rsp *http.Response) (*DeliveryResponse, error) {
 	}
 
 	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+	case rsp.Header.Get("Content-Type") == "application/har+json" && rsp.StatusCode == 200:
+		var dest HAR
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationharJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
 		var dest Delivery
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest Error
@@ -7840,7 +8103,14 @@ func ParseOceanRequestsResponse(rsp *http.Response) (*OceanRequestsResponse, err
 	}
 
 	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+	case rsp.Header.Get("Content-Type") == "application/har+json" && rsp.StatusCode == 200:
+		var dest HAR
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationharJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
 		var dest struct {
 			Count    int          `json:"count"`
 			Requests []Request    `json:"requests"`
