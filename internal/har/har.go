@@ -99,8 +99,6 @@ type Timings struct {
 	Receive float64 `json:"receive"`
 }
 
-// ContentType is the Content-Type of a HAR answer.
-const ContentType = "application/json; charset=utf-8"
 
 // New returns an empty log written by postbacksim.
 func New() *Log {

@@ -25,7 +25,7 @@ func Write(w http.ResponseWriter, status int, v any) {
 
 // WriteAs is Write with a media type of JSON's own (application/…+json).
 func WriteAs(w http.ResponseWriter, status int, mediaType string, v any) {
-	w.Header().Set("Content-Type", mediaType+"; charset=utf-8")
+	w.Header().Set("Content-Type", mediaType) // JSON is UTF-8: RFC 8259 defines no charset parameter
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -36,7 +36,7 @@ func WriteAs(w http.ResponseWriter, status int, mediaType string, v any) {
 // Error writes {"error": msg} with status: the shape of every error the
 // admin APIs and the sandbox answer.
 func Error(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
@@ -144,7 +144,7 @@ func UploaderError(w http.ResponseWriter, r *http.Request, status int, msg strin
 		Error(w, status, msg)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Type", "application/json; charset=utf-8") // as the conversion answers are
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)

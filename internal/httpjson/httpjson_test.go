@@ -33,7 +33,7 @@ func TestDescribeNamesTheField(t *testing.T) {
 func TestError(t *testing.T) {
 	w := httptest.NewRecorder()
 	Error(w, 404, "no such <thing>")
-	if w.Code != 404 || strings.TrimSpace(w.Body.String()) != `{"error":"no such <thing>"}` || w.Header().Get("Content-Type") != "application/json; charset=utf-8" {
+	if w.Code != 404 || strings.TrimSpace(w.Body.String()) != `{"error":"no such <thing>"}` || w.Header().Get("Content-Type") != "application/json" {
 		t.Fatalf("%d %q %v", w.Code, w.Body, w.Header())
 	}
 }
