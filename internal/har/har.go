@@ -99,7 +99,6 @@ type Timings struct {
 	Receive float64 `json:"receive"`
 }
 
-
 // New returns an empty log written by postbacksim.
 func New() *Log {
 	return &Log{Log: Body{Version: "1.2", Creator: Creator{Name: "postbacksim", Version: "1"}, Entries: []Entry{}}}
