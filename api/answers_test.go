@@ -159,6 +159,8 @@ func walk(t *testing.T, base, recv string, do func(call) []byte) {
 	for _, c := range []call{
 		{op: "GET /_admin/impact/events", method: "GET", path: "/_admin/impact/events", want: 200},
 		{op: "PUT /_admin/impact/postbacks/{event}", method: "PUT", path: "/_admin/impact/postbacks/action_lifecycle", body: pb, want: 200},
+		{op: "PUT /_admin/impact/postbacks/{event}", method: "PUT", path: "/_admin/impact/postbacks/action_inquiry",
+			body: fmt.Sprintf(`{"url":%q,"method":"POST","format":"json","success":"OK","error":500,"min_delay":"1s","max_rps":5}`, recv+"/inq"), want: 200},
 		{op: "PUT /_admin/impact/postbacks/{event}", method: "PUT", path: "/_admin/impact/postbacks/action_lifecycle", body: `{"url":"ftp://x"}`, want: 400},
 		{op: "GET /_admin/impact/postbacks", method: "GET", path: "/_admin/impact/postbacks", want: 200},
 		{op: "POST /_admin/impact/events/{event}", method: "POST", path: "/_admin/impact/events/action_lifecycle?seed=7", want: 202},
@@ -200,6 +202,7 @@ func walk(t *testing.T, base, recv string, do func(call) []byte) {
 		{op: "POST /_admin/impact/deliveries/{id}/replay", method: "POST", path: "/_admin/impact/deliveries/" + id + "/replay", want: 202},
 		{op: "POST /_admin/impact/deliveries/{id}/replay", method: "POST", path: "/_admin/impact/deliveries/nope/replay", want: 404},
 		{op: "DELETE /_admin/impact/postbacks/{event}", method: "DELETE", path: "/_admin/impact/postbacks/job_completed", want: 404},
+		{op: "DELETE /_admin/impact/postbacks/{event}", method: "DELETE", path: "/_admin/impact/postbacks/action_inquiry", want: 204},
 		{op: "DELETE /_admin/impact/postbacks/{event}", method: "DELETE", path: "/_admin/impact/postbacks/action_lifecycle", want: 204},
 		{op: "DELETE /_admin/impact/deliveries", method: "DELETE", path: "/_admin/impact/deliveries", want: 204},
 		{op: "GET /impact/jobs/{id}", method: "GET", path: "/impact/jobs/nope", want: 404},

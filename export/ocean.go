@@ -22,7 +22,7 @@ type OceanOptions struct {
 	// namespace), for the description.
 	Source string
 	// Lenient, Strict, DedupTTL and AppSecret are the sandbox's Ocean
-	// settings (serve --lenient, --strict, --dedup-ttl, --v2-app-secret):
+	// settings (serve --lenient, --strict, --dedup-ttl, --ocean-app-secret):
 	// the scenario's emulator runs with them.
 	Lenient, Strict bool
 	DedupTTL        time.Duration

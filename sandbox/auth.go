@@ -108,7 +108,7 @@ func (sb *Sandbox) requireToken(next http.Handler) http.Handler {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="postbacksim admin"`)
 			httpjson.Error(w, http.StatusUnauthorized, "admin endpoints need the header Authorization: Bearer <token>: the admin token, or the namespace's own token for /ns/NAME/_admin/")
 		case !sb.TokenAccepted(ns, token):
-			httpjson.Error(w, http.StatusForbidden, fmt.Sprintf("this token does not open namespace %q (the namespace endpoints %s need the admin token)", ns, NamespacesPath))
+			httpjson.Error(w, http.StatusForbidden, wrongTokenMessage(ns, r.URL.Path))
 		case fromCookie && !csrfOK(r, token) && inspector.WantsPage(r):
 			inspector.WriteRefusal(w, http.StatusForbidden, "This form was not sent by a page of this sandbox",
 				"It lacks the token that the sandbox's own pages put in their forms: it came from another site, or from a page opened before you logged in again. Nothing was changed. Reload the page and send the form again.",
@@ -158,4 +158,17 @@ func namespaceOf(p string) string {
 		return name
 	}
 	return DefaultNamespace
+}
+
+// wrongTokenMessage says why a token was refused on path, in namespace
+// ns: the admin token is wrong, or the namespace's own token does not
+// open another namespace or the namespace endpoints.
+func wrongTokenMessage(ns, path string) string {
+	switch {
+	case strings.HasPrefix(path, NamespacesPath):
+		return "wrong token: " + NamespacesPath + " needs the admin token (serve --admin-token)"
+	case ns == DefaultNamespace:
+		return "wrong token: the default namespace's admin endpoints need the admin token (serve --admin-token)"
+	}
+	return fmt.Sprintf("wrong token: namespace %q opens with the admin token or its own token (given when it was created)", ns)
 }

@@ -92,7 +92,7 @@ func TestAdminToken(t *testing.T) {
 		if s, b := anon.do("GET", path, ""); s != 401 || !strings.Contains(b, "Authorization: Bearer") {
 			t.Errorf("%s without a token: %d %s", path, s, b)
 		}
-		if s, b := wrong.do("GET", path, ""); s != 403 || !strings.Contains(b, "does not open") {
+		if s, b := wrong.do("GET", path, ""); s != 403 || !strings.Contains(b, "wrong token") {
 			t.Errorf("%s with a wrong token: %d %s", path, s, b)
 		}
 	}

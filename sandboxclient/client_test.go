@@ -123,7 +123,7 @@ func TestTokens(t *testing.T) {
 	}
 	wrong, _ := sandboxclient.New(base, sandboxclient.WithToken("nope"))
 	_, err = wrong.Namespaces(ctx)
-	if e := asError(t, err, http.StatusForbidden); !strings.Contains(e.Message, "does not open") {
+	if e := asError(t, err, http.StatusForbidden); !strings.Contains(e.Message, "needs the admin token") {
 		t.Errorf("403: %+v", e)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"time"
@@ -87,7 +88,7 @@ func (a *app) exportAction(name string, f *exportFlags, check func() string, bui
 		defer cancel()
 		data, err := build(ctx)
 		if err != nil {
-			fmt.Fprintf(a.stderr, "postbacksim %s: %v\n", name, err)
+			fmt.Fprintf(a.stderr, "postbacksim %s: %v%s\n", name, err, tokenHint(err))
 			return exitFail
 		}
 		if err := a.writeExport(f, data); err != nil {
@@ -96,4 +97,12 @@ func (a *app) exportAction(name string, f *exportFlags, check func() string, bui
 		}
 		return exitOK
 	})
+}
+
+// tokenHint names the flag a refused token is given with.
+func tokenHint(err error) string {
+	if sandboxclient.IsStatus(err, http.StatusUnauthorized) || sandboxclient.IsStatus(err, http.StatusForbidden) {
+		return " (give the token with --token)"
+	}
+	return ""
 }

@@ -37,7 +37,7 @@ docs/export.md.`,
 	since := fs.Uint64("since", 0, "only requests numbered above `SEQ` (the journal's seq)")
 	lenient := fs.Bool("lenient", false, "the sandbox runs in lenient mode (serve --lenient)")
 	strict := fs.Bool("strict", false, "the sandbox runs in strict mode (serve --strict)")
-	appSecret := fs.String("app-secret", "", "the sandbox's v2 app `SECRET` (serve --v2-app-secret), for signed v2 requests")
+	appSecret := fs.String("app-secret", "", "the sandbox's v2 app `SECRET` (serve --ocean-app-secret), for signed v2 requests")
 	dedupTTL := durationFlag(fs, "dedup-ttl", 0, "the sandbox's duplicate filter TTL (serve --dedup-ttl); 0: the default")
 	cmd.RunE = a.exportAction("ocean export", &f, func() string {
 		if *lenient && *strict {
@@ -52,6 +52,9 @@ docs/export.md.`,
 		journal, err := client.OceanRequests(ctx, sandboxclient.OceanFilter{Since: *since})
 		if err != nil {
 			return nil, err
+		}
+		if len(journal.Requests) == 0 && *since > 0 {
+			return nil, fmt.Errorf("no request numbered above --since %d: the journal holds %d, the newest is %d", *since, journal.Stats.Stored, journal.Stats.Received)
 		}
 		faults, err := client.Faults(ctx)
 		if err != nil {

@@ -88,7 +88,7 @@ finding kind for CI test reports. Reference: docs/certify.md.`,
 		defer cancel()
 		body, err := client.ReportRaw(ctx, opts)
 		if err != nil {
-			fmt.Fprintf(a.stderr, "postbacksim ocean report: %v\n", err)
+			fmt.Fprintf(a.stderr, "postbacksim ocean report: %v%s\n", err, tokenHint(err))
 			return exitFail
 		}
 		var rep mockocean.TrafficReport

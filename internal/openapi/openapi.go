@@ -22,6 +22,7 @@ import (
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/fixtures"
 	"github.com/postbacksim/postbacksim/internal/har"
+	"github.com/postbacksim/postbacksim/mockimpact"
 )
 
 // Version is the document's info.version: the admin API's, raised when
@@ -76,6 +77,8 @@ type operation struct {
 	Open bool
 	// Root: served at the sandbox's root only, not under /ns/{namespace}.
 	Root bool
+	// Security replaces the document's (the admin token) when set.
+	Security []any
 }
 
 // Build returns the document as indented JSON, ending in a newline.
@@ -141,6 +144,8 @@ func Build() ([]byte, error) {
 		"components": map[string]any{
 			"schemas": b.schemas,
 			"securitySchemes": map[string]any{
+				"metricsToken": map[string]any{"type": "http", "scheme": "bearer",
+					"description": "serve --metrics-token (or the admin token): /metrics needs it only when the sandbox has one; it is open otherwise."},
 				"adminToken": map[string]any{"type": "http", "scheme": "bearer",
 					"description": "serve --admin-token, or a namespace's own token; not needed when the sandbox has none. Browsers present it in the postbacksim_token cookie, set by the inspector's login form."},
 			},
@@ -200,8 +205,11 @@ func (b *builder) operation(op operation) (map[string]any, error) {
 	if op.Description != "" {
 		o["description"] = op.Description
 	}
-	if op.Open {
+	switch {
+	case op.Open:
 		o["security"] = []any{}
+	case op.Security != nil:
+		o["security"] = op.Security
 	}
 	if op.Root {
 		o["servers"] = []any{servers()[0]}
@@ -312,6 +320,9 @@ func mapType(t reflect.Type) *jsonschema.Schema {
 		return &jsonschema.Schema{Type: "number", Description: "an amount with two decimals"}
 	case reflect.TypeFor[fixtures.Timestamp]():
 		return &jsonschema.Schema{Type: "string", Format: "date-time"}
+	case reflect.TypeFor[mockimpact.Matcher]():
+		return &jsonschema.Schema{Description: "a status code (200, or \"200\"), or a text the answer's body must contain (\"OK\"; \"text:500\" for a three-digit text)",
+			OneOf: []*jsonschema.Schema{{Type: "string"}, {Type: "integer", Minimum: "100", Maximum: "599"}}}
 	}
 	return nil
 }

@@ -26,6 +26,10 @@ func query(name, description string, s map[string]any) param {
 	return param{Name: name, In: "query", Description: description, Schema: s}
 }
 
+func header(name, description string) param {
+	return param{Name: name, In: "header", Description: description, Schema: str}
+}
+
 func path(name, description string) param {
 	return param{Name: name, In: "path", Description: description, Schema: str}
 }
@@ -87,6 +91,12 @@ func oceanOperations() []operation {
 		{Method: http.MethodPost, Path: mockocean.V2Path, Tag: "ocean", ID: "conversionV2", Summary: "report a conversion (the v2 conversion API)",
 			Description: "The newer gateway: a JSON body with event_type (a name), context.ad.callback, context.device, timestamp (ms) and properties. " +
 				"An x-signature header is checked when the sandbox or the namespace has an app secret.",
+			Params: []param{
+				header("x-signature", "hex(sha256(body + app secret)), lower-case: checked when the sandbox (serve --ocean-app-secret) or the namespace has an app secret"),
+				header("x-rs256-token", "instead of x-signature: credential=primary|backup&timestamp=SECONDS&signature=BASE64; its form is checked, not the signature (a warning says so)"),
+				header("App-Access-Token", "the app's access token, as the SDK sends it: not checked"),
+				header("X-Debug-Mode", "1: validated and journaled, but neither uses up nor meets an outer_event_id"),
+			},
 			BodySchema: v2Body(), Answers: []answer{
 				{Status: http.StatusOK, Description: "the v2 answer: code 0 accepted, another code refused (GET /_admin/ocean/catalog lists them)", Type: mockocean.V2Answer{}},
 				faultAnswer,
@@ -251,7 +261,8 @@ func sandboxOperations() []operation {
 		{Method: http.MethodGet, Path: "/_admin/stream", Tag: "sandbox", ID: "stream", Summary: "the live stream of requests received and attempts made (server-sent events)",
 			Description: "One `ocean` event per journaled request (data: the request as GET /_admin/ocean/requests lists it) and one `impact` event per attempt (data: the attempt), " +
 				"each with the cursor after it as its id. It starts after Last-Event-ID (or ?since=), else at the present.",
-			Params:  []param{query("since", "start after this cursor, OCEAN.IMPACT (0.0: the start)", map[string]any{"type": "string", "pattern": `^\d+\.\d+$`})},
+			Params: []param{query("since", "start after this cursor, OCEAN.IMPACT (0.0: the start)", map[string]any{"type": "string", "pattern": `^\d+\.\d+$`}),
+				header("Last-Event-ID", "resume after this cursor (what an EventSource sends on reconnecting); it wins over since")},
 			Answers: []answer{{Status: 200, Description: "the stream, until the client goes", Content: "text/event-stream", Schema: str}, badRequest, unavailable}},
 		{Method: http.MethodGet, Path: api.Path, Tag: "sandbox", ID: "openapi", Root: true, Summary: "this description", Open: true,
 			Answers: []answer{{Status: 200, Description: "the OpenAPI 3.1 document", Schema: map[string]any{"type": "object"}}}},
@@ -261,7 +272,8 @@ func sandboxOperations() []operation {
 			Answers: []answer{{Status: 200, Schema: health},
 				{Status: 503, Description: "the store does not answer", Schema: mustObject(map[string]any{"status": str, "error": str}), Headers: map[string]string{"Retry-After": "seconds"}}}},
 		{Method: http.MethodGet, Path: "/metrics", Tag: "sandbox", ID: "metrics", Root: true, Summary: "Prometheus metrics",
-			Description: "Served to loopback Host names; behind the admin token when one is set.",
+			Description: "Served to loopback Host names. Open unless the sandbox has a metrics token (serve --metrics-token): then it needs that token, or the admin token.",
+			Security:    []any{map[string]any{}, map[string]any{"metricsToken": []string{}}},
 			Answers:     []answer{{Status: 200, Content: "text/plain", Schema: str}}},
 	}
 }

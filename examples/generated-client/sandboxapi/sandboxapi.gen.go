@@ -509,18 +509,6 @@ type JournalStats struct {
 	Stored   int `json:"stored"`
 }
 
-// Matcher defines model for Matcher.
-type Matcher struct {
-	Status int    `json:"Status"`
-	Text   string `json:"Text"`
-}
-
-// MatcherInput defines model for MatcherInput.
-type MatcherInput struct {
-	Status *int    `json:"Status,omitempty"`
-	Text   *string `json:"Text,omitempty"`
-}
-
 // MonitorMacro defines model for MonitorMacro.
 type MonitorMacro struct {
 	Meaning string `json:"meaning"`
@@ -582,7 +570,7 @@ type Param struct {
 // Postback defines model for Postback.
 type Postback struct {
 	Body    *string            `json:"body,omitempty"`
-	Error   *Matcher           `json:"error,omitempty"`
+	Error   *Postback_Error    `json:"error,omitempty"`
 	Event   string             `json:"event"`
 	Format  *string            `json:"format,omitempty"`
 	Headers *map[string]string `json:"headers,omitempty"`
@@ -590,31 +578,75 @@ type Postback struct {
 	Method  *string            `json:"method,omitempty"`
 
 	// MinDelay Examples: 30s
-	MinDelay *string  `json:"min_delay,omitempty"`
-	Success  *Matcher `json:"success,omitempty"`
+	MinDelay *string           `json:"min_delay,omitempty"`
+	Success  *Postback_Success `json:"success,omitempty"`
 
 	// Timeout Examples: 30s
 	Timeout *string `json:"timeout,omitempty"`
 	Url     string  `json:"url"`
 }
 
+// PostbackError0 defines model for Postback.Error.0.
+type PostbackError0 = string
+
+// PostbackError1 defines model for Postback.Error.1.
+type PostbackError1 = int
+
+// Postback_Error defines model for Postback.Error.
+type Postback_Error struct {
+	union json.RawMessage
+}
+
+// PostbackSuccess0 defines model for Postback.Success.0.
+type PostbackSuccess0 = string
+
+// PostbackSuccess1 defines model for Postback.Success.1.
+type PostbackSuccess1 = int
+
+// Postback_Success defines model for Postback.Success.
+type Postback_Success struct {
+	union json.RawMessage
+}
+
 // PostbackInput defines model for PostbackInput.
 type PostbackInput struct {
-	Body    *string       `json:"body,omitempty"`
-	Error   *MatcherInput `json:"error,omitempty"`
-	Event   *string       `json:"event,omitempty"`
-	Format  *string       `json:"format,omitempty"`
-	Headers *Input        `json:"headers,omitempty"`
-	MaxRps  *float32      `json:"max_rps,omitempty"`
-	Method  *string       `json:"method,omitempty"`
+	Body    *string              `json:"body,omitempty"`
+	Error   *PostbackInput_Error `json:"error,omitempty"`
+	Event   *string              `json:"event,omitempty"`
+	Format  *string              `json:"format,omitempty"`
+	Headers *Input               `json:"headers,omitempty"`
+	MaxRps  *float32             `json:"max_rps,omitempty"`
+	Method  *string              `json:"method,omitempty"`
 
 	// MinDelay Examples: 30s
-	MinDelay *string       `json:"min_delay,omitempty"`
-	Success  *MatcherInput `json:"success,omitempty"`
+	MinDelay *string                `json:"min_delay,omitempty"`
+	Success  *PostbackInput_Success `json:"success,omitempty"`
 
 	// Timeout Examples: 30s
 	Timeout *string `json:"timeout,omitempty"`
 	Url     string  `json:"url"`
+}
+
+// PostbackInputError0 defines model for PostbackInput.Error.0.
+type PostbackInputError0 = string
+
+// PostbackInputError1 defines model for PostbackInput.Error.1.
+type PostbackInputError1 = int
+
+// PostbackInput_Error defines model for PostbackInput.Error.
+type PostbackInput_Error struct {
+	union json.RawMessage
+}
+
+// PostbackInputSuccess0 defines model for PostbackInput.Success.0.
+type PostbackInputSuccess0 = string
+
+// PostbackInputSuccess1 defines model for PostbackInput.Success.1.
+type PostbackInputSuccess1 = int
+
+// PostbackInput_Success defines model for PostbackInput.Success.
+type PostbackInput_Success struct {
+	union json.RawMessage
 }
 
 // Rendered defines model for Rendered.
@@ -840,6 +872,9 @@ type OceanRequestsParamsFormat string
 type StreamParams struct {
 	// Since start after this cursor, OCEAN.IMPACT (0.0: the start)
 	Since *string `form:"since,omitempty" json:"since,omitempty"`
+
+	// LastEventID resume after this cursor (what an EventSource sends on reconnecting); it wins over since
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
 }
 
 // ConversionV2JSONBody defines parameters for ConversionV2.
@@ -944,6 +979,21 @@ type ConversionV2JSONBody struct {
 	Timestamp *int `json:"timestamp,omitempty"`
 }
 
+// ConversionV2Params defines parameters for ConversionV2.
+type ConversionV2Params struct {
+	// XSignature hex(sha256(body + app secret)), lower-case: checked when the sandbox (serve --ocean-app-secret) or the namespace has an app secret
+	XSignature *string `json:"x-signature,omitempty"`
+
+	// XRs256Token instead of x-signature: credential=primary|backup&timestamp=SECONDS&signature=BASE64; its form is checked, not the signature (a warning says so)
+	XRs256Token *string `json:"x-rs256-token,omitempty"`
+
+	// AppAccessToken the app's access token, as the SDK sends it: not checked
+	AppAccessToken *string `json:"App-Access-Token,omitempty"`
+
+	// XDebugMode 1: validated and journaled, but neither uses up nor meets an outer_event_id
+	XDebugMode *string `json:"X-Debug-Mode,omitempty"`
+}
+
 // JobFileParams defines parameters for JobFile.
 type JobFileParams struct {
 	// Token the link's token
@@ -1025,6 +1075,254 @@ type ConversionV2JSONRequestBody ConversionV2JSONBody
 
 // ActivatePostFormdataRequestBody defines body for ActivatePost for application/x-www-form-urlencoded ContentType.
 type ActivatePostFormdataRequestBody ActivatePostFormdataBody
+
+// AsPostbackError0 returns the union data inside the Postback_Error as a PostbackError0
+func (t Postback_Error) AsPostbackError0() (PostbackError0, error) {
+	var body PostbackError0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPostbackError0 overwrites any union data inside the Postback_Error as the provided PostbackError0
+func (t *Postback_Error) FromPostbackError0(v PostbackError0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePostbackError0 performs a merge with any union data inside the Postback_Error, using the provided PostbackError0
+func (t *Postback_Error) MergePostbackError0(v PostbackError0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPostbackError1 returns the union data inside the Postback_Error as a PostbackError1
+func (t Postback_Error) AsPostbackError1() (PostbackError1, error) {
+	var body PostbackError1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPostbackError1 overwrites any union data inside the Postback_Error as the provided PostbackError1
+func (t *Postback_Error) FromPostbackError1(v PostbackError1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePostbackError1 performs a merge with any union data inside the Postback_Error, using the provided PostbackError1
+func (t *Postback_Error) MergePostbackError1(v PostbackError1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t Postback_Error) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *Postback_Error) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsPostbackSuccess0 returns the union data inside the Postback_Success as a PostbackSuccess0
+func (t Postback_Success) AsPostbackSuccess0() (PostbackSuccess0, error) {
+	var body PostbackSuccess0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPostbackSuccess0 overwrites any union data inside the Postback_Success as the provided PostbackSuccess0
+func (t *Postback_Success) FromPostbackSuccess0(v PostbackSuccess0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePostbackSuccess0 performs a merge with any union data inside the Postback_Success, using the provided PostbackSuccess0
+func (t *Postback_Success) MergePostbackSuccess0(v PostbackSuccess0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPostbackSuccess1 returns the union data inside the Postback_Success as a PostbackSuccess1
+func (t Postback_Success) AsPostbackSuccess1() (PostbackSuccess1, error) {
+	var body PostbackSuccess1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPostbackSuccess1 overwrites any union data inside the Postback_Success as the provided PostbackSuccess1
+func (t *Postback_Success) FromPostbackSuccess1(v PostbackSuccess1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePostbackSuccess1 performs a merge with any union data inside the Postback_Success, using the provided PostbackSuccess1
+func (t *Postback_Success) MergePostbackSuccess1(v PostbackSuccess1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t Postback_Success) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *Postback_Success) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsPostbackInputError0 returns the union data inside the PostbackInput_Error as a PostbackInputError0
+func (t PostbackInput_Error) AsPostbackInputError0() (PostbackInputError0, error) {
+	var body PostbackInputError0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPostbackInputError0 overwrites any union data inside the PostbackInput_Error as the provided PostbackInputError0
+func (t *PostbackInput_Error) FromPostbackInputError0(v PostbackInputError0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePostbackInputError0 performs a merge with any union data inside the PostbackInput_Error, using the provided PostbackInputError0
+func (t *PostbackInput_Error) MergePostbackInputError0(v PostbackInputError0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPostbackInputError1 returns the union data inside the PostbackInput_Error as a PostbackInputError1
+func (t PostbackInput_Error) AsPostbackInputError1() (PostbackInputError1, error) {
+	var body PostbackInputError1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPostbackInputError1 overwrites any union data inside the PostbackInput_Error as the provided PostbackInputError1
+func (t *PostbackInput_Error) FromPostbackInputError1(v PostbackInputError1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePostbackInputError1 performs a merge with any union data inside the PostbackInput_Error, using the provided PostbackInputError1
+func (t *PostbackInput_Error) MergePostbackInputError1(v PostbackInputError1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t PostbackInput_Error) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *PostbackInput_Error) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsPostbackInputSuccess0 returns the union data inside the PostbackInput_Success as a PostbackInputSuccess0
+func (t PostbackInput_Success) AsPostbackInputSuccess0() (PostbackInputSuccess0, error) {
+	var body PostbackInputSuccess0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPostbackInputSuccess0 overwrites any union data inside the PostbackInput_Success as the provided PostbackInputSuccess0
+func (t *PostbackInput_Success) FromPostbackInputSuccess0(v PostbackInputSuccess0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePostbackInputSuccess0 performs a merge with any union data inside the PostbackInput_Success, using the provided PostbackInputSuccess0
+func (t *PostbackInput_Success) MergePostbackInputSuccess0(v PostbackInputSuccess0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPostbackInputSuccess1 returns the union data inside the PostbackInput_Success as a PostbackInputSuccess1
+func (t PostbackInput_Success) AsPostbackInputSuccess1() (PostbackInputSuccess1, error) {
+	var body PostbackInputSuccess1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPostbackInputSuccess1 overwrites any union data inside the PostbackInput_Success as the provided PostbackInputSuccess1
+func (t *PostbackInput_Success) FromPostbackInputSuccess1(v PostbackInputSuccess1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePostbackInputSuccess1 performs a merge with any union data inside the PostbackInput_Success, using the provided PostbackInputSuccess1
+func (t *PostbackInput_Success) MergePostbackInputSuccess1(v PostbackInputSuccess1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t PostbackInput_Success) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *PostbackInput_Success) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // AsFireEvent202JSONResponseBody0 returns the union data inside the FireEvent202JSONResponseBody as a FireEvent202JSONResponseBody0
 func (t FireEvent202JSONResponseBody) AsFireEvent202JSONResponseBody0() (FireEvent202JSONResponseBody0, error) {
@@ -1370,7 +1668,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v2/conversion (the `ConversionV2` operationId).
-	ConversionV2WithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ConversionV2WithBody(ctx context.Context, params *ConversionV2Params, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ConversionV2 report a conversion (the v2 conversion API)
 	//
@@ -1379,7 +1677,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/v2/conversion (the `ConversionV2` operationId).
-	ConversionV2(ctx context.Context, body ConversionV2JSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ConversionV2(ctx context.Context, params *ConversionV2Params, body ConversionV2JSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Health the process is up
 	//
@@ -1403,7 +1701,7 @@ type ClientInterface interface {
 
 	// Metrics Prometheus metrics
 	//
-	// Served to loopback Host names; behind the admin token when one is set.
+	// Served to loopback Host names. Open unless the sandbox has a metrics token (serve --metrics-token): then it needs that token, or the admin token.
 	//
 	// Corresponds with GET /metrics (the `Metrics` operationId).
 	Metrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1997,8 +2295,8 @@ func (c *Client) Stream(ctx context.Context, params *StreamParams, reqEditors ..
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v2/conversion (the `ConversionV2` operationId).
-func (c *Client) ConversionV2WithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewConversionV2RequestWithBody(c.Server, contentType, body)
+func (c *Client) ConversionV2WithBody(ctx context.Context, params *ConversionV2Params, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConversionV2RequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2016,8 +2314,8 @@ func (c *Client) ConversionV2WithBody(ctx context.Context, contentType string, b
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/v2/conversion (the `ConversionV2` operationId).
-func (c *Client) ConversionV2(ctx context.Context, body ConversionV2JSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewConversionV2Request(c.Server, body)
+func (c *Client) ConversionV2(ctx context.Context, params *ConversionV2Params, body ConversionV2JSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConversionV2Request(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2090,7 +2388,7 @@ func (c *Client) JobResult(ctx context.Context, id string, reqEditors ...Request
 
 // Metrics Prometheus metrics
 //
-// Served to loopback Host names; behind the admin token when one is set.
+// Served to loopback Host names. Open unless the sandbox has a metrics token (serve --metrics-token): then it needs that token, or the admin token.
 //
 // Corresponds with GET /metrics (the `Metrics` operationId).
 func (c *Client) Metrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3452,22 +3750,37 @@ func NewStreamRequest(server string, params *StreamParams) (*http.Request, error
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.LastEventID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Last-Event-ID", *params.LastEventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Last-Event-ID", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewConversionV2Request calls the generic ConversionV2 builder with application/json body
-func NewConversionV2Request(server string, body ConversionV2JSONRequestBody) (*http.Request, error) {
+func NewConversionV2Request(server string, params *ConversionV2Params, body ConversionV2JSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewConversionV2RequestWithBody(server, "application/json", bodyReader)
+	return NewConversionV2RequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewConversionV2RequestWithBody constructs an http.Request for the ConversionV2 method, with any body, and a specified content type
-func NewConversionV2RequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewConversionV2RequestWithBody(server string, params *ConversionV2Params, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -3491,6 +3804,54 @@ func NewConversionV2RequestWithBody(server string, contentType string, body io.R
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.XSignature != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "x-signature", *params.XSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("x-signature", headerParam0)
+		}
+
+		if params.XRs256Token != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "x-rs256-token", *params.XRs256Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("x-rs256-token", headerParam1)
+		}
+
+		if params.AppAccessToken != nil {
+			var headerParam2 string
+
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "App-Access-Token", *params.AppAccessToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("App-Access-Token", headerParam2)
+		}
+
+		if params.XDebugMode != nil {
+			var headerParam3 string
+
+			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "X-Debug-Mode", *params.XDebugMode, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Debug-Mode", headerParam3)
+		}
+
+	}
 
 	return req, nil
 }
@@ -4266,7 +4627,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v2/conversion (the `ConversionV2` operationId).
-	ConversionV2WithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConversionV2Response, error)
+	ConversionV2WithBodyWithResponse(ctx context.Context, params *ConversionV2Params, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConversionV2Response, error)
 
 	// ConversionV2WithResponse report a conversion (the v2 conversion API)
 	//
@@ -4275,7 +4636,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v2/conversion (the `ConversionV2` operationId).
-	ConversionV2WithResponse(ctx context.Context, body ConversionV2JSONRequestBody, reqEditors ...RequestEditorFn) (*ConversionV2Response, error)
+	ConversionV2WithResponse(ctx context.Context, params *ConversionV2Params, body ConversionV2JSONRequestBody, reqEditors ...RequestEditorFn) (*ConversionV2Response, error)
 
 	// HealthWithResponse the process is up
 	//
@@ -4307,7 +4668,7 @@ type ClientWithResponsesInterface interface {
 
 	// MetricsWithResponse Prometheus metrics
 	//
-	// Served to loopback Host names; behind the admin token when one is set.
+	// Served to loopback Host names. Open unless the sandbox has a metrics token (serve --metrics-token): then it needs that token, or the admin token.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6879,8 +7240,8 @@ func (c *ClientWithResponses) StreamWithResponse(ctx context.Context, params *St
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v2/conversion (the `ConversionV2` operationId).
-func (c *ClientWithResponses) ConversionV2WithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConversionV2Response, error) {
-	rsp, err := c.ConversionV2WithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) ConversionV2WithBodyWithResponse(ctx context.Context, params *ConversionV2Params, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConversionV2Response, error) {
+	rsp, err := c.ConversionV2WithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -6894,8 +7255,8 @@ func (c *ClientWithResponses) ConversionV2WithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v2/conversion (the `ConversionV2` operationId).
-func (c *ClientWithResponses) ConversionV2WithResponse(ctx context.Context, body ConversionV2JSONRequestBody, reqEditors ...RequestEditorFn) (*ConversionV2Response, error) {
-	rsp, err := c.ConversionV2(ctx, body, reqEditors...)
+func (c *ClientWithResponses) ConversionV2WithResponse(ctx context.Context, params *ConversionV2Params, body ConversionV2JSONRequestBody, reqEditors ...RequestEditorFn) (*ConversionV2Response, error) {
+	rsp, err := c.ConversionV2(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -6956,7 +7317,7 @@ func (c *ClientWithResponses) JobResultWithResponse(ctx context.Context, id stri
 
 // MetricsWithResponse Prometheus metrics
 //
-// Served to loopback Host names; behind the admin token when one is set.
+// Served to loopback Host names. Open unless the sandbox has a metrics token (serve --metrics-token): then it needs that token, or the admin token.
 //
 // Returns a wrapper object for the known response body format(s).
 //
