@@ -16,8 +16,18 @@ import (
 )
 
 // client is the typed client of the sandbox the flags name.
-func (f *exportFlags) client() (*sandboxclient.Client, error) {
-	return sandboxclient.New(f.base, sandboxclient.WithToken(f.token), sandboxclient.WithNamespace(f.namespace))
+// An export reads: a namespace that does not exist is an error, not
+// created by the first read (as an open sandbox does for any request).
+// Only a token that cannot list namespaces leaves the question open.
+func (f *exportFlags) client(ctx context.Context) (*sandboxclient.Client, error) {
+	c, err := sandboxclient.New(f.base, sandboxclient.WithToken(f.token), sandboxclient.WithNamespace(f.namespace))
+	if err != nil || f.namespace == "" || f.namespace == sandbox.DefaultNamespace {
+		return c, err
+	}
+	if _, err := c.GetNamespace(ctx, f.namespace); sandboxclient.IsStatus(err, http.StatusNotFound) {
+		return nil, fmt.Errorf("--namespace %s: the sandbox has no such namespace (GET %s lists them)", f.namespace, sandbox.NamespacesPath)
+	}
+	return c, nil
 }
 
 // exportFlags are the flags both export commands take: where the

@@ -15,6 +15,7 @@ import (
 	"github.com/postbacksim/postbacksim/runner"
 	"github.com/postbacksim/postbacksim/sandbox"
 	"github.com/postbacksim/postbacksim/sandbox/sandboxtest"
+	"github.com/postbacksim/postbacksim/sandboxclient"
 )
 
 // TestOceanExportCommand: one namespace's journal, read with the admin
@@ -43,6 +44,12 @@ func TestOceanExportCommand(t *testing.T) {
 	if err != nil || rep.ExitCode() != 0 {
 		t.Fatalf("the export does not pass: %v %+v", err, rep.Results)
 	}
+	defer func() { // the export of a namespace that is not there did not create it
+		c, _ := sandboxclient.New(srv.URL, sandboxclient.WithToken("s3cret"))
+		if got, err := c.Namespaces(context.Background()); err != nil || len(got) != 2 {
+			t.Errorf("namespaces after the exports: %v %v, want default and team-a", got, err)
+		}
+	}()
 	for _, c := range []struct {
 		args []string
 		code int
@@ -54,6 +61,9 @@ func TestOceanExportCommand(t *testing.T) {
 		{[]string{"ocean", "export", "--url", srv.URL, "--lenient", "--strict", "--as-scenario"}, exitUsage, "one mode"},
 		{[]string{"ocean", "export", "--url", srv.URL, "--ns", "Bad Name", "--as-scenario"}, exitUsage, "--namespace"},
 		{[]string{"ocean", "export", "--url", srv.URL, "--token", "s3cret", "--as-scenario"}, exitFail, "no request"},
+		{[]string{"ocean", "export", "--url", srv.URL, "--ns", "team-a", "--token", "s3cret", "--since", "99", "--as-scenario"}, exitFail, "no request numbered above --since 99: the journal holds 3"},
+		{[]string{"ocean", "export", "--url", srv.URL, "--ns", "team-typo", "--token", "s3cret", "--as-scenario"}, exitFail, "no such namespace"},
+		{[]string{"ocean", "export", "--url", srv.URL, "--ns", "team-a", "--token", "wrong", "--as-scenario"}, exitFail, "give the token with --token"},
 	} {
 		if code, _, errs := runCLI(c.args...); code != c.code || !strings.Contains(errs, c.msg) {
 			t.Errorf("%v: exit %d, %q; want %d and %q", c.args, code, errs, c.code, c.msg)

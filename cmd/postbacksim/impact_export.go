@@ -36,7 +36,7 @@ sandbox does not keep the payload it sent). Then 'postbacksim run FILE' replays 
 		}
 		return ""
 	}, func(ctx context.Context) ([]byte, error) {
-		client, err := f.client()
+		client, err := f.client(ctx)
 		if err != nil {
 			return nil, err
 		}

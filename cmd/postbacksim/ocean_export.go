@@ -45,7 +45,7 @@ docs/export.md.`,
 		}
 		return ""
 	}, func(ctx context.Context) ([]byte, error) {
-		client, err := f.client()
+		client, err := f.client(ctx)
 		if err != nil {
 			return nil, err
 		}
