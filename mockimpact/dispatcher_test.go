@@ -410,6 +410,65 @@ func TestLiveInFlightBound(t *testing.T) {
 	d.Close()
 }
 
+// countingClaims is a memory store that counts the attempts claimed.
+type countingClaims struct {
+	*mockimpact.MemoryDeliveries
+	claimed atomic.Int32
+}
+
+func (c *countingClaims) Claim(ctx context.Context, now time.Time, most int) ([]mockimpact.Claim, time.Time, bool, error) {
+	claims, next, ok, err := c.MemoryDeliveries.Claim(ctx, now, most)
+	c.claimed.Add(int32(len(claims)))
+	return claims, next, ok, err
+}
+
+// TestLiveClaimsNoMoreThanTheSlotsHold: a burst due at once stays in the
+// store while every slot is taken (not claimed into goroutines waiting
+// for one), and is claimed as slots free up until every delivery is made.
+func TestLiveClaimsNoMoreThanTheSlotsHold(t *testing.T) {
+	var inFlight atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inFlight.Add(1)
+		defer inFlight.Add(-1)
+		<-release
+		w.Write([]byte("OK"))
+	}))
+	defer srv.Close()
+	var once sync.Once
+	answer := func() { once.Do(func() { close(release) }) }
+	defer answer() // before the server closes, whatever failed
+	const bound, n = 4, 40
+	store := &countingClaims{MemoryDeliveries: mockimpact.NewMemoryDeliveries()}
+	d := mockimpact.NewDispatcher(mockimpact.Options{MaxInFlight: bound, Deliveries: store})
+	defer d.Close()
+	if _, err := d.Configure(context.Background(), mockimpact.Postback{Event: "job_completed", URL: srv.URL + "/jobs"}); err != nil {
+		t.Fatal(err)
+	}
+	ev := fixtures.NewImpactGen(1, time.Time{}).JobCompleted()
+	for range n {
+		if _, err := d.Fire(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); inFlight.Load() < bound && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond) // real time: the receiver is real
+	}
+	time.Sleep(50 * time.Millisecond) // time for a poll past the bound to claim more
+	if got := store.claimed.Load(); got != bound {
+		t.Fatalf("%d attempts claimed with %d slots all taken, want %d: the rest stay in the store", got, bound, bound)
+	}
+	answer()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.WaitForAttempts(ctx, n); err != nil {
+		t.Fatalf("waiting for %d attempts: %v (claimed %d)", n, err, store.claimed.Load())
+	}
+	if st := stats(t, d); st.Pending != 0 || st.Attempts != n {
+		t.Fatalf("%+v, want all %d delivered", st, n)
+	}
+}
+
 // TestCloseReleasesQueuedAttempts: attempts waiting for a slot when the
 // dispatcher closes are cancelled, never sent.
 func TestCloseReleasesQueuedAttempts(t *testing.T) {
