@@ -13,15 +13,8 @@ import (
 // Deliveries returns every delivery, oldest first: on a shared store,
 // every dispatcher's.
 func (d *Dispatcher) Deliveries(ctx context.Context) ([]Delivery, error) {
-	recs, err := d.store.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Delivery, len(recs))
-	for i, rec := range recs {
-		out[i] = rec.snapshot()
-	}
-	return out, nil
+	_, out, err := d.listDeliveries(ctx, func(*StoredDelivery) bool { return true }, 0)
+	return out, err
 }
 
 // listDeliveries returns how many deliveries keep reports true for, and

@@ -62,7 +62,7 @@ func applyMemoryLimit(given bool, value, budget int64) (ceiling int64, track boo
 		return 0, false
 	}
 	l := memoryCeiling(budget)
-	debug.SetMemoryLimit(trackedLimit(0, liveHeap(), l))
+	debug.SetMemoryLimit(trackedLimit(0, liveFootprint(), l))
 	return l, true
 }
 
@@ -102,10 +102,10 @@ var memorySamples = []string{
 	"/memory/classes/heap/released:bytes",
 }
 
-// liveHeap is what the last collection found live, plus what the
+// liveFootprint is what the last collection found live, plus what the
 // process holds outside the heap (goroutine stacks, the runtime's own
 // structures): the soft limit counts both.
-func liveHeap() int64 {
+func liveFootprint() int64 {
 	s := make([]metrics.Sample, len(memorySamples))
 	for i, name := range memorySamples {
 		s[i].Name = name
@@ -128,7 +128,7 @@ func liveHeap() int64 {
 // requests grows the live heap faster than a second's tick follows: a
 // limit left behind it makes the collector run back to back.
 func trackMemory(sb *sandbox.Sandbox, ceiling int64, c clock.Clock, stop <-chan struct{}) {
-	set := func() { debug.SetMemoryLimit(trackedLimit(sb.HeldBytes(), liveHeap(), ceiling)) }
+	set := func() { debug.SetMemoryLimit(trackedLimit(sb.HeldBytes(), liveFootprint(), ceiling)) }
 	var tick func()
 	tick = func() {
 		select {

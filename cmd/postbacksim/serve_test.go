@@ -101,8 +101,8 @@ func TestTrackMemoryFollowsTheSandbox(t *testing.T) {
 	vc := clock.NewVirtual(time.Time{})
 	stop := make(chan struct{})
 	trackMemory(sb, 1<<40, vc, stop)
-	if got := debug.SetMemoryLimit(-1); got != trackedLimit(0, liveHeap(), 1<<40) {
-		t.Fatalf("idle sandbox: limit %d, want %d", got, trackedLimit(0, liveHeap(), 1<<40))
+	if got := debug.SetMemoryLimit(-1); got != trackedLimit(0, liveFootprint(), 1<<40) {
+		t.Fatalf("idle sandbox: limit %d, want %d", got, trackedLimit(0, liveFootprint(), 1<<40))
 	}
 	hs := httptest.NewServer(sb)
 	defer hs.Close()
@@ -115,7 +115,7 @@ func TestTrackMemoryFollowsTheSandbox(t *testing.T) {
 	}
 	vc.Advance(time.Second)
 	held := sb.HeldBytes()
-	if got := debug.SetMemoryLimit(-1); held < 200_000 || got != trackedLimit(held, liveHeap(), 1<<40) {
+	if got := debug.SetMemoryLimit(-1); held < 200_000 || got != trackedLimit(held, liveFootprint(), 1<<40) {
 		t.Fatalf("after 50 requests of 4 KB: limit %d, want trackedLimit(%d)", got, held)
 	}
 	close(stop)
