@@ -146,7 +146,8 @@ func trackMemory(sb *sandbox.Sandbox, ceiling int64, c clock.Clock, stop <-chan 
 // afterEachCollection calls f after every garbage collection, until stop
 // is closed: a sentinel that nothing references is collected by the next
 // cycle, and its cleanup (run on the runtime's cleanup goroutine) arms
-// the next one.
+// the next one before it calls f, so a collection that starts while f
+// runs is seen too.
 func afterEachCollection(stop <-chan struct{}, f func()) {
 	var arm func(int)
 	arm = func(int) {
@@ -155,8 +156,8 @@ func afterEachCollection(stop <-chan struct{}, f func()) {
 			return
 		default:
 		}
-		f()
 		runtime.AddCleanup(new(gcSentinel), arm, 0)
+		f()
 	}
 	runtime.AddCleanup(new(gcSentinel), arm, 0)
 }
