@@ -48,7 +48,13 @@ func (s *Server) attribute(c *Conversion, received time.Time) *Attribution {
 	case err != nil:
 		return unattributedForeign
 	}
-	a := &Attribution{Attributed: true, Click: &ref}
+	// One allocation for the answer and the click it points to.
+	both := &struct {
+		a     Attribution
+		click ClickRef
+	}{click: ref}
+	a := &both.a
+	*a = Attribution{Attributed: true, Click: &both.click}
 	switch {
 	case c.MatchType != nil:
 		a.MatchType = *c.MatchType

@@ -77,20 +77,46 @@ func Decode(r *http.Request, maxBody int64, lenient bool) (Input, error) {
 // ReadRaw reads what decoding needs from r: method, content type, query
 // and body (POST only), the body bounded by maxBody.
 func ReadRaw(r *http.Request, maxBody int64) (Raw, error) {
+	raw, _, err := readRaw(r, maxBody)
+	return raw, err
+}
+
+// readRaw is ReadRaw that also returns the body's bytes (raw.Body is the
+// same text), for decoding to scan without copying them again.
+func readRaw(r *http.Request, maxBody int64) (Raw, []byte, error) {
 	raw := Raw{Method: r.Method, ContentType: r.Header.Get("Content-Type"), Query: r.URL.RawQuery}
 	if r.Method != http.MethodPost {
-		return raw, nil
+		return raw, nil, nil
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	body, err := readBody(r.Body, r.ContentLength, maxBody)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return raw, fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, tooLarge.Limit)
+			return raw, nil, fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, tooLarge.Limit)
 		}
-		return raw, fmt.Errorf("reading body: %w", err)
+		return raw, nil, fmt.Errorf("reading body: %w", err)
 	}
 	raw.Body = string(body)
-	return raw, nil
+	return raw, body, nil
+}
+
+// readBody reads a body of at most maxBody bytes: of its announced
+// length in one buffer of that size when it fits, as uploaders send it;
+// otherwise (chunked, announced over the bound, or a length of 0, which
+// a request made with http.NewRequest also has for a body of unknown
+// length) through http.MaxBytesReader.
+func readBody(body io.ReadCloser, length, maxBody int64) ([]byte, error) {
+	if length <= 0 || length > maxBody {
+		return io.ReadAll(http.MaxBytesReader(nil, body, maxBody))
+	}
+	buf := make([]byte, length)
+	if _, err := io.ReadFull(body, buf); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF // announced, not sent
+		}
+		return nil, err
+	}
+	return buf, nil
 }
 
 // Decode turns the raw request into one parameter set. It is pure: the
@@ -99,8 +125,18 @@ func ReadRaw(r *http.Request, maxBody int64) (Raw, error) {
 // and otherwise an ext object holding documented parameters gets a note
 // that they are not read.
 func (raw Raw) Decode(lenient bool) Input {
-	in := raw.decode(lenient)
-	in.findNotUTF8()
+	return raw.decodeBytes(lenient, nil)
+}
+
+// decodeBytes is Decode, given the body's bytes when the caller has them
+// (nil: converted from raw.Body when needed).
+func (raw Raw) decodeBytes(lenient bool, body []byte) Input {
+	in, checked := raw.decode(lenient, body)
+	if checked {
+		slices.Sort(in.NotUTF8)
+	} else {
+		in.findNotUTF8()
+	}
 	if !lenient {
 		if names := extHolds(in.Values); len(names) > 0 {
 			in.Notes = append(in.Notes, fmt.Sprintf("the ext object holds %s, which the document sends as parameters of their own: not read (--lenient reads them)", strings.Join(names, ", ")))
@@ -109,24 +145,31 @@ func (raw Raw) Decode(lenient bool) Input {
 	return in
 }
 
-func (raw Raw) decode(lenient bool) Input {
-	in := Input{Values: make(map[string]string, 8)}
+// decode reads the parameters; checked reports that every value came
+// through parseQuery, which marks NotUTF8 as it goes (then only sorting
+// is left to do).
+func (raw Raw) decode(lenient bool, body []byte) (in Input, checked bool) {
+	in = Input{Values: make(map[string]string, 8)}
 	if raw.Method != http.MethodPost {
 		if err := in.parseQuery(raw.Query, "query"); err != nil {
 			in.BodyError = fmt.Sprintf("malformed query string: %v", err)
 		}
 		in.NotEncoded = notEncoded(raw.Query)
-		return in
+		return in, true
 	}
-	if err := in.decodeBody(raw.ContentType, []byte(raw.Body)); err != nil {
+	form, err := in.decodeBody(raw.ContentType, bodyText{raw.Body, body})
+	if err != nil {
 		in.BodyError = err.Error()
 	}
-	if raw.Query != "" {
+	if raw.Query == "" {
+		return in, form
+	}
+	{
 		q := Input{Values: map[string]string{}}
 		qerr := q.parseQuery(raw.Query, "query string")
 		in.PostQuery = slices.Sorted(maps.Keys(q.Values))
 		if !lenient {
-			return in // Validate rejects the request: the parameters belong in the body
+			return in, form // Validate rejects the request: the parameters belong in the body
 		}
 		in.NotEncoded = notEncoded(raw.Query)
 		for k, v := range q.Values {
@@ -139,12 +182,15 @@ func (raw Raw) decode(lenient bool) Input {
 			in.BodyError = fmt.Sprintf("malformed query string: %v", qerr)
 		}
 	}
-	return in
+	return in, false
 }
 
 // notEncoded names the parameters of a raw query string whose text holds
 // a byte outside ASCII, each once, in the order sent.
 func notEncoded(query string) []string {
+	if !hasNonASCII(query) {
+		return nil
+	}
 	var names []string
 	for query != "" {
 		var pair string
@@ -189,41 +235,84 @@ func (in *Input) markNotUTF8(k string) {
 	}
 }
 
-func (in *Input) decodeBody(ctype string, body []byte) error {
+// bodyText is a body as a string, and the same bytes when the caller
+// has them: values are cut from the string, without copying, and only a
+// JSON body's validation needs the bytes.
+type bodyText struct {
+	s string
+	b []byte // nil: made from s when needed
+}
+
+func (t bodyText) bytes() []byte {
+	if t.b == nil {
+		t.b = []byte(t.s)
+	}
+	return t.b
+}
+
+// trimSpace is bytes.TrimSpace on both forms.
+func (t bodyText) trimSpace() bodyText {
+	trimmed := strings.TrimSpace(t.s)
+	if len(trimmed) == len(t.s) {
+		return t
+	}
+	// The text left starts at the first byte that is not space, so its
+	// first occurrence is there.
+	i := strings.Index(t.s, trimmed)
+	out := bodyText{s: trimmed}
+	if t.b != nil {
+		out.b = t.b[i : i+len(trimmed)]
+	}
+	return out
+}
+
+// decodeBody reads a POST body; form reports that it was read as a form
+// (through parseQuery).
+func (in *Input) decodeBody(ctype string, body bodyText) (form bool, err error) {
 	media := ""
 	if ctype != "" {
-		mt, params, err := mime.ParseMediaType(ctype)
+		mt, params, err := parseMediaType(ctype)
 		if err != nil {
-			return fmt.Errorf("Content-Type %q: %w", ctype, err)
+			return false, fmt.Errorf("Content-Type %q: %w", ctype, err)
 		}
 		media = mt
 		if media == "multipart/form-data" {
-			return in.decodeMultipart(body, params["boundary"])
+			return false, in.decodeMultipart(body.s, params["boundary"])
 		}
 	}
-	trimmed := bytes.TrimSpace(body)
+	trimmed := body.trimSpace()
 	switch {
-	case len(trimmed) == 0:
-		return nil
+	case len(trimmed.s) == 0:
+		return true, nil
 	case media == "application/json" || strings.HasSuffix(media, "+json"):
-		return in.decodeJSON(trimmed)
+		return false, in.decodeJSON(trimmed)
 	case media == "application/x-www-form-urlencoded":
-		return in.decodeForm(trimmed)
-	case trimmed[0] == '{':
+		return true, in.decodeForm(trimmed.s)
+	case trimmed.s[0] == '{':
 		if media != "" {
 			in.Notes = append(in.Notes, fmt.Sprintf("Content-Type %s: body read as JSON", media))
 		}
-		return in.decodeJSON(trimmed)
+		return false, in.decodeJSON(trimmed)
 	default:
 		if media != "" {
 			in.Notes = append(in.Notes, fmt.Sprintf("Content-Type %s: body read as a form", media))
 		}
-		return in.decodeForm(trimmed)
+		return true, in.decodeForm(trimmed.s)
 	}
 }
 
-func (in *Input) decodeForm(body []byte) error {
-	if err := in.parseQuery(string(body), "body"); err != nil {
+// parseMediaType is mime.ParseMediaType, without its allocations for the
+// two content types uploaders send.
+func parseMediaType(ctype string) (string, map[string]string, error) {
+	switch ctype {
+	case "application/json", "application/x-www-form-urlencoded":
+		return ctype, nil, nil
+	}
+	return mime.ParseMediaType(ctype)
+}
+
+func (in *Input) decodeForm(body string) error {
+	if err := in.parseQuery(body, "body"); err != nil {
 		return fmt.Errorf("form body: %w", err)
 	}
 	return nil
@@ -238,23 +327,29 @@ func (in *Input) parseQuery(raw, where string) error {
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
-		if strings.Contains(pair, ";") {
-			if firstErr == nil {
-				firstErr = errors.New("invalid semicolon separator in query")
-			}
-			continue
-		}
 		if pair == "" {
 			continue
 		}
 		k, v, _ := strings.Cut(pair, "=")
-		k, err1 := url.QueryUnescape(k)
-		v, err2 := url.QueryUnescape(v)
-		if err := errors.Join(err1, err2); err != nil {
-			if firstErr == nil {
-				firstErr = err
+		if !plainPair(pair) {
+			if strings.IndexByte(pair, ';') >= 0 {
+				if firstErr == nil {
+					firstErr = errors.New("invalid semicolon separator in query")
+				}
+				continue
 			}
-			continue
+			var err1, err2 error
+			k, err1 = url.QueryUnescape(k)
+			v, err2 = url.QueryUnescape(v)
+			if err := errors.Join(err1, err2); err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			if _, dup := in.Values[k]; !dup && (!utf8.ValidString(k) || !utf8.ValidString(v)) {
+				in.markNotUTF8(k)
+			}
 		}
 		if _, dup := in.Values[k]; dup {
 			if repeated == nil {
@@ -274,14 +369,26 @@ func (in *Input) parseQuery(raw, where string) error {
 	return firstErr
 }
 
-func (in *Input) decodeMultipart(body []byte, boundary string) error {
+// plainPair reports whether a query pair reads as it is written: no
+// escape, no plus, no separator to refuse, nothing outside ASCII.
+func plainPair(pair string) bool {
+	for i := 0; i < len(pair); i++ {
+		switch c := pair[i]; {
+		case c == '%', c == '+', c == ';', c >= utf8.RuneSelf:
+			return false
+		}
+	}
+	return true
+}
+
+func (in *Input) decodeMultipart(body string, boundary string) error {
 	if boundary == "" {
 		return errors.New("multipart body without a boundary")
 	}
 	req := &http.Request{
 		Method: http.MethodPost,
 		Header: http.Header{"Content-Type": {"multipart/form-data; boundary=" + boundary}},
-		Body:   io.NopCloser(bytes.NewReader(body)),
+		Body:   io.NopCloser(strings.NewReader(body)),
 	}
 	if err := req.ParseMultipartForm(int64(len(body)) + 1); err != nil {
 		return fmt.Errorf("multipart body: %w", err)
@@ -294,11 +401,11 @@ func (in *Input) decodeMultipart(body []byte, boundary string) error {
 // by their text, booleans as true/false, null as absent, and objects and
 // arrays as their compact JSON text. A repeated key keeps its first value,
 // as in a query or form, and is noted.
-func (in *Input) decodeJSON(body []byte) error {
-	if in.decodeJSONFast(body) {
+func (in *Input) decodeJSON(body bodyText) error {
+	if in.decodeJSONFast(body.bytes(), body.s) {
 		return nil
 	}
-	return in.decodeJSONTokens(body)
+	return in.decodeJSONTokens(body.bytes())
 }
 
 // decodeJSONTokens is decodeJSON for any body, through encoding/json's
@@ -337,7 +444,7 @@ func (in *Input) decodeJSONTokens(body []byte) error {
 			continue
 		}
 		seen[k] = true
-		if err := in.setJSON(k, bytes.TrimSpace(raw)); err != nil {
+		if err := in.setJSON(k, string(bytes.TrimSpace(raw))); err != nil {
 			return err
 		}
 	}
@@ -354,34 +461,34 @@ func (in *Input) decodeJSONTokens(body []byte) error {
 }
 
 // setJSON stores one member of a JSON body as a parameter value.
-func (in *Input) setJSON(k string, raw []byte) error {
-	if !utf8.Valid(raw) { // decoding would replace the bytes with U+FFFD
+func (in *Input) setJSON(k string, raw string) error {
+	if !utf8.ValidString(raw) { // decoding would replace the bytes with U+FFFD
 		in.markNotUTF8(k)
 	}
 	switch raw[0] {
 	case '"':
-		if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) { // nothing to unescape
-			in.Values[k] = string(raw[1 : len(raw)-1])
+		if strings.IndexByte(raw, '\\') < 0 && utf8.ValidString(raw) { // nothing to unescape
+			in.Values[k] = raw[1 : len(raw)-1]
 			return nil
 		}
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		if err := json.Unmarshal([]byte(raw), &s); err != nil {
 			return fmt.Errorf("JSON body: field %q: %w", k, err)
 		}
 		in.Values[k] = s
 	case 'n': // null
 	case '{', '[':
-		if !bytes.ContainsAny(raw, " \t\n\r") { // compact already
-			in.Values[k] = string(raw)
+		if !strings.ContainsAny(raw, " \t\n\r") { // compact already
+			in.Values[k] = raw
 			return nil
 		}
 		var buf bytes.Buffer
-		if err := json.Compact(&buf, raw); err != nil {
+		if err := json.Compact(&buf, []byte(raw)); err != nil {
 			return fmt.Errorf("JSON body: field %q: %w", k, err)
 		}
 		in.Values[k] = buf.String()
 	default: // number, true, false
-		in.Values[k] = string(raw)
+		in.Values[k] = raw
 	}
 	return nil
 }
@@ -390,8 +497,9 @@ func (in *Input) setJSON(k string, raw []byte) error {
 // JSON object whose keys have no escapes. It scans the object once,
 // without encoding/json's tokens (half the time of a JSON POST went
 // there), and reports false, having changed nothing, for any other body.
-func (in *Input) decodeJSONFast(b []byte) bool {
-	if !utf8.Valid(b) || !json.Valid(b) {
+// text is b as a string: keys and values are cut from it, not copied.
+func (in *Input) decodeJSONFast(b []byte, text string) bool {
+	if !utf8.ValidString(text) || !json.Valid(b) {
 		return false
 	}
 	i := skipJSONSpace(b, 0)
@@ -400,7 +508,7 @@ func (in *Input) decodeJSONFast(b []byte) bool {
 	}
 	type member struct {
 		key string
-		raw []byte
+		raw string
 	}
 	var members [24]member // what a request holds, without allocating
 	list := members[:0]
@@ -413,10 +521,10 @@ func (in *Input) decodeJSONFast(b []byte) bool {
 			}
 			j++
 		}
-		key := b[i+1 : j]
+		key := text[i+1 : j]
 		i = skipJSONSpace(b, skipJSONSpace(b, j+1)+1) // past the colon
 		end := skipJSONValue(b, i)
-		list = append(list, member{string(key), b[i:end]})
+		list = append(list, member{key, text[i:end]})
 		i = skipJSONSpace(b, end)
 		if b[i] == ',' {
 			i = skipJSONSpace(b, i+1)
@@ -442,8 +550,10 @@ func (in *Input) decodeJSONFast(b []byte) bool {
 			return false // cannot happen in a valid body; the general path would say why
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(repeated)) {
-		in.Notes = append(in.Notes, fmt.Sprintf("parameter %q repeated %d times in the JSON body; the first value is used", k, repeated[k]+1))
+	if len(repeated) > 0 {
+		for _, k := range slices.Sorted(maps.Keys(repeated)) {
+			in.Notes = append(in.Notes, fmt.Sprintf("parameter %q repeated %d times in the JSON body; the first value is used", k, repeated[k]+1))
+		}
 	}
 	return true
 }

@@ -158,7 +158,7 @@ func FuzzJSONFastPath(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fast := Input{Values: map[string]string{}}
-		if !fast.decodeJSONFast(body) {
+		if !fast.decodeJSONFast(body, string(body)) {
 			return
 		}
 		slow := Input{Values: map[string]string{}}
@@ -184,7 +184,7 @@ func TestJSONFastPathTakesWhatUploadersSend(t *testing.T) {
 		`[1]`:              false,
 	} {
 		in := Input{Values: map[string]string{}}
-		if got := in.decodeJSONFast([]byte(body)); got != want {
+		if got := in.decodeJSONFast([]byte(body), body); got != want {
 			t.Errorf("%q: fast path %v, want %v", body, got, want)
 		}
 	}

@@ -124,12 +124,30 @@ type journal struct {
 	bytes    int64         // what the stored entries count
 	trimmed  uint64        // evicted for the byte budget
 	received uint64        // since reset, evicted ones included
-	changed  chan struct{} // closed and replaced on every append
+	changed  chan struct{} // closed at the next append; nil until a reader waits for one (watch)
 	budget   *store.Budget // charged what the entries count; evicts the oldest (Oldest, EvictOldest)
 }
 
 func newJournal(capacity int, maxBytes int64, budget *store.Budget) *journal {
-	return &journal{buf: ring.New[Entry](capacity), maxBytes: maxBytes, changed: make(chan struct{}), budget: budget}
+	return &journal{buf: ring.New[Entry](capacity), maxBytes: maxBytes, budget: budget}
+}
+
+// watch returns the channel closed at the next change, made when the
+// first reader asks for it (j.mu is held): a journal nobody waits on
+// appends without allocating one.
+func (j *journal) watch() chan struct{} {
+	if j.changed == nil {
+		j.changed = make(chan struct{})
+	}
+	return j.changed
+}
+
+// notify wakes the readers waiting for a change (j.mu is held).
+func (j *journal) notify() {
+	if j.changed != nil {
+		close(j.changed)
+		j.changed = nil
+	}
 }
 
 // add stores e, numbering it, wakes waiters, and returns its number.
@@ -153,8 +171,7 @@ func (j *journal) add(e Entry) uint64 {
 		j.buf.PopFront()
 		j.trimmed++
 	}
-	close(j.changed)
-	j.changed = make(chan struct{})
+	j.notify()
 	delta := j.bytes - before
 	j.mu.Unlock()
 	j.budget.Charge(delta)
@@ -227,7 +244,7 @@ func (j *journal) at(seq uint64) (Entry, bool) {
 func (j *journal) changedChan() <-chan struct{} {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.changed
+	return j.watch()
 }
 
 // newest returns up to limit stored entries that keep accepts (all when
@@ -270,7 +287,7 @@ func (j *journal) newest(limit int, since uint64, keep func(*Entry) bool) []Entr
 func (j *journal) wait(ctx context.Context, n int) error {
 	for {
 		j.mu.Lock()
-		got, ch := j.received, j.changed
+		got, ch := j.received, j.watch()
 		j.mu.Unlock()
 		if got >= uint64(n) {
 			return nil
@@ -309,8 +326,7 @@ func (j *journal) reset() {
 	j.buf.Reset()
 	j.bytes, j.trimmed = 0, 0
 	j.received = 0
-	close(j.changed)
-	j.changed = make(chan struct{})
+	j.notify()
 	j.mu.Unlock()
 	j.budget.Charge(-freed)
 }

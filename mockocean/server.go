@@ -219,10 +219,16 @@ func (s *Server) activateV2(w http.ResponseWriter, r *http.Request) { s.convert(
 // decide decodes and validates raw as its API says: the parameters fault
 // rules match, and the verdict.
 func (s *Server) decide(raw Raw, mode Mode) (Input, Verdict) {
+	return s.decideBytes(raw, nil, mode)
+}
+
+// decideBytes is decide, given the body's bytes when the caller has them
+// (raw.Body is the same text).
+func (s *Server) decideBytes(raw Raw, body []byte, mode Mode) (Input, Verdict) {
 	if raw.API == APIV2 {
 		return ValidateV2(raw, mode)
 	}
-	in := raw.Decode(mode.lenient())
+	in := raw.decodeBytes(mode.lenient(), body)
 	return in, Validate(in, mode)
 }
 
@@ -232,7 +238,7 @@ func (s *Server) decide(raw Raw, mode Mode) (Input, Verdict) {
 // the rules apply first.
 func (s *Server) convert(w http.ResponseWriter, r *http.Request, v2 bool) {
 	now := s.clock.Now()
-	raw, err := ReadRaw(r, s.cfg.MaxBodyBytes)
+	raw, body, err := readRaw(r, s.cfg.MaxBodyBytes)
 	if v2 {
 		readV2Headers(&raw, r.Header)
 	}
@@ -258,7 +264,7 @@ func (s *Server) convert(w http.ResponseWriter, r *http.Request, v2 bool) {
 			v = Validate(in, s.mode)
 		}
 	default:
-		in, v = s.decide(raw, s.mode)
+		in, v = s.decideBytes(raw, body, s.mode)
 	}
 	e.Notes = in.Notes
 

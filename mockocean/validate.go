@@ -65,12 +65,19 @@ type Verdict struct {
 // first failing rule, or success with the parsed Conversion. It does not
 // filter duplicates: that needs state, and runs after it.
 func Validate(in Input, mode Mode) Verdict {
-	s := checkState{in: in, mode: mode, conv: &Conversion{}}
+	// One allocation for the state the checks share and the conversion
+	// they fill (the checks are called through a table, so both escape).
+	both := &struct {
+		s    checkState
+		conv Conversion
+	}{}
+	s := &both.s
+	*s = checkState{in: in, mode: mode, conv: &both.conv}
 	if mode.lenient() {
 		s.in.Values, s.warnings = liftExt(in.Values)
 	}
 	for _, r := range checkOrder {
-		if detail, failed := r.check(&s); failed {
+		if detail, failed := r.check(s); failed {
 			msg := r.Msg
 			if s.field != "" {
 				msg = strings.Replace(msg, fieldPlaceholder, s.field, 1)
@@ -372,7 +379,7 @@ func extParams(values map[string]string) iter.Seq2[string, string] {
 				continue
 			}
 			in := Input{Values: map[string]string{}}
-			if err := in.setJSON(k, bytes.TrimSpace(obj[k])); err != nil || in.Values[k] == "" {
+			if err := in.setJSON(k, string(bytes.TrimSpace(obj[k]))); err != nil || in.Values[k] == "" {
 				continue
 			}
 			if !yield(k, in.Values[k]) {
