@@ -2,9 +2,11 @@ package sandbox
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -75,19 +77,72 @@ func (m *metrics) handler() http.Handler {
 	return promhttp(m.registry)
 }
 
-func (m *metrics) oceanRequest(ns string, r mockocean.Request) {
-	code := strconv.Itoa(r.Code)
+// oceanKey is what a conversion's answer label depends on.
+type oceanKey struct {
+	api          string
+	status, code int
+	faulted      bool
+}
+
+func oceanKeyOf(r mockocean.Request) oceanKey {
+	return oceanKey{api: r.API, status: r.Status, code: r.Code, faulted: r.Fault != ""}
+}
+
+// oceanLabels are the api and code labels of postbacksim_ocean_requests_total.
+func oceanLabels(k oceanKey) (api, code string) {
+	code = strconv.Itoa(k.code)
 	switch {
-	case r.Status == 0:
+	case k.status == 0:
 		code = "dropped"
-	case r.Status != http.StatusOK || r.Fault != "" && r.Code == 0:
-		code = "http_" + strconv.Itoa(r.Status)
+	case k.status != http.StatusOK || k.faulted && k.code == 0:
+		code = "http_" + strconv.Itoa(k.status)
 	}
-	api := r.API
+	api = k.api
 	if api == "" {
 		api = mockocean.APITrack
 	}
-	m.oceanRequests.WithLabelValues(ns, api, code).Inc()
+	return api, code
+}
+
+// oceanCounters are one namespace's conversion counters, each looked up
+// in the vector once: the label hashing is off the conversion's path. The
+// cache is a map replaced on each new key (a handful per namespace), read
+// without a lock. It lives as long as its namespace; forget removes the
+// series when the namespace goes.
+type oceanCounters struct {
+	vec   *prometheus.CounterVec
+	ns    string
+	mu    sync.Mutex // held to add a key
+	cache atomic.Pointer[map[oceanKey]prometheus.Counter]
+}
+
+func (m *metrics) oceanCountersFor(ns string) *oceanCounters {
+	return &oceanCounters{vec: m.oceanRequests, ns: ns}
+}
+
+// inc counts r.
+func (c *oceanCounters) inc(r mockocean.Request) {
+	k := oceanKeyOf(r)
+	if cache := c.cache.Load(); cache != nil {
+		if counter, ok := (*cache)[k]; ok {
+			counter.Inc()
+			return
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next := map[oceanKey]prometheus.Counter{}
+	if cache := c.cache.Load(); cache != nil {
+		maps.Copy(next, *cache)
+	}
+	counter, ok := next[k]
+	if !ok {
+		api, code := oceanLabels(k)
+		counter = c.vec.WithLabelValues(c.ns, api, code)
+		next[k] = counter
+		c.cache.Store(&next)
+	}
+	counter.Inc()
 }
 
 func (m *metrics) impactAttempt(ns string, a mockimpact.Attempt) {

@@ -393,8 +393,9 @@ func (sb *Sandbox) newTenant(name, appSecret string) *Tenant {
 	}
 	oc.CallbackKey = NamespaceKey(oc.CallbackKey, name)
 	userHook := oc.OnRequest
+	counters := sb.metrics.oceanCountersFor(name)
 	oc.OnRequest = func(ctx context.Context, r mockocean.Request) {
-		sb.metrics.oceanRequest(name, r)
+		counters.inc(r)
 		if n, ok := ctx.Value(noteKey{}).(*note); ok {
 			n.oceanCode, n.hasCode, n.fault = r.Code, r.Status == http.StatusOK && r.Fault == "", r.Fault
 		}
