@@ -150,6 +150,11 @@ type Dispatcher struct {
 	// makes enough polls again.
 	busy    atomic.Int64
 	starved atomic.Bool
+	// work queues the claimed attempts for the workers that run them,
+	// on the wall clock (nil on a virtual one, or when simulating);
+	// workers counts those running (poll.go).
+	work    chan Claim
+	workers atomic.Int64
 }
 
 type postbackState struct {
@@ -202,6 +207,10 @@ func NewDispatcher(o Options) *Dispatcher {
 			n = DefaultMaxInFlight
 		}
 		d.slots = make(chan struct{}, n)
+		switch d.clock.(type) {
+		case clock.Real, *clock.Scaled: // a timer's function runs on a goroutine of its own
+			d.work = make(chan Claim, n)
+		}
 	}
 	if d.sharing.Poll > 0 {
 		d.arm(d.clock.Now()) // what the others scheduled

@@ -77,7 +77,7 @@ func (d *Dispatcher) poll(gen uint64) {
 		d.busy.Add(int64(len(claims)))
 	}
 	for _, c := range claims {
-		d.clock.AfterFunc(0, func() { d.run(c) })
+		d.start(c)
 	}
 	poll := d.sharing.Poll
 	d.mu.Lock()
@@ -105,6 +105,54 @@ func (d *Dispatcher) poll(gen uint64) {
 	}
 	if ok {
 		d.arm(next)
+	}
+}
+
+// start runs the claimed attempt c: on a virtual clock from a timer due
+// now (in turn, on the goroutine that advances it), on the wall clock
+// through the workers.
+func (d *Dispatcher) start(c Claim) {
+	if d.work == nil {
+		d.clock.AfterFunc(0, func() { d.run(c) })
+		return
+	}
+	select {
+	case d.work <- c:
+	default: // cannot happen: what is queued is claimed, and claims fit in the slots
+		go d.run(c)
+		return
+	}
+	if d.workers.Load() < int64(cap(d.work)) {
+		if d.workers.Add(1) <= int64(cap(d.work)) {
+			go d.worker()
+		} else {
+			d.workers.Add(-1)
+		}
+	}
+}
+
+// worker runs queued attempts until none is left, then ends: a burst
+// is sent by at most the slots' worth of goroutines, each reusing its
+// grown stack from one attempt to the next, where a goroutine per
+// attempt grew one each time.
+func (d *Dispatcher) worker() {
+	for {
+		select {
+		case c := <-d.work:
+			d.run(c)
+			continue
+		default:
+		}
+		d.workers.Add(-1)
+		// An attempt queued after the look above, by a start that
+		// counted this worker as running, is this worker's to run.
+		if len(d.work) == 0 {
+			return
+		}
+		if d.workers.Add(1) > int64(cap(d.work)) {
+			d.workers.Add(-1) // a worker started meanwhile takes it
+			return
+		}
 	}
 }
 
