@@ -179,7 +179,10 @@ type Sandbox struct {
 	handler    http.Handler
 	summary    *summary
 	served     atomic.Int64 // requests served, for the summary
-	pages      *inspector.Inspector
+	// pendingRoom is how many more deliveries admitDelivery lets in
+	// before it counts the pending ones again (pending.go).
+	pendingRoom atomic.Int64
+	pages       *inspector.Inspector
 	// reg keeps the namespaces where the replicas share them
 	// (Config.Store); nil keeps them in tenants only.
 	reg store.Registry
