@@ -148,3 +148,18 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("journal bytes %d not in /metrics", js.Bytes)
 	}
 }
+
+// TestValidNamespaceIsTheDocumentedPattern: the check on every request to
+// a namespace agrees with the pattern the docs and errors state, on
+// every byte at every position that matters and at the length bounds.
+func TestValidNamespaceIsTheDocumentedPattern(t *testing.T) {
+	names := []string{"", "a", "-a", "_a", "a-", "a_", "A", "team-a", "0", "9z", strings.Repeat("a", 63), strings.Repeat("a", 64), "a b", "é", "a/b"}
+	for c := 0; c < 256; c++ {
+		names = append(names, string(rune(c)), "a"+string([]byte{byte(c)}), string([]byte{byte(c)})+"a")
+	}
+	for _, name := range names {
+		if got, want := validNamespace(name), namespaceRE.MatchString(name); got != want {
+			t.Errorf("validNamespace(%q) = %v, the pattern says %v", name, got, want)
+		}
+	}
+}

@@ -275,13 +275,12 @@ func (sb *Sandbox) expire() {
 		return
 	}
 	now := sb.now()
+	next := sb.nextExpiry.Load()
+	if now.UnixNano() < next || !sb.nextExpiry.CompareAndSwap(next, now.Add(time.Second).UnixNano()) {
+		return // not yet, or another request is looking
+	}
 	var gone []*Tenant
 	sb.mu.Lock()
-	if now.Before(sb.nextExpiry) {
-		sb.mu.Unlock()
-		return
-	}
-	sb.nextExpiry = now.Add(time.Second)
 	if sb.reg != nil {
 		sb.mu.Unlock()
 		sb.expireShared(now, ttl)

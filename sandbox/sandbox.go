@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"sort"
@@ -173,8 +174,9 @@ type Sandbox struct {
 	// budget bounds what every namespace holds in this process's memory
 	// (Config.MemoryBudget).
 	budget *store.Budget
-	// nextExpiry is when expire next looks for idle namespaces.
-	nextExpiry time.Time
+	// nextExpiry is when expire next looks for idle namespaces (unix
+	// nanoseconds on the sandbox's clock), read without the lock.
+	nextExpiry atomic.Int64
 	metrics    *metrics
 	handler    http.Handler
 	summary    *summary
@@ -440,12 +442,29 @@ func (sb *Sandbox) newTenant(name, appSecret string) *Tenant {
 
 var namespaceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
+// validNamespace is namespaceRE.MatchString, without the regexp engine on
+// every request to a namespace (a test keeps the two in agreement).
+func validNamespace(name string) bool {
+	if len(name) == 0 || len(name) > 63 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case (c == '-' || c == '_') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // CheckNamespace reports whether name can name a namespace: 1 to 63
 // characters of a-z, 0-9, - and _, the first a letter or digit (so a
 // name is a DNS label, a Prometheus label value and a path segment as
 // it is).
 func CheckNamespace(name string) error {
-	if !namespaceRE.MatchString(name) {
+	if !validNamespace(name) {
 		return fmt.Errorf("namespace %q: want 1–63 of a-z, 0-9, - and _, starting with a letter or digit", name)
 	}
 	return nil
@@ -516,18 +535,39 @@ func (sb *Sandbox) serveNamespace(w http.ResponseWriter, r *http.Request) {
 		n.namespace = name
 	}
 	// A shallow copy with its own URL, as http.StripPrefix makes: the
-	// handlers read the request, none changes it.
-	r2 := new(http.Request)
-	*r2 = *r
-	u := *r.URL
-	u.Path, u.RawPath = "/"+sub, ""
-	r2.URL = &u
-	if u.Path == mockocean.ActivatePath || u.Path == mockocean.V2Path {
-		t.Ocean.ServeHTTP(w, r2) // the hot path skips the tenant's router, as the root's does
+	// handlers read the request, none changes it. The path left is the
+	// end of the one received ("/"+sub), not a new string.
+	path := r.URL.Path[len("/ns/")+len(name):]
+	if path == mockocean.ActivatePath || path == mockocean.V2Path {
+		// The hot path skips the tenant's router, as the root's does,
+		// with a copy from a pool: the Ocean handler keeps nothing of
+		// the request once it has answered.
+		c := strippedRequests.Get().(*strippedRequest)
+		c.strip(r, path)
+		t.Ocean.ServeHTTP(w, &c.r)
+		*c = strippedRequest{}
+		strippedRequests.Put(c)
 		return
 	}
-	t.handler.ServeHTTP(w, sb.withPublicBase(r2, "/ns/"+name))
+	c := new(strippedRequest)
+	c.strip(r, path)
+	t.handler.ServeHTTP(w, sb.withPublicBase(&c.r, "/ns/"+name))
 }
+
+// strippedRequest is a request with the namespace prefix stripped from
+// its path, and its own URL.
+type strippedRequest struct {
+	r http.Request
+	u url.URL
+}
+
+func (c *strippedRequest) strip(r *http.Request, path string) {
+	c.r, c.u = *r, *r.URL
+	c.u.Path, c.u.RawPath = path, ""
+	c.r.URL = &c.u
+}
+
+var strippedRequests = sync.Pool{New: func() any { return new(strippedRequest) }}
 
 // withPublicBase gives the impact admin requests, which fire events whose
 // links point at the sandbox, the sandbox's base URL (plus the namespace
