@@ -154,17 +154,18 @@ func (j *journal) notify() {
 // Oldest entries go first when the count or the byte budget is exceeded;
 // the newest entry is always kept, however large.
 func (j *journal) add(e Entry) uint64 {
+	size := e.Size() // outside the lock, which every conversion takes
 	j.mu.Lock()
 	before := j.bytes
 	j.received++
 	e.Seq = j.received
 	if j.buf.Capacity > 0 && j.buf.Len() == j.buf.Capacity {
-		if old, ok := j.buf.Front(); ok {
+		if old := j.buf.Oldest(); old != nil {
 			j.bytes -= old.Size() // Add evicts it
 		}
 	}
 	j.buf.Add(e)
-	j.bytes += e.Size()
+	j.bytes += size
 	for j.maxBytes > 0 && j.bytes > j.maxBytes && j.buf.Len() > 1 {
 		old, _ := j.buf.Front()
 		j.bytes -= old.Size()

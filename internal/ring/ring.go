@@ -46,11 +46,23 @@ func (b *Buffer[T]) slot(p int) *T {
 // Add appends v, evicting the oldest entry when full.
 func (b *Buffer[T]) Add(v T) {
 	if b.Capacity > 0 && b.n == b.Capacity {
-		b.PopFront()
+		// The oldest entry's slot takes the newest, written once.
+		*b.slot(b.head) = v
+		b.head = (b.head + 1) % b.Capacity
 		b.evicted++
+		return
 	}
 	*b.slot(b.head + b.n) = v
 	b.n++
+}
+
+// Oldest returns the oldest entry in place, nil when the buffer is empty:
+// valid until the buffer next changes.
+func (b *Buffer[T]) Oldest() *T {
+	if b.n == 0 {
+		return nil
+	}
+	return b.slot(b.head)
 }
 
 // Front returns the oldest entry; ok is false when the buffer is empty.

@@ -54,6 +54,9 @@ func TestAgainstASlice(t *testing.T) {
 			if front, ok := b.Front(); !ok || front != model[0] {
 				t.Fatalf("cap %d step %d: front %d, want %d", capacity, i, front, model[0])
 			}
+			if oldest := b.Oldest(); oldest == nil || *oldest != model[0] {
+				t.Fatalf("cap %d step %d: oldest %v, want %d", capacity, i, oldest, model[0])
+			}
 		}
 		if diff := cmp.Diff(model, b.Slice(nil)); diff != "" || b.Len() != len(model) {
 			t.Fatalf("cap %d: (-model +ring):\n%s", capacity, diff)
