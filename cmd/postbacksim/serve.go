@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -52,7 +53,7 @@ the --config file.`,
 	logFormat := fs.String("log-format", "text", "log format on stderr: `text` or json")
 	accessLog := fs.Bool("access-log", false, "log one line per request (off: only HTTP errors, admin changes, faults, impact attempts that did not deliver, and the summary)")
 	logSummary := durationFlag(fs, "log-summary", time.Minute, "log a traffic summary this often (requests, Ocean codes, impact outcomes; 0: never)")
-	pprofOn := fs.Bool("pprof", false, "serve runtime profiles under /debug/pprof/ (behind --admin-token when set; for go tool pprof)")
+	pprofOn := fs.Bool("pprof", false, "serve runtime profiles under /debug/pprof/ (behind --admin-token when set; for go tool pprof), mutex and block profiles sampled")
 	memLimit := byteSize(0)
 	fs.Var(&memLimit, "memory-limit", "fixed soft memory `SIZE` the garbage collector keeps the heap under (GOMEMLIMIT; default: follow what the namespaces hold and what is live, never below the live heap, under 1.25 × --memory-budget + 64MiB; 0: none)")
 	memBudget := byteSize(0)
@@ -248,6 +249,12 @@ the --config file.`,
 			budget = defaultMemoryBudget(int64(journalMaxBytes), *journalCap, *dedupCap)
 		}
 		limit, track := applyMemoryLimit(cmd.Flags().Changed("memory-limit"), int64(memLimit), budget)
+		if *pprofOn {
+			// The mutex and block profiles are empty unless sampled: one
+			// contended lock in 100, one blocking event per 10 µs blocked.
+			runtime.SetMutexProfileFraction(100)
+			runtime.SetBlockProfileRate(10_000)
+		}
 		sb := sandbox.New(sandbox.Config{
 			PublicURL:      *publicURL,
 			LoopbackOnly:   loopbackOnly(ln.Addr()),
