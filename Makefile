@@ -92,6 +92,7 @@ fuzz:
 	$(GO) test ./mockocean -run '^$$' -fuzz '^FuzzActivate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mockocean -run '^$$' -fuzz '^FuzzJSONFastPath$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mockocean -run '^$$' -fuzz '^FuzzEntryPayload$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./mockocean -run '^$$' -fuzz '^FuzzV2FastDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./mockimpact/macro -run '^$$' -fuzz '^FuzzTemplate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./sandbox -run '^$$' -fuzz '^FuzzNamespaceName$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./sandbox -run '^$$' -fuzz '^FuzzAdminBodies$$' -fuzztime $(FUZZTIME)

@@ -118,6 +118,15 @@ type v2Input struct {
 // decodeV2 reads raw's JSON body against v2Fields. It is pure, so the
 // journal keeps raw and decodes again on read.
 func decodeV2(raw Raw) v2Input {
+	if in, ok := decodeV2Fast(raw); ok {
+		return in
+	}
+	return decodeV2Slow(raw)
+}
+
+// decodeV2Slow is decodeV2 for any body, through encoding/json: it gives
+// the errors, and is the reference the fast path is tested against.
+func decodeV2Slow(raw Raw) v2Input {
 	in := v2Input{raw: raw, values: make(map[string]string, 16)}
 	body := []byte(raw.Body)
 	if !utf8.Valid(body) {

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"mime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -23,12 +22,18 @@ import (
 func ValidateV2(raw Raw, mode Mode) (Input, Verdict) {
 	in := decodeV2(raw)
 	params := Input{Values: in.values}
-	s := v2State{in: in, mode: mode, conv: &Conversion{API: APIV2}}
+	// One allocation for the checks' state and the conversion they fill.
+	both := &struct {
+		s    v2State
+		conv Conversion
+	}{conv: Conversion{API: APIV2}}
+	s := &both.s
+	*s = v2State{in: in, mode: mode, conv: &both.conv}
 	if w := v2ContentTypeWarning(raw.ContentType); w != "" {
 		s.warnings = append(s.warnings, w)
 	}
 	for _, r := range v2CheckOrder {
-		if detail, failed := r.check(&s); failed {
+		if detail, failed := r.check(s); failed {
 			msg := r.Message
 			if s.field != "" {
 				msg = strings.Replace(msg, fieldPlaceholder, s.field, 1)
@@ -48,7 +53,7 @@ func v2ContentTypeWarning(ct string) string {
 	if ct == "" {
 		return "no Content-Type: read as JSON; the SDK sends application/json"
 	}
-	mt, _, err := mime.ParseMediaType(ct)
+	mt, _, err := parseMediaType(ct)
 	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
 		return ""
 	}
