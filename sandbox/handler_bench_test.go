@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -61,7 +60,7 @@ func BenchmarkConversionHandler(b *testing.B) {
 			if c.ctype != "" {
 				r.Header.Set("Content-Type", c.ctype)
 			}
-			body := &strings.Reader{}
+			body := &resettableBody{}
 			w := &discardWriter{header: http.Header{}}
 			b.ReportAllocs()
 			i := 0
@@ -70,7 +69,7 @@ func BenchmarkConversionHandler(b *testing.B) {
 				i++
 				if c.body != nil {
 					body.Reset(t)
-					r.Body = io.NopCloser(body)
+					r.Body = body
 					r.ContentLength = int64(len(t))
 				} else {
 					r.URL.RawQuery = t
@@ -85,6 +84,12 @@ func BenchmarkConversionHandler(b *testing.B) {
 		})
 	}
 }
+
+// resettableBody is a request body reused across requests, so that the
+// benchmark allocates nothing of its own per request.
+type resettableBody struct{ strings.Reader }
+
+func (*resettableBody) Close() error { return nil }
 
 // discardWriter is a ResponseWriter that keeps the status and drops the
 // body, reused across requests.
