@@ -79,7 +79,7 @@ bench: wrk
 ## bench-quick: the regression guard CI can afford (under a minute): one
 ## wrk round of GET and JSON POST against the bare server, failing only
 ## on a large drop: under 0.45x the bare server's req/s, or over 2.9x its
-## CPU per request (today about 0.64x and 1.8x)
+## CPU per request (today about 0.75x and 1.45x)
 bench-quick: wrk
 	WRK_DURATION=5s WRK_MIN_RATIO=0.45 WRK_MAX_CPU_RATIO=2.9 $(GO) test ./bench -run '^$$' -bench '^BenchmarkShippedBinary$$/^(GET|JSON-POST)$$' -benchtime 1x
 
