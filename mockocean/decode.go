@@ -512,23 +512,11 @@ func (in *Input) decodeJSONFast(b []byte, text string) bool {
 	}
 	var members [24]member // what a request holds, without allocating
 	list := members[:0]
-	i = skipJSONSpace(b, i+1)
-	for b[i] != '}' {
-		j := i + 1 // b[i] is the key's opening quote
-		for b[j] != '"' {
-			if b[j] == '\\' {
-				return false
-			}
-			j++
-		}
-		key := text[i+1 : j]
-		i = skipJSONSpace(b, skipJSONSpace(b, j+1)+1) // past the colon
-		end := skipJSONValue(b, i)
-		list = append(list, member{key, text[i:end]})
-		i = skipJSONSpace(b, end)
-		if b[i] == ',' {
-			i = skipJSONSpace(b, i+1)
-		}
+	if _, ok := jsonMembers(b, text, i, func(key string, v0, v1 int) bool {
+		list = append(list, member{key, text[v0:v1]})
+		return true
+	}); !ok {
+		return false
 	}
 	var repeated map[string]int
 	for n, m := range list {
@@ -556,6 +544,34 @@ func (in *Input) decodeJSONFast(b []byte, text string) bool {
 		}
 	}
 	return true
+}
+
+// jsonMembers calls f on each member of the object opening at b[i], in
+// a valid JSON body (text is the same bytes as a string), with its key,
+// cut from text, and its value's span, until f returns false. ok is
+// false when a key holds an escape (left to encoding/json) or f stopped;
+// end is the index past the closing brace.
+func jsonMembers(b []byte, text string, i int, f func(key string, v0, v1 int) bool) (end int, ok bool) {
+	i = skipJSONSpace(b, i+1)
+	for b[i] != '}' {
+		j := i + 1 // b[i] is the key's opening quote
+		for b[j] != '"' {
+			if b[j] == '\\' {
+				return 0, false
+			}
+			j++
+		}
+		v0 := skipJSONSpace(b, skipJSONSpace(b, j+1)+1) // past the colon
+		v1 := skipJSONValue(b, v0)
+		if !f(text[i+1:j], v0, v1) {
+			return 0, false
+		}
+		i = skipJSONSpace(b, v1)
+		if b[i] == ',' {
+			i = skipJSONSpace(b, i+1)
+		}
+	}
+	return i + 1, true
 }
 
 // skipJSONSpace returns the index of the first byte at or after i that

@@ -41,31 +41,13 @@ func decodeV2Fast(raw Raw) (v2Input, bool) {
 func (in *v2Input) walkFast(b []byte, text string, i int, prefix string) (end int, ok bool) {
 	var seen [32]string // the object's keys, to find a repeated one
 	keys := seen[:0]
-	i = skipJSONSpace(b, i+1)
-	for b[i] != '}' {
-		j := i + 1 // b[i] is the key's opening quote
-		for b[j] != '"' {
-			if b[j] == '\\' {
-				return 0, false
-			}
-			j++
-		}
-		k := text[i+1 : j]
+	return jsonMembers(b, text, i, func(k string, v0, v1 int) bool {
 		if slices.Contains(keys, k) {
-			return 0, false // the last one wins in decodeV2, wholesale for objects
+			return false // the last one wins in decodeV2, wholesale for objects
 		}
 		keys = append(keys, k)
-		i = skipJSONSpace(b, skipJSONSpace(b, j+1)+1) // past the colon
-		vend := skipJSONValue(b, i)
-		if !in.setFast(b, text, i, vend, k, prefix) {
-			return 0, false
-		}
-		i = skipJSONSpace(b, vend)
-		if b[i] == ',' {
-			i = skipJSONSpace(b, i+1)
-		}
-	}
-	return i + 1, true
+		return in.setFast(b, text, v0, v1, k, prefix)
+	})
 }
 
 // setFast reads the member k whose value is b[i:end], as walk's loop
@@ -156,42 +138,29 @@ func flatProperties(b []byte, tok string, i int) (text string, props map[string]
 	type member struct{ k, v string }
 	var members [16]member
 	list := members[:0]
-	base := i
-	j := skipJSONSpace(b, i+1)
-	for b[j] != '}' {
-		kend := skipJSONString(b, j)
-		k := tok[j-base : kend-base]
-		if !plainJSONString(k) || len(list) == len(members) {
-			return "", nil, false
-		}
-		v0 := skipJSONSpace(b, skipJSONSpace(b, kend)+1) // past the colon
-		v1 := skipJSONValue(b, v0)
-		v := tok[v0-base : v1-base]
-		switch v[0] {
-		case '{', '[':
-			return "", nil, false
-		case '"':
-			if !plainJSONString(v) {
-				return "", nil, false
-			}
+	// tok is b[i:]'s text: the spans jsonMembers gives are tok's.
+	if _, ok := jsonMembers(b[i:], tok, 0, func(k string, v0, v1 int) bool {
+		v := tok[v0:v1]
+		switch {
+		case !plainJSONText(k), len(list) == len(members), v[0] == '{', v[0] == '[',
+			v[0] == '"' && !plainJSONText(v[1:len(v)-1]):
+			return false
 		}
 		for _, m := range list {
 			if m.k == k {
-				return "", nil, false // repeated: the last one wins in decodeNumbers
+				return false // repeated: the last one wins in decodeNumbers
 			}
 		}
 		list = append(list, member{k, v})
-		j = skipJSONSpace(b, v1)
-		if b[j] == ',' {
-			j = skipJSONSpace(b, j+1)
-		}
+		return true
+	}); !ok {
+		return "", nil, false
 	}
-	// Sorted as encoding/json sorts map keys: by the key, unquoted.
-	slices.SortFunc(list, func(x, y member) int { return strings.Compare(x.k[1:len(x.k)-1], y.k[1:len(y.k)-1]) })
+	slices.SortFunc(list, func(x, y member) int { return strings.Compare(x.k, y.k) }) // as encoding/json sorts map keys
 	props = make(map[string]any, len(list))
 	size := 2
 	for _, m := range list {
-		size += len(m.k) + len(m.v) + 2
+		size += len(m.k) + len(m.v) + 4
 	}
 	out := make([]byte, 0, size)
 	out = append(out, '{')
@@ -199,29 +168,31 @@ func flatProperties(b []byte, tok string, i int) (text string, props map[string]
 		if n > 0 {
 			out = append(out, ',')
 		}
-		out = append(append(append(out, m.k...), ':'), m.v...)
-		key := m.k[1 : len(m.k)-1]
+		out = append(out, '"')
+		out = append(out, m.k...)
+		out = append(out, '"', ':')
+		out = append(out, m.v...)
 		switch m.v[0] {
 		case '"':
-			props[key] = m.v[1 : len(m.v)-1]
+			props[m.k] = m.v[1 : len(m.v)-1]
 		case 't':
-			props[key] = true
+			props[m.k] = true
 		case 'f':
-			props[key] = false
+			props[m.k] = false
 		case 'n':
-			props[key] = nil
+			props[m.k] = nil
 		default:
-			props[key] = json.Number(m.v)
+			props[m.k] = json.Number(m.v)
 		}
 	}
 	out = append(out, '}')
 	return string(out), props, true
 }
 
-// plainJSONString reports whether a JSON string token reads and is
-// written by encoding/json as it is.
-func plainJSONString(s string) bool {
-	for i := 1; i < len(s)-1; i++ {
+// plainJSONText reports whether the text of a JSON string (between its
+// quotes) reads and is written by encoding/json as it is.
+func plainJSONText(s string) bool {
+	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c == '\\', c == '"', c < 0x20, c == '<', c == '>', c == '&':
 			return false
