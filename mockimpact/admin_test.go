@@ -134,3 +134,32 @@ func TestAdminDeletePostback(t *testing.T) {
 		t.Fatalf("fire after DELETE: %d %v; want 409", code, out)
 	}
 }
+
+// TestPendingDeliveryListsNoAttemptsAsAnEmptyList: a delivery read before
+// its first attempt has "attempts": [], as the API description says,
+// not null, in the list and on its own.
+func TestPendingDeliveryListsNoAttemptsAsAnEmptyList(t *testing.T) {
+	vc := clock.NewVirtual(time.Time{})
+	script := mockimpact.NewScript(mockimpact.Step{Body: "OK"})
+	d := mockimpact.NewDispatcher(mockimpact.Options{Clock: vc, Transport: script, Resolver: script})
+	defer d.Close()
+	h := mockimpact.NewAdmin(d)
+	if code, out := call(t, h, "PUT", "/_admin/impact/postbacks/action_lifecycle", `{"url":"https://brand.example/pb","min_delay":"1h"}`); code != 200 {
+		t.Fatalf("PUT: %d %v", code, out)
+	}
+	if code, out := call(t, h, "POST", "/_admin/impact/events/action_lifecycle", ""); code != 202 {
+		t.Fatalf("fire: %d %v", code, out)
+	}
+	_, list := call(t, h, "GET", "/_admin/impact/deliveries", "")
+	_, one := call(t, h, "GET", "/_admin/impact/deliveries/d000001", "")
+	deliveries, _ := list["deliveries"].([]any)
+	if len(deliveries) != 1 {
+		t.Fatalf("list: %v", list)
+	}
+	for where, dl := range map[string]any{"in the list": deliveries[0], "on its own": one} {
+		m, _ := dl.(map[string]any)
+		if attempts, ok := m["attempts"].([]any); !ok || len(attempts) != 0 {
+			t.Errorf("%s: attempts %#v, want []", where, m["attempts"])
+		}
+	}
+}

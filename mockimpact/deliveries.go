@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/fixtures"
@@ -52,10 +51,11 @@ func (d *Dispatcher) Delivery(ctx context.Context, id string) (dl Delivery, ok b
 	return rec.snapshot(), true, nil
 }
 
-// snapshot is the delivery, its attempts its own.
+// snapshot is the delivery, its attempts its own: an empty list, not
+// nil (JSON null), before the first attempt.
 func (rec *StoredDelivery) snapshot() Delivery {
 	s := rec.Delivery
-	s.Attempts = slices.Clone(rec.Attempts)
+	s.Attempts = append([]Attempt{}, rec.Attempts...)
 	return s
 }
 
