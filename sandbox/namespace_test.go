@@ -163,3 +163,21 @@ func TestValidNamespaceIsTheDocumentedPattern(t *testing.T) {
 		}
 	}
 }
+
+// TestNamespaceWithoutItsSlashIsItsRoot: /ns/NAME is served as
+// /ns/NAME/, the namespace's own root.
+func TestNamespaceWithoutItsSlashIsItsRoot(t *testing.T) {
+	sb := New(Config{})
+	defer sb.Close()
+	get := func(path string) (int, string) {
+		w := httptest.NewRecorder()
+		sb.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		return w.Code, w.Body.String()
+	}
+	get("/ns/team-a/track/activate/?callback=c&idfa=i&event_type=1") // creates it
+	withSlash, bodyWith := get("/ns/team-a/")
+	without, bodyWithout := get("/ns/team-a")
+	if without != withSlash || bodyWithout != bodyWith {
+		t.Errorf("/ns/team-a: %d %q; /ns/team-a/: %d %q", without, bodyWithout, withSlash, bodyWith)
+	}
+}

@@ -536,8 +536,12 @@ func (sb *Sandbox) serveNamespace(w http.ResponseWriter, r *http.Request) {
 	}
 	// A shallow copy with its own URL, as http.StripPrefix makes: the
 	// handlers read the request, none changes it. The path left is the
-	// end of the one received ("/"+sub), not a new string.
+	// end of the one received ("/"+sub), not a new string; "/" for the
+	// namespace's own path without its slash.
 	path := r.URL.Path[len("/ns/")+len(name):]
+	if path == "" {
+		path = "/"
+	}
 	if path == mockocean.ActivatePath || path == mockocean.V2Path {
 		// The hot path skips the tenant's router, as the root's does,
 		// with a copy from a pool: the Ocean handler keeps nothing of
