@@ -122,11 +122,23 @@ func (d *Dispatcher) start(c Claim) {
 		go d.run(c)
 		return
 	}
-	if d.workers.Load() < int64(cap(d.work)) {
-		if d.workers.Add(1) <= int64(cap(d.work)) {
-			go d.worker()
-		} else {
-			d.workers.Add(-1)
+	if d.countWorker() {
+		go d.worker()
+	}
+}
+
+// countWorker counts one more worker when fewer than the slots' worth
+// are counted, and reports whether it did. The count never goes over,
+// even for an instant: a start that saw it full relies on a counted
+// worker to look at the queue again before it ends.
+func (d *Dispatcher) countWorker() bool {
+	for {
+		w := d.workers.Load()
+		if w >= int64(cap(d.work)) {
+			return false
+		}
+		if d.workers.CompareAndSwap(w, w+1) {
+			return true
 		}
 	}
 }
@@ -145,12 +157,9 @@ func (d *Dispatcher) worker() {
 		}
 		d.workers.Add(-1)
 		// An attempt queued after the look above, by a start that
-		// counted this worker as running, is this worker's to run.
-		if len(d.work) == 0 {
-			return
-		}
-		if d.workers.Add(1) > int64(cap(d.work)) {
-			d.workers.Add(-1) // a worker started meanwhile takes it
+		// counted this worker as running, is this worker's to run,
+		// unless a worker started meanwhile has taken its place.
+		if len(d.work) == 0 || !d.countWorker() {
 			return
 		}
 	}

@@ -78,10 +78,10 @@ func newDedup(c clock.Clock, capacity int, ttl time.Duration, budget *store.Budg
 // add records id, stamped now. It reports false when id was already seen
 // and has not expired.
 func (d *dedup) add(id string) bool {
-	key, now := d.key(id), d.clock.Now().UnixNano() // outside the lock, which every conversion takes
+	key := d.key(id) // outside the lock, which every conversion takes
 	d.mu.Lock()
 	before := d.order.Len()
-	fresh := d.addAt(key, now)
+	fresh := d.addAt(key, d.clock.Now().UnixNano()) // stamped under the lock: the ring stays in time order
 	delta := int64(d.order.Len()-before) * dedupBytesPerID
 	d.mu.Unlock()
 	d.budget.Charge(delta)
