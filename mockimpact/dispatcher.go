@@ -16,6 +16,7 @@ import (
 
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/fixtures"
+	"github.com/postbacksim/postbacksim/internal/room"
 )
 
 // Options are a Dispatcher's dependencies. The zero value sends for real
@@ -140,9 +141,10 @@ type Dispatcher struct {
 	idlePolls int
 	// room is how many more deliveries admitOne lets in before it reads
 	// the store's count of pending ones again: one read (a round trip to
-	// Redis) per room's worth of events, not one per event. Deliveries
-	// that end meanwhile make more room, found at the next read.
-	room int
+	// Redis) per room's worth of events, not one per event, one read at
+	// a time. Deliveries that end meanwhile make more room, found at the
+	// next read.
+	room room.Room
 	// busy counts the live attempts claimed and not yet over, but for
 	// those the rate limit holds back: poll claims no more than the
 	// slots leave room for, so a burst waits in the store, not as
@@ -382,23 +384,17 @@ func (d *Dispatcher) Fire(ctx context.Context, ev fixtures.Event) (string, error
 // one.
 func (d *Dispatcher) admitOne(ctx context.Context) error {
 	if d.pending > 0 {
-		d.mu.Lock()
-		known := d.room > 0
-		if known {
-			d.room--
-		}
-		d.mu.Unlock()
-		if !known {
+		if err := d.room.Take(func() (int, error) {
 			st, err := d.store.Stats(ctx)
 			if err != nil {
-				return err
+				return 0, err
 			}
 			if st.Pending >= d.pending {
-				return fmt.Errorf("%w (%d in this namespace; the bound is %d)", ErrTooManyPending, st.Pending, d.pending)
+				return 0, fmt.Errorf("%w (%d in this namespace; the bound is %d)", ErrTooManyPending, st.Pending, d.pending)
 			}
-			d.mu.Lock()
-			d.room = d.pending - st.Pending - 1
-			d.mu.Unlock()
+			return d.pending - st.Pending, nil
+		}); err != nil {
+			return err
 		}
 	}
 	if d.admit != nil {

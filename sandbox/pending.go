@@ -11,11 +11,11 @@ import (
 // delivery when all the namespaces together have
 // Config.MaxPendingDeliveries not yet ended.
 //
-// It counts them once per room's worth of deliveries, not once per event:
-// room is how many more it lets in before counting again (deliveries
-// that end meanwhile make more room, found at the next count).
+// It counts them once per room's worth of deliveries, not once per event,
+// one count at a time (internal/room): deliveries that end meanwhile make
+// more room, found at the next count.
 func (sb *Sandbox) admitDelivery(ctx context.Context) error {
-	if sb.pendingRoom.Add(-1) < 0 {
+	err := sb.pendingRoom.Take(func() (int, error) {
 		most := sb.cfg.MaxPendingDeliveries
 		if most <= 0 {
 			most = DefaultMaxPendingDeliveries
@@ -24,18 +24,17 @@ func (sb *Sandbox) admitDelivery(ctx context.Context) error {
 		for _, t := range sb.tenantList() {
 			n, err := t.Impact.PendingCount(ctx)
 			if err != nil {
-				sb.pendingRoom.Store(0)
-				return err
+				return 0, err
 			}
 			total += n
 		}
 		if total >= most {
-			sb.pendingRoom.Store(0)
-			return fmt.Errorf("%w (%d in the whole sandbox; the bound is %d)", mockimpact.ErrTooManyPending, total, most)
+			return 0, fmt.Errorf("%w (%d in the whole sandbox; the bound is %d)", mockimpact.ErrTooManyPending, total, most)
 		}
-		// This delivery, and those let in since the count began, take
-		// from the room found.
-		sb.pendingRoom.Store(int64(most - total - 1))
+		return most - total, nil
+	})
+	if err != nil {
+		return err
 	}
 	if st := sb.budget.Stats(); st.Limit > 0 && st.Held > st.Limit {
 		// the budget evicts what it can: what is left over is pending

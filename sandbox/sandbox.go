@@ -21,6 +21,7 @@ import (
 	"github.com/postbacksim/postbacksim/clock"
 	"github.com/postbacksim/postbacksim/inspector"
 	"github.com/postbacksim/postbacksim/internal/httpjson"
+	"github.com/postbacksim/postbacksim/internal/room"
 	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
 	"github.com/postbacksim/postbacksim/store"
@@ -183,7 +184,7 @@ type Sandbox struct {
 	served     atomic.Int64 // requests served, for the summary
 	// pendingRoom is how many more deliveries admitDelivery lets in
 	// before it counts the pending ones again (pending.go).
-	pendingRoom atomic.Int64
+	pendingRoom room.Room
 	pages       *inspector.Inspector
 	// reg keeps the namespaces where the replicas share them
 	// (Config.Store); nil keeps them in tenants only.
