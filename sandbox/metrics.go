@@ -32,6 +32,9 @@ type metrics struct {
 	// its series to retired, and read-held by the summary's sums: a sum
 	// never sees them in both, or in neither.
 	retiring sync.RWMutex
+	// forgotten counts the namespaces forget removed: the generation of
+	// the conversion counters cached (oceanCounters).
+	forgotten atomic.Uint64
 }
 
 func newMetrics(sb *Sandbox) *metrics {
@@ -107,40 +110,49 @@ func oceanLabels(k oceanKey) (api, code string) {
 // oceanCounters are one namespace's conversion counters, each looked up
 // in the vector once: the label hashing is off the conversion's path. The
 // cache is a map replaced on each new key (a handful per namespace), read
-// without a lock. It lives as long as its namespace; forget removes the
-// series when the namespace goes.
+// without a lock. A namespace removed and made again can share its name
+// with a tenant whose counters were cached before forget deleted their
+// series: every forget moves the metrics' generation on, and a cache of
+// an older generation is thrown away, so the series come back.
 type oceanCounters struct {
-	vec   *prometheus.CounterVec
+	m     *metrics
 	ns    string
 	mu    sync.Mutex // held to add a key
-	cache atomic.Pointer[map[oceanKey]prometheus.Counter]
+	cache atomic.Pointer[oceanCache]
+}
+
+// oceanCache is the counters looked up at one generation of the metrics.
+type oceanCache struct {
+	gen      uint64
+	counters map[oceanKey]prometheus.Counter
 }
 
 func (m *metrics) oceanCountersFor(ns string) *oceanCounters {
-	return &oceanCounters{vec: m.oceanRequests, ns: ns}
+	return &oceanCounters{m: m, ns: ns}
 }
 
 // inc counts r.
 func (c *oceanCounters) inc(r mockocean.Request) {
 	k := oceanKeyOf(r)
-	if cache := c.cache.Load(); cache != nil {
-		if counter, ok := (*cache)[k]; ok {
+	gen := c.m.forgotten.Load() // read before any lookup: a forget after it makes this cache stale
+	if cache := c.cache.Load(); cache != nil && cache.gen == gen {
+		if counter, ok := cache.counters[k]; ok {
 			counter.Inc()
 			return
 		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	next := map[oceanKey]prometheus.Counter{}
-	if cache := c.cache.Load(); cache != nil {
-		maps.Copy(next, *cache)
+	next := &oceanCache{gen: gen, counters: map[oceanKey]prometheus.Counter{}}
+	if cache := c.cache.Load(); cache != nil && cache.gen == gen {
+		maps.Copy(next.counters, cache.counters)
 	}
-	counter, ok := next[k]
+	counter, ok := next.counters[k]
 	if !ok {
 		api, code := oceanLabels(k)
-		counter = c.vec.WithLabelValues(c.ns, api, code)
-		next[k] = counter
-		c.cache.Store(&next)
+		counter = c.m.oceanRequests.WithLabelValues(c.ns, api, code)
+		next.counters[k] = counter
+		c.cache.Store(next)
 	}
 	counter.Inc()
 }

@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"sync"
 	"testing"
 
@@ -53,5 +55,37 @@ func TestOceanCountersCountEveryAnswer(t *testing.T) {
 	}
 	if got, want := testutil.CollectAndCount(sb.metrics.oceanRequests), len(want); got != want {
 		t.Errorf("%d series, want %d", got, want)
+	}
+}
+
+// TestMetricsCountANamespaceMadeAgainWhileTheOldOneGoes: traffic that
+// makes a namespace again while its predecessor's series are being
+// removed (DeleteNamespace, expiry and a shared registry all release
+// the lock before the old tenant is dropped) is counted on /metrics
+// afterwards: the counters cached before the removal are looked up
+// again.
+func TestMetricsCountANamespaceMadeAgainWhileTheOldOneGoes(t *testing.T) {
+	sb := New(Config{})
+	defer sb.Close()
+	send := func() {
+		sb.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/ns/x/track/activate/?callback=c&event_type=0&os=0&muid=m", nil))
+	}
+	send()
+	// DeleteNamespace's steps: out of the map under the lock, ...
+	sb.mu.Lock()
+	old := sb.tenants["x"]
+	delete(sb.tenants, "x")
+	sb.removals++
+	sb.mu.Unlock()
+	send()             // ... a request meanwhile makes x again ...
+	sb.dropTenant(old) // ... then the old one's series are removed.
+	for range 3 {
+		send()
+	}
+	rec := httptest.NewRecorder()
+	sb.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	got := regexp.MustCompile(`(?m)^postbacksim_ocean_requests_total\{[^}]*namespace="x"[^}]*\} (\S+)$`).FindStringSubmatch(rec.Body.String())
+	if len(got) < 2 || got[1] != "3" {
+		t.Errorf("the series of namespace x after 3 more requests: %q, want a count of 3", got)
 	}
 }

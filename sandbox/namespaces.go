@@ -308,6 +308,7 @@ func (m *metrics) forget(ns string) {
 	m.impactAttempts.DeletePartialMatch(l)
 	m.impactDeliveries.DeletePartialMatch(l)
 	m.attemptLatency.DeletePartialMatch(l)
+	m.forgotten.Add(1) // after the series went: the counters cached before are looked up again
 }
 
 // unknownNamespace answers traffic to a namespace that does not exist
