@@ -100,13 +100,19 @@ func readRaw(r *http.Request, maxBody int64) (Raw, []byte, error) {
 	return raw, body, nil
 }
 
-// readBody reads a body of at most maxBody bytes: of its announced
-// length in one buffer of that size when it fits, as uploaders send it;
-// otherwise (chunked, announced over the bound, or a length of 0, which
-// a request made with http.NewRequest also has for a body of unknown
-// length) through http.MaxBytesReader.
+// readBody reads a body of at most maxBody bytes: of a small announced
+// length (up to upfrontBody) in one buffer of that size, as uploaders
+// send it; otherwise (larger, chunked, announced over the bound, or a
+// length of 0, which a request made with http.NewRequest also has for a
+// body of unknown length) through http.MaxBytesReader, growing as bytes
+// arrive, so that a client announcing a large body and sending little
+// holds little.
+// upfrontBody is the largest announced body read into a buffer made
+// before it arrives.
+const upfrontBody = 16 << 10
+
 func readBody(body io.ReadCloser, length, maxBody int64) ([]byte, error) {
-	if length <= 0 || length > maxBody {
+	if length <= 0 || length > min(maxBody, upfrontBody) {
 		return io.ReadAll(http.MaxBytesReader(nil, body, maxBody))
 	}
 	buf := make([]byte, length)

@@ -33,6 +33,7 @@ func TestReadRawBodies(t *testing.T) {
 		{"announced over the bound", int64(len(body)), strings.NewReader(body), 10, "", mockocean.ErrBodyTooLarge},
 		{"unknown length over the bound", -1, strings.NewReader(body), 10, "", mockocean.ErrBodyTooLarge},
 		{"exactly the bound", int64(len(body)), strings.NewReader(body), int64(len(body)), body, nil},
+		{"announced, larger than what is read up front", 40 << 10, strings.NewReader(strings.Repeat("a", 40<<10)), 1 << 20, strings.Repeat("a", 40<<10), nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r, err := http.NewRequest(http.MethodPost, "http://127.0.0.1/track/activate/", c.body)
