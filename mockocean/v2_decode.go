@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -159,7 +160,10 @@ func decodeV2Slow(raw Raw) v2Input {
 
 // walk reads the fields of obj, found at prefix.
 func (in *v2Input) walk(prefix string, obj map[string]any) {
-	for k, v := range obj {
+	// In key order: a dotted key ("ad.callback") can name the same path
+	// as nested ones, and the value read must not depend on map order.
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
+		v := obj[k]
 		path := k
 		if prefix != "" {
 			path = prefix + "." + k

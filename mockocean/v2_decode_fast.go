@@ -42,8 +42,10 @@ func (in *v2Input) walkFast(b []byte, text string, i int, prefix string) (end in
 	var seen [32]string // the object's keys, to find a repeated one
 	keys := seen[:0]
 	return jsonMembers(b, text, i, func(k string, v0, v1 int) bool {
-		if slices.Contains(keys, k) {
-			return false // the last one wins in decodeV2, wholesale for objects
+		if slices.Contains(keys, k) || strings.IndexByte(k, '.') >= 0 {
+			// The last one wins in decodeV2, wholesale for objects; a
+			// dotted key can name a nested path: both left to it.
+			return false
 		}
 		keys = append(keys, k)
 		return in.setFast(b, text, v0, v1, k, prefix)

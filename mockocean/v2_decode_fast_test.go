@@ -29,6 +29,8 @@ var v2Bodies = []string{
 	`{"properties":{"1":1,"2":2,"3":3,"4":4,"5":5,"6":6,"7":7,"8":8,"9":9,"10":10,"11":11,"12":12,"13":13,"14":14,"15":15,"16":16,"17":17}}`,
 	`{"properties":{"order_id":"o-1","pay_amount":600,"order_amount":-1}}`,
 	`{"properties":{ }}`,
+	`{"context":{"ad.callback":"a","ad":{"callback":"b"}}}`,
+	`{"context":{"ad":{"callback":"b"},"ad.callback":"a"},"context.ad.skuid":"s"}`,
 }
 
 // TestV2FastDecodeIsTheSlowOne: on every body, the fast path, when it
@@ -74,4 +76,17 @@ func sameV2Decode(t *testing.T, body string) bool {
 		t.Fatalf("%q:\nfast %+v\nslow %+v", body, fast, slow)
 	}
 	return true
+}
+
+// TestV2DottedKeyReadsTheSameEveryTime: a dotted key naming the same path
+// as nested keys is read the same way on every decode, whatever the
+// order Go's maps hand the keys out in.
+func TestV2DottedKeyReadsTheSameEveryTime(t *testing.T) {
+	raw := Raw{Method: "POST", Body: `{"context":{"ad.callback":"a","ad":{"callback":"b"}}}`, API: APIV2}
+	first := decodeV2(raw).values["context.ad.callback"]
+	for range 200 {
+		if got := decodeV2(raw).values["context.ad.callback"]; got != first {
+			t.Fatalf("context.ad.callback read as %q, then %q", first, got)
+		}
+	}
 }
