@@ -276,8 +276,12 @@ func (sb *Sandbox) expire() {
 	}
 	now := sb.now()
 	next := sb.nextExpiry.Load()
-	if now.UnixNano() < next || !sb.nextExpiry.CompareAndSwap(next, now.Add(time.Second).UnixNano()) {
-		return // not yet, or another request is looking
+	if next != nil && now.Before(*next) {
+		return // not yet
+	}
+	after := now.Add(time.Second) // with the wall clock's monotonic reading: a clock set back does not stop expiry
+	if !sb.nextExpiry.CompareAndSwap(next, &after) {
+		return // another request is looking
 	}
 	var gone []*Tenant
 	sb.mu.Lock()

@@ -175,9 +175,9 @@ type Sandbox struct {
 	// budget bounds what every namespace holds in this process's memory
 	// (Config.MemoryBudget).
 	budget *store.Budget
-	// nextExpiry is when expire next looks for idle namespaces (unix
-	// nanoseconds on the sandbox's clock), read without the lock.
-	nextExpiry atomic.Int64
+	// nextExpiry is when expire next looks for idle namespaces (nil:
+	// at once), read without the lock.
+	nextExpiry atomic.Pointer[time.Time]
 	metrics    *metrics
 	handler    http.Handler
 	summary    *summary
