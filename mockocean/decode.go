@@ -251,7 +251,7 @@ type bodyText struct {
 
 func (t bodyText) bytes() []byte {
 	if t.b == nil {
-		t.b = []byte(t.s)
+		return []byte(t.s)
 	}
 	return t.b
 }
@@ -337,7 +337,8 @@ func (in *Input) parseQuery(raw, where string) error {
 			continue
 		}
 		k, v, _ := strings.Cut(pair, "=")
-		if !plainPair(pair) {
+		plain := plainPair(pair)
+		if !plain {
 			if strings.IndexByte(pair, ';') >= 0 {
 				if firstErr == nil {
 					firstErr = errors.New("invalid semicolon separator in query")
@@ -353,9 +354,6 @@ func (in *Input) parseQuery(raw, where string) error {
 				}
 				continue
 			}
-			if _, dup := in.Values[k]; !dup && (!utf8.ValidString(k) || !utf8.ValidString(v)) {
-				in.markNotUTF8(k)
-			}
 		}
 		if _, dup := in.Values[k]; dup {
 			if repeated == nil {
@@ -363,6 +361,9 @@ func (in *Input) parseQuery(raw, where string) error {
 			}
 			repeated[k]++
 			continue
+		}
+		if !plain && (!utf8.ValidString(k) || !utf8.ValidString(v)) {
+			in.markNotUTF8(k)
 		}
 		in.Values[k] = v
 	}
@@ -408,10 +409,11 @@ func (in *Input) decodeMultipart(body string, boundary string) error {
 // arrays as their compact JSON text. A repeated key keeps its first value,
 // as in a query or form, and is noted.
 func (in *Input) decodeJSON(body bodyText) error {
-	if in.decodeJSONFast(body.bytes(), body.s) {
+	b := body.bytes()
+	if in.decodeJSONFast(b, body.s) {
 		return nil
 	}
-	return in.decodeJSONTokens(body.bytes())
+	return in.decodeJSONTokens(b)
 }
 
 // decodeJSONTokens is decodeJSON for any body, through encoding/json's
