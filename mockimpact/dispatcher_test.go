@@ -368,15 +368,7 @@ func TestLiveInFlightBound(t *testing.T) {
 	defer close(release)
 	const bound, n = 4, 24
 	d := mockimpact.NewDispatcher(mockimpact.Options{MaxInFlight: bound})
-	if _, err := d.Configure(context.Background(), mockimpact.Postback{Event: "job_completed", URL: srv.URL + "/jobs"}); err != nil {
-		t.Fatal(err)
-	}
-	ev := fixtures.NewImpactGen(1, time.Time{}).JobCompleted()
-	for range n {
-		if _, err := d.Fire(context.Background(), ev); err != nil {
-			t.Fatal(err)
-		}
-	}
+	fireJobs(t, d, srv.URL+"/jobs", n)
 	// Let the receiver hold `bound` requests for a while, then answer all.
 	deadline := time.Now().Add(5 * time.Second)
 	for now.Load() < bound && time.Now().Before(deadline) {
@@ -442,15 +434,7 @@ func TestLiveClaimsNoMoreThanTheSlotsHold(t *testing.T) {
 	store := &countingClaims{MemoryDeliveries: mockimpact.NewMemoryDeliveries()}
 	d := mockimpact.NewDispatcher(mockimpact.Options{MaxInFlight: bound, Deliveries: store})
 	defer d.Close()
-	if _, err := d.Configure(context.Background(), mockimpact.Postback{Event: "job_completed", URL: srv.URL + "/jobs"}); err != nil {
-		t.Fatal(err)
-	}
-	ev := fixtures.NewImpactGen(1, time.Time{}).JobCompleted()
-	for range n {
-		if _, err := d.Fire(context.Background(), ev); err != nil {
-			t.Fatal(err)
-		}
-	}
+	fireJobs(t, d, srv.URL+"/jobs", n)
 	for deadline := time.Now().Add(5 * time.Second); inFlight.Load() < bound && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond) // real time: the receiver is real
 	}
@@ -794,6 +778,20 @@ func TestRateLimitedOnlyByTheLimit(t *testing.T) {
 				t.Errorf("delivery %s: scheduled %v, sent %v later, rate_limited %v; want no rate-limit wait without max_rps",
 					dl.ID, a.Scheduled, a.Actual.Sub(a.Scheduled), a.RateLimited)
 			}
+		}
+	}
+}
+
+// fireJobs configures job_completed to url and fires n of them.
+func fireJobs(t *testing.T, d *mockimpact.Dispatcher, url string, n int) {
+	t.Helper()
+	if _, err := d.Configure(context.Background(), mockimpact.Postback{Event: "job_completed", URL: url}); err != nil {
+		t.Fatal(err)
+	}
+	ev := fixtures.NewImpactGen(1, time.Time{}).JobCompleted()
+	for range n {
+		if _, err := d.Fire(context.Background(), ev); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
