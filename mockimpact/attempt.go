@@ -1,12 +1,14 @@
 package mockimpact
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"time"
@@ -82,22 +84,25 @@ func (d *Dispatcher) send(at *inflight) {
 	}
 
 	c := at.ps.c
-	ctx := WithAttempt(context.Background(), AttemptInfo{DeliveryID: rec.ID, Event: rec.Event, N: n})
+	actx := &attemptContext{Context: context.Background(), info: AttemptInfo{DeliveryID: rec.ID, Event: rec.Event, N: n}}
+	var hop string
+	if d.hop != "" || len(rec.Hops) > 0 {
+		hop = HopValue(rec.Hops, d.hop)
+	}
 	var x exchange
-	req, err := rec.Request.Request(ctx)
+	req, err := rec.Request.request(actx, hop)
 	if err != nil {
 		x.invalidURL = err
 		d.finish(at, a, x, 0)
 		return
 	}
-	if d.hop != "" || len(rec.Hops) > 0 {
-		req.Header.Set(HopHeader, HopValue(rec.Hops, d.hop))
-	}
 	host := req.URL.Hostname()
-	addrs := []string{host}
-	if net.ParseIP(host) == nil {
+	ip, err := netip.ParseAddr(host)
+	isIP := err == nil && ip.Zone() == "" // as net.ParseIP reads it
+	var addrs []string
+	if !isIP {
 		var err error
-		addrs, err = d.resolver.LookupHost(ctx, host)
+		addrs, err = d.resolver.LookupHost(actx, host)
 		var dnsErr *net.DNSError
 		switch {
 		case err != nil && errors.As(err, &dnsErr) && (dnsErr.IsTimeout || dnsErr.IsTemporary) && !dnsErr.IsNotFound:
@@ -113,6 +118,9 @@ func (d *Dispatcher) send(at *inflight) {
 		}
 	}
 	if d.policy.Enabled() {
+		if isIP {
+			addrs = []string{host}
+		}
 		allowed, err := d.policy.checkResolved(addrs, urlPort(req.URL))
 		if err != nil {
 			x.blocked = err
@@ -121,31 +129,37 @@ func (d *Dispatcher) send(at *inflight) {
 		}
 		addrs = allowed
 	}
-	if net.ParseIP(host) == nil || d.policy.Enabled() {
-		req = req.WithContext(context.WithValue(req.Context(), resolvedKey{}, resolved{host: host, addrs: addrs}))
+	if !isIP || d.policy.Enabled() {
+		actx.resolved, actx.isResolved = resolved{host: host, addrs: addrs}, true // before the request is sent
 	}
 
 	if d.sim != nil {
 		resp, latency, err := d.sim.Simulate(req, c.Timeout.D())
+		var buf *bytes.Buffer
 		if err == nil {
 			x.status = resp.StatusCode
 			x.blocked = loopRefusal(resp.StatusCode, resp.Header)
-			x.body, err = readSome(resp)
+			buf, err = readBody(resp)
+			x.body = bodyBytes(buf)
 		}
 		x.netErr = err
 		if errors.Is(err, ErrBlockedTarget) {
 			x.netErr, x.blocked = nil, err
 		}
-		d.clock.AfterFunc(latency, func() { d.finish(at, a, x, latency) })
+		d.clock.AfterFunc(latency, func() {
+			d.finish(at, a, x, latency)
+			putBody(buf)
+		})
 		return
 	}
-	status, header, body, latency, err := sendLive(d.transport, req, c.Timeout.D())
-	x.status, x.body, x.netErr = status, body, err
+	status, header, buf, latency, err := sendLive(d.transport, req, c.Timeout.D())
+	x.status, x.body, x.netErr = status, bodyBytes(buf), err
 	x.blocked = loopRefusal(status, header)
 	if errors.Is(err, ErrBlockedTarget) { // refused at connect time
 		x.netErr, x.blocked = nil, err
 	}
 	d.finish(at, a, x, latency)
+	putBody(buf)
 }
 
 // finish classifies the attempt, journals it with the next one, and

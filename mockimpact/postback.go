@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -333,14 +334,20 @@ func (e *InvalidURLError) Error() string { return fmt.Sprintf("invalid URL %q: %
 // is a number from 1 to 65535.
 func CheckURL(raw string) error {
 	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
+	if err != nil {
 		var ue *url.Error
 		reason := err.Error()
 		if errors.As(err, &ue) {
 			reason = ue.Err.Error()
 		}
 		return &InvalidURLError{raw, reason}
+	}
+	return checkParsedURL(raw, u)
+}
+
+// checkParsedURL is CheckURL's check of raw once parsed as u.
+func checkParsedURL(raw string, u *url.URL) error {
+	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
 		return &InvalidURLError{raw, fmt.Sprintf("scheme %q: want http or https", u.Scheme)}
 	case u.Hostname() == "":
@@ -357,17 +364,43 @@ func CheckURL(raw string) error {
 // Request builds the *http.Request. A URL that cannot be sent to gives an
 // *InvalidURLError.
 func (r *Rendered) Request(ctx context.Context) (*http.Request, error) {
-	if err := CheckURL(r.URL); err != nil {
+	return r.request(ctx, "")
+}
+
+// noBody is the GetBody of a request without a body.
+func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
+
+// request builds the *http.Request, with the HopHeader hop when it is
+// not empty. The URL is parsed once. The request's header is a map of its
+// own whose values are r's (full slices: appending to one copies it), as
+// a RoundTripper must not modify the request.
+func (r *Rendered) request(ctx context.Context, hop string) (*http.Request, error) {
+	var body io.Reader
+	if r.Body != "" {
+		body = strings.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, body)
+	if err == nil {
+		err = checkParsedURL(r.URL, req.URL)
+	} else if cerr := CheckURL(r.URL); cerr != nil {
+		err = cerr
+	} else {
+		err = &InvalidURLError{r.URL, err.Error()}
+	}
+	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, strings.NewReader(r.Body))
-	if err != nil {
-		return nil, &InvalidURLError{r.URL, err.Error()}
+	if body == nil {
+		req.Body, req.GetBody = http.NoBody, noBody
 	}
-	if r.Body == "" {
-		req.Body, req.ContentLength = http.NoBody, 0
+	h := make(http.Header, len(r.Header)+1)
+	for k, v := range r.Header {
+		h[k] = v[:len(v):len(v)]
 	}
-	req.Header = r.Header.Clone()
+	if hop != "" {
+		h[HopHeader] = []string{hop}
+	}
+	req.Header = h
 	return req, nil
 }
 

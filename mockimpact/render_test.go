@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -196,6 +197,38 @@ func TestRequestAndHeaders(t *testing.T) {
 	}
 	if req.Method != "POST" || req.URL.Path != "/jobs/"+itoa(ev.JobId) || req.ContentLength != int64(len(body)) {
 		t.Fatalf("%s %s %d", req.Method, req.URL, req.ContentLength)
+	}
+	// The request's header is its own: changing it leaves the rendered
+	// postback, which the next attempt sends again, as it was.
+	req.Header.Add("X-Job", "more")
+	req.Header.Set("Authorization", "changed")
+	req.Header.Set(HopHeader, "h1")
+	if got := r.Header.Values("X-Job"); len(got) != 1 || got[0] != ev.JobType+":"+itoa(ev.JobId) {
+		t.Errorf("rendered X-Job became %q", got)
+	}
+	if r.Header.Get("Authorization") != "Bearer s3cret" || r.Header.Get(HopHeader) != "" {
+		t.Errorf("rendered header changed: %v", r.Header)
+	}
+	again, err := r.Request(context.Background())
+	if err != nil || again.Header.Get("Authorization") != "Bearer s3cret" || len(again.Header.Values("X-Job")) != 1 {
+		t.Errorf("next request's header %v (%v)", again.Header, err)
+	}
+}
+
+// TestRequestWithoutBody: a GET is sent with no body at all, and one that
+// is sent again (as a transport may, on a connection closed under it)
+// has none either.
+func TestRequestWithoutBody(t *testing.T) {
+	r := &Rendered{Method: "GET", URL: "http://127.0.0.1:8080/pb?x=1", Header: http.Header{"User-Agent": {UserAgent}}}
+	req, err := r.Request(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Body != http.NoBody || req.ContentLength != 0 || req.GetBody == nil || req.Host != "127.0.0.1:8080" {
+		t.Fatalf("body %v, length %d, GetBody set %t, host %q", req.Body, req.ContentLength, req.GetBody != nil, req.Host)
+	}
+	if b, err := req.GetBody(); b != http.NoBody || err != nil {
+		t.Fatalf("GetBody: %v, %v", b, err)
 	}
 }
 

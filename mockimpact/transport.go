@@ -1,6 +1,7 @@
 package mockimpact
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 )
 
@@ -56,6 +58,28 @@ func WithAttempt(ctx context.Context, a AttemptInfo) context.Context {
 }
 
 type resolvedKey struct{}
+
+// attemptContext is the context of one attempt's request: its
+// AttemptInfo, and the addresses the dispatcher resolved (read by the
+// live transport's dialer), in one value.
+type attemptContext struct {
+	context.Context
+	info       AttemptInfo
+	resolved   resolved
+	isResolved bool
+}
+
+func (c *attemptContext) Value(key any) any {
+	switch key.(type) {
+	case attemptKey:
+		return c.info
+	case resolvedKey:
+		if c.isResolved {
+			return c.resolved
+		}
+	}
+	return c.Context.Value(key)
+}
 
 type resolved struct {
 	host  string
@@ -145,19 +169,19 @@ func NewLiveTransportWith(o LiveOptions) *http.Transport {
 // success and error texts.
 const maxMatchBody = 64 << 10
 
-// sendLive sends req through t with a deadline of timeout. Network I/O
-// deadlines run on the wall clock on purpose: they bound real sockets,
-// whatever clock schedules the attempts.
-func sendLive(t Transport, req *http.Request, timeout time.Duration) (status int, header http.Header, body []byte, latency time.Duration, err error) {
+// sendLive sends req through t with a deadline of timeout, and reads up
+// to maxMatchBody of the answer into a buffer from bodies (putBody gives
+// it back; nil when nothing was read). Network I/O deadlines run on the
+// wall clock on purpose: they bound real sockets, whatever clock
+// schedules the attempts.
+func sendLive(t Transport, req *http.Request, timeout time.Duration) (status int, header http.Header, body *bytes.Buffer, latency time.Duration, err error) {
 	ctx, cancel := context.WithTimeout(req.Context(), timeout)
 	defer cancel()
 	start := time.Now()
 	resp, err := t.RoundTrip(req.WithContext(ctx))
 	if err == nil {
-		body, err = io.ReadAll(io.LimitReader(resp.Body, maxMatchBody))
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // let the connection be reused
-		resp.Body.Close()
 		status, header = resp.StatusCode, resp.Header
+		body, err = readBody(resp) // the rest is drained, so that the connection is reused
 	}
 	latency = time.Since(start)
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -166,8 +190,39 @@ func sendLive(t Transport, req *http.Request, timeout time.Duration) (status int
 	return status, header, body, latency, err
 }
 
-// readSome reads a simulated response body up to the matching limit.
-func readSome(resp *http.Response) ([]byte, error) {
+// bodies are the buffers answers are read into, up to maxMatchBody each.
+// A buffer goes back once its attempt is journaled: the exchange reads
+// the body until then, and keeps only a copy of its excerpt.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readBody reads up to maxMatchBody of resp's body into a buffer from
+// bodies, drains up to 1 MiB more (a connection is reused once its body
+// is read to the end), and closes it.
+func readBody(resp *http.Response) (*bytes.Buffer, error) {
 	defer resp.Body.Close()
-	return io.ReadAll(io.LimitReader(resp.Body, maxMatchBody))
+	buf := bodies.Get().(*bytes.Buffer)
+	buf.Reset()
+	limited := io.LimitedReader{R: resp.Body, N: maxMatchBody}
+	_, err := buf.ReadFrom(&limited)
+	if err == nil {
+		limited.N = 1 << 20
+		_, _ = io.Copy(io.Discard, &limited)
+	}
+	return buf, err
+}
+
+// bodyBytes is what buf holds; nothing for a nil one.
+func bodyBytes(buf *bytes.Buffer) []byte {
+	if buf == nil {
+		return nil
+	}
+	return buf.Bytes()
+}
+
+// putBody gives buf back to bodies, unless it grew past what an answer
+// usually takes.
+func putBody(buf *bytes.Buffer) {
+	if buf != nil && buf.Cap() <= 4<<10 {
+		bodies.Put(buf)
+	}
 }
