@@ -19,7 +19,7 @@ type Feed struct {
 	mu      sync.Mutex
 	buf     *ring.Buffer[SeqAttempt]
 	seq     uint64
-	changed chan struct{}
+	changed chan struct{} // made by the first reader to wait, closed by the next Add
 }
 
 // SeqAttempt is an attempt with its number in the feed.
@@ -34,7 +34,7 @@ func NewFeed(capacity int) *Feed {
 	if capacity <= 0 {
 		capacity = DefaultFeedCapacity
 	}
-	return &Feed{buf: ring.New[SeqAttempt](capacity), changed: make(chan struct{})}
+	return &Feed{buf: ring.New[SeqAttempt](capacity)}
 }
 
 // Add numbers a and wakes the readers.
@@ -42,8 +42,10 @@ func (f *Feed) Add(a mockimpact.Attempt) {
 	f.mu.Lock()
 	f.seq++
 	f.buf.Add(SeqAttempt{Seq: f.seq, Attempt: a})
-	close(f.changed)
-	f.changed = make(chan struct{})
+	if f.changed != nil {
+		close(f.changed)
+		f.changed = nil // no channel is made while nobody waits
+	}
 	f.mu.Unlock()
 }
 
@@ -51,6 +53,9 @@ func (f *Feed) Add(a mockimpact.Attempt) {
 func (f *Feed) Changed() <-chan struct{} {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.changed == nil {
+		f.changed = make(chan struct{})
+	}
 	return f.changed
 }
 

@@ -33,7 +33,7 @@ type metrics struct {
 	// never sees them in both, or in neither.
 	retiring sync.RWMutex
 	// forgotten counts the namespaces forget removed: the generation of
-	// the conversion counters cached (oceanCounters).
+	// the series cached (seriesCache).
 	forgotten atomic.Uint64
 }
 
@@ -107,63 +107,115 @@ func oceanLabels(k oceanKey) (api, code string) {
 	return api, code
 }
 
-// oceanCounters are one namespace's conversion counters, each looked up
-// in the vector once: the label hashing is off the conversion's path. The
-// cache is a map replaced on each new key (a handful per namespace), read
-// without a lock. A namespace removed and made again can share its name
-// with a tenant whose counters were cached before forget deleted their
-// series: every forget moves the metrics' generation on, and a cache of
-// an older generation is thrown away, so the series come back.
-type oceanCounters struct {
-	m     *metrics
-	ns    string
-	mu    sync.Mutex // held to add a key
-	cache atomic.Pointer[oceanCache]
+// seriesCache holds one namespace's series of a metric, each looked up
+// in its vector once: the label hashing is off the request's or the
+// attempt's path. The cache is a map replaced on each new key (a handful
+// per namespace), read without a lock. A namespace removed and made
+// again can share its name with a tenant whose series were cached before
+// forget deleted them: every forget moves the metrics' generation on,
+// and a cache of an older generation is thrown away, so the series come
+// back.
+type seriesCache[K comparable, V any] struct {
+	m      *metrics
+	lookup func(K) V  // looks the series of a key up in the vectors
+	mu     sync.Mutex // held to add a key
+	cache  atomic.Pointer[seriesGen[K, V]]
 }
 
-// oceanCache is the counters looked up at one generation of the metrics.
-type oceanCache struct {
-	gen      uint64
-	counters map[oceanKey]prometheus.Counter
+// seriesGen is the series looked up at one generation of the metrics.
+type seriesGen[K comparable, V any] struct {
+	gen    uint64
+	series map[K]V
 }
 
-func (m *metrics) oceanCountersFor(ns string) *oceanCounters {
-	return &oceanCounters{m: m, ns: ns}
+func newSeriesCache[K comparable, V any](m *metrics, lookup func(K) V) *seriesCache[K, V] {
+	return &seriesCache[K, V]{m: m, lookup: lookup}
 }
 
-// inc counts r.
-func (c *oceanCounters) inc(r mockocean.Request) {
-	k := oceanKeyOf(r)
+// get returns k's series.
+func (c *seriesCache[K, V]) get(k K) V {
 	gen := c.m.forgotten.Load() // read before any lookup: a forget after it makes this cache stale
 	if cache := c.cache.Load(); cache != nil && cache.gen == gen {
-		if counter, ok := cache.counters[k]; ok {
-			counter.Inc()
-			return
+		if v, ok := cache.series[k]; ok {
+			return v
 		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	next := &oceanCache{gen: gen, counters: map[oceanKey]prometheus.Counter{}}
+	next := &seriesGen[K, V]{gen: gen, series: map[K]V{}}
 	if cache := c.cache.Load(); cache != nil && cache.gen == gen {
-		maps.Copy(next.counters, cache.counters)
+		maps.Copy(next.series, cache.series)
 	}
-	counter, ok := next.counters[k]
+	v, ok := next.series[k]
 	if !ok {
-		api, code := oceanLabels(k)
-		counter = c.m.oceanRequests.WithLabelValues(c.ns, api, code)
-		next.counters[k] = counter
+		v = c.lookup(k)
+		next.series[k] = v
 		c.cache.Store(next)
 	}
-	counter.Inc()
+	return v
 }
 
-func (m *metrics) impactAttempt(ns string, a mockimpact.Attempt) {
-	m.impactAttempts.WithLabelValues(ns, a.Event, string(a.Outcome)).Inc()
-	if a.Latency > 0 {
-		m.attemptLatency.WithLabelValues(ns, a.Event).Observe(a.Latency.Seconds())
-	}
+// oceanCounters are one namespace's conversion counters.
+type oceanCounters struct {
+	*seriesCache[oceanKey, prometheus.Counter]
+}
+
+func (m *metrics) oceanCountersFor(ns string) oceanCounters {
+	return oceanCounters{newSeriesCache(m, func(k oceanKey) prometheus.Counter {
+		api, code := oceanLabels(k)
+		return m.oceanRequests.WithLabelValues(ns, api, code)
+	})}
+}
+
+// inc counts r.
+func (c oceanCounters) inc(r mockocean.Request) { c.get(oceanKeyOf(r)).Inc() }
+
+// impactKey is what an attempt's series depend on.
+type impactKey struct {
+	event   string
+	outcome mockimpact.Outcome
+	end     mockimpact.DeliveryOutcome // the delivery's outcome when the attempt ends it, else ""
+	timed   bool                       // it has a latency (got an answer or timed out)
+}
+
+// impactSeries are the series an attempt counts on.
+type impactSeries struct {
+	attempts   prometheus.Counter
+	latency    prometheus.Observer // nil when the attempt has no latency: its series is made by the first that has one
+	deliveries prometheus.Counter  // nil when the attempt does not end its delivery
+}
+
+// impactMetrics are one namespace's attempt series.
+type impactMetrics struct {
+	*seriesCache[impactKey, impactSeries]
+}
+
+func (m *metrics) impactMetricsFor(ns string) impactMetrics {
+	return impactMetrics{newSeriesCache(m, func(k impactKey) impactSeries {
+		s := impactSeries{attempts: m.impactAttempts.WithLabelValues(ns, k.event, string(k.outcome))}
+		if k.timed {
+			s.latency = m.attemptLatency.WithLabelValues(ns, k.event)
+		}
+		if k.end != "" {
+			s.deliveries = m.impactDeliveries.WithLabelValues(ns, k.event, string(k.end))
+		}
+		return s
+	})}
+}
+
+// count counts attempt a.
+func (c impactMetrics) count(a mockimpact.Attempt) {
+	k := impactKey{event: a.Event, outcome: a.Outcome, timed: a.Latency > 0}
 	if !a.Retry {
-		m.impactDeliveries.WithLabelValues(ns, a.Event, string(mockimpact.EndOf(a.Outcome, a.N))).Inc()
+		k.end = mockimpact.EndOf(a.Outcome, a.N)
+	}
+	s := c.get(k)
+	s.attempts.Inc()
+	if s.latency != nil {
+		s.latency.Observe(a.Latency.Seconds())
+	}
+	if s.deliveries != nil {
+		s.deliveries.Inc()
 	}
 }
 

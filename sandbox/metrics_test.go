@@ -6,9 +6,13 @@ import (
 	"regexp"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 
+	"github.com/postbacksim/postbacksim/mockimpact"
 	"github.com/postbacksim/postbacksim/mockocean"
 )
 
@@ -87,5 +91,69 @@ func TestMetricsCountANamespaceMadeAgainWhileTheOldOneGoes(t *testing.T) {
 	got := regexp.MustCompile(`(?m)^postbacksim_ocean_requests_total\{[^}]*namespace="x"[^}]*\} (\S+)$`).FindStringSubmatch(rec.Body.String())
 	if len(got) < 2 || got[1] != "3" {
 		t.Errorf("the series of namespace x after 3 more requests: %q, want a count of 3", got)
+	}
+}
+
+// TestImpactSeriesCountEveryAttempt: the per-namespace cache of attempt
+// series counts each attempt on its outcome, each ended delivery on its
+// end, and observes a latency only for attempts that have one (an event
+// whose attempts never got an answer has no latency series), under
+// concurrent attempts.
+func TestImpactSeriesCountEveryAttempt(t *testing.T) {
+	sb := New(Config{})
+	defer sb.Close()
+	c := sb.metrics.impactMetricsFor("team-a")
+	attempts := []mockimpact.Attempt{
+		{Event: "action_lifecycle", N: 1, Outcome: mockimpact.OutcomeDelivered, Latency: time.Millisecond},
+		{Event: "action_lifecycle", N: 1, Outcome: mockimpact.OutcomeHTTPError, Latency: 2 * time.Millisecond, Retry: true},
+		{Event: "action_lifecycle", N: mockimpact.MaxAttempts, Outcome: mockimpact.OutcomeHTTPError, Latency: 3 * time.Millisecond},
+		{Event: "job_completed", N: 1, Outcome: mockimpact.OutcomeDNSFailure},
+		{Event: "job_completed", N: 1, Outcome: mockimpact.OutcomeInvalidURL},
+	}
+	const workers, each = 4, 500
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				c.count(attempts[(w+i)%len(attempts)])
+			}
+		})
+	}
+	wg.Wait()
+	wantAttempts, wantEnds, wantTimed := map[[2]string]float64{}, map[[2]string]float64{}, map[string]uint64{}
+	for w := range workers {
+		for i := range each {
+			a := attempts[(w+i)%len(attempts)]
+			wantAttempts[[2]string{a.Event, string(a.Outcome)}]++
+			if !a.Retry {
+				wantEnds[[2]string{a.Event, string(mockimpact.EndOf(a.Outcome, a.N))}]++
+			}
+			if a.Latency > 0 {
+				wantTimed[a.Event]++
+			}
+		}
+	}
+	for k, n := range wantAttempts {
+		if got := testutil.ToFloat64(sb.metrics.impactAttempts.WithLabelValues("team-a", k[0], k[1])); got != n {
+			t.Errorf("attempts event=%s outcome=%s: %v, want %v", k[0], k[1], got, n)
+		}
+	}
+	for k, n := range wantEnds {
+		if got := testutil.ToFloat64(sb.metrics.impactDeliveries.WithLabelValues("team-a", k[0], k[1])); got != n {
+			t.Errorf("deliveries event=%s outcome=%s: %v, want %v", k[0], k[1], got, n)
+		}
+	}
+	if got, want := testutil.CollectAndCount(sb.metrics.impactDeliveries), len(wantEnds); got != want {
+		t.Errorf("%d delivery series, want %d", got, want)
+	}
+	if got := testutil.CollectAndCount(sb.metrics.attemptLatency); got != len(wantTimed) {
+		t.Errorf("%d latency series, want %d (none for an event never answered)", got, len(wantTimed))
+	}
+	var m dto.Metric
+	if err := sb.metrics.attemptLatency.WithLabelValues("team-a", "action_lifecycle").(prometheus.Histogram).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.GetHistogram().GetSampleCount(); got != wantTimed["action_lifecycle"] {
+		t.Errorf("%d latencies observed, want %d", got, wantTimed["action_lifecycle"])
 	}
 }

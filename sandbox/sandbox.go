@@ -414,9 +414,10 @@ func (sb *Sandbox) newTenant(name, appSecret string) *Tenant {
 	}
 	userAttempt := io.OnAttempt
 	feed := inspector.NewFeed(0)
+	attempts := sb.metrics.impactMetricsFor(name)
 	io.OnAttempt = func(a mockimpact.Attempt) {
 		feed.Add(a)
-		sb.metrics.impactAttempt(name, a)
+		attempts.count(a)
 		if sb.cfg.Logger != nil && (sb.cfg.AccessLog || a.Outcome != mockimpact.OutcomeDelivered || a.TakenOverFrom != "") {
 			logAttempt(sb.cfg.Logger, name, a)
 		}
