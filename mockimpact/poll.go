@@ -143,17 +143,42 @@ func (d *Dispatcher) countWorker() bool {
 	}
 }
 
-// worker runs queued attempts until none is left, then ends: a burst
-// is sent by at most the slots' worth of goroutines, each reusing its
-// grown stack from one attempt to the next, where a goroutine per
-// attempt grew one each time.
+// workerLinger is how long a worker waits for another attempt once none
+// is queued, before it ends. Claims come in batches, so the queue
+// empties between them: a worker that ended at once was started again
+// for the next batch, and grew its stack again (2 µs an attempt in a
+// burst). It is wall-clock time, as workers only run on the wall clock.
+const workerLinger = 250 * time.Millisecond
+
+// worker runs queued attempts until none has been queued for
+// workerLinger, then ends: a burst is sent by at most the slots' worth
+// of goroutines, each reusing its grown stack from one attempt to the
+// next, where a goroutine per attempt grew one each time.
 func (d *Dispatcher) worker() {
+	var idle *time.Timer
+	defer func() {
+		if idle != nil {
+			idle.Stop()
+		}
+	}()
 	for {
 		select {
 		case c := <-d.work:
 			d.run(c)
 			continue
 		default:
+		}
+		if idle == nil {
+			idle = time.NewTimer(workerLinger)
+		} else {
+			idle.Reset(workerLinger)
+		}
+		select {
+		case c := <-d.work:
+			d.run(c)
+			continue
+		case <-idle.C:
+		case <-d.done:
 		}
 		d.workers.Add(-1)
 		// An attempt queued after the look above, by a start that

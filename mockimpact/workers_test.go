@@ -16,7 +16,8 @@ import (
 
 // TestWorkersSendABurstAndEnd: on the wall clock a burst is sent by at
 // most the slots' worth of workers, every attempt is made, and the
-// workers end once nothing is queued. A virtual clock has no workers.
+// workers end once nothing has been queued for workerLinger. A virtual
+// clock has no workers.
 func TestWorkersSendABurstAndEnd(t *testing.T) {
 	if v := NewDispatcher(Options{Clock: clock.NewVirtual(time.Now()), Transport: http.DefaultTransport}); v.work != nil {
 		t.Error("a dispatcher on a virtual clock has workers: its attempts would not run in turn")
