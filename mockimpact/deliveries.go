@@ -20,6 +20,14 @@ func (d *Dispatcher) Deliveries(ctx context.Context) ([]Delivery, error) {
 // the newest limit of them (0: all), oldest first: only those are
 // copied.
 func (d *Dispatcher) listDeliveries(ctx context.Context, keep func(*StoredDelivery) bool, limit int) (int, []Delivery, error) {
+	if m, ok := d.store.(*MemoryDeliveries); ok {
+		count, recs := m.newest(keep, limit)
+		out := make([]Delivery, len(recs))
+		for i, rec := range recs {
+			out[i] = rec.snapshot()
+		}
+		return count, out, nil
+	}
 	recs, err := d.store.All(ctx)
 	if err != nil {
 		return 0, nil, err

@@ -3,6 +3,7 @@ package mockimpact
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -293,6 +294,33 @@ func (m *MemoryDeliveries) All(context.Context) ([]*StoredDelivery, error) {
 		}
 	}
 	return out, nil
+}
+
+// newest returns the limit newest deliveries keep accepts (all of them
+// when limit is 0), oldest first, and how many it accepts in all: the
+// store's own records. It copies no more than it returns, where All
+// copies every one (a sandbox polled for its newest delivery a hundred
+// times a second held 40,000).
+func (m *MemoryDeliveries) newest(keep func(*StoredDelivery) bool, limit int) (int, []*StoredDelivery) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	count := 0
+	var out []*StoredDelivery
+	if limit > 0 {
+		out = make([]*StoredDelivery, 0, min(limit, len(m.order)-m.gone))
+	}
+	for i := len(m.order) - 1; i >= 0; i-- {
+		e := m.order[i]
+		if e.gone || !keep(e.rec) {
+			continue
+		}
+		count++
+		if limit == 0 || len(out) < limit {
+			out = append(out, e.rec)
+		}
+	}
+	slices.Reverse(out)
+	return count, out
 }
 
 // Stats returns the counts.
