@@ -54,8 +54,20 @@ type wrkResult struct {
 	P50, P99 time.Duration
 	// CPU is the server's CPU time (utime + stime, from /proc) per
 	// request over the run.
-	CPU    time.Duration
-	Non2xx int
+	CPU time.Duration
+	// AlsoCPU is the same for each of the target's other processes.
+	AlsoCPU map[string]time.Duration
+	Non2xx  int
+}
+
+// wrkTarget is a server a comparison loads: its URL, its process, the
+// name its metrics carry, and other processes whose CPU per request
+// its runs report beside its own (the redis-server it stores in).
+type wrkTarget struct {
+	URL  string
+	PID  int
+	Name string
+	Also map[string]int // name → process id
 }
 
 var (
@@ -65,17 +77,26 @@ var (
 	non2xxRE = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 )
 
-// runWrk loads url (a server whose process is pid) with wrk -t2 -c50 for
-// d, running script; wrk must be installed (Debian's package; make bench
-// installs it).
-func runWrk(tb testing.TB, url, script string, d time.Duration, pid int, prefix string) wrkResult {
+// runWrk loads t with wrk -t2 -c50 for d, running script with prefix as
+// its argument (the outer_event_ids' prefix: a run of its own never
+// repeats another's); wrk must be installed (Debian's package; make
+// bench installs it).
+func runWrk(tb testing.TB, t wrkTarget, script string, d time.Duration, prefix string) wrkResult {
 	tb.Helper()
 	if _, err := exec.LookPath("wrk"); err != nil {
 		tb.Fatalf("wrk is not installed: apt-get install -y wrk (make bench installs it)")
 	}
-	before := cpuTicks(tb, pid)
-	out, err := exec.Command("wrk", "-t2", "-c50", "-d"+d.String(), "--latency", "-s", script, url, "--", prefix).CombinedOutput()
-	after := cpuTicks(tb, pid)
+	before := cpuTicks(tb, t.PID)
+	alsoBefore := map[string]int64{}
+	for name, pid := range t.Also {
+		alsoBefore[name] = cpuTicks(tb, pid)
+	}
+	out, err := exec.Command("wrk", "-t2", "-c50", "-d"+d.String(), "--latency", "-s", script, t.URL, "--", prefix).CombinedOutput()
+	after := cpuTicks(tb, t.PID)
+	alsoAfter := map[string]int64{}
+	for name, pid := range t.Also {
+		alsoAfter[name] = cpuTicks(tb, pid)
+	}
 	if err != nil {
 		tb.Fatalf("wrk: %v\n%s", err, out)
 	}
@@ -103,7 +124,14 @@ func runWrk(tb testing.TB, url, script string, d time.Duration, pid int, prefix 
 	if n == 0 || r.RPS == 0 {
 		tb.Fatalf("wrk measured nothing:\n%s", text)
 	}
-	r.CPU = time.Duration(after-before) * 10 * time.Millisecond / time.Duration(n)
+	perRequest := func(ticks int64) time.Duration {
+		return time.Duration(ticks) * 10 * time.Millisecond / time.Duration(n)
+	}
+	r.CPU = perRequest(after - before)
+	r.AlsoCPU = map[string]time.Duration{}
+	for name := range t.Also {
+		r.AlsoCPU[name] = perRequest(alsoAfter[name] - alsoBefore[name])
+	}
 	return r
 }
 
@@ -117,45 +145,58 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// compareWithWrk loads bare and sim alternately, rounds times (the order
+// compareWithWrk loads base and sim alternately, rounds times (the order
 // alternating), and reports the medians: both servers' req/s, the
-// ratios of req/s and p50/p99, and each server's CPU per request.
-func compareWithWrk(b *testing.B, bareURL string, barePID int, simURL string, simPID int, script string, rounds int, d time.Duration) {
-	var rps, p50, p99, cpuBare, cpuSim, rpsBare, rpsSim []float64
+// ratios of req/s and p50/p99 (sim's to base's), and each server's CPU
+// per request, and its other processes'. Each metric carries the
+// server's name: "bare-req/s", "postbacksim-CPU-µs/req".
+func compareWithWrk(b *testing.B, base, sim wrkTarget, script string, rounds int, d time.Duration) {
+	var rps, p50, p99, cpuBase, cpuSim, rpsBase, rpsSim []float64
+	also := map[string][]float64{}
 	for i := range rounds {
 		var rb, rs wrkResult
+		runBase := func() { rb = runWrk(b, base, script, d, fmt.Sprintf("b%d-%d-", time.Now().UnixNano(), i)) }
+		runSim := func() { rs = runWrk(b, sim, script, d, fmt.Sprintf("s%d-%d-", time.Now().UnixNano(), i)) }
 		if i%2 == 0 {
-			rb = runWrk(b, bareURL, script, d, barePID, fmt.Sprintf("b%d-%d-", time.Now().UnixNano(), i))
-			rs = runWrk(b, simURL, script, d, simPID, fmt.Sprintf("s%d-%d-", time.Now().UnixNano(), i))
+			runBase()
+			runSim()
 		} else {
-			rs = runWrk(b, simURL, script, d, simPID, fmt.Sprintf("s%d-%d-", time.Now().UnixNano(), i))
-			rb = runWrk(b, bareURL, script, d, barePID, fmt.Sprintf("b%d-%d-", time.Now().UnixNano(), i))
+			runSim()
+			runBase()
 		}
-		if rs.Non2xx > 0 {
-			b.Fatalf("postbacksim answered %d non-2xx", rs.Non2xx)
+		if rs.Non2xx > 0 || rb.Non2xx > 0 {
+			b.Fatalf("non-2xx answers: %s %d, %s %d", sim.Name, rs.Non2xx, base.Name, rb.Non2xx)
 		}
 		rps = append(rps, rs.RPS/rb.RPS)
 		p50 = append(p50, float64(rs.P50)/float64(rb.P50))
 		p99 = append(p99, float64(rs.P99)/float64(rb.P99))
-		cpuBare = append(cpuBare, float64(rb.CPU)/float64(time.Microsecond))
+		cpuBase = append(cpuBase, float64(rb.CPU)/float64(time.Microsecond))
 		cpuSim = append(cpuSim, float64(rs.CPU)/float64(time.Microsecond))
-		rpsBare = append(rpsBare, rb.RPS)
+		rpsBase = append(rpsBase, rb.RPS)
 		rpsSim = append(rpsSim, rs.RPS)
+		for _, r := range []wrkResult{rb, rs} {
+			for name, c := range r.AlsoCPU {
+				also[name] = append(also[name], float64(c)/float64(time.Microsecond))
+			}
+		}
 	}
 	if v, err := strconv.ParseFloat(os.Getenv("WRK_MIN_RATIO"), 64); err == nil && median(rps) < v {
-		b.Fatalf("postbacksim served %.2f× the bare server's req/s, under the guard's %.2f (WRK_MIN_RATIO): a large drop", median(rps), v)
+		b.Fatalf("%s served %.2f× the %s server's req/s, under the guard's %.2f (WRK_MIN_RATIO): a large drop", sim.Name, median(rps), base.Name, v)
 	}
-	if v, err := strconv.ParseFloat(os.Getenv("WRK_MAX_CPU_RATIO"), 64); err == nil && median(cpuSim)/median(cpuBare) > v {
-		b.Fatalf("postbacksim spent %.2f× the bare server's CPU per request, over the guard's %.2f (WRK_MAX_CPU_RATIO): a large rise", median(cpuSim)/median(cpuBare), v)
+	if v, err := strconv.ParseFloat(os.Getenv("WRK_MAX_CPU_RATIO"), 64); err == nil && median(cpuSim)/median(cpuBase) > v {
+		b.Fatalf("%s spent %.2f× the %s server's CPU per request, over the guard's %.2f (WRK_MAX_CPU_RATIO): a large rise", sim.Name, median(cpuSim)/median(cpuBase), base.Name, v)
 	}
-	b.ReportMetric(median(rpsBare), "bare-req/s")
-	b.ReportMetric(median(rpsSim), "postbacksim-req/s")
+	b.ReportMetric(median(rpsBase), base.Name+"-req/s")
+	b.ReportMetric(median(rpsSim), sim.Name+"-req/s")
 	b.ReportMetric(median(rps), "req/s-ratio")
 	b.ReportMetric(median(p50), "p50-ratio")
 	b.ReportMetric(median(p99), "p99-ratio")
-	b.ReportMetric(median(cpuBare), "bare-CPU-µs/req")
-	b.ReportMetric(median(cpuSim), "postbacksim-CPU-µs/req")
-	b.ReportMetric(median(cpuSim)/median(cpuBare), "CPU-ratio")
+	b.ReportMetric(median(cpuBase), base.Name+"-CPU-µs/req")
+	b.ReportMetric(median(cpuSim), sim.Name+"-CPU-µs/req")
+	b.ReportMetric(median(cpuSim)/median(cpuBase), "CPU-ratio")
+	for name, xs := range also {
+		b.ReportMetric(median(xs), name+"-CPU-µs/req")
+	}
 	b.ReportMetric(0, "ns/op")
 }
 

@@ -49,6 +49,15 @@ func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 // URL is redis://HOST:PORT/0.
 func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
 
+// PID is the server process's id (0 when stopped), for benchmarks that
+// read its CPU time.
+func (s *Server) PID() int {
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Stop stops the server (a no-op when stopped).
 func (s *Server) Stop() {
 	if s.cmd == nil {
