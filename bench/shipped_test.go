@@ -41,17 +41,10 @@ func build(tb testing.TB, dir, pkg string) string {
 
 var urlRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
 
-// start runs bin with args and returns the first http://127.0.0.1:PORT
-// it prints (on stdout or stderr); the process is killed when the
-// benchmark ends. What it prints afterwards is drained, as a terminal or
-// a container runtime would.
-func start(tb testing.TB, bin string, args ...string) string {
-	tb.Helper()
-	u, _ := startProcess(tb, bin, args...)
-	return u
-}
-
-// startProcess is start, also returning the process's id.
+// startProcess runs bin with args and returns the first
+// http://127.0.0.1:PORT it prints (on stdout or stderr) and the process's
+// id; the process is killed when the benchmark ends. What it prints
+// afterwards is drained, as a terminal or a container runtime would.
 func startProcess(tb testing.TB, bin string, args ...string) (string, int) {
 	tb.Helper()
 	cmd := exec.Command(bin, args...)
