@@ -87,6 +87,9 @@ func startProcess(tb testing.TB, bin string, args ...string) (string, int) {
 // and p50/p99 ratios, and each server's CPU per request (utime + stime
 // from /proc over the run). Targets (docs/performance.md): GET ≥ 0.85×
 // bare req/s and ≤ 1.25× its CPU per request; POSTs ≥ 0.8× and ≤ 1.35×.
+// Last, namespace-vs-root loads the namespace path and the root path of
+// the same process alternately: the namespace path within 5 % of the
+// root's.
 //
 //	go test ./bench -run '^$' -bench ShippedBinary -benchtime 3x
 func BenchmarkShippedBinary(b *testing.B) {
@@ -100,6 +103,15 @@ func BenchmarkShippedBinary(b *testing.B) {
 				wrkScript(b, c.path, c.body), b.N, d)
 		})
 	}
+	// The namespace path against the root path of the same process, in
+	// the same rounds: run after the cases above, the namespace-GET case
+	// meets a sandbox that already holds their journal and ids, which
+	// the first case did not.
+	b.Run("namespace-vs-root", func(b *testing.B) {
+		compareWithWrk(b, wrkTarget{URL: sim, PID: simPID, Name: "root"},
+			wrkTarget{URL: sim, PID: simPID, Name: "namespace", Script: wrkScript(b, "/ns/team-a/track/activate/", "")},
+			wrkScript(b, "/track/activate/", ""), b.N, d)
+	})
 }
 
 // BenchmarkShippedRedis loads two `postbacksim serve` processes with

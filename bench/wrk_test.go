@@ -68,6 +68,9 @@ type wrkTarget struct {
 	PID  int
 	Name string
 	Also map[string]int // name → process id
+	// Script, when set, is the wrk script this target is loaded with
+	// instead of the comparison's (another path on the same server).
+	Script string
 }
 
 var (
@@ -90,6 +93,9 @@ func runWrk(tb testing.TB, t wrkTarget, script string, d time.Duration, prefix s
 	alsoBefore := map[string]int64{}
 	for name, pid := range t.Also {
 		alsoBefore[name] = cpuTicks(tb, pid)
+	}
+	if t.Script != "" {
+		script = t.Script
 	}
 	out, err := exec.Command("wrk", "-t2", "-c50", "-d"+d.String(), "--latency", "-s", script, t.URL, "--", prefix).CombinedOutput()
 	after := cpuTicks(tb, t.PID)

@@ -38,9 +38,7 @@ func tokenHash(token string) []byte {
 // knows is trusted for namespaceRecheck. Without a registry it is the
 // map's entry. The error is Redis's.
 func (sb *Sandbox) resolve(name string) (*Tenant, error) {
-	sb.mu.Lock()
-	t := sb.tenants[name]
-	sb.mu.Unlock()
+	t := (*sb.tenantsView.Load())[name]
 	if sb.reg == nil || name == DefaultNamespace {
 		return t, nil
 	}
@@ -54,6 +52,14 @@ func (sb *Sandbox) resolve(name string) (*Tenant, error) {
 	}
 	// Checked once read (see createShared).
 	return sb.adopt(name, rec, ok, sb.now().UnixNano()), nil
+}
+
+// publishLocked makes tenantsView a copy of tenants; sb.mu is held. A
+// sandbox holds a few dozen namespaces at most (MaxNamespaces), and they
+// change seldom.
+func (sb *Sandbox) publishLocked() {
+	view := maps.Clone(sb.tenants)
+	sb.tenantsView.Store(&view)
 }
 
 // adopt makes this replica's namespace name agree with Redis's record
@@ -83,6 +89,7 @@ func (sb *Sandbox) adoptSince(name string, rec store.Namespace, ok bool, removal
 	case !ok:
 		if t != nil {
 			delete(sb.tenants, name)
+			sb.publishLocked()
 			sb.removals++
 			gone, t = t, nil
 		}
@@ -100,6 +107,7 @@ func (sb *Sandbox) adoptSince(name string, rec store.Namespace, ok bool, removal
 			t.tokenHash = h
 		}
 		sb.tenants[name] = t
+		sb.publishLocked()
 	}
 	if t != nil {
 		t.checked.Store(now)

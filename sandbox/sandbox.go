@@ -167,6 +167,10 @@ type Sandbox struct {
 	clock   clock.Clock
 	mu      sync.Mutex
 	tenants map[string]*Tenant
+	// tenantsView is a copy of tenants, replaced under mu after each
+	// change (publishLocked): a request finds its namespace without
+	// taking mu, which every request to a namespace took before.
+	tenantsView atomic.Pointer[map[string]*Tenant]
 	// clickTransport sends Ocean clicks, with the hop marker and under
 	// the target policy when there is one.
 	clickTransport http.RoundTripper
@@ -275,6 +279,7 @@ func New(cfg Config) *Sandbox {
 		CookieName: TokenCookie, CSRFField: CSRFField, Clock: cfg.Clock, TimeScale: scale})
 	def := sb.newTenant(DefaultNamespace, "")
 	sb.tenants[DefaultNamespace] = def
+	sb.publishLocked()
 	sb.Ocean, sb.Impact = def.Ocean, def.Impact
 
 	mux := http.NewServeMux()
@@ -494,6 +499,7 @@ func (sb *Sandbox) Namespace(ctx context.Context, name string) (*Tenant, error) 
 	}
 	t := sb.newTenant(name, "")
 	sb.tenants[name] = t
+	sb.publishLocked()
 	return t, nil
 }
 
