@@ -50,12 +50,15 @@ func (sb *Sandbox) guardBrowsers(next http.Handler) http.Handler {
 
 // exempt are the paths any client may use from anywhere.
 func exempt(p string) bool {
+	// What follows the namespace (or the root), without its first slash:
+	// no string is made.
 	if rest, ok := strings.CutPrefix(p, "/ns/"); ok {
 		_, p, _ = strings.Cut(rest, "/")
-		p = "/" + p
+	} else if p, ok = strings.CutPrefix(p, "/"); !ok {
+		return false
 	}
 	switch p {
-	case mockocean.ActivatePath, "/track/activate", "/healthz", "/readyz":
+	case mockocean.ActivatePath[1:], "track/activate", "healthz", "readyz":
 		return true
 	}
 	return false

@@ -646,8 +646,8 @@ func isAdminPath(p string) bool {
 		return false
 	}
 	if rest, ok := strings.CutPrefix(p, "/ns/"); ok {
-		_, p, _ = strings.Cut(rest, "/")
-		p = "/" + p
+		_, sub, _ := strings.Cut(rest, "/")
+		return strings.HasPrefix(sub, "_admin/") // "/"+sub under /_admin/, no string made
 	}
 	return strings.HasPrefix(p, "/_admin/")
 }
