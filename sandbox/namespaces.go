@@ -254,8 +254,9 @@ func (sb *Sandbox) infoOf(name string, tokenSet bool, created, lastUsed time.Tim
 	return in
 }
 
-// touch marks t used now, to the millisecond; with a registry, Redis learns it at most once
-// every usedEvery (a failure to tell it is left to the next use).
+// touch marks t used now (the mark may lag by up to a millisecond); with
+// a registry, Redis learns it at most once every usedEvery (a failure to
+// tell it is left to the next use).
 func (sb *Sandbox) touch(t *Tenant) {
 	now := sb.now().UnixNano()
 	if d := now - t.lastUsed.Load(); d >= int64(time.Millisecond) || d < 0 {
