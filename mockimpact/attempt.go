@@ -146,8 +146,9 @@ func (d *Dispatcher) send(at *inflight) {
 		if errors.Is(err, ErrBlockedTarget) {
 			x.netErr, x.blocked = nil, err
 		}
+		sa, sx := a, x // copies for the timer: a and x stay on the live path's stack
 		d.clock.AfterFunc(latency, func() {
-			d.finish(at, a, x, latency)
+			d.finish(at, sa, sx, latency)
 			putBody(buf)
 		})
 		return
