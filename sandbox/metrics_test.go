@@ -77,8 +77,8 @@ func TestMetricsCountANamespaceMadeAgainWhileTheOldOneGoes(t *testing.T) {
 	send()
 	// DeleteNamespace's steps: out of the map under the lock, ...
 	sb.mu.Lock()
-	old := sb.tenants["x"]
-	delete(sb.tenants, "x")
+	old := sb.tenantMap()["x"]
+	sb.deleteTenantLocked("x")
 	sb.removals++
 	sb.mu.Unlock()
 	send()             // ... a request meanwhile makes x again ...

@@ -124,9 +124,7 @@ func (sb *Sandbox) openNamespaces() bool {
 func (sb *Sandbox) lookup(name string) *Tenant {
 	t, err := sb.resolve(name)
 	if err != nil {
-		sb.mu.Lock()
-		defer sb.mu.Unlock()
-		return sb.tenants[name]
+		return sb.tenantMap()[name]
 	}
 	return t
 }
@@ -160,7 +158,7 @@ func (sb *Sandbox) CreateNamespaceWith(ctx context.Context, spec NamespaceSpec) 
 	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
-	if _, ok := sb.tenants[name]; ok {
+	if _, ok := sb.tenantMap()[name]; ok {
 		return nil, fmt.Errorf("namespace %q: %w", name, ErrNamespaceExists)
 	}
 	if err := sb.roomLocked(name); err != nil {
@@ -169,14 +167,13 @@ func (sb *Sandbox) CreateNamespaceWith(ctx context.Context, spec NamespaceSpec) 
 	t := sb.newTenant(name, spec.AppSecret)
 	t.tokenHash = tokenHash(token)
 	t.appSecret = spec.AppSecret != ""
-	sb.tenants[name] = t
-	sb.publishLocked()
+	sb.setTenantLocked(name, t)
 	return t, nil
 }
 
 // roomLocked fails when another namespace would exceed MaxNamespaces.
 func (sb *Sandbox) roomLocked(name string) error {
-	if len(sb.tenants)-1 >= sb.cfg.MaxNamespaces { // the default namespace does not count
+	if len(sb.tenantMap())-1 >= sb.cfg.MaxNamespaces { // the default namespace does not count
 		return fmt.Errorf("namespace %q: the sandbox already holds %d namespaces under /ns/ (--max-namespaces): %w", name, sb.cfg.MaxNamespaces, ErrNamespaceLimit)
 	}
 	return nil
@@ -198,9 +195,8 @@ func (sb *Sandbox) DeleteNamespace(ctx context.Context, name string) error {
 		}
 	}
 	sb.mu.Lock()
-	t, ok := sb.tenants[name]
-	delete(sb.tenants, name)
-	sb.publishLocked()
+	t, ok := sb.tenantMap()[name]
+	sb.deleteTenantLocked(name)
 	sb.removals++
 	sb.mu.Unlock()
 	if ok {
@@ -297,14 +293,11 @@ func (sb *Sandbox) expire() {
 		sb.expireShared(now, ttl)
 		return
 	}
-	for name, t := range sb.tenants {
+	for name, t := range sb.tenantMap() {
 		if name != DefaultNamespace && !now.Before(time.Unix(0, t.lastUsed.Load()).Add(ttl)) {
-			delete(sb.tenants, name)
+			sb.deleteTenantLocked(name)
 			gone = append(gone, t)
 		}
-	}
-	if len(gone) > 0 {
-		sb.publishLocked()
 	}
 	sb.mu.Unlock()
 	for _, t := range gone {

@@ -38,7 +38,7 @@ func tokenHash(token string) []byte {
 // knows is trusted for namespaceRecheck. Without a registry it is the
 // map's entry. The error is Redis's.
 func (sb *Sandbox) resolve(name string) (*Tenant, error) {
-	t := (*sb.tenantsView.Load())[name]
+	t := sb.tenantMap()[name]
 	if sb.reg == nil || name == DefaultNamespace {
 		return t, nil
 	}
@@ -54,12 +54,24 @@ func (sb *Sandbox) resolve(name string) (*Tenant, error) {
 	return sb.adopt(name, rec, ok, sb.now().UnixNano()), nil
 }
 
-// publishLocked makes tenantsView a copy of tenants; sb.mu is held. A
-// sandbox holds a few dozen namespaces at most (MaxNamespaces), and they
-// change seldom.
-func (sb *Sandbox) publishLocked() {
-	view := maps.Clone(sb.tenants)
-	sb.tenantsView.Store(&view)
+// tenantMap is the namespaces by name, to read only: a change stores
+// another map.
+func (sb *Sandbox) tenantMap() map[string]*Tenant { return *sb.tenants.Load() }
+
+// setTenantLocked makes t the namespace name; sb.mu is held. The map is
+// copied: a sandbox holds a few dozen namespaces at most
+// (MaxNamespaces), and they change seldom.
+func (sb *Sandbox) setTenantLocked(name string, t *Tenant) {
+	m := maps.Clone(sb.tenantMap())
+	m[name] = t
+	sb.tenants.Store(&m)
+}
+
+// deleteTenantLocked removes the namespace name; sb.mu is held.
+func (sb *Sandbox) deleteTenantLocked(name string) {
+	m := maps.Clone(sb.tenantMap())
+	delete(m, name)
+	sb.tenants.Store(&m)
 }
 
 // adopt makes this replica's namespace name agree with Redis's record
@@ -77,7 +89,7 @@ func (sb *Sandbox) adoptListed(name string, rec store.Namespace, removals, now i
 
 func (sb *Sandbox) adoptSince(name string, rec store.Namespace, ok bool, removals, now int64) *Tenant {
 	sb.mu.Lock()
-	t := sb.tenants[name]
+	t := sb.tenantMap()[name]
 	if sb.closed || t == nil && removals >= 0 && sb.removals != removals {
 		// Closed: every dispatcher is, none is started again. Removed
 		// here since the list was read: the next check has it right.
@@ -88,8 +100,7 @@ func (sb *Sandbox) adoptSince(name string, rec store.Namespace, ok bool, removal
 	switch {
 	case !ok:
 		if t != nil {
-			delete(sb.tenants, name)
-			sb.publishLocked()
+			sb.deleteTenantLocked(name)
 			sb.removals++
 			gone, t = t, nil
 		}
@@ -106,8 +117,7 @@ func (sb *Sandbox) adoptSince(name string, rec store.Namespace, ok bool, removal
 			}
 			t.tokenHash = h
 		}
-		sb.tenants[name] = t
-		sb.publishLocked()
+		sb.setTenantLocked(name, t)
 	}
 	if t != nil {
 		t.checked.Store(now)
@@ -143,11 +153,9 @@ func (sb *Sandbox) sharedNamespace(ctx context.Context, name string) (*Tenant, e
 	}
 	t, err := sb.createShared(ctx, NamespaceSpec{Name: name})
 	if errors.Is(err, ErrNamespaceExists) { // another replica created it meanwhile
-		sb.mu.Lock()
-		if t := sb.tenants[name]; t != nil {
+		if t := sb.tenantMap()[name]; t != nil {
 			t.checked.Store(0)
 		}
-		sb.mu.Unlock()
 		if t, err = sb.resolve(name); err == nil && t == nil {
 			err = fmt.Errorf("namespace %q: deleted by another replica while being created: %w", name, ErrNamespaceNotFound)
 		}
@@ -166,9 +174,7 @@ func (sb *Sandbox) sharedNamespaces(ctx context.Context) ([]NamespaceInfo, error
 	if err != nil {
 		return nil, err
 	}
-	sb.mu.Lock()
-	local := maps.Clone(sb.tenants)
-	sb.mu.Unlock()
+	local := sb.tenantMap()
 	out := []NamespaceInfo{sb.info(local[DefaultNamespace])}
 	for name, rec := range recs {
 		last := max(used[name], rec.Created)
@@ -196,9 +202,7 @@ func (sb *Sandbox) expireShared(now time.Time, ttl time.Duration) {
 		if last > cutoff {
 			continue
 		}
-		sb.mu.Lock()
-		t := sb.tenants[name]
-		sb.mu.Unlock()
+		t := sb.tenantMap()[name]
 		if t != nil && t.lastUsed.Load() > cutoff {
 			_ = sb.reg.TouchNamespace(ctx, name, t.lastUsed.Load())
 			continue

@@ -163,14 +163,14 @@ type Sandbox struct {
 	Ocean  *mockocean.Server
 	Impact *mockimpact.Dispatcher
 
-	cfg     Config
-	clock   clock.Clock
-	mu      sync.Mutex
-	tenants map[string]*Tenant
-	// tenantsView is a copy of tenants, replaced under mu after each
-	// change (publishLocked): a request finds its namespace without
-	// taking mu, which every request to a namespace took before.
-	tenantsView atomic.Pointer[map[string]*Tenant]
+	cfg   Config
+	clock clock.Clock
+	mu    sync.Mutex
+	// tenants holds the namespaces by name: a map never changed once
+	// stored, replaced under mu (setTenantLocked, deleteTenantLocked),
+	// so that a request finds its namespace without taking mu, which
+	// every request to a namespace took before.
+	tenants atomic.Pointer[map[string]*Tenant]
 	// clickTransport sends Ocean clicks, with the hop marker and under
 	// the target policy when there is one.
 	clickTransport http.RoundTripper
@@ -262,7 +262,7 @@ func New(cfg Config) *Sandbox {
 	if cfg.Impact.Hop == "" {
 		cfg.Impact.Hop = hopMarker(reg, cfg.Logger)
 	}
-	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, tenants: map[string]*Tenant{}, reg: reg, impactScale: scale, epochVal: epochVal, wallClock: wallClock, stop: make(chan struct{}),
+	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, reg: reg, impactScale: scale, epochVal: epochVal, wallClock: wallClock, stop: make(chan struct{}),
 		nonce: strconv.FormatInt(rand.Int64(), 36), hop: cfg.Impact.Hop, budget: budget}
 	if sb.clock == nil {
 		sb.clock = clock.Real{}
@@ -278,8 +278,7 @@ func New(cfg Config) *Sandbox {
 	sb.pages = inspector.New(inspector.Options{TokenAccepted: sb.TokenAccepted, CSRFToken: CSRFToken,
 		CookieName: TokenCookie, CSRFField: CSRFField, Clock: cfg.Clock, TimeScale: scale})
 	def := sb.newTenant(DefaultNamespace, "")
-	sb.tenants[DefaultNamespace] = def
-	sb.publishLocked()
+	sb.tenants.Store(&map[string]*Tenant{DefaultNamespace: def})
 	sb.Ocean, sb.Impact = def.Ocean, def.Impact
 
 	mux := http.NewServeMux()
@@ -491,23 +490,21 @@ func (sb *Sandbox) Namespace(ctx context.Context, name string) (*Tenant, error) 
 	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
-	if t, ok := sb.tenants[name]; ok {
+	if t, ok := sb.tenantMap()[name]; ok {
 		return t, nil
 	}
 	if err := sb.roomLocked(name); err != nil {
 		return nil, err
 	}
 	t := sb.newTenant(name, "")
-	sb.tenants[name] = t
-	sb.publishLocked()
+	sb.setTenantLocked(name, t)
 	return t, nil
 }
 
 func (sb *Sandbox) tenantList() []*Tenant {
-	sb.mu.Lock()
-	defer sb.mu.Unlock()
-	out := make([]*Tenant, 0, len(sb.tenants))
-	for _, t := range sb.tenants {
+	m := sb.tenantMap()
+	out := make([]*Tenant, 0, len(m))
+	for _, t := range m {
 		out = append(out, t)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

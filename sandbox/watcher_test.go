@@ -69,7 +69,7 @@ func TestWatcherOpensNoNamespaceAfterClose(t *testing.T) {
 	a.Close()
 	waitRounds(t, a, done+1, false) // the pause is over: the check ends
 	a.mu.Lock()
-	tn := a.tenants["late"]
+	tn := a.tenantMap()["late"]
 	a.mu.Unlock()
 	if tn != nil && !impactClosed(t, tn) {
 		tn.Impact.Close()
@@ -154,7 +154,7 @@ func TestWatcherKeepsANamespaceJustCreated(t *testing.T) {
 	<-synced
 	hc.hook(nil)
 	a.mu.Lock()
-	now := a.tenants["fresh"]
+	now := a.tenantMap()["fresh"]
 	a.mu.Unlock()
 	if now != fresh || impactClosed(t, fresh) {
 		t.Fatalf("namespace fresh, just created, was dropped by the check that began before (open: %p, created: %p)", now, fresh)

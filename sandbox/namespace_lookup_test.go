@@ -4,27 +4,26 @@ import (
 	"context"
 	"maps"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/postbacksim/postbacksim/clock"
 )
 
-// TestNamespaceLookupSeesEveryChange: the copy of the namespaces that
-// requests look theirs up in without the lock is the namespaces, after
-// each way one comes or goes: made by traffic, created, deleted, expired.
+// TestNamespaceLookupSeesEveryChange: the map requests look their
+// namespace up in without the lock holds the namespaces after each way
+// one comes or goes: made by traffic, created, deleted, expired.
 func TestNamespaceLookupSeesEveryChange(t *testing.T) {
 	vc := clock.NewVirtual(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	sb := New(Config{NamespaceTTL: time.Hour, Clock: vc})
 	defer sb.Close()
 	same := func(step string, want ...string) {
 		t.Helper()
-		sb.mu.Lock()
-		held := maps.Clone(sb.tenants)
-		sb.mu.Unlock()
-		view := *sb.tenantsView.Load()
-		if !maps.Equal(held, view) {
-			t.Errorf("%s: the lookup copy holds %v, the namespaces are %v", step, keys(view), keys(held))
+		held := sb.tenantMap()
+		names := slices.Sorted(maps.Keys(held))
+		if wantAll := slices.Sorted(slices.Values(append(want, DefaultNamespace))); !slices.Equal(names, slices.Compact(wantAll)) {
+			t.Errorf("%s: the lookup map holds %v, want %v", step, names, slices.Compact(wantAll))
 		}
 		for _, name := range want {
 			if got, err := sb.resolve(name); err != nil || got == nil || got != held[name] {
@@ -52,12 +51,4 @@ func TestNamespaceLookupSeesEveryChange(t *testing.T) {
 	if got, _ := sb.resolve("by-traffic"); got != nil {
 		t.Error("an expired namespace is still found")
 	}
-}
-
-func keys(m map[string]*Tenant) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
