@@ -61,21 +61,19 @@ func (d *Dispatcher) poll(gen uint64) {
 	if d.isClosed() {
 		return
 	}
-	most := d.claimRoom()
+	most := d.reserveRoom()
 	if most <= 0 {
 		// Every slot is taken: the attempt that frees enough of them
 		// polls again (release), whatever is due meanwhile.
 		d.starved.Store(true)
-		if most = d.claimRoom(); most <= 0 {
+		if most = d.reserveRoom(); most <= 0 {
 			return
 		}
 		d.starved.Store(false) // one ended meanwhile
 	}
 	now := d.clock.Now()
 	claims, next, ok, err := d.store.Claim(context.Background(), now, most)
-	if d.slots != nil {
-		d.busy.Add(int64(len(claims)))
-	}
+	d.unreserve(most - len(claims))
 	for _, c := range claims {
 		d.start(c)
 	}
@@ -210,13 +208,33 @@ func (d *Dispatcher) run(c Claim) {
 	d.due(at)
 }
 
-// claimRoom is how many attempts a poll may claim: claimBatch, or on
-// the wall clock as many as the free slots hold.
-func (d *Dispatcher) claimRoom() int {
+// reserveRoom is how many attempts a poll may claim: claimBatch, or on
+// the wall clock as many as the free slots hold, counted busy at once.
+// Polls run concurrently (each Fire may arm one): two that read the
+// room before either counted its claims would both claim it.
+func (d *Dispatcher) reserveRoom() int {
 	if d.slots == nil {
 		return claimBatch
 	}
-	return min(claimBatch, cap(d.slots)-int(d.busy.Load()))
+	for {
+		busy := d.busy.Load()
+		n := min(claimBatch, int64(cap(d.slots))-busy)
+		if n <= 0 {
+			return 0
+		}
+		if d.busy.CompareAndSwap(busy, busy+n) {
+			return int(n)
+		}
+	}
+}
+
+// unreserve gives back n slots reserveRoom counted and the store did not
+// fill, as release gives back one.
+func (d *Dispatcher) unreserve(n int) {
+	if d.slots == nil || n <= 0 {
+		return
+	}
+	d.freed(d.busy.Add(-int64(n)))
 }
 
 // acquire counts a live attempt the rate limit held back, on its way
@@ -234,8 +252,14 @@ func (d *Dispatcher) release() {
 	if d.slots == nil {
 		return
 	}
-	free := int64(cap(d.slots)) - d.busy.Add(-1)
-	if free >= int64(max(cap(d.slots)/8, 1)) && d.starved.CompareAndSwap(true, false) {
+	d.freed(d.busy.Add(-1))
+}
+
+// freed polls now when a poll found no room and, busy being what is
+// left counted, there is room for an eighth of the slots (a batch worth
+// a look at the store).
+func (d *Dispatcher) freed(busy int64) {
+	if int64(cap(d.slots))-busy >= int64(max(cap(d.slots)/8, 1)) && d.starved.CompareAndSwap(true, false) {
 		d.arm(d.clock.Now())
 	}
 }
