@@ -20,7 +20,7 @@ IMAGE     ?= postbacksim
 # Pinned analysers, fetched through the Go module proxy.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test test-image build docker bench bench-quick wrk fuzz mocks schema openapi docs lint staticcheck vulncheck bigfiles fmt clean
+.PHONY: run test test-image build docker bench bench-quick wrk pgo fuzz mocks schema openapi docs lint staticcheck vulncheck bigfiles fmt clean
 
 ## run: serve the sandbox on 127.0.0.1:8080 with embedded defaults
 run:
@@ -82,6 +82,12 @@ bench: wrk
 ## CPU per request (today about 0.75x and 1.45x)
 bench-quick: wrk
 	WRK_DURATION=5s WRK_MIN_RATIO=0.45 WRK_MAX_CPU_RATIO=2.9 $(GO) test ./bench -run '^$$' -bench '^BenchmarkShippedBinary$$/^(GET|JSON-POST)$$' -benchtime 1x
+
+## pgo: refresh cmd/postbacksim/default.pgo, the CPU profile every build of
+## the binary is optimized with (profile-guided optimization), from the
+## binary under wrk and impact load (bench/pgo.sh, about a minute)
+pgo: wrk
+	bash bench/pgo.sh
 
 ## wrk: the load generator of the benchmarks (Debian's package)
 wrk:

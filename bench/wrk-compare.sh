@@ -6,9 +6,10 @@
 # a redis-server started here (--store, one prefix each), plus the bare
 # net/http server as the physical limit. Per run: req/s, p99 and the
 # server's CPU per request (utime+stime from /proc over the run, divided
-# by the requests). KINDS picks the traffic: GET and JSON go to
-# /track/activate/, V2 posts the SDK's body to /api/v2/conversion (the new
-# binary only when the base has no such endpoint). A refactor that should
+# by the requests). KINDS picks the traffic, one wrk script each in
+# bench/: GET, FORM and JSON go to /track/activate/, V2 posts the SDK's
+# body to /api/v2/conversion (the new binary only when the base has no
+# such endpoint). A refactor that should
 # not change speed is checked with it, on a quiet machine:
 #
 #   bench/wrk-compare.sh 841d620          # ROUNDS=3 DURATION=8s KINDS="GET JSON V2" by default
@@ -33,27 +34,6 @@ git worktree add -q --detach "$tmp/base-tree" "$base"
 (cd "$tmp/base-tree" && go build -o "$tmp/base" ./cmd/postbacksim)
 go build -o "$tmp/new" ./cmd/postbacksim
 go build -o "$tmp/bare" ./bench/bare
-cat >"$tmp/json.lua" <<'EOF'
-local counter, tid = 0, 0
-function setup(thread) tid = tid + 1; thread:set("tid", tid) end
-function init(args) prefix = args[1] or "" end
-function request()
-  counter = counter + 1
-  local body = '{"callback":"cb","idfa":"FCD369C3-F622-44B8-AFDE-12065659F34B","event_type":2,"outer_event_id":"' .. prefix .. tid .. "-" .. counter .. '"}'
-  return wrk.format("POST", "/track/activate/", {["Content-Type"] = "application/json"}, body)
-end
-EOF
-cat >"$tmp/v2.lua" <<'EOF'
-local counter, tid = 0, 0
-function setup(thread) tid = tid + 1; thread:set("tid", tid) end
-function init(args) prefix = args[1] or "" end
-function request()
-  counter = counter + 1
-  local body = '{"event_type":"active_pay","context":{"ad":{"callback":"cb","attributed":false},"device":{"imei":"0c2bd03c39f19845bf54ea0abafae70e"}},' ..
-    '"properties":{"pay_amount":600},"timestamp":1764988800123,"outer_event_id":"' .. prefix .. tid .. "-" .. counter .. '"}'
-  return wrk.format("POST", "/api/v2/conversion", {["Content-Type"] = "application/json"}, body)
-end
-EOF
 redis-server --port 18379 --save '' --appendonly no --daemonize yes >/dev/null
 "$tmp/bare" --addr 127.0.0.1:18200 & pids+=($!); bare=$!
 "$tmp/base" serve --addr 127.0.0.1:18201 2>/dev/null & pids+=($!); mem_base=$!
@@ -84,9 +64,10 @@ for round in $(seq "$rounds"); do
   for kind in $kinds; do
     case $kind in
       GET) script=bench/unique.lua ;;
-      JSON) script=$tmp/json.lua ;;
-      V2) script=$tmp/v2.lua ;;
-      *) echo "KINDS: unknown kind $kind (GET, JSON, V2)" >&2; exit 2 ;;
+      FORM) script=bench/form.lua ;;
+      JSON) script=bench/json.lua ;;
+      V2) script=bench/v2.lua ;;
+      *) echo "KINDS: unknown kind $kind (GET, FORM, JSON, V2)" >&2; exit 2 ;;
     esac
     run "$round $kind bare" "$bare" 18200 "$script"
     # Alternate which binary goes first.
