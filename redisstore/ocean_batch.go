@@ -200,7 +200,7 @@ if nab > 0 then
         if el then
           local s, size = string.match(el, '^(%d+) (%d+) ')
           if tonumber(s) == seq then
-            redis.call('LSET', KEYS[3], idx, seq .. ' 0 2 ')
+            redis.call('LSET', KEYS[3], idx, string.format('%d', seq) .. ' 0 2 ')
             redis.call('HINCRBY', KEYS[4], 'bytes', -tonumber(size))
           end
         end
