@@ -30,16 +30,21 @@ import (
 // to the bare client (target ≥ 0.8), the serve process's allocations per
 // attempt (from its /metrics), and CPU per attempt: serve's (from
 // /proc), the bare client's (this process's own), and the receiver's
-// under each.
+// under each. Each of -benchtime's N rounds starts a serve process of its
+// own; the figures are the medians over the rounds, and the log has each
+// round's ratios.
 //
-//	go test ./bench -run '^$' -bench ShippedDispatch -benchtime 1x
+//	go test ./bench -run '^$' -bench ShippedDispatch -benchtime 3x -v
 func BenchmarkShippedDispatch(b *testing.B) {
 	dir := b.TempDir()
 	bin := build(b, dir, "cmd/postbacksim")
 	recv, recvPID := startProcess(b, build(b, dir, "bench/bare"), "--addr", "127.0.0.1:0")
 	const batches, per, n = 8, 5000, 8 * 5000
 	perAttempt := func(ticks int64) float64 { return float64(ticks) * 1e4 / n } // ticks are 10 ms
-	for range b.N {
+	// Each round's figures, reported as medians over the rounds (b.N).
+	rounds := map[string][]float64{}
+	record := func(v float64, unit string) { rounds[unit] = append(rounds[unit], v) }
+	for round := range b.N {
 		sim, simPID := startProcess(b, bin, "serve", "--addr", "127.0.0.1:0")
 
 		// steady
@@ -92,21 +97,25 @@ func BenchmarkShippedDispatch(b *testing.B) {
 		bareCPU, bareRecv := selfCPU(b)-selfCPU0, cpuTicks(b, recvPID)-bareRecv0
 
 		rate, burstRate, bareRate := n/took.Seconds(), n/burstTook.Seconds(), n/bareTook.Seconds()
-		b.ReportMetric(rate, "steady-attempts/s")
-		b.ReportMetric(rate/bareRate, "steady-ratio")
-		b.ReportMetric(burstRate, "burst-attempts/s")
-		b.ReportMetric(burstRate/bareRate, "burst-ratio")
-		b.ReportMetric(bareRate, "bare-client-req/s")
-		b.ReportMetric(n/fired.Seconds(), "fired-events/s")
-		b.ReportMetric(mallocs/n, "allocs/attempt-with-firing")
-		b.ReportMetric(perAttempt(simCPU), "serve-cpu-µs/attempt-with-firing")
-		b.ReportMetric(perAttempt(burstCPU), "serve-cpu-µs/attempt-burst")
-		b.ReportMetric(float64(bareCPU.Microseconds())/n, "bare-client-cpu-µs/req")
-		b.ReportMetric(perAttempt(recvCPU), "receiver-cpu-µs/req-steady")
-		b.ReportMetric(perAttempt(burstRecv), "receiver-cpu-µs/req-burst")
-		b.ReportMetric(perAttempt(bareRecv), "receiver-cpu-µs/req-bare")
-		b.ReportMetric(0, "ns/op")
+		record(rate, "steady-attempts/s")
+		record(rate/bareRate, "steady-ratio")
+		record(burstRate, "burst-attempts/s")
+		record(burstRate/bareRate, "burst-ratio")
+		record(bareRate, "bare-client-req/s")
+		record(n/fired.Seconds(), "fired-events/s")
+		record(mallocs/n, "allocs/attempt-with-firing")
+		record(perAttempt(simCPU), "serve-cpu-µs/attempt-with-firing")
+		record(perAttempt(burstCPU), "serve-cpu-µs/attempt-burst")
+		record(float64(bareCPU.Microseconds())/n, "bare-client-cpu-µs/req")
+		record(perAttempt(recvCPU), "receiver-cpu-µs/req-steady")
+		record(perAttempt(burstRecv), "receiver-cpu-µs/req-burst")
+		record(perAttempt(bareRecv), "receiver-cpu-µs/req-bare")
+		b.Logf("round %d of %d: burst %.2f, steady %.2f of the bare client's %.0f req/s", round+1, b.N, burstRate/bareRate, rate/bareRate, bareRate)
 	}
+	for unit, vs := range rounds {
+		b.ReportMetric(median(vs), unit)
+	}
+	b.ReportMetric(0, "ns/op")
 }
 
 // configure sets sim's action_lifecycle postback to a GET to recv, sent
