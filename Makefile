@@ -20,7 +20,7 @@ IMAGE     ?= postbacksim
 # Pinned analysers, fetched through the Go module proxy.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test test-image build docker bench bench-quick wrk pgo fuzz mocks schema openapi docs lint staticcheck vulncheck bigfiles fmt clean
+.PHONY: help run test test-image build docker bench bench-quick wrk pgo fuzz mocks schema openapi docs lint staticcheck vulncheck bigfiles fmt clean
 
 ## run: serve the sandbox on 127.0.0.1:8080 with embedded defaults
 run:
@@ -120,6 +120,10 @@ docs:
 ## mocks: regenerate the mockery mocks listed in .mockery.yaml
 mocks:
 	$(GO) tool mockery
+
+## help: list these targets
+help:
+	@awk '/^## [a-z-]+:/ {sub(/^## /, ""); print; next} /^## / {sub(/^## /, "    "); print}' $(firstword $(MAKEFILE_LIST))
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
