@@ -16,34 +16,39 @@ func (d *Dispatcher) Deliveries(ctx context.Context) ([]Delivery, error) {
 	return out, err
 }
 
+// newestLister is a DeliveryStore that lists its newest deliveries
+// without copying all of them first (MemoryDeliveries, and what embeds
+// it): listing goes through it when the store is one.
+type newestLister interface {
+	newest(keep func(*StoredDelivery) bool, limit int) (count int, newest []*StoredDelivery)
+}
+
 // listDeliveries returns how many deliveries keep reports true for, and
 // the newest limit of them (0: all), oldest first: only those are
 // copied.
 func (d *Dispatcher) listDeliveries(ctx context.Context, keep func(*StoredDelivery) bool, limit int) (int, []Delivery, error) {
-	if m, ok := d.store.(*MemoryDeliveries); ok {
-		count, recs := m.newest(keep, limit)
-		out := make([]Delivery, len(recs))
-		for i, rec := range recs {
-			out[i] = rec.snapshot()
+	var count int
+	var recs []*StoredDelivery
+	if l, ok := d.store.(newestLister); ok {
+		count, recs = l.newest(keep, limit)
+	} else {
+		all, err := d.store.All(ctx)
+		if err != nil {
+			return 0, nil, err
 		}
-		return count, out, nil
-	}
-	recs, err := d.store.All(ctx)
-	if err != nil {
-		return 0, nil, err
-	}
-	kept := recs[:0]
-	for _, rec := range recs {
-		if keep(rec) {
-			kept = append(kept, rec)
+		recs = all[:0]
+		for _, rec := range all {
+			if keep(rec) {
+				recs = append(recs, rec)
+			}
+		}
+		count = len(recs)
+		if limit > 0 && len(recs) > limit {
+			recs = recs[len(recs)-limit:]
 		}
 	}
-	count := len(kept)
-	if limit > 0 && len(kept) > limit {
-		kept = kept[len(kept)-limit:]
-	}
-	out := make([]Delivery, len(kept))
-	for i, rec := range kept {
+	out := make([]Delivery, len(recs))
+	for i, rec := range recs {
 		out[i] = rec.snapshot()
 	}
 	return count, out, nil
