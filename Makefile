@@ -68,7 +68,7 @@ test-image:
 ## benchmarks run for the default second, on one core where
 ## docs/performance.md says so; load runs
 ## BENCHTIME rounds; memory benchmarks one.
-MICRO_BENCH := ActivateHandler|ConversionHandler|RenderActionLifecycle|RenderRequest|AddAtCapacity|Attempt|Generate|Seed
+MICRO_BENCH := ActivateHandler|ConversionHandler|RenderActionLifecycle|RenderRequest|AddAtCapacity|Attempt|Generate|Seed|RecordBatch
 LOAD_BENCH  := ShippedBinary|ShippedRedis|RedisStoreLoad|LoopbackLoad|LoopbackLatency|SandboxLoad|SandboxFaults|VirtualSchedule|LiveDispatch|RateLimitAccuracy
 MEM_BENCH   := ShippedMemory|ShippedMemoryNamespaces|ShippedIdleNamespaces|ShippedDispatch|JournalMemory|JournalByteBudget|DedupMemory
 bench: wrk
