@@ -507,7 +507,7 @@ func (in *Input) setJSON(k string, raw string) error {
 // there), and reports false, having changed nothing, for any other body.
 // text is b as a string: keys and values are cut from it, not copied.
 func (in *Input) decodeJSONFast(b []byte, text string) bool {
-	if !utf8.ValidString(text) || !json.Valid(b) {
+	if !utf8.ValidString(text) || !validJSON(b) {
 		return false
 	}
 	i := skipJSONSpace(b, 0)

@@ -19,7 +19,7 @@ import (
 func decodeV2Fast(raw Raw) (v2Input, bool) {
 	text := raw.Body
 	b := []byte(text)
-	if !utf8.Valid(b) || !json.Valid(b) {
+	if !utf8.Valid(b) || !validJSON(b) {
 		return v2Input{}, false
 	}
 	i := skipJSONSpace(b, 0)
