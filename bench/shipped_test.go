@@ -83,9 +83,10 @@ func startProcess(tb testing.TB, bin string, args ...string) (string, int) {
 // wrk -t2 -c50 (a load generator in C that is not the bottleneck),
 // alternately, b.N rounds of WRK_DURATION (8s) each, for GET, form POST,
 // JSON POST and a namespace path, every request with its own
-// outer_event_id. It reports the medians: both servers' req/s, the req/s
-// and p50/p99 ratios, and each server's CPU per request (utime + stime
-// from /proc over the run). Targets (docs/performance.md): GET ≥ 0.85×
+// outer_event_id, and for GET /healthz: the floor, what the same
+// process reaches without the emulator's work (wrkCases). It reports the
+// medians: both servers' req/s, the req/s and p50/p99 ratios, and each
+// server's CPU per request (utime + stime from /proc over the run). Targets (docs/performance.md): GET ≥ 0.85×
 // bare req/s and ≤ 1.25× its CPU per request; POSTs ≥ 0.8× and ≤ 1.35×.
 // Last, namespace-vs-root loads the namespace path and the root path of
 // the same process alternately: the namespace path within 5 % of the
