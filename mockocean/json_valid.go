@@ -5,42 +5,45 @@ package mockocean
 // pass without its scanner's call per byte (a third of a JSON POST's
 // decoding went there). Like encoding/json it does not look at UTF-8,
 // and it refuses nesting deeper than encoding/json's 10,000 levels.
-// FuzzValidJSON keeps the two equal.
+// FuzzValidJSON keeps the two equal. Its functions check the grammar, as
+// the decoders' skipJSONValue and jsonMembers (decode.go), which trust a
+// body validJSON took, do not; white space is skipJSONSpace's.
 func validJSON(b []byte) bool {
-	i, ok := jsonValueEnd(b, skipJSONSpace(b, 0), 0)
+	i, ok := validValueEnd(b, skipJSONSpace(b, 0), 0)
 	return ok && skipJSONSpace(b, i) == len(b)
 }
 
 // maxJSONDepth is encoding/json's bound on nested objects and arrays.
 const maxJSONDepth = 10000
 
-// jsonValueEnd returns the index past the value starting at b[i], inside
-// depth objects and arrays, and whether there is one.
-func jsonValueEnd(b []byte, i, depth int) (int, bool) {
+// validValueEnd returns the index past the value starting at b[i], inside
+// depth objects and arrays, and whether there is one; when there is
+// none, the index means nothing.
+func validValueEnd(b []byte, i, depth int) (int, bool) {
 	if i >= len(b) {
 		return i, false
 	}
 	switch c := b[i]; {
 	case c == '{':
-		return jsonObjectEnd(b, i, depth+1)
+		return validObjectEnd(b, i, depth+1)
 	case c == '[':
-		return jsonArrayEnd(b, i, depth+1)
+		return validArrayEnd(b, i, depth+1)
 	case c == '"':
-		return jsonStringEnd(b, i)
+		return validStringEnd(b, i)
 	case c == '-' || '0' <= c && c <= '9':
-		return jsonNumberEnd(b, i)
+		return validNumberEnd(b, i)
 	case c == 't':
-		return jsonLiteralEnd(b, i, "true")
+		return validLiteralEnd(b, i, "true")
 	case c == 'f':
-		return jsonLiteralEnd(b, i, "false")
+		return validLiteralEnd(b, i, "false")
 	case c == 'n':
-		return jsonLiteralEnd(b, i, "null")
+		return validLiteralEnd(b, i, "null")
 	}
 	return i, false
 }
 
-// jsonObjectEnd is jsonValueEnd for the object opening at b[i], at depth.
-func jsonObjectEnd(b []byte, i, depth int) (int, bool) {
+// validObjectEnd is validValueEnd for the object opening at b[i], at depth.
+func validObjectEnd(b []byte, i, depth int) (int, bool) {
 	if depth > maxJSONDepth {
 		return i, false
 	}
@@ -53,13 +56,13 @@ func jsonObjectEnd(b []byte, i, depth int) (int, bool) {
 			return i, false
 		}
 		var ok bool
-		if i, ok = jsonStringEnd(b, i); !ok {
+		if i, ok = validStringEnd(b, i); !ok {
 			return i, false
 		}
 		if i = skipJSONSpace(b, i); i >= len(b) || b[i] != ':' {
 			return i, false
 		}
-		if i, ok = jsonValueEnd(b, skipJSONSpace(b, i+1), depth); !ok {
+		if i, ok = validValueEnd(b, skipJSONSpace(b, i+1), depth); !ok {
 			return i, false
 		}
 		if i = skipJSONSpace(b, i); i >= len(b) {
@@ -76,8 +79,8 @@ func jsonObjectEnd(b []byte, i, depth int) (int, bool) {
 	}
 }
 
-// jsonArrayEnd is jsonValueEnd for the array opening at b[i], at depth.
-func jsonArrayEnd(b []byte, i, depth int) (int, bool) {
+// validArrayEnd is validValueEnd for the array opening at b[i], at depth.
+func validArrayEnd(b []byte, i, depth int) (int, bool) {
 	if depth > maxJSONDepth {
 		return i, false
 	}
@@ -87,7 +90,7 @@ func jsonArrayEnd(b []byte, i, depth int) (int, bool) {
 	}
 	for {
 		var ok bool
-		if i, ok = jsonValueEnd(b, i, depth); !ok {
+		if i, ok = validValueEnd(b, i, depth); !ok {
 			return i, false
 		}
 		if i = skipJSONSpace(b, i); i >= len(b) {
@@ -104,9 +107,10 @@ func jsonArrayEnd(b []byte, i, depth int) (int, bool) {
 	}
 }
 
-// jsonStringEnd is jsonValueEnd for the string opening at b[i]: no
-// control character, and escapes among \" \\ \/ \b \f \n \r \t \uXXXX.
-func jsonStringEnd(b []byte, i int) (int, bool) {
+// validStringEnd is validValueEnd for the string opening at b[i]: no
+// byte below 0x20 (0x7F and bytes outside ASCII are taken), and escapes
+// among \" \\ \/ \b \f \n \r \t \uXXXX.
+func validStringEnd(b []byte, i int) (int, bool) {
 	for i++; i < len(b); i++ {
 		switch c := b[i]; {
 		case c == '"':
@@ -120,6 +124,8 @@ func jsonStringEnd(b []byte, i int) (int, bool) {
 			switch b[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
+				// four hex digits at b[i+1:i+5], and a closing quote
+				// still to come after them
 				if i+4 >= len(b) {
 					return i, false
 				}
@@ -141,9 +147,9 @@ func isHexDigit(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-// jsonNumberEnd is jsonValueEnd for the number starting at b[i]:
+// validNumberEnd is validValueEnd for the number starting at b[i]:
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func jsonNumberEnd(b []byte, i int) (int, bool) {
+func validNumberEnd(b []byte, i int) (int, bool) {
 	if b[i] == '-' {
 		i++
 	}
@@ -183,8 +189,8 @@ func skipDigits(b []byte, i int) int {
 	return i
 }
 
-// jsonLiteralEnd is jsonValueEnd for the literal word at b[i].
-func jsonLiteralEnd(b []byte, i int, word string) (int, bool) {
+// validLiteralEnd is validValueEnd for the literal word at b[i].
+func validLiteralEnd(b []byte, i int, word string) (int, bool) {
 	if len(b)-i < len(word) || string(b[i:i+len(word)]) != word {
 		return i, false
 	}
